@@ -1,0 +1,11 @@
+# Writes a C++ file holding every migration in DIR as (name, sql) in file-name order.
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
+set(body "#include \"services/common/migrations.h\"\n\nnamespace icr {\n\nconst std::vector<Migration>& EmbeddedMigrations() {\n  static const std::vector<Migration> kMigrations = {\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} sql)
+  string(APPEND body "    {\"${name}\", R\"icrsql(${sql})icrsql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return kMigrations;\n}\n\n}  // namespace icr\n")
+file(WRITE ${OUT} "${body}")

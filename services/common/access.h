@@ -1,0 +1,38 @@
+// Who may see whom: role checks for person-level calls and resolution of an NHS number to a
+// person the caller has a legitimate relationship with (architecture.md, Security).
+#pragma once
+
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/common/auth.h"
+#include "services/common/db.h"
+
+namespace icr {
+
+struct PersonRef {
+  std::string person_id;
+  bool break_glass = false;  // seen only because the caller broke glass
+};
+
+class Access {
+ public:
+  static const std::vector<Statement>& Statements();
+
+  // PERMISSION_DENIED for roles that see aggregates only.
+  static absl::Status RequirePersonLevel(const Caller& caller);
+
+  // The person with this (normalised) NHS number, if the caller may see them. Unknown and not
+  // visible are both NOT_FOUND, so existence is not leaked; a refused attempt on a person who
+  // exists is audited as denied. With x-break-glass-reason the caller sees them, audited.
+  static absl::StatusOr<PersonRef> ResolvePerson(pqxx::transaction_base& tx, const Caller& caller,
+                                                 const std::string& nhs_number,
+                                                 const std::string& action);
+
+  static bool CanSee(pqxx::transaction_base& tx, const std::string& person_id,
+                     const std::string& org_code);
+};
+
+}  // namespace icr

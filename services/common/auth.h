@@ -1,0 +1,63 @@
+// Authentication and the caller of an RPC: bearer tokens per client system (only their
+// SHA-256 is stored), the principal's organisation and role, and the purpose-of-use headers.
+#pragma once
+
+#include <grpcpp/server_context.h>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "services/common/db.h"
+
+namespace icr {
+
+enum class Role { kClinician, kSocialWorker, kS117Officer, kPerformanceAnalyst, kSystem, kAdmin };
+
+std::optional<Role> ParseRole(std::string_view name);
+std::string RoleName(Role role);
+
+// Who is calling and why, from the token and the metadata of one call.
+struct Caller {
+  std::string org_code;
+  Role role = Role::kSystem;
+  std::string purpose_of_use;      // x-purpose-of-use
+  std::string request_id;          // x-request-id
+  std::string break_glass_reason;  // x-break-glass-reason; non-empty means break-glass
+};
+
+std::string Sha256(std::string_view data);  // raw 32 bytes
+std::string NewToken();                     // "icr_" + 43 url-safe random characters
+
+class Authenticator {
+ public:
+  explicit Authenticator(Database& db);
+
+  // UNAUTHENTICATED when the token is missing, unknown or revoked; INVALID_ARGUMENT when a
+  // purpose header is malformed.
+  absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& ctx);
+
+  // The organisation of a token seen recently, for the access log (no database call).
+  std::string CachedOrg(std::string_view authorization_header);
+
+  // Creates a token for org and role; returns the token (shown once, never stored).
+  static absl::StatusOr<std::string> CreateToken(Database& db, const std::string& org_code,
+                                                 Role role, const std::string& label);
+
+  static const std::vector<Statement>& Statements();
+
+ private:
+  struct Entry {
+    std::string org_code;
+    Role role;
+    std::chrono::steady_clock::time_point expires;
+  };
+  Database& db_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> cache_;  // by token hash
+};
+
+}  // namespace icr

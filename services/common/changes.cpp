@@ -1,0 +1,80 @@
+#include "services/common/changes.h"
+
+#include "services/common/status.h"
+
+namespace icr {
+namespace {
+const Statement kChangeInsert{
+    "changes_insert",
+    "INSERT INTO core.changes (entity, entity_id, person_id, change_type, org_code) "
+    "VALUES ($1, $2, $3::uuid, $4, $5)"};
+
+// Only rows of transactions below the snapshot's xmin: every such transaction has ended, so no
+// row with a smaller (txid, seq) can appear later.
+const Statement kChangeRead{
+    "changes_read",
+    "SELECT txid::text, seq, (extract(epoch FROM committed_at) * 1000000)::bigint, entity, "
+    "entity_id, coalesce(person_id::text, ''), change_type, org_code, "
+    "(extract(epoch FROM now() - committed_at) * 1000)::bigint "
+    "FROM core.changes "
+    "WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) AND (txid, seq) > ($1::xid8, $2) "
+    "  AND ($4::text IS NULL OR person_id IS NULL OR core.can_see(person_id, $4)) "
+    "ORDER BY txid, seq LIMIT $3"};
+}  // namespace
+
+std::string EncodeCursor(const ChangeCursor& c) {
+  return "c1." + c.txid + "." + std::to_string(c.seq);
+}
+
+absl::StatusOr<ChangeCursor> DecodeCursor(const std::string& text) {
+  if (text.empty()) return ChangeCursor{};
+  auto bad = [] { return InvalidField("cursor", "not a cursor returned by this feed"); };
+  if (text.rfind("c1.", 0) != 0) return bad();
+  auto dot = text.find('.', 3);
+  if (dot == std::string::npos) return bad();
+  ChangeCursor c;
+  c.txid = text.substr(3, dot - 3);
+  std::string seq = text.substr(dot + 1);
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (!digits(c.txid) || !digits(seq)) return bad();
+  c.seq = std::stoll(seq);
+  return c;
+}
+
+const std::vector<Statement>& Changes::Statements() {
+  static const std::vector<Statement> kStatements = {kChangeInsert, kChangeRead};
+  return kStatements;
+}
+
+void Changes::Append(pqxx::transaction_base& tx, const std::string& entity,
+                     const std::string& entity_id, const std::string& person_id,
+                     const std::string& change_type, const std::string& org_code) {
+  const char* person = person_id.empty() ? nullptr : person_id.c_str();
+  tx.exec_prepared(kChangeInsert.name, entity, entity_id, person, change_type, org_code);
+}
+
+std::vector<ChangeRow> Changes::Read(pqxx::transaction_base& tx, const ChangeCursor& after,
+                                     int limit, const std::optional<std::string>& visible_to_org) {
+  const char* org = visible_to_org ? visible_to_org->c_str() : nullptr;
+  auto result = tx.exec_prepared(kChangeRead.name, after.txid, after.seq, limit, org);
+  std::vector<ChangeRow> rows;
+  rows.reserve(result.size());
+  for (const auto& r : result) {
+    ChangeRow row;
+    row.cursor.txid = r[0].c_str();
+    row.cursor.seq = r[1].as<int64_t>();
+    row.committed_at_us = r[2].as<int64_t>();
+    row.entity = r[3].c_str();
+    row.entity_id = r[4].c_str();
+    row.person_id = r[5].c_str();
+    row.change_type = r[6].c_str();
+    row.org_code = r[7].c_str();
+    row.lag_ms = r[8].as<int64_t>();
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace icr

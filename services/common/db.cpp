@@ -1,0 +1,166 @@
+#include "services/common/db.h"
+
+#include <spdlog/spdlog.h>
+
+namespace icr {
+namespace {
+constexpr auto kAcquireTimeout = std::chrono::seconds(5);
+}
+
+std::string HardenConnectionString(const std::string& url) {
+  // Adds only the keys the caller did not set, in the syntax the caller used (URL or key=value).
+  const std::vector<std::pair<std::string, std::string>> defaults = {
+      {"connect_timeout", "3"},       {"keepalives", "1"},
+      {"keepalives_idle", "5"},       {"keepalives_interval", "2"},
+      {"keepalives_count", "2"},      {"tcp_user_timeout", "10000"},
+      {"application_name", "icr"}};
+  const bool is_url = url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
+  std::string out = url;
+  for (const auto& [key, value] : defaults) {
+    if (url.find(key + "=") != std::string::npos) continue;
+    if (is_url) {
+      out += (out.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+    } else {
+      out += (out.empty() ? "" : " ") + key + "=" + value;
+    }
+  }
+  return out;
+}
+
+absl::Status StatusFromDbException(const std::exception& e) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
+    return absl::UnavailableError("database unavailable");
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) {
+    return absl::UnavailableError("database connection lost during commit; outcome unknown");
+  }
+  if (dynamic_cast<const pqxx::unique_violation*>(&e)) {
+    return absl::AlreadyExistsError("already exists");
+  }
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e) ||
+      dynamic_cast<const pqxx::deadlock_detected*>(&e)) {
+    return absl::AbortedError("concurrent update; retry");
+  }
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    const std::string& state = sql->sqlstate();
+    if (state == "57014") return absl::DeadlineExceededError("database statement timed out");
+    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P03") {
+      return absl::UnavailableError("database unavailable");
+    }
+    if (state.rfind("23", 0) == 0) {
+      return absl::FailedPreconditionError("refused by a database constraint");
+    }
+    // The SQL text may hold no personal data (parameters are separate), but keep logs short.
+    spdlog::error("database error sqlstate={} {}", state, sql->what());
+    return absl::InternalError("database error");
+  }
+  spdlog::error("database error: {}", e.what());
+  return absl::InternalError("database error");
+}
+
+Database::Database(std::string url, int pool_size)
+    : url_(HardenConnectionString(url)), pool_size_(pool_size > 0 ? pool_size : 1) {}
+
+Database::~Database() = default;
+
+void Database::Register(const std::vector<Statement>& statements) {
+  std::lock_guard lock(mu_);
+  statements_.insert(statements_.end(), statements.begin(), statements.end());
+  // Connections opened before this call would lack the new statements: drop the idle ones.
+  open_ -= static_cast<int>(idle_.size());
+  idle_.clear();
+}
+
+std::unique_ptr<pqxx::connection> Database::Connect() {
+  auto conn = std::make_unique<pqxx::connection>(url_);
+  std::vector<Statement> statements;
+  {
+    std::lock_guard lock(mu_);
+    statements = statements_;
+  }
+  for (const auto& s : statements) {
+    conn->prepare(s.name, s.sql);
+    conn->prepare_now(s.name);  // fail fast on bad SQL
+  }
+  return conn;
+}
+
+std::unique_ptr<pqxx::connection> Database::Acquire(absl::Status& status) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, kAcquireTimeout, [&] { return !idle_.empty() || open_ < pool_size_; })) {
+    status = absl::UnavailableError("database pool exhausted");
+    return nullptr;
+  }
+  if (!idle_.empty()) {
+    auto conn = std::move(idle_.back());
+    idle_.pop_back();
+    return conn;
+  }
+  ++open_;
+  lock.unlock();
+  try {
+    return Connect();
+  } catch (const std::exception& e) {
+    {
+      std::lock_guard relock(mu_);
+      --open_;
+    }
+    cv_.notify_one();
+    status = StatusFromDbException(e);
+    if (status.code() != absl::StatusCode::kUnavailable) {
+      status = absl::UnavailableError("database unavailable");
+    }
+    return nullptr;
+  }
+}
+
+void Database::Release(std::unique_ptr<pqxx::connection> conn) {
+  {
+    std::lock_guard lock(mu_);
+    if (conn && conn->is_open()) {
+      idle_.push_back(std::move(conn));
+    } else {
+      --open_;
+    }
+  }
+  cv_.notify_one();
+}
+
+absl::Status Database::Run(const std::function<absl::Status(pqxx::connection&)>& fn) {
+  absl::Status status;
+  auto conn = Acquire(status);
+  if (!conn) return status;
+  try {
+    status = fn(*conn);
+  } catch (const pqxx::broken_connection& e) {
+    status = StatusFromDbException(e);
+    conn.reset();
+  } catch (const std::exception& e) {
+    status = StatusFromDbException(e);
+    if (status.code() == absl::StatusCode::kUnavailable) conn.reset();
+  }
+  Release(std::move(conn));
+  return status;
+}
+
+absl::Status Database::Write(const std::function<absl::Status(pqxx::work&)>& fn) {
+  return Run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    absl::Status s = fn(tx);
+    if (s.ok()) {
+      tx.commit();
+    } else {
+      tx.abort();
+    }
+    return s;
+  });
+}
+
+absl::Status Database::Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn) {
+  return Run([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    return fn(tx);
+  });
+}
+
+}  // namespace icr

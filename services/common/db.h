@@ -1,0 +1,68 @@
+// PostgreSQL access: a fixed-size pool of libpqxx connections, each with every registered
+// statement prepared on connect, and the mapping of database failures to a status.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace icr {
+
+// A named SQL statement; the name is the prepared statement's name.
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+// Adds connect_timeout, TCP keepalives and tcp_user_timeout to a libpq URL or key=value string,
+// so a database that stops answering fails a call within seconds instead of hanging it.
+std::string HardenConnectionString(const std::string& url);
+
+// Maps a libpqxx exception to a status (UNAVAILABLE for a lost database, ALREADY_EXISTS for a
+// unique violation, ABORTED for serialization failures, INTERNAL otherwise).
+absl::Status StatusFromDbException(const std::exception& e);
+
+class Database {
+ public:
+  Database(std::string url, int pool_size);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Registers statements to prepare on every connection. Call before the first Run.
+  void Register(const std::vector<Statement>& statements);
+
+  // Runs fn on a pooled connection. Exceptions from libpqxx become a status; a broken
+  // connection is dropped and replaced on next use.
+  absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);
+
+  // Runs fn inside one transaction, committed when fn returns OK, rolled back otherwise.
+  absl::Status Write(const std::function<absl::Status(pqxx::work&)>& fn);
+
+  // Runs fn with a single-statement (non-transactional) read.
+  absl::Status Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn);
+
+  const std::string& url() const { return url_; }
+
+ private:
+  std::unique_ptr<pqxx::connection> Connect();
+  std::unique_ptr<pqxx::connection> Acquire(absl::Status& status);
+  void Release(std::unique_ptr<pqxx::connection> conn);
+
+  std::string url_;
+  int pool_size_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int open_ = 0;  // connections handed out or idle
+  std::vector<Statement> statements_;
+};
+
+}  // namespace icr

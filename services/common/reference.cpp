@@ -1,0 +1,91 @@
+#include "services/common/reference.h"
+
+#include "services/common/status.h"
+#include "services/common/validation.h"
+
+namespace icr {
+
+absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::Load(Database& db) {
+  auto ref = std::make_shared<ReferenceData>();
+  absl::Status s = db.Read([&](pqxx::nontransaction& tx) {
+    for (const auto& r : tx.exec(
+             "SELECT code, kind, name, coalesce(icb_code, '') FROM core.organisation "
+             "WHERE valid_to IS NULL OR valid_to >= current_date")) {
+      ref->AddOrganisation({r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str()});
+    }
+    for (const auto& r : tx.exec(
+             "SELECT list_name, code, description, coalesce(group_code, '') FROM core.code_list "
+             "WHERE valid_to IS NULL OR valid_to >= current_date")) {
+      ref->AddCode(r[0].c_str(), r[1].c_str(), {r[2].c_str(), r[3].c_str()});
+    }
+    for (const auto& r : tx.exec(
+             "SELECT code, description, s117_qualifying, short_term_hold "
+             "FROM core.mha_legal_status")) {
+      ref->AddLegalStatus({r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].as<bool>()});
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return std::shared_ptr<const ReferenceData>(ref);
+}
+
+const Organisation* ReferenceData::FindOrganisation(const std::string& code) const {
+  auto it = organisations_.find(code);
+  return it == organisations_.end() ? nullptr : &it->second;
+}
+
+const CodeEntry* ReferenceData::FindCode(const std::string& list, const std::string& code) const {
+  auto it = codes_.find({list, code});
+  return it == codes_.end() ? nullptr : &it->second;
+}
+
+const LegalStatus* ReferenceData::FindLegalStatus(const std::string& code) const {
+  auto it = legal_statuses_.find(code);
+  return it == legal_statuses_.end() ? nullptr : &it->second;
+}
+
+absl::Status ReferenceData::CheckCode(const std::string& list, const std::string& code,
+                                      const std::string& field, bool required) const {
+  if (code.empty()) return required ? InvalidField(field, "required") : absl::OkStatus();
+  if (!FindCode(list, code)) return InvalidField(field, "unknown " + list + " code '" + code + "'");
+  return absl::OkStatus();
+}
+
+absl::Status ReferenceData::CheckOrganisation(const std::string& code, const std::string& field,
+                                              const std::set<std::string>& kinds,
+                                              bool required) const {
+  if (code.empty()) return required ? InvalidField(field, "required") : absl::OkStatus();
+  if (!IsOdsCodeSyntax(code) && !IsGssCodeSyntax(code)) {
+    return InvalidField(field, "not an ODS or GSS code");
+  }
+  const Organisation* org = FindOrganisation(code);
+  if (!org) return InvalidField(field, "unknown organisation code '" + code + "'");
+  if (!kinds.empty() && !kinds.count(org->kind)) {
+    return InvalidField(field, "'" + code + "' is a " + org->kind + ", not a valid organisation here");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReferenceData::CheckCouncil(const std::string& code, const std::string& field,
+                                         bool required) const {
+  if (code.empty()) return required ? InvalidField(field, "required") : absl::OkStatus();
+  if (!IsGssCodeSyntax(code)) return InvalidField(field, "not a GSS code");
+  if (!IsSocialServicesAuthority(code)) {
+    return InvalidField(field, "'" + code + "' is not a council with social services duties");
+  }
+  return CheckOrganisation(code, field, {"council"});
+}
+
+void ReferenceData::AddOrganisation(Organisation org) {
+  organisations_[org.code] = std::move(org);
+}
+
+void ReferenceData::AddCode(const std::string& list, const std::string& code, CodeEntry entry) {
+  codes_[{list, code}] = std::move(entry);
+}
+
+void ReferenceData::AddLegalStatus(LegalStatus status) {
+  legal_statuses_[status.code] = std::move(status);
+}
+
+}  // namespace icr

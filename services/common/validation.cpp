@@ -1,0 +1,124 @@
+#include "services/common/validation.h"
+
+#include <cstdio>
+
+#include "services/common/status.h"
+
+namespace icr {
+
+bool NhsNumberChecksumOk(std::string_view s) {
+  if (s.size() != 10) return false;
+  int sum = 0;
+  for (int i = 0; i < 9; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    sum += (s[i] - '0') * (10 - i);
+  }
+  if (s[9] < '0' || s[9] > '9') return false;
+  int check = 11 - (sum % 11);
+  if (check == 11) check = 0;
+  if (check == 10) return false;  // never issued
+  return check == (s[9] - '0');
+}
+
+absl::StatusOr<std::string> NormaliseNhsNumber(std::string_view input, std::string_view field) {
+  std::string digits;
+  if (input.size() == 12 && input[3] == ' ' && input[7] == ' ') {
+    digits = std::string(input.substr(0, 3)) + std::string(input.substr(4, 3)) +
+             std::string(input.substr(8, 4));
+  } else {
+    digits = std::string(input);
+  }
+  if (digits.empty()) return InvalidField(field, "required");
+  if (digits.size() != 10) return InvalidField(field, "must be 10 digits");
+  for (char c : digits) {
+    if (c < '0' || c > '9') return InvalidField(field, "must be 10 digits");
+  }
+  if (!NhsNumberChecksumOk(digits)) return InvalidField(field, "fails the Modulus 11 check");
+  // Issued ranges (England, Wales, Isle of Man: 3xx, 4xx, 6xx, 7xx) and the 999 test range.
+  // Scottish CHI and Northern Irish ranges are not English NHS numbers (domain-rules 8.1).
+  const char first = digits[0];
+  const bool test_range = digits.compare(0, 3, "999") == 0;
+  const bool ni_range = digits.compare(0, 9, "320000001") >= 0 && first == '3';
+  const bool issued = (first == '3' && !ni_range) || first == '4' || first == '6' || first == '7';
+  if (!test_range && !issued) return InvalidField(field, "not in an issued NHS number range");
+  return digits;
+}
+
+std::optional<Date> ParseDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  }
+  auto num = [&](size_t pos, size_t len) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  std::chrono::year_month_day ymd{std::chrono::year{num(0, 4)},
+                                  std::chrono::month{static_cast<unsigned>(num(5, 2))},
+                                  std::chrono::day{static_cast<unsigned>(num(8, 2))}};
+  if (!ymd.ok() || ymd.year() < std::chrono::year{1850}) return std::nullopt;
+  return std::chrono::sys_days{ymd};
+}
+
+std::string FormatDate(Date d) {
+  std::chrono::year_month_day ymd{d};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+Date Today() { return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()); }
+
+absl::StatusOr<Date> RequireDate(std::string_view value, std::string_view field) {
+  if (value.empty()) return InvalidField(field, "required");
+  auto d = ParseDate(value);
+  if (!d) return InvalidField(field, "not a date (YYYY-MM-DD)");
+  return *d;
+}
+
+absl::StatusOr<std::optional<Date>> OptionalDate(std::string_view value, std::string_view field) {
+  if (value.empty()) return std::optional<Date>{};
+  auto d = ParseDate(value);
+  if (!d) return InvalidField(field, "not a date (YYYY-MM-DD)");
+  return std::optional<Date>{*d};
+}
+
+bool IsOdsCodeSyntax(std::string_view code) {
+  if (code.size() < 3 || code.size() > 6) return false;
+  for (char c : code) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+bool IsGssCodeSyntax(std::string_view code) {
+  if (code.size() != 9) return false;
+  if (code[0] != 'E' && code[0] != 'N' && code[0] != 'S' && code[0] != 'W') return false;
+  for (size_t i = 1; i < 9; ++i) {
+    if (code[i] < '0' || code[i] > '9') return false;
+  }
+  return true;
+}
+
+bool IsSocialServicesAuthority(std::string_view gss) {
+  if (!IsGssCodeSyntax(gss)) return false;
+  auto prefix = gss.substr(0, 3);
+  return prefix == "E06" || prefix == "E08" || prefix == "E09" || prefix == "E10" ||
+         prefix == "W06";
+}
+
+absl::Status CheckText(std::string_view value, std::string_view field, size_t max_len,
+                       bool required) {
+  if (required && value.empty()) return InvalidField(field, "required");
+  if (value.size() > max_len) {
+    return InvalidField(field, "longer than " + std::to_string(max_len) + " characters");
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 && c != '\n' && c != '\t') return InvalidField(field, "contains control characters");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace icr

@@ -1,0 +1,405 @@
+#include "services/record/record_service.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "services/common/access.h"
+#include "services/common/audit.h"
+#include "services/common/changes.h"
+#include "services/common/status.h"
+#include "services/record/record_rules.h"
+#include "services/record/store.h"
+
+namespace icr::record {
+namespace {
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr int kMaxEventsPerRequest = 1000;
+constexpr int kImportBatch = 200;        // items per transaction in ImportEvents
+constexpr int kMaxReportedRejections = 1000;
+
+int PageSize(const icr::v1::PageRequest& page) {
+  if (page.page_size() <= 0) return kDefaultPageSize;
+  return std::min(page.page_size(), kMaxPageSize);
+}
+
+bool IsUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> RequireNhsNumber(const std::string& value) {
+  return NormaliseNhsNumber(value, "nhs_number");
+}
+
+// Stores one validated event: resolves its person (who must exist) and applies it.
+absl::StatusOr<EventResult> StoreOne(pqxx::transaction_base& tx, const Caller& caller,
+                                     const icr::v1::Event& event, const std::string& field) {
+  auto person = RecordStore::FindByNhsNumber(tx, event.nhs_number());
+  if (!person) {
+    return absl::NotFoundError(field + ".nhs_number: no such person; send the person first");
+  }
+  auto result = RecordStore::StoreEvent(tx, event, *person, caller.org_code, field);
+  if (result.ok()) Audit::Write(tx, caller, person->person_id(), "RecordEvents", kAuditOk);
+  return result;
+}
+
+}  // namespace
+
+RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
+                                     std::shared_ptr<const ReferenceData> ref)
+    : db_(db), auth_(auth), ref_(std::move(ref)) {
+  db_.Register(RecordStore::Statements());
+  db_.Register(Access::Statements());
+  db_.Register(Audit::Statements());
+  db_.Register(Changes::Statements());
+}
+
+absl::StatusOr<Caller> RecordServiceImpl::PersonLevelCaller(grpc::ServerContext* ctx) {
+  auto caller = auth_.Authenticate(*ctx);
+  if (!caller.ok()) return caller.status();
+  RETURN_IF_ERROR(Access::RequirePersonLevel(*caller));
+  return caller;
+}
+
+grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,
+                                             const icr::v1::UpsertPersonRequest* req,
+                                             icr::v1::Person* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  icr::v1::Person person = req->person();
+  if (auto s = ValidatePerson(person, *ref_, "person", Today()); !s.ok()) return ToGrpc(s);
+  if (req->expected_version() < 0) {
+    return ToGrpc(InvalidField("expected_version", "must not be negative"));
+  }
+  return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
+    auto stored = RecordStore::UpsertPerson(tx, person, req->expected_version(), caller->org_code);
+    if (!stored.ok()) return stored.status();
+    Audit::Write(tx, *caller, stored->person_id(), "UpsertPerson", kAuditOk);
+    *resp = *stored;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RecordServiceImpl::GetPerson(grpc::ServerContext* ctx,
+                                          const icr::v1::GetPersonRequest* req,
+                                          icr::v1::Person* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto nhs = RequireNhsNumber(req->nhs_number());
+  if (!nhs.ok()) return ToGrpc(nhs.status());
+  absl::Status result;
+  // A refused attempt is audited too, so the transaction commits whatever `result` is.
+  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
+    auto ref = Access::ResolvePerson(tx, *caller, *nhs, "GetPerson");
+    if (!ref.ok()) {
+      result = ref.status();
+      return absl::OkStatus();
+    }
+    *resp = *RecordStore::FindByNhsNumber(tx, *nhs);
+    Audit::Write(tx, *caller, ref->person_id, "GetPerson", kAuditOk);
+    return absl::OkStatus();
+  });
+  return ToGrpc(db.ok() ? result : db);
+}
+
+grpc::Status RecordServiceImpl::FindPeople(grpc::ServerContext* ctx,
+                                           const icr::v1::FindPeopleRequest* req,
+                                           icr::v1::FindPeopleResponse* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  icr::v1::FindPeopleRequest query = *req;
+  const std::string& token = query.page().page_token();
+  if (!token.empty() && !IsUuid(token)) {
+    return ToGrpc(InvalidField("page.page_token", "not a token returned by FindPeople"));
+  }
+  switch (query.query_case()) {
+    case icr::v1::FindPeopleRequest::kNameAndBirth: {
+      const auto& q = query.name_and_birth();
+      if (auto s = CheckText(q.family_name(), "name_and_birth.family_name", 100, true); !s.ok()) {
+        return ToGrpc(s);
+      }
+      if (auto d = RequireDate(q.date_of_birth(), "name_and_birth.date_of_birth"); !d.ok()) {
+        return ToGrpc(d.status());
+      }
+      break;
+    }
+    case icr::v1::FindPeopleRequest::kPostcode: {
+      std::string pc = query.postcode();
+      std::transform(pc.begin(), pc.end(), pc.begin(), ::toupper);
+      query.set_postcode(pc);
+      if (auto s = CheckText(pc, "postcode", 8, true); !s.ok()) return ToGrpc(s);
+      break;
+    }
+    case icr::v1::FindPeopleRequest::kLocalIdentifier:
+      if (auto s = CheckText(query.local_identifier().system(), "local_identifier.system", 64, true);
+          !s.ok()) {
+        return ToGrpc(s);
+      }
+      if (auto s = CheckText(query.local_identifier().value(), "local_identifier.value", 64, true);
+          !s.ok()) {
+        return ToGrpc(s);
+      }
+      break;
+    case icr::v1::FindPeopleRequest::QUERY_NOT_SET:
+      return ToGrpc(InvalidField("query", "one of name_and_birth, postcode or local_identifier"));
+  }
+  const int limit = PageSize(query.page());
+  // Break-glass searches see everyone; each person returned is audited either way.
+  const std::string visible_to = caller->break_glass_reason.empty() ? caller->org_code : "";
+  return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
+    auto people = RecordStore::FindPeople(tx, query, visible_to, limit);
+    if (!people.ok()) return people.status();
+    for (auto& p : *people) {
+      Audit::Write(tx, *caller, p.person_id(), "FindPeople", kAuditOk);
+      *resp->add_people() = std::move(p);
+    }
+    if (static_cast<int>(people->size()) == limit) {
+      resp->mutable_page()->set_next_page_token(resp->people(limit - 1).person_id());
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RecordServiceImpl::RecordEvents(grpc::ServerContext* ctx,
+                                             const icr::v1::RecordEventsRequest* req,
+                                             icr::v1::RecordEventsResponse* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (req->events_size() == 0) return ToGrpc(InvalidField("events", "at least one event"));
+  if (req->events_size() > kMaxEventsPerRequest) {
+    return ToGrpc(InvalidField("events", "at most 1000 events per request; use ImportEvents"));
+  }
+  std::vector<icr::v1::Event> events(req->events().begin(), req->events().end());
+  const Date today = Today();
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto s = ValidateEvent(events[i], *ref_, "events[" + std::to_string(i) + "]", today);
+    if (!s.ok()) return ToGrpc(s);
+  }
+  return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
+    resp->clear_outcomes();
+    for (size_t i = 0; i < events.size(); ++i) {
+      auto result = StoreOne(tx, *caller, events[i], "events[" + std::to_string(i) + "]");
+      if (!result.ok()) return result.status();
+      auto* o = resp->add_outcomes();
+      o->set_event_id(events[i].event_id());
+      o->set_result(*result == EventResult::kStored ? icr::v1::EventOutcome::STORED
+                                                    : icr::v1::EventOutcome::DUPLICATE);
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
+                                             grpc::ServerReader<icr::v1::ImportItem>* reader,
+                                             icr::v1::ImportSummary* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  const Date today = Today();
+  auto reject = [&](int64_t index, const std::string& key, const absl::Status& s) {
+    resp->set_rejected(resp->rejected() + 1);
+    if (resp->rejections_size() >= kMaxReportedRejections) return;
+    auto* r = resp->add_rejections();
+    r->set_index(index);
+    r->set_key(key);
+    r->set_code(static_cast<int>(s.code()));
+    r->set_message(std::string(s.message()));
+  };
+
+  // Items are stored in batches: one transaction per batch, a savepoint per item, so a bad
+  // item is rolled back alone and the valid ones are kept.
+  struct Pending {
+    int64_t index;
+    icr::v1::ImportItem item;
+  };
+  std::vector<Pending> batch;
+  auto flush = [&]() -> absl::Status {
+    if (batch.empty()) return absl::OkStatus();
+    int64_t stored = 0, duplicates = 0;
+    std::vector<std::pair<Pending*, absl::Status>> failures;
+    absl::Status s = db_.Write([&](pqxx::work& tx) -> absl::Status {
+      stored = duplicates = 0;
+      failures.clear();
+      for (auto& p : batch) {
+        pqxx::subtransaction sub(tx, "item");
+        absl::Status item_status;
+        bool duplicate = false;
+        try {
+          if (p.item.has_person()) {
+            auto r = RecordStore::UpsertPerson(sub, p.item.person(), 0, caller->org_code);
+            if (r.ok()) Audit::Write(sub, *caller, r->person_id(), "ImportEvents", kAuditOk);
+            item_status = r.status();
+          } else {
+            auto r = StoreOne(sub, *caller, p.item.event(), "event");
+            item_status = r.status();
+            duplicate = r.ok() && *r == EventResult::kDuplicate;
+          }
+        } catch (const pqxx::broken_connection&) {
+          throw;
+        } catch (const std::exception& e) {
+          item_status = StatusFromDbException(e);
+        }
+        if (item_status.ok()) {
+          sub.commit();
+          duplicate ? ++duplicates : ++stored;
+        } else {
+          sub.abort();
+          failures.emplace_back(&p, item_status);
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    resp->set_stored(resp->stored() + stored);
+    resp->set_duplicates(resp->duplicates() + duplicates);
+    for (auto& [p, st] : failures) {
+      reject(p->index, p->item.has_event() ? p->item.event().event_id() : "person", st);
+    }
+    batch.clear();
+    return absl::OkStatus();
+  };
+
+  icr::v1::ImportItem item;
+  int64_t index = 0;
+  while (reader->Read(&item)) {
+    const int64_t i = index++;
+    resp->set_received(resp->received() + 1);
+    absl::Status s;
+    std::string key;
+    if (item.has_person()) {
+      key = "person";
+      s = ValidatePerson(*item.mutable_person(), *ref_, "person", today);
+    } else if (item.has_event()) {
+      key = item.event().event_id();
+      s = ValidateEvent(*item.mutable_event(), *ref_, "event", today);
+    } else {
+      s = InvalidField("item", "neither a person nor an event");
+    }
+    if (!s.ok()) {
+      reject(i, key, s);
+      continue;
+    }
+    batch.push_back({i, std::move(item)});
+    if (static_cast<int>(batch.size()) >= kImportBatch) {
+      if (auto f = flush(); !f.ok()) return ToGrpc(f);
+    }
+  }
+  return ToGrpc(flush());
+}
+
+grpc::Status RecordServiceImpl::GetIntegratedRecord(
+    grpc::ServerContext* ctx, const icr::v1::GetIntegratedRecordRequest* req,
+    icr::v1::IntegratedRecord* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto nhs = RequireNhsNumber(req->nhs_number());
+  if (!nhs.ok()) return ToGrpc(nhs.status());
+  absl::Status result;
+  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
+    auto ref = Access::ResolvePerson(tx, *caller, *nhs, "GetIntegratedRecord");
+    if (!ref.ok()) {
+      result = ref.status();
+      return absl::OkStatus();  // commit the audit of the refused attempt
+    }
+    *resp->mutable_person() = *RecordStore::FindByNhsNumber(tx, *nhs);
+    RecordStore::LoadIntegratedRecord(tx, ref->person_id, resp);
+    resp->set_break_glass(ref->break_glass);
+    Audit::Write(tx, *caller, ref->person_id, "GetIntegratedRecord", kAuditOk);
+    return absl::OkStatus();
+  });
+  return ToGrpc(db.ok() ? result : db);
+}
+
+grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
+                                             const icr::v1::WatchChangesRequest* req,
+                                             grpc::ServerWriter<icr::v1::Change>* writer) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto cursor = DecodeCursor(req->cursor());
+  if (!cursor.ok()) return ToGrpc(cursor.status());
+  if (req->max_changes() < 0) return ToGrpc(InvalidField("max_changes", "must not be negative"));
+  // Admins follow everything; everyone else only changes about people they may see.
+  std::optional<std::string> visible_to;
+  if (caller->role != Role::kAdmin) visible_to = caller->org_code;
+  int64_t sent = 0;
+  auto idle = std::chrono::milliseconds(50);
+  while (!ctx->IsCancelled()) {
+    int limit = 500;
+    if (req->max_changes() > 0) limit = static_cast<int>(std::min<int64_t>(limit, req->max_changes() - sent));
+    std::vector<ChangeRow> rows;
+    absl::Status s = db_.Read([&](pqxx::nontransaction& tx) {
+      rows = Changes::Read(tx, *cursor, limit, visible_to);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return ToGrpc(s);
+    for (const auto& row : rows) {
+      icr::v1::Change c;
+      c.set_cursor(EncodeCursor(row.cursor));
+      c.set_entity(row.entity);
+      c.set_entity_id(row.entity_id);
+      c.set_person_id(row.person_id);
+      c.set_change_type(row.change_type);
+      *c.mutable_committed_at() =
+          google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(row.committed_at_us);
+      c.set_organisation_code(row.org_code);
+      c.set_seq(row.cursor.seq);
+      c.set_lag_ms(row.lag_ms);
+      if (!writer->Write(c)) return grpc::Status::CANCELLED;
+      *cursor = row.cursor;
+      ++sent;
+    }
+    if (req->max_changes() > 0 && sent >= req->max_changes()) break;
+    if (rows.empty()) {
+      if (!req->follow()) break;
+      std::this_thread::sleep_for(idle);
+      idle = std::min(idle * 2, std::chrono::milliseconds(500));
+    } else {
+      idle = std::chrono::milliseconds(50);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status RecordServiceImpl::GetAuditTrail(grpc::ServerContext* ctx,
+                                              const icr::v1::GetAuditTrailRequest* req,
+                                              icr::v1::AuditTrail* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto nhs = RequireNhsNumber(req->nhs_number());
+  if (!nhs.ok()) return ToGrpc(nhs.status());
+  int64_t before = 0;
+  if (!req->page().page_token().empty()) {
+    const std::string& t = req->page().page_token();
+    if (t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos) {
+      return ToGrpc(InvalidField("page.page_token", "not a token returned by GetAuditTrail"));
+    }
+    before = std::stoll(t);
+  }
+  const int limit = PageSize(req->page());
+  absl::Status result;
+  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
+    auto ref = Access::ResolvePerson(tx, *caller, *nhs, "GetAuditTrail");
+    if (!ref.ok()) {
+      result = ref.status();
+      return absl::OkStatus();
+    }
+    // Reading the trail is itself a read of person-level data.
+    Audit::Write(tx, *caller, ref->person_id, "GetAuditTrail", kAuditOk);
+    auto entries = RecordStore::AuditTrail(tx, ref->person_id, before, limit);
+    for (auto& [pk, e] : entries) *resp->add_entries() = std::move(e);
+    if (static_cast<int>(entries.size()) == limit) {
+      resp->mutable_page()->set_next_page_token(std::to_string(entries.back().first));
+    }
+    return absl::OkStatus();
+  });
+  return ToGrpc(db.ok() ? result : db);
+}
+
+}  // namespace icr::record

@@ -1,0 +1,46 @@
+// icr.v1.RecordService handlers: authenticate, validate, run one transaction with its audit row
+// and change-feed entries, map the result to a gRPC status.
+#pragma once
+
+#include <memory>
+
+#include "icr/v1/record.grpc.pb.h"
+#include "services/common/auth.h"
+#include "services/common/db.h"
+#include "services/common/reference.h"
+
+namespace icr::record {
+
+class RecordServiceImpl final : public icr::v1::RecordService::Service {
+ public:
+  RecordServiceImpl(Database& db, Authenticator& auth, std::shared_ptr<const ReferenceData> ref);
+
+  grpc::Status UpsertPerson(grpc::ServerContext* ctx, const icr::v1::UpsertPersonRequest* req,
+                            icr::v1::Person* resp) override;
+  grpc::Status GetPerson(grpc::ServerContext* ctx, const icr::v1::GetPersonRequest* req,
+                         icr::v1::Person* resp) override;
+  grpc::Status FindPeople(grpc::ServerContext* ctx, const icr::v1::FindPeopleRequest* req,
+                          icr::v1::FindPeopleResponse* resp) override;
+  grpc::Status RecordEvents(grpc::ServerContext* ctx, const icr::v1::RecordEventsRequest* req,
+                            icr::v1::RecordEventsResponse* resp) override;
+  grpc::Status ImportEvents(grpc::ServerContext* ctx,
+                            grpc::ServerReader<icr::v1::ImportItem>* reader,
+                            icr::v1::ImportSummary* resp) override;
+  grpc::Status GetIntegratedRecord(grpc::ServerContext* ctx,
+                                   const icr::v1::GetIntegratedRecordRequest* req,
+                                   icr::v1::IntegratedRecord* resp) override;
+  grpc::Status WatchChanges(grpc::ServerContext* ctx, const icr::v1::WatchChangesRequest* req,
+                            grpc::ServerWriter<icr::v1::Change>* writer) override;
+  grpc::Status GetAuditTrail(grpc::ServerContext* ctx, const icr::v1::GetAuditTrailRequest* req,
+                             icr::v1::AuditTrail* resp) override;
+
+ private:
+  // Authenticates a person-level call (PERMISSION_DENIED for aggregate-only roles).
+  absl::StatusOr<Caller> PersonLevelCaller(grpc::ServerContext* ctx);
+
+  Database& db_;
+  Authenticator& auth_;
+  std::shared_ptr<const ReferenceData> ref_;
+};
+
+}  // namespace icr::record

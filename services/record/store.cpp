@@ -1,0 +1,655 @@
+#include "services/record/store.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "services/common/auth.h"
+#include "services/common/changes.h"
+#include "services/common/status.h"
+#include "services/record/record_rules.h"
+
+namespace icr::record {
+namespace {
+using google::protobuf::Timestamp;
+using google::protobuf::util::TimeUtil;
+
+
+#define PERSON_SELECT                                                                          \
+  "SELECT p.person_id::text, p.nhs_number, p.family_name, p.given_name, "                      \
+  "p.date_of_birth::text, p.sex, p.ethnic_category, p.postcode, p.gp_practice_code, "          \
+  "coalesce(p.council_code, ''), coalesce(p.icb_code, ''), coalesce(p.date_of_death::text, "   \
+  "''), p.version FROM core.person p "
+
+const Statement kPersonByNhs{"record_person_by_nhs", PERSON_SELECT "WHERE p.nhs_number = $1"};
+const Statement kPersonIdentifiers{
+    "record_person_identifiers",
+    "SELECT system, value FROM core.person_identifier WHERE person_id = $1::uuid "
+    "ORDER BY system, value"};
+const Statement kAddRelationship{
+    "record_add_relationship",
+    "INSERT INTO core.person_relationship (person_id, org_code) VALUES ($1::uuid, $2) "
+    "ON CONFLICT DO NOTHING"};
+// One statement: insert, or update when the version read is still current ($11 = 0: any).
+const Statement kUpsertPerson{
+    "record_upsert_person",
+    "INSERT INTO core.person AS p (nhs_number, family_name, given_name, date_of_birth, sex, "
+    "ethnic_category, postcode, gp_practice_code, council_code, icb_code) "
+    "VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, nullif($9, ''), nullif($10, '')) "
+    "ON CONFLICT (nhs_number) DO UPDATE SET family_name = EXCLUDED.family_name, "
+    "given_name = EXCLUDED.given_name, date_of_birth = EXCLUDED.date_of_birth, "
+    "sex = EXCLUDED.sex, ethnic_category = EXCLUDED.ethnic_category, "
+    "postcode = EXCLUDED.postcode, gp_practice_code = EXCLUDED.gp_practice_code, "
+    "council_code = EXCLUDED.council_code, icb_code = EXCLUDED.icb_code, "
+    "version = p.version + 1, updated_at = now() "
+    "WHERE $11 = 0 OR p.version = $11 "
+    "RETURNING p.person_id::text, p.version, (xmax = 0) AS inserted"};
+const Statement kInsertIdentifier{
+    "record_insert_identifier",
+    "INSERT INTO core.person_identifier (system, value, person_id) VALUES ($1, $2, $3::uuid) "
+    "ON CONFLICT (system, value) DO NOTHING"};
+const Statement kIdentifierOwner{
+    "record_identifier_owner",
+    "SELECT person_id::text FROM core.person_identifier WHERE system = $1 AND value = $2"};
+
+const Statement kInsertEvent{
+    "record_insert_event",
+    "INSERT INTO core.event (source_org, event_id, person_id, kind, content_hash, payload) "
+    "VALUES ($1, $2, $3::uuid, $4, $5, $6::jsonb) ON CONFLICT (source_org, event_id) DO NOTHING "
+    "RETURNING event_pk"};
+const Statement kEventHash{
+    "record_event_hash",
+    "SELECT content_hash FROM core.event WHERE source_org = $1 AND event_id = $2"};
+
+const Statement kReferralOpen{
+    "record_referral_open",
+    "INSERT INTO core.referral (person_id, source_org, referral_id, provider_code, team_type, "
+    "service_area, received_date, source_of_referral) "
+    "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::date, $8) ON CONFLICT DO NOTHING RETURNING 1"};
+const Statement kReferralGet{
+    "record_referral_get",
+    "SELECT received_date::text, closed_date IS NOT NULL FROM core.referral "
+    "WHERE source_org = $1 AND referral_id = $2 AND person_id = $3::uuid FOR UPDATE"};
+const Statement kReferralClose{
+    "record_referral_close",
+    "UPDATE core.referral SET closed_date = $3::date, close_reason = $4 "
+    "WHERE source_org = $1 AND referral_id = $2"};
+
+const Statement kSpellOpen{
+    "record_spell_open",
+    "INSERT INTO core.hospital_spell (person_id, source_org, spell_id, provider_code, "
+    "referral_id, admitted_at, bed_type, admission_method) "
+    "VALUES ($1::uuid, $2, $3, $4, $5, $6::timestamptz, $7, $8) ON CONFLICT DO NOTHING "
+    "RETURNING 1"};
+const Statement kSpellGet{
+    "record_spell_get",
+    "SELECT (extract(epoch FROM admitted_at))::bigint, discharged_at IS NOT NULL "
+    "FROM core.hospital_spell WHERE source_org = $1 AND spell_id = $2 AND person_id = $3::uuid "
+    "FOR UPDATE"};
+const Statement kSpellDischarge{
+    "record_spell_discharge",
+    "UPDATE core.hospital_spell SET discharged_at = $3::timestamptz, discharge_method = $4, "
+    "discharge_destination = nullif($5, '') WHERE source_org = $1 AND spell_id = $2"};
+
+const Statement kDetentionStart{
+    "record_detention_start",
+    "INSERT INTO core.detention (person_id, source_org, detention_id, legal_status_code, "
+    "started_at, spell_id, provider_code) "
+    "VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7) ON CONFLICT DO NOTHING RETURNING 1"};
+const Statement kDetentionGet{
+    "record_detention_get",
+    "SELECT (extract(epoch FROM started_at))::bigint, ended_at IS NOT NULL FROM core.detention "
+    "WHERE source_org = $1 AND detention_id = $2 AND person_id = $3::uuid FOR UPDATE"};
+const Statement kDetentionEnd{
+    "record_detention_end",
+    "UPDATE core.detention SET ended_at = $3::timestamptz, end_reason = $4 "
+    "WHERE source_org = $1 AND detention_id = $2"};
+
+const Statement kContactInsert{
+    "record_contact_insert",
+    "INSERT INTO core.care_contact (person_id, source_org, contact_id, referral_id, "
+    "contact_date, attended, attend_status, consultation_mechanism, team_type) "
+    "VALUES ($1::uuid, $2, $3, $4, $5::date, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1"};
+
+const Statement kKeyWorkerAssign{
+    "record_key_worker_assign",
+    "INSERT INTO core.key_worker (person_id, source_org, assignment_id, worker_name, "
+    "worker_role, worker_org_code, worker_contact, start_date) "
+    "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8::date) ON CONFLICT DO NOTHING RETURNING 1"};
+const Statement kKeyWorkerGet{
+    "record_key_worker_get",
+    "SELECT start_date::text, end_date IS NOT NULL FROM core.key_worker "
+    "WHERE source_org = $1 AND assignment_id = $2 AND person_id = $3::uuid FOR UPDATE"};
+const Statement kKeyWorkerEnd{
+    "record_key_worker_end",
+    "UPDATE core.key_worker SET end_date = $3::date WHERE source_org = $1 AND assignment_id = $2"};
+
+const Statement kStatusInsert{
+    "record_status_insert",
+    "INSERT INTO core.status_observation (person_id, list_name, code, recorded_date, "
+    "weekly_hours, recording_org) VALUES ($1::uuid, $2, $3, $4::date, $5, $6)"};
+
+const Statement kCareActUpsert{
+    "record_care_act_upsert",
+    "INSERT INTO core.social_care_event AS s (person_id, source_org, care_act_id, kind, "
+    "council_code, start_date, end_date, outcome, assessment_type, service_type, "
+    "delivery_mechanism, primary_support_reason, weekly_cost_pence) "
+    "VALUES ($1::uuid, $2, $3, $4, $5, $6::date, nullif($7, '')::date, $8, $9, $10, $11, $12, "
+    "$13) ON CONFLICT (source_org, care_act_id) DO UPDATE SET end_date = EXCLUDED.end_date, "
+    "outcome = EXCLUDED.outcome, delivery_mechanism = EXCLUDED.delivery_mechanism, "
+    "weekly_cost_pence = EXCLUDED.weekly_cost_pence "
+    "WHERE s.person_id = EXCLUDED.person_id AND s.kind = EXCLUDED.kind RETURNING 1"};
+
+const Statement kCarerUpsert{
+    "record_carer_upsert",
+    "INSERT INTO core.carer_assessment AS c (person_id, source_org, carer_assessment_id, "
+    "carer_name, relationship, council_code, offered_date, completed_date, outcome) "
+    "VALUES ($1::uuid, $2, $3, $4, $5, $6, nullif($7, '')::date, nullif($8, '')::date, $9) "
+    "ON CONFLICT (source_org, carer_assessment_id) DO UPDATE SET "
+    "completed_date = EXCLUDED.completed_date, outcome = EXCLUDED.outcome "
+    "WHERE c.person_id = EXCLUDED.person_id RETURNING 1"};
+
+const Statement kDeath{
+    "record_death",
+    "UPDATE core.person SET date_of_death = $2::date, version = version + 1, updated_at = now() "
+    "WHERE person_id = $1::uuid"};
+const Statement kLatestEventDate{
+    "record_latest_activity",
+    "SELECT greatest("
+    " (SELECT max(received_date) FROM core.referral WHERE person_id = $1::uuid),"
+    " (SELECT max(admitted_at)::date FROM core.hospital_spell WHERE person_id = $1::uuid),"
+    " (SELECT max(contact_date) FROM core.care_contact WHERE person_id = $1::uuid),"
+    " (SELECT max(started_at)::date FROM core.detention WHERE person_id = $1::uuid))::text"};
+
+const Statement kFindByName{
+    "record_find_by_name",
+    PERSON_SELECT
+    "WHERE lower(p.family_name) = lower($1) AND p.date_of_birth = $2::date "
+    "AND p.person_id > $3::uuid AND ($4::text IS NULL OR core.can_see(p.person_id, $4)) "
+    "ORDER BY p.person_id LIMIT $5"};
+const Statement kFindByPostcode{
+    "record_find_by_postcode",
+    PERSON_SELECT
+    "WHERE p.postcode = $1 AND p.person_id > $2::uuid "
+    "AND ($3::text IS NULL OR core.can_see(p.person_id, $3)) ORDER BY p.person_id LIMIT $4"};
+const Statement kFindByIdentifier{
+    "record_find_by_identifier",
+    PERSON_SELECT
+    "JOIN core.person_identifier i ON i.person_id = p.person_id "
+    "WHERE i.system = $1 AND i.value = $2 AND p.person_id > $3::uuid "
+    "AND ($4::text IS NULL OR core.can_see(p.person_id, $4)) ORDER BY p.person_id LIMIT $5"};
+
+const Statement kOpenReferrals{
+    "record_open_referrals",
+    "SELECT referral_id, provider_code, team_type, service_area, received_date::text "
+    "FROM core.referral WHERE person_id = $1::uuid AND closed_date IS NULL "
+    "ORDER BY received_date DESC, referral_id"};
+const Statement kLatestSpell{
+    "record_latest_spell",
+    "SELECT spell_id, provider_code, (extract(epoch FROM admitted_at))::bigint, "
+    "coalesce((extract(epoch FROM discharged_at))::bigint, 0), bed_type, "
+    "coalesce(discharge_method, ''), coalesce(discharge_destination, '') "
+    "FROM core.hospital_spell WHERE person_id = $1::uuid "
+    "ORDER BY (discharged_at IS NULL) DESC, admitted_at DESC LIMIT 1"};
+const Statement kCurrentDetention{
+    "record_current_detention",
+    "SELECT d.detention_id, d.legal_status_code, l.description, l.s117_qualifying = 'yes', "
+    "(extract(epoch FROM d.started_at))::bigint FROM core.detention d "
+    "JOIN core.mha_legal_status l ON l.code = d.legal_status_code "
+    "WHERE d.person_id = $1::uuid AND d.ended_at IS NULL ORDER BY d.started_at DESC LIMIT 1"};
+const Statement kCurrentKeyWorker{
+    "record_current_key_worker",
+    "SELECT assignment_id, worker_name, worker_role, worker_org_code, worker_contact, "
+    "start_date::text FROM core.key_worker WHERE person_id = $1::uuid AND end_date IS NULL "
+    "ORDER BY start_date DESC LIMIT 1"};
+const Statement kLatestStatus{
+    "record_latest_status",
+    "SELECT o.code, coalesce(c.description, ''), o.recorded_date::text, o.recording_org "
+    "FROM core.status_observation o LEFT JOIN core.code_list c "
+    "  ON c.list_name = o.list_name AND c.code = o.code "
+    "WHERE o.person_id = $1::uuid AND o.list_name = $2 "
+    "ORDER BY o.recorded_date DESC, o.obs_pk DESC LIMIT 1"};
+const Statement kAssessments{
+    "record_assessments",
+    "SELECT care_act_id, kind, council_code, start_date::text, coalesce(end_date::text, ''), "
+    "outcome, assessment_type, service_type, delivery_mechanism, primary_support_reason, "
+    "weekly_cost_pence FROM core.social_care_event WHERE person_id = $1::uuid "
+    "AND (kind = 'assessment' OR (kind = 'service' AND (end_date IS NULL OR end_date >= current_date))) "
+    "ORDER BY start_date DESC LIMIT 20"};
+const Statement kCarers{
+    "record_carers",
+    "SELECT carer_assessment_id, carer_name, relationship, council_code, "
+    "coalesce(offered_date::text, ''), coalesce(completed_date::text, ''), outcome "
+    "FROM core.carer_assessment WHERE person_id = $1::uuid ORDER BY carer_name"};
+
+const Statement kAuditTrail{
+    "record_audit_trail",
+    "SELECT audit_pk, (extract(epoch FROM at) * 1000000)::bigint, org_code, role, action, "
+    "purpose_of_use, request_id, outcome, break_glass_reason FROM core.audit "
+    "WHERE person_id = $1::uuid AND ($2 = 0 OR audit_pk < $2) ORDER BY audit_pk DESC LIMIT $3"};
+
+constexpr char kNoUuid[] = "00000000-0000-0000-0000-000000000000";
+
+Timestamp FromSeconds(int64_t s) { return TimeUtil::SecondsToTimestamp(s); }
+std::string Iso(const Timestamp& ts) { return TimeUtil::ToString(ts); }
+
+icr::v1::Person PersonFromRow(const pqxx::row& r) {
+  icr::v1::Person p;
+  p.set_person_id(r[0].c_str());
+  p.set_nhs_number(r[1].c_str());
+  p.set_family_name(r[2].c_str());
+  p.set_given_name(r[3].c_str());
+  p.set_date_of_birth(r[4].c_str());
+  p.set_sex(r[5].c_str());
+  p.set_ethnic_category(r[6].c_str());
+  p.set_postcode(r[7].c_str());
+  p.set_gp_practice_code(r[8].c_str());
+  p.set_council_code(r[9].c_str());
+  p.set_icb_code(r[10].c_str());
+  p.set_date_of_death(r[11].c_str());
+  p.set_version(r[12].as<int64_t>());
+  return p;
+}
+
+void LoadIdentifiers(pqxx::transaction_base& tx, icr::v1::Person* p) {
+  for (const auto& r : tx.exec_prepared(kPersonIdentifiers.name, p->person_id())) {
+    auto* id = p->add_local_identifiers();
+    id->set_system(r[0].c_str());
+    id->set_value(r[1].c_str());
+  }
+}
+
+// A sender reference that must name something this organisation recorded for this person.
+absl::Status Missing(const std::string& field, const std::string& what) {
+  return absl::FailedPreconditionError(field + ": no " + what + " with this id for this person");
+}
+
+absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
+                        const icr::v1::Person& person, const std::string& org,
+                        const std::string& f) {
+  const std::string& pid = person.person_id();
+  using K = icr::v1::Event::KindCase;
+  switch (e.kind_case()) {
+    case K::kReferralOpened: {
+      const auto& r = e.referral_opened();
+      auto res = tx.exec_prepared(kReferralOpen.name, pid, org, r.referral_id(), r.provider_code(),
+                                  r.team_type(), r.service_area(), r.received_date(),
+                                  r.source_of_referral());
+      if (res.empty()) {
+        return absl::AlreadyExistsError(f + ".referral_opened.referral_id: already recorded");
+      }
+      Changes::Append(tx, "referral", org + "/" + r.referral_id(), pid, "referral_opened", org);
+      return absl::OkStatus();
+    }
+    case K::kReferralClosed: {
+      const auto& r = e.referral_closed();
+      auto row = tx.exec_prepared(kReferralGet.name, org, r.referral_id(), pid);
+      if (row.empty()) return Missing(f + ".referral_closed.referral_id", "referral");
+      if (row[0][1].as<bool>()) {
+        return absl::FailedPreconditionError(f + ".referral_closed.referral_id: already closed");
+      }
+      if (r.closed_date() < std::string(row[0][0].c_str())) {
+        return InvalidField(f + ".referral_closed.closed_date", "before the referral was received");
+      }
+      tx.exec_prepared(kReferralClose.name, org, r.referral_id(), r.closed_date(), r.reason());
+      // Closing a referral never ends anything else; followers (S117) decide what it means.
+      Changes::Append(tx, "referral", org + "/" + r.referral_id(), pid, "referral_closed", org);
+      return absl::OkStatus();
+    }
+    case K::kAdmission: {
+      const auto& a = e.admission();
+      auto res = tx.exec_prepared(kSpellOpen.name, pid, org, a.spell_id(), a.provider_code(),
+                                  a.referral_id(), Iso(a.admitted_at()), a.bed_type(),
+                                  a.admission_method());
+      if (res.empty()) return absl::AlreadyExistsError(f + ".admission.spell_id: already recorded");
+      Changes::Append(tx, "hospital_spell", org + "/" + a.spell_id(), pid, "admitted", org);
+      return absl::OkStatus();
+    }
+    case K::kDischarge: {
+      const auto& d = e.discharge();
+      auto row = tx.exec_prepared(kSpellGet.name, org, d.spell_id(), pid);
+      if (row.empty()) return Missing(f + ".discharge.spell_id", "hospital admission");
+      if (row[0][1].as<bool>()) {
+        return absl::FailedPreconditionError(f + ".discharge.spell_id: already discharged");
+      }
+      if (d.discharged_at().seconds() < row[0][0].as<int64_t>()) {
+        return InvalidField(f + ".discharge.discharged_at", "before the admission");
+      }
+      tx.exec_prepared(kSpellDischarge.name, org, d.spell_id(), Iso(d.discharged_at()),
+                       d.discharge_method(), d.discharge_destination());
+      Changes::Append(tx, "hospital_spell", org + "/" + d.spell_id(), pid, "discharged", org);
+      return absl::OkStatus();
+    }
+    case K::kDetentionStart: {
+      const auto& d = e.detention_start();
+      auto res = tx.exec_prepared(kDetentionStart.name, pid, org, d.detention_id(),
+                                  d.legal_status_code(), Iso(d.started_at()), d.spell_id(),
+                                  d.provider_code());
+      if (res.empty()) {
+        return absl::AlreadyExistsError(f + ".detention_start.detention_id: already recorded");
+      }
+      Changes::Append(tx, "detention", org + "/" + d.detention_id(), pid, "detention_started", org);
+      return absl::OkStatus();
+    }
+    case K::kDetentionEnd: {
+      const auto& d = e.detention_end();
+      auto row = tx.exec_prepared(kDetentionGet.name, org, d.detention_id(), pid);
+      if (row.empty()) return Missing(f + ".detention_end.detention_id", "detention");
+      if (row[0][1].as<bool>()) {
+        return absl::FailedPreconditionError(f + ".detention_end.detention_id: already ended");
+      }
+      if (d.ended_at().seconds() < row[0][0].as<int64_t>()) {
+        return InvalidField(f + ".detention_end.ended_at", "before the detention started");
+      }
+      tx.exec_prepared(kDetentionEnd.name, org, d.detention_id(), Iso(d.ended_at()),
+                       d.end_reason());
+      Changes::Append(tx, "detention", org + "/" + d.detention_id(), pid, "detention_ended", org);
+      return absl::OkStatus();
+    }
+    case K::kCareContact: {
+      const auto& c = e.care_contact();
+      auto res = tx.exec_prepared(kContactInsert.name, pid, org, c.contact_id(), c.referral_id(),
+                                  c.contact_date(), c.attended(), c.attend_status(),
+                                  c.consultation_mechanism(), c.team_type());
+      if (res.empty()) {
+        return absl::AlreadyExistsError(f + ".care_contact.contact_id: already recorded");
+      }
+      Changes::Append(tx, "care_contact", org + "/" + c.contact_id(), pid, "care_contact", org);
+      return absl::OkStatus();
+    }
+    case K::kKeyWorkerAssigned: {
+      const auto& k = e.key_worker_assigned();
+      auto res = tx.exec_prepared(kKeyWorkerAssign.name, pid, org, k.assignment_id(),
+                                  k.key_worker().name(), k.key_worker().role(),
+                                  k.key_worker().organisation_code(), k.key_worker().contact(),
+                                  k.start_date());
+      if (res.empty()) {
+        return absl::AlreadyExistsError(f + ".key_worker_assigned.assignment_id: already recorded");
+      }
+      Changes::Append(tx, "key_worker", org + "/" + k.assignment_id(), pid, "key_worker_assigned",
+                      org);
+      return absl::OkStatus();
+    }
+    case K::kKeyWorkerEnded: {
+      const auto& k = e.key_worker_ended();
+      auto row = tx.exec_prepared(kKeyWorkerGet.name, org, k.assignment_id(), pid);
+      if (row.empty()) return Missing(f + ".key_worker_ended.assignment_id", "key worker assignment");
+      if (row[0][1].as<bool>()) {
+        return absl::FailedPreconditionError(f + ".key_worker_ended.assignment_id: already ended");
+      }
+      if (k.end_date() < std::string(row[0][0].c_str())) {
+        return InvalidField(f + ".key_worker_ended.end_date", "before the assignment started");
+      }
+      tx.exec_prepared(kKeyWorkerEnd.name, org, k.assignment_id(), k.end_date());
+      Changes::Append(tx, "key_worker", org + "/" + k.assignment_id(), pid, "key_worker_ended", org);
+      return absl::OkStatus();
+    }
+    case K::kEmploymentStatus: {
+      const auto& s = e.employment_status();
+      tx.exec_prepared(kStatusInsert.name, pid, "employment_status", s.code(), s.recorded_date(),
+                       s.weekly_hours(), org);
+      Changes::Append(tx, "person", pid, pid, "employment_status", org);
+      return absl::OkStatus();
+    }
+    case K::kAccommodationStatus: {
+      const auto& s = e.accommodation_status();
+      tx.exec_prepared(kStatusInsert.name, pid, "accommodation_status", s.code(),
+                       s.recorded_date(), nullptr, org);
+      Changes::Append(tx, "person", pid, pid, "accommodation_status", org);
+      return absl::OkStatus();
+    }
+    case K::kCareAct: {
+      const auto& c = e.care_act();
+      std::string kind = icr::v1::CareActEvent::Kind_Name(c.kind());
+      std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
+      auto res = tx.exec_prepared(kCareActUpsert.name, pid, org, c.care_act_id(), kind,
+                                  c.council_code(), c.start_date(), c.end_date(), c.outcome(),
+                                  c.assessment_type(), c.service_type(), c.delivery_mechanism(),
+                                  c.primary_support_reason(), c.weekly_cost_pence());
+      if (res.empty()) {
+        return absl::AlreadyExistsError(
+            f + ".care_act.care_act_id: already used for another person or kind");
+      }
+      Changes::Append(tx, "social_care_event", org + "/" + c.care_act_id(), pid, "care_act_" + kind,
+                      org);
+      return absl::OkStatus();
+    }
+    case K::kCarerAssessment: {
+      const auto& c = e.carer_assessment();
+      auto res = tx.exec_prepared(kCarerUpsert.name, pid, org, c.carer_assessment_id(),
+                                  c.carer_name(), c.relationship(), c.council_code(),
+                                  c.offered_date(), c.completed_date(), c.outcome());
+      if (res.empty()) {
+        return absl::AlreadyExistsError(
+            f + ".carer_assessment.carer_assessment_id: already used for another person");
+      }
+      Changes::Append(tx, "carer_assessment", org + "/" + c.carer_assessment_id(), pid,
+                      "carer_assessment", org);
+      return absl::OkStatus();
+    }
+    case K::kDeath: {
+      const std::string& dod = e.death().date_of_death();
+      if (dod < person.date_of_birth()) {
+        return InvalidField(f + ".death.date_of_death", "before the date of birth");
+      }
+      if (!person.date_of_death().empty() && person.date_of_death() != dod) {
+        return absl::FailedPreconditionError(f + ".death.date_of_death: a different date of death is already recorded");
+      }
+      auto latest = tx.exec_prepared(kLatestEventDate.name, pid);
+      if (!latest[0][0].is_null() && dod < std::string(latest[0][0].c_str())) {
+        return InvalidField(f + ".death.date_of_death", "before activity already recorded");
+      }
+      tx.exec_prepared(kDeath.name, pid, dod);
+      Changes::Append(tx, "person", pid, pid, "died", org);
+      return absl::OkStatus();
+    }
+    case K::KIND_NOT_SET:
+      break;
+  }
+  return InvalidField(f, "event has no kind");
+}
+
+}  // namespace
+
+const std::vector<Statement>& RecordStore::Statements() {
+  static const std::vector<Statement> kStatements = {
+      kPersonByNhs, kPersonIdentifiers, kAddRelationship, kUpsertPerson,
+      kInsertIdentifier, kIdentifierOwner, kInsertEvent, kEventHash, kReferralOpen, kReferralGet,
+      kReferralClose, kSpellOpen, kSpellGet, kSpellDischarge, kDetentionStart, kDetentionGet,
+      kDetentionEnd, kContactInsert, kKeyWorkerAssign, kKeyWorkerGet, kKeyWorkerEnd,
+      kStatusInsert, kCareActUpsert, kCarerUpsert, kDeath, kLatestEventDate, kFindByName,
+      kFindByPostcode, kFindByIdentifier, kOpenReferrals, kLatestSpell, kCurrentDetention,
+      kCurrentKeyWorker, kLatestStatus, kAssessments, kCarers, kAuditTrail};
+  return kStatements;
+}
+
+std::optional<icr::v1::Person> RecordStore::FindByNhsNumber(pqxx::transaction_base& tx,
+                                                            const std::string& nhs_number) {
+  auto r = tx.exec_prepared(kPersonByNhs.name, nhs_number);
+  if (r.empty()) return std::nullopt;
+  auto p = PersonFromRow(r[0]);
+  LoadIdentifiers(tx, &p);
+  return p;
+}
+
+void RecordStore::AddRelationship(pqxx::transaction_base& tx, const std::string& person_id,
+                                  const std::string& org_code) {
+  tx.exec_prepared(kAddRelationship.name, person_id, org_code);
+}
+
+absl::StatusOr<icr::v1::Person> RecordStore::UpsertPerson(pqxx::transaction_base& tx,
+                                                          const icr::v1::Person& p,
+                                                          int64_t expected_version,
+                                                          const std::string& org_code) {
+  auto r = tx.exec_prepared(kUpsertPerson.name, p.nhs_number(), p.family_name(), p.given_name(),
+                            p.date_of_birth(), p.sex(), p.ethnic_category(), p.postcode(),
+                            p.gp_practice_code(), p.council_code(), p.icb_code(),
+                            expected_version);
+  if (r.empty()) {
+    return absl::AbortedError("expected_version: the person has changed since it was read");
+  }
+  const std::string person_id = r[0][0].c_str();
+  const bool inserted = r[0][2].as<bool>();
+  for (int i = 0; i < p.local_identifiers_size(); ++i) {
+    const auto& id = p.local_identifiers(i);
+    tx.exec_prepared(kInsertIdentifier.name, id.system(), id.value(), person_id);
+    auto owner = tx.exec_prepared1(kIdentifierOwner.name, id.system(), id.value());
+    if (owner[0].c_str() != person_id) {
+      return absl::AlreadyExistsError("person.local_identifiers[" + std::to_string(i) +
+                                      "]: already identifies another person");
+    }
+  }
+  AddRelationship(tx, person_id, org_code);
+  Changes::Append(tx, "person", person_id, person_id, inserted ? "created" : "updated", org_code);
+  auto stored = FindByNhsNumber(tx, p.nhs_number());
+  return *stored;
+}
+
+absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
+                                                    const icr::v1::Event& e,
+                                                    const icr::v1::Person& person,
+                                                    const std::string& org,
+                                                    const std::string& f) {
+  const std::string json = CanonicalJson(e);
+  const std::string hash = Sha256(json);
+  auto inserted = tx.exec_prepared(kInsertEvent.name, org, e.event_id(), person.person_id(),
+                                   EventKind(e), pqxx::binarystring(hash), json);
+  if (inserted.empty()) {
+    auto existing = tx.exec_prepared1(kEventHash.name, org, e.event_id());
+    if (pqxx::binarystring(existing[0]).str() == hash) return EventResult::kDuplicate;
+    return absl::AlreadyExistsError(f + ".event_id: already used with different content");
+  }
+  if (!person.date_of_death().empty()) {
+    auto when = EventDate(e);
+    if (when && FormatDate(*when) > person.date_of_death()) {
+      return InvalidField(f, "dated after the person's death");
+    }
+  }
+  RETURN_IF_ERROR(ApplyEvent(tx, e, person, org, f));
+  AddRelationship(tx, person.person_id(), org);
+  return EventResult::kStored;
+}
+
+absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(
+    pqxx::transaction_base& tx, const icr::v1::FindPeopleRequest& req,
+    const std::string& visible_to_org, int limit) {
+  std::string after = req.page().page_token().empty() ? kNoUuid : req.page().page_token();
+  const char* org = visible_to_org.empty() ? nullptr : visible_to_org.c_str();
+  pqxx::result r;
+  using Q = icr::v1::FindPeopleRequest::QueryCase;
+  switch (req.query_case()) {
+    case Q::kNameAndBirth:
+      r = tx.exec_prepared(kFindByName.name, req.name_and_birth().family_name(),
+                           req.name_and_birth().date_of_birth(), after, org, limit);
+      break;
+    case Q::kPostcode:
+      r = tx.exec_prepared(kFindByPostcode.name, req.postcode(), after, org, limit);
+      break;
+    case Q::kLocalIdentifier:
+      r = tx.exec_prepared(kFindByIdentifier.name, req.local_identifier().system(),
+                           req.local_identifier().value(), after, org, limit);
+      break;
+    case Q::QUERY_NOT_SET:
+      return InvalidField("query", "one of name_and_birth, postcode or local_identifier is required");
+  }
+  std::vector<icr::v1::Person> people;
+  for (const auto& row : r) {
+    people.push_back(PersonFromRow(row));
+    LoadIdentifiers(tx, &people.back());
+  }
+  return people;
+}
+
+void RecordStore::LoadIntegratedRecord(pqxx::transaction_base& tx, const std::string& pid,
+                                       icr::v1::IntegratedRecord* rec) {
+  for (const auto& r : tx.exec_prepared(kOpenReferrals.name, pid)) {
+    auto* ref = rec->add_open_referrals();
+    ref->set_referral_id(r[0].c_str());
+    ref->set_provider_code(r[1].c_str());
+    ref->set_team_type(r[2].c_str());
+    ref->set_service_area(r[3].c_str());
+    ref->set_received_date(r[4].c_str());
+  }
+  if (auto r = tx.exec_prepared(kLatestSpell.name, pid); !r.empty()) {
+    auto* s = rec->mutable_hospital_stay();
+    s->set_spell_id(r[0][0].c_str());
+    s->set_provider_code(r[0][1].c_str());
+    *s->mutable_admitted_at() = FromSeconds(r[0][2].as<int64_t>());
+    if (r[0][3].as<int64_t>() != 0) *s->mutable_discharged_at() = FromSeconds(r[0][3].as<int64_t>());
+    s->set_bed_type(r[0][4].c_str());
+    s->set_discharge_method(r[0][5].c_str());
+    s->set_discharge_destination(r[0][6].c_str());
+  }
+  if (auto r = tx.exec_prepared(kCurrentDetention.name, pid); !r.empty()) {
+    auto* d = rec->mutable_current_detention();
+    d->set_detention_id(r[0][0].c_str());
+    d->set_legal_status_code(r[0][1].c_str());
+    d->set_legal_status_description(r[0][2].c_str());
+    d->set_s117_qualifying(r[0][3].as<bool>());
+    *d->mutable_started_at() = FromSeconds(r[0][4].as<int64_t>());
+  }
+  if (auto r = tx.exec_prepared(kCurrentKeyWorker.name, pid); !r.empty()) {
+    auto* k = rec->mutable_key_worker();
+    k->set_assignment_id(r[0][0].c_str());
+    k->mutable_key_worker()->set_name(r[0][1].c_str());
+    k->mutable_key_worker()->set_role(r[0][2].c_str());
+    k->mutable_key_worker()->set_organisation_code(r[0][3].c_str());
+    k->mutable_key_worker()->set_contact(r[0][4].c_str());
+    k->set_start_date(r[0][5].c_str());
+  }
+  auto status = [&](const char* list, icr::v1::StatusObservation* out) {
+    auto r = tx.exec_prepared(kLatestStatus.name, pid, list);
+    if (r.empty()) return;
+    out->set_code(r[0][0].c_str());
+    out->set_description(r[0][1].c_str());
+    out->set_recorded_date(r[0][2].c_str());
+    out->set_recorded_by(r[0][3].c_str());
+  };
+  status("employment_status", rec->mutable_employment());
+  status("accommodation_status", rec->mutable_accommodation());
+  for (const auto& r : tx.exec_prepared(kAssessments.name, pid)) {
+    auto* c = rec->add_care_act_assessments();
+    c->set_care_act_id(r[0].c_str());
+    icr::v1::CareActEvent::Kind kind;
+    std::string upper = r[1].c_str();
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    if (icr::v1::CareActEvent::Kind_Parse(upper, &kind)) c->set_kind(kind);
+    c->set_council_code(r[2].c_str());
+    c->set_start_date(r[3].c_str());
+    c->set_end_date(r[4].c_str());
+    c->set_outcome(r[5].c_str());
+    c->set_assessment_type(r[6].c_str());
+    c->set_service_type(r[7].c_str());
+    c->set_delivery_mechanism(r[8].c_str());
+    c->set_primary_support_reason(r[9].c_str());
+    c->set_weekly_cost_pence(r[10].as<int64_t>());
+  }
+  for (const auto& r : tx.exec_prepared(kCarers.name, pid)) {
+    auto* c = rec->add_carers();
+    c->set_carer_assessment_id(r[0].c_str());
+    c->set_carer_name(r[1].c_str());
+    c->set_relationship(r[2].c_str());
+    c->set_council_code(r[3].c_str());
+    c->set_offered_date(r[4].c_str());
+    c->set_completed_date(r[5].c_str());
+    c->set_outcome(r[6].c_str());
+  }
+}
+
+std::vector<std::pair<int64_t, icr::v1::AuditEntry>> RecordStore::AuditTrail(
+    pqxx::transaction_base& tx, const std::string& person_id, int64_t before_pk, int limit) {
+  std::vector<std::pair<int64_t, icr::v1::AuditEntry>> out;
+  for (const auto& r : tx.exec_prepared(kAuditTrail.name, person_id, before_pk, limit)) {
+    icr::v1::AuditEntry e;
+    *e.mutable_at() = TimeUtil::MicrosecondsToTimestamp(r[1].as<int64_t>());
+    e.set_organisation_code(r[2].c_str());
+    e.set_role(r[3].c_str());
+    e.set_action(r[4].c_str());
+    e.set_purpose_of_use(r[5].c_str());
+    e.set_request_id(r[6].c_str());
+    e.set_outcome(r[7].c_str());
+    e.set_break_glass_reason(r[8].c_str());
+    out.emplace_back(r[0].as<int64_t>(), std::move(e));
+  }
+  return out;
+}
+
+}  // namespace icr::record

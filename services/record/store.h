@@ -1,0 +1,58 @@
+// The record's SQL: named prepared statements over core.*, and the reads and writes the
+// handlers compose into one transaction each.
+#pragma once
+
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "icr/v1/record.pb.h"
+#include "services/common/db.h"
+#include "services/common/validation.h"
+
+namespace icr::record {
+
+enum class EventResult { kStored, kDuplicate };
+
+class RecordStore {
+ public:
+  static const std::vector<Statement>& Statements();
+
+  static std::optional<icr::v1::Person> FindByNhsNumber(pqxx::transaction_base& tx,
+                                                        const std::string& nhs_number);
+  // Records that org_code has recorded something for the person (a legitimate relationship).
+  static void AddRelationship(pqxx::transaction_base& tx, const std::string& person_id,
+                              const std::string& org_code);
+
+  // Creates or updates by NHS number. ABORTED when expected_version is set and stale;
+  // ALREADY_EXISTS when a local identifier belongs to someone else.
+  static absl::StatusOr<icr::v1::Person> UpsertPerson(pqxx::transaction_base& tx,
+                                                      const icr::v1::Person& person,
+                                                      int64_t expected_version,
+                                                      const std::string& org_code);
+
+  // Stores a validated event for person_id, applying it to the episode tables. Resending the
+  // same (org, event_id) with the same content is kDuplicate; with other content ALREADY_EXISTS.
+  // `field` prefixes error messages.
+  static absl::StatusOr<EventResult> StoreEvent(pqxx::transaction_base& tx,
+                                                const icr::v1::Event& event,
+                                                const icr::v1::Person& person,
+                                                const std::string& org_code,
+                                                const std::string& field);
+
+  // Visible people matching the request, after the page token; org empty = no visibility filter.
+  static absl::StatusOr<std::vector<icr::v1::Person>> FindPeople(
+      pqxx::transaction_base& tx, const icr::v1::FindPeopleRequest& request,
+      const std::string& visible_to_org, int limit);
+
+  static void LoadIntegratedRecord(pqxx::transaction_base& tx, const std::string& person_id,
+                                   icr::v1::IntegratedRecord* record);
+
+  // Audit entries, newest first, with audit_pk below before_pk (0 = from the newest).
+  static std::vector<std::pair<int64_t, icr::v1::AuditEntry>> AuditTrail(
+      pqxx::transaction_base& tx, const std::string& person_id, int64_t before_pk, int limit);
+};
+
+}  // namespace icr::record
