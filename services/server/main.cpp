@@ -1,49 +1,20 @@
 // icr-server: hosts any set of the icr gRPC services in one process.
 #include <cxxopts.hpp>
-#include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <iostream>
-#include <set>
-#include <sstream>
 #include <thread>
 
-#include "services/common/auth.h"
 #include "services/common/config.h"
 #include "services/common/db.h"
-#include "services/common/grpc_server.h"
 #include "services/common/logging.h"
 #include "services/common/migrations.h"
-#include "services/common/reference.h"
-#include "services/record/record_service.h"
+#include "services/server/host.h"
 
 namespace {
-
-const std::set<std::string> kKnownServices = {"record"};
-
 volatile std::sig_atomic_t g_stop = 0;
 void OnSignal(int) { g_stop = 1; }
-
-std::set<std::string> ParseServices(const std::string& list, std::string* error) {
-  std::set<std::string> out;
-  std::stringstream ss(list);
-  std::string name;
-  while (std::getline(ss, name, ',')) {
-    if (name.empty()) continue;
-    if (name == "all") {
-      out.insert(kKnownServices.begin(), kKnownServices.end());
-    } else if (kKnownServices.count(name)) {
-      out.insert(name);
-    } else {
-      *error = "unknown service '" + name + "' (known: record, all)";
-      return {};
-    }
-  }
-  if (out.empty()) *error = "no services to host (--services record|all)";
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,18 +52,9 @@ int main(int argc, char** argv) {
     std::cerr << "icr-server: --database-url (or ICR_DATABASE_URL) is required\n";
     return 2;
   }
-  std::string error;
-  auto services = ParseServices(args["services"].as<std::string>(), &error);
-  if (!error.empty()) {
-    std::cerr << "icr-server: " << error << "\n";
-    return 2;
-  }
-  auto creds = icr::MakeServerCredentials({args["tls-cert"].as<std::string>(),
-                                           args["tls-key"].as<std::string>(),
-                                           args["tls-client-ca"].as<std::string>()},
-                                          &error);
-  if (!creds) {
-    std::cerr << "icr-server: " << error << "\n";
+  auto services = icr::ParseServiceList(args["services"].as<std::string>());
+  if (!services.ok()) {
+    std::cerr << "icr-server: " << services.status().message() << "\n";
     return 2;
   }
   if (args["migrate"].as<bool>()) {
@@ -102,46 +64,26 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-
   icr::Database db(url, args["pool-size"].as<int>());
-  auto ref = icr::ReferenceData::Load(db);
-  if (!ref.ok()) {
-    std::cerr << "icr-server: cannot load reference data: " << ref.status().message()
-              << " (is the database migrated? use --migrate)\n";
+  icr::HostOptions host_options;
+  host_options.listen = args["listen"].as<std::string>();
+  host_options.services = *services;
+  host_options.tls = {args["tls-cert"].as<std::string>(), args["tls-key"].as<std::string>(),
+                      args["tls-client-ca"].as<std::string>()};
+  auto host = icr::Host::Start(db, host_options);
+  if (!host.ok()) {
+    std::cerr << "icr-server: " << host.status().message() << "\n";
     return 1;
   }
-  icr::Authenticator auth(db);
-
-  icr::EnableStandardServices();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  const std::string listen = args["listen"].as<std::string>();
-  builder.AddListeningPort(listen, creds, &port);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(icr::MakeAccessLogFactory(&auth));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-
-  std::unique_ptr<icr::record::RecordServiceImpl> record;
-  if (services.count("record")) {
-    record = std::make_unique<icr::record::RecordServiceImpl>(db, auth, *ref);
-    builder.RegisterService(record.get());
-  }
-  auto server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    std::cerr << "icr-server: cannot listen on " << listen << "\n";
-    return 1;
-  }
-  server->GetHealthCheckService()->SetServingStatus(true);
   std::string hosted;
-  for (const auto& s : services) hosted += (hosted.empty() ? "" : ",") + s;
-  spdlog::info("icr-server listening on {} (port {}), services={}, tls={}", listen, port, hosted,
-               args["tls-cert"].as<std::string>().empty() ? "off" : "on");
+  for (const auto& s : *services) hosted += (hosted.empty() ? "" : ",") + s;
+  spdlog::info("icr-server listening on {} (port {}), services={}, tls={}", host_options.listen,
+               (*host)->port(), hosted, host_options.tls.cert.empty() ? "off" : "on");
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   spdlog::info("shutting down");
-  server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  (*host)->Shutdown();
   return 0;
 }

@@ -1,0 +1,80 @@
+#include "services/server/host.h"
+
+#include <grpcpp/health_check_service_interface.h>
+
+#include <sstream>
+
+#include "services/common/logging.h"
+#include "services/common/reference.h"
+#include "services/common/status.h"
+#include "services/record/record_service.h"
+
+namespace icr {
+
+const std::set<std::string>& KnownServices() {
+  static const std::set<std::string> kServices = {"record"};
+  return kServices;
+}
+
+absl::StatusOr<std::set<std::string>> ParseServiceList(const std::string& list) {
+  std::set<std::string> out;
+  std::stringstream ss(list);
+  std::string name;
+  while (std::getline(ss, name, ',')) {
+    if (name.empty()) continue;
+    if (name == "all") {
+      out.insert(KnownServices().begin(), KnownServices().end());
+    } else if (KnownServices().count(name)) {
+      out.insert(name);
+    } else {
+      std::string known;
+      for (const auto& k : KnownServices()) known += k + ", ";
+      return InvalidField("services", "unknown service '" + name + "' (known: " + known + "all)");
+    }
+  }
+  if (out.empty()) return InvalidField("services", "no services to host");
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOptions& options) {
+  std::string error;
+  auto creds = MakeServerCredentials(options.tls, &error);
+  if (!creds) return absl::InvalidArgumentError(error);
+  auto ref = ReferenceData::Load(db);
+  if (!ref.ok()) {
+    return absl::FailedPreconditionError("cannot load reference data (is the database migrated?): " +
+                                         std::string(ref.status().message()));
+  }
+  std::unique_ptr<Host> host(new Host());
+  host->auth_ = std::make_unique<Authenticator>(db);
+
+  EnableStandardServices();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, creds, &host->port_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeAccessLogFactory(host->auth_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+
+  if (options.services.count("record")) {
+    host->services_.push_back(
+        std::make_unique<record::RecordServiceImpl>(db, *host->auth_, *ref));
+  }
+  for (auto& s : host->services_) builder.RegisterService(s.get());
+  host->server_ = builder.BuildAndStart();
+  if (!host->server_ || host->port_ == 0) {
+    return absl::UnavailableError("cannot listen on " + options.listen);
+  }
+  host->server_->GetHealthCheckService()->SetServingStatus(true);
+  return host;
+}
+
+void Host::Shutdown() {
+  if (!server_) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server_.reset();
+}
+
+Host::~Host() { Shutdown(); }
+
+}  // namespace icr

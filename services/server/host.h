@@ -1,0 +1,49 @@
+// Assembles an icr gRPC server: the chosen services over one database, with health,
+// reflection, the access log and TLS as configured. Used by icr-server and by the tests.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/common/auth.h"
+#include "services/common/db.h"
+#include "services/common/grpc_server.h"
+
+namespace icr {
+
+// Service names icr-server knows, for --services.
+const std::set<std::string>& KnownServices();
+
+// Parses "record,careplan" or "all"; INVALID_ARGUMENT names an unknown service.
+absl::StatusOr<std::set<std::string>> ParseServiceList(const std::string& list);
+
+struct HostOptions {
+  std::string listen = "127.0.0.1:0";
+  std::set<std::string> services;
+  TlsFiles tls;
+};
+
+class Host {
+ public:
+  // Loads reference data and starts serving; the database must be migrated.
+  static absl::StatusOr<std::unique_ptr<Host>> Start(Database& db, const HostOptions& options);
+  ~Host();
+
+  int port() const { return port_; }
+  grpc::Server* server() { return server_.get(); }
+  void Shutdown();
+
+ private:
+  Host() = default;
+  int port_ = 0;
+  std::unique_ptr<Authenticator> auth_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace icr
