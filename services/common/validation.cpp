@@ -34,13 +34,14 @@ absl::StatusOr<std::string> NormaliseNhsNumber(std::string_view input, std::stri
     if (c < '0' || c > '9') return InvalidField(field, "must be 10 digits");
   }
   if (!NhsNumberChecksumOk(digits)) return InvalidField(field, "fails the Modulus 11 check");
-  // Issued ranges (England, Wales, Isle of Man: 3xx, 4xx, 6xx, 7xx) and the 999 test range.
-  // Scottish CHI and Northern Irish ranges are not English NHS numbers (domain-rules 8.1).
-  const char first = digits[0];
-  const bool test_range = digits.compare(0, 3, "999") == 0;
-  const bool ni_range = digits.compare(0, 9, "320000001") >= 0 && first == '3';
-  const bool issued = (first == '3' && !ni_range) || first == '4' || first == '6' || first == '7';
-  if (!test_range && !issued) return InvalidField(field, "not in an issued NHS number range");
+  // Ranges that are never English NHS numbers (domain-rules 8.1, [S]): Scottish CHI numbers
+  // (010 100 0000 to 311 299 9999, and everything below) and Northern Irish H&C numbers
+  // (320 000 001 to 399 999 999). The 999 test range is accepted.
+  const std::string nine = digits.substr(0, 9);
+  if (nine <= "311299999") return InvalidField(field, "not an English NHS number (Scottish CHI range)");
+  if (nine >= "320000001" && nine <= "399999999") {
+    return InvalidField(field, "not an English NHS number (Northern Irish range)");
+  }
   return digits;
 }
 

@@ -1,0 +1,141 @@
+#include "tests/integration/harness.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include "services/common/auth.h"
+#include "services/common/migrations.h"
+#include "services/common/validation.h"
+
+namespace icr::test {
+namespace {
+
+std::string BaseConnection() {
+  const char* base = std::getenv("ICR_TEST_PG");
+  if (!base || !*base) {
+    std::cerr << "ICR_TEST_PG is not set: integration tests need the PostgreSQL cluster that "
+                 "tests/run.sh starts (e.g. ICR_TEST_PG='host=127.0.0.1 port=5432 user=postgres')\n";
+    std::abort();
+  }
+  return base;
+}
+
+}  // namespace
+
+std::string Stack::NewDatabase(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  const std::string name = prefix + "_" + std::to_string(getpid()) + "_" +
+                           std::to_string(counter++) + "_" + std::to_string(rd() % 100000);
+  {
+    pqxx::connection admin(BaseConnection() + " dbname=postgres");
+    pqxx::nontransaction tx(admin);
+    tx.exec("CREATE DATABASE " + tx.quote_name(name));
+  }
+  const std::string url = BaseConnection() + " dbname=" + name;
+  auto applied = ApplyMigrations(url);
+  if (!applied.ok()) {
+    std::cerr << "migrations failed: " << applied.status() << "\n";
+    std::abort();
+  }
+  return url;
+}
+
+Stack& Stack::Get() {
+  static Stack* stack = [] {
+    auto* s = new Stack();
+    s->url_ = NewDatabase("icrtest");
+    s->db_ = std::make_unique<Database>(s->url_, 8);
+    HostOptions options;
+    options.services = KnownServices();
+    auto host = Host::Start(*s->db_, options);
+    if (!host.ok()) {
+      std::cerr << "cannot start services: " << host.status() << "\n";
+      std::abort();
+    }
+    s->host_ = std::move(*host);
+    s->target_ = "127.0.0.1:" + std::to_string(s->host_->port());
+    s->channel_ = grpc::CreateChannel(s->target_, grpc::InsecureChannelCredentials());
+    return s;
+  }();
+  return *stack;
+}
+
+std::string Stack::Token(const std::string& org, const std::string& role) {
+  const std::string key = org + "/" + role;
+  auto it = tokens_.find(key);
+  if (it != tokens_.end()) return it->second;
+  auto token = Authenticator::CreateToken(*db_, org, *ParseRole(role), "test");
+  EXPECT_TRUE(token.ok()) << token.status();
+  tokens_[key] = *token;
+  return *token;
+}
+
+std::string Stack::Scalar(const std::string& sql) {
+  pqxx::connection c(url_);
+  pqxx::nontransaction tx(c);
+  auto r = tx.exec(sql);
+  if (r.empty() || r[0][0].is_null()) return "";
+  return r[0][0].c_str();
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
+                                         const std::map<std::string, std::string>& metadata) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  for (const auto& [k, v] : metadata) ctx->AddMetadata(k, v);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return ctx;
+}
+
+std::string NextNhsNumber() {
+  // Start from a per-process random offset so repeated runs against one database do not collide.
+  static std::atomic<long long> next = [] {
+    std::random_device rd;
+    return 9990000000LL + static_cast<long long>(rd() % 900000) * 10;
+  }();
+  for (;;) {
+    const std::string candidate = std::to_string(next.fetch_add(1));
+    if (NhsNumberChecksumOk(candidate)) return candidate;
+  }
+}
+
+icr::v1::Person MakePerson(const std::string& nhs_number) {
+  icr::v1::Person p;
+  p.set_nhs_number(nhs_number);
+  p.set_family_name("Testperson");
+  p.set_given_name("Sam");
+  p.set_date_of_birth("1980-05-17");
+  p.set_sex("2");
+  p.set_ethnic_category("A");
+  p.set_postcode("LS1 4AP");
+  p.set_council_code("E08000035");
+  p.set_icb_code("QWO");
+  return p;
+}
+
+icr::v1::Person SeedPerson(const std::string& org, const std::string& nhs_number) {
+  auto& stack = Stack::Get();
+  icr::v1::UpsertPersonRequest req;
+  *req.mutable_person() = MakePerson(nhs_number);
+  icr::v1::Person out;
+  auto status = stack.record()->UpsertPerson(Ctx(stack.Token(org, "system")).get(), req, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return out;
+}
+
+grpc::Status Send(const std::string& token, const std::vector<icr::v1::Event>& events,
+                  icr::v1::RecordEventsResponse* response) {
+  icr::v1::RecordEventsRequest req;
+  for (const auto& e : events) *req.add_events() = e;
+  icr::v1::RecordEventsResponse local;
+  return Stack::Get().record()->RecordEvents(Ctx(token).get(), req,
+                                             response ? response : &local);
+}
+
+}  // namespace icr::test

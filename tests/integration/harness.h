@@ -1,0 +1,69 @@
+// Integration test harness: a fresh database per test process in the PostgreSQL cluster named by
+// ICR_TEST_PG (libpq key=value without dbname; tests/run.sh sets it), migrated, with every
+// service hosted in-process on a free port and reached through a real gRPC channel.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+
+#include "icr/v1/record.grpc.pb.h"
+#include "services/common/db.h"
+#include "services/server/host.h"
+
+namespace icr::test {
+
+class Stack {
+ public:
+  // The process-wide stack, created on first use. Aborts the test run with a clear message when
+  // ICR_TEST_PG is not set: integration tests never pass without a database.
+  static Stack& Get();
+
+  const std::string& target() const { return target_; }
+  const std::string& database_url() const { return url_; }
+  Database& db() { return *db_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  std::unique_ptr<icr::v1::RecordService::Stub> record() {
+    return icr::v1::RecordService::NewStub(channel_);
+  }
+
+  // A bearer token for org and role (created once, then reused).
+  std::string Token(const std::string& org, const std::string& role);
+
+  // A single value from SQL run directly against the test database, for assertions.
+  std::string Scalar(const std::string& sql);
+
+  // Creates another fresh, migrated database in the same cluster; returns its URL.
+  static std::string NewDatabase(const std::string& prefix);
+
+ private:
+  Stack() = default;
+  std::string url_;
+  std::string target_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Host> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::map<std::string, std::string> tokens_;
+};
+
+// A client context with the bearer token and optional extra metadata, and a 30 s deadline.
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
+                                         const std::map<std::string, std::string>& metadata = {});
+
+// A unique NHS number in the 999 test range, valid under Modulus 11.
+std::string NextNhsNumber();
+
+// A valid person with the given NHS number, living in Leeds (E08000035, ICB QWO).
+icr::v1::Person MakePerson(const std::string& nhs_number);
+
+// Upserts a person as org (role system) and returns it; fails the test on error.
+icr::v1::Person SeedPerson(const std::string& org, const std::string& nhs_number);
+
+// Sends events as org; returns the status.
+grpc::Status Send(const std::string& token, const std::vector<icr::v1::Event>& events,
+                  icr::v1::RecordEventsResponse* response = nullptr);
+
+}  // namespace icr::test

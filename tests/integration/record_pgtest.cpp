@@ -1,0 +1,421 @@
+// RecordService through a real gRPC channel against real PostgreSQL: people, events, bad input,
+// idempotency, audit of every read, bulk import.
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/harness.h"
+
+namespace icr::test {
+namespace {
+using google::protobuf::util::TimeUtil;
+
+constexpr char kTrust[] = "RGD";  // Leeds and York Partnership NHS FT
+
+std::string Count(const std::string& table, const std::string& person_id) {
+  return Stack::Get().Scalar("SELECT count(*) FROM " + table + " WHERE person_id = '" +
+                             person_id + "'");
+}
+
+std::string AuditCount(const std::string& person_id, const std::string& action) {
+  return Stack::Get().Scalar("SELECT count(*) FROM core.audit WHERE person_id = '" + person_id +
+                             "' AND action = '" + action + "'");
+}
+
+icr::v1::Event Admission(const std::string& nhs, const std::string& id, const std::string& spell,
+                         int64_t at) {
+  icr::v1::Event e;
+  e.set_event_id(id);
+  e.set_nhs_number(nhs);
+  auto* a = e.mutable_admission();
+  a->set_spell_id(spell);
+  a->set_provider_code(kTrust);
+  *a->mutable_admitted_at() = TimeUtil::SecondsToTimestamp(at);
+  a->set_bed_type("200");
+  return e;
+}
+
+icr::v1::Event Discharge(const std::string& nhs, const std::string& id, const std::string& spell,
+                         int64_t at) {
+  icr::v1::Event e;
+  e.set_event_id(id);
+  e.set_nhs_number(nhs);
+  auto* d = e.mutable_discharge();
+  d->set_spell_id(spell);
+  *d->mutable_discharged_at() = TimeUtil::SecondsToTimestamp(at);
+  d->set_discharge_method("1");
+  d->set_discharge_destination("19");
+  return e;
+}
+
+icr::v1::Event Detention(const std::string& nhs, const std::string& id, const std::string& code,
+                         int64_t at) {
+  icr::v1::Event e;
+  e.set_event_id(id);
+  e.set_nhs_number(nhs);
+  auto* d = e.mutable_detention_start();
+  d->set_detention_id("D-" + id);
+  d->set_legal_status_code(code);
+  d->set_provider_code(kTrust);
+  *d->mutable_started_at() = TimeUtil::SecondsToTimestamp(at);
+  return e;
+}
+
+icr::v1::Event Referral(const std::string& nhs, const std::string& id, const std::string& ref) {
+  icr::v1::Event e;
+  e.set_event_id(id);
+  e.set_nhs_number(nhs);
+  auto* r = e.mutable_referral_opened();
+  r->set_referral_id(ref);
+  r->set_provider_code(kTrust);
+  r->set_team_type("C02");
+  r->set_service_area("adult_mh");
+  r->set_received_date("2025-03-01");
+  return e;
+}
+
+constexpr int64_t kJan2026 = 1767225600;  // 2026-01-01T00:00:00Z
+constexpr int64_t kDay = 86400;
+
+class RecordTest : public ::testing::Test {
+ protected:
+  Stack& stack = Stack::Get();
+  std::string token = stack.Token(kTrust, "system");
+};
+
+TEST_F(RecordTest, UpsertGetAndVersioning) {
+  const std::string nhs = NextNhsNumber();
+  auto created = SeedPerson(kTrust, nhs);
+  EXPECT_EQ(created.version(), 1);
+  EXPECT_FALSE(created.person_id().empty());
+  EXPECT_NE(created.person_id(), nhs);
+
+  icr::v1::GetPersonRequest get;
+  get.set_nhs_number(nhs.substr(0, 3) + " " + nhs.substr(3, 3) + " " + nhs.substr(6));
+  icr::v1::Person read;
+  ASSERT_TRUE(stack.record()->GetPerson(Ctx(token).get(), get, &read).ok());
+  EXPECT_EQ(read.family_name(), "Testperson");
+  EXPECT_EQ(read.council_code(), "E08000035");
+
+  icr::v1::UpsertPersonRequest update;
+  *update.mutable_person() = MakePerson(nhs);
+  update.mutable_person()->set_postcode("ls2 9jt");
+  update.set_expected_version(1);
+  icr::v1::Person updated;
+  ASSERT_TRUE(stack.record()->UpsertPerson(Ctx(token).get(), update, &updated).ok());
+  EXPECT_EQ(updated.version(), 2);
+  EXPECT_EQ(updated.postcode(), "LS2 9JT");
+
+  // The same expected_version again is stale now: ABORTED, and nothing changes.
+  update.mutable_person()->set_postcode("LS3 1AA");
+  auto stale = stack.record()->UpsertPerson(Ctx(token).get(), update, &updated);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(stack.Scalar("SELECT postcode FROM core.person WHERE nhs_number = '" + nhs + "'"),
+            "LS2 9JT");
+}
+
+TEST_F(RecordTest, BadPersonInputIsRefusedNamingTheField) {
+  struct Case {
+    std::function<void(icr::v1::Person&)> mutate;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& p) { p.set_nhs_number("9990000019"); }, "person.nhs_number"},
+      {[](auto& p) { p.set_nhs_number("999000001"); }, "person.nhs_number"},
+      {[](auto& p) { p.set_date_of_birth("2999-01-01"); }, "person.date_of_birth"},
+      {[](auto& p) { p.set_ethnic_category("T"); }, "person.ethnic_category"},
+      {[](auto& p) { p.set_council_code("E07000008"); }, "person.council_code"},
+      {[](auto& p) { p.set_council_code("E12000001"); }, "person.council_code"},
+      {[](auto& p) { p.set_icb_code("QZZ"); }, "person.icb_code"},
+  };
+  const std::string before = stack.Scalar("SELECT count(*) FROM core.person");
+  for (const auto& c : cases) {
+    icr::v1::UpsertPersonRequest req;
+    *req.mutable_person() = MakePerson(NextNhsNumber());
+    c.mutate(*req.mutable_person());
+    icr::v1::Person out;
+    auto s = stack.record()->UpsertPerson(Ctx(token).get(), req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
+    EXPECT_EQ(s.error_message().rfind(c.field + ":", 0), 0u) << s.error_message();
+  }
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person"), before);
+}
+
+TEST_F(RecordTest, BadEventsAreRefusedAndNothingIsWritten) {
+  const std::string nhs = NextNhsNumber();
+  auto person = SeedPerson(kTrust, nhs);
+  ASSERT_TRUE(Send(token, {Admission(nhs, "adm-1", "SP1", kJan2026)}).ok());
+  const std::string events_before = Count("core.event", person.person_id());
+
+  struct Case {
+    std::vector<icr::v1::Event> events;
+    grpc::StatusCode code;
+    std::string field;
+  };
+  auto unknown_bed = Admission(nhs, "adm-2", "SP2", kJan2026);
+  unknown_bed.mutable_admission()->set_bed_type("299");
+  auto unknown_trust = Admission(nhs, "adm-3", "SP3", kJan2026);
+  unknown_trust.mutable_admission()->set_provider_code("RZZ");
+  auto bad_destination = Discharge(nhs, "dis-x", "SP1", kJan2026 + 3 * kDay);
+  bad_destination.mutable_discharge()->set_discharge_destination("77");
+  auto bad_nhs = Admission("9990000019", "adm-4", "SP4", kJan2026);
+  const std::vector<Case> cases = {
+      {{Detention(nhs, "det-1", "11", kJan2026)}, grpc::StatusCode::INVALID_ARGUMENT,
+       "events[0].detention_start.legal_status_code"},
+      {{unknown_bed}, grpc::StatusCode::INVALID_ARGUMENT, "events[0].admission.bed_type"},
+      {{unknown_trust}, grpc::StatusCode::INVALID_ARGUMENT, "events[0].admission.provider_code"},
+      {{bad_destination}, grpc::StatusCode::INVALID_ARGUMENT,
+       "events[0].discharge.discharge_destination"},
+      {{bad_nhs}, grpc::StatusCode::INVALID_ARGUMENT, "events[0].nhs_number"},
+      // Discharge before admission: the second event of a valid-looking pair.
+      {{Referral(nhs, "ref-ok", "R-OK"), Discharge(nhs, "dis-1", "SP1", kJan2026 - kDay)},
+       grpc::StatusCode::INVALID_ARGUMENT, "events[1].discharge.discharged_at"},
+      // Same event id with different content.
+      {{Admission(nhs, "adm-1", "SP9", kJan2026)}, grpc::StatusCode::ALREADY_EXISTS,
+       "events[0].event_id"},
+  };
+  for (const auto& c : cases) {
+    auto s = Send(token, c.events);
+    EXPECT_EQ(s.error_code(), c.code) << c.field << " -> " << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(c.field + ":", 0), 0u) << s.error_message();
+  }
+  EXPECT_EQ(Count("core.event", person.person_id()), events_before);
+  EXPECT_EQ(Count("core.referral", person.person_id()), "0");  // the good half was rolled back
+  EXPECT_EQ(Count("core.hospital_spell", person.person_id()), "1");
+}
+
+TEST_F(RecordTest, EventsAfterDeathAreRefused) {
+  const std::string nhs = NextNhsNumber();
+  auto person = SeedPerson(kTrust, nhs);
+  icr::v1::Event death;
+  death.set_event_id("death-1");
+  death.set_nhs_number(nhs);
+  death.mutable_death()->set_date_of_death("2026-02-01");
+  ASSERT_TRUE(Send(token, {death}).ok());
+  auto late = Send(token, {Admission(nhs, "adm-late", "SPL", kJan2026 + 40 * kDay)});
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(late.error_message().find("after the person's death"), std::string::npos);
+  // Before the death is fine.
+  EXPECT_TRUE(Send(token, {Admission(nhs, "adm-early", "SPE", kJan2026)}).ok());
+}
+
+TEST_F(RecordTest, ResendingTheSameEventChangesNothing) {
+  const std::string nhs = NextNhsNumber();
+  auto person = SeedPerson(kTrust, nhs);
+  auto events = {Admission(nhs, "a1", "SPA", kJan2026), Detention(nhs, "d1", "03", kJan2026),
+                 Discharge(nhs, "x1", "SPA", kJan2026 + 10 * kDay)};
+  icr::v1::RecordEventsResponse first, second;
+  ASSERT_TRUE(Send(token, events, &first).ok());
+  const std::string changes = stack.Scalar(
+      "SELECT count(*) FROM core.changes WHERE person_id = '" + person.person_id() + "'");
+  ASSERT_TRUE(Send(token, events, &second).ok());
+  ASSERT_EQ(second.outcomes_size(), 3);
+  for (const auto& o : first.outcomes()) EXPECT_EQ(o.result(), icr::v1::EventOutcome::STORED);
+  for (const auto& o : second.outcomes()) EXPECT_EQ(o.result(), icr::v1::EventOutcome::DUPLICATE);
+  EXPECT_EQ(Count("core.event", person.person_id()), "3");
+  EXPECT_EQ(Count("core.hospital_spell", person.person_id()), "1");
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.changes WHERE person_id = '" +
+                         person.person_id() + "'"),
+            changes);
+}
+
+TEST_F(RecordTest, IntegratedRecordShowsTheWholePicture) {
+  const std::string nhs = NextNhsNumber();
+  SeedPerson(kTrust, nhs);
+  icr::v1::Event kw;
+  kw.set_event_id("kw1");
+  kw.set_nhs_number(nhs);
+  kw.mutable_key_worker_assigned()->set_assignment_id("KW1");
+  kw.mutable_key_worker_assigned()->mutable_key_worker()->set_name("Alex Morgan");
+  kw.mutable_key_worker_assigned()->mutable_key_worker()->set_role("Care coordinator");
+  kw.mutable_key_worker_assigned()->mutable_key_worker()->set_organisation_code("E08000035");
+  kw.mutable_key_worker_assigned()->set_start_date("2025-06-01");
+  icr::v1::Event emp_old, emp_new, acc;
+  emp_old.set_event_id("emp1");
+  emp_old.set_nhs_number(nhs);
+  emp_old.mutable_employment_status()->set_code("02");
+  emp_old.mutable_employment_status()->set_recorded_date("2025-01-01");
+  emp_new = emp_old;
+  emp_new.set_event_id("emp2");
+  emp_new.mutable_employment_status()->set_code("01");
+  emp_new.mutable_employment_status()->set_recorded_date("2025-09-01");
+  acc.set_event_id("acc1");
+  acc.set_nhs_number(nhs);
+  acc.mutable_accommodation_status()->set_code("02");
+  acc.mutable_accommodation_status()->set_recorded_date("2025-09-01");
+  icr::v1::Event assess;
+  assess.set_event_id("ca1");
+  assess.set_nhs_number(nhs);
+  auto* ca = assess.mutable_care_act();
+  ca->set_care_act_id("CA1");
+  ca->set_kind(icr::v1::CareActEvent::ASSESSMENT);
+  ca->set_council_code("E08000035");
+  ca->set_start_date("2025-07-01");
+  ca->set_outcome("eligible");
+  auto sent = Send(token, {Referral(nhs, "r1", "REF1"), Admission(nhs, "a1", "SP1", kJan2026),
+                           Detention(nhs, "d1", "03", kJan2026), kw, emp_old, emp_new, acc,
+                           assess});
+  ASSERT_TRUE(sent.ok()) << sent.error_message();
+
+  icr::v1::GetIntegratedRecordRequest req;
+  req.set_nhs_number(nhs);
+  icr::v1::IntegratedRecord rec;
+  ASSERT_TRUE(stack.record()->GetIntegratedRecord(Ctx(token).get(), req, &rec).ok());
+  EXPECT_EQ(rec.person().nhs_number(), nhs);
+  ASSERT_EQ(rec.open_referrals_size(), 1);
+  EXPECT_EQ(rec.open_referrals(0).referral_id(), "REF1");
+  EXPECT_EQ(rec.hospital_stay().spell_id(), "SP1");
+  EXPECT_FALSE(rec.hospital_stay().has_discharged_at());
+  EXPECT_EQ(rec.current_detention().legal_status_code(), "03");
+  EXPECT_TRUE(rec.current_detention().s117_qualifying());
+  EXPECT_EQ(rec.key_worker().key_worker().name(), "Alex Morgan");
+  EXPECT_EQ(rec.employment().code(), "01");  // the latest, not the first
+  EXPECT_EQ(rec.accommodation().code(), "02");
+  ASSERT_EQ(rec.care_act_assessments_size(), 1);
+  EXPECT_EQ(rec.care_act_assessments(0).kind(), icr::v1::CareActEvent::ASSESSMENT);
+  EXPECT_FALSE(rec.break_glass());
+}
+
+TEST_F(RecordTest, EveryReadIsAudited) {
+  const std::string nhs = NextNhsNumber();
+  auto person = SeedPerson(kTrust, nhs);
+  const auto reader = stack.Token(kTrust, "clinician");
+  icr::v1::GetPersonRequest get;
+  get.set_nhs_number(nhs);
+  icr::v1::Person p;
+  for (int i = 0; i < 3; ++i) {
+    auto ctx = Ctx(reader, {{"x-purpose-of-use", "direct_care"}, {"x-request-id", "req-" + std::to_string(i)}});
+    ASSERT_TRUE(stack.record()->GetPerson(ctx.get(), get, &p).ok());
+  }
+  EXPECT_EQ(AuditCount(person.person_id(), "GetPerson"), "3");
+  icr::v1::GetIntegratedRecordRequest rec_req;
+  rec_req.set_nhs_number(nhs);
+  icr::v1::IntegratedRecord rec;
+  ASSERT_TRUE(stack.record()->GetIntegratedRecord(Ctx(reader).get(), rec_req, &rec).ok());
+  EXPECT_EQ(AuditCount(person.person_id(), "GetIntegratedRecord"), "1");
+  icr::v1::FindPeopleRequest find;
+  find.mutable_name_and_birth()->set_family_name("TESTPERSON");
+  find.mutable_name_and_birth()->set_date_of_birth("1980-05-17");
+  icr::v1::FindPeopleResponse found;
+  ASSERT_TRUE(stack.record()->FindPeople(Ctx(reader).get(), find, &found).ok());
+  EXPECT_GE(found.people_size(), 1);
+  EXPECT_EQ(AuditCount(person.person_id(), "FindPeople"), "1");
+
+  // The trail shows who read, in what role and why; reading it is audited too.
+  icr::v1::GetAuditTrailRequest trail_req;
+  trail_req.set_nhs_number(nhs);
+  icr::v1::AuditTrail trail;
+  ASSERT_TRUE(stack.record()->GetAuditTrail(Ctx(reader).get(), trail_req, &trail).ok());
+  int reads = 0;
+  for (const auto& e : trail.entries()) {
+    if (e.action() == "GetPerson") {
+      ++reads;
+      EXPECT_EQ(e.role(), "clinician");
+      EXPECT_EQ(e.organisation_code(), kTrust);
+      EXPECT_EQ(e.purpose_of_use(), "direct_care");
+      EXPECT_EQ(e.request_id().rfind("req-", 0), 0u);
+    }
+  }
+  EXPECT_EQ(reads, 3);
+  EXPECT_EQ(trail.entries(0).action(), "GetAuditTrail");
+  // The audit table is append-only.
+  EXPECT_THROW(stack.Scalar("DELETE FROM core.audit WHERE person_id = '" + person.person_id() +
+                            "' RETURNING 1"),
+               std::exception);
+}
+
+TEST_F(RecordTest, FindPeopleByIdentifierAndPostcodeWithPaging) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    icr::v1::UpsertPersonRequest req;
+    *req.mutable_person() = MakePerson(NextNhsNumber());
+    req.mutable_person()->set_postcode("ZZ9 9ZZ");
+    auto* id = req.mutable_person()->add_local_identifiers();
+    id->set_system("RGD:test");
+    id->set_value("MRN" + std::to_string(i) + "-" + req.person().nhs_number());
+    icr::v1::Person out;
+    ASSERT_TRUE(stack.record()->UpsertPerson(Ctx(token).get(), req, &out).ok());
+    ids.push_back(id->value());
+  }
+  icr::v1::FindPeopleRequest by_id;
+  by_id.mutable_local_identifier()->set_system("RGD:test");
+  by_id.mutable_local_identifier()->set_value(ids[1]);
+  icr::v1::FindPeopleResponse found;
+  ASSERT_TRUE(stack.record()->FindPeople(Ctx(token).get(), by_id, &found).ok());
+  ASSERT_EQ(found.people_size(), 1);
+  EXPECT_EQ(found.people(0).local_identifiers(0).value(), ids[1]);
+
+  icr::v1::FindPeopleRequest by_pc;
+  by_pc.set_postcode("zz9 9zz");
+  by_pc.mutable_page()->set_page_size(2);
+  std::set<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    icr::v1::FindPeopleResponse resp;
+    ASSERT_TRUE(stack.record()->FindPeople(Ctx(token).get(), by_pc, &resp).ok());
+    for (const auto& p : resp.people()) EXPECT_TRUE(seen.insert(p.person_id()).second);
+    if (resp.page().next_page_token().empty()) break;
+    by_pc.mutable_page()->set_page_token(resp.page().next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 3u);
+}
+
+TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
+  auto writer = stack.record();
+  icr::v1::ImportSummary summary;
+  auto ctx = Ctx(token);
+  auto stream = writer->ImportEvents(ctx.get(), &summary);
+  const std::string good = NextNhsNumber();
+  icr::v1::ImportItem item;
+  *item.mutable_person() = MakePerson(good);
+  ASSERT_TRUE(stream->Write(item));
+  *item.mutable_event() = Admission(good, "imp-1", "IMP1", kJan2026);
+  ASSERT_TRUE(stream->Write(item));
+  *item.mutable_event() = Admission(good, "imp-2", "IMP2", kJan2026);
+  item.mutable_event()->mutable_admission()->set_bed_type("bad");
+  ASSERT_TRUE(stream->Write(item));  // invalid: rejected alone
+  *item.mutable_event() = Discharge(good, "imp-3", "NOSUCH", kJan2026);
+  ASSERT_TRUE(stream->Write(item));  // refers to an unknown spell: rejected alone
+  *item.mutable_event() = Discharge(good, "imp-4", "IMP1", kJan2026 + 2 * kDay);
+  ASSERT_TRUE(stream->Write(item));
+  *item.mutable_event() = Admission(good, "imp-1", "IMP1", kJan2026);
+  ASSERT_TRUE(stream->Write(item));  // a resend: duplicate
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(summary.received(), 6);
+  EXPECT_EQ(summary.stored(), 3);
+  EXPECT_EQ(summary.duplicates(), 1);
+  EXPECT_EQ(summary.rejected(), 2);
+  ASSERT_EQ(summary.rejections_size(), 2);
+  EXPECT_EQ(summary.rejections(0).index(), 2);
+  EXPECT_EQ(summary.rejections(0).code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(summary.rejections(1).index(), 3);
+  EXPECT_EQ(summary.rejections(1).code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.hospital_spell s JOIN core.person p USING "
+                         "(person_id) WHERE p.nhs_number = '" + good +
+                         "' AND s.discharged_at IS NOT NULL"),
+            "1");
+}
+
+TEST_F(RecordTest, AuthenticationAndRoles) {
+  icr::v1::GetPersonRequest get;
+  get.set_nhs_number(NextNhsNumber());
+  icr::v1::Person p;
+  EXPECT_EQ(stack.record()->GetPerson(Ctx("").get(), get, &p).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stack.record()->GetPerson(Ctx("icr_not-a-real-token").get(), get, &p).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const auto analyst = stack.Token("QWO", "performance_analyst");
+  EXPECT_EQ(stack.record()->GetPerson(Ctx(analyst).get(), get, &p).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  icr::v1::GetIntegratedRecordRequest rec;
+  rec.set_nhs_number(get.nhs_number());
+  icr::v1::IntegratedRecord r;
+  EXPECT_EQ(stack.record()->GetIntegratedRecord(Ctx(analyst).get(), rec, &r).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Only the hash of a token is stored.
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.api_token WHERE token_sha256 = convert_to('" +
+                         token + "', 'UTF8')"),
+            "0");
+}
+
+}  // namespace
+}  // namespace icr::test

@@ -1,0 +1,164 @@
+#include "services/record/record_rules.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+namespace icr::record {
+namespace {
+using google::protobuf::util::TimeUtil;
+
+ReferenceData Ref() {
+  ReferenceData ref;
+  ref.AddOrganisation({"RGD", "trust", "Leeds and York Partnership", "QWO"});
+  ref.AddOrganisation({"QWO", "icb", "West Yorkshire ICB", ""});
+  ref.AddOrganisation({"E08000035", "council", "Leeds", "QWO"});
+  ref.AddOrganisation({"E07000008", "district", "Cambridge", ""});
+  for (const char* c : {"A", "B", "Z", "99"}) ref.AddCode("ethnic_category", c, {"", ""});
+  for (const char* c : {"0", "1", "2", "9"}) ref.AddCode("sex", c, {"", ""});
+  ref.AddCode("bed_type", "200", {"Adult acute", "adult_acute"});
+  ref.AddCode("discharge_method", "1", {"", ""});
+  ref.AddCode("discharge_destination", "19", {"", ""});
+  ref.AddCode("team_type", "C02", {"", ""});
+  ref.AddCode("service_area", "adult_mh", {"", ""});
+  ref.AddCode("attend_status", "5", {"", "attended"});
+  ref.AddCode("attend_status", "3", {"", "not_attended"});
+  ref.AddCode("consultation_mechanism", "01", {"", "follow_up"});
+  ref.AddLegalStatus({"03", "Section 3", "yes", false});
+  ref.AddLegalStatus({"02", "Section 2", "no", false});
+  ref.AddLegalStatus({"01", "Informal", "no", false});
+  ref.AddLegalStatus({"99", "Not known", "invalid", false});
+  return ref;
+}
+
+const Date kToday = *ParseDate("2026-11-23");
+
+icr::v1::Person GoodPerson() {
+  icr::v1::Person p;
+  p.set_nhs_number("943 476 5919");
+  p.set_family_name("Smith");
+  p.set_date_of_birth("1970-01-01");
+  p.set_ethnic_category("a");
+  p.set_council_code("E08000035");
+  p.set_icb_code("QWO");
+  return p;
+}
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+
+TEST(ValidatePerson, NormalisesAndAccepts) {
+  auto p = GoodPerson();
+  ASSERT_TRUE(ValidatePerson(p, Ref(), "person", kToday).ok());
+  EXPECT_EQ(p.nhs_number(), "9434765919");
+  EXPECT_EQ(p.ethnic_category(), "A");
+  EXPECT_EQ(p.sex(), "0");
+}
+
+TEST(ValidatePerson, RefusesEachBadField) {
+  struct Case {
+    void (*mutate)(icr::v1::Person&);
+    const char* field;
+  } cases[] = {
+      {[](icr::v1::Person& p) { p.set_nhs_number("9990000019"); }, "person.nhs_number"},
+      {[](icr::v1::Person& p) { p.set_nhs_number("943476591"); }, "person.nhs_number"},
+      {[](icr::v1::Person& p) { p.set_date_of_birth("2027-01-01"); }, "person.date_of_birth"},
+      {[](icr::v1::Person& p) { p.set_date_of_birth("1970-02-30"); }, "person.date_of_birth"},
+      {[](icr::v1::Person& p) { p.set_ethnic_category("Q"); }, "person.ethnic_category"},
+      {[](icr::v1::Person& p) { p.set_council_code("E07000008"); }, "person.council_code"},
+      {[](icr::v1::Person& p) { p.set_icb_code("RGD"); }, "person.icb_code"},
+      {[](icr::v1::Person& p) { p.set_family_name(""); }, "person.family_name"},
+  };
+  for (const auto& c : cases) {
+    auto p = GoodPerson();
+    c.mutate(p);
+    auto s = ValidatePerson(p, Ref(), "person", kToday);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_EQ(Message(s).rfind(c.field, 0), 0u) << Message(s);
+  }
+}
+
+icr::v1::Event Admission() {
+  icr::v1::Event e;
+  e.set_event_id("e1");
+  e.set_nhs_number("9434765919");
+  auto* a = e.mutable_admission();
+  a->set_spell_id("S1");
+  a->set_provider_code("RGD");
+  *a->mutable_admitted_at() = TimeUtil::SecondsToTimestamp(1767225600);  // 2026-01-01
+  a->set_bed_type("200");
+  return e;
+}
+
+TEST(ValidateEvent, AcceptsAdmission) {
+  auto e = Admission();
+  EXPECT_TRUE(ValidateEvent(e, Ref(), "events[0]", kToday).ok());
+  EXPECT_EQ(EventKind(e), "admission");
+  EXPECT_EQ(FormatDate(*EventDate(e)), "2026-01-01");
+}
+
+TEST(ValidateEvent, UnknownBedTypeNamesField) {
+  auto e = Admission();
+  e.mutable_admission()->set_bed_type("999");
+  auto s = ValidateEvent(e, Ref(), "events[2]", kToday);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Message(s).rfind("events[2].admission.bed_type", 0), 0u) << Message(s);
+}
+
+TEST(ValidateEvent, UnknownProviderAndFutureTime) {
+  auto e = Admission();
+  e.mutable_admission()->set_provider_code("QWO");  // an ICB is not a provider
+  EXPECT_EQ(Message(ValidateEvent(e, Ref(), "e", kToday)).rfind("e.admission.provider_code", 0), 0u);
+  e = Admission();
+  *e.mutable_admission()->mutable_admitted_at() = TimeUtil::SecondsToTimestamp(1893456000);  // 2030
+  EXPECT_EQ(Message(ValidateEvent(e, Ref(), "e", kToday)).rfind("e.admission.admitted_at", 0), 0u);
+}
+
+TEST(ValidateEvent, LegalStatusCodes) {
+  icr::v1::Event e;
+  e.set_event_id("d1");
+  e.set_nhs_number("9434765919");
+  auto* d = e.mutable_detention_start();
+  d->set_detention_id("D1");
+  d->set_legal_status_code("3");  // one-digit form is normalised
+  d->set_provider_code("RGD");
+  *d->mutable_started_at() = TimeUtil::SecondsToTimestamp(1767225600);
+  ASSERT_TRUE(ValidateEvent(e, Ref(), "e", kToday).ok());
+  EXPECT_EQ(e.detention_start().legal_status_code(), "03");
+  for (const char* bad : {"11", "99", "01"}) {
+    d->set_legal_status_code(bad);
+    auto s = ValidateEvent(e, Ref(), "e", kToday);
+    EXPECT_EQ(Message(s).rfind("e.detention_start.legal_status_code", 0), 0u) << bad;
+  }
+}
+
+TEST(ValidateEvent, ContactAttendanceMustAgree) {
+  icr::v1::Event e;
+  e.set_event_id("c1");
+  e.set_nhs_number("9434765919");
+  auto* c = e.mutable_care_contact();
+  c->set_contact_id("C1");
+  c->set_contact_date("2026-01-03");
+  c->set_attend_status("3");
+  c->set_attended(true);
+  c->set_consultation_mechanism("01");
+  EXPECT_EQ(Message(ValidateEvent(e, Ref(), "e", kToday)), "e.care_contact.attended: contradicts attend_status");
+  c->set_attended(false);
+  EXPECT_TRUE(ValidateEvent(e, Ref(), "e", kToday).ok());
+}
+
+TEST(ValidateEvent, NoKindIsRefused) {
+  icr::v1::Event e;
+  e.set_event_id("x");
+  e.set_nhs_number("9434765919");
+  EXPECT_EQ(ValidateEvent(e, Ref(), "e", kToday).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CanonicalJson, SameContentSameText) {
+  auto a = Admission();
+  auto b = Admission();
+  EXPECT_EQ(CanonicalJson(a), CanonicalJson(b));
+  b.mutable_admission()->set_bed_type("201");
+  EXPECT_NE(CanonicalJson(a), CanonicalJson(b));
+}
+
+}  // namespace
+}  // namespace icr::record

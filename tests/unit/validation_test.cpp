@@ -1,0 +1,70 @@
+#include "services/common/validation.h"
+
+#include <gtest/gtest.h>
+
+namespace icr {
+namespace {
+
+// Vectors from domain-rules.md 8.1.
+TEST(NhsNumber, ChecksumVectors) {
+  EXPECT_TRUE(NhsNumberChecksumOk("9434765919"));
+  EXPECT_TRUE(NhsNumberChecksumOk("9990000018"));
+  EXPECT_TRUE(NhsNumberChecksumOk("9990000026"));
+  EXPECT_TRUE(NhsNumberChecksumOk("9990000050"));  // check 11 -> 0
+  EXPECT_FALSE(NhsNumberChecksumOk("9990000019"));
+  for (int d = 0; d <= 9; ++d) {
+    EXPECT_FALSE(NhsNumberChecksumOk("999000000" + std::to_string(d)));  // check computes to 10
+  }
+  EXPECT_FALSE(NhsNumberChecksumOk("9876544321"));
+  EXPECT_FALSE(NhsNumberChecksumOk("943476591"));
+  EXPECT_FALSE(NhsNumberChecksumOk("94347659190"));
+  EXPECT_FALSE(NhsNumberChecksumOk("943476591X"));
+}
+
+TEST(NhsNumber, Normalisation) {
+  EXPECT_EQ(*NormaliseNhsNumber("943 476 5919", "f"), "9434765919");
+  EXPECT_EQ(*NormaliseNhsNumber("9434765919", "f"), "9434765919");
+  auto hyphens = NormaliseNhsNumber("943-476-5919", "person.nhs_number");
+  EXPECT_EQ(hyphens.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(hyphens.status().message().find("person.nhs_number"), std::string::npos);
+  EXPECT_FALSE(NormaliseNhsNumber("9990000019", "f").ok());
+  EXPECT_FALSE(NormaliseNhsNumber("94 3476 5919", "f").ok());  // spaces only in 3-3-4 places
+  EXPECT_FALSE(NormaliseNhsNumber("", "f").ok());
+  // Checksum passes, but not in any issued range.
+  EXPECT_FALSE(NormaliseNhsNumber("0000000000", "f").ok());
+  EXPECT_FALSE(NormaliseNhsNumber("1111111111", "f").ok());
+}
+
+TEST(Dates, StrictCalendarDates) {
+  EXPECT_TRUE(ParseDate("2024-02-29"));
+  EXPECT_FALSE(ParseDate("2023-02-29"));
+  EXPECT_FALSE(ParseDate("2023-13-01"));
+  EXPECT_FALSE(ParseDate("2023-1-01"));
+  EXPECT_FALSE(ParseDate("yesterday"));
+  EXPECT_EQ(FormatDate(*ParseDate("2026-10-31")), "2026-10-31");
+  auto missing = RequireDate("", "admission.date");
+  EXPECT_EQ(missing.status().message(), "admission.date: required");
+}
+
+TEST(Codes, GssAndOds) {
+  EXPECT_TRUE(IsSocialServicesAuthority("E09000011"));  // Greenwich
+  EXPECT_TRUE(IsSocialServicesAuthority("E06000002"));  // Middlesbrough
+  EXPECT_TRUE(IsSocialServicesAuthority("E10000016"));
+  EXPECT_FALSE(IsSocialServicesAuthority("E07000008"));  // Cambridge, a district
+  EXPECT_FALSE(IsSocialServicesAuthority("E12000001"));  // a region
+  EXPECT_FALSE(IsSocialServicesAuthority("E0900001"));
+  EXPECT_TRUE(IsOdsCodeSyntax("RX4"));
+  EXPECT_TRUE(IsOdsCodeSyntax("QWO"));
+  EXPECT_FALSE(IsOdsCodeSyntax("rx4"));
+  EXPECT_FALSE(IsOdsCodeSyntax("R"));
+}
+
+TEST(Text, Bounds) {
+  EXPECT_TRUE(CheckText("ok", "f", 5, true).ok());
+  EXPECT_FALSE(CheckText("", "f", 5, true).ok());
+  EXPECT_FALSE(CheckText("toolong", "f", 5, false).ok());
+  EXPECT_FALSE(CheckText(std::string("a\x01"), "f", 5, false).ok());
+}
+
+}  // namespace
+}  // namespace icr
