@@ -24,10 +24,10 @@ std::string AuditCount(const std::string& person_id, const std::string& action) 
 icr::v1::Event Admission(const std::string& nhs, const std::string& id, const std::string& spell,
                          int64_t at) {
   icr::v1::Event e;
-  e.set_event_id(id);
+  e.set_event_id(nhs + "/" + id);  // event ids are unique per sending organisation
   e.set_nhs_number(nhs);
   auto* a = e.mutable_admission();
-  a->set_spell_id(spell);
+  a->set_spell_id(nhs + "/" + spell);
   a->set_provider_code(kTrust);
   *a->mutable_admitted_at() = TimeUtil::SecondsToTimestamp(at);
   a->set_bed_type("200");
@@ -37,10 +37,10 @@ icr::v1::Event Admission(const std::string& nhs, const std::string& id, const st
 icr::v1::Event Discharge(const std::string& nhs, const std::string& id, const std::string& spell,
                          int64_t at) {
   icr::v1::Event e;
-  e.set_event_id(id);
+  e.set_event_id(nhs + "/" + id);  // event ids are unique per sending organisation
   e.set_nhs_number(nhs);
   auto* d = e.mutable_discharge();
-  d->set_spell_id(spell);
+  d->set_spell_id(nhs + "/" + spell);
   *d->mutable_discharged_at() = TimeUtil::SecondsToTimestamp(at);
   d->set_discharge_method("1");
   d->set_discharge_destination("19");
@@ -50,10 +50,10 @@ icr::v1::Event Discharge(const std::string& nhs, const std::string& id, const st
 icr::v1::Event Detention(const std::string& nhs, const std::string& id, const std::string& code,
                          int64_t at) {
   icr::v1::Event e;
-  e.set_event_id(id);
+  e.set_event_id(nhs + "/" + id);  // event ids are unique per sending organisation
   e.set_nhs_number(nhs);
   auto* d = e.mutable_detention_start();
-  d->set_detention_id("D-" + id);
+  d->set_detention_id(nhs + "/D-" + id);
   d->set_legal_status_code(code);
   d->set_provider_code(kTrust);
   *d->mutable_started_at() = TimeUtil::SecondsToTimestamp(at);
@@ -62,10 +62,10 @@ icr::v1::Event Detention(const std::string& nhs, const std::string& id, const st
 
 icr::v1::Event Referral(const std::string& nhs, const std::string& id, const std::string& ref) {
   icr::v1::Event e;
-  e.set_event_id(id);
+  e.set_event_id(nhs + "/" + id);  // event ids are unique per sending organisation
   e.set_nhs_number(nhs);
   auto* r = e.mutable_referral_opened();
-  r->set_referral_id(ref);
+  r->set_referral_id(nhs + "/" + ref);
   r->set_provider_code(kTrust);
   r->set_team_type("C02");
   r->set_service_area("adult_mh");
@@ -187,7 +187,7 @@ TEST_F(RecordTest, EventsAfterDeathAreRefused) {
   const std::string nhs = NextNhsNumber();
   auto person = SeedPerson(kTrust, nhs);
   icr::v1::Event death;
-  death.set_event_id("death-1");
+  death.set_event_id(nhs + "/death-1");
   death.set_nhs_number(nhs);
   death.mutable_death()->set_date_of_death("2026-02-01");
   ASSERT_TRUE(Send(token, {death}).ok());
@@ -222,31 +222,31 @@ TEST_F(RecordTest, IntegratedRecordShowsTheWholePicture) {
   const std::string nhs = NextNhsNumber();
   SeedPerson(kTrust, nhs);
   icr::v1::Event kw;
-  kw.set_event_id("kw1");
+  kw.set_event_id(nhs + "/kw1");
   kw.set_nhs_number(nhs);
-  kw.mutable_key_worker_assigned()->set_assignment_id("KW1");
+  kw.mutable_key_worker_assigned()->set_assignment_id(nhs + "/KW1");
   kw.mutable_key_worker_assigned()->mutable_key_worker()->set_name("Alex Morgan");
   kw.mutable_key_worker_assigned()->mutable_key_worker()->set_role("Care coordinator");
   kw.mutable_key_worker_assigned()->mutable_key_worker()->set_organisation_code("E08000035");
   kw.mutable_key_worker_assigned()->set_start_date("2025-06-01");
   icr::v1::Event emp_old, emp_new, acc;
-  emp_old.set_event_id("emp1");
+  emp_old.set_event_id(nhs + "/emp1");
   emp_old.set_nhs_number(nhs);
   emp_old.mutable_employment_status()->set_code("02");
   emp_old.mutable_employment_status()->set_recorded_date("2025-01-01");
   emp_new = emp_old;
-  emp_new.set_event_id("emp2");
+  emp_new.set_event_id(nhs + "/emp2");
   emp_new.mutable_employment_status()->set_code("01");
   emp_new.mutable_employment_status()->set_recorded_date("2025-09-01");
-  acc.set_event_id("acc1");
+  acc.set_event_id(nhs + "/acc1");
   acc.set_nhs_number(nhs);
   acc.mutable_accommodation_status()->set_code("02");
   acc.mutable_accommodation_status()->set_recorded_date("2025-09-01");
   icr::v1::Event assess;
-  assess.set_event_id("ca1");
+  assess.set_event_id(nhs + "/ca1");
   assess.set_nhs_number(nhs);
   auto* ca = assess.mutable_care_act();
-  ca->set_care_act_id("CA1");
+  ca->set_care_act_id(nhs + "/CA1");
   ca->set_kind(icr::v1::CareActEvent::ASSESSMENT);
   ca->set_council_code("E08000035");
   ca->set_start_date("2025-07-01");
@@ -262,8 +262,8 @@ TEST_F(RecordTest, IntegratedRecordShowsTheWholePicture) {
   ASSERT_TRUE(stack.record()->GetIntegratedRecord(Ctx(token).get(), req, &rec).ok());
   EXPECT_EQ(rec.person().nhs_number(), nhs);
   ASSERT_EQ(rec.open_referrals_size(), 1);
-  EXPECT_EQ(rec.open_referrals(0).referral_id(), "REF1");
-  EXPECT_EQ(rec.hospital_stay().spell_id(), "SP1");
+  EXPECT_EQ(rec.open_referrals(0).referral_id(), nhs + "/REF1");
+  EXPECT_EQ(rec.hospital_stay().spell_id(), nhs + "/SP1");
   EXPECT_FALSE(rec.hospital_stay().has_discharged_at());
   EXPECT_EQ(rec.current_detention().legal_status_code(), "03");
   EXPECT_TRUE(rec.current_detention().s117_qualifying());
