@@ -1,6 +1,7 @@
 #include "services/common/db.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 namespace icr {
 namespace {
@@ -58,8 +59,60 @@ absl::Status StatusFromDbException(const std::exception& e) {
   return absl::InternalError("database error");
 }
 
-Database::Database(std::string url, int pool_size)
-    : url_(HardenConnectionString(url)), pool_size_(pool_size > 0 ? pool_size : 1) {}
+CallWatchdog::CallWatchdog() : thread_([this] { Loop(); }) {}
+
+CallWatchdog::~CallWatchdog() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+uint64_t CallWatchdog::Arm(int fd, std::chrono::steady_clock::time_point deadline) {
+  std::lock_guard lock(mu_);
+  const uint64_t id = next_id_++;
+  calls_[id] = Entry{fd, deadline};
+  cv_.notify_all();
+  return id;
+}
+
+bool CallWatchdog::Disarm(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = calls_.find(id);
+  const bool fired = it != calls_.end() && it->second.fired;
+  if (it != calls_.end()) calls_.erase(it);
+  return fired;
+}
+
+void CallWatchdog::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    auto next = std::chrono::steady_clock::time_point::max();
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [id, e] : calls_) {
+      if (e.fired) continue;
+      if (e.deadline <= now) {
+        // The owning call still holds the connection, so the descriptor is still its socket.
+        ::shutdown(e.fd, SHUT_RDWR);
+        e.fired = true;
+      } else {
+        next = std::min(next, e.deadline);
+      }
+    }
+    if (next == std::chrono::steady_clock::time_point::max()) {
+      cv_.wait(lock);
+    } else {
+      cv_.wait_until(lock, next);
+    }
+  }
+}
+
+Database::Database(std::string url, int pool_size, std::chrono::milliseconds call_timeout)
+    : url_(HardenConnectionString(url)),
+      pool_size_(pool_size > 0 ? pool_size : 1),
+      call_timeout_(call_timeout) {}
 
 Database::~Database() = default;
 
@@ -127,23 +180,40 @@ void Database::Release(std::unique_ptr<pqxx::connection> conn) {
 }
 
 absl::Status Database::Run(const std::function<absl::Status(pqxx::connection&)>& fn) {
+  return Run(fn, call_timeout_);
+}
+
+absl::Status Database::Run(const std::function<absl::Status(pqxx::connection&)>& fn,
+                           std::chrono::milliseconds timeout) {
   absl::Status status;
   auto conn = Acquire(status);
   if (!conn) return status;
+  const uint64_t watch =
+      watchdog_.Arm(conn->sock(), std::chrono::steady_clock::now() + timeout);
   try {
     status = fn(*conn);
   } catch (const pqxx::broken_connection& e) {
     status = StatusFromDbException(e);
-    conn.reset();
   } catch (const std::exception& e) {
     status = StatusFromDbException(e);
-    if (status.code() == absl::StatusCode::kUnavailable) conn.reset();
+  }
+  if (watchdog_.Disarm(watch)) {
+    spdlog::warn("database call overran {} ms; connection dropped", timeout.count());
+    status = absl::UnavailableError("database not answering");
+    conn.reset();
+  } else if (status.code() == absl::StatusCode::kUnavailable) {
+    conn.reset();
   }
   Release(std::move(conn));
   return status;
 }
 
 absl::Status Database::Write(const std::function<absl::Status(pqxx::work&)>& fn) {
+  return Write(fn, call_timeout_);
+}
+
+absl::Status Database::Write(const std::function<absl::Status(pqxx::work&)>& fn,
+                             std::chrono::milliseconds timeout) {
   return Run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     absl::Status s = fn(tx);
@@ -153,7 +223,7 @@ absl::Status Database::Write(const std::function<absl::Status(pqxx::work&)>& fn)
       tx.abort();
     }
     return s;
-  });
+  }, timeout);
 }
 
 absl::Status Database::Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn) {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -29,9 +31,38 @@ std::string HardenConnectionString(const std::string& url);
 // unique violation, ABORTED for serialization failures, INTERNAL otherwise).
 absl::Status StatusFromDbException(const std::exception& e);
 
+// Breaks the connection of a database call that overruns its time limit. A database that has
+// stopped answering (a hung server process) still acknowledges TCP, so keepalives and
+// tcp_user_timeout never fire; shutting the socket down makes libpq fail the call at once.
+class CallWatchdog {
+ public:
+  CallWatchdog();
+  ~CallWatchdog();
+  uint64_t Arm(int fd, std::chrono::steady_clock::time_point deadline);
+  // True when the call overran and its socket was shut down.
+  bool Disarm(uint64_t id);
+
+ private:
+  void Loop();
+  struct Entry {
+    int fd;
+    std::chrono::steady_clock::time_point deadline;
+    bool fired = false;
+  };
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, Entry> calls_;
+  uint64_t next_id_ = 1;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 class Database {
  public:
-  Database(std::string url, int pool_size);
+  // call_timeout: the longest a single Run may hold a connection before the call is broken off
+  // and reported UNAVAILABLE.
+  Database(std::string url, int pool_size,
+           std::chrono::milliseconds call_timeout = std::chrono::seconds(10));
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -42,9 +73,14 @@ class Database {
   // Runs fn on a pooled connection. Exceptions from libpqxx become a status; a broken
   // connection is dropped and replaced on next use.
   absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);
+  // The same with its own time limit, for known long work such as recomputing indicators.
+  absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn,
+                   std::chrono::milliseconds timeout);
 
   // Runs fn inside one transaction, committed when fn returns OK, rolled back otherwise.
   absl::Status Write(const std::function<absl::Status(pqxx::work&)>& fn);
+  absl::Status Write(const std::function<absl::Status(pqxx::work&)>& fn,
+                     std::chrono::milliseconds timeout);
 
   // Runs fn with a single-statement (non-transactional) read.
   absl::Status Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn);
@@ -62,6 +98,8 @@ class Database {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   int open_ = 0;  // connections handed out or idle
+  std::chrono::milliseconds call_timeout_;
+  CallWatchdog watchdog_;
   std::vector<Statement> statements_;
 };
 

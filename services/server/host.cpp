@@ -4,15 +4,17 @@
 
 #include <sstream>
 
+#include "services/careplan/careplan_service.h"
 #include "services/common/logging.h"
 #include "services/common/reference.h"
 #include "services/common/status.h"
+#include "services/performance/performance_service.h"
 #include "services/record/record_service.h"
 
 namespace icr {
 
 const std::set<std::string>& KnownServices() {
-  static const std::set<std::string> kServices = {"record"};
+  static const std::set<std::string> kServices = {"record", "careplan", "performance"};
   return kServices;
 }
 
@@ -58,6 +60,14 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   if (options.services.count("record")) {
     host->services_.push_back(
         std::make_unique<record::RecordServiceImpl>(db, *host->auth_, *ref));
+  }
+  if (options.services.count("performance")) {
+    host->services_.push_back(
+        std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref));
+  }
+  if (options.services.count("careplan")) {
+    host->services_.push_back(
+        std::make_unique<careplan::CarePlanServiceImpl>(db, *host->auth_, *ref));
   }
   for (auto& s : host->services_) builder.RegisterService(s.get());
   host->server_ = builder.BuildAndStart();

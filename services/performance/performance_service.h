@@ -1,0 +1,52 @@
+// icr.v1.PerformanceService handlers: indicator definitions, dashboards, series and CSV from
+// stored results, with disclosure control chosen by who asks and whose data it is.
+#pragma once
+
+#include <memory>
+
+#include "icr/v1/performance.grpc.pb.h"
+#include "services/common/auth.h"
+#include "services/common/db.h"
+#include "services/common/reference.h"
+
+namespace icr::perf {
+
+class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service {
+ public:
+  PerformanceServiceImpl(Database& db, Authenticator& auth,
+                         std::shared_ptr<const ReferenceData> ref);
+
+  grpc::Status ListIndicators(grpc::ServerContext* ctx, const icr::v1::ListIndicatorsRequest* req,
+                              icr::v1::ListIndicatorsResponse* resp) override;
+  grpc::Status GetDashboard(grpc::ServerContext* ctx, const icr::v1::GetDashboardRequest* req,
+                            icr::v1::Dashboard* resp) override;
+  grpc::Status GetSeries(grpc::ServerContext* ctx, const icr::v1::GetSeriesRequest* req,
+                         icr::v1::Series* resp) override;
+  grpc::Status ExportCsv(grpc::ServerContext* ctx, const icr::v1::ExportCsvRequest* req,
+                         grpc::ServerWriter<icr::v1::CsvChunk>* writer) override;
+  grpc::Status ComputeIndicators(grpc::ServerContext* ctx,
+                                 const icr::v1::ComputeIndicatorsRequest* req,
+                                 icr::v1::ComputeIndicatorsResponse* resp) override;
+
+  // The same operations for an already authenticated caller (the HTTP dashboard uses these).
+  absl::Status Dashboard(const Caller& caller, const icr::v1::GetDashboardRequest& req,
+                         icr::v1::Dashboard* resp);
+  absl::Status Series(const Caller& caller, const icr::v1::GetSeriesRequest& req,
+                      icr::v1::Series* resp);
+  absl::Status Csv(const Caller& caller, const icr::v1::ExportCsvRequest& req,
+                   const std::function<bool(const std::string&)>& emit);
+  absl::Status Compute(const Caller& caller, const icr::v1::ComputeIndicatorsRequest& req,
+                       icr::v1::ComputeIndicatorsResponse* resp);
+  absl::Status Indicators(icr::v1::ListIndicatorsResponse* resp);
+
+  Authenticator& auth() { return auth_; }
+
+ private:
+  absl::Status CheckScope(icr::v1::Scope* scope) const;
+
+  Database& db_;
+  Authenticator& auth_;
+  std::shared_ptr<const ReferenceData> ref_;
+};
+
+}  // namespace icr::perf

@@ -1,0 +1,337 @@
+#include "services/performance/store.h"
+
+namespace icr::perf {
+namespace {
+
+// Every unit query takes $1 = period start, $2 = period end and returns the columns
+// provider_code, icb_code, council_code, eth_group, age_band, sex, in_num, in_den, amount.
+#define PERSON_DIMS                                                                         \
+  "p.icb_code AS icb_code, p.council_code AS council_code, "                                \
+  "perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS " \
+  "age_band, p.sex AS sex "
+
+struct UnitQuery {
+  const char* indicator_id;
+  const char* sql;
+};
+
+const UnitQuery kUnitQueries[] = {
+    // 72-hour follow-up (FU-02): days, not hours; day 0 contacts do not count.
+    {"FU72",
+     "SELECT s.provider_code AS provider_code, " PERSON_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM core.care_contact c WHERE c.person_id = s.person_id "
+     "         AND c.attended AND c.contact_date > perf.local_date(s.discharged_at) "
+     "         AND c.contact_date <= perf.local_date(s.discharged_at) + 3 "
+     "         AND perf.in_group('consultation_mechanism', c.consultation_mechanism, 'follow_up', $2)) "
+     "    OR EXISTS (SELECT 1 FROM core.hospital_spell r WHERE r.person_id = s.person_id "
+     "         AND perf.local_date(r.admitted_at) > perf.local_date(s.discharged_at) "
+     "         AND perf.local_date(r.admitted_at) <= perf.local_date(s.discharged_at) + 3) "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM core.hospital_spell s JOIN core.person p USING (person_id) "
+     "WHERE perf.local_date(s.discharged_at) BETWEEN $1::date - 4 AND $2::date - 4 "
+     "  AND perf.in_group('bed_type', s.bed_type, 'adult_acute', $2) "
+     "  AND coalesce(s.discharge_method, '') NOT IN ('4', '5') "
+     "  AND NOT perf.in_group('discharge_destination', coalesce(s.discharge_destination, ''), "
+     "                        'fu72_excluded', $2) "
+     "  AND (p.date_of_death IS NULL OR p.date_of_death > perf.local_date(s.discharged_at) + 3)"},
+    {"KEYWORKER",
+     "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM core.key_worker k WHERE k.person_id = o.person_id "
+     "         AND k.start_date <= $2 AND (k.end_date IS NULL OR k.end_date > $2)) "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
+     "WHERE p.date_of_death IS NULL OR p.date_of_death > $2"},
+    // New detentions: not short-term holds, guardianship or informal, and not following on
+    // from another (non short-term) detention that was still in force.
+    {"DETENTIONS",
+     "SELECT d.provider_code AS provider_code, " PERSON_DIMS ", 1 AS in_num, NULL::int AS in_den, "
+     "  NULL::numeric AS amount "
+     "FROM core.detention d JOIN core.person p USING (person_id) "
+     "JOIN core.mha_legal_status l ON l.code = d.legal_status_code "
+     "WHERE perf.local_date(d.started_at) BETWEEN $1 AND $2 AND NOT l.short_term_hold "
+     "  AND d.legal_status_code NOT IN ('01', '35', '36', '98', '99') "
+     "  AND NOT EXISTS (SELECT 1 FROM core.detention e JOIN core.mha_legal_status el "
+     "        ON el.code = e.legal_status_code "
+     "      WHERE e.person_id = d.person_id AND NOT el.short_term_hold "
+     "        AND e.started_at < d.started_at "
+     "        AND (e.ended_at IS NULL OR e.ended_at >= d.started_at - interval '1 day'))"},
+    // ASCOF employment and accommodation: latest status in the 12 months to period end.
+    {"EMPLOYMENT",
+     "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
+     "  CASE WHEN perf.in_group('employment_status', st.code, 'paid', $2) THEN 1 ELSE 0 END AS in_num, "
+     "  1 AS in_den, NULL::numeric AS amount "
+     "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
+     "LEFT JOIN LATERAL (SELECT s.code FROM core.status_observation s "
+     "  WHERE s.person_id = o.person_id AND s.list_name = 'employment_status' "
+     "    AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= $2 "
+     "  ORDER BY s.recorded_date DESC, s.obs_pk DESC LIMIT 1) st ON true "
+     "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
+     "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
+    {"ACCOMMODATION",
+     "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
+     "  CASE WHEN perf.in_group('accommodation_status', st.code, 'settled', $2) THEN 1 ELSE 0 END "
+     "  AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
+     "LEFT JOIN LATERAL (SELECT s.code FROM core.status_observation s "
+     "  WHERE s.person_id = o.person_id AND s.list_name = 'accommodation_status' "
+     "    AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= $2 "
+     "  ORDER BY s.recorded_date DESC, s.obs_pk DESC LIMIT 1) st ON true "
+     "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
+     "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
+    {"EMPLOYMENT_RECORDED",
+     "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM core.status_observation s "
+     "    WHERE s.person_id = o.person_id AND s.list_name = 'employment_status' "
+     "      AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= $2) "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
+     "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
+     "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
+    {"ACCOMMODATION_RECORDED",
+     "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM core.status_observation s "
+     "    WHERE s.person_id = o.person_id AND s.list_name = 'accommodation_status' "
+     "      AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= $2) "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
+     "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
+     "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
+    // Long-term community support for mental health open at period end (one per person).
+    {"SELF_DIRECTED",
+     "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, s.council_code AS council_code, "
+     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  age_band, p.sex AS sex, "
+     "  CASE WHEN perf.in_group('care_act_delivery_mechanism', s.delivery_mechanism, "
+     "                          'self_directed', $2) THEN 1 ELSE 0 END AS in_num, "
+     "  1 AS in_den, NULL::numeric AS amount "
+     "FROM (SELECT DISTINCT ON (e.person_id) e.* FROM core.social_care_event e "
+     "      WHERE e.kind = 'service' "
+     "        AND perf.in_group('care_act_service_type', e.service_type, 'ltc_community', $2) "
+     "        AND perf.in_group('care_act_primary_support_reason', e.primary_support_reason, "
+     "                          'mental_health', $2) "
+     "        AND e.start_date <= $2 AND (e.end_date IS NULL OR e.end_date > $2) "
+     "      ORDER BY e.person_id, e.start_date DESC) s JOIN core.person p USING (person_id)"},
+    {"DIRECT_PAYMENTS",
+     "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, s.council_code AS council_code, "
+     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  age_band, p.sex AS sex, "
+     "  CASE WHEN s.delivery_mechanism = 'direct_payment' THEN 1 ELSE 0 END AS in_num, "
+     "  1 AS in_den, NULL::numeric AS amount "
+     "FROM (SELECT DISTINCT ON (e.person_id) e.* FROM core.social_care_event e "
+     "      WHERE e.kind = 'service' "
+     "        AND perf.in_group('care_act_service_type', e.service_type, 'ltc_community', $2) "
+     "        AND perf.in_group('care_act_primary_support_reason', e.primary_support_reason, "
+     "                          'mental_health', $2) "
+     "        AND e.start_date <= $2 AND (e.end_date IS NULL OR e.end_date > $2) "
+     "      ORDER BY e.person_id, e.start_date DESC) s JOIN core.person p USING (person_id)"},
+    {"CARE_ACT_ASSESSMENTS",
+     "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, a.council_code AS council_code, "
+     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  age_band, p.sex AS sex, 1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount "
+     "FROM core.social_care_event a JOIN core.person p USING (person_id) "
+     "WHERE a.kind = 'assessment' AND a.end_date BETWEEN $1 AND $2"},
+    {"CARE_ACT_DAYS",
+     "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, a.council_code AS council_code, "
+     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  age_band, p.sex AS sex, 1 AS in_num, NULL::int AS in_den, "
+     "  (a.end_date - rq.start_date)::numeric AS amount "
+     "FROM core.social_care_event a JOIN core.person p USING (person_id) "
+     "JOIN LATERAL (SELECT r.start_date FROM core.social_care_event r "
+     "  WHERE r.person_id = a.person_id AND r.council_code = a.council_code "
+     "    AND r.kind = 'request' AND r.start_date <= a.end_date "
+     "  ORDER BY r.start_date DESC LIMIT 1) rq ON true "
+     "WHERE a.kind = 'assessment' AND a.end_date BETWEEN $1 AND $2"},
+    {"CARERS_ASSESSED",
+     "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, c.council_code AS council_code, "
+     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  age_band, p.sex AS sex, 1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount "
+     "FROM core.carer_assessment c JOIN core.person p USING (person_id) "
+     "WHERE c.completed_date BETWEEN $1 AND $2"},
+};
+
+// Aggregates a unit query ($1 start, $2 end, $3 indicator id, $4 kind) for every scope and
+// breakdown: England (all), each provider, ICB and council, each crossed with no breakdown,
+// ethnicity, age band and sex.
+std::string AggregateSql(const char* unit_sql) {
+  return std::string(
+             "INSERT INTO perf.kpi_result (indicator_id, period_start, scope_type, scope_code, "
+             "breakdown, breakdown_value, numerator, denominator, value) "
+             "SELECT $3, $1::date, scope_type, scope_code, breakdown, breakdown_value, num, den, "
+             "  CASE $4 WHEN 'ratio' THEN CASE WHEN den > 0 THEN round(100.0 * num / den, 2) END "
+             "          WHEN 'count' THEN num WHEN 'sum' THEN total ELSE median END "
+             "FROM (SELECT "
+             "  CASE WHEN GROUPING(provider_code) = 0 THEN 'provider' "
+             "       WHEN GROUPING(icb_code) = 0 THEN 'icb' "
+             "       WHEN GROUPING(council_code) = 0 THEN 'council' ELSE 'all' END AS scope_type, "
+             "  coalesce(CASE WHEN GROUPING(provider_code) = 0 THEN provider_code "
+             "       WHEN GROUPING(icb_code) = 0 THEN icb_code "
+             "       WHEN GROUPING(council_code) = 0 THEN council_code ELSE '' END, '') AS scope_code, "
+             "  CASE WHEN GROUPING(eth_group) = 0 THEN 'ethnicity' "
+             "       WHEN GROUPING(age_band) = 0 THEN 'age_band' "
+             "       WHEN GROUPING(sex) = 0 THEN 'sex' ELSE 'none' END AS breakdown, "
+             "  coalesce(CASE WHEN GROUPING(eth_group) = 0 THEN eth_group "
+             "       WHEN GROUPING(age_band) = 0 THEN age_band "
+             "       WHEN GROUPING(sex) = 0 THEN sex ELSE '' END, 'Unknown') AS breakdown_value, "
+             "  coalesce(sum(in_num), 0) AS num, sum(in_den) AS den, round(sum(amount), 2) AS total, "
+             "  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY amount))::numeric, 1) AS median "
+             "FROM (") +
+         unit_sql +
+         ") u GROUP BY GROUPING SETS ((), (eth_group), (age_band), (sex), "
+         "(provider_code), (provider_code, eth_group), (provider_code, age_band), (provider_code, sex), "
+         "(icb_code), (icb_code, eth_group), (icb_code, age_band), (icb_code, sex), "
+         "(council_code), (council_code, eth_group), (council_code, age_band), (council_code, sex))"
+         ") g WHERE scope_type = 'all' OR scope_code <> ''";
+}
+
+struct Compiled {
+  std::vector<std::string> names, sqls;  // kept alive for Statement's const char*
+  std::vector<Statement> statements;
+};
+
+const Statement kIndicators{
+    "perf_indicators",
+    "SELECT indicator_id, version, name, owner, grp, definition, unit, kind, direction, "
+    "target::float8 FROM perf.indicator WHERE active ORDER BY display_order, indicator_id"};
+const Statement kSharedPolicy{
+    "perf_shared_policy",
+    "SELECT coalesce((SELECT value FROM perf.setting WHERE key = 'shared_disclosure_policy'), "
+    "'mhsds')"};
+const Statement kDeleteMonth{"perf_delete_month",
+                             "DELETE FROM perf.kpi_result WHERE period_start = $1::date"};
+const Statement kKinds{"perf_kinds", "SELECT indicator_id, kind FROM perf.indicator WHERE active"};
+#define FIGURE_COLUMNS                                                                  \
+  "indicator_id, period_start::text, breakdown_value, numerator::float8, "            \
+  "denominator::float8, value::float8, (extract(epoch FROM computed_at) * 1000000)::bigint, " \
+  "(SELECT kind FROM perf.indicator i WHERE i.indicator_id = r.indicator_id) "
+const Statement kFigures{
+    "perf_figures",
+    "SELECT " FIGURE_COLUMNS "FROM perf.kpi_result r WHERE period_start = $1::date "
+    "AND scope_type = $2 AND scope_code = $3 AND breakdown = $4 "
+    "ORDER BY indicator_id, breakdown_value"};
+const Statement kTotals{
+    "perf_totals",
+    "SELECT " FIGURE_COLUMNS "FROM perf.kpi_result r WHERE period_start BETWEEN $1::date AND "
+    "$2::date AND scope_type = $3 AND scope_code = $4 AND breakdown = 'none' "
+    "AND ($5 = '' OR indicator_id = $5) ORDER BY indicator_id, period_start"};
+const Statement kAll{
+    "perf_all_figures",
+    "SELECT " FIGURE_COLUMNS ", breakdown FROM perf.kpi_result r WHERE period_start BETWEEN "
+    "$1::date AND $2::date AND scope_type = $3 AND scope_code = $4 "
+    "ORDER BY period_start, indicator_id, breakdown, breakdown_value"};
+
+const Compiled& Compile() {
+  static const Compiled* compiled = [] {
+    auto* c = new Compiled();
+    for (const auto& q : kUnitQueries) {
+      c->names.push_back(std::string("perf_compute_") + q.indicator_id);
+      c->sqls.push_back(AggregateSql(q.sql));
+    }
+    for (size_t i = 0; i < c->names.size(); ++i) {
+      c->statements.push_back({c->names[i].c_str(), c->sqls[i].c_str()});
+    }
+    for (const auto& s : {kIndicators, kSharedPolicy, kDeleteMonth, kKinds, kFigures, kTotals, kAll}) {
+      c->statements.push_back(s);
+    }
+    return c;
+  }();
+  return *compiled;
+}
+
+std::optional<double> Opt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<double>();
+}
+
+StoredFigure FigureFromRow(const pqxx::row& r) {
+  StoredFigure f;
+  f.indicator_id = r[0].c_str();
+  f.period_start = r[1].c_str();
+  f.breakdown_value = r[2].c_str();
+  f.raw.numerator = Opt(r[3]);
+  f.raw.denominator = Opt(r[4]);
+  f.raw.value = Opt(r[5]);
+  f.computed_at_us = r[6].as<int64_t>();
+  f.raw.kind = r[7].c_str();
+  return f;
+}
+
+}  // namespace
+
+const std::vector<Statement>& PerformanceStore::Statements() { return Compile().statements; }
+
+std::vector<IndicatorDef> PerformanceStore::Indicators(pqxx::transaction_base& tx) {
+  std::vector<IndicatorDef> out;
+  for (const auto& r : tx.exec_prepared(kIndicators.name)) {
+    IndicatorDef d;
+    d.id = r[0].c_str();
+    d.version = r[1].as<int>();
+    d.name = r[2].c_str();
+    d.owner = r[3].c_str();
+    d.group = r[4].c_str();
+    d.definition = r[5].c_str();
+    d.unit = r[6].c_str();
+    d.kind = r[7].c_str();
+    d.direction = r[8].c_str();
+    d.target = Opt(r[9]);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string PerformanceStore::SharedPolicy(pqxx::transaction_base& tx) {
+  return tx.exec_prepared1(kSharedPolicy.name)[0].c_str();
+}
+
+int64_t PerformanceStore::ComputeMonth(pqxx::transaction_base& tx, const Month& month) {
+  std::map<std::string, std::string> kinds;
+  for (const auto& r : tx.exec_prepared(kKinds.name)) kinds[r[0].c_str()] = r[1].c_str();
+  tx.exec_prepared(kDeleteMonth.name, FormatDate(month.first()));
+  int64_t rows = 0;
+  for (const auto& q : kUnitQueries) {
+    auto kind = kinds.find(q.indicator_id);
+    if (kind == kinds.end()) continue;  // retired indicator
+    auto r = tx.exec_prepared(std::string("perf_compute_") + q.indicator_id,
+                              FormatDate(month.first()), FormatDate(month.last()), q.indicator_id,
+                              kind->second);
+    rows += r.affected_rows();
+  }
+  return rows;
+}
+
+std::vector<StoredFigure> PerformanceStore::Figures(pqxx::transaction_base& tx, const Month& month,
+                                                    const std::string& scope_type,
+                                                    const std::string& scope_code,
+                                                    const std::string& breakdown) {
+  std::vector<StoredFigure> out;
+  for (const auto& r : tx.exec_prepared(kFigures.name, FormatDate(month.first()), scope_type,
+                                        scope_code, breakdown)) {
+    out.push_back(FigureFromRow(r));
+  }
+  return out;
+}
+
+std::vector<StoredFigure> PerformanceStore::Totals(pqxx::transaction_base& tx, const Month& from,
+                                                   const Month& to, const std::string& scope_type,
+                                                   const std::string& scope_code,
+                                                   const std::string& indicator_id) {
+  std::vector<StoredFigure> out;
+  for (const auto& r : tx.exec_prepared(kTotals.name, FormatDate(from.first()),
+                                        FormatDate(to.first()), scope_type, scope_code,
+                                        indicator_id)) {
+    out.push_back(FigureFromRow(r));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, StoredFigure>> PerformanceStore::AllFigures(
+    pqxx::transaction_base& tx, const Month& from, const Month& to, const std::string& scope_type,
+    const std::string& scope_code) {
+  std::vector<std::pair<std::string, StoredFigure>> out;
+  for (const auto& r : tx.exec_prepared(kAll.name, FormatDate(from.first()), FormatDate(to.first()),
+                                        scope_type, scope_code)) {
+    out.emplace_back(r[8].c_str(), FigureFromRow(r));
+  }
+  return out;
+}
+
+}  // namespace icr::perf

@@ -1,0 +1,61 @@
+// The performance service's SQL: one unit query per indicator (a row per person or event with
+// its breakdown attributes and numerator/denominator flags), aggregated for every organisation
+// scope and breakdown with GROUPING SETS and stored in perf.kpi_result.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "services/common/db.h"
+#include "services/performance/indicators.h"
+
+namespace icr::perf {
+
+struct IndicatorDef {
+  std::string id;
+  int version = 1;
+  std::string name, owner, group, definition, unit, kind, direction;
+  std::optional<double> target;
+};
+
+struct StoredFigure {
+  std::string indicator_id;
+  std::string period_start;  // YYYY-MM-DD
+  std::string breakdown_value;
+  RawFigure raw;
+  int64_t computed_at_us = 0;
+};
+
+class PerformanceStore {
+ public:
+  // Statements for every indicator that has a query (indicators without one are listed but
+  // never computed).
+  static const std::vector<Statement>& Statements();
+
+  static std::vector<IndicatorDef> Indicators(pqxx::transaction_base& tx);
+  static std::string SharedPolicy(pqxx::transaction_base& tx);
+
+  // Replaces the stored results of one month for every computable indicator; returns rows.
+  static int64_t ComputeMonth(pqxx::transaction_base& tx, const Month& month);
+
+  // Stored figures for one month, scope and breakdown.
+  static std::vector<StoredFigure> Figures(pqxx::transaction_base& tx, const Month& month,
+                                           const std::string& scope_type,
+                                           const std::string& scope_code,
+                                           const std::string& breakdown);
+  // Total figures (breakdown none) of a scope over a range of months, for every indicator or
+  // one (empty id = all), ordered by indicator then month.
+  static std::vector<StoredFigure> Totals(pqxx::transaction_base& tx, const Month& from,
+                                          const Month& to, const std::string& scope_type,
+                                          const std::string& scope_code,
+                                          const std::string& indicator_id);
+  // Every stored figure of a scope in a range of months, all breakdowns, for CSV.
+  static std::vector<std::pair<std::string, StoredFigure>> AllFigures(
+      pqxx::transaction_base& tx, const Month& from, const Month& to,
+      const std::string& scope_type, const std::string& scope_code);
+};
+
+}  // namespace icr::perf
