@@ -1,0 +1,458 @@
+// Indicators computed over small hand-built datasets sent through RecordService, recomputed
+// through PerformanceService and read back from GetDashboard. Each test has its own database,
+// so the expected figures are exactly those worked out in its comments.
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+#include "icr/v1/performance.grpc.pb.h"
+#include "services/common/auth.h"
+#include "tests/integration/harness.h"
+
+namespace icr::test {
+namespace {
+using google::protobuf::util::TimeUtil;
+
+constexpr char kTrust[] = "RGD";
+constexpr char kCouncil[] = "E08000035";  // Leeds
+constexpr char kMonth[] = "2026-10";      // period 2026-10-01 .. 2026-10-31
+
+int64_t At(const std::string& date, int hour = 12) {
+  google::protobuf::Timestamp ts;
+  EXPECT_TRUE(TimeUtil::FromString(date + "T" + (hour < 10 ? "0" : "") + std::to_string(hour) +
+                                        ":00:00Z",
+                                    &ts));
+  return ts.seconds();
+}
+
+class KpiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = Stack::NewDatabase("kpi");
+    db_ = std::make_unique<Database>(url_, 4);
+    HostOptions options;
+    options.services = {"record", "performance"};
+    auto host = Host::Start(*db_, options);
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = std::move(*host);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()),
+                                   grpc::InsecureChannelCredentials());
+    record_ = icr::v1::RecordService::NewStub(channel_);
+    perf_ = icr::v1::PerformanceService::NewStub(channel_);
+    trust_ = Token(kTrust, Role::kSystem);
+  }
+
+  std::string Token(const std::string& org, Role role) {
+    auto t = Authenticator::CreateToken(*db_, org, role, "kpi test");
+    EXPECT_TRUE(t.ok());
+    return *t;
+  }
+
+  // A person aged `age` on 2026-10-31 (born 1 June), with the given ethnic category.
+  std::string Person(int age = 40, const std::string& ethnicity = "A") {
+    const std::string nhs = NextNhsNumber();
+    icr::v1::UpsertPersonRequest req;
+    *req.mutable_person() = MakePerson(nhs);
+    req.mutable_person()->set_date_of_birth(std::to_string(2026 - age) + "-06-01");
+    req.mutable_person()->set_ethnic_category(ethnicity);
+    icr::v1::Person out;
+    auto s = record_->UpsertPerson(Ctx(trust_).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return nhs;
+  }
+
+  icr::v1::Event Ev(const std::string& nhs) {
+    icr::v1::Event e;
+    e.set_event_id("ev-" + std::to_string(++event_seq_));
+    e.set_nhs_number(nhs);
+    return e;
+  }
+
+  void Send(std::vector<icr::v1::Event> events) {
+    icr::v1::RecordEventsRequest req;
+    for (auto& e : events) *req.add_events() = e;
+    icr::v1::RecordEventsResponse resp;
+    auto s = record_->RecordEvents(Ctx(trust_).get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  icr::v1::Event Admit(const std::string& nhs, const std::string& spell, const std::string& date,
+                       const std::string& bed = "200") {
+    auto e = Ev(nhs);
+    auto* a = e.mutable_admission();
+    a->set_spell_id(spell);
+    a->set_provider_code(kTrust);
+    *a->mutable_admitted_at() = TimeUtil::SecondsToTimestamp(At(date, 9));
+    a->set_bed_type(bed);
+    return e;
+  }
+  icr::v1::Event Discharge(const std::string& nhs, const std::string& spell,
+                           const std::string& date, const std::string& destination = "19") {
+    auto e = Ev(nhs);
+    auto* d = e.mutable_discharge();
+    d->set_spell_id(spell);
+    *d->mutable_discharged_at() = TimeUtil::SecondsToTimestamp(At(date));
+    d->set_discharge_method("1");
+    d->set_discharge_destination(destination);
+    return e;
+  }
+  icr::v1::Event Contact(const std::string& nhs, const std::string& date,
+                         const std::string& mechanism = "01") {
+    auto e = Ev(nhs);
+    auto* c = e.mutable_care_contact();
+    c->set_contact_id(e.event_id());
+    c->set_contact_date(date);
+    c->set_attended(true);
+    c->set_attend_status("5");
+    c->set_consultation_mechanism(mechanism);
+    return e;
+  }
+  icr::v1::Event Died(const std::string& nhs, const std::string& date) {
+    auto e = Ev(nhs);
+    e.mutable_death()->set_date_of_death(date);
+    return e;
+  }
+  icr::v1::Event Referral(const std::string& nhs, const std::string& opened,
+                          const std::string& area = "adult_mh") {
+    auto e = Ev(nhs);
+    auto* r = e.mutable_referral_opened();
+    r->set_referral_id("R-" + e.event_id());
+    r->set_provider_code(kTrust);
+    r->set_team_type("C02");
+    r->set_service_area(area);
+    r->set_received_date(opened);
+    return e;
+  }
+  icr::v1::Event CloseReferral(const icr::v1::Event& opened, const std::string& date) {
+    auto e = Ev(opened.nhs_number());
+    e.mutable_referral_closed()->set_referral_id(opened.referral_opened().referral_id());
+    e.mutable_referral_closed()->set_closed_date(date);
+    return e;
+  }
+  icr::v1::Event Status(const std::string& nhs, bool employment, const std::string& code,
+                        const std::string& date) {
+    auto e = Ev(nhs);
+    if (employment) {
+      e.mutable_employment_status()->set_code(code);
+      e.mutable_employment_status()->set_recorded_date(date);
+    } else {
+      e.mutable_accommodation_status()->set_code(code);
+      e.mutable_accommodation_status()->set_recorded_date(date);
+    }
+    return e;
+  }
+  icr::v1::Event KeyWorker(const std::string& nhs, const std::string& start) {
+    auto e = Ev(nhs);
+    auto* k = e.mutable_key_worker_assigned();
+    k->set_assignment_id("KW-" + e.event_id());
+    k->mutable_key_worker()->set_name("Alex Morgan");
+    k->mutable_key_worker()->set_role("Care coordinator");
+    k->mutable_key_worker()->set_organisation_code(kTrust);
+    k->set_start_date(start);
+    return e;
+  }
+  icr::v1::Event EndKeyWorker(const icr::v1::Event& assigned, const std::string& date) {
+    auto e = Ev(assigned.nhs_number());
+    e.mutable_key_worker_ended()->set_assignment_id(assigned.key_worker_assigned().assignment_id());
+    e.mutable_key_worker_ended()->set_end_date(date);
+    return e;
+  }
+  icr::v1::Event Detention(const std::string& nhs, const std::string& code,
+                           const std::string& start) {
+    auto e = Ev(nhs);
+    auto* d = e.mutable_detention_start();
+    d->set_detention_id("D-" + e.event_id());
+    d->set_legal_status_code(code);
+    d->set_provider_code(kTrust);
+    *d->mutable_started_at() = TimeUtil::SecondsToTimestamp(At(start, 10));
+    return e;
+  }
+  icr::v1::Event EndDetention(const icr::v1::Event& started, const std::string& date) {
+    auto e = Ev(started.nhs_number());
+    e.mutable_detention_end()->set_detention_id(started.detention_start().detention_id());
+    *e.mutable_detention_end()->mutable_ended_at() = TimeUtil::SecondsToTimestamp(At(date, 10));
+    return e;
+  }
+  icr::v1::Event CareAct(const std::string& nhs, icr::v1::CareActEvent::Kind kind,
+                         const std::string& start, const std::string& end,
+                         const std::string& delivery = "",
+                         const std::string& reason = "Mental Health Support") {
+    auto e = Ev(nhs);
+    auto* c = e.mutable_care_act();
+    c->set_care_act_id("CA-" + e.event_id());
+    c->set_kind(kind);
+    c->set_council_code(kCouncil);
+    c->set_start_date(start);
+    c->set_end_date(end);
+    if (kind == icr::v1::CareActEvent::SERVICE) {
+      c->set_service_type("Long term support: Community");
+      c->set_primary_support_reason(reason);
+      c->set_delivery_mechanism(delivery);
+    }
+    return e;
+  }
+
+  void Compute(const std::string& month = kMonth) {
+    icr::v1::ComputeIndicatorsRequest req;
+    req.set_from_month(month);
+    icr::v1::ComputeIndicatorsResponse resp;
+    auto s = perf_->ComputeIndicators(Ctx(Token("QWO", Role::kPerformanceAnalyst)).get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  icr::v1::Dashboard Board(const std::string& token, const std::string& scope_type = "all",
+                           const std::string& scope_code = "",
+                           const std::string& breakdown = "none") {
+    icr::v1::GetDashboardRequest req;
+    req.set_month(kMonth);
+    req.mutable_scope()->set_type(scope_type);
+    req.mutable_scope()->set_code(scope_code);
+    req.set_breakdown(breakdown);
+    icr::v1::Dashboard d;
+    auto s = perf_->GetDashboard(Ctx(token).get(), req, &d);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return d;
+  }
+
+  // The England-level total of one indicator (unrounded).
+  icr::v1::Figure Total(const std::string& id) {
+    const auto board = Board(trust_);
+    for (const auto& f : board.figures()) {
+      if (f.indicator_id() == id && f.breakdown_value().empty()) return f;
+    }
+    ADD_FAILURE() << "no figure for " << id;
+    return {};
+  }
+
+  std::string url_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Host> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<icr::v1::RecordService::Stub> record_;
+  std::unique_ptr<icr::v1::PerformanceService::Stub> perf_;
+  std::string trust_;
+  int event_seq_ = 0;
+};
+
+TEST_F(KpiTest, FollowUpWithin72Hours) {
+  // October's window is discharges from 27 September to 27 October.
+  // A: contact on day 2 -> numerator.
+  auto a = Person();
+  Send({Admit(a, "A", "2026-10-01"), Discharge(a, "A", "2026-10-10"), Contact(a, "2026-10-12")});
+  // B: contact on the day of discharge only -> denominator, not numerator.
+  auto b = Person();
+  Send({Admit(b, "B", "2026-10-01"), Discharge(b, "B", "2026-10-10"), Contact(b, "2026-10-10")});
+  // C: died 2 days after discharge -> removed from the denominator.
+  auto c = Person();
+  Send({Admit(c, "C", "2026-10-01"), Discharge(c, "C", "2026-10-10"), Died(c, "2026-10-12")});
+  // D: first contact on day 4 -> denominator only.
+  auto d = Person();
+  Send({Admit(d, "D", "2026-10-01"), Discharge(d, "D", "2026-10-10"), Contact(d, "2026-10-14")});
+  // E: not an adult acute bed (203, low secure) -> excluded.
+  auto e = Person();
+  Send({Admit(e, "E", "2026-10-01", "203"), Discharge(e, "E", "2026-10-10"),
+        Contact(e, "2026-10-11")});
+  // F: discharged to a penal establishment (40) -> excluded.
+  auto f = Person();
+  Send({Admit(f, "F", "2026-10-01"), Discharge(f, "F", "2026-10-10", "40"),
+        Contact(f, "2026-10-11")});
+  // G: discharged on 29 October, after the window -> belongs to November.
+  auto g = Person();
+  Send({Admit(g, "G", "2026-10-20"), Discharge(g, "G", "2026-10-29"), Contact(g, "2026-10-30")});
+  // H: readmitted on day 2 -> counts as followed up.
+  auto h = Person();
+  Send({Admit(h, "H", "2026-10-01"), Discharge(h, "H", "2026-10-10"), Admit(h, "H2", "2026-10-12")});
+  // I: only an email on day 1 -> denominator only.
+  auto i = Person();
+  Send({Admit(i, "I", "2026-10-01"), Discharge(i, "I", "2026-10-10"),
+        Contact(i, "2026-10-11", "05")});
+  Compute();
+  // Denominator A, B, D, H, I = 5; numerator A, H = 2; 40%.
+  auto fu = Total("FU72");
+  EXPECT_EQ(fu.numerator(), "2");
+  EXPECT_EQ(fu.denominator(), "5");
+  EXPECT_DOUBLE_EQ(fu.raw_value(), 40.0);
+  EXPECT_TRUE(fu.has_target());
+  EXPECT_DOUBLE_EQ(fu.target(), 80.0);
+}
+
+TEST_F(KpiTest, EmploymentAccommodationAndKeyWorker) {
+  // Period end 2026-10-31; the 12-month window is 1 Nov 2025 to 31 Oct 2026.
+  auto p1 = Person(40);  // employed, settled, key worker: in every numerator
+  auto r1 = Referral(p1, "2025-01-10");
+  Send({r1, Status(p1, true, "01", "2026-05-01"), Status(p1, false, "02", "2026-04-01"),
+        KeyWorker(p1, "2025-02-01")});
+  auto p2 = Person(40);  // employment recorded 13 months ago: stays in the denominator only
+  auto r2 = Referral(p2, "2025-01-10");
+  auto kw2 = KeyWorker(p2, "2025-02-01");
+  Send({r2, Status(p2, true, "01", "2025-09-30"), Status(p2, false, "12", "2026-04-01"), kw2,
+        EndKeyWorker(kw2, "2026-09-01")});
+  auto p3 = Person(70);  // aged 70: outside the 18-69 measures, inside KEYWORKER
+  Send({Referral(p3, "2025-01-10"), Status(p3, true, "01", "2026-05-01")});
+  auto p4 = Person(40);  // referral closed before period end: in nothing
+  auto r4 = Referral(p4, "2025-01-10");
+  Send({r4, CloseReferral(r4, "2026-09-01"), Status(p4, true, "01", "2026-05-01")});
+  auto p5 = Person(40);  // latest status 02 although an earlier one was 01
+  Send({Referral(p5, "2025-01-10"), Status(p5, true, "01", "2026-03-01"),
+        Status(p5, true, "02", "2026-06-01"), KeyWorker(p5, "2026-11-05")});
+  auto p6 = Person(40);  // older-adult service area: not adult mental health
+  Send({Referral(p6, "2025-01-10", "older_adult"), Status(p6, true, "01", "2026-05-01")});
+  Compute();
+  // EMPLOYMENT: denominator p1, p2, p5 = 3; numerator p1 = 1.
+  auto emp = Total("EMPLOYMENT");
+  EXPECT_EQ(emp.numerator(), "1");
+  EXPECT_EQ(emp.denominator(), "3");
+  EXPECT_NEAR(emp.raw_value(), 33.3, 0.05);
+  // EMPLOYMENT_RECORDED: p1 and p5 have a status in the window = 2 of 3.
+  EXPECT_EQ(Total("EMPLOYMENT_RECORDED").numerator(), "2");
+  // ACCOMMODATION: p1 settled (02), p2 rough sleeping (12), p5 none = 1 of 3.
+  auto acc = Total("ACCOMMODATION");
+  EXPECT_EQ(acc.numerator(), "1");
+  EXPECT_EQ(acc.denominator(), "3");
+  // KEYWORKER (no age limit): p1, p2, p3, p5 = 4; open at period end: p1 only (p2's ended,
+  // p5's starts after the period).
+  auto kw = Total("KEYWORKER");
+  EXPECT_EQ(kw.numerator(), "1");
+  EXPECT_EQ(kw.denominator(), "4");
+}
+
+TEST_F(KpiTest, NewDetentionsByEthnicityAndDisclosureToAnotherOrganisation) {
+  // Q1: s2 on 2 Oct, then s3 straight after on 5 Oct: one new detention (s3 after s2 is not).
+  auto q1 = Person(30, "A");
+  auto s2 = Detention(q1, "02", "2026-10-02");
+  Send({s2, EndDetention(s2, "2026-10-05"), Detention(q1, "03", "2026-10-05")});
+  // Q2: s136 (a short-term hold, not counted) then s2: one new detention.
+  auto q2 = Person(30, "M");
+  auto s136 = Detention(q2, "20", "2026-10-03");
+  Send({s136, EndDetention(s136, "2026-10-04"), Detention(q2, "02", "2026-10-04")});
+  // Q3: s3 in September: not October's.
+  auto q3 = Person(30, "M");
+  Send({Detention(q3, "03", "2026-09-15")});
+  // Q4: s37 on 20 Oct: new.
+  auto q4 = Person(30, "N");
+  Send({Detention(q4, "10", "2026-10-20")});
+  Compute();
+  auto total = Total("DETENTIONS");
+  EXPECT_EQ(total.value(), "3");
+  // By ethnicity: White 1 (Q1), Black or Black British 2 (Q2, Q4).
+  std::map<std::string, std::string> by_group;
+  const auto by_ethnicity = Board(trust_, "all", "", "ethnicity");
+  for (const auto& f : by_ethnicity.figures()) {
+    if (f.indicator_id() == "DETENTIONS") by_group[f.breakdown_value()] = f.value();
+  }
+  EXPECT_EQ(by_group["White"], "1");
+  EXPECT_EQ(by_group["Black or Black British"], "2");
+  // The trust sees its own count of 3; the council sees it as "*".
+  auto own = Board(trust_, "provider", kTrust);
+  auto shared = Board(Token(kCouncil, Role::kSocialWorker), "provider", kTrust);
+  EXPECT_EQ(own.disclosure_policy(), "unrounded");
+  EXPECT_EQ(shared.disclosure_policy(), "mhsds");
+  for (const auto& f : own.figures()) {
+    if (f.indicator_id() == "DETENTIONS") {
+      EXPECT_EQ(f.value(), "3");
+    }
+  }
+  bool seen = false;
+  for (const auto& f : shared.figures()) {
+    if (f.indicator_id() != "DETENTIONS") continue;
+    seen = true;
+    EXPECT_EQ(f.value(), "*");
+    EXPECT_TRUE(f.suppressed());
+    EXPECT_FALSE(f.has_value());
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(KpiTest, SocialCareIndicators) {
+  using K = icr::v1::CareActEvent;
+  auto dp = Person(), pb = Person(), comm = Person(), other = Person(), ended = Person();
+  Send({CareAct(dp, K::SERVICE, "2026-01-01", "", "direct_payment"),
+        CareAct(pb, K::SERVICE, "2026-01-01", "", "cassr_managed_pb"),
+        CareAct(comm, K::SERVICE, "2026-01-01", "", "cassr_commissioned"),
+        CareAct(other, K::SERVICE, "2026-01-01", "", "direct_payment", "Physical Support"),
+        CareAct(ended, K::SERVICE, "2026-01-01", "2026-10-15", "direct_payment")});
+  // Assessments completed in October: 30 days and 10 days after their requests; one in
+  // September does not count.
+  auto a1 = Person(), a2 = Person(), a3 = Person();
+  Send({CareAct(a1, K::REQUEST, "2026-09-01", "2026-09-01"),
+        CareAct(a1, K::ASSESSMENT, "2026-09-10", "2026-10-01"),
+        CareAct(a2, K::REQUEST, "2026-10-01", "2026-10-01"),
+        CareAct(a2, K::ASSESSMENT, "2026-10-05", "2026-10-11"),
+        CareAct(a3, K::ASSESSMENT, "2026-08-01", "2026-09-20")});
+  // Carers' assessments: one completed in October, one only offered.
+  auto cared = Person();
+  auto done = Ev(cared);
+  auto* c = done.mutable_carer_assessment();
+  c->set_carer_assessment_id("CAR1");
+  c->set_carer_name("Jo Carer");
+  c->set_council_code(kCouncil);
+  c->set_offered_date("2026-09-01");
+  c->set_completed_date("2026-10-07");
+  auto offered = Ev(cared);
+  offered.mutable_carer_assessment()->set_carer_assessment_id("CAR2");
+  offered.mutable_carer_assessment()->set_carer_name("Sam Carer");
+  offered.mutable_carer_assessment()->set_council_code(kCouncil);
+  offered.mutable_carer_assessment()->set_offered_date("2026-10-02");
+  Send({done, offered});
+  Compute();
+  // Open mental health long-term community support: dp, pb, comm = 3.
+  EXPECT_EQ(Total("SELF_DIRECTED").numerator(), "2");
+  EXPECT_EQ(Total("SELF_DIRECTED").denominator(), "3");
+  EXPECT_EQ(Total("DIRECT_PAYMENTS").numerator(), "1");
+  EXPECT_EQ(Total("CARE_ACT_ASSESSMENTS").value(), "2");
+  EXPECT_DOUBLE_EQ(Total("CARE_ACT_DAYS").raw_value(), 20.0);  // median of 30 and 10
+  EXPECT_EQ(Total("CARERS_ASSESSED").value(), "1");
+}
+
+TEST_F(KpiTest, RecomputeReplacesAndCsvIsTheLongFormat) {
+  auto p = Person();
+  Send({Detention(p, "03", "2026-10-02")});
+  Compute();
+  EXPECT_EQ(Total("DETENTIONS").value(), "1");
+  auto q = Person();
+  Send({Detention(q, "03", "2026-10-03")});
+  Compute();
+  EXPECT_EQ(Total("DETENTIONS").value(), "2");
+
+  icr::v1::ExportCsvRequest req;
+  req.set_from_month(kMonth);
+  req.mutable_scope()->set_type("provider");
+  req.mutable_scope()->set_code(kTrust);
+  auto ctx = Ctx(Token(kCouncil, Role::kSocialWorker));
+  auto reader = perf_->ExportCsv(ctx.get(), req);
+  std::string csv;
+  icr::v1::CsvChunk chunk;
+  while (reader->Read(&chunk)) csv += chunk.text();
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(csv.rfind("REPORTING_PERIOD_START,REPORTING_PERIOD_END,BREAKDOWN,PRIMARY_LEVEL,", 0), 0u);
+  EXPECT_NE(csv.find("2026-10-01,2026-10-31,provider,RGD,Leeds and York Partnership NHS Foundation Trust,NONE,NONE,DETENTIONS,"),
+            std::string::npos)
+      << csv.substr(0, 600);
+  // Shared with a council: the count of 2 is suppressed.
+  EXPECT_NE(csv.find(",DETENTIONS,New detentions under the Mental Health Act,*\n"), std::string::npos);
+}
+
+TEST_F(KpiTest, BadRequestsAndPermissions) {
+  icr::v1::GetDashboardRequest req;
+  req.set_month("2026-13");
+  icr::v1::Dashboard d;
+  auto s = perf_->GetDashboard(Ctx(trust_).get(), req, &d);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("month:", 0), 0u);
+  req.set_month(kMonth);
+  req.mutable_scope()->set_type("council");
+  req.mutable_scope()->set_code("E07000008");  // a district is not a council here
+  s = perf_->GetDashboard(Ctx(trust_).get(), req, &d);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("scope.code:", 0), 0u);
+  icr::v1::ComputeIndicatorsRequest compute;
+  compute.set_from_month(kMonth);
+  icr::v1::ComputeIndicatorsResponse resp;
+  EXPECT_EQ(perf_->ComputeIndicators(Ctx(Token(kTrust, Role::kClinician)).get(), compute, &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(perf_->GetDashboard(Ctx("").get(), req, &d).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+}  // namespace
+}  // namespace icr::test
