@@ -220,6 +220,17 @@ const Statement kCarers{
     "coalesce(offered_date::text, ''), coalesce(completed_date::text, ''), outcome "
     "FROM core.carer_assessment WHERE person_id = $1::uuid ORDER BY carer_name"};
 
+// The person's open care plan (careplan schema, CarePlanService), for the integrated read.
+const Statement kCarePlanSummary{
+    "record_care_plan_summary",
+    "SELECT p.plan_id::text, p.current_version, p.status, "
+    "coalesce(v.content->'key_worker'->>'name', ''), "
+    "coalesce(v.content->'key_worker'->>'role', ''), coalesce(p.key_worker_org, ''), "
+    "coalesce(v.content->'key_worker'->>'contact', ''), coalesce(p.next_review_date::text, ''), "
+    "p.is_s117_aftercare_plan FROM careplan.plan p "
+    "JOIN careplan.plan_version v ON v.plan_id = p.plan_id AND v.version = p.current_version "
+    "WHERE p.person_id = $1::uuid AND p.status <> 'CLOSED'"};
+
 const Statement kAuditTrail{
     "record_audit_trail",
     "SELECT audit_pk, (extract(epoch FROM at) * 1000000)::bigint, org_code, role, action, "
@@ -457,7 +468,7 @@ const std::vector<Statement>& RecordStore::Statements() {
       kDetentionEnd, kContactInsert, kKeyWorkerAssign, kKeyWorkerGet, kKeyWorkerEnd,
       kStatusInsert, kCareActUpsert, kCarerUpsert, kDeath, kLatestEventDate, kFindByName,
       kFindByPostcode, kFindByIdentifier, kOpenReferrals, kLatestSpell, kCurrentDetention,
-      kCurrentKeyWorker, kLatestStatus, kAssessments, kCarers, kAuditTrail};
+      kCurrentKeyWorker, kLatestStatus, kAssessments, kCarers, kAuditTrail, kCarePlanSummary};
   return kStatements;
 }
 
@@ -631,6 +642,18 @@ void RecordStore::LoadIntegratedRecord(pqxx::transaction_base& tx, const std::st
     c->set_offered_date(r[4].c_str());
     c->set_completed_date(r[5].c_str());
     c->set_outcome(r[6].c_str());
+  }
+  if (auto r = tx.exec_prepared(kCarePlanSummary.name, pid); !r.empty()) {
+    auto* c = rec->mutable_care_plan();
+    c->set_plan_id(r[0][0].c_str());
+    c->set_version(r[0][1].as<int64_t>());
+    c->set_status(r[0][2].c_str());
+    c->mutable_key_worker()->set_name(r[0][3].c_str());
+    c->mutable_key_worker()->set_role(r[0][4].c_str());
+    c->mutable_key_worker()->set_organisation_code(r[0][5].c_str());
+    c->mutable_key_worker()->set_contact(r[0][6].c_str());
+    c->set_next_review_date(r[0][7].c_str());
+    c->set_is_s117_aftercare_plan(r[0][8].as<bool>());
   }
 }
 

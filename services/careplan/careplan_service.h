@@ -1,0 +1,67 @@
+// icr.v1.CarePlanService handlers: authenticate, validate, run one transaction with its audit row
+// and change-feed entry, map the result to a gRPC status.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "icr/v1/careplan.grpc.pb.h"
+#include "services/careplan/store.h"
+#include "services/common/auth.h"
+#include "services/common/db.h"
+#include "services/common/reference.h"
+
+namespace icr::careplan {
+
+class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
+ public:
+  CarePlanServiceImpl(Database& db, Authenticator& auth, std::shared_ptr<const ReferenceData> ref);
+
+  grpc::Status CreateCarePlan(grpc::ServerContext* ctx, const icr::v1::CreateCarePlanRequest* req,
+                              icr::v1::CarePlan* resp) override;
+  grpc::Status GetCarePlan(grpc::ServerContext* ctx, const icr::v1::GetCarePlanRequest* req,
+                           icr::v1::CarePlan* resp) override;
+  grpc::Status UpdateCarePlan(grpc::ServerContext* ctx, const icr::v1::UpdateCarePlanRequest* req,
+                              icr::v1::CarePlan* resp) override;
+  grpc::Status AgreeCarePlan(grpc::ServerContext* ctx, const icr::v1::AgreeCarePlanRequest* req,
+                             icr::v1::CarePlan* resp) override;
+  grpc::Status StartReview(grpc::ServerContext* ctx,
+                           const icr::v1::StartCarePlanReviewRequest* req,
+                           icr::v1::CarePlan* resp) override;
+  grpc::Status RecordReview(grpc::ServerContext* ctx,
+                            const icr::v1::RecordCarePlanReviewRequest* req,
+                            icr::v1::CarePlan* resp) override;
+  grpc::Status CloseCarePlan(grpc::ServerContext* ctx, const icr::v1::CloseCarePlanRequest* req,
+                             icr::v1::CarePlan* resp) override;
+  grpc::Status ListCarePlanVersions(grpc::ServerContext* ctx,
+                                    const icr::v1::ListCarePlanVersionsRequest* req,
+                                    icr::v1::ListCarePlanVersionsResponse* resp) override;
+  grpc::Status ListCarePlans(grpc::ServerContext* ctx, const icr::v1::ListCarePlansRequest* req,
+                             icr::v1::ListCarePlansResponse* resp) override;
+
+ private:
+  // A change to an existing plan: does `change` on the locked plan row and writes the audit row;
+  // the response is the plan's current version afterwards.
+  using Change = std::function<absl::Status(pqxx::work&, const Caller&, const PlanRow&)>;
+
+  // Authenticates a person-level call (PERMISSION_DENIED for aggregate-only roles).
+  absl::StatusOr<Caller> PersonLevelCaller(grpc::ServerContext* ctx);
+
+  // One transaction for a change to plan_id at expected_version: NOT_FOUND (the refusal audited
+  // and kept) when the caller may not see the plan, ABORTED when the version is stale, otherwise
+  // `change`, whose errors roll everything back.
+  grpc::Status ChangePlan(const Caller& caller, const std::string& plan_id,
+                          int64_t expected_version, const std::string& action,
+                          const Change& change, icr::v1::CarePlan* resp);
+
+  // One transaction for a read of a plan (break-glass allowed, audited).
+  grpc::Status ReadPlan(const Caller& caller, const std::string& plan_id,
+                        const std::string& action,
+                        const std::function<absl::Status(pqxx::work&, const PlanRow&)>& read);
+
+  Database& db_;
+  Authenticator& auth_;
+  std::shared_ptr<const ReferenceData> ref_;
+};
+
+}  // namespace icr::careplan
