@@ -1,0 +1,283 @@
+// icr-bench: measures the hot paths of a running icr-server against this machine's own limits
+// (the gRPC health check for the read path, a raw COPY for the write path), and the server's
+// peak memory in each phase. Prints a table and writes JSON.
+#include <cxxopts.hpp>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <random>
+
+#include "clients/bench/load.h"
+#include "icr/v1/performance.grpc.pb.h"
+#include "icr/v1/record.grpc.pb.h"
+#include "services/common/config.h"
+
+namespace {
+using icr::bench::LoadResult;
+using icr::bench::RunLoad;
+using json = nlohmann::json;
+
+struct Options {
+  std::string server, token, analyst_token, database_url;
+  int server_pid = 0;
+  std::chrono::milliseconds duration{5000};
+  std::vector<int> callers{1, 8, 32};
+  int import_events = 100000;
+  std::string kpi_month;
+  std::set<std::string> phases;
+};
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& target, int index) {
+  grpc::ChannelArguments args;
+  args.SetInt("icr.bench.channel", index);  // a distinct argument gives each caller its own TCP connection
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int seconds = 30) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->AddMetadata("x-purpose-of-use", "benchmark");
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return ctx;
+}
+
+json Row(const std::string& phase, const std::string& what, const LoadResult& r, double rss) {
+  return {{"phase", phase}, {"what", what},       {"callers", r.callers}, {"calls", r.calls},
+          {"errors", r.errors}, {"qps", r.qps},   {"p50_ms", r.p50_ms},   {"p99_ms", r.p99_ms},
+          {"peak_rss_mb", rss}};
+}
+
+bool HealthCheck(grpc::GenericStub& stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::ByteBuffer request, response;  // HealthCheckRequest{service: ""} is empty on the wire
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(s); });
+  return done.get_future().get().ok();
+}
+
+std::vector<std::string> SomePeople(const std::string& url, int limit) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  std::vector<std::string> out;
+  for (const auto& r : tx.exec_params("SELECT nhs_number FROM core.person WHERE date_of_death IS NULL "
+                                      "ORDER BY person_id LIMIT $1", limit)) {
+    out.emplace_back(r[0].c_str());
+  }
+  return out;
+}
+
+icr::v1::Event EmploymentEvent(const std::string& nhs, const std::string& id) {
+  icr::v1::Event e;
+  e.set_event_id(id);
+  e.set_nhs_number(nhs);
+  e.mutable_employment_status()->set_code("01");
+  e.mutable_employment_status()->set_recorded_date("2026-01-15");
+  return e;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cxxopts::Options cli("icr-bench",
+                       "Benchmark of a running icr-server: read path, write path, register and "
+                       "plan queries, KPIs, and the server's peak memory, each beside a baseline "
+                       "measured in the same run. deploy/bench.sh starts a private stack and runs it.");
+  // clang-format off
+  cli.add_options()
+    ("server", "icr-server address", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_SERVER", "127.0.0.1:50051")))
+    ("token", "token of the organisation that sent the data (role system)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN", "")))
+    ("analyst-token", "performance_analyst or admin token for the KPI phase", cxxopts::value<std::string>()->default_value(""))
+    ("database-url", "the same database, for the COPY baseline and to pick people", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
+    ("server-pid", "pid of icr-server, to sample its memory", cxxopts::value<int>()->default_value("0"))
+    ("seconds", "length of each load measurement", cxxopts::value<int>()->default_value("5"))
+    ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
+    ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
+    ("phases", "comma-separated: read,write,kpi", cxxopts::value<std::string>()->default_value("read,write,kpi"))
+    ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
+    ("h,help", "show this help");
+  // clang-format on
+  cxxopts::ParseResult args;
+  try {
+    args = cli.parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "icr-bench: " << e.what() << "\n";
+    return 2;
+  }
+  if (args.count("help")) {
+    std::cout << cli.help() << "\n";
+    return 0;
+  }
+  Options o;
+  o.server = args["server"].as<std::string>();
+  o.token = args["token"].as<std::string>();
+  o.analyst_token = args["analyst-token"].as<std::string>();
+  o.database_url = args["database-url"].as<std::string>();
+  o.server_pid = args["server-pid"].as<int>();
+  o.duration = std::chrono::seconds(args["seconds"].as<int>());
+  o.import_events = args["import-events"].as<int>();
+  o.kpi_month = args["kpi-month"].as<std::string>();
+  {
+    std::stringstream ss(args["phases"].as<std::string>());
+    std::string p;
+    while (std::getline(ss, p, ',')) o.phases.insert(p);
+  }
+  if (o.token.empty() || o.database_url.empty()) {
+    std::cerr << "icr-bench: --token and --database-url are required\n";
+    return 2;
+  }
+
+  icr::bench::RssSampler rss(o.server_pid);
+  json report = json::array();
+  auto print = [&](const json& row) {
+    report.push_back(row);
+    std::printf("%-7s %-34s %4d callers %10.0f /s  p50 %7.2f ms  p99 %7.2f ms  errors %lld  peak RSS %6.1f MB\n",
+                row["phase"].get<std::string>().c_str(), row["what"].get<std::string>().c_str(),
+                row["callers"].get<int>(), row["qps"].get<double>(), row["p50_ms"].get<double>(),
+                row["p99_ms"].get<double>(), static_cast<long long>(row["errors"].get<int64_t>()),
+                row["peak_rss_mb"].get<double>());
+    std::fflush(stdout);
+  };
+  const int max_callers = *std::max_element(o.callers.begin(), o.callers.end());
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < max_callers; ++i) channels.push_back(Channel(o.server, i));
+  const auto people = SomePeople(o.database_url, 20000);
+  if (people.empty()) {
+    std::cerr << "icr-bench: no people in the database; seed it first (icrctl demo seed)\n";
+    return 1;
+  }
+  rss.Take();
+
+  if (o.phases.count("read")) {
+    for (int callers : o.callers) {
+      std::vector<std::unique_ptr<grpc::GenericStub>> health;
+      for (int i = 0; i < callers; ++i) health.push_back(std::make_unique<grpc::GenericStub>(channels[i]));
+      auto h = RunLoad(callers, o.duration, [&](int c, int64_t) { return HealthCheck(*health[c]); });
+      print(Row("read", "health check (baseline)", h, rss.Take()));
+      std::vector<std::unique_ptr<icr::v1::RecordService::Stub>> stubs;
+      for (int i = 0; i < callers; ++i) stubs.push_back(icr::v1::RecordService::NewStub(channels[i]));
+      auto g = RunLoad(callers, o.duration, [&](int c, int64_t i) {
+        icr::v1::GetIntegratedRecordRequest req;
+        req.set_nhs_number(people[(static_cast<size_t>(c) * 7919 + i * 104729) % people.size()]);
+        icr::v1::IntegratedRecord rec;
+        return stubs[c]->GetIntegratedRecord(Ctx(o.token).get(), req, &rec).ok();
+      });
+      auto row = Row("read", "GetIntegratedRecord", g, rss.Take());
+      row["vs_health_pct"] = h.qps > 0 ? 100.0 * g.qps / h.qps : 0;
+      print(row);
+    }
+  }
+
+  if (o.phases.count("write")) {
+    const std::string run = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    std::vector<std::unique_ptr<icr::v1::RecordService::Stub>> stubs;
+    for (int i = 0; i < 8; ++i) stubs.push_back(icr::v1::RecordService::NewStub(channels[i % channels.size()]));
+    auto single = RunLoad(8, o.duration, [&](int c, int64_t i) {
+      icr::v1::RecordEventsRequest req;
+      *req.add_events() = EmploymentEvent(people[(c * 131 + i) % people.size()],
+                                          "bench-" + run + "-" + std::to_string(c) + "-" + std::to_string(i));
+      icr::v1::RecordEventsResponse resp;
+      return stubs[c]->RecordEvents(Ctx(o.token).get(), req, &resp).ok();
+    });
+    print(Row("write", "RecordEvents (1 event per call)", single, rss.Take()));
+
+    // ImportEvents: one stream of N events.
+    auto stub = icr::v1::RecordService::NewStub(channels[0]);
+    auto ctx = Ctx(o.token, 3600);
+    icr::v1::ImportSummary summary;
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+      auto stream = stub->ImportEvents(ctx.get(), &summary);
+      icr::v1::ImportItem item;
+      for (int i = 0; i < o.import_events; ++i) {
+        *item.mutable_event() = EmploymentEvent(people[i % people.size()], "bench-imp-" + run + "-" + std::to_string(i));
+        if (!stream->Write(item)) break;
+      }
+      stream->WritesDone();
+      auto s = stream->Finish();
+      if (!s.ok()) std::cerr << "ImportEvents: " << s.error_message() << "\n";
+    }
+    const double import_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    LoadResult imp;
+    imp.callers = 1;
+    imp.calls = summary.stored();
+    imp.errors = summary.rejected();
+    imp.seconds = import_s;
+    imp.qps = summary.stored() / import_s;
+    auto import_row = Row("write", "ImportEvents (events, 1 stream)", imp, rss.Take());
+
+    // Baseline: the same rows COPYed into a scratch table by this process.
+    LoadResult copy;
+    {
+      pqxx::connection c(o.database_url);
+      pqxx::work tx(c);
+      tx.exec("CREATE TEMP TABLE bench_copy (LIKE core.event INCLUDING DEFAULTS)");
+      const auto c0 = std::chrono::steady_clock::now();
+      pqxx::stream_to out(tx, "bench_copy", std::vector<std::string>{"source_org", "event_id", "person_id", "kind", "content_hash", "payload"});
+      const std::string hash = "\\x00";
+      for (int i = 0; i < o.import_events; ++i) {
+        out << std::make_tuple(std::string("BENCH"), "bench-copy-" + std::to_string(i),
+                               std::string("00000000-0000-0000-0000-000000000000"),
+                               std::string("employment_status"), hash,
+                               std::string("{\"employment_status\":{\"code\":\"01\",\"recorded_date\":\"2026-01-15\"}}"));
+      }
+      out.complete();
+      tx.commit();
+      copy.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+    }
+    copy.callers = 1;
+    copy.calls = o.import_events;
+    copy.qps = o.import_events / copy.seconds;
+    print(Row("write", "raw COPY (baseline)", copy, rss.Take()));
+    import_row["vs_copy_pct"] = 100.0 * imp.qps / copy.qps;
+    print(import_row);
+  }
+
+  if (o.phases.count("kpi") && !o.analyst_token.empty() && !o.kpi_month.empty()) {
+    auto perf = icr::v1::PerformanceService::NewStub(channels[0]);
+    auto compute = [&](const std::string& from, const std::string& to) {
+      icr::v1::ComputeIndicatorsRequest req;
+      req.set_from_month(from);
+      req.set_to_month(to);
+      icr::v1::ComputeIndicatorsResponse resp;
+      const auto t0 = std::chrono::steady_clock::now();
+      auto s = perf->ComputeIndicators(Ctx(o.analyst_token, 3600).get(), req, &resp);
+      LoadResult r;
+      r.callers = 1;
+      r.calls = s.ok() ? 1 : 0;
+      r.errors = s.ok() ? 0 : 1;
+      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      r.p50_ms = r.p99_ms = r.seconds * 1000;
+      if (!s.ok()) std::cerr << "ComputeIndicators: " << s.error_message() << "\n";
+      return r;
+    };
+    int y = std::stoi(o.kpi_month.substr(0, 4)), m = std::stoi(o.kpi_month.substr(5, 2));
+    m -= 23;
+    while (m <= 0) { m += 12; --y; }
+    char from24[32];
+    std::snprintf(from24, sizeof from24, "%04d-%02d", y, m);
+    print(Row("kpi", "compute all indicators, 1 month", compute(o.kpi_month, o.kpi_month), rss.Take()));
+    print(Row("kpi", "compute all indicators, 24 months", compute(from24, o.kpi_month), rss.Take()));
+    std::vector<std::unique_ptr<icr::v1::PerformanceService::Stub>> stubs;
+    for (int i = 0; i < 8; ++i) stubs.push_back(icr::v1::PerformanceService::NewStub(channels[i % channels.size()]));
+    auto d = RunLoad(8, o.duration, [&](int c, int64_t) {
+      icr::v1::GetDashboardRequest req;
+      req.set_month(o.kpi_month);
+      icr::v1::Dashboard dash;
+      return stubs[c]->GetDashboard(Ctx(o.analyst_token).get(), req, &dash).ok();
+    });
+    print(Row("kpi", "GetDashboard", d, rss.Take()));
+  }
+
+  const std::string json_file = args["json"].as<std::string>();
+  if (!json_file.empty()) {
+    std::ofstream(json_file) << report.dump(2) << "\n";
+  }
+  return 0;
+}
