@@ -25,9 +25,9 @@ PORT=$(pg_free_port)
 SERVER_PID=$!
 sleep 1
 echo "== seeding $PEOPLE people"
-start=$(date +%s.%N)
+start=$SECONDS
 "$ICRCTL" --server "127.0.0.1:$PORT" --token "$SYSTEM" demo seed --people "$PEOPLE" --seed 1
-echo "seed took $(echo "$(date +%s.%N) - $start" | bc) s"
+echo "seed took $((SECONDS - start)) s"
 MONTH=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
 echo "== benchmark (server pid $SERVER_PID, KPI month $MONTH)"
 "$BIN/clients/bench/icr-bench" --server "127.0.0.1:$PORT" --token "$SYSTEM" --analyst-token "$ANALYST" \
