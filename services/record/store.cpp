@@ -231,6 +231,21 @@ const Statement kCarePlanSummary{
     "JOIN careplan.plan_version v ON v.plan_id = p.plan_id AND v.version = p.current_version "
     "WHERE p.person_id = $1::uuid AND p.status <> 'CLOSED'"};
 
+// The person's S117 entitlement (s117 schema, S117RegisterService): the open one, else the most
+// recent, with one row per open s117 aftercare service (none: one row with a NULL name).
+const Statement kS117Summary{
+    "record_s117_summary",
+    "WITH e AS (SELECT episode_id, state, responsible_council_code, responsible_icb_code, "
+    "next_review_due FROM s117.episode WHERE person_id = $1::uuid AND state <> 'VOID' "
+    "ORDER BY state IN ('PLANNED', 'ACTIVE') DESC, created_at DESC LIMIT 1) "
+    "SELECT e.episode_id::text, e.state, coalesce(e.responsible_council_code, ''), "
+    "coalesce(e.responsible_icb_code, ''), coalesce(e.next_review_due::text, ''), "
+    "coalesce(nullif(l.description, ''), t.description) FROM e "
+    "LEFT JOIN s117.service_line l ON l.episode_id = e.episode_id AND l.is_s117 "
+    "  AND (l.end_date IS NULL OR l.end_date > current_date) "
+    "LEFT JOIN s117.service_type t ON t.code = l.service_type "
+    "ORDER BY l.start_date, l.service_line_id"};
+
 const Statement kAuditTrail{
     "record_audit_trail",
     "SELECT audit_pk, (extract(epoch FROM at) * 1000000)::bigint, org_code, role, action, "
@@ -468,7 +483,8 @@ const std::vector<Statement>& RecordStore::Statements() {
       kDetentionEnd, kContactInsert, kKeyWorkerAssign, kKeyWorkerGet, kKeyWorkerEnd,
       kStatusInsert, kCareActUpsert, kCarerUpsert, kDeath, kLatestEventDate, kFindByName,
       kFindByPostcode, kFindByIdentifier, kOpenReferrals, kLatestSpell, kCurrentDetention,
-      kCurrentKeyWorker, kLatestStatus, kAssessments, kCarers, kAuditTrail, kCarePlanSummary};
+      kCurrentKeyWorker, kLatestStatus, kAssessments, kCarers, kAuditTrail, kCarePlanSummary,
+      kS117Summary};
   return kStatements;
 }
 
@@ -654,6 +670,15 @@ void RecordStore::LoadIntegratedRecord(pqxx::transaction_base& tx, const std::st
     c->mutable_key_worker()->set_contact(r[0][6].c_str());
     c->set_next_review_date(r[0][7].c_str());
     c->set_is_s117_aftercare_plan(r[0][8].as<bool>());
+  }
+  for (const auto& r : tx.exec_prepared(kS117Summary.name, pid)) {
+    auto* s = rec->mutable_s117();
+    s->set_entitlement_id(r[0].c_str());
+    s->set_state(r[1].c_str());
+    s->set_responsible_council_code(r[2].c_str());
+    s->set_responsible_icb_code(r[3].c_str());
+    s->set_next_review_due(r[4].c_str());
+    if (!r[5].is_null()) s->add_aftercare_services(r[5].c_str());
   }
 }
 

@@ -10,11 +10,12 @@
 #include "services/common/status.h"
 #include "services/performance/performance_service.h"
 #include "services/record/record_service.h"
+#include "services/s117/s117_service.h"
 
 namespace icr {
 
 const std::set<std::string>& KnownServices() {
-  static const std::set<std::string> kServices = {"record", "careplan", "performance"};
+  static const std::set<std::string> kServices = {"record", "careplan", "performance", "s117"};
   return kServices;
 }
 
@@ -68,6 +69,9 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   if (options.services.count("careplan")) {
     host->services_.push_back(
         std::make_unique<careplan::CarePlanServiceImpl>(db, *host->auth_, *ref));
+  }
+  if (options.services.count("s117")) {
+    host->services_.push_back(std::make_unique<s117::S117ServiceImpl>(db, *host->auth_, *ref));
   }
   for (auto& s : host->services_) builder.RegisterService(s.get());
   host->server_ = builder.BuildAndStart();

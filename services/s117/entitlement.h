@@ -1,0 +1,239 @@
+// The S117 entitlement state machine and its rules (domain-rules 2.2 to 2.12): transitions
+// T1..T10 with their guards, validation of what people record (responsible bodies, service lines
+// and their funding, reviews, end decisions, legal events), all configurable parts taken from a
+// Policy loaded from the database. Pure: no SQL, no gRPC; every refusal is an absl::Status.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "icr/v1/s117.pb.h"
+#include "services/common/reference.h"
+#include "services/common/validation.h"
+
+namespace icr::s117 {
+
+enum class State { kPlanned, kActive, kEndedDischarged, kEndedSuperseded, kEndedDeceased, kVoid };
+
+std::string StateName(State state);
+std::optional<State> ParseState(const std::string& name);
+bool IsOpen(State state);  // PLANNED or ACTIVE
+
+// What to do when a qualifying detention starts while on a CTO or conditionally discharged
+// (2.7 [U]): raise a legal determination (T8), supersede (T5) or carry on (T4).
+enum class RecallRule { kLegalDetermination, kSupersede, kContinue };
+
+// The configurable rules (s117.policy and the s117 code tables).
+struct Policy {
+  int review_interval_months = 12;
+  int review_overdue_tolerance_days = 0;
+  int discharge_review_window_days = 90;
+  int stale_after_months = 12;
+  RecallRule on_cto_revocation = RecallRule::kLegalDetermination;
+  RecallRule on_conditional_discharge_recall = RecallRule::kLegalDetermination;
+  bool section_change_redetermines_council = false;
+  bool allow_discharge_rescission = true;
+  bool require_notification_before_end = false;
+  Date who_pays_2020_from = Date{std::chrono::year{2020} / 9 / 1};
+  Date icb_regs_2022_from = Date{std::chrono::year{2022} / 7 / 1};
+  std::map<std::string, bool> end_reasons;          // code -> allowed as the primary reason
+  std::map<std::string, std::string> sections;      // legal status code -> qualifying_section
+  std::map<std::string, bool> service_types;        // code -> is accommodation
+};
+
+// Sets one s117.policy value; INVALID_ARGUMENT names a bad one. Unknown keys are ignored.
+absl::Status ApplyPolicySetting(Policy& policy, const std::string& key, const std::string& value);
+
+// One S117 episode: the columns of s117.episode the rules read and change.
+struct Episode {
+  std::string episode_id;
+  std::string person_id;
+  State state = State::kPlanned;
+  std::string predecessor_episode_id;
+  std::string qualifying_section;
+  std::string legal_status_code;
+  std::string detention_source_org;
+  std::string detention_id;
+  std::optional<Date> detention_start_date;
+  std::string detaining_provider_code;
+  std::string case_decision_by, case_decision_role, case_decision_rationale;
+  std::optional<Date> case_decision_date;
+  std::string s17_trigger_by, s17_trigger_role, s17_trigger_rationale;
+  std::optional<Date> s17_trigger_date;
+  std::optional<Date> ceased_detained_date;
+  std::optional<Date> left_hospital_date;
+  std::optional<Date> effective_from;
+  std::optional<Date> cto_start_date, cto_end_date;
+  std::optional<Date> conditional_discharge_date, absolute_discharge_date;
+  std::string responsible_council_code;
+  std::string council_basis;
+  bool council_provisional = true;
+  std::string ordinary_residence_evidence;
+  std::string or_dispute_status = "NONE";
+  std::string responsible_icb_code;
+  std::string icb_basis;
+  std::string gp_practice_at_application;
+  std::string responsibility_rule_version = "ICB_REGS_2022";
+  bool in_hospital = true;
+  bool legal_determination_required = false;
+  std::string pending_detention_source_org;
+  std::string pending_detention_id;
+  std::optional<Date> pending_detention_start_date;
+  std::string pending_legal_status_code;
+  std::optional<Date> last_review_date;
+  std::optional<Date> next_review_due;
+  std::optional<Date> ended_on;
+  std::optional<Date> notification_sent_date;
+  std::string void_reason;
+  int64_t version = 0;
+
+  bool operator==(const Episode&) const = default;
+  bool OnCtoAt(Date d) const;
+  bool ConditionallyDischargedNow() const;
+};
+
+// ---- Facts from the record (core.*) ----
+
+enum class Qualifying { kYes, kNo, kCaseDecision, kInvalid };
+// From reference data (core.mha_legal_status.s117_qualifying); unknown codes are invalid.
+Qualifying QualifyingOf(const LegalStatus* status);
+
+struct DetentionFacts {
+  std::string source_org;
+  std::string detention_id;
+  std::string legal_status_code;
+  Qualifying qualifying = Qualifying::kNo;
+  Date start;
+  std::string provider_code;
+};
+
+struct PersonFacts {
+  std::string person_id;
+  std::string council_code;  // core.person.council_code: ordinary residence as recorded
+  std::string icb_code;
+};
+
+// ---- Transitions (domain-rules 2.10) ----
+
+// What the change-feed follower does when a detention starts for a person.
+enum class DetentionAction {
+  kNone,
+  kOpen,                // T1
+  kSectionChange,       // T2
+  kSupersede,           // T5 then T1
+  kLegalDetermination,  // T8
+  kInHospital,          // T4
+};
+DetentionAction OnDetentionStarted(const Episode* open, const DetentionFacts& detention,
+                                   const Policy& policy);
+
+// T1: a PLANNED episode for a qualifying detention. The council is provisional (ordinary
+// residence as recorded); the ICB is carried over from a superseded predecessor.
+absl::StatusOr<Episode> OpenPlanned(const DetentionFacts& detention, const PersonFacts& person,
+                                    const Episode* predecessor, const Policy& policy);
+// T2: another qualifying section with no break in detention.
+absl::Status ChangeSection(Episode& e, const DetentionFacts& detention, const PersonFacts& person,
+                           const Policy& policy);
+// T3 on leaving hospital: ceased to be detained, then left hospital on or after that day.
+absl::Status ActivateOnLeavingHospital(Episode& e, Date ceased, Date left,
+                                       int review_interval_months);
+// T3 on another trigger (CTO start, conditional discharge, s17-leave decision) already set on e.
+absl::Status ActivateOnTrigger(Episode& e, Date effective, int review_interval_months);
+// T4 (and the PLANNED stay): whether the person is in hospital now. True when it changed.
+bool SetInHospital(Episode& e, bool in_hospital);
+// T5: closes the episode for a new qualifying detention starting on new_start.
+absl::Status Supersede(Episode& e, Date new_start);
+// T7.
+absl::Status EndOnDeath(Episode& e, Date date_of_death);
+// T8: keeps the episode ACTIVE, flags it and remembers the detention for the determination.
+absl::Status RequireLegalDetermination(Episode& e, const DetentionFacts& detention);
+// Resolution of T8 "continue": the original duty goes on.
+absl::Status ContinueAfterDetermination(Episode& e);
+// T9: a discharge found invalid; both bodies rescinded it. other_open: the person has another
+// open episode.
+absl::Status RescindDischarge(Episode& e, Date date, bool other_open, const Policy& policy,
+                              int review_interval_months);
+// T10.
+absl::Status MarkVoid(Episode& e, const std::string& reason);
+
+// ---- T6: the joint end decision ----
+
+struct EndDecisionFacts {
+  std::string body;  // COUNCIL | ICB
+  Date decision_date;
+};
+struct ReviewFacts {
+  Date review_date;
+  std::string outcome;
+};
+struct ServiceLineFacts {
+  std::string service_line_id;
+  bool is_s117 = false;
+  std::optional<Date> end_date;
+  std::string moved_to_legal_basis;
+};
+
+// Guards one body's decision must meet on its own: FAILED_PRECONDITION naming what is wrong
+// (not ACTIVE, on a CTO on the decision date, a forbidden sole reason, a pending legal
+// determination). The decision must have passed ValidateEndDecision.
+absl::Status CheckEndDecision(const Episode& e, const icr::v1::S117EndDecision& decision,
+                              const Policy& policy);
+// Every guard of T6 over all current decisions; the effective end date when they hold, else
+// FAILED_PRECONDITION listing everything missing.
+absl::StatusOr<Date> CheckJointEnd(const Episode& e, const std::vector<EndDecisionFacts>& decisions,
+                                   const std::vector<ReviewFacts>& reviews,
+                                   const std::vector<ServiceLineFacts>& services,
+                                   const std::optional<Date>& notification_sent_date,
+                                   const Policy& policy);
+// T6 effects: ENDED_DISCHARGED on `effective`, review schedule stopped.
+void EndDischarged(Episode& e, Date effective, const std::optional<Date>& notification_sent_date);
+
+// ---- Validation of what people record (INVALID_ARGUMENT naming the field) ----
+
+// A council with social services duties that is live in reference data, never E07 or E12.
+absl::Status CheckResponsibleCouncil(const icr::v1::ResponsibleCouncil& council,
+                                     const ReferenceData& ref, const std::string& field);
+// An ICB in reference data (never Q99 or X98) with an ICB basis.
+absl::Status CheckResponsibleIcb(const icr::v1::ResponsibleIcb& icb, const ReferenceData& ref,
+                                 const std::string& field);
+absl::Status CheckDisputeStatus(const std::string& status, const std::string& field,
+                                bool required);
+// Applies a SetResponsibleBodies request to an open episode.
+absl::Status SetResponsibleBodies(Episode& e, const icr::v1::SetResponsibleBodiesRequest& req,
+                                  const ReferenceData& ref);
+
+// The default JOINT split of a funding agreement.
+struct Split {
+  double council_pct = 0;
+  double icb_pct = 0;
+};
+// Validates and normalises a new service line (charging, split, top-up, need): fills the split
+// for COUNCIL and ICB funders and the agreement default for an unset JOINT split.
+absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& policy,
+                                 const std::optional<Split>& agreement, const Episode& e,
+                                 const std::string& field);
+absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Date today,
+                            int review_interval_months, const std::string& field);
+absl::Status ValidateEndDecision(const icr::v1::S117EndDecision& decision, const Policy& policy,
+                                 Date today, const std::string& field);
+// Builds the episode an OpenEntitlement request describes (T1, and T3 for an ACTIVE duty).
+absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementRequest& req,
+                                               const std::string& person_id,
+                                               const ReferenceData& ref, const Policy& policy,
+                                               Date today, int review_interval_months);
+// Checks the fields every kind of legal event needs (known kind, date, who decided and why).
+absl::Status ValidateLegalEvent(const icr::v1::RecordLegalEventRequest& req, Date today);
+bool IsLegalDateEvent(const std::string& kind);  // CTO, conditional discharge or s17 leave
+// Applies a CTO, conditional-discharge or s17-leave event (T3 when the episode is PLANNED).
+absl::Status ApplyLegalDateEvent(Episode& e, const icr::v1::RecordLegalEventRequest& req,
+                                 int review_interval_months);
+
+// next_review_due for a review or start of aftercare on `from`.
+Date AddMonths(Date from, int months);
+
+}  // namespace icr::s117

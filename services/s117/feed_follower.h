@@ -1,0 +1,53 @@
+// Follows the record's change feed (core.changes) so that detentions, discharges, closed
+// referrals and deaths reach the S117 register with no re-keying. The cursor lives in
+// s117.feed_cursor and advances in the same transaction as the work, under a row lock, so any
+// number of followers (replicas) take turns; delivery is at least once and every step is
+// idempotent, so a change delivered again changes nothing.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "services/common/db.h"
+#include "services/common/reference.h"
+#include "services/s117/store.h"
+
+namespace icr::s117 {
+
+class FeedFollower {
+ public:
+  // Uses its own connection to database_url; starts no thread.
+  FeedFollower(const std::string& database_url, std::shared_ptr<const ReferenceData> ref);
+  ~FeedFollower();  // stops the thread
+  FeedFollower(const FeedFollower&) = delete;
+  FeedFollower& operator=(const FeedFollower&) = delete;
+
+  // Polls in the background every `poll` while there is nothing to do. A database that goes
+  // away is logged once and retried with back-off until it returns.
+  void Start(std::chrono::milliseconds poll = std::chrono::milliseconds(200));
+  void Stop();
+
+  // Applies every change committed so far, synchronously; returns how many changes were read.
+  absl::StatusOr<int64_t> CatchUp();
+
+ private:
+  // Reads one batch after the cursor and applies it in one transaction; returns its size.
+  absl::StatusOr<int> Step();
+  void Loop(std::chrono::milliseconds poll);
+
+  Database db_;
+  std::shared_ptr<const ReferenceData> ref_;
+  PolicyCache policy_;
+  std::mutex step_mu_;  // one batch at a time in this process
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace icr::s117

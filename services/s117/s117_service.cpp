@@ -1,0 +1,480 @@
+#include "services/s117/s117_service.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "services/common/access.h"
+#include "services/common/audit.h"
+#include "services/common/changes.h"
+#include "services/common/status.h"
+
+namespace icr::s117 {
+namespace {
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr char kNotVisible[] = "entitlement_id: no such entitlement visible to you";
+
+absl::Status CheckUuid(const std::string& value, const std::string& field) {
+  static const std::regex kUuid(
+      "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  if (value.empty()) return InvalidField(field, "required");
+  if (!std::regex_match(value, kUuid)) return InvalidField(field, "not an id given by the register");
+  return absl::OkStatus();
+}
+
+absl::Status CheckFilter(const icr::v1::RegisterFilter& f) {
+  if (!f.council_code().empty() && !IsGssCodeSyntax(f.council_code())) {
+    return InvalidField("filter.council_code", "not a GSS code");
+  }
+  if (!f.icb_code().empty() && !IsOdsCodeSyntax(f.icb_code())) {
+    return InvalidField("filter.icb_code", "not an ODS code");
+  }
+  if (!f.state().empty() && !ParseState(f.state())) {
+    return InvalidField("filter.state", "not an entitlement state");
+  }
+  return OptionalDate(f.review_overdue_as_of(), "filter.review_overdue_as_of").status();
+}
+
+// Admin, or the S117 officer of a responsible body (a legal determination, a rescission, a
+// record made in error).
+absl::Status RequirePrivileged(const Caller& caller, const Episode& e, const std::string& what) {
+  if (caller.role == Role::kAdmin) return absl::OkStatus();
+  if (caller.role == Role::kS117Officer &&
+      (caller.org_code == e.responsible_council_code || caller.org_code == e.responsible_icb_code)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(what + " needs an admin or the s117_officer of the "
+                                            "responsible council or ICB");
+}
+
+Actor ActorOf(const Caller& caller) { return {caller.org_code, RoleName(caller.role)}; }
+
+}  // namespace
+
+S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
+                                 std::shared_ptr<const ReferenceData> ref, bool follow_feed)
+    : db_(db), auth_(auth), ref_(std::move(ref)), policy_(db) {
+  db_.Register(S117Store::Statements());
+  db_.Register(Access::Statements());
+  db_.Register(Audit::Statements());
+  db_.Register(Changes::Statements());
+  if (follow_feed) {
+    follower_ = std::make_unique<FeedFollower>(db.url(), ref_);
+    follower_->Start();
+  }
+}
+
+S117ServiceImpl::~S117ServiceImpl() = default;
+
+absl::StatusOr<Caller> S117ServiceImpl::PersonLevelCaller(grpc::ServerContext* ctx) {
+  auto caller = auth_.Authenticate(*ctx);
+  if (!caller.ok()) return caller.status();
+  RETURN_IF_ERROR(Access::RequirePersonLevel(*caller));
+  return caller;
+}
+
+bool S117ServiceImpl::Visible(pqxx::transaction_base& tx, const Caller& caller,
+                              const std::string& person_id, const std::string& council,
+                              const std::string& icb, bool allow_break_glass) {
+  const Visibility v = RegisterVisibility(caller);
+  bool ok;
+  if (v.mode == "council") {
+    ok = council == caller.org_code;
+  } else if (v.mode == "icb") {
+    ok = icb == caller.org_code;
+  } else {
+    ok = Access::CanSee(tx, person_id, caller.org_code);
+  }
+  return ok || (allow_break_glass && !caller.break_glass_reason.empty());
+}
+
+Visibility S117ServiceImpl::RegisterVisibility(const Caller& caller) const {
+  const Organisation* org = ref_->FindOrganisation(caller.org_code);
+  const std::string kind = org ? org->kind : "";
+  return {kind == "council" || kind == "icb" ? kind : "relationship", caller.org_code};
+}
+
+grpc::Status S117ServiceImpl::WriteEpisode(grpc::ServerContext* ctx, const std::string& rpc,
+                                           const std::string& entitlement_id,
+                                           int64_t expected_version, const Change& change,
+                                           icr::v1::Entitlement* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (auto s = CheckUuid(entitlement_id, "entitlement_id"); !s.ok()) return ToGrpc(s);
+  if (expected_version <= 0) {
+    return ToGrpc(InvalidField("expected_version", "required: the version last read"));
+  }
+  auto policy = policy_.Get();
+  if (!policy.ok()) return ToGrpc(policy.status());
+  absl::Status result;
+  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
+    auto e = S117Store::LoadEpisode(tx, entitlement_id);
+    if (!e || !Visible(tx, *caller, e->person_id, e->responsible_council_code,
+                       e->responsible_icb_code, false)) {
+      if (e) Audit::Write(tx, *caller, e->person_id, rpc, kAuditDenied);
+      result = absl::NotFoundError(kNotVisible);
+      return absl::OkStatus();  // commit the audit of the refused attempt
+    }
+    if (e->version != expected_version) {
+      return absl::AbortedError("expected_version: the entitlement is at version " +
+                                std::to_string(e->version) + "; read it again");
+    }
+    Mutation m;
+    RETURN_IF_ERROR(change(tx, *caller, **policy, *e, m));
+    RETURN_IF_ERROR(S117Store::SaveEpisode(tx, *e, ActorOf(*caller), m.action, m.reason));
+    if (m.after_save) RETURN_IF_ERROR(m.after_save());
+    Audit::Write(tx, *caller, e->person_id, rpc, kAuditOk);
+    return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
+  });
+  return ToGrpc(db.ok() ? result : db);
+}
+
+grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
+                                             const icr::v1::GetEntitlementRequest* req,
+                                             icr::v1::Entitlement* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  std::string nhs;
+  if (req->key_case() == icr::v1::GetEntitlementRequest::kNhsNumber) {
+    auto normalised = NormaliseNhsNumber(req->nhs_number(), "nhs_number");
+    if (!normalised.ok()) return ToGrpc(normalised.status());
+    nhs = *normalised;
+  } else if (auto s = CheckUuid(req->entitlement_id(), "entitlement_id"); !s.ok()) {
+    return ToGrpc(s);
+  }
+  absl::Status result;
+  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
+    std::string id = req->entitlement_id();
+    if (!nhs.empty()) {
+      auto person = Access::ResolvePerson(tx, *caller, nhs, "GetEntitlement");
+      if (!person.ok()) {
+        result = person.status();
+        return absl::OkStatus();
+      }
+      auto current = S117Store::CurrentEpisodeId(tx, person->person_id);
+      if (!current) {
+        Audit::Write(tx, *caller, person->person_id, "GetEntitlement", kAuditOk);
+        result = absl::NotFoundError("nhs_number: no S117 entitlement for this person");
+        return absl::OkStatus();
+      }
+      id = *current;
+    }
+    auto loaded = S117Store::LoadEntitlement(tx, id, req->include_history(), resp);
+    if (!loaded.ok() && loaded.code() != absl::StatusCode::kNotFound) return loaded;
+    if (!loaded.ok() || !Visible(tx, *caller, resp->person_id(), resp->council().code(),
+                                 resp->icb().code(), true)) {
+      if (loaded.ok()) Audit::Write(tx, *caller, resp->person_id(), "GetEntitlement", kAuditDenied);
+      resp->Clear();
+      result = absl::NotFoundError(kNotVisible);
+      return absl::OkStatus();
+    }
+    Audit::Write(tx, *caller, resp->person_id(), "GetEntitlement", kAuditOk);
+    return absl::OkStatus();
+  });
+  return ToGrpc(db.ok() ? result : db);
+}
+
+grpc::Status S117ServiceImpl::ListRegister(grpc::ServerContext* ctx,
+                                           const icr::v1::ListRegisterRequest* req,
+                                           icr::v1::ListRegisterResponse* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (auto s = CheckFilter(req->filter()); !s.ok()) return ToGrpc(s);
+  const std::string& token = req->page().page_token();
+  if (!token.empty()) {
+    if (auto s = CheckUuid(token, "page.page_token"); !s.ok()) return ToGrpc(s);
+  }
+  const int limit = req->page().page_size() <= 0 ? kDefaultPageSize
+                                                 : std::min(req->page().page_size(), kMaxPageSize);
+  auto policy = policy_.Get();
+  if (!policy.ok()) return ToGrpc(policy.status());
+  return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
+    auto rows = S117Store::ListRegister(tx, req->filter(), RegisterVisibility(*caller), **policy,
+                                        token, limit);
+    if (!rows.ok()) return rows.status();
+    for (auto& [person_id, row] : *rows) {
+      Audit::Write(tx, *caller, person_id, "ListRegister", kAuditOk);
+      *resp->add_rows() = std::move(row);
+    }
+    if (static_cast<int>(rows->size()) == limit) {
+      resp->mutable_page()->set_next_page_token(resp->rows(limit - 1).entitlement_id());
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status S117ServiceImpl::ExportRegister(grpc::ServerContext* ctx,
+                                             const icr::v1::ExportRegisterRequest* req,
+                                             grpc::ServerWriter<icr::v1::RegisterRow>* writer) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (auto s = CheckFilter(req->filter()); !s.ok()) return ToGrpc(s);
+  auto policy = policy_.Get();
+  if (!policy.ok()) return ToGrpc(policy.status());
+  std::string after;
+  while (!ctx->IsCancelled()) {
+    std::vector<icr::v1::RegisterRow> page;
+    // A page per transaction, each row audited before it is sent.
+    absl::Status s = db_.Write([&](pqxx::work& tx) -> absl::Status {
+      auto rows = S117Store::ListRegister(tx, req->filter(), RegisterVisibility(*caller),
+                                          **policy, after, kMaxPageSize);
+      if (!rows.ok()) return rows.status();
+      for (auto& [person_id, row] : *rows) {
+        Audit::Write(tx, *caller, person_id, "ExportRegister", kAuditOk);
+        page.push_back(std::move(row));
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return ToGrpc(s);
+    for (const auto& row : page) {
+      if (!writer->Write(row)) return grpc::Status::CANCELLED;
+    }
+    if (static_cast<int>(page.size()) < kMaxPageSize) return grpc::Status::OK;
+    after = page.back().entitlement_id();
+  }
+  return grpc::Status::CANCELLED;
+}
+
+grpc::Status S117ServiceImpl::OpenEntitlement(grpc::ServerContext* ctx,
+                                              const icr::v1::OpenEntitlementRequest* req,
+                                              icr::v1::Entitlement* resp) {
+  auto caller = PersonLevelCaller(ctx);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto nhs = NormaliseNhsNumber(req->nhs_number(), "nhs_number");
+  if (!nhs.ok()) return ToGrpc(nhs.status());
+  auto policy = policy_.Get();
+  if (!policy.ok()) return ToGrpc(policy.status());
+  absl::Status result;
+  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
+    auto person = Access::ResolvePerson(tx, *caller, *nhs, "OpenEntitlement");
+    if (!person.ok() || person->break_glass) {  // writes need a real relationship
+      result = person.ok() ? absl::NotFoundError("nhs_number: no such person visible to you")
+                           : person.status();
+      return absl::OkStatus();
+    }
+    Episode bodies;
+    bodies.responsible_council_code = req->council().code();
+    bodies.responsible_icb_code = req->icb().code();
+    auto e = EpisodeFromOpenRequest(*req, person->person_id, *ref_, **policy, Today(),
+                                    S117Store::ReviewIntervalMonths(tx, bodies, **policy));
+    if (!e.ok()) return e.status();
+    const absl::Status second = absl::FailedPreconditionError(
+        "nhs_number: the person already has an open S117 entitlement (at most one is open)");
+    if (S117Store::OpenEpisode(tx, person->person_id)) return second;
+    try {
+      S117Store::InsertEpisode(tx, *e, ActorOf(*caller), "s117_opened_by_hand", req->reason());
+    } catch (const pqxx::unique_violation&) {
+      return second;  // opened concurrently: the database's one-open-episode index
+    }
+    Audit::Write(tx, *caller, person->person_id, "OpenEntitlement", kAuditOk);
+    return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
+  });
+  return ToGrpc(db.ok() ? result : db);
+}
+
+grpc::Status S117ServiceImpl::SetResponsibleBodies(
+    grpc::ServerContext* ctx, const icr::v1::SetResponsibleBodiesRequest* req,
+    icr::v1::Entitlement* resp) {
+  return WriteEpisode(ctx, "SetResponsibleBodies", req->entitlement_id(), req->expected_version(),
+                      [&](pqxx::work&, const Caller&, const Policy&, Episode& e, Mutation& m) {
+                        m.action = "s117_responsible_bodies_set";
+                        m.reason = req->reason();
+                        return s117::SetResponsibleBodies(e, *req, *ref_);
+                      },
+                      resp);
+}
+
+grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
+                                                  const icr::v1::AddAftercareServiceRequest* req,
+                                                  icr::v1::Entitlement* resp) {
+  return WriteEpisode(
+      ctx, "AddAftercareService", req->entitlement_id(), req->expected_version(),
+      [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
+        icr::v1::AftercareService line = req->service();
+        const Date on = ParseDate(line.start_date()).value_or(Today());
+        RETURN_IF_ERROR(ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e,
+                                            "service"));
+        S117Store::InsertServiceLine(tx, e.episode_id, line, caller.org_code);
+        m.action = "s117_service_added";
+        m.reason = line.service_type() + " from " + line.start_date();
+        return absl::OkStatus();
+      },
+      resp);
+}
+
+grpc::Status S117ServiceImpl::EndAftercareService(grpc::ServerContext* ctx,
+                                                  const icr::v1::EndAftercareServiceRequest* req,
+                                                  icr::v1::Entitlement* resp) {
+  if (auto s = CheckUuid(req->service_line_id(), "service_line_id"); !s.ok()) return ToGrpc(s);
+  if (auto d = RequireDate(req->end_date(), "end_date"); !d.ok()) return ToGrpc(d.status());
+  if (auto s = CheckText(req->end_reason(), "end_reason", 500, true); !s.ok()) return ToGrpc(s);
+  if (auto s = CheckText(req->moved_to_legal_basis(), "moved_to_legal_basis", 200, false);
+      !s.ok()) {
+    return ToGrpc(s);
+  }
+  return WriteEpisode(ctx, "EndAftercareService", req->entitlement_id(), req->expected_version(),
+                      [&](pqxx::work& tx, const Caller&, const Policy&, Episode& e, Mutation& m) {
+                        if (e.state == State::kVoid) {
+                          return absl::FailedPreconditionError("state: the entitlement is VOID");
+                        }
+                        m.action = "s117_service_ended";
+                        m.reason = req->end_reason();
+                        return S117Store::EndServiceLine(tx, e.episode_id, *req);
+                      },
+                      resp);
+}
+
+grpc::Status S117ServiceImpl::RecordReview(grpc::ServerContext* ctx,
+                                           const icr::v1::RecordReviewRequest* req,
+                                           icr::v1::Entitlement* resp) {
+  return WriteEpisode(
+      ctx, "RecordReview", req->entitlement_id(), req->expected_version(),
+      [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
+        icr::v1::S117Review review = req->review();
+        RETURN_IF_ERROR(ValidateReview(review, e, Today(),
+                                       S117Store::ReviewIntervalMonths(tx, e, policy), "review"));
+        S117Store::InsertReview(tx, e.episode_id, review, caller.org_code);
+        const Date date = *ParseDate(review.review_date());
+        if (!e.last_review_date || date >= *e.last_review_date) {
+          e.last_review_date = date;
+          e.next_review_due = ParseDate(review.next_review_due());
+        }
+        S117Store::CloseTasks(tx, e.episode_id, "REVIEW_REFERRAL_CLOSED",
+                              "reviewed on " + review.review_date());
+        m.action = "s117_review_recorded";
+        m.reason = review.outcome();
+        return absl::OkStatus();
+      },
+      resp);
+}
+
+grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
+                                                const icr::v1::RecordEndDecisionRequest* req,
+                                                icr::v1::Entitlement* resp) {
+  auto policy = policy_.Get();
+  if (!policy.ok()) return ToGrpc(policy.status());
+  if (auto s = ValidateEndDecision(req->decision(), **policy, Today(), "decision"); !s.ok()) {
+    return ToGrpc(s);
+  }
+  auto notified = OptionalDate(req->notification_sent_date(), "notification_sent_date");
+  if (!notified.ok()) return ToGrpc(notified.status());
+  return WriteEpisode(
+      ctx, "RecordEndDecision", req->entitlement_id(), req->expected_version(),
+      [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
+        const auto& d = req->decision();
+        const bool council = d.body() == "COUNCIL";
+        const std::string& body_code = council ? e.responsible_council_code : e.responsible_icb_code;
+        if (body_code.empty() || caller.org_code != body_code) {
+          return absl::PermissionDeniedError(
+              "decision.body: only the responsible " + std::string(council ? "council" : "ICB") +
+              (body_code.empty() ? "" : " (" + body_code + ")") + " records its own decision");
+        }
+        RETURN_IF_ERROR(CheckEndDecision(e, d, policy));
+        auto decisions = S117Store::EndDecisions(tx, e.episode_id);
+        for (const auto& existing : decisions) {
+          if (existing.body == d.body()) {
+            return absl::AlreadyExistsError("decision.body: the " + d.body() +
+                                            " decision is already recorded");
+          }
+        }
+        decisions.push_back({d.body(), *ParseDate(d.decision_date())});
+        S117Store::InsertEndDecision(tx, e.episode_id, d, body_code, caller.org_code);
+        m.reason = d.primary_reason() + ": " + d.reason_text();
+        m.action = "s117_end_decision_recorded";
+        if (decisions.size() < 2 && !req->finalise()) return absl::OkStatus();
+        // Both bodies have decided (or the caller asked to end now): every guard of T6.
+        auto effective = CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
+                                       S117Store::ServiceLines(tx, e.episode_id), *notified,
+                                       policy);
+        if (!effective.ok()) return effective.status();
+        EndDischarged(e, *effective, *notified);
+        S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");
+        m.action = "s117_discharged";
+        return absl::OkStatus();
+      },
+      resp);
+}
+
+absl::Status S117ServiceImpl::LegalDecision(pqxx::work& tx, const Caller& caller,
+                                            const Policy& policy,
+                                            const icr::v1::RecordLegalEventRequest& req,
+                                            Episode& e, Mutation& m) {
+  RETURN_IF_ERROR(RequirePrivileged(caller, e, req.kind()));
+  m.reason = req.decided_by().name() + " (" + req.decided_by().role() + "): " + req.rationale();
+  if (req.kind() == "LEGAL_DETERMINATION_CONTINUE") {
+    RETURN_IF_ERROR(ContinueAfterDetermination(e));
+    S117Store::CloseTasks(tx, e.episode_id, "LEGAL_DETERMINATION_REQUIRED", "continues: " + m.reason);
+    return absl::OkStatus();
+  }
+  if (req.kind() == "DISCHARGE_RESCINDED") {
+    m.reason += "; ICB: " + req.icb_decided_by().name() + " (" + req.icb_decided_by().role() + ")";
+    const bool other_open = S117Store::OpenEpisode(tx, e.person_id).has_value();
+    RETURN_IF_ERROR(RescindDischarge(e, *ParseDate(req.date()), other_open, policy,
+                                     S117Store::ReviewIntervalMonths(tx, e, policy)));
+    S117Store::RescindEndDecisions(tx, e.episode_id);
+    return absl::OkStatus();
+  }
+  // LEGAL_DETERMINATION_NEW_DUTY: the pending detention starts a new duty (T5, then T1).
+  if (!e.legal_determination_required || e.pending_detention_id.empty()) {
+    return absl::FailedPreconditionError(
+        "legal_determination_required: no detention is awaiting a determination");
+  }
+  auto detention = S117Store::Detention(tx, e.pending_detention_source_org, e.pending_detention_id);
+  auto person = S117Store::Person(tx, e.person_id);
+  if (!detention || !person) return absl::FailedPreconditionError("detention: no longer recorded");
+  DetentionFacts d = detention->facts;
+  d.qualifying = Qualifying::kYes;  // so determined
+  RETURN_IF_ERROR(ContinueAfterDetermination(e));
+  RETURN_IF_ERROR(Supersede(e, d.start));
+  S117Store::CloseTasks(tx, e.episode_id, "LEGAL_DETERMINATION_REQUIRED", "new duty: " + m.reason);
+  auto next = OpenPlanned(d, *person, &e, policy);
+  if (!next.ok()) return next.status();
+  if (QualifyingOf(ref_->FindLegalStatus(d.legal_status_code)) == Qualifying::kCaseDecision) {
+    next->case_decision_by = req.decided_by().name();
+    next->case_decision_role = req.decided_by().role();
+    next->case_decision_date = ParseDate(req.date());
+    next->case_decision_rationale = req.rationale();
+  }
+  m.after_save = [&tx, &caller, next = *next, d, reason = m.reason]() mutable {
+    S117Store::InsertEpisode(tx, next, ActorOf(caller), "s117_opened", "determined: " + reason);
+    S117Store::LinkDetention(tx, d, next.episode_id, "QUALIFYING");
+    return absl::OkStatus();
+  };
+  return absl::OkStatus();
+}
+
+grpc::Status S117ServiceImpl::RecordLegalEvent(grpc::ServerContext* ctx,
+                                               const icr::v1::RecordLegalEventRequest* req,
+                                               icr::v1::Entitlement* resp) {
+  if (auto s = ValidateLegalEvent(*req, Today()); !s.ok()) return ToGrpc(s);
+  std::string action = "s117_" + req->kind();
+  std::transform(action.begin(), action.end(), action.begin(), ::tolower);
+  return WriteEpisode(
+      ctx, "RecordLegalEvent", req->entitlement_id(), req->expected_version(),
+      [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
+        m.action = action;
+        if (!IsLegalDateEvent(req->kind())) return LegalDecision(tx, caller, policy, *req, e, m);
+        m.reason = req->rationale();
+        return ApplyLegalDateEvent(e, *req, S117Store::ReviewIntervalMonths(tx, e, policy));
+      },
+      resp);
+}
+
+grpc::Status S117ServiceImpl::RecordInError(grpc::ServerContext* ctx,
+                                            const icr::v1::RecordInErrorRequest* req,
+                                            icr::v1::Entitlement* resp) {
+  if (auto s = CheckText(req->reason(), "reason", 1000, true); !s.ok()) return ToGrpc(s);
+  return WriteEpisode(ctx, "RecordInError", req->entitlement_id(), req->expected_version(),
+                      [&](pqxx::work& tx, const Caller& caller, const Policy&, Episode& e,
+                          Mutation& m) {
+                        RETURN_IF_ERROR(RequirePrivileged(caller, e, "RecordInError"));
+                        RETURN_IF_ERROR(MarkVoid(e, req->reason()));
+                        S117Store::CloseTasks(tx, e.episode_id, "", "recorded in error");
+                        m.action = "s117_voided";
+                        m.reason = req->reason();
+                        return absl::OkStatus();
+                      },
+                      resp);
+}
+
+}  // namespace icr::s117

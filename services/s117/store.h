@@ -1,0 +1,141 @@
+// The register's SQL: named prepared statements over s117.* (and reads of core.*), composed by
+// the handlers and the feed follower into one transaction each. Every change to an episode
+// writes its history row and a core.changes row in the caller's transaction.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "icr/v1/s117.pb.h"
+#include "services/common/changes.h"
+#include "services/common/db.h"
+#include "services/s117/entitlement.h"
+
+namespace icr::s117 {
+
+// Who made a change, for the history.
+struct Actor {
+  std::string org_code;
+  std::string role;
+};
+
+// Whose register rows a caller sees: a council or an ICB those it is responsible for, anyone
+// else the people it has a legitimate relationship with (core.can_see).
+struct Visibility {
+  std::string mode;  // council | icb | relationship
+  std::string org_code;
+};
+
+// The recorded state of the detention and hospital stays behind an episode.
+struct DetentionRecord {
+  DetentionFacts facts;
+  std::string person_id;
+  std::optional<Date> ended;
+};
+struct Presence {
+  bool in_hospital = false;               // an open hospital spell or detention
+  std::optional<Date> last_discharge;     // latest discharge on or after a given date
+};
+
+class S117Store {
+ public:
+  static const std::vector<Statement>& Statements();
+
+  // Configuration: s117.policy and the code tables.
+  static absl::StatusOr<Policy> LoadPolicy(pqxx::transaction_base& tx);
+  // The agreement's default split for a JOINT line on `date`, if any.
+  static std::optional<Split> DefaultSplit(pqxx::transaction_base& tx, const Episode& e, Date date);
+  // The longest gap between reviews for the episode's council and ICB.
+  static int ReviewIntervalMonths(pqxx::transaction_base& tx, const Episode& e,
+                                  const Policy& policy);
+
+  // Episodes, locked for update.
+  static std::optional<Episode> LoadEpisode(pqxx::transaction_base& tx, const std::string& id);
+  static std::optional<Episode> OpenEpisode(pqxx::transaction_base& tx,
+                                            const std::string& person_id);
+  // The open episode, else the most recent one that is not VOID.
+  static std::optional<std::string> CurrentEpisodeId(pqxx::transaction_base& tx,
+                                                     const std::string& person_id);
+  // Stores a new episode (version 1) and sets its id.
+  static void InsertEpisode(pqxx::transaction_base& tx, Episode& e, const Actor& actor,
+                            const std::string& action, const std::string& reason);
+  // Stores a changed episode as the next version; ABORTED when someone else changed it first.
+  static absl::Status SaveEpisode(pqxx::transaction_base& tx, Episode& e, const Actor& actor,
+                                  const std::string& action, const std::string& reason);
+
+  // Detentions the register has acted on.
+  static bool DetentionHandled(pqxx::transaction_base& tx, const std::string& source_org,
+                               const std::string& detention_id);
+  static void LinkDetention(pqxx::transaction_base& tx, const DetentionFacts& d,
+                            const std::string& episode_id, const std::string& role);
+
+  // Facts from the record.
+  static std::optional<DetentionRecord> Detention(pqxx::transaction_base& tx,
+                                                  const std::string& source_org,
+                                                  const std::string& detention_id);
+  static std::optional<PersonFacts> Person(pqxx::transaction_base& tx,
+                                           const std::string& person_id,
+                                           std::optional<Date>* date_of_death = nullptr);
+  static Presence HospitalPresence(pqxx::transaction_base& tx, const std::string& person_id,
+                                   Date since);
+
+  // Service lines, reviews, end decisions and tasks of an episode.
+  static void InsertServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
+                                const icr::v1::AftercareService& line, const std::string& org);
+  static absl::Status EndServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
+                                     const icr::v1::EndAftercareServiceRequest& req);
+  static void EndOpenServiceLines(pqxx::transaction_base& tx, const std::string& episode_id,
+                                  Date date, const std::string& reason);
+  static std::vector<ServiceLineFacts> ServiceLines(pqxx::transaction_base& tx,
+                                                    const std::string& episode_id);
+  static void InsertReview(pqxx::transaction_base& tx, const std::string& episode_id,
+                           const icr::v1::S117Review& review, const std::string& org);
+  static std::vector<ReviewFacts> Reviews(pqxx::transaction_base& tx,
+                                          const std::string& episode_id);
+  static void InsertEndDecision(pqxx::transaction_base& tx, const std::string& episode_id,
+                                const icr::v1::S117EndDecision& decision,
+                                const std::string& body_code, const std::string& org);
+  static std::vector<EndDecisionFacts> EndDecisions(pqxx::transaction_base& tx,
+                                                    const std::string& episode_id);
+  static void RescindEndDecisions(pqxx::transaction_base& tx, const std::string& episode_id);
+  // True when the task is new (raising the same task again changes nothing).
+  static bool RaiseTask(pqxx::transaction_base& tx, const std::string& episode_id,
+                        const std::string& kind, const std::string& source_ref,
+                        const std::string& detail);
+  // Closes open tasks of `kind` (empty: every kind); returns how many.
+  static int CloseTasks(pqxx::transaction_base& tx, const std::string& episode_id,
+                        const std::string& kind, const std::string& note);
+
+  // Reads for responses.
+  static absl::Status LoadEntitlement(pqxx::transaction_base& tx, const std::string& episode_id,
+                                      bool include_history, icr::v1::Entitlement* out);
+  // Register rows after `after_id` (keyset), with each row's person_id for the audit.
+  static absl::StatusOr<std::vector<std::pair<std::string, icr::v1::RegisterRow>>> ListRegister(
+      pqxx::transaction_base& tx, const icr::v1::RegisterFilter& filter,
+      const Visibility& visibility, const Policy& policy, const std::string& after_id, int limit);
+
+  // The change-feed follower's cursor (locked: one follower at a time) and its failures.
+  static absl::StatusOr<ChangeCursor> LockCursor(pqxx::transaction_base& tx);
+  static void SaveCursor(pqxx::transaction_base& tx, const ChangeCursor& cursor, int64_t lag_ms);
+  static void RecordFeedError(pqxx::transaction_base& tx, const ChangeRow& change,
+                              const std::string& error);
+};
+
+// The policy, loaded from the database on first use and kept; a failed load is retried.
+class PolicyCache {
+ public:
+  explicit PolicyCache(Database& db) : db_(db) {}
+  absl::StatusOr<std::shared_ptr<const Policy>> Get();
+
+ private:
+  Database& db_;
+  std::mutex mu_;
+  std::shared_ptr<const Policy> policy_;
+};
+
+}  // namespace icr::s117
