@@ -10,6 +10,12 @@ namespace {
   "perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS " \
   "age_band, p.sex AS sex "
 
+// For S117 measures the council and ICB are the entitlement's responsible bodies.
+#define S117_DIMS                                                                            \
+  "e.responsible_icb_code AS icb_code, e.responsible_council_code AS council_code, "        \
+  "perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS " \
+  "age_band, p.sex AS sex "
+
 struct UnitQuery {
   const char* indicator_id;
   const char* sql;
@@ -147,6 +153,118 @@ const UnitQuery kUnitQueries[] = {
      "  age_band, p.sex AS sex, 1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount "
      "FROM core.carer_assessment c JOIN core.person p USING (person_id) "
      "WHERE c.completed_date BETWEEN $1 AND $2"},
+    // Care plan agreed or reviewed in the 12 months to period end (CC-02 pattern).
+    {"PLAN12",
+     "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp JOIN careplan.plan_version v USING (plan_id) "
+     "         WHERE cp.person_id = o.person_id AND v.change = 'agreed' "
+     "           AND perf.local_date(v.created_at) > ($2::date - interval '12 months')::date "
+     "           AND perf.local_date(v.created_at) <= $2) "
+     "    OR EXISTS (SELECT 1 FROM careplan.review r WHERE r.person_id = o.person_id "
+     "           AND r.review_date > ($2::date - interval '12 months')::date AND r.review_date <= $2) "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
+     "WHERE o.received_date <= ($2::date - interval '12 months')::date "
+     "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
+    // S117 register: council and ICB scopes are the responsible bodies, provider the detaining one.
+    {"S117_ACTIVE",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
+     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id)"},
+    {"S117_REGISTERED_28D",
+     "SELECT s.provider_code AS provider_code, " PERSON_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM s117.episode e WHERE e.person_id = s.person_id "
+     "         AND e.state <> 'VOID' AND e.detention_start_date <= perf.local_date(s.discharged_at) "
+     "         AND perf.local_date(e.created_at) <= perf.local_date(s.discharged_at) + 28) "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM core.hospital_spell s JOIN core.person p USING (person_id) "
+     "WHERE perf.local_date(s.discharged_at) BETWEEN $1 AND $2 "
+     "  AND EXISTS (SELECT 1 FROM core.detention d JOIN core.mha_legal_status l "
+     "        ON l.code = d.legal_status_code AND l.s117_qualifying = 'yes' "
+     "      WHERE d.person_id = s.person_id AND d.started_at <= s.discharged_at "
+     "        AND (d.ended_at IS NULL OR d.ended_at >= s.admitted_at))"},
+    {"S117_JOINT_PLAN",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp "
+     "         JOIN careplan.plan_version v ON v.plan_id = cp.plan_id AND v.version = cp.agreed_version "
+     "         WHERE cp.person_id = e.person_id AND cp.agreed_s117 "
+     "           AND perf.local_date(cp.agreed_at) <= $2 "
+     "           AND greatest(perf.local_date(cp.agreed_at), cp.last_review_date) "
+     "               > ($2::date - interval '12 months')::date "
+     "           AND (SELECT count(DISTINCT so.agency) FROM careplan.signoff so "
+     "                 WHERE so.plan_id = cp.plan_id AND so.version = cp.signed_version) = 2 "
+     "           AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v.content->'interventions', '[]')) i "
+     "                 WHERE coalesce((i->>'is_s117')::boolean, false) "
+     "                   AND coalesce(i->>'funder', 'FUNDER_UNSPECIFIED') IN ('FUNDER_UNSPECIFIED', 'SELF'))) "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
+     "WHERE e.effective_from <= $2::date - 28"},
+    {"S117_PLAN_AT_DISCHARGE",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp JOIN careplan.plan_version v USING (plan_id) "
+     "         WHERE cp.person_id = e.person_id AND v.change = 'agreed' "
+     "           AND coalesce((v.content->>'is_s117_aftercare_plan')::boolean, false) "
+     "           AND perf.local_date(v.created_at) <= e.effective_from) "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM s117.episode e JOIN core.person p USING (person_id) "
+     "WHERE e.state <> 'VOID' AND e.effective_from BETWEEN $1 AND $2"},
+    {"S117_REVIEWED_12M",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", "
+     "  CASE WHEN EXISTS (SELECT 1 FROM s117.review r WHERE r.episode_id = e.episode_id "
+     "         AND r.review_date > ($2::date - interval '12 months')::date AND r.review_date <= $2 "
+     "         AND r.council_rep_name <> '' AND r.health_rep_name <> '') "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
+     "WHERE e.effective_from <= ($2::date - interval '12 months')::date"},
+    // Next review due: from the latest review on or before period end, else 12 months after
+    // the entitlement came into force.
+    {"S117_OVERDUE",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
+     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
+     "WHERE coalesce((SELECT r.next_review_due FROM s117.review r WHERE r.episode_id = e.episode_id "
+     "                  AND r.review_date <= $2 ORDER BY r.review_date DESC LIMIT 1), "
+     "               (e.effective_from + interval '12 months')::date) < $2"},
+    {"S117_ENDED",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
+     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "FROM s117.episode e JOIN core.person p USING (person_id) "
+     "WHERE e.state IN ('ENDED_DISCHARGED', 'ENDED_SUPERSEDED', 'ENDED_DECEASED') "
+     "  AND e.ended_on BETWEEN $1 AND $2"},
+    {"S117_END_EXCEPTIONS",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
+     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "FROM s117.episode e JOIN core.person p USING (person_id) "
+     "WHERE e.state = 'ENDED_DISCHARGED' AND e.ended_on BETWEEN $1 AND $2 "
+     "  AND (SELECT count(DISTINCT d.body) FROM s117.end_decision d "
+     "        WHERE d.episode_id = e.episode_id AND d.rescinded_at IS NULL) < 2"},
+    {"S117_STALE",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
+     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
+     "WHERE NOT EXISTS (SELECT 1 FROM core.referral r WHERE r.person_id = e.person_id "
+     "        AND r.received_date <= $2 AND (r.closed_date IS NULL OR r.closed_date > $2)) "
+     "  AND NOT EXISTS (SELECT 1 FROM s117.review r WHERE r.episode_id = e.episode_id "
+     "        AND r.review_date > ($2::date - interval '12 months')::date AND r.review_date <= $2)"},
+    {"S117_COST_COUNCIL",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
+     "  NULL::int AS in_den, l.weekly_cost_pence * l.council_pct / 10000.0 AS amount "
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
+     "JOIN s117.service_line l ON l.episode_id = e.episode_id AND l.is_s117 "
+     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2)"},
+    {"S117_COST_ICB",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
+     "  NULL::int AS in_den, l.weekly_cost_pence * l.icb_pct / 10000.0 AS amount "
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
+     "JOIN s117.service_line l ON l.episode_id = e.episode_id AND l.is_s117 "
+     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2)"},
+    {"S117_SELF_DIRECTED",
+     "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
+     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
+     "WHERE EXISTS (SELECT 1 FROM s117.service_line l WHERE l.episode_id = e.episode_id "
+     "  AND l.is_s117 AND l.delivery_mode IN ('DIRECT_PAYMENT', 'PHB') "
+     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2))"},
 };
 
 // Aggregates a unit query ($1 start, $2 end, $3 indicator id, $4 kind) for every scope and

@@ -223,6 +223,30 @@ class KpiTest : public ::testing::Test {
     return {};
   }
 
+  // Runs SQL against this test's database (hand-built register and plan rows); returns the
+  // first value of the first row.
+  std::string Sql(const std::string& sql) {
+    pqxx::connection c(url_);
+    pqxx::work tx(c);
+    auto r = tx.exec(sql);
+    tx.commit();
+    return r.empty() || r[0].empty() || r[0][0].is_null() ? "" : r[0][0].c_str();
+  }
+  std::string PersonId(const std::string& nhs) {
+    return Sql("SELECT person_id FROM core.person WHERE nhs_number = '" + nhs + "'");
+  }
+  // An S117 episode for the person with the given state and dates (NULL for none).
+  std::string Episode(const std::string& nhs, const std::string& state, const std::string& from,
+                      const std::string& ended_on = "NULL") {
+    return Sql(
+        "INSERT INTO s117.episode (person_id, state, qualifying_section, legal_status_code, "
+        "detention_start_date, detaining_provider_code, ceased_detained_date, left_hospital_date, "
+        "effective_from, responsible_council_code, responsible_icb_code, ended_on, in_hospital) "
+        "VALUES ('" + PersonId(nhs) + "', '" + state + "', 'S3', '03', DATE '" + from +
+        "' - 30, 'RGD', DATE '" + from + "', DATE '" + from + "', DATE '" + from +
+        "', 'E08000035', 'QWO', " + ended_on + ", false) RETURNING episode_id");
+  }
+
   std::string url_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Host> host_;
@@ -401,6 +425,94 @@ TEST_F(KpiTest, SocialCareIndicators) {
   EXPECT_EQ(Total("CARE_ACT_ASSESSMENTS").value(), "2");
   EXPECT_DOUBLE_EQ(Total("CARE_ACT_DAYS").raw_value(), 20.0);  // median of 30 and 10
   EXPECT_EQ(Total("CARERS_ASSESSED").value(), "1");
+}
+
+TEST_F(KpiTest, Section117Register) {
+  // E1: in force since June 2025, reviewed in March 2026 (next due 2027): reviewed, not overdue,
+  // not stale. A joint 50:50 S117 line of 400 pounds a week by direct payment.
+  auto p1 = Person();
+  auto e1 = Episode(p1, "ACTIVE", "2025-06-01");
+  Sql("INSERT INTO s117.review (episode_id, review_date, council_rep_name, council_rep_role, "
+      "council_rep_org, health_rep_name, health_rep_role, health_rep_org, person_involvement, "
+      "outcome, next_review_due, recorded_by_org) VALUES ('" + e1 + "', '2026-03-01', 'A Council', "
+      "'Social worker', 'E08000035', 'B Health', 'Nurse', 'RGD', 'ATTENDED', 'CONTINUE', "
+      "'2027-03-01', 'E08000035')");
+  Sql("INSERT INTO s117.service_line (episode_id, service_type, provider_name, "
+      "need_arises_from_mental_disorder, is_s117, start_date, funder, council_pct, icb_pct, "
+      "weekly_cost_pence, delivery_mode, recorded_by_org) SELECT '" + e1 + "', code, 'Provider', "
+      "true, true, '2025-06-01', 'JOINT', 50, 50, 40000, 'DIRECT_PAYMENT', 'E08000035' "
+      "FROM s117.service_type LIMIT 1");
+  // E2: in force since January 2025, never reviewed (due January 2026: overdue), no open
+  // referral: stale. A council-funded line of 100 pounds a week.
+  auto p2 = Person();
+  auto e2 = Episode(p2, "ACTIVE", "2025-01-01");
+  Sql("INSERT INTO s117.service_line (episode_id, service_type, provider_name, "
+      "need_arises_from_mental_disorder, is_s117, start_date, funder, council_pct, icb_pct, "
+      "weekly_cost_pence, delivery_mode, recorded_by_org) SELECT '" + e2 + "', code, 'Provider', "
+      "true, true, '2025-01-01', 'COUNCIL', 100, 0, 10000, 'COMMISSIONED', 'E08000035' "
+      "FROM s117.service_type LIMIT 1");
+  // E3: ended by discharge on 10 October with only the council's decision: legacy data the
+  // database would refuse today, loaded with the joint-end trigger off. An exception.
+  auto p3 = Person();
+  Sql("ALTER TABLE s117.episode DISABLE TRIGGER episode_joint_end");
+  auto e3 = Episode(p3, "ENDED_DISCHARGED", "2024-01-01", "DATE '2026-10-10'");
+  Sql("ALTER TABLE s117.episode ENABLE TRIGGER episode_joint_end");
+  Sql("INSERT INTO s117.end_decision (episode_id, body, body_code, decider_name, decider_role, "
+      "decision_date, primary_reason, reason_text, person_involvement, recorded_by_org) "
+      "SELECT '" + e3 + "', 'COUNCIL', 'E08000035', 'C Lead', 'S117 lead', '2026-10-10', code, "
+      "'needs met', 'ATTENDED', 'E08000035' FROM s117.end_reason WHERE allowed_as_primary LIMIT 1");
+  // E4: the person died on 20 October. E5: recorded in error (void): in nothing.
+  auto p4 = Person();
+  Episode(p4, "ENDED_DECEASED", "2025-03-01", "DATE '2026-10-20'");
+  auto p5 = Person();
+  Episode(p5, "VOID", "2025-03-01");
+  Compute();
+  EXPECT_EQ(Total("S117_ACTIVE").value(), "2");             // E1, E2
+  auto reviewed = Total("S117_REVIEWED_12M");                // both in force >= 12 months
+  EXPECT_EQ(reviewed.numerator(), "1");
+  EXPECT_EQ(reviewed.denominator(), "2");
+  EXPECT_EQ(Total("S117_OVERDUE").value(), "1");             // E2
+  EXPECT_EQ(Total("S117_STALE").value(), "1");               // E2
+  EXPECT_EQ(Total("S117_ENDED").value(), "2");               // E3, E4 (not the void one)
+  EXPECT_EQ(Total("S117_END_EXCEPTIONS").value(), "1");      // E3: one decision only
+  EXPECT_DOUBLE_EQ(Total("S117_COST_COUNCIL").raw_value(), 300.0);  // 200 + 100
+  EXPECT_DOUBLE_EQ(Total("S117_COST_ICB").raw_value(), 200.0);
+  EXPECT_EQ(Total("S117_SELF_DIRECTED").value(), "1");       // E1's direct payment
+  // The responsible council's own view is the same, unrounded.
+  auto council = Board(Token(kCouncil, Role::kS117Officer), "council", kCouncil);
+  EXPECT_EQ(council.disclosure_policy(), "unrounded");
+}
+
+TEST_F(KpiTest, CarePlanAgreedOrReviewedInTwelveMonths) {
+  // Three people with adult referrals open for more than 12 months: one plan agreed in
+  // May 2026, one reviewed in August 2026 after being agreed in 2024, one agreed in 2024 only.
+  // A fourth person's referral opened in March 2026: too recent for the denominator.
+  std::vector<std::string> people;
+  for (int i = 0; i < 4; ++i) {
+    people.push_back(Person());
+    Send({Referral(people[i], i < 3 ? "2024-06-01" : "2026-03-01")});
+  }
+  auto plan = [&](const std::string& nhs, const std::string& agreed) {
+    auto id = Sql("INSERT INTO careplan.plan (person_id, status, created_by_org, agreed_version, "
+                  "agreed_at) VALUES ('" + PersonId(nhs) + "', 'AGREED', 'RGD', 1, TIMESTAMPTZ '" +
+                  agreed + " 12:00Z') RETURNING plan_id");
+    Sql("INSERT INTO careplan.plan_version (plan_id, version, status, content, change, "
+        "created_by_org, created_by_role, created_at) VALUES ('" + id + "', 1, 'AGREED', '{}', "
+        "'agreed', 'RGD', 'clinician', TIMESTAMPTZ '" + agreed + " 12:00Z')");
+    return id;
+  };
+  plan(people[0], "2026-05-10");
+  auto reviewed = plan(people[1], "2024-07-01");
+  Sql("INSERT INTO careplan.review (plan_id, plan_version, person_id, review_date, participants, "
+      "health_participated, social_care_participated, outcome, next_review_date, recorded_by_org) "
+      "VALUES ('" + reviewed + "', 1, '" + PersonId(people[1]) + "', '2026-08-01', '[]', true, "
+      "true, 'CONTINUE', '2027-08-01', 'RGD')");
+  plan(people[2], "2024-07-01");
+  plan(people[3], "2026-05-10");
+  Compute();
+  auto p12 = Total("PLAN12");
+  EXPECT_EQ(p12.numerator(), "2");
+  EXPECT_EQ(p12.denominator(), "3");
 }
 
 TEST_F(KpiTest, RecomputeReplacesAndCsvIsTheLongFormat) {
