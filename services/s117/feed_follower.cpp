@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "services/common/audit.h"
 #include "services/common/changes.h"
 #include "services/common/status.h"
@@ -201,11 +203,11 @@ FeedFollower::FeedFollower(const std::string& database_url,
 
 FeedFollower::~FeedFollower() { Stop(); }
 
-void FeedFollower::Start(std::chrono::milliseconds poll) {
+void FeedFollower::Start(std::chrono::milliseconds poll, std::chrono::milliseconds settle) {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this, poll] { Loop(poll); });
+  thread_ = std::thread([this, poll, settle] { Loop(poll, settle); });
 }
 
 void FeedFollower::Stop() {
@@ -220,14 +222,14 @@ void FeedFollower::Stop() {
 absl::StatusOr<int64_t> FeedFollower::CatchUp() {
   int64_t total = 0;
   for (;;) {
-    auto n = Step();
+    auto n = Step(std::chrono::milliseconds(0));
     if (!n.ok()) return n.status();
     total += *n;
     if (*n == 0) return total;
   }
 }
 
-absl::StatusOr<int> FeedFollower::Step() {
+absl::StatusOr<int> FeedFollower::Step(std::chrono::milliseconds min_age) {
   std::lock_guard lock(step_mu_);
   auto policy = policy_.Get();
   if (!policy.ok()) return policy.status();
@@ -235,7 +237,12 @@ absl::StatusOr<int> FeedFollower::Step() {
   absl::Status s = db_.Write([&](pqxx::work& tx) -> absl::Status {
     auto cursor = S117Store::LockCursor(tx);
     if (!cursor.ok()) return cursor.status();
-    const auto changes = Changes::Read(tx, *cursor, kBatch, std::nullopt);
+    auto changes = Changes::Read(tx, *cursor, kBatch, std::nullopt);
+    // lag_ms is measured by the database: the same clock for every writer.
+    auto young = std::find_if(changes.begin(), changes.end(), [&](const ChangeRow& c) {
+      return c.lag_ms < min_age.count();
+    });
+    changes.erase(young, changes.end());
     read = static_cast<int>(changes.size());
     for (const auto& change : changes) {
       if (change.entity == "s117_episode") continue;  // our own
@@ -265,7 +272,7 @@ absl::StatusOr<int> FeedFollower::Step() {
   return read;
 }
 
-void FeedFollower::Loop(std::chrono::milliseconds poll) {
+void FeedFollower::Loop(std::chrono::milliseconds poll, std::chrono::milliseconds settle) {
   bool failing = false;
   std::chrono::milliseconds wait = poll;
   for (;;) {
@@ -273,7 +280,7 @@ void FeedFollower::Loop(std::chrono::milliseconds poll) {
       std::unique_lock lock(mu_);
       if (cv_.wait_for(lock, wait, [this] { return stop_; })) return;
     }
-    auto n = Step();
+    auto n = Step(settle);
     if (!n.ok()) {
       if (!failing) spdlog::warn("s117 feed: {}; retrying", std::string(n.status().message()));
       failing = true;

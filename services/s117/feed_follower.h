@@ -27,18 +27,22 @@ class FeedFollower {
   FeedFollower(const FeedFollower&) = delete;
   FeedFollower& operator=(const FeedFollower&) = delete;
 
-  // Polls in the background every `poll` while there is nothing to do. A database that goes
-  // away is logged once and retried with back-off until it returns.
-  void Start(std::chrono::milliseconds poll = std::chrono::milliseconds(200));
+  // Polls in the background every `poll` while there is nothing to do, applying changes once
+  // they are `settle` old (so the events of one burst from an EPR are applied together, and a
+  // reader of the record sees its own changes before the register's follow). A database that
+  // goes away is logged once and retried with back-off until it returns.
+  void Start(std::chrono::milliseconds poll = std::chrono::milliseconds(200),
+             std::chrono::milliseconds settle = std::chrono::seconds(1));
   void Stop();
 
   // Applies every change committed so far, synchronously; returns how many changes were read.
   absl::StatusOr<int64_t> CatchUp();
 
  private:
-  // Reads one batch after the cursor and applies it in one transaction; returns its size.
-  absl::StatusOr<int> Step();
-  void Loop(std::chrono::milliseconds poll);
+  // Reads one batch after the cursor and applies the changes at least min_age old in one
+  // transaction; returns how many it applied.
+  absl::StatusOr<int> Step(std::chrono::milliseconds min_age);
+  void Loop(std::chrono::milliseconds poll, std::chrono::milliseconds settle);
 
   Database db_;
   std::shared_ptr<const ReferenceData> ref_;

@@ -7,6 +7,8 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "icr/v1/s117.grpc.pb.h"
 #include "services/common/reference.h"
 #include "services/common/validation.h"
@@ -1005,6 +1007,54 @@ TEST_F(S117Test, TheIntegratedRecordShowsTheS117Summary) {
   EXPECT_EQ(rec.s117().next_review_due(), e.next_review_due());
   ASSERT_EQ(rec.s117().aftercare_services_size(), 1);
   EXPECT_EQ(rec.s117().aftercare_services(0), "Daily visits, Leeds Home Support");
+}
+
+TEST(S117Feed, TheFollowerRidesOutTheDatabaseGoingAwayAndCatchesUpByItself) {
+  // A database of its own, so that taking it away disturbs no other test.
+  const std::string url = Stack::NewDatabase("s117feed");
+  const std::string name = url.substr(url.rfind("dbname=") + 7);
+  auto admin = [&](const std::string& sql) {
+    pqxx::connection c(std::string(std::getenv("ICR_TEST_PG")) + " dbname=postgres");
+    pqxx::nontransaction tx(c);
+    tx.exec(sql);
+  };
+  auto ref = ReferenceData::Load(Stack::Get().db());
+  ASSERT_TRUE(ref.ok());
+  s117::FeedFollower follower(url, *ref);
+  ASSERT_TRUE(follower.CatchUp().ok());
+
+  admin("ALTER DATABASE \"" + name + "\" WITH ALLOW_CONNECTIONS false");
+  admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+  EXPECT_EQ(follower.CatchUp().status().code(), absl::StatusCode::kUnavailable);
+  follower.Start(std::chrono::milliseconds(50), std::chrono::milliseconds(0));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // failing, backing off
+  admin("ALTER DATABASE \"" + name + "\" WITH ALLOW_CONNECTIONS true");
+
+  // The record gains a qualifying detention; the follower applies it without being asked.
+  {
+    pqxx::connection c(url);
+    pqxx::work tx(c);
+    const std::string person = tx.exec1(
+        "INSERT INTO core.person (nhs_number, family_name, date_of_birth, council_code, icb_code) "
+        "VALUES ('" + NextNhsNumber() + "', 'Testperson', '1980-05-17', 'E08000035', 'QWO') "
+        "RETURNING person_id::text")[0].c_str();
+    tx.exec("INSERT INTO core.detention (person_id, source_org, detention_id, legal_status_code, "
+            "started_at, provider_code) VALUES ('" + person + "', 'RGD', 'D1', '03', "
+            "now() - interval '2 days', 'RGD')");
+    tx.exec("INSERT INTO core.changes (entity, entity_id, person_id, change_type, org_code) "
+            "VALUES ('detention', 'RGD/D1', '" + person + "', 'detention_started', 'RGD')");
+    tx.commit();
+  }
+  std::string opened;
+  for (int i = 0; i < 150 && opened != "PLANNED"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    pqxx::connection c(url);
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec("SELECT state FROM s117.episode");
+    opened = r.empty() ? "" : r[0][0].c_str();
+  }
+  follower.Stop();
+  EXPECT_EQ(opened, "PLANNED");
 }
 
 }  // namespace
