@@ -1,0 +1,24 @@
+// The command groups of icrctl; each adds its commands to the table main() dispatches on.
+#pragma once
+
+#include <vector>
+
+#include "clients/icrctl/cli.h"
+
+namespace icrctl {
+
+void AddDbCommands(std::vector<Command>& commands);       // db migrate
+void AddAdminCommands(std::vector<Command>& commands);    // admin token create
+void AddPersonCommands(std::vector<Command>& commands);   // person upsert | get | find
+void AddEventsCommands(std::vector<Command>& commands);   // events record
+void AddRecordCommands(std::vector<Command>& commands);   // record show
+void AddAuditCommands(std::vector<Command>& commands);    // audit show
+void AddChangesCommands(std::vector<Command>& commands);  // changes watch
+void AddDemoCommands(std::vector<Command>& commands);     // demo seed
+void AddKpiCommands(std::vector<Command>& commands);      // kpi compute | list | dashboard | series | export
+
+// The --database-url flag (default env ICR_DATABASE_URL, never displayed: it may hold a password).
+void AddDatabaseUrlOption(cxxopts::Options& options);
+std::string DatabaseUrl(const Invocation& inv);
+
+}  // namespace icrctl
