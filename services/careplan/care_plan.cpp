@@ -38,8 +38,8 @@ bool IsPlaceholder(const std::string& s) {
   std::string t = Trimmed(s);
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
   static const std::set<std::string> kPlaceholders = {
-      "", "tbc", "tba", "tbd", "to be confirmed", "to be arranged", "unknown", "n/a", "na",
-      "none", "?", "-"};
+      "",   "tbc",  "tba", "tbd", "to be confirmed", "to be arranged", "unknown", "n/a",
+      "na", "none", "?",   "-"};
   return kPlaceholders.count(t) > 0;
 }
 
@@ -103,7 +103,8 @@ absl::Status CheckParticipant(const CarePlanParticipant& p, const std::string& f
                               const ReferenceData& ref) {
   RETURN_IF_ERROR(CheckText(p.name(), f + ".name", kNameLen, true));
   RETURN_IF_ERROR(CheckText(p.role(), f + ".role", kNameLen, false));
-  if (!CarePlanParticipant::Kind_IsValid(p.kind())) return InvalidField(f + ".kind", "unknown value");
+  if (!CarePlanParticipant::Kind_IsValid(p.kind()))
+    return InvalidField(f + ".kind", "unknown value");
   if (!CarePlanParticipant::Method_IsValid(p.method())) {
     return InvalidField(f + ".method", "unknown value");
   }
@@ -140,9 +141,9 @@ absl::Status CheckDetermination(const EligibilityDetermination& d, const std::st
                                           : "one of the eight carer outcomes (domain-rules 4.6)");
     }
     if ((adult ? carer_code : adult_code) != 0) {
-      return InvalidField(of + (adult ? ".carer_outcome" : ".adult_outcome"),
-                          adult ? "not for an adult's determination"
-                                : "not for a carer's determination");
+      return InvalidField(
+          of + (adult ? ".carer_outcome" : ".adult_outcome"),
+          adult ? "not for an adult's determination" : "not for a carer's determination");
     }
     if (!seen.insert(code).second) return InvalidField(of + own, "outcome given twice");
     if (o.reasons_size() == 0) {
@@ -174,7 +175,8 @@ absl::Status CheckNeeds(const CarePlan& p, const std::string& f, Date today) {
       return InvalidField(nf + ".carer_outcome", "not a carer outcome (domain-rules 4.6)");
     }
     if (n.care_act_outcome() != 0 && n.carer_outcome() != 0) {
-      return InvalidField(nf + ".carer_outcome", "a need has an adult or a carer outcome, not both");
+      return InvalidField(nf + ".carer_outcome",
+                          "a need has an adult or a carer outcome, not both");
     }
     RETURN_IF_ERROR(CheckPastDate(n.assessed_on(), nf + ".assessed_on", today));
     RETURN_IF_ERROR(CheckEligibility(n, nf));
@@ -219,7 +221,8 @@ absl::Status CheckInterventions(const CarePlan& p, const std::string& f, const R
     if (!start.ok()) return start.status();
     auto end = OptionalDate(v.end_date(), vf + ".end_date");
     if (!end.ok()) return end.status();
-    if (*start && *end && **end < **start) return InvalidField(vf + ".end_date", "before the start");
+    if (*start && *end && **end < **start)
+      return InvalidField(vf + ".end_date", "before the start");
     if (v.client_charge_pence() < 0) {
       return InvalidField(vf + ".client_charge_pence", "must not be negative");
     }
@@ -238,16 +241,18 @@ absl::Status CheckCrisisPlan(const icr::v1::CrisisPlan& c, const std::string& f,
     RETURN_IF_ERROR(CheckText(k.name(), kf + ".name", kNameLen, true));
     RETURN_IF_ERROR(CheckText(k.role(), kf + ".role", kNameLen, false));
     RETURN_IF_ERROR(CheckText(k.telephone(), kf + ".telephone", 40, true));
-    RETURN_IF_ERROR(ref.CheckOrganisation(k.organisation_code(), kf + ".organisation_code", {},
-                                          false));
+    RETURN_IF_ERROR(
+        ref.CheckOrganisation(k.organisation_code(), kf + ".organisation_code", {}, false));
     if (!icr::v1::CrisisContact::Hours_IsValid(k.hours())) {
       return InvalidField(kf + ".hours", "unknown value");
     }
   }
   RETURN_IF_ERROR(CheckText(c.how_services_should_respond(), f + ".how_services_should_respond",
                             kTextLen, false));
-  RETURN_IF_ERROR(CheckText(c.advance_statement_ref(), f + ".advance_statement_ref", kNameLen, false));
-  RETURN_IF_ERROR(CheckText(c.advance_decision_ref(), f + ".advance_decision_ref", kNameLen, false));
+  RETURN_IF_ERROR(
+      CheckText(c.advance_statement_ref(), f + ".advance_statement_ref", kNameLen, false));
+  RETURN_IF_ERROR(
+      CheckText(c.advance_decision_ref(), f + ".advance_decision_ref", kNameLen, false));
   return CheckText(c.contingency_if_carer_unavailable(), f + ".contingency_if_carer_unavailable",
                    kTextLen, false);
 }
@@ -267,12 +272,14 @@ absl::Status CheckCarers(CarePlan& p, const std::string& f, Date today) {
     if (!CarePlanCarer::Involvement_IsValid(c->involvement())) {
       return InvalidField(cf + ".involvement", "unknown value");
     }
-    RETURN_IF_ERROR(CheckPastDate(c->assessment_offered_date(), cf + ".assessment_offered_date", today));
+    RETURN_IF_ERROR(
+        CheckPastDate(c->assessment_offered_date(), cf + ".assessment_offered_date", today));
     RETURN_IF_ERROR(
         CheckPastDate(c->assessment_completed_date(), cf + ".assessment_completed_date", today));
     if (!c->assessment_completed_date().empty()) {
       if (c->assessment_offered_date().empty()) {
-        return InvalidField(cf + ".assessment_offered_date", "required when the assessment is completed");
+        return InvalidField(cf + ".assessment_offered_date",
+                            "required when the assessment is completed");
       }
       if (c->assessment_completed_date() < c->assessment_offered_date()) {
         return InvalidField(cf + ".assessment_completed_date", "before it was offered");
@@ -354,7 +361,8 @@ absl::Status ValidatePlan(CarePlan& p, const ReferenceData& ref, const std::stri
     return InvalidField(f + ".is_mha_care_and_treatment_plan",
                         "reserved until the Mental Health Act 2025 regulations are in force");
   }
-  RETURN_IF_ERROR(ref.CheckCouncil(p.acting_for_council_code(), f + ".acting_for_council_code", false));
+  RETURN_IF_ERROR(
+      ref.CheckCouncil(p.acting_for_council_code(), f + ".acting_for_council_code", false));
   RETURN_IF_ERROR(
       ref.CheckOrganisation(p.acting_for_icb_code(), f + ".acting_for_icb_code", {"icb"}, false));
   RETURN_IF_ERROR(CheckStaff(p.key_worker(), f + ".key_worker", ref, false));
@@ -363,7 +371,8 @@ absl::Status ValidatePlan(CarePlan& p, const ReferenceData& ref, const std::stri
     RETURN_IF_ERROR(CheckStaff(p.mdt_members(i), At(f + ".mdt_members", i), ref, true));
   }
   const auto& me = p.about_me();
-  RETURN_IF_ERROR(CheckText(me.what_matters_to_me(), f + ".about_me.what_matters_to_me", kTextLen, false));
+  RETURN_IF_ERROR(
+      CheckText(me.what_matters_to_me(), f + ".about_me.what_matters_to_me", kTextLen, false));
   RETURN_IF_ERROR(CheckText(me.strengths(), f + ".about_me.strengths", kTextLen, false));
   RETURN_IF_ERROR(
       CheckText(me.communication_needs(), f + ".about_me.communication_needs", kTextLen, false));
@@ -377,7 +386,8 @@ absl::Status ValidatePlan(CarePlan& p, const ReferenceData& ref, const std::stri
   RETURN_IF_ERROR(CheckS117Interventions(p, f));
   RETURN_IF_ERROR(CheckCrisisPlan(p.crisis_plan(), f + ".crisis_plan", ref));
   RETURN_IF_ERROR(CheckText(p.risk().summary(), f + ".risk.summary", kTextLen, false));
-  RETURN_IF_ERROR(CheckText(p.risk().safety_plan_ref(), f + ".risk.safety_plan_ref", kNameLen, false));
+  RETURN_IF_ERROR(
+      CheckText(p.risk().safety_plan_ref(), f + ".risk.safety_plan_ref", kNameLen, false));
   RETURN_IF_ERROR(CheckCarers(p, f, today));
   RETURN_IF_ERROR(CheckBudgetValues(p, f));
   RETURN_IF_ERROR(
@@ -388,7 +398,8 @@ absl::Status ValidatePlan(CarePlan& p, const ReferenceData& ref, const std::stri
   RETURN_IF_ERROR(
       OptionalDate(r.light_touch_review_date(), f + ".review.light_touch_review_date").status());
   RETURN_IF_ERROR(CheckLines(r.review_triggers(), f + ".review.review_triggers", kNameLen));
-  RETURN_IF_ERROR(CheckText(p.sharing().legal_basis(), f + ".sharing.legal_basis", kNameLen, false));
+  RETURN_IF_ERROR(
+      CheckText(p.sharing().legal_basis(), f + ".sharing.legal_basis", kNameLen, false));
   return CheckText(p.sharing().restrictions(), f + ".sharing.restrictions", kTextLen, false);
 }
 
@@ -413,12 +424,14 @@ absl::Status CheckEligibility(const CarePlanNeed& need, const std::string& f) {
     if (unable < 2) {
       return InvalidField(df + ".unable_outcomes",
                           "ELIGIBLE needs two or more outcomes the adult cannot achieve "
-                          "(reg 2(1)(b)); " + std::to_string(unable) + " recorded");
+                          "(reg 2(1)(b)); " +
+                              std::to_string(unable) + " recorded");
     }
   } else {
     if (!d.arises_from_providing_necessary_care()) {
-      return InvalidField(df + ".arises_from_providing_necessary_care",
-                          "a carer's ELIGIBLE needs arise from providing necessary care (reg 3(1)(a))");
+      return InvalidField(
+          df + ".arises_from_providing_necessary_care",
+          "a carer's ELIGIBLE needs arise from providing necessary care (reg 3(1)(a))");
     }
     if (unable < 1 && !d.carer_health_at_risk()) {
       return InvalidField(df + ".unable_outcomes",
@@ -441,7 +454,8 @@ absl::Status CheckS117Interventions(const CarePlan& p, const std::string& f) {
     if (!v.is_s117()) continue;
     const std::string vf = At(f + ".interventions", i);
     if (!p.is_s117_aftercare_plan()) {
-      return InvalidField(vf + ".is_s117", "only in the S117 aftercare plan (is_s117_aftercare_plan)");
+      return InvalidField(vf + ".is_s117",
+                          "only in the S117 aftercare plan (is_s117_aftercare_plan)");
     }
     if (v.client_charge_pence() != 0) {
       return InvalidField(vf + ".client_charge_pence",
@@ -451,8 +465,9 @@ absl::Status CheckS117Interventions(const CarePlan& p, const std::string& f) {
       return InvalidField(vf + ".funder", "S117 aftercare is free: never funded by the person");
     }
     if (v.need_ids_size() == 0) {
-      return InvalidField(vf + ".need_ids",
-                          "an S117 service meets a need arising from the mental disorder: link one");
+      return InvalidField(
+          vf + ".need_ids",
+          "an S117 service meets a need arising from the mental disorder: link one");
     }
     for (int j = 0; j < v.need_ids_size(); ++j) {
       auto it = arises.find(v.need_ids(j));
@@ -478,8 +493,9 @@ absl::Status CheckBudgetValues(const CarePlan& p, const std::string& f) {
     return InvalidField(bf + ".period", "unknown value");
   }
   if (b.council_amount_pence() < 0 || b.icb_amount_pence() < 0) {
-    return InvalidField(bf + (b.council_amount_pence() < 0 ? ".council_amount_pence" : ".icb_amount_pence"),
-                        "must not be negative");
+    return InvalidField(
+        bf + (b.council_amount_pence() < 0 ? ".council_amount_pence" : ".icb_amount_pence"),
+        "must not be negative");
   }
   if (b.council_amount_pence() + b.icb_amount_pence() != 0 &&
       b.council_amount_pence() + b.icb_amount_pence() != b.amount_pence()) {
@@ -529,7 +545,8 @@ std::vector<std::string> MissingForAgreement(const CarePlan& p, const AgreeConte
     }
   }
   if (p.is_s117_aftercare_plan()) {
-    require(any_s117, "interventions: at least one S117 service (is_s117) in an S117 aftercare plan");
+    require(any_s117,
+            "interventions: at least one S117 service (is_s117) in an S117 aftercare plan");
   }
   const auto& crisis = p.crisis_plan();
   require(std::any_of(crisis.warning_signs().begin(), crisis.warning_signs().end(),
@@ -558,7 +575,8 @@ std::vector<std::string> MissingForAgreement(const CarePlan& p, const AgreeConte
             "personal_budget.direct_payment.need_ids: at least one (the needs it meets)");
   }
   if (p.is_care_act_plan()) {
-    require(!Blank(p.advice_and_prevention()), "advice_and_prevention: required in a Care Act plan");
+    require(!Blank(p.advice_and_prevention()),
+            "advice_and_prevention: required in a Care Act plan");
   }
   if (!p.has_agreement()) {
     missing.push_back("agreement: required (who took part and the person's agreement)");
@@ -645,14 +663,17 @@ std::optional<PlanStatus> ParseStatus(const std::string& name) {
 
 absl::StatusOr<PlanStatus> Transition(PlanStatus from, Action action,
                                       icr::v1::CarePlanReview::Outcome outcome) {
-  auto refuse = [](const std::string& why) { return absl::FailedPreconditionError("status: " + why); };
+  auto refuse = [](const std::string& why) {
+    return absl::FailedPreconditionError("status: " + why);
+  };
   if (from == CarePlan::CLOSED) return refuse("the plan is CLOSED; nothing changes it");
   switch (action) {
     case Action::kUpdate:
       return CarePlan::DRAFT;  // an agreed version is never edited: the change is a new draft
     case Action::kSignOff:
     case Action::kAgree:
-      if (from == CarePlan::DRAFT) return action == Action::kAgree ? CarePlan::AGREED : CarePlan::DRAFT;
+      if (from == CarePlan::DRAFT)
+        return action == Action::kAgree ? CarePlan::AGREED : CarePlan::DRAFT;
       return refuse("only a DRAFT is agreed; this version is " + StatusName(from) +
                     " (update it to make a new draft)");
     case Action::kStartReview:
@@ -709,9 +730,9 @@ absl::Status ValidateReview(icr::v1::CarePlanReview& r, const ReferenceData& ref
   if (!next.ok()) return next.status();
   const Date latest = AddMonths(*date, rule.max_review_months);
   if (*next <= *date || *next > latest) {
-    return InvalidField("review.next_review_date", "after the review and within " +
-                                                       std::to_string(rule.max_review_months) +
-                                                       " months of it (by " + FormatDate(latest) + ")");
+    return InvalidField("review.next_review_date",
+                        "after the review and within " + std::to_string(rule.max_review_months) +
+                            " months of it (by " + FormatDate(latest) + ")");
   }
   RETURN_IF_ERROR(CheckText(r.notes(), "review.notes", kTextLen, false));
   if (is_s117_plan && ParticipantAgencies(r.participants(), ref).size() < 2) {

@@ -72,9 +72,9 @@ std::optional<Agency> AgencyOf(const std::string& org_kind);
 absl::StatusOr<Agency> SigningAgency(const std::string& org_kind, Agency requested);
 bool SignoffsComplete(const PlanTypeRule& rule, const std::set<Agency>& signed_by);
 
-std::string AgencyName(Agency agency);              // "health", "social_care"
+std::string AgencyName(Agency agency);  // "health", "social_care"
 std::optional<Agency> ParseAgency(const std::string& name);
-std::string StatusName(PlanStatus status);          // "DRAFT", ...
+std::string StatusName(PlanStatus status);  // "DRAFT", ...
 std::optional<PlanStatus> ParseStatus(const std::string& name);
 
 // The state machine of 4.8 (AGREED stands for AGREED/ACTIVE; superseding is a new version).

@@ -72,12 +72,6 @@ absl::Status Advance(pqxx::work& tx, const Caller& caller, const PlanRow& row,
   return absl::OkStatus();
 }
 
-absl::StatusOr<CarePlan> Current(pqxx::work& tx, const PlanRow& row) {
-  auto plan = CarePlanStore::LoadVersion(tx, row.plan_id, row.current_version);
-  if (!plan) return absl::InternalError("care plan version missing");
-  return *plan;
-}
-
 }  // namespace
 
 CarePlanServiceImpl::CarePlanServiceImpl(Database& db, Authenticator& auth,
@@ -98,7 +92,8 @@ absl::StatusOr<Caller> CarePlanServiceImpl::PersonLevelCaller(grpc::ServerContex
 
 grpc::Status CarePlanServiceImpl::ChangePlan(const Caller& caller, const std::string& plan_id,
                                              int64_t expected_version, const std::string& action,
-                                             const Change& change, CarePlan* resp) {
+                                             Action kind, const Change& change, CarePlan* resp,
+                                             icr::v1::CarePlanReview::Outcome outcome) {
   if (!IsUuid(plan_id)) return ToGrpc(InvalidField("plan_id", "not a care plan id"));
   if (expected_version < 1) {
     return ToGrpc(InvalidField("expected_version", "required: the version last read"));
@@ -114,7 +109,12 @@ grpc::Status CarePlanServiceImpl::ChangePlan(const Caller& caller, const std::st
                                 std::to_string(row->current_version) + ", not " +
                                 std::to_string(expected_version) + "; read it again");
     }
-    RETURN_IF_ERROR(change(tx, caller, *row));
+    auto next = Transition(row->status, kind, outcome);
+    if (!next.ok()) return next.status();
+    auto current = CarePlanStore::LoadVersion(tx, plan_id, row->current_version);
+    if (!current) return absl::InternalError("care plan version missing");
+    Step step{caller, *row, *next, std::move(*current)};
+    RETURN_IF_ERROR(change(tx, step));
     Audit::Write(tx, caller, row->person_id, action, kAuditOk);
     auto now = CarePlanStore::LoadVersion(tx, plan_id, 0);
     if (now) *resp = *now;
@@ -173,8 +173,9 @@ grpc::Status CarePlanServiceImpl::GetCarePlan(grpc::ServerContext* ctx,
   if (req->version() < 0) return ToGrpc(InvalidField("version", "must not be negative"));
   auto load = [&](pqxx::work& tx, const std::string& plan_id) -> absl::Status {
     auto plan = CarePlanStore::LoadVersion(tx, plan_id, req->version());
-    if (!plan) return absl::NotFoundError("version: the plan has no version " +
-                                          std::to_string(req->version()));
+    if (!plan)
+      return absl::NotFoundError("version: the plan has no version " +
+                                 std::to_string(req->version()));
     *resp = std::move(*plan);
     return absl::OkStatus();
   };
@@ -213,13 +214,12 @@ grpc::Status CarePlanServiceImpl::UpdateCarePlan(grpc::ServerContext* ctx,
   if (auto s = CheckText(req->change_reason(), "change_reason", 1000, false); !s.ok()) {
     return ToGrpc(s);
   }
+  // An agreed version is never edited: the change is version n+1, a DRAFT.
   return ChangePlan(
-      *caller, req->plan_id(), req->expected_version(), "UpdateCarePlan",
-      [&](pqxx::work& tx, const Caller& c, const PlanRow& row) -> absl::Status {
-        // An agreed version is never edited: the change is version n+1, a DRAFT.
-        auto next = Transition(row.status, Action::kUpdate);
-        if (!next.ok()) return next.status();
-        return Advance(tx, c, row, {*next, &plan, "updated", req->change_reason(), std::nullopt});
+      *caller, req->plan_id(), req->expected_version(), "UpdateCarePlan", Action::kUpdate,
+      [&](pqxx::work& tx, Step& step) {
+        return Advance(tx, step.caller, step.row,
+                       {step.next, &plan, "updated", req->change_reason(), std::nullopt});
       },
       resp);
 }
@@ -238,36 +238,37 @@ grpc::Status CarePlanServiceImpl::AgreeCarePlan(grpc::ServerContext* ctx,
   auto agency = SigningAgency(org ? org->kind : "", req->agency());
   if (!agency.ok()) return ToGrpc(agency.status());
   return ChangePlan(
-      *caller, req->plan_id(), req->expected_version(), "AgreeCarePlan",
-      [&](pqxx::work& tx, const Caller& c, const PlanRow& row) -> absl::Status {
-        RETURN_IF_ERROR(Transition(row.status, Action::kSignOff).status());
-        auto draft = Current(tx, row);
-        if (!draft.ok()) return draft.status();
-        auto rule = CarePlanStore::LoadRule(tx, PlanType(*draft));
+      *caller, req->plan_id(), req->expected_version(), "AgreeCarePlan", Action::kSignOff,
+      [&](pqxx::work& tx, Step& step) -> absl::Status {
+        const Caller& c = step.caller;
+        const PlanRow& row = step.row;
+        const CarePlan& draft = step.current;
+        auto rule = CarePlanStore::LoadRule(tx, PlanType(draft));
         if (!rule.ok()) return rule.status();
         const bool s117_open = CarePlanStore::S117EntitlementOpen(tx, row.person_id);
-        RETURN_IF_ERROR(CheckAgreement(*draft, {Today(), *rule, row.agreed_s117 && s117_open}));
+        RETURN_IF_ERROR(CheckAgreement(draft, {Today(), *rule, row.agreed_s117 && s117_open}));
         if (!CarePlanStore::AddSignoff(tx, row, *agency, c.org_code, req->signed_by(),
                                        req->signer_role())) {
           return absl::AlreadyExistsError("agency: " + AgencyName(*agency) +
                                           " has already signed version " +
                                           std::to_string(row.current_version));
         }
-        if (!SignoffsComplete(*rule, CarePlanStore::SignedAgencies(tx, row.plan_id,
-                                                                   row.current_version))) {
+        if (!SignoffsComplete(
+                *rule, CarePlanStore::SignedAgencies(tx, row.plan_id, row.current_version))) {
           // Waiting for the other agency; the version stays as it is.
           Changes::Append(tx, kEntity, row.plan_id, row.person_id, "signed_off", c.org_code);
           return absl::OkStatus();
         }
-        CarePlan agreed = *draft;
+        CarePlan agreed = draft;
         if (agreed.is_care_act_plan() && row.agreed_version == 0 &&
             agreed.review().light_touch_review_date().empty()) {
           // A new Care Act plan gets its first light-touch review 6 weeks on (4.4 rule 2).
           agreed.mutable_review()->set_light_touch_review_date(
               FormatDate(Today() + std::chrono::days{42}));
         }
-        RETURN_IF_ERROR(
-            Advance(tx, c, row, {CarePlan::AGREED, &agreed, "agreed", "", row.current_version}));
+        auto status = Transition(row.status, Action::kAgree);
+        if (!status.ok()) return status.status();
+        RETURN_IF_ERROR(Advance(tx, c, row, {*status, &agreed, "agreed", "", row.current_version}));
         CarePlanStore::MarkAgreed(tx, row.plan_id, row.current_version);
         return absl::OkStatus();
       },
@@ -287,13 +288,11 @@ grpc::Status CarePlanServiceImpl::StartReview(grpc::ServerContext* ctx,
   std::string reason = Request::Trigger_Name(req->trigger());
   if (!req->reason().empty()) reason += ": " + req->reason();
   return ChangePlan(
-      *caller, req->plan_id(), req->expected_version(), "StartReview",
-      [&](pqxx::work& tx, const Caller& c, const PlanRow& row) -> absl::Status {
-        auto next = Transition(row.status, Action::kStartReview);
-        if (!next.ok()) return next.status();
-        auto current = Current(tx, row);
-        if (!current.ok()) return current.status();
-        return Advance(tx, c, row, {*next, &*current, "review_started", reason, row.signed_version});
+      *caller, req->plan_id(), req->expected_version(), "StartReview", Action::kStartReview,
+      [&](pqxx::work& tx, Step& step) {
+        return Advance(
+            tx, step.caller, step.row,
+            {step.next, &step.current, "review_started", reason, step.row.signed_version});
       },
       resp);
 }
@@ -305,29 +304,27 @@ grpc::Status CarePlanServiceImpl::RecordReview(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpc(caller.status());
   icr::v1::CarePlanReview review = req->review();
   return ChangePlan(
-      *caller, req->plan_id(), req->expected_version(), "RecordReview",
-      [&](pqxx::work& tx, const Caller& c, const PlanRow& row) -> absl::Status {
-        auto next = Transition(row.status, Action::kRecordReview, review.outcome());
-        if (!next.ok()) return next.status();
-        auto current = Current(tx, row);
-        if (!current.ok()) return current.status();
-        auto rule = CarePlanStore::LoadRule(tx, PlanType(*current));
+      *caller, req->plan_id(), req->expected_version(), "RecordReview", Action::kRecordReview,
+      [&](pqxx::work& tx, Step& step) -> absl::Status {
+        const PlanRow& row = step.row;
+        auto rule = CarePlanStore::LoadRule(tx, PlanType(step.current));
         if (!rule.ok()) return rule.status();
         RETURN_IF_ERROR(
             ValidateReview(review, *ref_, *rule, row.is_s117 || row.agreed_s117, Today()));
-        current->mutable_review()->set_next_review_date(review.next_review_date());
+        step.current.mutable_review()->set_next_review_date(review.next_review_date());
         const auto outcome = icr::v1::CarePlanReview::Outcome_Name(review.outcome());
         // A review that keeps the plan keeps its sign-offs; MODIFY starts a new draft.
         const auto signed_version =
-            *next == CarePlan::AGREED ? row.signed_version : std::optional<int64_t>();
-        RETURN_IF_ERROR(Advance(tx, c, row, {*next, &*current, "reviewed", outcome, signed_version}));
+            step.next == CarePlan::AGREED ? row.signed_version : std::optional<int64_t>();
+        RETURN_IF_ERROR(Advance(tx, step.caller, row,
+                                {step.next, &step.current, "reviewed", outcome, signed_version}));
         const auto agencies = ParticipantAgencies(review.participants(), *ref_);
-        CarePlanStore::InsertReview(tx, row, review, agencies.count(icr::v1::CarePlanSignOff::HEALTH),
-                                    agencies.count(icr::v1::CarePlanSignOff::SOCIAL_CARE),
-                                    c.org_code);
+        CarePlanStore::InsertReview(
+            tx, row, review, agencies.count(icr::v1::CarePlanSignOff::HEALTH),
+            agencies.count(icr::v1::CarePlanSignOff::SOCIAL_CARE), step.caller.org_code);
         return absl::OkStatus();
       },
-      resp);
+      resp, review.outcome());
 }
 
 grpc::Status CarePlanServiceImpl::CloseCarePlan(grpc::ServerContext* ctx,
@@ -337,16 +334,14 @@ grpc::Status CarePlanServiceImpl::CloseCarePlan(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpc(caller.status());
   if (auto s = CheckText(req->reason(), "reason", 1000, true); !s.ok()) return ToGrpc(s);
   return ChangePlan(
-      *caller, req->plan_id(), req->expected_version(), "CloseCarePlan",
-      [&](pqxx::work& tx, const Caller& c, const PlanRow& row) -> absl::Status {
-        auto next = Transition(row.status, Action::kClose);
-        if (!next.ok()) return next.status();
+      *caller, req->plan_id(), req->expected_version(), "CloseCarePlan", Action::kClose,
+      [&](pqxx::work& tx, Step& step) -> absl::Status {
+        const PlanRow& row = step.row;
         RETURN_IF_ERROR(CheckClose(row.is_s117 || row.agreed_s117,
                                    CarePlanStore::S117EntitlementOpen(tx, row.person_id)));
-        auto current = Current(tx, row);
-        if (!current.ok()) return current.status();
         RETURN_IF_ERROR(
-            Advance(tx, c, row, {*next, &*current, "closed", req->reason(), row.signed_version}));
+            Advance(tx, step.caller, row,
+                    {step.next, &step.current, "closed", req->reason(), row.signed_version}));
         CarePlanStore::MarkClosed(tx, row.plan_id, req->reason());
         return absl::OkStatus();
       },
@@ -362,7 +357,8 @@ grpc::Status CarePlanServiceImpl::ListCarePlanVersions(
   const std::string& token = req->page().page_token();
   if (!token.empty()) {
     if (token.size() > 9 || token.find_first_not_of("0123456789") != std::string::npos) {
-      return ToGrpc(InvalidField("page.page_token", "not a token returned by ListCarePlanVersions"));
+      return ToGrpc(
+          InvalidField("page.page_token", "not a token returned by ListCarePlanVersions"));
     }
     after = std::stoll(token);
   }

@@ -25,8 +25,7 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
                               icr::v1::CarePlan* resp) override;
   grpc::Status AgreeCarePlan(grpc::ServerContext* ctx, const icr::v1::AgreeCarePlanRequest* req,
                              icr::v1::CarePlan* resp) override;
-  grpc::Status StartReview(grpc::ServerContext* ctx,
-                           const icr::v1::StartCarePlanReviewRequest* req,
+  grpc::Status StartReview(grpc::ServerContext* ctx, const icr::v1::StartCarePlanReviewRequest* req,
                            icr::v1::CarePlan* resp) override;
   grpc::Status RecordReview(grpc::ServerContext* ctx,
                             const icr::v1::RecordCarePlanReviewRequest* req,
@@ -40,23 +39,30 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
                              icr::v1::ListCarePlansResponse* resp) override;
 
  private:
-  // A change to an existing plan: does `change` on the locked plan row and writes the audit row;
-  // the response is the plan's current version afterwards.
-  using Change = std::function<absl::Status(pqxx::work&, const Caller&, const PlanRow&)>;
+  // What a change to an existing plan works on: the caller, the locked plan row, its current
+  // content and the status the state machine moves it to.
+  struct Step {
+    const Caller& caller;
+    const PlanRow& row;
+    PlanStatus next;
+    icr::v1::CarePlan current;
+  };
+  using Change = std::function<absl::Status(pqxx::work&, Step&)>;
 
   // Authenticates a person-level call (PERMISSION_DENIED for aggregate-only roles).
   absl::StatusOr<Caller> PersonLevelCaller(grpc::ServerContext* ctx);
 
   // One transaction for a change to plan_id at expected_version: NOT_FOUND (the refusal audited
-  // and kept) when the caller may not see the plan, ABORTED when the version is stale, otherwise
-  // `change`, whose errors roll everything back.
-  grpc::Status ChangePlan(const Caller& caller, const std::string& plan_id,
-                          int64_t expected_version, const std::string& action,
-                          const Change& change, icr::v1::CarePlan* resp);
+  // and kept) when the caller may not see the plan, ABORTED when the version is stale,
+  // FAILED_PRECONDITION when the state machine refuses `kind`, otherwise `change`, whose errors
+  // roll everything back. The response is the plan's current version afterwards.
+  grpc::Status ChangePlan(
+      const Caller& caller, const std::string& plan_id, int64_t expected_version,
+      const std::string& audit_action, Action kind, const Change& change, icr::v1::CarePlan* resp,
+      icr::v1::CarePlanReview::Outcome outcome = icr::v1::CarePlanReview::OUTCOME_UNSPECIFIED);
 
   // One transaction for a read of a plan (break-glass allowed, audited).
-  grpc::Status ReadPlan(const Caller& caller, const std::string& plan_id,
-                        const std::string& action,
+  grpc::Status ReadPlan(const Caller& caller, const std::string& plan_id, const std::string& action,
                         const std::function<absl::Status(pqxx::work&, const PlanRow&)>& read);
 
   Database& db_;

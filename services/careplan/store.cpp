@@ -12,10 +12,10 @@ namespace {
 using google::protobuf::util::TimeUtil;
 using icr::v1::CarePlan;
 
-#define PLAN_SELECT                                                                             \
-  "SELECT p.plan_id::text, p.person_id::text, per.nhs_number, p.current_version, p.status, "    \
-  "p.is_s117_aftercare_plan, p.agreed_s117, coalesce(p.agreed_version, 0), p.signed_version, "  \
-  "core.can_see(p.person_id, $2) FROM careplan.plan p "                                         \
+#define PLAN_SELECT                                                                            \
+  "SELECT p.plan_id::text, p.person_id::text, per.nhs_number, p.current_version, p.status, "   \
+  "p.is_s117_aftercare_plan, p.agreed_s117, coalesce(p.agreed_version, 0), p.signed_version, " \
+  "core.can_see(p.person_id, $2) FROM careplan.plan p "                                        \
   "JOIN core.person per ON per.person_id = p.person_id WHERE p.plan_id = $1::uuid"
 
 const Statement kPlanFind{"careplan_plan_find", PLAN_SELECT};
@@ -27,10 +27,9 @@ const Statement kRule{
     "careplan_rule",
     "SELECT array_to_string(signoff_agencies, ','), signoffs_needed, max_review_months "
     "FROM careplan.plan_type_rule WHERE plan_type = $1"};
-const Statement kS117Open{
-    "careplan_s117_open",
-    "SELECT EXISTS (SELECT 1 FROM s117.episode WHERE person_id = $1::uuid "
-    "AND state IN ('ACTIVE', 'PLANNED'))"};
+const Statement kS117Open{"careplan_s117_open",
+                          "SELECT EXISTS (SELECT 1 FROM s117.episode WHERE person_id = $1::uuid "
+                          "AND state IN ('ACTIVE', 'PLANNED'))"};
 
 const Statement kPlanInsert{
     "careplan_plan_insert",
@@ -65,10 +64,9 @@ const Statement kPlanClosed{
 
 const Statement kPlanOrgClear{"careplan_plan_org_clear",
                               "DELETE FROM careplan.plan_org WHERE plan_id = $1::uuid"};
-const Statement kPlanOrgAdd{
-    "careplan_plan_org_add",
-    "INSERT INTO careplan.plan_org (person_id, org_code, plan_id) "
-    "VALUES ($2::uuid, $3, $1::uuid) ON CONFLICT DO NOTHING"};
+const Statement kPlanOrgAdd{"careplan_plan_org_add",
+                            "INSERT INTO careplan.plan_org (person_id, org_code, plan_id) "
+                            "VALUES ($2::uuid, $3, $1::uuid) ON CONFLICT DO NOTHING"};
 const Statement kPlanOrgAddSigners{
     "careplan_plan_org_add_signers",
     "INSERT INTO careplan.plan_org (person_id, org_code, plan_id) "
@@ -84,7 +82,8 @@ const Statement kVersionGet{
     "per.nhs_number FROM careplan.plan_version v "
     "JOIN careplan.plan p ON p.plan_id = v.plan_id "
     "JOIN core.person per ON per.person_id = p.person_id "
-    "WHERE v.plan_id = $1::uuid AND v.version = CASE WHEN $2 = 0 THEN p.current_version ELSE $2 END"};
+    "WHERE v.plan_id = $1::uuid "
+    "AND v.version = CASE WHEN $2 = 0 THEN p.current_version ELSE $2 END"};
 const Statement kSignoffs{
     "careplan_signoffs",
     "SELECT agency, org_code, signed_by, role, (extract(epoch FROM signed_at) * 1000000)::bigint, "
@@ -118,8 +117,9 @@ const Statement kVersions{
 const Statement kPlans{
     "careplan_plans",
     "SELECT p.plan_id::text, p.person_id::text, per.nhs_number, p.current_version, p.status, "
-    "coalesce(v.content->'key_worker'->>'name', ''), coalesce(v.content->'key_worker'->>'role', ''), "
-    "coalesce(p.key_worker_org, ''), coalesce(v.content->'key_worker'->>'contact', ''), "
+    "coalesce(v.content->'key_worker'->>'name', ''), "
+    "coalesce(v.content->'key_worker'->>'role', ''), coalesce(p.key_worker_org, ''), "
+    "coalesce(v.content->'key_worker'->>'contact', ''), "
     "coalesce(p.next_review_date::text, ''), p.is_s117_aftercare_plan, p.is_care_act_plan, "
     "coalesce(p.agreed_version, 0), "
     "coalesce((extract(epoch FROM p.agreed_at) * 1000000)::bigint, 0), "
@@ -198,11 +198,10 @@ void AddSignoffs(pqxx::transaction_base& tx, const std::string& plan_id, int64_t
 
 const std::vector<Statement>& CarePlanStore::Statements() {
   static const std::vector<Statement> kStatements = {
-      kPlanFind,     kPlanLock,      kOpenPlanOf,        kRule,          kS117Open,
-      kPlanInsert,   kPlanAdvance,   kVersionInsert,     kPlanAgreed,    kPlanReviewed,
-      kPlanClosed,   kPlanOrgClear,  kPlanOrgAdd,        kPlanOrgAddSigners,
-      kVersionGet,   kSignoffs,      kSignoffInsert,     kLastReview,    kReviewInsert,
-      kVersions,     kPlans};
+      kPlanFind,     kPlanLock,          kOpenPlanOf, kRule,         kS117Open,      kPlanInsert,
+      kPlanAdvance,  kVersionInsert,     kPlanAgreed, kPlanReviewed, kPlanClosed,    kPlanOrgClear,
+      kPlanOrgAdd,   kPlanOrgAddSigners, kVersionGet, kSignoffs,     kSignoffInsert, kLastReview,
+      kReviewInsert, kVersions,          kPlans};
   return kStatements;
 }
 
@@ -263,9 +262,9 @@ std::string CarePlanStore::Create(pqxx::transaction_base& tx, const std::string&
   return plan_id;
 }
 
-absl::StatusOr<int64_t> CarePlanStore::AppendVersion(pqxx::transaction_base& tx,
-                                                     const PlanRow& row, int64_t expected,
-                                                     const NewVersion& v, const Caller& caller) {
+absl::StatusOr<int64_t> CarePlanStore::AppendVersion(pqxx::transaction_base& tx, const PlanRow& row,
+                                                     int64_t expected, const NewVersion& v,
+                                                     const Caller& caller) {
   const CarePlan& p = *v.content;
   auto r = tx.exec_prepared(kPlanAdvance.name, row.plan_id, expected, StatusName(v.status),
                             p.key_worker().organisation_code(), p.review().next_review_date(),
@@ -276,8 +275,7 @@ absl::StatusOr<int64_t> CarePlanStore::AppendVersion(pqxx::transaction_base& tx,
   }
   const int64_t version = r[0][0].as<int64_t>();
   InsertVersion(tx, row.plan_id, version, v, caller);
-  RefreshOrganisations(tx, row.plan_id, row.person_id,
-                       v.status == CarePlan::CLOSED ? nullptr : &p);
+  RefreshOrganisations(tx, row.plan_id, row.person_id, v.status == CarePlan::CLOSED ? nullptr : &p);
   return version;
 }
 
@@ -322,9 +320,13 @@ std::optional<CarePlan> CarePlanStore::LoadVersion(pqxx::transaction_base& tx,
 bool CarePlanStore::AddSignoff(pqxx::transaction_base& tx, const PlanRow& row, Agency agency,
                                const std::string& org_code, const std::string& signed_by,
                                const std::string& role) {
-  return !tx.exec_prepared(kSignoffInsert.name, row.plan_id, row.current_version,
-                           AgencyName(agency), org_code, signed_by, role)
-              .empty();
+  if (tx.exec_prepared(kSignoffInsert.name, row.plan_id, row.current_version, AgencyName(agency),
+                       org_code, signed_by, role)
+          .empty()) {
+    return false;
+  }
+  tx.exec_prepared(kPlanOrgAdd.name, row.plan_id, row.person_id, org_code);  // a role on the plan
+  return true;
 }
 
 std::set<Agency> CarePlanStore::SignedAgencies(pqxx::transaction_base& tx,
@@ -383,15 +385,14 @@ std::vector<icr::v1::CarePlanVersion> CarePlanStore::ListVersions(pqxx::transact
 }
 
 std::vector<std::pair<icr::v1::CarePlanHeader, std::string>> CarePlanStore::ListPlans(
-    pqxx::transaction_base& tx, const PlanFilter& f, const std::string& visible_to_org,
-    int limit) {
+    pqxx::transaction_base& tx, const PlanFilter& f, const std::string& visible_to_org, int limit) {
   const std::optional<std::string> org =
       visible_to_org.empty() ? std::nullopt : std::optional<std::string>(visible_to_org);
   std::vector<std::pair<icr::v1::CarePlanHeader, std::string>> out;
   for (const auto& r :
        tx.exec_prepared(kPlans.name, Optional(f.person_id), Optional(f.key_worker_org),
-                        Optional(f.review_due_before), f.include_closed, f.after_date,
-                        f.after_plan, Optional(org), limit)) {
+                        Optional(f.review_due_before), f.include_closed, f.after_date, f.after_plan,
+                        Optional(org), limit)) {
     icr::v1::CarePlanHeader h;
     h.set_plan_id(r[0].c_str());
     h.set_person_id(r[1].c_str());

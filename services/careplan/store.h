@@ -76,7 +76,8 @@ class CarePlanStore {
   static std::optional<icr::v1::CarePlan> LoadVersion(pqxx::transaction_base& tx,
                                                       const std::string& plan_id, int64_t version);
 
-  // Records an agency's sign-off of a version; false when that agency has signed it already.
+  // Records an agency's sign-off of the current version (the signatory's organisation then has a
+  // role on the plan); false when that agency has signed it already.
   static bool AddSignoff(pqxx::transaction_base& tx, const PlanRow& row, Agency agency,
                          const std::string& org_code, const std::string& signed_by,
                          const std::string& role);

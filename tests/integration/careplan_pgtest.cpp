@@ -16,11 +16,11 @@ namespace {
 using icr::v1::CarePlan;
 using icr::v1::CarePlanSignOff;
 
-constexpr char kTrust[] = "RGD";            // Leeds and York Partnership NHS FT: seeds the person
-constexpr char kCouncil[] = "E08000035";    // Leeds: the person's council
-constexpr char kIcb[] = "QWO";              // West Yorkshire: the person's ICB
-constexpr char kOtherTrust[] = "RX4";       // no relationship with the person
-constexpr char kListTrust[] = "RX3";        // key worker organisation in the list test only
+constexpr char kTrust[] = "RGD";          // Leeds and York Partnership NHS FT: seeds the person
+constexpr char kCouncil[] = "E08000035";  // Leeds: the person's council
+constexpr char kIcb[] = "QWO";            // West Yorkshire: the person's ICB
+constexpr char kOtherTrust[] = "RX4";     // no relationship with the person
+constexpr char kListTrust[] = "RX3";      // key worker organisation in the list test only
 
 std::string Date(int months_from_today) {
   return FormatDate(careplan::AddMonths(Today(), months_from_today));
@@ -109,7 +109,8 @@ class CarePlanTest : public ::testing::Test {
     return cp->UpdateCarePlan(Ctx(token).get(), req, out);
   }
   grpc::Status Agree(const std::string& token, const std::string& plan_id, int64_t expected,
-                     CarePlan* out, CarePlanSignOff::Agency agency = CarePlanSignOff::AGENCY_UNSPECIFIED) {
+                     CarePlan* out,
+                     CarePlanSignOff::Agency agency = CarePlanSignOff::AGENCY_UNSPECIFIED) {
     icr::v1::AgreeCarePlanRequest req;
     req.set_plan_id(plan_id);
     req.set_expected_version(expected);
@@ -161,19 +162,23 @@ class CarePlanTest : public ::testing::Test {
   // service need not be running). Columns the register's schema has beyond the basic ones get
   // the values of a section 3 detention that ended with discharge from hospital.
   void InsertS117Episode(const std::string& person_id, const std::string& state) {
-    const std::map<std::string, std::string> known = {
-        {"person_id", person_id},          {"state", state},
-        {"responsible_council_code", kCouncil}, {"responsible_icb_code", kIcb},
-        {"qualifying_section", "S3"},      {"legal_status_code", "03"},
-        {"detention_start_date", "2025-01-06"}, {"detaining_provider_code", kTrust},
-        {"ceased_detained_date", "2025-03-01"}, {"left_hospital_date", "2025-03-01"}};
+    const std::map<std::string, std::string> known = {{"person_id", person_id},
+                                                      {"state", state},
+                                                      {"responsible_council_code", kCouncil},
+                                                      {"responsible_icb_code", kIcb},
+                                                      {"qualifying_section", "S3"},
+                                                      {"legal_status_code", "03"},
+                                                      {"detention_start_date", "2025-01-06"},
+                                                      {"detaining_provider_code", kTrust},
+                                                      {"ceased_detained_date", "2025-03-01"},
+                                                      {"left_hospital_date", "2025-03-01"}};
     pqxx::connection c(stack.database_url());
     pqxx::work tx(c);
     std::string columns, row;
-    for (const auto& r : tx.exec(
-             "SELECT column_name, is_nullable = 'NO' AND column_default IS NULL "
-             "AND is_generated = 'NEVER' FROM information_schema.columns "
-             "WHERE table_schema = 's117' AND table_name = 'episode'")) {
+    for (const auto& r :
+         tx.exec("SELECT column_name, is_nullable = 'NO' AND column_default IS NULL "
+                 "AND is_generated = 'NEVER' FROM information_schema.columns "
+                 "WHERE table_schema = 's117' AND table_name = 'episode'")) {
       auto it = known.find(r[0].c_str());
       if (it == known.end()) {
         ASSERT_FALSE(r[1].as<bool>()) << "no test value for s117.episode." << r[0].c_str();
@@ -241,11 +246,13 @@ TEST_F(CarePlanTest, CreateUpdateAndAgreeWithBothSignOffs) {
   EXPECT_EQ(agreed.signoffs(1).version(), 2);
   EXPECT_EQ(agreed.about_me().strengths(), "Good with people; keeps an allotment.");
   EXPECT_FALSE(agreed.review().light_touch_review_date().empty());  // a new Care Act plan
-  EXPECT_EQ(Sql("SELECT count(*) FROM careplan.signoff WHERE plan_id = '" + created.plan_id() + "'"),
-            "2");
-  EXPECT_EQ(PlanSql("status || ' ' || agreed_version || ' ' || signed_version || ' ' || agreed_s117",
-                    created.plan_id()),
-            "AGREED 3 2 true");
+  EXPECT_EQ(
+      Sql("SELECT count(*) FROM careplan.signoff WHERE plan_id = '" + created.plan_id() + "'"),
+      "2");
+  EXPECT_EQ(
+      PlanSql("status || ' ' || agreed_version || ' ' || signed_version || ' ' || agreed_s117",
+              created.plan_id()),
+      "AGREED 3 2 true");
 }
 
 TEST_F(CarePlanTest, APlanThatIsNotS117NeedsOneSignOff) {
@@ -275,7 +282,8 @@ TEST_F(CarePlanTest, AgreeIsRefusedNamingEveryMissingPartAndNothingChanges) {
         "goals: at least one", "crisis_plan.warning_signs: required",
         "crisis_plan.contacts: at least one", "agreement: required",
         "review.next_review_date: required"}) {
-    EXPECT_NE(s.error_message().find(part), std::string::npos) << part << " in " << s.error_message();
+    EXPECT_NE(s.error_message().find(part), std::string::npos)
+        << part << " in " << s.error_message();
   }
   EXPECT_EQ(PlanSql("current_version || ' ' || status", plan.plan_id()), "1 DRAFT");
   EXPECT_EQ(Sql("SELECT count(*) FROM careplan.signoff WHERE plan_id = '" + plan.plan_id() + "'"),
@@ -290,7 +298,8 @@ TEST_F(CarePlanTest, BadContentIsRefusedNamingTheFieldAndNothingIsWritten) {
   CarePlan charged = Plan(true);
   charged.mutable_interventions(1)->set_client_charge_pence(1200);
   CarePlan no_wellbeing = Plan(false);
-  no_wellbeing.mutable_needs(0)->mutable_determination()->set_significant_impact_on_wellbeing(false);
+  no_wellbeing.mutable_needs(0)->mutable_determination()->set_significant_impact_on_wellbeing(
+      false);
   const std::vector<std::pair<CarePlan, std::string>> cases = {
       {one_outcome, "plan.needs[0].determination.unable_outcomes:"},
       {no_wellbeing, "plan.needs[0].determination.significant_impact_on_wellbeing:"},
@@ -302,8 +311,9 @@ TEST_F(CarePlanTest, BadContentIsRefusedNamingTheFieldAndNothingIsWritten) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
     EXPECT_EQ(s.error_message().rfind(field, 0), 0u) << s.error_message();
   }
-  EXPECT_EQ(Sql("SELECT count(*) FROM careplan.plan WHERE person_id = '" + person.person_id() + "'"),
-            "0");
+  EXPECT_EQ(
+      Sql("SELECT count(*) FROM careplan.plan WHERE person_id = '" + person.person_id() + "'"),
+      "0");
 }
 
 TEST_F(CarePlanTest, OneOpenPlanPerPerson) {
@@ -368,7 +378,8 @@ TEST_F(CarePlanTest, AStaleExpectedVersionIsAborted) {
   ASSERT_TRUE(Update(trust, plan.plan_id(), 1, Plan(false), &out).ok());
   CarePlan stale = Plan(false);
   stale.mutable_about_me()->set_preferred_name("Stale");
-  EXPECT_EQ(Update(council, plan.plan_id(), 1, stale, &out).error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(Update(council, plan.plan_id(), 1, stale, &out).error_code(),
+            grpc::StatusCode::ABORTED);
   EXPECT_EQ(Agree(council, plan.plan_id(), 1, &out).error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(Close(trust, plan, &out).error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(PlanSql("current_version", plan.plan_id()), "2");
@@ -399,8 +410,9 @@ TEST_F(CarePlanTest, OfTwoConcurrentUpdatesOfOneVersionExactlyOneSucceeds) {
     EXPECT_EQ(aborted.load(), 1) << "round " << round;
   }
   EXPECT_EQ(PlanSql("current_version", plan.plan_id()), std::to_string(1 + kRounds));
-  EXPECT_EQ(Sql("SELECT count(*) FROM careplan.plan_version WHERE plan_id = '" + plan.plan_id() + "'"),
-            std::to_string(1 + kRounds));
+  EXPECT_EQ(
+      Sql("SELECT count(*) FROM careplan.plan_version WHERE plan_id = '" + plan.plan_id() + "'"),
+      std::to_string(1 + kRounds));
 }
 
 TEST_F(CarePlanTest, AnS117PlanCannotCloseWhileTheEntitlementIsActive) {
@@ -519,7 +531,8 @@ TEST_F(CarePlanTest, EveryCallIsAuditedAndEveryChangeIsOnTheFeed) {
   ASSERT_TRUE(Get(council, plan.plan_id(), 0, &out).ok());
   const std::string audit =
       "SELECT string_agg(action || '/' || org_code, ',' ORDER BY audit_pk) FROM core.audit "
-      "WHERE outcome = 'ok' AND action <> 'UpsertPerson' AND person_id = '" + person.person_id() + "'";
+      "WHERE outcome = 'ok' AND action <> 'UpsertPerson' AND person_id = '" +
+      person.person_id() + "'";
   EXPECT_EQ(Sql(audit),
             "CreateCarePlan/RGD,UpdateCarePlan/RGD,AgreeCarePlan/RGD,AgreeCarePlan/E08000035,"
             "GetCarePlan/E08000035");
@@ -532,7 +545,8 @@ TEST_F(CarePlanTest, EveryCallIsAuditedAndEveryChangeIsOnTheFeed) {
   auto ctx = Ctx(council);
   auto reader = stack.record()->WatchChanges(ctx.get(), watch);
   int seen = 0;
-  for (icr::v1::Change c; reader->Read(&c);) seen += c.entity() == "care_plan" && c.entity_id() == plan.plan_id();
+  for (icr::v1::Change c; reader->Read(&c);)
+    seen += c.entity() == "care_plan" && c.entity_id() == plan.plan_id();
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_EQ(seen, 4);
 }
@@ -577,7 +591,8 @@ TEST_F(CarePlanTest, ReviewsAreRecordedJointlyForAnS117Plan) {
   EXPECT_EQ(out.last_review().participants_size(), 3);
   EXPECT_EQ(out.agreed_version(), out.version());
   EXPECT_EQ(Sql("SELECT health_participated AND social_care_participated FROM careplan.review "
-                "WHERE plan_id = '" + agreed.plan_id() + "'"),
+                "WHERE plan_id = '" +
+                agreed.plan_id() + "'"),
             "t");
   EXPECT_EQ(PlanSql("next_review_date::text || ' ' || (last_review_date = current_date)",
                     agreed.plan_id()),
@@ -653,7 +668,8 @@ TEST_F(CarePlanTest, ListCarePlansFiltersAndPages) {
   EXPECT_EQ(resp.plans_size(), 2);
   // Another organisation lists none of them.
   icr::v1::ListCarePlansResponse others;
-  ASSERT_TRUE(cp->ListCarePlans(Ctx(stack.Token(kOtherTrust, "clinician")).get(), due, &others).ok());
+  ASSERT_TRUE(
+      cp->ListCarePlans(Ctx(stack.Token(kOtherTrust, "clinician")).get(), due, &others).ok());
   EXPECT_EQ(others.plans_size(), 0);
   due.mutable_page()->set_page_token("not-a-token");
   EXPECT_EQ(cp->ListCarePlans(Ctx(lister).get(), due, &others).error_code(),
