@@ -82,8 +82,8 @@ grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,
   return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
     auto stored = RecordStore::UpsertPerson(tx, person, req->expected_version(), caller->org_code);
     if (!stored.ok()) return stored.status();
-    Audit::Write(tx, *caller, stored->person_id(), "UpsertPerson", kAuditOk);
-    *resp = *stored;
+    Audit::Write(tx, *caller, stored->person.person_id(), "UpsertPerson", kAuditOk);
+    *resp = stored->person;
     return absl::OkStatus();
   }));
 }
@@ -234,8 +234,9 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
         try {
           if (p.item.has_person()) {
             auto r = RecordStore::UpsertPerson(sub, p.item.person(), 0, caller->org_code);
-            if (r.ok()) Audit::Write(sub, *caller, r->person_id(), "ImportEvents", kAuditOk);
+            if (r.ok()) Audit::Write(sub, *caller, r->person.person_id(), "ImportEvents", kAuditOk);
             item_status = r.status();
+            duplicate = r.ok() && !r->changed;
           } else {
             auto r = StoreOne(sub, *caller, p.item.event(), "event");
             item_status = r.status();

@@ -40,12 +40,16 @@ const Statement kUpsertPerson{
     "postcode = EXCLUDED.postcode, gp_practice_code = EXCLUDED.gp_practice_code, "
     "council_code = EXCLUDED.council_code, icb_code = EXCLUDED.icb_code, "
     "version = p.version + 1, updated_at = now() "
-    "WHERE $11 = 0 OR p.version = $11 "
+    "WHERE ($11 = 0 OR p.version = $11) AND (p.family_name, p.given_name, p.date_of_birth, p.sex, "
+    "p.ethnic_category, p.postcode, p.gp_practice_code, p.council_code, p.icb_code) IS DISTINCT FROM "
+    "(EXCLUDED.family_name, EXCLUDED.given_name, EXCLUDED.date_of_birth, EXCLUDED.sex, "
+    "EXCLUDED.ethnic_category, EXCLUDED.postcode, EXCLUDED.gp_practice_code, EXCLUDED.council_code, "
+    "EXCLUDED.icb_code) "
     "RETURNING p.person_id::text, p.version, (xmax = 0) AS inserted"};
 const Statement kInsertIdentifier{
     "record_insert_identifier",
     "INSERT INTO core.person_identifier (system, value, person_id) VALUES ($1, $2, $3::uuid) "
-    "ON CONFLICT (system, value) DO NOTHING"};
+    "ON CONFLICT (system, value) DO NOTHING RETURNING 1"};
 const Statement kIdentifierOwner{
     "record_identifier_owner",
     "SELECT person_id::text FROM core.person_identifier WHERE system = $1 AND value = $2"};
@@ -502,22 +506,34 @@ void RecordStore::AddRelationship(pqxx::transaction_base& tx, const std::string&
   tx.exec_prepared(kAddRelationship.name, person_id, org_code);
 }
 
-absl::StatusOr<icr::v1::Person> RecordStore::UpsertPerson(pqxx::transaction_base& tx,
-                                                          const icr::v1::Person& p,
-                                                          int64_t expected_version,
-                                                          const std::string& org_code) {
+absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& tx,
+                                                      const icr::v1::Person& p,
+                                                      int64_t expected_version,
+                                                      const std::string& org_code) {
   auto r = tx.exec_prepared(kUpsertPerson.name, p.nhs_number(), p.family_name(), p.given_name(),
                             p.date_of_birth(), p.sex(), p.ethnic_category(), p.postcode(),
                             p.gp_practice_code(), p.council_code(), p.icb_code(),
                             expected_version);
+  std::string person_id;
+  bool inserted = false, changed = !r.empty();
   if (r.empty()) {
-    return absl::AbortedError("expected_version: the person has changed since it was read");
+    // Either the version read is stale, or the demographics are exactly as stored.
+    auto existing = tx.exec_prepared(kPersonByNhs.name, p.nhs_number());
+    if (existing.empty() ||
+        (expected_version != 0 && existing[0][12].as<int64_t>() != expected_version)) {
+      return absl::AbortedError("expected_version: the person has changed since it was read");
+    }
+    person_id = existing[0][0].c_str();
+  } else {
+    person_id = r[0][0].c_str();
+    inserted = r[0][2].as<bool>();
   }
-  const std::string person_id = r[0][0].c_str();
-  const bool inserted = r[0][2].as<bool>();
   for (int i = 0; i < p.local_identifiers_size(); ++i) {
     const auto& id = p.local_identifiers(i);
-    tx.exec_prepared(kInsertIdentifier.name, id.system(), id.value(), person_id);
+    if (!tx.exec_prepared(kInsertIdentifier.name, id.system(), id.value(), person_id).empty()) {
+      changed = true;
+      continue;
+    }
     auto owner = tx.exec_prepared1(kIdentifierOwner.name, id.system(), id.value());
     if (owner[0].c_str() != person_id) {
       return absl::AlreadyExistsError("person.local_identifiers[" + std::to_string(i) +
@@ -525,9 +541,10 @@ absl::StatusOr<icr::v1::Person> RecordStore::UpsertPerson(pqxx::transaction_base
     }
   }
   AddRelationship(tx, person_id, org_code);
-  Changes::Append(tx, "person", person_id, person_id, inserted ? "created" : "updated", org_code);
-  auto stored = FindByNhsNumber(tx, p.nhs_number());
-  return *stored;
+  if (changed) {
+    Changes::Append(tx, "person", person_id, person_id, inserted ? "created" : "updated", org_code);
+  }
+  return UpsertResult{*FindByNhsNumber(tx, p.nhs_number()), changed};
 }
 
 absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
@@ -630,8 +647,11 @@ void RecordStore::LoadIntegratedRecord(pqxx::transaction_base& tx, const std::st
     out->set_recorded_date(r[0][2].c_str());
     out->set_recorded_by(r[0][3].c_str());
   };
-  status("employment_status", rec->mutable_employment());
-  status("accommodation_status", rec->mutable_accommodation());
+  icr::v1::StatusObservation employment, accommodation;
+  status("employment_status", &employment);
+  status("accommodation_status", &accommodation);
+  if (!employment.code().empty()) *rec->mutable_employment() = employment;
+  if (!accommodation.code().empty()) *rec->mutable_accommodation() = accommodation;
   for (const auto& r : tx.exec_prepared(kAssessments.name, pid)) {
     auto* c = rec->add_care_act_assessments();
     c->set_care_act_id(r[0].c_str());

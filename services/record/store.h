@@ -16,6 +16,11 @@ namespace icr::record {
 
 enum class EventResult { kStored, kDuplicate };
 
+struct UpsertResult {
+  icr::v1::Person person;
+  bool changed = false;  // false: exactly as stored already (nothing written but the relationship)
+};
+
 class RecordStore {
  public:
   static const std::vector<Statement>& Statements();
@@ -28,7 +33,7 @@ class RecordStore {
 
   // Creates or updates by NHS number. ABORTED when expected_version is set and stale;
   // ALREADY_EXISTS when a local identifier belongs to someone else.
-  static absl::StatusOr<icr::v1::Person> UpsertPerson(pqxx::transaction_base& tx,
+  static absl::StatusOr<UpsertResult> UpsertPerson(pqxx::transaction_base& tx,
                                                       const icr::v1::Person& person,
                                                       int64_t expected_version,
                                                       const std::string& org_code);
