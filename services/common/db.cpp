@@ -1,6 +1,7 @@
 #include "services/common/db.h"
 
 #include <spdlog/spdlog.h>
+#include <typeinfo>
 #include <sys/socket.h>
 
 namespace icr {
@@ -51,11 +52,12 @@ absl::Status StatusFromDbException(const std::exception& e) {
     if (state.rfind("23", 0) == 0) {
       return absl::FailedPreconditionError("refused by a database constraint");
     }
-    // The SQL text may hold no personal data (parameters are separate), but keep logs short.
-    spdlog::error("database error sqlstate={} {}", state, sql->what());
+    // Only the SQLSTATE: server messages can quote the values involved (a DETAIL line names
+    // the key of a unique violation, e.g. an NHS number), and logs carry no personal data.
+    spdlog::error("database error sqlstate={}", state);
     return absl::InternalError("database error");
   }
-  spdlog::error("database error: {}", e.what());
+  spdlog::error("database error ({})", typeid(e).name());
   return absl::InternalError("database error");
 }
 
