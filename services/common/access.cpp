@@ -1,6 +1,7 @@
 #include "services/common/access.h"
 
 #include "services/common/audit.h"
+#include "services/common/status.h"
 
 namespace icr {
 namespace {
@@ -40,6 +41,23 @@ absl::StatusOr<PersonRef> Access::ResolvePerson(pqxx::transaction_base& tx, cons
 bool Access::CanSee(pqxx::transaction_base& tx, const std::string& person_id,
                     const std::string& org_code) {
   return tx.exec_prepared1(kCanSee.name, person_id, org_code)[0].as<bool>();
+}
+
+absl::Status Access::ReadPerson(
+    Database& db, const Caller& caller, const std::string& nhs_number, const std::string& action,
+    const std::function<absl::Status(pqxx::work&, const PersonRef&)>& read) {
+  absl::Status refused;
+  absl::Status status = db.Write([&](pqxx::work& tx) -> absl::Status {
+    auto ref = ResolvePerson(tx, caller, nhs_number, action);
+    if (!ref.ok()) {
+      refused = ref.status();
+      return absl::OkStatus();  // commit the audit row of the refused attempt
+    }
+    RETURN_IF_ERROR(read(tx, *ref));
+    Audit::Write(tx, caller, ref->person_id, action, kAuditOk);
+    return absl::OkStatus();
+  });
+  return status.ok() ? refused : status;
 }
 
 }  // namespace icr

@@ -2,6 +2,7 @@
 // person the caller has a legitimate relationship with (architecture.md, Security).
 #pragma once
 
+#include <functional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -33,6 +34,14 @@ class Access {
 
   static bool CanSee(pqxx::transaction_base& tx, const std::string& person_id,
                      const std::string& org_code);
+
+  // One read of a person's data in one transaction: resolves the person (ResolvePerson), runs
+  // read, and writes the audit row of `action`. A refused attempt is audited and committed, and
+  // the call returns NOT_FOUND.
+  static absl::Status ReadPerson(
+      Database& db, const Caller& caller, const std::string& nhs_number,
+      const std::string& action,
+      const std::function<absl::Status(pqxx::work&, const PersonRef&)>& read);
 };
 
 }  // namespace icr

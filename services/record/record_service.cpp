@@ -95,19 +95,11 @@ grpc::Status RecordServiceImpl::GetPerson(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = RequireNhsNumber(req->nhs_number());
   if (!nhs.ok()) return ToGrpc(nhs.status());
-  absl::Status result;
-  // A refused attempt is audited too, so the transaction commits whatever `result` is.
-  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
-    auto ref = Access::ResolvePerson(tx, *caller, *nhs, "GetPerson");
-    if (!ref.ok()) {
-      result = ref.status();
-      return absl::OkStatus();
-    }
-    *resp = *RecordStore::FindByNhsNumber(tx, *nhs);
-    Audit::Write(tx, *caller, ref->person_id, "GetPerson", kAuditOk);
-    return absl::OkStatus();
-  });
-  return ToGrpc(db.ok() ? result : db);
+  return ToGrpc(Access::ReadPerson(db_, *caller, *nhs, "GetPerson",
+                                   [&](pqxx::work& tx, const PersonRef&) {
+                                     *resp = *RecordStore::FindByNhsNumber(tx, *nhs);
+                                     return absl::OkStatus();
+                                   }));
 }
 
 grpc::Status RecordServiceImpl::FindPeople(grpc::ServerContext* ctx,
@@ -302,20 +294,13 @@ grpc::Status RecordServiceImpl::GetIntegratedRecord(
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = RequireNhsNumber(req->nhs_number());
   if (!nhs.ok()) return ToGrpc(nhs.status());
-  absl::Status result;
-  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
-    auto ref = Access::ResolvePerson(tx, *caller, *nhs, "GetIntegratedRecord");
-    if (!ref.ok()) {
-      result = ref.status();
-      return absl::OkStatus();  // commit the audit of the refused attempt
-    }
-    *resp->mutable_person() = *RecordStore::FindByNhsNumber(tx, *nhs);
-    RecordStore::LoadIntegratedRecord(tx, ref->person_id, resp);
-    resp->set_break_glass(ref->break_glass);
-    Audit::Write(tx, *caller, ref->person_id, "GetIntegratedRecord", kAuditOk);
-    return absl::OkStatus();
-  });
-  return ToGrpc(db.ok() ? result : db);
+  return ToGrpc(Access::ReadPerson(db_, *caller, *nhs, "GetIntegratedRecord",
+                                   [&](pqxx::work& tx, const PersonRef& ref) {
+                                     *resp->mutable_person() = *RecordStore::FindByNhsNumber(tx, *nhs);
+                                     RecordStore::LoadIntegratedRecord(tx, ref.person_id, resp);
+                                     resp->set_break_glass(ref.break_glass);
+                                     return absl::OkStatus();
+                                   }));
 }
 
 grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
@@ -384,23 +369,16 @@ grpc::Status RecordServiceImpl::GetAuditTrail(grpc::ServerContext* ctx,
     before = std::stoll(t);
   }
   const int limit = PageSize(req->page());
-  absl::Status result;
-  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
-    auto ref = Access::ResolvePerson(tx, *caller, *nhs, "GetAuditTrail");
-    if (!ref.ok()) {
-      result = ref.status();
-      return absl::OkStatus();
-    }
-    // Reading the trail is itself a read of person-level data.
-    Audit::Write(tx, *caller, ref->person_id, "GetAuditTrail", kAuditOk);
-    auto entries = RecordStore::AuditTrail(tx, ref->person_id, before, limit);
-    for (auto& [pk, e] : entries) *resp->add_entries() = std::move(e);
-    if (static_cast<int>(entries.size()) == limit) {
-      resp->mutable_page()->set_next_page_token(std::to_string(entries.back().first));
-    }
-    return absl::OkStatus();
-  });
-  return ToGrpc(db.ok() ? result : db);
+  // Reading the trail is itself a read of person-level data, audited like any other.
+  return ToGrpc(Access::ReadPerson(
+      db_, *caller, *nhs, "GetAuditTrail", [&](pqxx::work& tx, const PersonRef& ref) {
+        auto entries = RecordStore::AuditTrail(tx, ref.person_id, before, limit);
+        for (auto& [pk, e] : entries) *resp->add_entries() = std::move(e);
+        if (static_cast<int>(entries.size()) == limit) {
+          resp->mutable_page()->set_next_page_token(std::to_string(entries.back().first));
+        }
+        return absl::OkStatus();
+      }));
 }
 
 }  // namespace icr::record
