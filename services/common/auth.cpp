@@ -79,35 +79,9 @@ absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase
   if (!token || token->empty()) {
     return absl::UnauthenticatedError("missing bearer token (authorization: Bearer <token>)");
   }
-  const std::string hash = Sha256(*token);
-  Caller caller;
-  bool found = false;
-  {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires > std::chrono::steady_clock::now()) {
-      caller.org_code = it->second.org_code;
-      caller.role = it->second.role;
-      found = true;
-    }
-  }
-  if (!found) {
-    std::optional<std::pair<std::string, Role>> row;
-    absl::Status s = db_.Read([&](pqxx::nontransaction& tx) {
-      auto r = tx.exec_prepared(kTokenLookup.name, pqxx::binarystring(hash));
-      if (!r.empty()) {
-        auto role = ParseRole(r[0][1].c_str());
-        if (role) row.emplace(r[0][0].c_str(), *role);
-      }
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
-    if (!row) return absl::UnauthenticatedError("unknown or revoked token");
-    caller.org_code = row->first;
-    caller.role = row->second;
-    std::lock_guard lock(mu_);
-    cache_[hash] = Entry{row->first, row->second, std::chrono::steady_clock::now() + kCacheTtl};
-  }
+  auto found = AuthenticateToken(*token);
+  if (!found.ok()) return found.status();
+  Caller caller = *std::move(found);
   caller.purpose_of_use = std::string(Metadata(ctx, "x-purpose-of-use"));
   caller.request_id = std::string(Metadata(ctx, "x-request-id"));
   caller.break_glass_reason = std::string(Metadata(ctx, "x-break-glass-reason"));
@@ -116,6 +90,37 @@ absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase
   if (auto s = CheckText(caller.break_glass_reason, "x-break-glass-reason", 500, false); !s.ok()) {
     return s;
   }
+  return caller;
+}
+
+absl::StatusOr<Caller> Authenticator::AuthenticateToken(const std::string& token) {
+  if (token.empty()) return absl::UnauthenticatedError("missing token");
+  const std::string hash = Sha256(token);
+  Caller caller;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > std::chrono::steady_clock::now()) {
+      caller.org_code = it->second.org_code;
+      caller.role = it->second.role;
+      return caller;
+    }
+  }
+  std::optional<std::pair<std::string, Role>> row;
+  absl::Status s = db_.Read([&](pqxx::nontransaction& tx) {
+    auto r = tx.exec_prepared(kTokenLookup.name, pqxx::binarystring(hash));
+    if (!r.empty()) {
+      auto role = ParseRole(r[0][1].c_str());
+      if (role) row.emplace(r[0][0].c_str(), *role);
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (!row) return absl::UnauthenticatedError("unknown or revoked token");
+  caller.org_code = row->first;
+  caller.role = row->second;
+  std::lock_guard lock(mu_);
+  cache_[hash] = Entry{row->first, row->second, std::chrono::steady_clock::now() + kCacheTtl};
   return caller;
 }
 

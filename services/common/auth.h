@@ -40,6 +40,10 @@ class Authenticator {
   // purpose header is malformed.
   absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& ctx);
 
+  // The principal of a raw bearer token (e.g. from the dashboard's session cookie), with no
+  // purpose headers; UNAUTHENTICATED when it is empty, unknown or revoked.
+  absl::StatusOr<Caller> AuthenticateToken(const std::string& token);
+
   // The organisation of a token seen recently, for the access log (no database call).
   std::string CachedOrg(std::string_view authorization_header);
 
