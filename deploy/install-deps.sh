@@ -6,12 +6,23 @@ PACKAGES=(
   build-essential cmake pkg-config perl openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  nlohmann-json3-dev libcxxopts-dev libssl-dev
+  nlohmann-json3-dev libcxxopts-dev libssl-dev libcpp-httplib-dev
   postgresql postgresql-client
+  chromium nodejs npm   # the dashboard's browser test (tests/e2e)
 )
+# A package counts as present when it is installed, or (node and npm) when its command is there:
+# NodeSource's nodejs bundles npm and conflicts with Debian's npm package.
+present() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
+  case $1 in
+    nodejs) command -v node >/dev/null ;;
+    npm) command -v npm >/dev/null ;;
+    *) return 1 ;;
+  esac
+}
 missing=()
 for p in "${PACKAGES[@]}" "$@"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  present "$p" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "Installing: ${missing[*]}"

@@ -11,6 +11,7 @@ PEOPLE=${ICR_DEMO_PEOPLE:-1000}
 SEED=${ICR_DEMO_SEED:-1}
 DEMO_ORG=${ICR_DEMO_ORG:-RGD}   # the trust whose EPR "sends" the demo data
 LISTEN=${ICR_LISTEN:-127.0.0.1:50051}
+DASHBOARD=${ICR_DASHBOARD_LISTEN:-127.0.0.1:8080}
 mkdir -p "$VAR"
 # The cluster runs as the postgres OS user when we are root: it must be able to reach var/.
 [ "$(id -u)" = 0 ] && chmod o+x "$ROOT" "$VAR"
@@ -39,13 +40,14 @@ token_for() {  # token_for NAME ORG ROLE: created once, kept in var/tokens/NAME 
 }
 SYSTEM_TOKEN=$(token_for system "$DEMO_ORG" system)
 CLINICIAN_TOKEN=$(token_for clinician "$DEMO_ORG" clinician)
+token_for analyst "$DEMO_ORG" performance_analyst >/dev/null   # to sign in to the dashboard
 
 echo "==> Starting icr-server on $LISTEN"
 if [ -f "$VAR/icr-server.pid" ] && kill -0 "$(cat "$VAR/icr-server.pid")" 2>/dev/null; then
   echo "    already running (pid $(cat "$VAR/icr-server.pid"))"
 else
   nohup "$BIN/services/server/icr-server" --listen "$LISTEN" --services all \
-    --database-url "$PG_URL" >>"$VAR/icr-server.log" 2>&1 &
+    --dashboard-listen "$DASHBOARD" --database-url "$PG_URL" >>"$VAR/icr-server.log" 2>&1 &
   echo $! >"$VAR/icr-server.pid"
   host=${LISTEN%:*}; port=${LISTEN##*:}
   for _ in $(seq 1 100); do
@@ -63,6 +65,17 @@ else
   echo "==> Demo data present ($have people)"
 fi
 
+# Indicators for the 24 months before this one (the demo history ends before the 1st).
+FIRST_OF_MONTH=$(date -u +%Y-%m-01)
+KPI_TO=$(date -u -d "$FIRST_OF_MONTH -1 month" +%Y-%m)
+KPI_FROM=$(date -u -d "$FIRST_OF_MONTH -24 months" +%Y-%m)
+computed=$(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc \
+  "SELECT count(*) FROM perf.kpi_result WHERE period_start = '$KPI_TO-01'")
+if [ "$computed" = 0 ]; then
+  echo "==> Computing indicators $KPI_FROM to $KPI_TO"
+  "$ICRCTL" --server "$LISTEN" --token "$SYSTEM_TOKEN" kpi compute --from "$KPI_FROM" --to "$KPI_TO"
+fi
+
 NHS=$(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc \
   "SELECT p.nhs_number FROM core.person p JOIN core.hospital_spell s USING (person_id)
    GROUP BY p.nhs_number ORDER BY count(*) DESC, p.nhs_number LIMIT 1")
@@ -71,6 +84,7 @@ cat <<MSG
 The integrated care record is running.
   gRPC:        $LISTEN (services: record; health and reflection on)
   PostgreSQL:  $PG_URL
+  Dashboard:   http://$DASHBOARD/   (sign in with the analyst token in var/tokens/analyst)
   Logs:        var/icr-server.log      Stop with: deploy/stop.sh
 
 Try it (a clinician token for $DEMO_ORG, kept in var/tokens/clinician):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, starts one throwaway PostgreSQL cluster for
 # the whole run, runs ctest (unit tests without a database, integration tests through real gRPC
-# channels against real PostgreSQL), and stops the cluster whatever happens.
+# channels against real PostgreSQL, and the dashboard's browser test in headless Chromium, which
+# starts a stack of its own), and stops the cluster whatever happens.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

@@ -37,6 +37,8 @@ class ReferenceData {
   static absl::StatusOr<std::shared_ptr<const ReferenceData>> Load(Database& db);
 
   const Organisation* FindOrganisation(const std::string& code) const;
+  // Every current organisation, by code (e.g. for a dashboard's organisation filter).
+  const std::map<std::string, Organisation>& organisations() const { return organisations_; }
   const CodeEntry* FindCode(const std::string& list, const std::string& code) const;
   const LegalStatus* FindLegalStatus(const std::string& code) const;
 

@@ -8,6 +8,7 @@
 #include "services/common/logging.h"
 #include "services/common/reference.h"
 #include "services/common/status.h"
+#include "services/performance/dashboard.h"
 #include "services/performance/performance_service.h"
 #include "services/record/record_service.h"
 #include "services/s117/s117_service.h"
@@ -62,9 +63,11 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
     host->services_.push_back(
         std::make_unique<record::RecordServiceImpl>(db, *host->auth_, *ref));
   }
+  perf::PerformanceServiceImpl* performance = nullptr;
   if (options.services.count("performance")) {
-    host->services_.push_back(
-        std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref));
+    auto service = std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref);
+    performance = service.get();
+    host->services_.push_back(std::move(service));
   }
   if (options.services.count("careplan")) {
     host->services_.push_back(
@@ -78,11 +81,18 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   if (!host->server_ || host->port_ == 0) {
     return absl::UnavailableError("cannot listen on " + options.listen);
   }
+  if (performance && !options.dashboard_listen.empty()) {
+    host->dashboard_ = std::make_unique<perf::DashboardServer>(*performance, *ref);
+    RETURN_IF_ERROR(host->dashboard_->Start(options.dashboard_listen));
+  }
   host->server_->GetHealthCheckService()->SetServingStatus(true);
   return host;
 }
 
+int Host::dashboard_port() const { return dashboard_ ? dashboard_->port() : 0; }
+
 void Host::Shutdown() {
+  if (dashboard_) dashboard_->Stop();
   if (!server_) return;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

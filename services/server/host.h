@@ -15,6 +15,9 @@
 #include "services/common/grpc_server.h"
 
 namespace icr {
+namespace perf {
+class DashboardServer;
+}
 
 // Service names icr-server knows, for --services.
 const std::set<std::string>& KnownServices();
@@ -26,6 +29,9 @@ struct HostOptions {
   std::string listen = "127.0.0.1:0";
   std::set<std::string> services;
   TlsFiles tls;
+  // The HTTP dashboard ("host:port", port 0 = any free one), served when the performance
+  // service is hosted; empty = no dashboard.
+  std::string dashboard_listen;
 };
 
 class Host {
@@ -35,6 +41,8 @@ class Host {
   ~Host();
 
   int port() const { return port_; }
+  // The dashboard's HTTP port; 0 when no dashboard is served.
+  int dashboard_port() const;
   grpc::Server* server() { return server_.get(); }
   void Shutdown();
 
@@ -44,6 +52,7 @@ class Host {
   std::unique_ptr<Authenticator> auth_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<perf::DashboardServer> dashboard_;
 };
 
 }  // namespace icr

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     ("listen", "gRPC listen address", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_LISTEN", "127.0.0.1:50051")))
     ("services", "comma-separated services to host: record, or all", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_SERVICES", "all")))
     ("database-url", "PostgreSQL connection URL", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
+    ("dashboard-listen", "HTTP address of the performance dashboard (served with the performance service); off disables it", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DASHBOARD_LISTEN", "127.0.0.1:8080")))
     ("pool-size", "database connections", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_POOL_SIZE", "8")))
     ("migrate", "apply database migrations before serving", cxxopts::value<bool>()->default_value("false"))
     ("tls-cert", "PEM certificate chain (enables TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CERT", "")))
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
   host_options.services = *services;
   host_options.tls = {args["tls-cert"].as<std::string>(), args["tls-key"].as<std::string>(),
                       args["tls-client-ca"].as<std::string>()};
+  host_options.dashboard_listen = args["dashboard-listen"].as<std::string>();
+  if (host_options.dashboard_listen == "off") host_options.dashboard_listen.clear();
   auto host = icr::Host::Start(db, host_options);
   if (!host.ok()) {
     std::cerr << "icr-server: " << host.status().message() << "\n";
@@ -79,6 +82,16 @@ int main(int argc, char** argv) {
   for (const auto& s : *services) hosted += (hosted.empty() ? "" : ",") + s;
   spdlog::info("icr-server listening on {} (port {}), services={}, tls={}", host_options.listen,
                (*host)->port(), hosted, host_options.tls.cert.empty() ? "off" : "on");
+  if ((*host)->dashboard_port() != 0) {
+    const std::string& dl = host_options.dashboard_listen;
+    const std::string dhost = dl.substr(0, dl.rfind(':'));
+    spdlog::info("dashboard on http://{}:{}/", dhost, (*host)->dashboard_port());
+    if (dhost != "127.0.0.1" && dhost != "localhost" && dhost != "[::1]") {
+      spdlog::warn(
+          "the dashboard serves plain HTTP and its session cookie holds a bearer token: "
+          "reach it from other machines only through a TLS proxy");
+    }
+  }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Browser test of the performance dashboard, on a stack of its own: a throwaway PostgreSQL,
+# icr-server with every service and the dashboard on free ports, a seeded synthetic population
+# (icrctl demo seed) and 24 months of computed indicators (icrctl kpi compute). Then headless
+# Chromium (Debian's package, driven by playwright-core from npm; no browser is downloaded) signs
+# in, checks the tiles against GetDashboard and saves screenshots.
+#
+# usage: tests/e2e/dashboard_e2e.sh [BUILD_DIR]     (default: build/)
+# Screenshots and logs: BUILD_DIR/e2e/ (dashboard.png, indicator.png, icr-server.log, ...).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
+ICRCTL=$BUILD/clients/icrctl/icrctl
+SERVER=$BUILD/services/server/icr-server
+OUT=$BUILD/e2e
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+mkdir -p "$OUT"
+
+for f in "$ICRCTL" "$SERVER"; do
+  [ -x "$f" ] || { echo "dashboard_e2e: $f is not built" >&2; exit 1; }
+done
+for tool in node npm; do
+  command -v "$tool" >/dev/null || { echo "dashboard_e2e: $tool missing (deploy/install-deps.sh installs it)" >&2; exit 1; }
+done
+[ -x "$CHROMIUM" ] || { echo "dashboard_e2e: $CHROMIUM missing (deploy/install-deps.sh installs chromium)" >&2; exit 1; }
+
+echo "==> playwright-core (npm ci)"
+if [ ! -d "$HERE/node_modules/playwright-core" ] || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
+  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/npm.log" 2>&1 || { cat "$OUT/npm.log" >&2; exit 1; }
+fi
+
+source "$ROOT/deploy/pg.sh"
+PG_DIR=$(mktemp -d /tmp/icr-e2e-pg-XXXXXX)
+SERVER_PID=
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  pg_stop "$PG_DIR"
+  rm -rf "$PG_DIR"
+}
+trap cleanup EXIT
+
+echo "==> PostgreSQL"
+pg_start "$PG_DIR"
+URL=$PG_URL
+"$ICRCTL" db migrate --database-url "$URL" >"$OUT/migrate.log"
+SYSTEM_TOKEN=$("$ICRCTL" admin token create --org RGD --role system --label e2e --database-url "$URL")
+ANALYST_TOKEN=$("$ICRCTL" admin token create --org RGD --role performance_analyst --label e2e --database-url "$URL")
+
+GRPC_PORT=$(pg_free_port)
+HTTP_PORT=$(pg_free_port)
+while [ "$HTTP_PORT" = "$GRPC_PORT" ]; do HTTP_PORT=$(pg_free_port); done
+echo "==> icr-server: gRPC 127.0.0.1:$GRPC_PORT, dashboard http://127.0.0.1:$HTTP_PORT/"
+"$SERVER" --services all --listen "127.0.0.1:$GRPC_PORT" --dashboard-listen "127.0.0.1:$HTTP_PORT" \
+  --database-url "$URL" >"$OUT/icr-server.log" 2>&1 &
+SERVER_PID=$!
+ready=
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$GRPC_PORT") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT") 2>/dev/null; then
+    ready=1
+    break
+  fi
+  kill -0 "$SERVER_PID" 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$ready" ] || { echo "dashboard_e2e: icr-server did not start" >&2; tail -20 "$OUT/icr-server.log" >&2; exit 1; }
+
+ctl() { "$ICRCTL" --server "127.0.0.1:$GRPC_PORT" "$@"; }
+echo "==> demo seed (300 people, seed 7)"
+ctl --token "$SYSTEM_TOKEN" demo seed --people 300 --seed 7 >"$OUT/seed.log"
+# The demo history ends the day before the 1st of this month: compute the 24 months before it.
+FIRST_OF_MONTH=$(date -u +%Y-%m-01)
+LAST=$(date -u -d "$FIRST_OF_MONTH -1 month" +%Y-%m)
+FIRST=$(date -u -d "$FIRST_OF_MONTH -24 months" +%Y-%m)
+echo "==> kpi compute $FIRST to $LAST"
+ctl --token "$SYSTEM_TOKEN" kpi compute --from "$FIRST" --to "$LAST" | tee "$OUT/compute.log"
+ctl --token "$ANALYST_TOKEN" kpi dashboard --month "$LAST" --json >"$OUT/dashboard.json"
+
+echo "==> Chromium"
+DASHBOARD_URL="http://127.0.0.1:$HTTP_PORT" ANALYST_TOKEN="$ANALYST_TOKEN" MONTH="$LAST" \
+  EXPECTED_JSON="$OUT/dashboard.json" OUT_DIR="$OUT" CHROMIUM="$CHROMIUM" \
+  node "$HERE/dashboard.mjs"
