@@ -83,10 +83,23 @@ LANGUAGE sql STABLE AS $$
    ORDER BY r.person_id, r.received_date, r.provider_code
 $$;
 
--- Long-term community support for mental health open at the end of a period.
 INSERT INTO core.code_list (list_name, code, description, group_code) VALUES
   ('care_act_service_type', 'Long term support: Community', 'Long-term support in the community', 'ltc_community'),
   ('care_act_primary_support_reason', 'Mental Health Support', 'Mental health support', 'mental_health');
+
+-- Long-term community support for mental health open at the end of a period, one per person
+-- (the latest), by service type and primary support reason from the versioned code lists.
+CREATE FUNCTION perf.mh_community_support(p_end date)
+RETURNS SETOF core.social_care_event
+LANGUAGE sql STABLE AS $$
+  SELECT DISTINCT ON (e.person_id) e.* FROM core.social_care_event e
+   WHERE e.kind = 'service'
+     AND perf.in_group('care_act_service_type', e.service_type, 'ltc_community', p_end)
+     AND perf.in_group('care_act_primary_support_reason', e.primary_support_reason,
+                       'mental_health', p_end)
+     AND e.start_date <= p_end AND (e.end_date IS NULL OR e.end_date > p_end)
+   ORDER BY e.person_id, e.start_date DESC
+$$;
 
 INSERT INTO perf.indicator (indicator_id, name, owner, grp, definition, unit, kind, target, direction, display_order) VALUES
   ('FU72', 'Follow-up within 72 hours of discharge', 'health', 'health',

@@ -110,26 +110,14 @@ const UnitQuery kUnitQueries[] = {
      "  CASE WHEN perf.in_group('care_act_delivery_mechanism', s.delivery_mechanism, "
      "                          'self_directed', $2) THEN 1 ELSE 0 END AS in_num, "
      "  1 AS in_den, NULL::numeric AS amount "
-     "FROM (SELECT DISTINCT ON (e.person_id) e.* FROM core.social_care_event e "
-     "      WHERE e.kind = 'service' "
-     "        AND perf.in_group('care_act_service_type', e.service_type, 'ltc_community', $2) "
-     "        AND perf.in_group('care_act_primary_support_reason', e.primary_support_reason, "
-     "                          'mental_health', $2) "
-     "        AND e.start_date <= $2 AND (e.end_date IS NULL OR e.end_date > $2) "
-     "      ORDER BY e.person_id, e.start_date DESC) s JOIN core.person p USING (person_id)"},
+     "FROM perf.mh_community_support($2) s JOIN core.person p USING (person_id)"},
     {"DIRECT_PAYMENTS",
      "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, s.council_code AS council_code, "
      "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
      "  age_band, p.sex AS sex, "
      "  CASE WHEN s.delivery_mechanism = 'direct_payment' THEN 1 ELSE 0 END AS in_num, "
      "  1 AS in_den, NULL::numeric AS amount "
-     "FROM (SELECT DISTINCT ON (e.person_id) e.* FROM core.social_care_event e "
-     "      WHERE e.kind = 'service' "
-     "        AND perf.in_group('care_act_service_type', e.service_type, 'ltc_community', $2) "
-     "        AND perf.in_group('care_act_primary_support_reason', e.primary_support_reason, "
-     "                          'mental_health', $2) "
-     "        AND e.start_date <= $2 AND (e.end_date IS NULL OR e.end_date > $2) "
-     "      ORDER BY e.person_id, e.start_date DESC) s JOIN core.person p USING (person_id)"},
+     "FROM perf.mh_community_support($2) s JOIN core.person p USING (person_id)"},
     {"CARE_ACT_ASSESSMENTS",
      "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, a.council_code AS council_code, "
      "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
