@@ -1,11 +1,16 @@
-// demo seed: streams a deterministic synthetic population through ImportEvents.
+// demo seed: streams a deterministic synthetic population through ImportEvents, then records
+// care plans and S117 register work for it (demo_followup.h).
 #include <chrono>
 #include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "clients/icrctl/client.h"
 #include "clients/icrctl/commands.h"
+#include "clients/icrctl/demo_followup.h"
 #include "clients/icrctl/demo_seed.h"
 #include "clients/icrctl/output.h"
+#include "services/common/config.h"
 #include "services/common/validation.h"
 
 namespace icrctl {
@@ -31,18 +36,24 @@ demo::Options SeedOptions(const Invocation& inv) {
   return o;
 }
 
-void PrintSummary(const Invocation& inv, const icr::v1::ImportSummary& s, int64_t people,
-                  double seconds) {
-  if (inv.globals.json) return out::PrintJson(s);
+std::string Took(double seconds) {
+  char took[32];
+  std::snprintf(took, sizeof took, "%.1f s", seconds);
+  return took;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+void PrintSummary(const icr::v1::ImportSummary& s, int64_t people, double seconds) {
   out::Fields f;
   f.Add("People", std::to_string(people));
   f.Add("Received", std::to_string(s.received()));
   f.Add("Stored", std::to_string(s.stored()));
   f.Add("Duplicates", std::to_string(s.duplicates()));
   f.Add("Rejected", std::to_string(s.rejected()));
-  char took[32];
-  std::snprintf(took, sizeof took, "%.1f s", seconds);
-  f.Add("Took", took);
+  f.Add("Took", Took(seconds));
   f.Print(std::cout, "");
   if (s.rejections().empty()) return;
   constexpr int kShown = 20;
@@ -54,6 +65,58 @@ void PrintSummary(const Invocation& inv, const icr::v1::ImportSummary& s, int64_
            absl::StatusCodeToString(static_cast<absl::StatusCode>(r.code())), r.message()});
   }
   t.Print(std::cout, "  ");
+}
+
+// "60 ACTIVE, 9 PLANNED" from counts by state or status.
+std::string Counts(const std::map<std::string, int>& counts) {
+  std::string out;
+  for (const auto& [name, n] : counts) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + name;
+  return out;
+}
+
+int Total(const std::map<std::string, int>& counts) {
+  int n = 0;
+  for (const auto& [name, k] : counts) n += k;
+  return n;
+}
+
+void PrintFollowup(const demo::FollowupSummary& s, double seconds) {
+  auto count = [](const std::map<std::string, int>& m, const std::string& key) {
+    auto it = m.find(key);
+    return std::to_string(it == m.end() ? 0 : it->second);
+  };
+  const auto& e = s.entitlements_by_state;
+  out::Fields f;
+  f.Add("S117 entitlements", std::to_string(Total(e)) + ": " + Counts(e));
+  f.Add("Re-detentions", count(e, "ENDED_SUPERSEDED") + " (superseded by a second qualifying detention)");
+  f.Add("Reviews overdue", std::to_string(s.reviews_overdue) + " today; " + std::to_string(s.stale) + " stale");
+  f.Add("Reviewed", std::to_string(s.reviewed));
+  f.Add("With service lines", std::to_string(s.with_open_services) +
+                                  " (joint 50:50, council only, one direct payment)");
+  f.Add("OR disputes", std::to_string(s.disputed));
+  f.Add("Joint discharges", count(e, "ENDED_DISCHARGED"));
+  f.Add("Care plans", std::to_string(Total(s.plans_by_status)) + ": " + Counts(s.plans_by_status) +
+                          "; " + std::to_string(s.s117_plans) + " S117 aftercare plans; " +
+                          std::to_string(s.plans_review_overdue) + " overdue for review");
+  f.Add("Written this run", s.writes.empty() ? "nothing (already done)" : Counts(s.writes));
+  f.Add("Took", Took(seconds));
+  std::cout << "\nFollow-up\n";
+  f.Print(std::cout, "");
+  for (const auto& note : s.notes) std::cout << "Skipped: " << note << "\n";
+}
+
+nlohmann::json FollowupJson(const demo::FollowupSummary& s) {
+  return {{"entitlements_by_state", s.entitlements_by_state},
+          {"reviews_overdue", s.reviews_overdue},
+          {"stale", s.stale},
+          {"reviewed", s.reviewed},
+          {"with_open_services", s.with_open_services},
+          {"disputed", s.disputed},
+          {"plans_by_status", s.plans_by_status},
+          {"s117_plans", s.s117_plans},
+          {"plans_review_overdue", s.plans_review_overdue},
+          {"writes", s.writes},
+          {"notes", s.notes}};
 }
 
 int Seed(const Invocation& inv) {
@@ -96,13 +159,34 @@ int Seed(const Invocation& inv) {
   }
   if (open) writer->WritesDone();
   Check(writer->Finish());  // a broken stream reports its status here
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  PrintSummary(inv, summary, people, seconds);
+  const bool json = inv.globals.json;
+  const bool import_only = inv.Has("import-only");
+  if (!json) PrintSummary(summary, people, SecondsSince(started));
+  if (json && (import_only || summary.rejected() > 0)) out::PrintJson(summary);
   if (summary.rejected() > 0) {
     std::string first = summary.rejections().empty() ? "" : "; first: " + summary.rejections(0).message();
     throw Failure("demo seed: " + std::to_string(summary.rejected()) + " of " +
                   std::to_string(summary.received()) + " items rejected" + first);
+  }
+  if (import_only) return 0;
+
+  demo::FollowupOptions follow;
+  follow.population = options;
+  follow.database_url =
+      inv.Has("database-url") ? inv.Str("database-url") : icr::EnvOr("ICR_DATABASE_URL", "");
+  follow.register_timeout = std::chrono::seconds(inv.Has("register-timeout")
+                                                     ? inv.Int("register-timeout", 1, 86400)
+                                                     : 120 + options.people / 50);
+  if (!json) std::cout << "\nWaiting for the S117 register to take in the detentions ..." << std::endl;
+  const auto followed = std::chrono::steady_clock::now();
+  const auto result = demo::RunFollowup(inv.globals, follow);
+  if (json) {
+    std::cout << nlohmann::json{{"import", nlohmann::json::parse(out::ToJson(summary, false))},
+                                {"followup", FollowupJson(result)}}
+                     .dump(2)
+              << "\n";
+  } else {
+    PrintFollowup(result, SecondsSince(followed));
   }
   return 0;
 }
@@ -121,8 +205,15 @@ void AddDemoCommands(std::vector<Command>& commands) {
            ("seed", "random seed (default 1); the same seed sends the same people and events. People are numbered from NHS number 999 000 001 8 whatever the seed, so use one seed per database", cxxopts::value<std::string>())
            ("org", "only people of this trust, ICB or council (RW4, RXV, RV5, RXY, RX4, RGD or their ICBs and councils)", cxxopts::value<std::string>())
            ("as-of", "history ends the day before this date (default: the 1st of this month, so reruns in a month are identical)", cxxopts::value<std::string>())
-           ("dry-run", "print the items as JSONL (icr.v1.ImportItem) instead of sending them");
+           ("dry-run", "print the items as JSONL (icr.v1.ImportItem) instead of sending them")
+           ("import-only", "only the import: no care plans or S117 register follow-up")
+           ("register-timeout", "seconds to wait for the S117 register to take in the seeded detentions (default 120 plus 1 per 50 people)", cxxopts::value<std::string>());
          // clang-format on
+         o.add_options()("database-url",
+                         "PostgreSQL URL (env ICR_DATABASE_URL): issues council and ICB tokens for "
+                         "the follow-up steps only they may take (social care sign-off, S117 end "
+                         "decisions), revoked when it ends; without it those steps are skipped",
+                         cxxopts::value<std::string>());
        },
        Seed});
 }

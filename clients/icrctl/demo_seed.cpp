@@ -154,13 +154,6 @@ constexpr char kKeyWorkerRole[] = "Care coordinator";
 // ---- Randomness: std::mt19937_64 is specified exactly; the std distributions are not, so
 // the mapping to ranges is done here to keep output identical across standard libraries. ----
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
 class Rng {
  public:
   explicit Rng(uint64_t seed) : engine_(seed) {}
@@ -780,6 +773,13 @@ DemoPerson PersonBuilder::Build() {
 }
 
 }  // namespace
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
 
 const std::vector<Placement>& AllPlacements() { return kPlacements; }
 

@@ -38,6 +38,9 @@ struct DemoPerson {
 // Every placement the demo knows (real ODS and GSS codes from reference/organisations.csv).
 const std::vector<Placement>& AllPlacements();
 
+// The SplitMix64 mixing function: a well-spread 64-bit value from any 64-bit input.
+uint64_t SplitMix64(uint64_t x);
+
 // How many valid NHS numbers the test range 999 000 001x..999 999 999x holds.
 int64_t Capacity();
 

@@ -21,5 +21,7 @@ int main(int argc, char** argv) {
   icrctl::AddChangesCommands(commands);
   icrctl::AddDemoCommands(commands);
   icrctl::AddKpiCommands(commands);
+  icrctl::AddCarePlanCommands(commands);
+  icrctl::AddS117Commands(commands);
   return icrctl::RunCli(argc, argv, commands);
 }

@@ -1,0 +1,54 @@
+// What `demo seed` does after ImportEvents: the care plans and S117 register work that people
+// record by hand. It waits for the S117 feed follower to register the seeded detentions, then,
+// choosing people deterministically from the seed and their NHS numbers, it
+//   - creates care plans: S117 aftercare plans for people with an ACTIVE entitlement and NHS
+//     PCSP / Care Act plans for others in services; some agreed (with both sign-offs where the
+//     plan type needs them), some left DRAFT, some with a review whose next date has passed;
+//   - adds aftercare service lines (joint 50:50, council only, one direct payment), records
+//     joint reviews for some entitlements (the rest stay overdue or stale), marks one ordinary
+//     residence DISPUTED, and completes one joint discharge.
+// Every step reads the current state first, so a second run finds the work done and changes
+// nothing. Council and ICB steps (social care sign-off, end decisions) need principals of those
+// organisations: with a database URL it issues s117_officer tokens for them and revokes them
+// when it ends; without one those steps are skipped and said so.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "clients/icrctl/cli.h"
+#include "clients/icrctl/demo_seed.h"
+
+namespace icrctl::demo {
+
+struct FollowupOptions {
+  Options population;         // the options the imported population was generated with
+  std::string database_url;   // empty: no council or ICB principals
+  std::chrono::seconds register_timeout{300};
+};
+
+// The state after the follow-up, and the writes this run made.
+struct FollowupSummary {
+  // The register as the seed token sees it.
+  std::map<std::string, int> entitlements_by_state;
+  int reviews_overdue = 0;       // as of today
+  int stale = 0;
+  int with_open_services = 0;
+  int reviewed = 0;              // with a recorded review
+  int disputed = 0;
+  // Care plans.
+  std::map<std::string, int> plans_by_status;
+  int s117_plans = 0;
+  int plans_review_overdue = 0;  // next review date before today
+  // Writes made by this run.
+  std::map<std::string, int> writes;
+  std::vector<std::string> notes;  // steps skipped, and why
+};
+
+// Runs the follow-up with the seed caller's `globals`. Throws Failure when the server does not
+// serve the services, the register does not settle in time, or steps fail (after the others ran).
+FollowupSummary RunFollowup(const Globals& globals, const FollowupOptions& options);
+
+}  // namespace icrctl::demo
