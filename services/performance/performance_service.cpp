@@ -287,13 +287,21 @@ absl::Status PerformanceServiceImpl::Compute(const Caller& caller,
   const auto start = std::chrono::steady_clock::now();
   int64_t rows = 0;
   for (const auto& m : *months) {
-    // One transaction per month: a recompute replaces that month's results atomically.
-    RETURN_IF_ERROR(db_.Write(
-        [&](pqxx::work& tx) {
-          rows += PerformanceStore::ComputeMonth(tx, m);
+    // The long part only reads (a consistent snapshot that takes no transaction id, so the
+    // change feed is never held back); a short transaction then replaces the month's results.
+    std::vector<ResultRow> results;
+    RETURN_IF_ERROR(db_.Run(
+        [&](pqxx::connection& c) {
+          pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+          results = PerformanceStore::ComputeMonth(tx, m);
+          tx.commit();
           return absl::OkStatus();
         },
         kComputeTimeout));
+    RETURN_IF_ERROR(db_.Write([&](pqxx::work& tx) {
+      rows += PerformanceStore::ReplaceMonth(tx, m, results);
+      return absl::OkStatus();
+    }));
   }
   resp->set_months(static_cast<int>(months->size()));
   resp->set_results(rows);

@@ -257,14 +257,13 @@ const UnitQuery kUnitQueries[] = {
 
 // Aggregates a unit query ($1 start, $2 end, $3 indicator id, $4 kind) for every scope and
 // breakdown: England (all), each provider, ICB and council, each crossed with no breakdown,
-// ethnicity, age band and sex.
+// ethnicity, age band and sex. Rows come out in perf.kpi_result's column order.
 std::string AggregateSql(const char* unit_sql) {
   return std::string(
-             "INSERT INTO perf.kpi_result (indicator_id, period_start, scope_type, scope_code, "
-             "breakdown, breakdown_value, numerator, denominator, value) "
-             "SELECT $3, $1::date, scope_type, scope_code, breakdown, breakdown_value, num, den, "
+             "SELECT $3::text, $1::text, scope_type, scope_code, breakdown, breakdown_value, "
+             "  num::text, den::text, "
              "  CASE $4 WHEN 'ratio' THEN CASE WHEN den > 0 THEN round(100.0 * num / den, 2) END "
-             "          WHEN 'count' THEN num WHEN 'sum' THEN total ELSE median END "
+             "          WHEN 'count' THEN num WHEN 'sum' THEN total ELSE median END::text "
              "FROM (SELECT "
              "  CASE WHEN GROUPING(provider_code) = 0 THEN 'provider' "
              "       WHEN GROUPING(icb_code) = 0 THEN 'icb' "
@@ -388,20 +387,37 @@ std::string PerformanceStore::SharedPolicy(pqxx::transaction_base& tx) {
   return tx.exec_prepared1(kSharedPolicy.name)[0].c_str();
 }
 
-int64_t PerformanceStore::ComputeMonth(pqxx::transaction_base& tx, const Month& month) {
+std::vector<ResultRow> PerformanceStore::ComputeMonth(pqxx::transaction_base& tx,
+                                                      const Month& month) {
   std::map<std::string, std::string> kinds;
   for (const auto& r : tx.exec_prepared(kKinds.name)) kinds[r[0].c_str()] = r[1].c_str();
-  tx.exec_prepared(kDeleteMonth.name, FormatDate(month.first()));
-  int64_t rows = 0;
+  std::vector<ResultRow> rows;
   for (const auto& q : kUnitQueries) {
     auto kind = kinds.find(q.indicator_id);
     if (kind == kinds.end()) continue;  // retired indicator
-    auto r = tx.exec_prepared(std::string("perf_compute_") + q.indicator_id,
-                              FormatDate(month.first()), FormatDate(month.last()), q.indicator_id,
-                              kind->second);
-    rows += r.affected_rows();
+    for (const auto& r : tx.exec_prepared(std::string("perf_compute_") + q.indicator_id,
+                                          FormatDate(month.first()), FormatDate(month.last()),
+                                          q.indicator_id, kind->second)) {
+      auto opt = [&](int i) {
+        return r[i].is_null() ? std::optional<std::string>() : std::string(r[i].c_str());
+      };
+      rows.emplace_back(r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].c_str(),
+                        r[5].c_str(), opt(6), opt(7), opt(8));
+    }
   }
   return rows;
+}
+
+int64_t PerformanceStore::ReplaceMonth(pqxx::transaction_base& tx, const Month& month,
+                                       const std::vector<ResultRow>& rows) {
+  tx.exec_prepared(kDeleteMonth.name, FormatDate(month.first()));
+  pqxx::stream_to out(tx, "perf.kpi_result",
+                      std::vector<std::string>{"indicator_id", "period_start", "scope_type",
+                                               "scope_code", "breakdown", "breakdown_value",
+                                               "numerator", "denominator", "value"});
+  for (const auto& row : rows) out << row;
+  out.complete();
+  return static_cast<int64_t>(rows.size());
 }
 
 std::vector<StoredFigure> PerformanceStore::Figures(pqxx::transaction_base& tx, const Month& month,

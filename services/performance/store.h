@@ -7,6 +7,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "services/common/db.h"
@@ -20,6 +21,12 @@ struct IndicatorDef {
   std::string name, owner, group, definition, unit, kind, direction;
   std::optional<double> target;
 };
+
+// One perf.kpi_result row: indicator, period start, scope type and code, breakdown and its
+// value, then numerator, denominator and value (NULL when absent).
+using ResultRow = std::tuple<std::string, std::string, std::string, std::string, std::string,
+                             std::string, std::optional<std::string>, std::optional<std::string>,
+                             std::optional<std::string>>;
 
 struct StoredFigure {
   std::string indicator_id;
@@ -38,8 +45,12 @@ class PerformanceStore {
   static std::vector<IndicatorDef> Indicators(pqxx::transaction_base& tx);
   static std::string SharedPolicy(pqxx::transaction_base& tx);
 
-  // Replaces the stored results of one month for every computable indicator; returns rows.
-  static int64_t ComputeMonth(pqxx::transaction_base& tx, const Month& month);
+  // Every computable indicator's results for one month. Only reads, so it runs in a read-only
+  // transaction that takes no transaction id and never holds back the change feed.
+  static std::vector<ResultRow> ComputeMonth(pqxx::transaction_base& tx, const Month& month);
+  // Replaces the stored results of one month with rows (a short write); returns the row count.
+  static int64_t ReplaceMonth(pqxx::transaction_base& tx, const Month& month,
+                              const std::vector<ResultRow>& rows);
 
   // Stored figures for one month, scope and breakdown.
   static std::vector<StoredFigure> Figures(pqxx::transaction_base& tx, const Month& month,

@@ -540,14 +540,20 @@ TEST_F(CarePlanTest, EveryCallIsAuditedAndEveryChangeIsOnTheFeed) {
                 "FROM core.changes WHERE entity = 'care_plan' AND entity_id = '" +
                 plan.plan_id() + "'"),
             "created/RGD,updated/RGD,signed_off/RGD,agreed/E08000035");
-  // Followers see it on WatchChanges like any other change about the person.
-  icr::v1::WatchChangesRequest watch;
-  auto ctx = Ctx(council);
-  auto reader = stack.record()->WatchChanges(ctx.get(), watch);
+  // Followers see it on WatchChanges like any other change about the person. The feed may lag
+  // behind an open transaction elsewhere in the cluster, so read until all four arrive.
   int seen = 0;
-  for (icr::v1::Change c; reader->Read(&c);)
-    seen += c.entity() == "care_plan" && c.entity_id() == plan.plan_id();
-  EXPECT_TRUE(reader->Finish().ok());
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (seen < 4 && std::chrono::steady_clock::now() < give_up) {
+    icr::v1::WatchChangesRequest watch;
+    auto ctx = Ctx(council);
+    auto reader = stack.record()->WatchChanges(ctx.get(), watch);
+    seen = 0;
+    for (icr::v1::Change c; reader->Read(&c);)
+      seen += c.entity() == "care_plan" && c.entity_id() == plan.plan_id();
+    EXPECT_TRUE(reader->Finish().ok());
+    if (seen < 4) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   EXPECT_EQ(seen, 4);
 }
 
