@@ -55,7 +55,9 @@ json Row(const std::string& phase, const std::string& what, const LoadResult& r,
 bool HealthCheck(grpc::GenericStub& stub) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::ByteBuffer request, response;  // HealthCheckRequest{service: ""} is empty on the wire
+  // HealthCheckRequest{service: ""} is empty on the wire, but a message needs a slice.
+  grpc::Slice empty(std::string{});
+  grpc::ByteBuffer request(&empty, 1), response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                  [&](grpc::Status s) { done.set_value(s); });
