@@ -123,25 +123,6 @@ void PrintPlan(std::ostream& os, const CarePlan& p) {
   }
 }
 
-int PrintResult(const Invocation& inv, const CarePlan& plan) {
-  if (inv.globals.json) {
-    out::PrintJson(plan);
-  } else {
-    PrintPlan(std::cout, plan);
-  }
-  return 0;
-}
-
-// Runs `method` with `req` and prints the plan it returns.
-template <class Req>
-int Unary(const Invocation& inv,
-          grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, CarePlan*),
-          const Req& req) {
-  Client client(inv.globals);
-  auto stub = CarePlanService::NewStub(client.channel());
-  return PrintResult(inv, Call(client, *stub, method, req));
-}
-
 CarePlan PlanFromFile(const Invocation& inv) {
   CarePlan plan;
   ReadMessage(Required(inv, "file"), &plan);
@@ -152,7 +133,7 @@ int Create(const Invocation& inv) {
   icr::v1::CreateCarePlanRequest req;
   req.set_nhs_number(Required(inv, "nhs"));
   *req.mutable_plan() = PlanFromFile(inv);
-  return Unary(inv, &Stub::CreateCarePlan, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::CreateCarePlan, req), PrintPlan);
 }
 
 int Show(const Invocation& inv) {
@@ -161,7 +142,7 @@ int Show(const Invocation& inv) {
   if (inv.Has("plan")) req.set_plan_id(inv.Str("plan"));
   if (inv.Has("nhs")) req.set_nhs_number(inv.Str("nhs"));
   req.set_version(inv.Int("version", 0, INT64_MAX));
-  return Unary(inv, &Stub::GetCarePlan, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::GetCarePlan, req), PrintPlan);
 }
 
 int Update(const Invocation& inv) {
@@ -170,7 +151,7 @@ int Update(const Invocation& inv) {
   req.set_expected_version(ExpectedVersion(inv));
   *req.mutable_plan() = PlanFromFile(inv);
   req.set_change_reason(inv.Str("reason"));
-  return Unary(inv, &Stub::UpdateCarePlan, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::UpdateCarePlan, req), PrintPlan);
 }
 
 int Agree(const Invocation& inv) {
@@ -183,7 +164,7 @@ int Agree(const Invocation& inv) {
     req.set_agency(EnumFlag(inv, "agency", &icr::v1::CarePlanSignOff::Agency_Parse,
                             "health, social_care"));
   }
-  return Unary(inv, &Stub::AgreeCarePlan, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::AgreeCarePlan, req), PrintPlan);
 }
 
 int StartReview(const Invocation& inv) {
@@ -196,7 +177,7 @@ int StartReview(const Invocation& inv) {
                            "scheduled, requested_by_person, requested_by_carer, "
                            "requested_by_professional, admission, discharge, crisis, s117_change"));
   req.set_reason(inv.Str("reason"));
-  return Unary(inv, &Stub::StartReview, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::StartReview, req), PrintPlan);
 }
 
 int RecordReview(const Invocation& inv) {
@@ -204,7 +185,7 @@ int RecordReview(const Invocation& inv) {
   req.set_plan_id(Required(inv, "plan"));
   req.set_expected_version(ExpectedVersion(inv));
   ReadMessage(Required(inv, "file"), req.mutable_review());
-  return Unary(inv, &Stub::RecordReview, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::RecordReview, req), PrintPlan);
 }
 
 int Close(const Invocation& inv) {
@@ -212,16 +193,14 @@ int Close(const Invocation& inv) {
   req.set_plan_id(Required(inv, "plan"));
   req.set_expected_version(ExpectedVersion(inv));
   req.set_reason(Required(inv, "reason"));
-  return Unary(inv, &Stub::CloseCarePlan, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::CloseCarePlan, req), PrintPlan);
 }
 
 int History(const Invocation& inv) {
   icr::v1::ListCarePlanVersionsRequest req;
   req.set_plan_id(Required(inv, "plan"));
   *req.mutable_page() = PageOf(inv);
-  Client client(inv.globals);
-  auto stub = CarePlanService::NewStub(client.channel());
-  const auto resp = Call(client, *stub, &Stub::ListCarePlanVersions, req);
+  const auto resp = CallOnce(inv, &Stub::ListCarePlanVersions, req);
   if (inv.globals.json) {
     out::PrintJson(resp);
     return 0;
@@ -247,9 +226,7 @@ int List(const Invocation& inv) {
   req.set_review_due_before(inv.Str("review-due-before"));
   req.set_include_closed(inv.Has("include-closed"));
   *req.mutable_page() = PageOf(inv);
-  Client client(inv.globals);
-  auto stub = CarePlanService::NewStub(client.channel());
-  const auto resp = Call(client, *stub, &Stub::ListCarePlans, req);
+  const auto resp = CallOnce(inv, &Stub::ListCarePlans, req);
   if (inv.globals.json) {
     out::PrintJson(resp);
     return 0;

@@ -130,9 +130,11 @@ int Seed(const Invocation& inv) {
     while (generator->Next(&person)) {
       *item.mutable_person() = person.person;
       out::PrintJsonLine(item);
-      for (const auto& e : person.events) {
-        *item.mutable_event() = e;
-        out::PrintJsonLine(item);
+      for (const auto* events : {&person.events, &person.later}) {  // later: after the import
+        for (const auto& e : *events) {
+          *item.mutable_event() = e;
+          out::PrintJsonLine(item);
+        }
       }
     }
     return 0;

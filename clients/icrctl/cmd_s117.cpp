@@ -136,25 +136,6 @@ void PrintEntitlement(std::ostream& os, const Entitlement& e) {
   }
 }
 
-int PrintResult(const Invocation& inv, const Entitlement& e) {
-  if (inv.globals.json) {
-    out::PrintJson(e);
-  } else {
-    PrintEntitlement(std::cout, e);
-  }
-  return 0;
-}
-
-// Runs `method` with `req` and prints the entitlement it returns.
-template <class Req>
-int Unary(const Invocation& inv,
-          grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Entitlement*),
-          const Req& req) {
-  Client client(inv.globals);
-  auto stub = S117RegisterService::NewStub(client.channel());
-  return PrintResult(inv, Call(client, *stub, method, req));
-}
-
 Entitlement Get(const Invocation& inv) {
   icr::v1::GetEntitlementRequest req;
   if (inv.Has("entitlement") == inv.Has("nhs")) {
@@ -163,9 +144,7 @@ Entitlement Get(const Invocation& inv) {
   if (inv.Has("entitlement")) req.set_entitlement_id(inv.Str("entitlement"));
   if (inv.Has("nhs")) req.set_nhs_number(inv.Str("nhs"));
   req.set_include_history(inv.Has("history"));
-  Client client(inv.globals);
-  auto stub = S117RegisterService::NewStub(client.channel());
-  return Call(client, *stub, &Stub::GetEntitlement, req);
+  return CallOnce(inv, &Stub::GetEntitlement, req);
 }
 
 // ---- The register ----
@@ -183,7 +162,7 @@ icr::v1::RegisterFilter Filter(const Invocation& inv) {
 
 out::Table RegisterTable() {
   return out::Table({"ENTITLEMENT", "NHS NUMBER", "NAME", "STATE", "SECTION", "COUNCIL", "ICB",
-                     "EFFECTIVE", "LAST REVIEW", "NEXT REVIEW", "OVERDUE", "SERVICES", "WEEKLY",
+                     "EFFECTIVE", "ENDED", "LAST REVIEW", "NEXT REVIEW", "OVERDUE", "SERVICES", "WEEKLY",
                      "DISPUTE", "NOTES"});
 }
 
@@ -200,7 +179,7 @@ void AddRow(out::Table& t, const icr::v1::RegisterRow& r) {
   if (r.open_tasks()) notes += (notes.empty() ? "" : ", ") + std::to_string(r.open_tasks()) + " task(s)";
   t.Row({r.entitlement_id(), out::NhsDisplay(r.nhs_number()), r.given_name() + " " + r.family_name(),
          r.state(), r.qualifying_section(), r.responsible_council_code(), r.responsible_icb_code(),
-         r.effective_from(), r.last_review_date(), r.next_review_due(), Yes(r.review_overdue()),
+         r.effective_from(), r.ended_on(), r.last_review_date(), r.next_review_due(), Yes(r.review_overdue()),
          r.open_services() ? std::to_string(r.open_services()) : "", Pounds(r.weekly_cost_pence()),
          r.or_dispute_status() == "NONE" ? "" : r.or_dispute_status(), notes});
 }
@@ -209,9 +188,7 @@ int List(const Invocation& inv) {
   icr::v1::ListRegisterRequest req;
   *req.mutable_filter() = Filter(inv);
   *req.mutable_page() = PageOf(inv);
-  Client client(inv.globals);
-  auto stub = S117RegisterService::NewStub(client.channel());
-  const auto resp = Call(client, *stub, &Stub::ListRegister, req);
+  const auto resp = CallOnce(inv, &Stub::ListRegister, req);
   if (inv.globals.json) {
     out::PrintJson(resp);
     return 0;
@@ -306,7 +283,7 @@ int Review(const Invocation& inv) {
                    {"others-present", [&](auto v) { r->set_others_present(v); }},
                    {"summary", [&](auto v) { r->set_summary(v); }},
                    {"next-review-due", [&](auto v) { r->set_next_review_due(v); }}});
-  return Unary(inv, &Stub::RecordReview, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::RecordReview, req), PrintEntitlement);
 }
 
 int EndDecision(const Invocation& inv) {
@@ -331,7 +308,7 @@ int EndDecision(const Invocation& inv) {
     }
   }
   req.set_finalise(inv.Has("finalise"));
-  return Unary(inv, &Stub::RecordEndDecision, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::RecordEndDecision, req), PrintEntitlement);
 }
 
 int ServicesList(const Invocation& inv) {
@@ -380,7 +357,7 @@ int ServicesAdd(const Invocation& inv) {
                    {"delivery-mode", [&](auto v) { s->set_delivery_mode(EnumName(v)); }},
                    {"top-up-payer", [&](auto v) { s->set_top_up_payer(v); }},
                    {"top-up-weekly-pence", [&](auto) { s->set_top_up_weekly_pence(inv.Int("top-up-weekly-pence", 0, INT64_MAX)); }}});
-  return Unary(inv, &Stub::AddAftercareService, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::AddAftercareService, req), PrintEntitlement);
 }
 
 int ServicesEnd(const Invocation& inv) {
@@ -391,7 +368,7 @@ int ServicesEnd(const Invocation& inv) {
   req.set_end_date(Required(inv, "end-date"));
   req.set_end_reason(Required(inv, "reason"));
   req.set_moved_to_legal_basis(inv.Str("moved-to"));
-  return Unary(inv, &Stub::EndAftercareService, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::EndAftercareService, req), PrintEntitlement);
 }
 
 int Bodies(const Invocation& inv) {
@@ -413,7 +390,7 @@ int Bodies(const Invocation& inv) {
   }
   req.set_or_dispute_status(EnumName(inv.Str("dispute")));
   req.set_reason(inv.Str("reason"));
-  return Unary(inv, &Stub::SetResponsibleBodies, req);
+  return PrintResult(inv, CallOnce(inv, &Stub::SetResponsibleBodies, req), PrintEntitlement);
 }
 
 // ---- Flags ----
@@ -469,7 +446,7 @@ void AddS117Commands(std::vector<Command>& commands) {
                         KeyFlags(o);
                         o.add_options()("history", "with every version's change");
                       },
-                      [](const Invocation& inv) { return PrintResult(inv, Get(inv)); }});
+                      [](const Invocation& inv) { return PrintResult(inv, Get(inv), PrintEntitlement); }});
   commands.push_back({{"s117", "export"},
                       "stream the whole register (table, JSON lines with --json, or --csv)",
                       "",

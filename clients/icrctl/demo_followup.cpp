@@ -57,11 +57,13 @@ struct Facts {
   std::string nhs, given_name, family_name, trust, icb, council;
   bool alive = true;
   bool open_referral = false;
-  bool qualifying_detention = false;
+  int qualifying_detentions = 0;  // imported
+  int later_detentions = 0;       // qualifying ones among the events recorded after the import
   icr::v1::StaffRef key_worker;  // the open assignment, if any
 };
 
-std::map<std::string, Facts> Population(const Options& options) {
+// The people of the population, and the events to record after the import.
+std::map<std::string, Facts> Population(const Options& options, std::vector<icr::v1::Event>* later) {
   auto generator = Generator::Create(options);
   Check(generator.status());
   std::map<std::string, Facts> people;
@@ -88,9 +90,16 @@ std::map<std::string, Facts> Population(const Options& options) {
       }
       if (e.has_key_worker_ended()) key_workers.erase(e.key_worker_ended().assignment_id());
       if (e.has_detention_start() && kQualifying.count(e.detention_start().legal_status_code())) {
-        f.qualifying_detention = true;
+        ++f.qualifying_detentions;
       }
       if (e.has_death()) f.alive = false;
+    }
+    for (const auto& e : person.later) {
+      if (e.has_detention_start() && kQualifying.count(e.detention_start().legal_status_code())) {
+        ++f.later_detentions;
+      }
+      if (e.has_death()) f.alive = false;
+      later->push_back(e);
     }
     f.open_referral = !referrals.empty();
     if (!key_workers.empty()) f.key_worker = key_workers.rbegin()->second;
@@ -167,7 +176,7 @@ class Followup {
  public:
   Followup(const Globals& globals, const FollowupOptions& o)
       : o_(o), seed_(o.population.seed), as_of_(o.population.as_of),
-        people_(Population(o.population)), who_(globals, o.database_url) {}
+        people_(Population(o.population, &later_)), who_(globals, o.database_url) {}
 
   FollowupSummary Run();
 
@@ -181,7 +190,11 @@ class Followup {
   void Wrote(const std::string& what) { ++summary_.writes[what]; }
 
   std::vector<RegisterRow> ListAll(const icr::v1::RegisterFilter& filter);
-  std::vector<RegisterRow> SettledRegister();
+  // The register once every person in `expected` has at least that many entitlements and the
+  // count has stopped changing.
+  std::vector<RegisterRow> SettledRegister(const std::map<std::string, int>& expected);
+  std::map<std::string, int> Expected(bool with_later) const;
+  void RecordLater();
   const Facts* FactsOf(const std::string& nhs) const {
     auto it = people_.find(nhs);
     return it == people_.end() ? nullptr : &it->second;
@@ -211,6 +224,7 @@ class Followup {
   FollowupOptions o_;
   uint64_t seed_;
   Date as_of_;
+  std::vector<icr::v1::Event> later_;
   std::map<std::string, Facts> people_;
   Principals who_;
   std::string discharge_id_;  // the entitlement chosen for the joint discharge
@@ -237,32 +251,52 @@ std::vector<RegisterRow> Followup::ListAll(const icr::v1::RegisterFilter& filter
   return rows;
 }
 
-// The register once the feed follower has registered everyone with a qualifying detention and
-// the count has stopped changing.
-std::vector<RegisterRow> Followup::SettledRegister() {
-  std::set<std::string> expected;
+// One entitlement for everyone with a qualifying detention, and one more for each qualifying
+// re-detention (superseding the first) once the later events are recorded.
+std::map<std::string, int> Followup::Expected(bool with_later) const {
+  std::map<std::string, int> expected;
   for (const auto& [nhs, f] : people_) {
-    if (f.qualifying_detention) expected.insert(nhs);
+    if (f.qualifying_detentions) expected[nhs] = 1 + (with_later ? f.later_detentions : 0);
   }
+  return expected;
+}
+
+std::vector<RegisterRow> Followup::SettledRegister(const std::map<std::string, int>& expected) {
   const auto deadline = std::chrono::steady_clock::now() + o_.register_timeout;
   size_t last = SIZE_MAX;
   while (true) {
     auto rows = ListAll({});
-    std::set<std::string> registered;
-    for (const auto& r : rows) registered.insert(r.nhs_number());
+    std::map<std::string, int> registered;
+    for (const auto& r : rows) ++registered[r.nhs_number()];
     size_t missing = 0;
-    for (const auto& nhs : expected) missing += registered.count(nhs) ? 0 : 1;
+    for (const auto& [nhs, n] : expected) missing += registered[nhs] >= n ? 0 : 1;
     if (missing == 0 && rows.size() == last) return rows;
     if (std::chrono::steady_clock::now() > deadline) {
       throw Failure("demo seed: the S117 register has not settled after " +
                     std::to_string(o_.register_timeout.count()) + " s (" +
                     std::to_string(expected.size() - missing) + " of " +
                     std::to_string(expected.size()) +
-                    " people with a qualifying detention registered); is icr-server's S117 "
+                    " people with a qualifying detention fully registered); is icr-server's S117 "
                     "feed follower running? Run demo seed again to finish");
     }
     last = rows.size();
     std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+}
+
+// Records the events that follow the import (the re-detention); already recorded: DUPLICATE.
+void Followup::RecordLater() {
+  if (later_.empty()) return;
+  icr::v1::RecordEventsRequest req;
+  for (const auto& e : later_) *req.add_events() = e;
+  icr::v1::RecordEventsResponse resp;
+  Actor& seed = who_.seed();
+  if (!Ok(TryCall(seed.client, seed.client.record(), &icr::v1::RecordService::Stub::RecordEvents, req, &resp),
+          "RecordEvents (re-detention)")) {
+    return;
+  }
+  for (const auto& outcome : resp.outcomes()) {
+    if (outcome.result() == icr::v1::EventOutcome::STORED) Wrote("re-detention events recorded");
   }
 }
 
@@ -789,7 +823,9 @@ void Followup::Summarise() {
 }
 
 FollowupSummary Followup::Run() {
-  auto rows = SettledRegister();
+  SettledRegister(Expected(false));
+  RecordLater();
+  auto rows = SettledRegister(Expected(true));
   // By NHS number, so choices made in order (the one direct payment) do not depend on ids.
   std::sort(rows.begin(), rows.end(), [](const RegisterRow& a, const RegisterRow& b) {
     return std::tie(a.nhs_number(), a.effective_from(), a.entitlement_id()) <

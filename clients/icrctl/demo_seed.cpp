@@ -150,6 +150,8 @@ const std::vector<Weighted> kCarerOutcome = {
 constexpr char kPrimarySupportReason[] = "Mental Health Support";
 constexpr char kLongTermCommunity[] = "Long term support: Community";
 constexpr char kKeyWorkerRole[] = "Care coordinator";
+// The person (by index) whose history holds the demo's planned re-detention.
+constexpr int64_t kRedetainedIndex = 0;
 
 // ---- Randomness: std::mt19937_64 is specified exactly; the std distributions are not, so
 // the mapping to ranges is done here to keep output identical across standard libraries. ----
@@ -227,16 +229,20 @@ class History {
   size_t size() const { return items_.size(); }
   Event& at(size_t i) { return items_[i].event; }
 
+  // Events from this instant on are sent after the import (DemoPerson::later).
+  void LaterFrom(int64_t at) { later_from_ = at; }
+
   // Events in time order (ties keep the order they were added: causes before effects), then
-  // numbered "demo-<seed>-<index>-<n>".
-  std::vector<Event> Finish() {
+  // numbered "demo-<seed>-<index>-<n>"; those from LaterFrom on go to `later`.
+  std::vector<Event> Finish(std::vector<Event>* later) {
     std::stable_sort(items_.begin(), items_.end(),
                      [](const Item& a, const Item& b) { return a.at < b.at; });
     std::vector<Event> out;
     out.reserve(items_.size());
+    int n = 0;
     for (auto& item : items_) {
-      item.event.set_event_id(prefix_ + "-" + std::to_string(out.size() + 1));
-      out.push_back(std::move(item.event));
+      item.event.set_event_id(prefix_ + "-" + std::to_string(++n));
+      (later_from_ && item.at >= *later_from_ ? *later : out).push_back(std::move(item.event));
     }
     return out;
   }
@@ -252,6 +258,7 @@ class History {
   std::vector<Item> items_;
   std::map<std::string, int> ids_;
   int last_day_ = -100000;
+  std::optional<int64_t> later_from_;
 };
 
 NameGroup GroupOf(const std::string& ethnicity, Rng& rng) {
@@ -328,8 +335,11 @@ class PersonBuilder {
   void RoutineContacts(const Referral& r);
   void Admissions(const Referral& r, double chance);
   // One spell from `day`; returns the discharge day, or nullopt while still in hospital.
-  std::optional<int> Admission(const Referral& r, int day);
-  void Detention(const std::string& spell, int64_t admitted, std::optional<int64_t> discharged, int los);
+  // `section`: detained under this legal status code (otherwise by chance).
+  std::optional<int> Admission(const Referral& r, int day, const char* section = nullptr);
+  void Detention(const std::string& spell, int64_t admitted, std::optional<int64_t> discharged,
+                 int los, const char* section);
+  void Redetained(const Referral& r);
   void DetentionSpan(const std::string& code, int64_t start, std::optional<int64_t> end,
                      const std::string& spell, const char* end_reason);
   void FollowUp(const Referral& r, int discharge_day);
@@ -376,6 +386,7 @@ void PersonBuilder::Demographics(icr::v1::Person& p) {
     x -= b.weight;
   }
   age_ = rng_.Int(band->lo, band->hi);
+  if (index_ == kRedetainedIndex) age_ = std::max(age_, 26);  // room for two years of history
   older_ = age_ >= 65;
   const bool male = rng_.Chance(0.49);
   p.set_sex(male ? "1" : "2");
@@ -416,13 +427,15 @@ void PersonBuilder::Referrals() {
   const Date adult = Date{std::chrono::year_month_day{dob} + std::chrono::years{18}};
   const int adult_day = static_cast<int>((adult - o_.as_of).count()) + 1;
   first_day_ = rng_.Int(std::max(-kHistoryDays, adult_day), -5);
+  const bool redetained = index_ == kRedetainedIndex;
+  if (redetained) first_day_ = std::min(first_day_, -700);
 
   auto team = [&]() -> std::string {
     if (!older_ && age_ < 36 && rng_.Chance(0.25)) return "A14";
     return rng_.Chance(0.6) ? "C02" : "A06";
   };
   Referral first{h_.Id("r"), first_day_, std::nullopt, team(), older_ ? "older_adult" : "adult_mh"};
-  if (first.start <= -90 && rng_.Chance(0.35)) {
+  if (!redetained && first.start <= -90 && rng_.Chance(0.35)) {
     first.end = rng_.Int(first.start + 60, std::min(first.start + 600, -1));
   }
   referrals_.push_back(first);
@@ -439,7 +452,11 @@ void PersonBuilder::Referrals() {
     OpenReferral(r);
     RoutineContacts(r);
     KeyWorkers(r);
-    Admissions(r, i == 0 ? 0.22 : 0.12);
+    if (redetained && i == 0) {
+      Redetained(r);
+    } else {
+      Admissions(r, i == 0 ? 0.22 : 0.12);
+    }
   }
 }
 
@@ -477,7 +494,18 @@ void PersonBuilder::Admissions(const Referral& r, double chance) {
   if (to >= from) Admission(r, rng_.Int(from, to));
 }
 
-std::optional<int> PersonBuilder::Admission(const Referral& r, int day) {
+// The population's one planned re-detention (domain-rules 2.7): detained under section 3,
+// discharged home, then detained under section 3 again and discharged, so the S117 register
+// supersedes the first entitlement with a second. The second stay is sent after the import.
+void PersonBuilder::Redetained(const Referral& r) {
+  auto first = Admission(r, rng_.Int(r.start + 7, r.start + 60), "03");
+  if (!first) return;
+  const int again = rng_.Int(*first + 90, std::min(*first + 300, -150));
+  h_.LaterFrom(h_.Seconds(again));  // the register has taken in the first stay by then
+  Admission(r, again, "03");
+}
+
+std::optional<int> PersonBuilder::Admission(const Referral& r, int day, const char* section) {
   const std::string spell = h_.Id("s");
   const int64_t admitted = h_.Seconds(day, rng_.Int(0, 86399));
   auto& e = h_.Add(admitted);
@@ -494,7 +522,7 @@ std::optional<int> PersonBuilder::Admission(const Referral& r, int day) {
   if (r.end && day + los > *r.end - 7) los = *r.end - 7 - day;
   std::optional<int64_t> discharged;
   if (day + los <= -1) discharged = h_.Seconds(day + los, rng_.Int(9 * 3600, 17 * 3600));
-  if (rng_.Chance(0.55)) Detention(spell, admitted, discharged, los);
+  if (section || rng_.Chance(0.55)) Detention(spell, admitted, discharged, los, section);
   if (!discharged) {
     in_hospital_ = true;
     return std::nullopt;
@@ -533,13 +561,13 @@ void PersonBuilder::DetentionSpan(const std::string& code, int64_t start,
 }
 
 void PersonBuilder::Detention(const std::string& spell, int64_t admitted,
-                              std::optional<int64_t> discharged, int los) {
+                              std::optional<int64_t> discharged, int los, const char* section) {
   // The detention starts at admission and ends at or before discharge.
   auto cap = [&](int64_t t) -> std::optional<int64_t> {
     if (discharged && t > *discharged) return discharged;
     return t;
   };
-  const std::string code = rng_.Pick(kSection);
+  const std::string code = section ? section : rng_.Pick(kSection);
   if (code == "04") {
     return DetentionSpan(code, admitted, cap(admitted + rng_.Int(6, 72) * 3600), spell, "Section expired");
   }
@@ -768,7 +796,7 @@ DemoPerson PersonBuilder::Build() {
   Death();
   DemoPerson out;
   out.person = person_;
-  out.events = h_.Finish();
+  out.events = h_.Finish(&out.later);
   return out;
 }
 

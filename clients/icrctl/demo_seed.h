@@ -1,7 +1,9 @@
 // The synthetic demo population: people in the 999 test range of NHS numbers with 24+ months of
 // mental health and social care history, generated one person at a time. Pure and
 // deterministic: person i depends only on the seed, i and the as-of date, so a rerun sends
-// identical items (same event ids and content, hence DUPLICATE on the server).
+// identical items (same event ids and content, hence DUPLICATE on the server). The first person
+// (index 0) is always detained under section 3 twice with a discharge home between, so the
+// S117 register shows a re-detention superseding an entitlement (its second stay is in `later`).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +35,10 @@ struct Options {
 struct DemoPerson {
   icr::v1::Person person;
   std::vector<icr::v1::Event> events;  // in the order to send them, a death last
+  // Events to record after the import, once the S117 register has taken it in (the second
+  // detention of the re-detained person): recorded together with the first stay, the register
+  // would date leaving hospital from the last discharge and miss the re-detention.
+  std::vector<icr::v1::Event> later;
 };
 
 // Every placement the demo knows (real ODS and GSS codes from reference/organisations.csv).

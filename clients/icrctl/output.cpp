@@ -42,12 +42,20 @@ bool FromJson(const std::string& json, google::protobuf::Message* message, std::
 
 std::string Dash(const std::string& value) { return value.empty() ? "-" : value; }
 
+namespace {
+// Display width in characters: UTF-8 continuation bytes take no column ("£", "é").
+size_t Width(const std::string& s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+}  // namespace
+
 void Table::Print(std::ostream& os, const std::string& indent) const {
   std::vector<size_t> width(headers_.size(), 0);
-  for (size_t i = 0; i < headers_.size(); ++i) width[i] = headers_[i].size();
+  for (size_t i = 0; i < headers_.size(); ++i) width[i] = Width(headers_[i]);
   for (const auto& row : rows_) {
     for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
-      width[i] = std::max(width[i], Dash(row[i]).size());
+      width[i] = std::max(width[i], Width(Dash(row[i])));
     }
   }
   auto line = [&](const std::vector<std::string>& cells, bool dash) {
@@ -56,7 +64,7 @@ void Table::Print(std::ostream& os, const std::string& indent) const {
       std::string cell = i < cells.size() ? cells[i] : "";
       if (dash) cell = Dash(cell);
       out += cell;
-      if (i + 1 < headers_.size()) out += std::string(width[i] - cell.size() + 2, ' ');
+      if (i + 1 < headers_.size()) out += std::string(width[i] - Width(cell) + 2, ' ');
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     os << out << "\n";
@@ -67,9 +75,9 @@ void Table::Print(std::ostream& os, const std::string& indent) const {
 
 void Fields::Print(std::ostream& os, const std::string& indent) const {
   size_t width = 0;
-  for (const auto& [label, value] : rows_) width = std::max(width, label.size());
+  for (const auto& [label, value] : rows_) width = std::max(width, Width(label));
   for (const auto& [label, value] : rows_) {
-    os << indent << label << ":" << std::string(width - label.size() + 2, ' ') << Dash(value)
+    os << indent << label << ":" << std::string(width - Width(label) + 2, ' ') << Dash(value)
        << "\n";
   }
 }

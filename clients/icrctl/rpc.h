@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 #include "clients/icrctl/cli.h"
@@ -35,6 +36,27 @@ Resp Call(const Client& client, Stub& stub,
   return resp;
 }
 
+// One call by the invocation's caller on a fresh stub.
+template <class Stub, class Req, class Resp>
+Resp CallOnce(const Invocation& inv,
+              grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*), const Req& req) {
+  Client client(inv.globals);
+  Stub stub(client.channel());
+  return Call(client, stub, method, req);
+}
+
+// Prints `message` as protobuf JSON with --json, else readably with `print`.
+template <class Message>
+int PrintResult(const Invocation& inv, const Message& message,
+                void (*print)(std::ostream&, const Message&)) {
+  if (inv.globals.json) {
+    out::PrintJson(message);
+  } else {
+    print(std::cout, message);
+  }
+  return 0;
+}
+
 // `message` from the protobuf JSON in `path` ('-' for stdin); a usage failure names the file.
 inline void ReadMessage(const std::string& path, google::protobuf::Message* message) {
   std::string error;
@@ -58,7 +80,9 @@ inline std::string Required(const Invocation& inv, const std::string& flag) {
 // --expected-version: required, at least 1.
 inline int64_t ExpectedVersion(const Invocation& inv) {
   Required(inv, "expected-version");
-  return inv.Int("expected-version", 1, INT64_MAX);
+  const int64_t version = inv.Int("expected-version", 0, INT64_MAX);
+  if (version < 1) FailUsage(inv.name + ": --expected-version: the version last read, 1 or more");
+  return version;
 }
 
 inline void AddPageFlags(cxxopts::Options& o) {
@@ -114,14 +138,15 @@ inline std::string StaffText(const icr::v1::StaffRef& s) {
 
 inline std::string Yes(bool b) { return b ? "yes" : ""; }
 
-// "£420.00"; empty for 0 unless `zero`.
+// "£1,036.00"; empty for 0 unless `zero`.
 inline std::string Pounds(int64_t pence, bool zero = false) {
   if (pence == 0 && !zero) return "";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%s£%lld.%02lld", pence < 0 ? "-" : "",
-                static_cast<long long>((pence < 0 ? -pence : pence) / 100),
-                static_cast<long long>((pence < 0 ? -pence : pence) % 100));
-  return buf;
+  const uint64_t abs = pence < 0 ? 0 - static_cast<uint64_t>(pence) : static_cast<uint64_t>(pence);
+  std::string whole = std::to_string(abs / 100);
+  for (int at = static_cast<int>(whole.size()) - 3; at > 0; at -= 3) whole.insert(static_cast<size_t>(at), ",");
+  char cents[4];
+  std::snprintf(cents, sizeof cents, "%02u", static_cast<unsigned>(abs % 100));
+  return std::string(pence < 0 ? "-" : "") + "£" + whole + "." + cents;
 }
 
 }  // namespace icrctl
