@@ -1,6 +1,7 @@
 #include "services/performance/performance_service.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <map>
@@ -98,6 +99,42 @@ PerformanceServiceImpl::PerformanceServiceImpl(Database& db, Authenticator& auth
                                                std::shared_ptr<const ReferenceData> ref)
     : db_(db), auth_(auth), ref_(std::move(ref)) {
   db_.Register(PerformanceStore::Statements());
+}
+
+PerformanceServiceImpl::~PerformanceServiceImpl() {
+  {
+    std::lock_guard lock(refresh_mu_);
+    stopping_ = true;
+  }
+  refresh_cv_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
+}
+
+void PerformanceServiceImpl::StartScheduledRefresh(std::chrono::seconds interval) {
+  if (interval.count() <= 0 || refresher_.joinable()) return;
+  refresher_ = std::thread([this, interval] {
+    Caller scheduler;  // the server itself
+    scheduler.role = Role::kSystem;
+    scheduler.purpose_of_use = "scheduled_refresh";
+    std::unique_lock lock(refresh_mu_);
+    while (!refresh_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+      lock.unlock();
+      const std::chrono::year_month_day today{Today()};
+      const Month current{static_cast<int>(today.year()), static_cast<unsigned>(today.month())};
+      icr::v1::ComputeIndicatorsRequest req;
+      req.set_from_month(current.Prev().ToString());
+      req.set_to_month(current.ToString());
+      icr::v1::ComputeIndicatorsResponse resp;
+      absl::Status s = Compute(scheduler, req, &resp);
+      if (s.ok()) {
+        spdlog::info("kpi refresh: {} months, {} results in {:.1f} s", resp.months(),
+                     resp.results(), resp.seconds());
+      } else {
+        spdlog::warn("kpi refresh failed: {}", s.ToString());
+      }
+      lock.lock();
+    }
+  });
 }
 
 absl::Status PerformanceServiceImpl::CheckScope(icr::v1::Scope* scope) const {

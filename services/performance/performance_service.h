@@ -2,7 +2,11 @@
 // stored results, with disclosure control chosen by who asks and whose data it is.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "icr/v1/performance.grpc.pb.h"
 #include "services/common/auth.h"
@@ -15,6 +19,11 @@ class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service
  public:
   PerformanceServiceImpl(Database& db, Authenticator& auth,
                          std::shared_ptr<const ReferenceData> ref);
+  ~PerformanceServiceImpl() override;
+
+  // Recomputes the previous and the current month every `interval` on a background thread,
+  // first after one interval (--kpi-refresh). Stops with the service.
+  void StartScheduledRefresh(std::chrono::seconds interval);
 
   grpc::Status ListIndicators(grpc::ServerContext* ctx, const icr::v1::ListIndicatorsRequest* req,
                               icr::v1::ListIndicatorsResponse* resp) override;
@@ -47,6 +56,10 @@ class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service
   Database& db_;
   Authenticator& auth_;
   std::shared_ptr<const ReferenceData> ref_;
+  std::mutex refresh_mu_;
+  std::condition_variable refresh_cv_;
+  bool stopping_ = false;
+  std::thread refresher_;
 };
 
 }  // namespace icr::perf

@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   if (options.services.count("performance")) {
     auto service = std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref);
     performance = service.get();
+    performance->StartScheduledRefresh(options.kpi_refresh);
     host->services_.push_back(std::move(service));
   }
   if (options.services.count("careplan")) {

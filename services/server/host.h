@@ -32,6 +32,8 @@ struct HostOptions {
   // The HTTP dashboard ("host:port", port 0 = any free one), served when the performance
   // service is hosted; empty = no dashboard.
   std::string dashboard_listen;
+  // Recompute the previous and current month's indicators this often (0 = only on request).
+  std::chrono::seconds kpi_refresh{0};
 };
 
 class Host {

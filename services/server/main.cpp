@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     ("tls-cert", "PEM certificate chain (enables TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CERT", "")))
     ("tls-key", "PEM private key", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_KEY", "")))
     ("tls-client-ca", "PEM CA bundle; clients must present a certificate it signed (mutual TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CLIENT_CA", "")))
+    ("kpi-refresh", "recompute the previous and current month's indicators every N seconds (0: only on request)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_KPI_REFRESH", "0")))
     ("log-level", "trace, debug, info, warn, error", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_LOG_LEVEL", "info")))
     ("h,help", "show this help");
   // clang-format on
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
   host_options.tls = {args["tls-cert"].as<std::string>(), args["tls-key"].as<std::string>(),
                       args["tls-client-ca"].as<std::string>()};
   host_options.dashboard_listen = args["dashboard-listen"].as<std::string>();
+  host_options.kpi_refresh = std::chrono::seconds(args["kpi-refresh"].as<int>());
   if (host_options.dashboard_listen == "off") host_options.dashboard_listen.clear();
   auto host = icr::Host::Start(db, host_options);
   if (!host.ok()) {
