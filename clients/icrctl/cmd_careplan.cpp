@@ -63,8 +63,8 @@ void PrintPlan(std::ostream& os, const CarePlan& p) {
   f.Add("Change", p.change() + (p.change_reason().empty() ? "" : ": " + p.change_reason()));
   f.Add("Version created", out::Time(p.version_created_at()) + " by " + p.version_created_by());
   f.Add("Legal basis", LegalBasis(p));
-  f.Add("Acting for", Joined(std::vector<std::string>{p.acting_for_council_code(),
-                                                       p.acting_for_icb_code()}));
+  f.Add("Acting for",
+        Joined(std::vector<std::string>{p.acting_for_council_code(), p.acting_for_icb_code()}));
   f.Add("Key worker", StaffText(p.key_worker()));
   f.Add("Agreed", p.agreed_version() ? "version " + std::to_string(p.agreed_version()) + " at " +
                                            out::Time(p.agreed_at())
@@ -83,8 +83,8 @@ void PrintPlan(std::ostream& os, const CarePlan& p) {
           Pounds(p.personal_budget().amount_pence()) + " " +
               Code(p.personal_budget().period(), icr::v1::CarePlanBudget::Frequency_descriptor()));
   }
-  f.Add("Person agrees", Code(p.agreement().person_agrees(),
-                              icr::v1::CarePlanAgreement::PersonAgrees_descriptor()));
+  f.Add("Person agrees",
+        Code(p.agreement().person_agrees(), icr::v1::CarePlanAgreement::PersonAgrees_descriptor()));
   f.Add("Crisis warning signs", Joined(p.crisis_plan().warning_signs()));
   f.Print(os, "");
   if (!p.signoffs().empty()) {
@@ -161,8 +161,8 @@ int Agree(const Invocation& inv) {
   req.set_signed_by(Required(inv, "signed-by"));
   req.set_signer_role(Required(inv, "role"));
   if (inv.Has("agency")) {
-    req.set_agency(EnumFlag(inv, "agency", &icr::v1::CarePlanSignOff::Agency_Parse,
-                            "health, social_care"));
+    req.set_agency(
+        EnumFlag(inv, "agency", &icr::v1::CarePlanSignOff::Agency_Parse, "health, social_care"));
   }
   return PrintResult(inv, CallOnce(inv, &Stub::AgreeCarePlan, req), PrintPlan);
 }
@@ -208,10 +208,12 @@ int History(const Invocation& inv) {
   out::Table t({"VERSION", "STATUS", "CHANGE", "REASON", "CREATED", "BY", "SIGNED"});
   for (const auto& v : resp.versions()) {
     std::vector<std::string> signed_by;
-    for (const auto& s : v.signoffs()) signed_by.push_back(AgencyName(s.agency()) + " " + s.organisation_code());
+    for (const auto& s : v.signoffs())
+      signed_by.push_back(AgencyName(s.agency()) + " " + s.organisation_code());
     t.Row({std::to_string(v.version()), CarePlan::Status_Name(v.status()), v.change(),
            v.change_reason(), out::Time(v.created_at()),
-           v.created_by_organisation() + (v.created_by_role().empty() ? "" : " " + v.created_by_role()),
+           v.created_by_organisation() +
+               (v.created_by_role().empty() ? "" : " " + v.created_by_role()),
            Joined(signed_by)});
   }
   t.Print(std::cout);
@@ -236,9 +238,9 @@ int List(const Invocation& inv) {
   for (const auto& h : resp.plans()) {
     t.Row({h.plan_id(), out::NhsDisplay(h.nhs_number()), CarePlan::Status_Name(h.status()),
            std::to_string(h.current_version()),
-           h.agreed_version() ? std::to_string(h.agreed_version()) : "", Yes(h.is_s117_aftercare_plan()),
-           Yes(h.is_care_act_plan()), StaffText(h.key_worker()), h.last_review_date(),
-           h.next_review_date()});
+           h.agreed_version() ? std::to_string(h.agreed_version()) : "",
+           Yes(h.is_s117_aftercare_plan()), Yes(h.is_care_act_plan()), StaffText(h.key_worker()),
+           h.last_review_date(), h.next_review_date()});
   }
   t.Print(std::cout);
   PrintCount(resp.plans_size(), "plan", "plans", resp.page());
@@ -254,11 +256,6 @@ void VersionedFlags(cxxopts::Options& o) {
   o.add_options()("expected-version", "the version last read; a stale one is refused (ABORTED)",
                   cxxopts::value<std::string>());
 }
-void FileFlag(cxxopts::Options& o, const std::string& what) {
-  o.add_options()("file", "protobuf JSON of " + what + " ('-' for stdin)",
-                  cxxopts::value<std::string>());
-}
-
 }  // namespace
 
 void AddCarePlanCommands(std::vector<Command>& commands) {
@@ -268,7 +265,7 @@ void AddCarePlanCommands(std::vector<Command>& commands) {
                       [](cxxopts::Options& o) {
                         o.add_options()("nhs", "the person's NHS number",
                                         cxxopts::value<std::string>());
-                        FileFlag(o, "an icr.v1.CarePlan");
+                        AddFileFlag(o, "an icr.v1.CarePlan", false);
                       },
                       Create});
   commands.push_back({{"careplan", "show"},
@@ -288,7 +285,7 @@ void AddCarePlanCommands(std::vector<Command>& commands) {
                       "",
                       [](cxxopts::Options& o) {
                         VersionedFlags(o);
-                        FileFlag(o, "an icr.v1.CarePlan");
+                        AddFileFlag(o, "an icr.v1.CarePlan", false);
                         o.add_options()("reason", "why it changes", cxxopts::value<std::string>());
                       },
                       Update});
@@ -324,7 +321,7 @@ void AddCarePlanCommands(std::vector<Command>& commands) {
                       "",
                       [](cxxopts::Options& o) {
                         VersionedFlags(o);
-                        FileFlag(o, "an icr.v1.CarePlanReview");
+                        AddFileFlag(o, "an icr.v1.CarePlanReview", false);
                       },
                       RecordReview});
   commands.push_back({{"careplan", "close"},

@@ -70,7 +70,8 @@ void PrintSummary(const icr::v1::ImportSummary& s, int64_t people, double second
 // "60 ACTIVE, 9 PLANNED" from counts by state or status.
 std::string Counts(const std::map<std::string, int>& counts) {
   std::string out;
-  for (const auto& [name, n] : counts) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + name;
+  for (const auto& [name, n] : counts)
+    out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + name;
   return out;
 }
 
@@ -88,11 +89,13 @@ void PrintFollowup(const demo::FollowupSummary& s, double seconds) {
   const auto& e = s.entitlements_by_state;
   out::Fields f;
   f.Add("S117 entitlements", std::to_string(Total(e)) + ": " + Counts(e));
-  f.Add("Re-detentions", count(e, "ENDED_SUPERSEDED") + " (superseded by a second qualifying detention)");
-  f.Add("Reviews overdue", std::to_string(s.reviews_overdue) + " today; " + std::to_string(s.stale) + " stale");
+  f.Add("Re-detentions",
+        count(e, "ENDED_SUPERSEDED") + " (superseded by a second qualifying detention)");
+  f.Add("Reviews overdue",
+        std::to_string(s.reviews_overdue) + " today; " + std::to_string(s.stale) + " stale");
   f.Add("Reviewed", std::to_string(s.reviewed));
-  f.Add("With service lines", std::to_string(s.with_open_services) +
-                                  " (joint 50:50, council only, one direct payment)");
+  f.Add("With service lines",
+        std::to_string(s.with_open_services) + " (joint 50:50, council only, one direct payment)");
   f.Add("OR disputes", std::to_string(s.disputed));
   f.Add("Joint discharges", count(e, "ENDED_DISCHARGED"));
   f.Add("Care plans", std::to_string(Total(s.plans_by_status)) + ": " + Counts(s.plans_by_status) +
@@ -166,7 +169,8 @@ int Seed(const Invocation& inv) {
   if (!json) PrintSummary(summary, people, SecondsSince(started));
   if (json && (import_only || summary.rejected() > 0)) out::PrintJson(summary);
   if (summary.rejected() > 0) {
-    std::string first = summary.rejections().empty() ? "" : "; first: " + summary.rejections(0).message();
+    std::string first =
+        summary.rejections().empty() ? "" : "; first: " + summary.rejections(0).message();
     throw Failure("demo seed: " + std::to_string(summary.rejected()) + " of " +
                   std::to_string(summary.received()) + " items rejected" + first);
   }
@@ -176,10 +180,11 @@ int Seed(const Invocation& inv) {
   follow.population = options;
   follow.database_url =
       inv.Has("database-url") ? inv.Str("database-url") : icr::EnvOr("ICR_DATABASE_URL", "");
-  follow.register_timeout = std::chrono::seconds(inv.Has("register-timeout")
-                                                     ? inv.Int("register-timeout", 1, 86400)
-                                                     : 120 + options.people / 50);
-  if (!json) std::cout << "\nWaiting for the S117 register to take in the detentions ..." << std::endl;
+  follow.register_timeout =
+      std::chrono::seconds(inv.Has("register-timeout") ? inv.Int("register-timeout", 1, 86400)
+                                                       : 120 + options.people / 50);
+  if (!json)
+    std::cout << "\nWaiting for the S117 register to take in the detentions ..." << std::endl;
   const auto followed = std::chrono::steady_clock::now();
   const auto result = demo::RunFollowup(inv.globals, follow);
   if (json) {

@@ -48,8 +48,8 @@ void PrintServices(std::ostream& os, const Entitlement& e, const std::string& in
                 "DELIVERY", "START", "END", "END REASON"});
   for (const auto& s : e.services()) {
     t.Row({s.service_line_id(), s.service_type(), s.provider_name(), Yes(s.is_s117()), s.funder(),
-           Split(s), Pounds(s.weekly_cost_pence()), s.delivery_mode(), s.start_date(),
-           s.end_date(), s.end_reason()});
+           Split(s), Pounds(s.weekly_cost_pence()), s.delivery_mode(), s.start_date(), s.end_date(),
+           s.end_reason()});
   }
   t.Print(os, indent);
 }
@@ -60,23 +60,28 @@ void PrintEntitlement(std::ostream& os, const Entitlement& e) {
   f.Add("NHS number", out::NhsDisplay(e.nhs_number()));
   f.Add("State", e.state());
   f.Add("Version", std::to_string(e.version()));
-  f.Add("Qualifying section", e.qualifying_section() + " (legal status " + e.legal_status_code() + ")");
+  f.Add("Qualifying section",
+        e.qualifying_section() + " (legal status " + e.legal_status_code() + ")");
   f.Add("Detention", e.detention_start_date() + " at " + e.detaining_provider_code() +
-                         (e.detention_id().empty() ? "" : " (" + e.detention_source_org() + " " +
-                                                              e.detention_id() + ")"));
+                         (e.detention_id().empty()
+                              ? ""
+                              : " (" + e.detention_source_org() + " " + e.detention_id() + ")"));
   f.Add("Left hospital", e.left_hospital_date());
   f.Add("Effective from", e.effective_from());
   std::string status;
   for (const auto& [on, what] : std::vector<std::pair<bool, std::string>>{
            {e.in_hospital(), "in hospital"},
            {e.on_cto(), "on CTO from " + e.cto_start_date()},
-           {e.conditionally_discharged(), "conditionally discharged " + e.conditional_discharge_date()},
+           {e.conditionally_discharged(),
+            "conditionally discharged " + e.conditional_discharge_date()},
            {e.legal_determination_required(), "legal determination required"}}) {
     if (on) status += (status.empty() ? "" : "; ") + what;
   }
   f.Add("Status", status);
   const auto& c = e.council();
-  f.Add("Council", c.code().empty() ? "" : c.code() + " " + c.basis() + (c.provisional() ? " (provisional)" : ""));
+  f.Add("Council", c.code().empty()
+                       ? ""
+                       : c.code() + " " + c.basis() + (c.provisional() ? " (provisional)" : ""));
   f.Add("Council evidence", c.evidence());
   f.Add("ICB", e.icb().code().empty() ? "" : e.icb().code() + " " + e.icb().basis());
   f.Add("OR dispute", e.or_dispute_status());
@@ -162,8 +167,8 @@ icr::v1::RegisterFilter Filter(const Invocation& inv) {
 
 out::Table RegisterTable() {
   return out::Table({"ENTITLEMENT", "NHS NUMBER", "NAME", "STATE", "SECTION", "COUNCIL", "ICB",
-                     "EFFECTIVE", "ENDED", "LAST REVIEW", "NEXT REVIEW", "OVERDUE", "SERVICES", "WEEKLY",
-                     "DISPUTE", "NOTES"});
+                     "EFFECTIVE", "ENDED", "LAST REVIEW", "NEXT REVIEW", "OVERDUE", "SERVICES",
+                     "WEEKLY", "DISPUTE", "NOTES"});
 }
 
 void AddRow(out::Table& t, const icr::v1::RegisterRow& r) {
@@ -176,10 +181,12 @@ void AddRow(out::Table& t, const icr::v1::RegisterRow& r) {
            {r.council_provisional(), "council provisional"}}) {
     if (on) notes += std::string(notes.empty() ? "" : ", ") + what;
   }
-  if (r.open_tasks()) notes += (notes.empty() ? "" : ", ") + std::to_string(r.open_tasks()) + " task(s)";
-  t.Row({r.entitlement_id(), out::NhsDisplay(r.nhs_number()), r.given_name() + " " + r.family_name(),
-         r.state(), r.qualifying_section(), r.responsible_council_code(), r.responsible_icb_code(),
-         r.effective_from(), r.ended_on(), r.last_review_date(), r.next_review_due(), Yes(r.review_overdue()),
+  if (r.open_tasks())
+    notes += (notes.empty() ? "" : ", ") + std::to_string(r.open_tasks()) + " task(s)";
+  t.Row({r.entitlement_id(), out::NhsDisplay(r.nhs_number()),
+         r.given_name() + " " + r.family_name(), r.state(), r.qualifying_section(),
+         r.responsible_council_code(), r.responsible_icb_code(), r.effective_from(), r.ended_on(),
+         r.last_review_date(), r.next_review_due(), Yes(r.review_overdue()),
          r.open_services() ? std::to_string(r.open_services()) : "", Pounds(r.weekly_cost_pence()),
          r.or_dispute_status() == "NONE" ? "" : r.or_dispute_status(), notes});
 }
@@ -220,11 +227,20 @@ std::string CsvLine(const google::protobuf::Message& m, bool header) {
       v = f->name();
     } else {
       switch (f->cpp_type()) {
-        case google::protobuf::FieldDescriptor::CPPTYPE_STRING: v = r->GetString(m, f); break;
-        case google::protobuf::FieldDescriptor::CPPTYPE_BOOL: v = r->GetBool(m, f) ? "true" : "false"; break;
-        case google::protobuf::FieldDescriptor::CPPTYPE_INT32: v = std::to_string(r->GetInt32(m, f)); break;
-        case google::protobuf::FieldDescriptor::CPPTYPE_INT64: v = std::to_string(r->GetInt64(m, f)); break;
-        default: break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+          v = r->GetString(m, f);
+          break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+          v = r->GetBool(m, f) ? "true" : "false";
+          break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+          v = std::to_string(r->GetInt32(m, f));
+          break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+          v = std::to_string(r->GetInt64(m, f));
+          break;
+        default:
+          break;
       }
     }
     line += (i ? "," : "") + CsvField(v);
@@ -272,17 +288,18 @@ int Review(const Invocation& inv) {
   req.set_expected_version(ExpectedVersion(inv));
   auto* r = req.mutable_review();
   ReadFileFlag(inv, r);
-  ApplyFlags(inv, {{"date", [&](auto v) { r->set_review_date(v); }},
-                   {"outcome", [&](auto v) { r->set_outcome(EnumName(v)); }},
-                   {"council-rep", [&](auto v) { r->mutable_council_rep()->set_name(v); }},
-                   {"council-rep-role", [&](auto v) { r->mutable_council_rep()->set_role(v); }},
-                   {"health-rep", [&](auto v) { r->mutable_health_rep()->set_name(v); }},
-                   {"health-rep-role", [&](auto v) { r->mutable_health_rep()->set_role(v); }},
-                   {"health-rep-org", [&](auto v) { r->mutable_health_rep()->set_organisation_code(v); }},
-                   {"involvement", [&](auto v) { r->set_person_involvement(EnumName(v)); }},
-                   {"others-present", [&](auto v) { r->set_others_present(v); }},
-                   {"summary", [&](auto v) { r->set_summary(v); }},
-                   {"next-review-due", [&](auto v) { r->set_next_review_due(v); }}});
+  ApplyFlags(
+      inv, {{"date", [&](auto v) { r->set_review_date(v); }},
+            {"outcome", [&](auto v) { r->set_outcome(EnumName(v)); }},
+            {"council-rep", [&](auto v) { r->mutable_council_rep()->set_name(v); }},
+            {"council-rep-role", [&](auto v) { r->mutable_council_rep()->set_role(v); }},
+            {"health-rep", [&](auto v) { r->mutable_health_rep()->set_name(v); }},
+            {"health-rep-role", [&](auto v) { r->mutable_health_rep()->set_role(v); }},
+            {"health-rep-org", [&](auto v) { r->mutable_health_rep()->set_organisation_code(v); }},
+            {"involvement", [&](auto v) { r->set_person_involvement(EnumName(v)); }},
+            {"others-present", [&](auto v) { r->set_others_present(v); }},
+            {"summary", [&](auto v) { r->set_summary(v); }},
+            {"next-review-due", [&](auto v) { r->set_next_review_due(v); }}});
   return PrintResult(inv, CallOnce(inv, &Stub::RecordReview, req), PrintEntitlement);
 }
 
@@ -343,20 +360,24 @@ int ServicesAdd(const Invocation& inv) {
     s->set_is_s117(false);
     s->set_need_arises_from_mental_disorder(false);
   }
-  ApplyFlags(inv, {{"type", [&](auto v) { s->set_service_type(EnumName(v)); }},
-                   {"description", [&](auto v) { s->set_description(v); }},
-                   {"provider", [&](auto v) { s->set_provider_name(v); }},
-                   {"provider-code", [&](auto v) { s->set_provider_code(v); }},
-                   {"need-ref", [&](auto v) { s->set_need_ref(v); }},
-                   {"start", [&](auto v) { s->set_start_date(v); }},
-                   {"funder", [&](auto v) { s->set_funder(EnumName(v)); }},
-                   {"council-pct", [&](auto v) { s->set_council_pct(Percent(inv, "council-pct", v)); }},
-                   {"icb-pct", [&](auto v) { s->set_icb_pct(Percent(inv, "icb-pct", v)); }},
-                   {"split-reason", [&](auto v) { s->set_split_override_reason(v); }},
-                   {"weekly-cost-pence", [&](auto) { s->set_weekly_cost_pence(inv.Int("weekly-cost-pence", 0, INT64_MAX)); }},
-                   {"delivery-mode", [&](auto v) { s->set_delivery_mode(EnumName(v)); }},
-                   {"top-up-payer", [&](auto v) { s->set_top_up_payer(v); }},
-                   {"top-up-weekly-pence", [&](auto) { s->set_top_up_weekly_pence(inv.Int("top-up-weekly-pence", 0, INT64_MAX)); }}});
+  ApplyFlags(inv,
+             {{"type", [&](auto v) { s->set_service_type(EnumName(v)); }},
+              {"description", [&](auto v) { s->set_description(v); }},
+              {"provider", [&](auto v) { s->set_provider_name(v); }},
+              {"provider-code", [&](auto v) { s->set_provider_code(v); }},
+              {"need-ref", [&](auto v) { s->set_need_ref(v); }},
+              {"start", [&](auto v) { s->set_start_date(v); }},
+              {"funder", [&](auto v) { s->set_funder(EnumName(v)); }},
+              {"council-pct", [&](auto v) { s->set_council_pct(Percent(inv, "council-pct", v)); }},
+              {"icb-pct", [&](auto v) { s->set_icb_pct(Percent(inv, "icb-pct", v)); }},
+              {"split-reason", [&](auto v) { s->set_split_override_reason(v); }},
+              {"weekly-cost-pence",
+               [&](auto) { s->set_weekly_cost_pence(inv.Int("weekly-cost-pence", 0, INT64_MAX)); }},
+              {"delivery-mode", [&](auto v) { s->set_delivery_mode(EnumName(v)); }},
+              {"top-up-payer", [&](auto v) { s->set_top_up_payer(v); }},
+              {"top-up-weekly-pence", [&](auto) {
+                 s->set_top_up_weekly_pence(inv.Int("top-up-weekly-pence", 0, INT64_MAX));
+               }}});
   return PrintResult(inv, CallOnce(inv, &Stub::AddAftercareService, req), PrintEntitlement);
 }
 
@@ -411,11 +432,6 @@ void WriteFlags(cxxopts::Options& o) {
   // clang-format on
 }
 
-void FileFlag(cxxopts::Options& o, const std::string& what) {
-  o.add_options()("file", "protobuf JSON of " + what + " ('-' for stdin); flags override its fields",
-                  cxxopts::value<std::string>());
-}
-
 void FilterFlags(cxxopts::Options& o) {
   // clang-format off
   o.add_options()
@@ -439,14 +455,15 @@ void AddS117Commands(std::vector<Command>& commands) {
                         AddPageFlags(o);
                       },
                       List});
-  commands.push_back({{"s117", "show"},
-                      "show one entitlement: bodies, services, reviews, decisions, tasks",
-                      "",
-                      [](cxxopts::Options& o) {
-                        KeyFlags(o);
-                        o.add_options()("history", "with every version's change");
-                      },
-                      [](const Invocation& inv) { return PrintResult(inv, Get(inv), PrintEntitlement); }});
+  commands.push_back(
+      {{"s117", "show"},
+       "show one entitlement: bodies, services, reviews, decisions, tasks",
+       "",
+       [](cxxopts::Options& o) {
+         KeyFlags(o);
+         o.add_options()("history", "with every version's change");
+       },
+       [](const Invocation& inv) { return PrintResult(inv, Get(inv), PrintEntitlement); }});
   commands.push_back({{"s117", "export"},
                       "stream the whole register (table, JSON lines with --json, or --csv)",
                       "",
@@ -461,7 +478,7 @@ void AddS117Commands(std::vector<Command>& commands) {
        "",
        [](cxxopts::Options& o) {
          WriteFlags(o);
-         FileFlag(o, "an icr.v1.S117Review");
+         AddFileFlag(o, "an icr.v1.S117Review", true);
          // clang-format off
          o.add_options()
            ("date", "review date, YYYY-MM-DD", cxxopts::value<std::string>())
@@ -484,7 +501,7 @@ void AddS117Commands(std::vector<Command>& commands) {
        "",
        [](cxxopts::Options& o) {
          WriteFlags(o);
-         FileFlag(o, "an icr.v1.S117EndDecision");
+         AddFileFlag(o, "an icr.v1.S117EndDecision", true);
          // clang-format off
          o.add_options()
            ("body", "COUNCIL or ICB (yours)", cxxopts::value<std::string>())
@@ -513,7 +530,7 @@ void AddS117Commands(std::vector<Command>& commands) {
        "",
        [](cxxopts::Options& o) {
          WriteFlags(o);
-         FileFlag(o, "an icr.v1.AftercareService");
+         AddFileFlag(o, "an icr.v1.AftercareService", true);
          // clang-format off
          o.add_options()
            ("type", "service type, e.g. HOME_CARE, SUPPORTED_ACCOMMODATION", cxxopts::value<std::string>())

@@ -59,11 +59,12 @@ struct Facts {
   bool open_referral = false;
   int qualifying_detentions = 0;  // imported
   int later_detentions = 0;       // qualifying ones among the events recorded after the import
-  icr::v1::StaffRef key_worker;  // the open assignment, if any
+  icr::v1::StaffRef key_worker;   // the open assignment, if any
 };
 
 // The people of the population, and the events to record after the import.
-std::map<std::string, Facts> Population(const Options& options, std::vector<icr::v1::Event>* later) {
+std::map<std::string, Facts> Population(const Options& options,
+                                        std::vector<icr::v1::Event>* later) {
   auto generator = Generator::Create(options);
   Check(generator.status());
   std::map<std::string, Facts> people;
@@ -175,8 +176,11 @@ bool Is(const grpc::Status& s, grpc::StatusCode code) { return s.error_code() ==
 class Followup {
  public:
   Followup(const Globals& globals, const FollowupOptions& o)
-      : o_(o), seed_(o.population.seed), as_of_(o.population.as_of),
-        people_(Population(o.population, &later_)), who_(globals, o.database_url) {}
+      : o_(o),
+        seed_(o.population.seed),
+        as_of_(o.population.as_of),
+        people_(Population(o.population, &later_)),
+        who_(globals, o.database_url) {}
 
   FollowupSummary Run();
 
@@ -203,7 +207,9 @@ class Followup {
   // S117 register.
   bool GetEntitlement(const std::string& id, Entitlement* e);
   template <class Req>
-  bool WriteEntitlement(Actor& actor, grpc::Status (RegisterStub::*method)(grpc::ClientContext*, const Req&, Entitlement*),
+  bool WriteEntitlement(Actor& actor,
+                        grpc::Status (RegisterStub::*method)(grpc::ClientContext*, const Req&,
+                                                             Entitlement*),
                         Req req, Entitlement* e, const std::string& what);
   icr::v1::AftercareService Line(const RegisterRow& row, const std::string& kind) const;
   icr::v1::S117Review Review(const Facts& f, Date date, const std::string& outcome) const;
@@ -239,10 +245,12 @@ std::vector<RegisterRow> Followup::ListAll(const icr::v1::RegisterFilter& filter
   req.mutable_page()->set_page_size(500);
   do {
     icr::v1::ListRegisterResponse resp;
-    auto s = TryCall(who_.seed().client, *who_.seed().register_, &RegisterStub::ListRegister, req, &resp);
+    auto s = TryCall(who_.seed().client, *who_.seed().register_, &RegisterStub::ListRegister, req,
+                     &resp);
     if (Is(s, grpc::StatusCode::UNIMPLEMENTED)) {
-      throw Failure("demo seed: the server does not serve S117RegisterService; start icr-server "
-                    "with --services all, or pass --import-only");
+      throw Failure(
+          "demo seed: the server does not serve S117RegisterService; start icr-server "
+          "with --services all, or pass --import-only");
     }
     Check(s);
     rows.insert(rows.end(), resp.rows().begin(), resp.rows().end());
@@ -291,7 +299,8 @@ void Followup::RecordLater() {
   for (const auto& e : later_) *req.add_events() = e;
   icr::v1::RecordEventsResponse resp;
   Actor& seed = who_.seed();
-  if (!Ok(TryCall(seed.client, seed.client.record(), &icr::v1::RecordService::Stub::RecordEvents, req, &resp),
+  if (!Ok(TryCall(seed.client, seed.client.record(), &icr::v1::RecordService::Stub::RecordEvents,
+                  req, &resp),
           "RecordEvents (re-detention)")) {
     return;
   }
@@ -305,16 +314,18 @@ void Followup::RecordLater() {
 bool Followup::GetEntitlement(const std::string& id, Entitlement* e) {
   icr::v1::GetEntitlementRequest req;
   req.set_entitlement_id(id);
-  return Ok(TryCall(who_.seed().client, *who_.seed().register_, &RegisterStub::GetEntitlement, req, e),
-            "GetEntitlement " + id);
+  return Ok(
+      TryCall(who_.seed().client, *who_.seed().register_, &RegisterStub::GetEntitlement, req, e),
+      "GetEntitlement " + id);
 }
 
 // A write naming the version read; a stale version (the feed follower was there first) is read
 // again and the write retried.
 template <class Req>
-bool Followup::WriteEntitlement(
-    Actor& actor, grpc::Status (RegisterStub::*method)(grpc::ClientContext*, const Req&, Entitlement*),
-    Req req, Entitlement* e, const std::string& what) {
+bool Followup::WriteEntitlement(Actor& actor,
+                                grpc::Status (RegisterStub::*method)(grpc::ClientContext*,
+                                                                     const Req&, Entitlement*),
+                                Req req, Entitlement* e, const std::string& what) {
   for (int attempt = 0;; ++attempt) {
     req.set_entitlement_id(e->entitlement_id());
     req.set_expected_version(e->version());
@@ -341,7 +352,8 @@ icr::v1::AftercareService Followup::Line(const RegisterRow& row, const std::stri
   l.set_need_arises_from_mental_disorder(true);
   l.set_is_s117(true);
   const Date from = *icr::ParseDate(row.effective_from());
-  l.set_start_date(Day(std::min(from + days(DrawInt(seed_, nhs, "line start", 0, 28)), as_of_ - days(1))));
+  l.set_start_date(
+      Day(std::min(from + days(DrawInt(seed_, nhs, "line start", 0, 28)), as_of_ - days(1))));
   if (kind == "joint") {
     l.set_service_type("HOME_CARE");
     l.set_description("Daily visits to support meals, medication and the home");
@@ -372,11 +384,14 @@ icr::v1::AftercareService Followup::Line(const RegisterRow& row, const std::stri
 icr::v1::S117Review Followup::Review(const Facts& f, Date date, const std::string& outcome) const {
   icr::v1::S117Review r;
   r.set_review_date(Day(date));
-  r.mutable_council_rep()->set_name(DrawFrom(seed_, f.nhs, "council rep",
-                                             std::vector<std::string>{"Sam Patel", "Jo Reid", "Kim Foster", "Femi Grant"}));
+  r.mutable_council_rep()->set_name(
+      DrawFrom(seed_, f.nhs, "council rep",
+               std::vector<std::string>{"Sam Patel", "Jo Reid", "Kim Foster", "Femi Grant"}));
   r.mutable_council_rep()->set_role("Social worker");
-  r.mutable_health_rep()->set_name(f.key_worker.name().empty() ? "Dr Ama Osei" : f.key_worker.name());
-  r.mutable_health_rep()->set_role(f.key_worker.name().empty() ? "Consultant psychiatrist" : "Care coordinator");
+  r.mutable_health_rep()->set_name(f.key_worker.name().empty() ? "Dr Ama Osei"
+                                                               : f.key_worker.name());
+  r.mutable_health_rep()->set_role(f.key_worker.name().empty() ? "Consultant psychiatrist"
+                                                               : "Care coordinator");
   r.mutable_health_rep()->set_organisation_code(f.trust);
   r.set_person_involvement(Draw(seed_, f.nhs, "involvement") < 0.8 ? "ATTENDED" : "CONSULTED");
   r.set_outcome(outcome);
@@ -394,7 +409,8 @@ icr::v1::S117EndDecision Followup::EndDecision(const std::string& body, Date dat
   d.set_decision_date(Day(date));
   d.set_primary_reason("NO_LONGER_NEEDS_AFTERCARE");
   d.add_other_reasons("WELL_AND_SETTLED");
-  d.set_reason_text("Reassessed at a joint review: no after-care need remains; GP follow-up agreed");
+  d.set_reason_text(
+      "Reassessed at a joint review: no after-care need remains; GP follow-up agreed");
   d.set_person_involvement("ATTENDED");
   d.set_other_care_after_discharge("GP and the primary care mental health team");
   return d;
@@ -433,7 +449,9 @@ void Followup::JointDischarge(const std::vector<RegisterRow>& rows) {
   if (e.services().empty()) {
     icr::v1::AddAftercareServiceRequest add;
     *add.mutable_service() = Line(*chosen, "joint");
-    if (!WriteEntitlement(who_.seed(), &RegisterStub::AddAftercareService, add, &e, "service lines added")) return;
+    if (!WriteEntitlement(who_.seed(), &RegisterStub::AddAftercareService, add, &e,
+                          "service lines added"))
+      return;
   }
   const bool recommended = std::any_of(e.reviews().begin(), e.reviews().end(), [](const auto& r) {
     return r.outcome() == "RECOMMEND_DISCHARGE";
@@ -441,7 +459,9 @@ void Followup::JointDischarge(const std::vector<RegisterRow>& rows) {
   if (!recommended) {
     icr::v1::RecordReviewRequest review;
     *review.mutable_review() = Review(f, as_of_ - days(30), "RECOMMEND_DISCHARGE");
-    if (!WriteEntitlement(who_.seed(), &RegisterStub::RecordReview, review, &e, "S117 reviews recorded")) return;
+    if (!WriteEntitlement(who_.seed(), &RegisterStub::RecordReview, review, &e,
+                          "S117 reviews recorded"))
+      return;
   }
   std::vector<std::string> open;
   for (const auto& s : e.services()) {
@@ -452,16 +472,20 @@ void Followup::JointDischarge(const std::vector<RegisterRow>& rows) {
     end.set_service_line_id(id);
     end.set_end_date(Day(as_of_ - days(10)));
     end.set_end_reason("No longer needed: joint decision to end s117 after-care");
-    if (!WriteEntitlement(who_.seed(), &RegisterStub::EndAftercareService, end, &e, "service lines ended")) return;
+    if (!WriteEntitlement(who_.seed(), &RegisterStub::EndAftercareService, end, &e,
+                          "service lines ended"))
+      return;
   }
   for (const auto& [body, actor, on] : {std::tuple{"COUNCIL", council, as_of_ - days(7)},
-                                       std::tuple{"ICB", icb, as_of_ - days(5)}}) {
+                                        std::tuple{"ICB", icb, as_of_ - days(5)}}) {
     const bool decided = std::any_of(e.end_decisions().begin(), e.end_decisions().end(),
                                      [&](const auto& d) { return d.body() == body; });
     if (decided) continue;
     icr::v1::RecordEndDecisionRequest req;
     *req.mutable_decision() = EndDecision(body, on);
-    if (!WriteEntitlement(*actor, &RegisterStub::RecordEndDecision, req, &e, "S117 end decisions recorded")) return;
+    if (!WriteEntitlement(*actor, &RegisterStub::RecordEndDecision, req, &e,
+                          "S117 end decisions recorded"))
+      return;
   }
 }
 
@@ -485,10 +509,12 @@ void Followup::Dispute(const std::vector<RegisterRow>& rows) {
   if (!GetEntitlement(chosen->entitlement_id(), &e)) return;
   icr::v1::SetResponsibleBodiesRequest req;
   req.set_or_dispute_status("DISPUTED");
-  req.set_reason("Council " + other + " is said to be the council of ordinary residence: the person "
+  req.set_reason("Council " + other +
+                 " is said to be the council of ordinary residence: the person "
                  "was placed there in supported housing before the detention; " +
                  chosen->responsible_council_code() + " disputes responsibility");
-  WriteEntitlement(who_.seed(), &RegisterStub::SetResponsibleBodies, req, &e, "OR disputes recorded");
+  WriteEntitlement(who_.seed(), &RegisterStub::SetResponsibleBodies, req, &e,
+                   "OR disputes recorded");
 }
 
 // Service lines for about half of the ACTIVE entitlements (the first of them by NHS number a
@@ -504,12 +530,14 @@ void Followup::ServicesAndReviews(const std::vector<RegisterRow>& rows) {
     const bool review = Draw(seed_, r.nhs_number(), "review") < 0.45;
     std::string kind;
     if (services) {
-      kind = direct_payment ? "direct_payment"
-             : Draw(seed_, r.nhs_number(), "line kind") < 0.6 ? "joint" : "council";
+      kind = direct_payment                                   ? "direct_payment"
+             : Draw(seed_, r.nhs_number(), "line kind") < 0.6 ? "joint"
+                                                              : "council";
       direct_payment = false;
     }
     const bool add_line = services && r.open_services() == 0;
-    const Date review_date = std::max(*from, as_of_ - days(DrawInt(seed_, r.nhs_number(), "review day", 7, 150)));
+    const Date review_date =
+        std::max(*from, as_of_ - days(DrawInt(seed_, r.nhs_number(), "review day", 7, 150)));
     const bool add_review = review && r.last_review_date().empty() && review_date <= icr::Today();
     if (!add_line && !add_review) continue;
     Entitlement e;
@@ -519,7 +547,9 @@ void Followup::ServicesAndReviews(const std::vector<RegisterRow>& rows) {
     if (add_line) {
       icr::v1::AddAftercareServiceRequest req;
       *req.mutable_service() = Line(r, kind);
-      if (!WriteEntitlement(who_.seed(), &RegisterStub::AddAftercareService, req, &e, "service lines added")) continue;
+      if (!WriteEntitlement(who_.seed(), &RegisterStub::AddAftercareService, req, &e,
+                            "service lines added"))
+        continue;
     }
     if (add_review) {
       icr::v1::RecordReviewRequest req;
@@ -531,6 +561,18 @@ void Followup::ServicesAndReviews(const std::vector<RegisterRow>& rows) {
 }
 
 // ---- Care plans ----
+
+// Someone who took part in a meeting.
+void AddParticipant(google::protobuf::RepeatedPtrField<icr::v1::CarePlanParticipant>* to,
+                    const std::string& name, const std::string& role, const std::string& org,
+                    icr::v1::CarePlanParticipant::Kind kind) {
+  auto* x = to->Add();
+  x->set_name(name);
+  x->set_role(role);
+  x->set_organisation_code(org);
+  x->set_kind(kind);
+  x->set_method(icr::v1::CarePlanParticipant::MEETING);
+}
 
 CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
   using icr::v1::AdultOutcome;
@@ -555,13 +597,12 @@ CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
   const icr::v1::StaffRef& kw = p.key_worker();
   p.mutable_about_me()->set_what_matters_to_me(DrawFrom(
       seed_, nhs, "what matters",
-      std::vector<std::string>{"Keeping my flat and getting back to work.",
-                               "Seeing my children every weekend.",
-                               "Getting back to my allotment and seeing my sister.",
-                               "Going to college in September.",
-                               "Staying out of hospital and walking my dog every day.",
-                               "Cooking for myself and going to the mosque on Fridays.",
-                               "Playing football again on Sundays."}));
+      std::vector<std::string>{
+          "Keeping my flat and getting back to work.", "Seeing my children every weekend.",
+          "Getting back to my allotment and seeing my sister.", "Going to college in September.",
+          "Staying out of hospital and walking my dog every day.",
+          "Cooking for myself and going to the mosque on Fridays.",
+          "Playing football again on Sundays."}));
   p.mutable_about_me()->set_preferred_name(f.given_name);
 
   struct NeedShape {
@@ -573,8 +614,9 @@ CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
   static const std::vector<NeedShape> kNeeds = {
       {AdultOutcome::NUTRITION, AdultOutcome::HABITABLE_HOME, "Managing meals and keeping the home",
        "I want to cook for myself again.", "Home support with meals and the home"},
-      {AdultOutcome::PERSONAL_HYGIENE, AdultOutcome::HOME_SAFETY, "Personal care and staying safe at home",
-       "I want to manage my mornings on my own.", "Morning visits for personal care"},
+      {AdultOutcome::PERSONAL_HYGIENE, AdultOutcome::HOME_SAFETY,
+       "Personal care and staying safe at home", "I want to manage my mornings on my own.",
+       "Morning visits for personal care"},
       {AdultOutcome::RELATIONSHIPS, AdultOutcome::COMMUNITY_FACILITIES_TRANSPORT,
        "Keeping in touch with family and getting out", "I want to see my family every week.",
        "Community support worker two afternoons a week"},
@@ -635,7 +677,8 @@ CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
     auto* b = p.mutable_personal_budget();
     b->set_amount_pence(DrawInt(seed_, nhs, "budget", 90, 320) * 100);
     b->set_period(icr::v1::CarePlanBudget::WEEKLY);
-    p.set_advice_and_prevention("Local directory of services, peer support group, welfare benefits advice.");
+    p.set_advice_and_prevention(
+        "Local directory of services, peer support group, welfare benefits advice.");
   }
   auto* crisis = p.mutable_crisis_plan();
   crisis->add_warning_signs("Not sleeping for two nights");
@@ -648,18 +691,12 @@ CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
   contact->set_hours(icr::v1::CrisisContact::ANY_TIME);
 
   auto* a = p.mutable_agreement();
-  auto participant = [&](const std::string& name, const std::string& role, const std::string& org,
-                         CarePlanParticipant::Kind kind) {
-    auto* x = a->add_participants();
-    x->set_name(name);
-    x->set_role(role);
-    x->set_organisation_code(org);
-    x->set_kind(kind);
-    x->set_method(CarePlanParticipant::MEETING);
-  };
-  participant(f.given_name + " " + f.family_name, "", "", CarePlanParticipant::PERSON);
-  participant(kw.name(), kw.role(), kw.organisation_code(), CarePlanParticipant::PROFESSIONAL);
-  if (s117) participant("Sam Patel", "Social worker", council, CarePlanParticipant::PROFESSIONAL);
+  auto* who = a->mutable_participants();
+  AddParticipant(who, f.given_name + " " + f.family_name, "", "", CarePlanParticipant::PERSON);
+  AddParticipant(who, kw.name(), kw.role(), kw.organisation_code(),
+                 CarePlanParticipant::PROFESSIONAL);
+  if (s117)
+    AddParticipant(who, "Sam Patel", "Social worker", council, CarePlanParticipant::PROFESSIONAL);
   a->set_person_agrees(icr::v1::CarePlanAgreement::YES);
   a->set_discussed_on(Day(as_of_ - days(DrawInt(seed_, nhs, "discussed", 3, 20))));
   // Agreement needs the next review after today and within 12 months.
@@ -682,20 +719,13 @@ icr::v1::CarePlanReview Followup::PlanReview(const Facts& f, const RegisterRow* 
   r.set_next_review_date(Day(held + days(330)));
   r.set_outcome(icr::v1::CarePlanReview::CONTINUE);
   r.set_notes("Plan still meets the person's needs; no change");
-  auto add = [&](const std::string& name, const std::string& role, const std::string& org,
-                 CarePlanParticipant::Kind kind) {
-    auto* x = r.add_participants();
-    x->set_name(name);
-    x->set_role(role);
-    x->set_organisation_code(org);
-    x->set_kind(kind);
-    x->set_method(CarePlanParticipant::MEETING);
-  };
-  add(f.given_name + " " + f.family_name, "", "", CarePlanParticipant::PERSON);
-  add(f.key_worker.name().empty() ? "Duty care coordinator" : f.key_worker.name(), "Care coordinator",
-      f.trust, CarePlanParticipant::PROFESSIONAL);
-  add("Sam Patel", "Social worker", s117 ? s117->responsible_council_code() : f.council,
-      CarePlanParticipant::PROFESSIONAL);
+  auto* who = r.mutable_participants();
+  AddParticipant(who, f.given_name + " " + f.family_name, "", "", CarePlanParticipant::PERSON);
+  AddParticipant(who, f.key_worker.name().empty() ? "Duty care coordinator" : f.key_worker.name(),
+                 "Care coordinator", f.trust, CarePlanParticipant::PROFESSIONAL);
+  AddParticipant(who, "Sam Patel", "Social worker",
+                 s117 ? s117->responsible_council_code() : f.council,
+                 CarePlanParticipant::PROFESSIONAL);
   return r;
 }
 
@@ -708,14 +738,17 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
   get.set_nhs_number(f.nhs);
   auto s = TryCall(seed.client, *seed.plans, &PlanStub::GetCarePlan, get, &plan);
   if (Is(s, grpc::StatusCode::UNIMPLEMENTED)) {
-    throw Failure("demo seed: the server does not serve CarePlanService; start icr-server with "
-                  "--services all, or pass --import-only");
+    throw Failure(
+        "demo seed: the server does not serve CarePlanService; start icr-server with "
+        "--services all, or pass --import-only");
   }
   if (Is(s, grpc::StatusCode::NOT_FOUND)) {
     icr::v1::CreateCarePlanRequest create;
     create.set_nhs_number(f.nhs);
     *create.mutable_plan() = PlanContent(f, s117);
-    if (!Ok(TryCall(seed.client, *seed.plans, &PlanStub::CreateCarePlan, create, &plan), "CreateCarePlan " + who)) return;
+    if (!Ok(TryCall(seed.client, *seed.plans, &PlanStub::CreateCarePlan, create, &plan),
+            "CreateCarePlan " + who))
+      return;
     Wrote("care plans created");
   } else if (!Ok(s, "GetCarePlan " + who)) {
     return;
@@ -724,14 +757,15 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
 
   if (plan.status() == CarePlan::DRAFT) {
     auto signed_for = [&](icr::v1::CarePlanSignOff::Agency a) {
-      return std::any_of(plan.signoffs().begin(), plan.signoffs().end(),
-                         [&](const auto& x) { return x.agency() == a && x.version() == plan.version(); });
+      return std::any_of(plan.signoffs().begin(), plan.signoffs().end(), [&](const auto& x) {
+        return x.agency() == a && x.version() == plan.version();
+      });
     };
-    std::vector<std::tuple<Actor*, icr::v1::CarePlanSignOff::Agency, std::string, std::string>> signers = {
-        {&seed, icr::v1::CarePlanSignOff::HEALTH, "Dr Ama Osei", "Consultant psychiatrist"}};
-    if (s117) {
-      Actor* council = who_.For(s117->responsible_council_code());
-      if (!council) return;  // noted once in CarePlans()
+    std::vector<std::tuple<Actor*, icr::v1::CarePlanSignOff::Agency, std::string, std::string>>
+        signers = {
+            {&seed, icr::v1::CarePlanSignOff::HEALTH, "Dr Ama Osei", "Consultant psychiatrist"}};
+    Actor* council = s117 ? who_.For(s117->responsible_council_code()) : nullptr;
+    if (council) {
       signers.emplace_back(council, icr::v1::CarePlanSignOff::SOCIAL_CARE, "Pat Lee",
                            "Team manager, adult social care");
     }
@@ -743,7 +777,9 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
       agree.set_agency(agency);
       agree.set_signed_by(name);
       agree.set_signer_role(role);
-      if (!Ok(TryCall(actor->client, *actor->plans, &PlanStub::AgreeCarePlan, agree, &plan), "AgreeCarePlan " + who)) return;
+      if (!Ok(TryCall(actor->client, *actor->plans, &PlanStub::AgreeCarePlan, agree, &plan),
+              "AgreeCarePlan " + who))
+        return;
       Wrote("care plan sign-offs");
     }
   }
@@ -753,14 +789,17 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
     start.set_plan_id(plan.plan_id());
     start.set_expected_version(plan.version());
     start.set_trigger(icr::v1::StartCarePlanReviewRequest::SCHEDULED);
-    if (!Ok(TryCall(seed.client, *seed.plans, &PlanStub::StartReview, start, &plan), "StartReview " + who)) return;
+    if (!Ok(TryCall(seed.client, *seed.plans, &PlanStub::StartReview, start, &plan),
+            "StartReview " + who))
+      return;
   }
   if (plan.status() != CarePlan::UNDER_REVIEW) return;
   icr::v1::RecordCarePlanReviewRequest record;
   record.set_plan_id(plan.plan_id());
   record.set_expected_version(plan.version());
   *record.mutable_review() = PlanReview(f, s117);
-  if (Ok(TryCall(seed.client, *seed.plans, &PlanStub::RecordReview, record, &plan), "RecordReview " + who)) {
+  if (Ok(TryCall(seed.client, *seed.plans, &PlanStub::RecordReview, record, &plan),
+         "RecordReview " + who)) {
     Wrote("care plan reviews recorded");
   }
 }
@@ -816,7 +855,8 @@ void Followup::Summarise() {
       if (!FactsOf(h.nhs_number())) continue;
       ++summary_.plans_by_status[CarePlan::Status_Name(h.status())];
       summary_.s117_plans += h.is_s117_aftercare_plan() ? 1 : 0;
-      summary_.plans_review_overdue += !h.next_review_date().empty() && h.next_review_date() < today;
+      summary_.plans_review_overdue +=
+          !h.next_review_date().empty() && h.next_review_date() < today;
     }
     req.mutable_page()->set_page_token(resp.page().next_page_token());
   } while (!req.page().page_token().empty());
@@ -837,8 +877,8 @@ FollowupSummary Followup::Run() {
   CarePlans(rows);
   Summarise();
   if (!errors_.empty()) {
-    throw Failure("demo seed: " + std::to_string(errors_.size()) + " follow-up step(s) failed; first: " +
-                  errors_.front());
+    throw Failure("demo seed: " + std::to_string(errors_.size()) +
+                  " follow-up step(s) failed; first: " + errors_.front());
   }
   return summary_;
 }

@@ -24,8 +24,8 @@
 namespace icrctl::demo {
 
 struct FollowupOptions {
-  Options population;         // the options the imported population was generated with
-  std::string database_url;   // empty: no council or ICB principals
+  Options population;        // the options the imported population was generated with
+  std::string database_url;  // empty: no council or ICB principals
   std::chrono::seconds register_timeout{300};
 };
 
@@ -33,10 +33,10 @@ struct FollowupOptions {
 struct FollowupSummary {
   // The register as the seed token sees it.
   std::map<std::string, int> entitlements_by_state;
-  int reviews_overdue = 0;       // as of today
+  int reviews_overdue = 0;  // as of today
   int stale = 0;
   int with_open_services = 0;
-  int reviewed = 0;              // with a recorded review
+  int reviewed = 0;  // with a recorded review
   int disputed = 0;
   // Care plans.
   std::map<std::string, int> plans_by_status;

@@ -39,7 +39,8 @@ Resp Call(const Client& client, Stub& stub,
 // One call by the invocation's caller on a fresh stub.
 template <class Stub, class Req, class Resp>
 Resp CallOnce(const Invocation& inv,
-              grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*), const Req& req) {
+              grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+              const Req& req) {
   Client client(inv.globals);
   Stub stub(client.channel());
   return Call(client, stub, method, req);
@@ -77,6 +78,14 @@ inline std::string Required(const Invocation& inv, const std::string& flag) {
   return inv.Str(flag);
 }
 
+// --file: protobuf JSON of `what`; `overridden` when flags may override its fields.
+inline void AddFileFlag(cxxopts::Options& o, const std::string& what, bool overridden) {
+  o.add_options()("file",
+                  "protobuf JSON of " + what + " ('-' for stdin)" +
+                      (overridden ? "; flags override its fields" : ""),
+                  cxxopts::value<std::string>());
+}
+
 // --expected-version: required, at least 1.
 inline int64_t ExpectedVersion(const Invocation& inv) {
   Required(inv, "expected-version");
@@ -112,15 +121,16 @@ inline void PrintCount(int n, const std::string& one, const std::string& many,
 
 // A code as a flag gives it ("social_care", "requested-by-person") in the enum's spelling.
 inline std::string EnumName(std::string text) {
-  for (char& c : text) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : text)
+    c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
 }
 
 // An enum flag: the value named by the flag (case and '-' for '_' do not matter), or a usage
 // failure listing `choices`.
 template <class Enum>
-Enum EnumFlag(const Invocation& inv, const std::string& flag, bool (*parse)(const std::string&, Enum*),
-              const std::string& choices) {
+Enum EnumFlag(const Invocation& inv, const std::string& flag,
+              bool (*parse)(const std::string&, Enum*), const std::string& choices) {
   Enum value{};
   if (!parse(EnumName(inv.Str(flag)), &value) || static_cast<int>(value) == 0) {
     FailUsage(inv.name + ": --" + flag + ": '" + inv.Str(flag) + "' is not one of " + choices);
@@ -143,7 +153,8 @@ inline std::string Pounds(int64_t pence, bool zero = false) {
   if (pence == 0 && !zero) return "";
   const uint64_t abs = pence < 0 ? 0 - static_cast<uint64_t>(pence) : static_cast<uint64_t>(pence);
   std::string whole = std::to_string(abs / 100);
-  for (int at = static_cast<int>(whole.size()) - 3; at > 0; at -= 3) whole.insert(static_cast<size_t>(at), ",");
+  for (int at = static_cast<int>(whole.size()) - 3; at > 0; at -= 3)
+    whole.insert(static_cast<size_t>(at), ",");
   char cents[4];
   std::snprintf(cents, sizeof cents, "%02u", static_cast<unsigned>(abs % 100));
   return std::string(pence < 0 ? "-" : "") + "£" + whole + "." + cents;
