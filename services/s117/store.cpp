@@ -127,7 +127,7 @@ const Statement kPresence{
     "SELECT EXISTS (SELECT 1 FROM core.hospital_spell WHERE person_id = $1::uuid "
     "               AND discharged_at IS NULL) "
     "    OR EXISTS (SELECT 1 FROM core.detention WHERE person_id = $1::uuid AND ended_at IS NULL), "
-    "  coalesce((SELECT max((discharged_at AT TIME ZONE 'Europe/London')::date) "
+    "  coalesce((SELECT min((discharged_at AT TIME ZONE 'Europe/London')::date) "
     "   FROM core.hospital_spell WHERE person_id = $1::uuid "
     "   AND (discharged_at AT TIME ZONE 'Europe/London')::date >= $2::date)::text, '')"};
 
