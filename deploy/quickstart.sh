@@ -82,7 +82,7 @@ NHS=$(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc \
 cat <<MSG
 
 The integrated care record is running.
-  gRPC:        $LISTEN (services: record; health and reflection on)
+  gRPC:        $LISTEN (record, careplan, s117, performance; health and reflection on)
   PostgreSQL:  $PG_URL
   Dashboard:   http://$DASHBOARD/   (sign in with the analyst token in var/tokens/analyst)
   Logs:        var/icr-server.log      Stop with: deploy/stop.sh
