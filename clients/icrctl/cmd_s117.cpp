@@ -6,6 +6,7 @@
 #include "clients/icrctl/commands.h"
 #include "clients/icrctl/rpc.h"
 #include "icr/v1/s117.grpc.pb.h"
+#include "services/common/csv.h"
 
 namespace icrctl {
 namespace {
@@ -207,14 +208,6 @@ int List(const Invocation& inv) {
   return 0;
 }
 
-// RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 // Every field of the row in .proto order, by reflection, so a new field reaches the CSV.
 std::string CsvLine(const google::protobuf::Message& m, bool header) {
   const auto* d = m.GetDescriptor();
@@ -243,7 +236,7 @@ std::string CsvLine(const google::protobuf::Message& m, bool header) {
           break;
       }
     }
-    line += (i ? "," : "") + CsvField(v);
+    line += (i ? "," : "") + icr::CsvField(v);
   }
   return line + "\r\n";
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/common/csv.h"
 #include "services/common/validation.h"
 
 namespace icr::perf {
@@ -85,8 +86,6 @@ struct SpcResult {
 SpcResult ComputeSpc(const std::vector<std::optional<double>>& values,
                      const std::string& direction);
 
-// One CSV field, quoted when needed (RFC 4180).
-std::string CsvField(const std::string& s);
 // The header of the long format performance teams load from NHS England's statistics.
 std::string CsvHeader();
 

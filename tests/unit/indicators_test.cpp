@@ -107,6 +107,7 @@ TEST(Months, ParseAndRange) {
 }
 
 TEST(Csv, QuotesOnlyWhenNeeded) {
+  using icr::CsvField;
   EXPECT_EQ(CsvField("plain"), "plain");
   EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
   EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
