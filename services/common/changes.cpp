@@ -10,16 +10,17 @@ const Statement kChangeInsert{
     "VALUES ($1, $2, $3::uuid, $4, $5)"};
 
 // Only rows of transactions below the snapshot's xmin: every such transaction has ended, so no
-// row with a smaller (txid, seq) can appear later.
+// row with a smaller (txid, seq) can appear later. ORDER BY names the table's columns: a bare
+// "txid" would be the text output column, and '1001' sorts before '996' as text.
 const Statement kChangeRead{
     "changes_read",
     "SELECT txid::text, seq, (extract(epoch FROM committed_at) * 1000000)::bigint, entity, "
     "entity_id, coalesce(person_id::text, ''), change_type, org_code, "
     "(extract(epoch FROM now() - committed_at) * 1000)::bigint "
-    "FROM core.changes "
+    "FROM core.changes c "
     "WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) AND (txid, seq) > ($1::xid8, $2) "
     "  AND ($4::text IS NULL OR person_id IS NULL OR core.can_see(person_id, $4)) "
-    "ORDER BY txid, seq LIMIT $3"};
+    "ORDER BY c.txid, c.seq LIMIT $3"};
 }  // namespace
 
 std::string EncodeCursor(const ChangeCursor& c) {
