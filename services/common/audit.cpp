@@ -6,10 +6,24 @@ const Statement kAuditInsert{
     "audit_insert",
     "INSERT INTO core.audit (org_code, role, person_id, action, purpose_of_use, request_id, "
     "outcome, break_glass_reason) VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8)"};
+const Statement kAuditInsertMany{
+    "audit_insert_many",
+    "INSERT INTO core.audit (org_code, role, person_id, action, purpose_of_use, request_id, "
+    "outcome, break_glass_reason) SELECT $1, $2, p, $4, $5, $6, $7, $8 "
+    "FROM unnest($3::uuid[]) AS p"};
+}  // namespace
+
+std::string UuidArray(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (const auto& id : ids) {
+    if (out.size() > 1) out += ',';
+    out += id;
+  }
+  return out + "}";
 }
 
 const std::vector<Statement>& Audit::Statements() {
-  static const std::vector<Statement> kStatements = {kAuditInsert};
+  static const std::vector<Statement> kStatements = {kAuditInsert, kAuditInsertMany};
   return kStatements;
 }
 
@@ -20,4 +34,12 @@ void Audit::Write(pqxx::transaction_base& tx, const Caller& caller, const std::s
                    caller.purpose_of_use, caller.request_id, outcome, caller.break_glass_reason);
 }
 
+void Audit::WriteMany(pqxx::transaction_base& tx, const Caller& caller,
+                      const std::vector<std::string>& person_ids, const std::string& action,
+                      const std::string& outcome) {
+  if (person_ids.empty()) return;
+  tx.exec_prepared(kAuditInsertMany.name, caller.org_code, RoleName(caller.role),
+                   UuidArray(person_ids), action, caller.purpose_of_use, caller.request_id, outcome,
+                   caller.break_glass_reason);
+}
 }  // namespace icr

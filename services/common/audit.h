@@ -21,6 +21,14 @@ class Audit {
   // person_id may be empty for a call about no one person (e.g. a search with no results).
   static void Write(pqxx::transaction_base& tx, const Caller& caller, const std::string& person_id,
                     const std::string& action, const std::string& outcome);
+  // One row per person, in one statement: a call that wrote for many people (an import batch).
+  static void WriteMany(pqxx::transaction_base& tx, const Caller& caller,
+                        const std::vector<std::string>& person_ids, const std::string& action,
+                        const std::string& outcome);
 };
+
+// A PostgreSQL array literal of UUIDs ("{a,b}") for a uuid[] parameter. The ids come from the
+// database (person_id), never from callers.
+std::string UuidArray(const std::vector<std::string>& ids);
 
 }  // namespace icr

@@ -11,13 +11,14 @@
 #include "services/common/status.h"
 #include "services/record/record_rules.h"
 #include "services/record/store.h"
+#include "services/record/write_batch.h"
 
 namespace icr::record {
 namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxEventsPerRequest = 1000;
-constexpr int kImportBatch = 200;        // items per transaction in ImportEvents
+constexpr int kImportBatch = 200;  // items per transaction in ImportEvents
 constexpr int kMaxReportedRejections = 1000;
 
 int PageSize(const icr::v1::PageRequest& page) {
@@ -37,18 +38,6 @@ bool IsUuid(const std::string& s) {
 
 absl::StatusOr<std::string> RequireNhsNumber(const std::string& value) {
   return NormaliseNhsNumber(value, "nhs_number");
-}
-
-// Stores one validated event: resolves its person (who must exist) and applies it.
-absl::StatusOr<EventResult> StoreOne(pqxx::transaction_base& tx, const Caller& caller,
-                                     const icr::v1::Event& event, const std::string& field) {
-  auto person = RecordStore::FindByNhsNumber(tx, event.nhs_number());
-  if (!person) {
-    return absl::NotFoundError(field + ".nhs_number: no such person; send the person first");
-  }
-  auto result = RecordStore::StoreEvent(tx, event, *person, caller.org_code, field);
-  if (result.ok()) Audit::Write(tx, caller, person->person_id(), "RecordEvents", kAuditOk);
-  return result;
 }
 
 }  // namespace
@@ -80,9 +69,10 @@ grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,
     return ToGrpc(InvalidField("expected_version", "must not be negative"));
   }
   return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
-    auto stored = RecordStore::UpsertPerson(tx, person, req->expected_version(), caller->org_code);
+    WriteBatch batch(*caller, "UpsertPerson");
+    auto stored = batch.Person(tx, person, req->expected_version());
     if (!stored.ok()) return stored.status();
-    Audit::Write(tx, *caller, stored->person.person_id(), "UpsertPerson", kAuditOk);
+    batch.Finish(tx);
     *resp = stored->person;
     return absl::OkStatus();
   }));
@@ -95,11 +85,11 @@ grpc::Status RecordServiceImpl::GetPerson(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = RequireNhsNumber(req->nhs_number());
   if (!nhs.ok()) return ToGrpc(nhs.status());
-  return ToGrpc(Access::ReadPerson(db_, *caller, *nhs, "GetPerson",
-                                   [&](pqxx::work& tx, const PersonRef&) {
-                                     *resp = *RecordStore::FindByNhsNumber(tx, *nhs);
-                                     return absl::OkStatus();
-                                   }));
+  return ToGrpc(
+      Access::ReadPerson(db_, *caller, *nhs, "GetPerson", [&](pqxx::work& tx, const PersonRef&) {
+        *resp = *RecordStore::FindByNhsNumber(tx, *nhs);
+        return absl::OkStatus();
+      }));
 }
 
 grpc::Status RecordServiceImpl::FindPeople(grpc::ServerContext* ctx,
@@ -131,7 +121,8 @@ grpc::Status RecordServiceImpl::FindPeople(grpc::ServerContext* ctx,
       break;
     }
     case icr::v1::FindPeopleRequest::kLocalIdentifier:
-      if (auto s = CheckText(query.local_identifier().system(), "local_identifier.system", 64, true);
+      if (auto s =
+              CheckText(query.local_identifier().system(), "local_identifier.system", 64, true);
           !s.ok()) {
         return ToGrpc(s);
       }
@@ -177,14 +168,16 @@ grpc::Status RecordServiceImpl::RecordEvents(grpc::ServerContext* ctx,
   }
   return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
     resp->clear_outcomes();
+    WriteBatch batch(*caller, "RecordEvents");
     for (size_t i = 0; i < events.size(); ++i) {
-      auto result = StoreOne(tx, *caller, events[i], "events[" + std::to_string(i) + "]");
+      auto result = batch.Event(tx, events[i], "events[" + std::to_string(i) + "]");
       if (!result.ok()) return result.status();
       auto* o = resp->add_outcomes();
       o->set_event_id(events[i].event_id());
       o->set_result(*result == EventResult::kStored ? icr::v1::EventOutcome::STORED
                                                     : icr::v1::EventOutcome::DUPLICATE);
     }
+    batch.Finish(tx);
     return absl::OkStatus();
   }));
 }
@@ -205,8 +198,9 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
     r->set_message(std::string(s.message()));
   };
 
-  // Items are stored in batches: one transaction per batch, a savepoint per item, so a bad
-  // item is rolled back alone and the valid ones are kept.
+  // Items are stored in batches, one transaction each. A batch first runs without savepoints;
+  // if an item fails it runs again with a savepoint per item, so a bad item is rolled back
+  // alone and the valid ones are kept.
   struct Pending {
     int64_t index;
     icr::v1::ImportItem item;
@@ -216,39 +210,54 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
     if (batch.empty()) return absl::OkStatus();
     int64_t stored = 0, duplicates = 0;
     std::vector<std::pair<Pending*, absl::Status>> failures;
-    absl::Status s = db_.Write([&](pqxx::work& tx) -> absl::Status {
-      stored = duplicates = 0;
-      failures.clear();
-      for (auto& p : batch) {
-        pqxx::subtransaction sub(tx, "item");
-        absl::Status item_status;
-        bool duplicate = false;
-        try {
-          if (p.item.has_person()) {
-            auto r = RecordStore::UpsertPerson(sub, p.item.person(), 0, caller->org_code);
-            if (r.ok()) Audit::Write(sub, *caller, r->person.person_id(), "ImportEvents", kAuditOk);
-            item_status = r.status();
-            duplicate = r.ok() && !r->changed;
-          } else {
-            auto r = StoreOne(sub, *caller, p.item.event(), "event");
-            item_status = r.status();
-            duplicate = r.ok() && *r == EventResult::kDuplicate;
+    bool retry = false;  // an item failed in a run without savepoints
+    auto run = [&](bool savepoints) {
+      return db_.Write([&](pqxx::work& tx) -> absl::Status {
+        stored = duplicates = 0;
+        failures.clear();
+        WriteBatch writes(*caller, "ImportEvents");
+        for (auto& p : batch) {
+          std::optional<pqxx::subtransaction> sub;
+          if (savepoints) sub.emplace(tx, "item");
+          pqxx::transaction_base& itx =
+              savepoints ? static_cast<pqxx::transaction_base&>(*sub) : tx;
+          absl::Status item_status;
+          bool duplicate = false;
+          try {
+            if (p.item.has_person()) {
+              auto r = writes.Person(itx, p.item.person(), 0);
+              item_status = r.status();
+              duplicate = r.ok() && !r->changed;
+            } else {
+              auto r = writes.Event(itx, p.item.event(), "event");
+              item_status = r.status();
+              duplicate = r.ok() && *r == EventResult::kDuplicate;
+            }
+          } catch (const pqxx::broken_connection&) {
+            throw;
+          } catch (const std::exception& e) {
+            item_status = StatusFromDbException(e);
           }
-        } catch (const pqxx::broken_connection&) {
-          throw;
-        } catch (const std::exception& e) {
-          item_status = StatusFromDbException(e);
+          if (!item_status.ok() && !savepoints) {
+            retry = true;
+            return absl::AbortedError("an item failed: run the batch with savepoints");
+          }
+          if (item_status.ok()) {
+            if (sub) sub->commit();
+            writes.Keep();
+            duplicate ? ++duplicates : ++stored;
+          } else {
+            sub->abort();
+            writes.Discard();
+            failures.emplace_back(&p, item_status);
+          }
         }
-        if (item_status.ok()) {
-          sub.commit();
-          duplicate ? ++duplicates : ++stored;
-        } else {
-          sub.abort();
-          failures.emplace_back(&p, item_status);
-        }
-      }
-      return absl::OkStatus();
-    });
+        writes.Finish(tx);
+        return absl::OkStatus();
+      });
+    };
+    absl::Status s = run(false);
+    if (retry) s = run(true);
     if (!s.ok()) return s;
     resp->set_stored(resp->stored() + stored);
     resp->set_duplicates(resp->duplicates() + duplicates);
@@ -287,20 +296,20 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
   return ToGrpc(flush());
 }
 
-grpc::Status RecordServiceImpl::GetIntegratedRecord(
-    grpc::ServerContext* ctx, const icr::v1::GetIntegratedRecordRequest* req,
-    icr::v1::IntegratedRecord* resp) {
+grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
+                                                    const icr::v1::GetIntegratedRecordRequest* req,
+                                                    icr::v1::IntegratedRecord* resp) {
   auto caller = PersonLevelCaller(ctx);
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = RequireNhsNumber(req->nhs_number());
   if (!nhs.ok()) return ToGrpc(nhs.status());
-  return ToGrpc(Access::ReadPerson(db_, *caller, *nhs, "GetIntegratedRecord",
-                                   [&](pqxx::work& tx, const PersonRef& ref) {
-                                     *resp->mutable_person() = *RecordStore::FindByNhsNumber(tx, *nhs);
-                                     RecordStore::LoadIntegratedRecord(tx, ref.person_id, resp);
-                                     resp->set_break_glass(ref.break_glass);
-                                     return absl::OkStatus();
-                                   }));
+  return ToGrpc(Access::ReadPerson(
+      db_, *caller, *nhs, "GetIntegratedRecord", [&](pqxx::work& tx, const PersonRef& ref) {
+        *resp->mutable_person() = *RecordStore::FindByNhsNumber(tx, *nhs);
+        RecordStore::LoadIntegratedRecord(tx, ref.person_id, resp);
+        resp->set_break_glass(ref.break_glass);
+        return absl::OkStatus();
+      }));
 }
 
 grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
@@ -318,7 +327,8 @@ grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
   auto idle = std::chrono::milliseconds(50);
   while (!ctx->IsCancelled()) {
     int limit = 500;
-    if (req->max_changes() > 0) limit = static_cast<int>(std::min<int64_t>(limit, req->max_changes() - sent));
+    if (req->max_changes() > 0)
+      limit = static_cast<int>(std::min<int64_t>(limit, req->max_changes() - sent));
     std::vector<ChangeRow> rows;
     absl::Status s = db_.Read([&](pqxx::nontransaction& tx) {
       rows = Changes::Read(tx, *cursor, limit, visible_to);

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "services/common/audit.h"
 #include "services/common/auth.h"
 #include "services/common/changes.h"
 #include "services/common/status.h"
@@ -24,10 +25,10 @@ const Statement kPersonIdentifiers{
     "record_person_identifiers",
     "SELECT system, value FROM core.person_identifier WHERE person_id = $1::uuid "
     "ORDER BY system, value"};
-const Statement kAddRelationship{
-    "record_add_relationship",
-    "INSERT INTO core.person_relationship (person_id, org_code) VALUES ($1::uuid, $2) "
-    "ON CONFLICT DO NOTHING"};
+const Statement kAddRelationships{
+    "record_add_relationships",
+    "INSERT INTO core.person_relationship (person_id, org_code) "
+    "SELECT p, $2 FROM unnest($1::uuid[]) AS p ON CONFLICT DO NOTHING"};
 // One statement: insert, or update when the version read is still current ($11 = 0: any).
 const Statement kUpsertPerson{
     "record_upsert_person",
@@ -481,7 +482,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 
 const std::vector<Statement>& RecordStore::Statements() {
   static const std::vector<Statement> kStatements = {
-      kPersonByNhs, kPersonIdentifiers, kAddRelationship, kUpsertPerson,
+      kPersonByNhs, kPersonIdentifiers, kAddRelationships, kUpsertPerson,
       kInsertIdentifier, kIdentifierOwner, kInsertEvent, kEventHash, kReferralOpen, kReferralGet,
       kReferralClose, kSpellOpen, kSpellGet, kSpellDischarge, kDetentionStart, kDetentionGet,
       kDetentionEnd, kContactInsert, kKeyWorkerAssign, kKeyWorkerGet, kKeyWorkerEnd,
@@ -501,9 +502,11 @@ std::optional<icr::v1::Person> RecordStore::FindByNhsNumber(pqxx::transaction_ba
   return p;
 }
 
-void RecordStore::AddRelationship(pqxx::transaction_base& tx, const std::string& person_id,
-                                  const std::string& org_code) {
-  tx.exec_prepared(kAddRelationship.name, person_id, org_code);
+void RecordStore::AddRelationships(pqxx::transaction_base& tx,
+                                   const std::vector<std::string>& person_ids,
+                                   const std::string& org_code) {
+  if (person_ids.empty()) return;
+  tx.exec_prepared(kAddRelationships.name, UuidArray(person_ids), org_code);
 }
 
 absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& tx,
@@ -540,7 +543,6 @@ absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& t
                                       "]: already identifies another person");
     }
   }
-  AddRelationship(tx, person_id, org_code);
   if (changed) {
     Changes::Append(tx, "person", person_id, person_id, inserted ? "created" : "updated", org_code);
   }
@@ -568,7 +570,6 @@ absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
     }
   }
   RETURN_IF_ERROR(ApplyEvent(tx, e, person, org, f));
-  AddRelationship(tx, person.person_id(), org);
   return EventResult::kStored;
 }
 

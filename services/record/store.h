@@ -27,12 +27,14 @@ class RecordStore {
 
   static std::optional<icr::v1::Person> FindByNhsNumber(pqxx::transaction_base& tx,
                                                         const std::string& nhs_number);
-  // Records that org_code has recorded something for the person (a legitimate relationship).
-  static void AddRelationship(pqxx::transaction_base& tx, const std::string& person_id,
-                              const std::string& org_code);
+  // Records that org_code has recorded something for these people (a legitimate relationship).
+  static void AddRelationships(pqxx::transaction_base& tx,
+                               const std::vector<std::string>& person_ids,
+                               const std::string& org_code);
 
-  // Creates or updates by NHS number. ABORTED when expected_version is set and stale;
-  // ALREADY_EXISTS when a local identifier belongs to someone else.
+  // Creates or updates by NHS number (the caller adds the relationship: WriteBatch). ABORTED
+  // when expected_version is set and stale; ALREADY_EXISTS when a local identifier belongs to
+  // someone else.
   static absl::StatusOr<UpsertResult> UpsertPerson(pqxx::transaction_base& tx,
                                                       const icr::v1::Person& person,
                                                       int64_t expected_version,
@@ -40,6 +42,7 @@ class RecordStore {
 
   // Stores a validated event for person_id, applying it to the episode tables. Resending the
   // same (org, event_id) with the same content is kDuplicate; with other content ALREADY_EXISTS.
+  // The caller adds the relationship and the audit row (WriteBatch).
   // `field` prefixes error messages.
   static absl::StatusOr<EventResult> StoreEvent(pqxx::transaction_base& tx,
                                                 const icr::v1::Event& event,

@@ -407,6 +407,15 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
                          "(person_id) WHERE p.nhs_number = '" + good +
                          "' AND s.discharged_at IS NOT NULL"),
             "1");
+  // One batch wrote for one person: one audit row for it, and the importer's relationship.
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.audit a JOIN core.person p USING (person_id) "
+                         "WHERE p.nhs_number = '" + good + "' AND a.action = 'ImportEvents' "
+                         "AND a.outcome = 'ok' AND a.org_code = 'RGD'"),
+            "1");
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person_relationship r JOIN core.person p "
+                         "USING (person_id) WHERE p.nhs_number = '" + good +
+                         "' AND r.org_code = 'RGD'"),
+            "1");
 }
 
 TEST_F(RecordTest, AuthenticationAndRoles) {
