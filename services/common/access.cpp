@@ -60,4 +60,16 @@ absl::Status Access::ReadPerson(
   return status.ok() ? refused : status;
 }
 
+absl::StatusOr<Access::Payload> Access::ReadOnce(pqxx::transaction_base& tx, const char* statement,
+                                                 const Caller& caller,
+                                                 const std::string& nhs_number,
+                                                 const std::string& action) {
+  auto r = tx.exec_prepared(statement, nhs_number, caller.org_code, RoleName(caller.role), action,
+                            caller.purpose_of_use, caller.request_id, caller.break_glass_reason);
+  if (r.empty() || r[0][1].is_null()) {
+    return absl::NotFoundError("nhs_number: no such person visible to you");
+  }
+  return Payload{r[0][1].c_str(), !r[0][0].as<bool>()};
+}
+
 }  // namespace icr

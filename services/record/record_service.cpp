@@ -303,13 +303,12 @@ grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = RequireNhsNumber(req->nhs_number());
   if (!nhs.ok()) return ToGrpc(nhs.status());
-  return ToGrpc(Access::ReadPerson(
-      db_, *caller, *nhs, "GetIntegratedRecord", [&](pqxx::work& tx, const PersonRef& ref) {
-        *resp->mutable_person() = *RecordStore::FindByNhsNumber(tx, *nhs);
-        RecordStore::LoadIntegratedRecord(tx, ref.person_id, resp);
-        resp->set_break_glass(ref.break_glass);
-        return absl::OkStatus();
-      }));
+  return ToGrpc(db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
+    auto record = RecordStore::ReadIntegratedRecord(tx, *caller, *nhs);
+    if (!record.ok()) return record.status();
+    *resp = std::move(*record);
+    return absl::OkStatus();
+  }));
 }
 
 grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,

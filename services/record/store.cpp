@@ -1,7 +1,9 @@
 #include "services/record/store.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "services/common/access.h"
 #include "services/common/audit.h"
 #include "services/common/auth.h"
 #include "services/common/changes.h"
@@ -13,11 +15,10 @@ namespace {
 using google::protobuf::Timestamp;
 using google::protobuf::util::TimeUtil;
 
-
-#define PERSON_SELECT                                                                          \
-  "SELECT p.person_id::text, p.nhs_number, p.family_name, p.given_name, "                      \
-  "p.date_of_birth::text, p.sex, p.ethnic_category, p.postcode, p.gp_practice_code, "          \
-  "coalesce(p.council_code, ''), coalesce(p.icb_code, ''), coalesce(p.date_of_death::text, "   \
+#define PERSON_SELECT                                                                        \
+  "SELECT p.person_id::text, p.nhs_number, p.family_name, p.given_name, "                    \
+  "p.date_of_birth::text, p.sex, p.ethnic_category, p.postcode, p.gp_practice_code, "        \
+  "coalesce(p.council_code, ''), coalesce(p.icb_code, ''), coalesce(p.date_of_death::text, " \
   "''), p.version FROM core.person p "
 
 const Statement kPersonByNhs{"record_person_by_nhs", PERSON_SELECT "WHERE p.nhs_number = $1"};
@@ -42,9 +43,11 @@ const Statement kUpsertPerson{
     "council_code = EXCLUDED.council_code, icb_code = EXCLUDED.icb_code, "
     "version = p.version + 1, updated_at = now() "
     "WHERE ($11 = 0 OR p.version = $11) AND (p.family_name, p.given_name, p.date_of_birth, p.sex, "
-    "p.ethnic_category, p.postcode, p.gp_practice_code, p.council_code, p.icb_code) IS DISTINCT FROM "
+    "p.ethnic_category, p.postcode, p.gp_practice_code, p.council_code, p.icb_code) IS DISTINCT "
+    "FROM "
     "(EXCLUDED.family_name, EXCLUDED.given_name, EXCLUDED.date_of_birth, EXCLUDED.sex, "
-    "EXCLUDED.ethnic_category, EXCLUDED.postcode, EXCLUDED.gp_practice_code, EXCLUDED.council_code, "
+    "EXCLUDED.ethnic_category, EXCLUDED.postcode, EXCLUDED.gp_practice_code, "
+    "EXCLUDED.council_code, "
     "EXCLUDED.icb_code) "
     "RETURNING p.person_id::text, p.version, (xmax = 0) AS inserted"};
 const Statement kInsertIdentifier{
@@ -73,10 +76,9 @@ const Statement kReferralGet{
     "record_referral_get",
     "SELECT received_date::text, closed_date IS NOT NULL FROM core.referral "
     "WHERE source_org = $1 AND referral_id = $2 AND person_id = $3::uuid FOR UPDATE"};
-const Statement kReferralClose{
-    "record_referral_close",
-    "UPDATE core.referral SET closed_date = $3::date, close_reason = $4 "
-    "WHERE source_org = $1 AND referral_id = $2"};
+const Statement kReferralClose{"record_referral_close",
+                               "UPDATE core.referral SET closed_date = $3::date, close_reason = $4 "
+                               "WHERE source_org = $1 AND referral_id = $2"};
 
 const Statement kSpellOpen{
     "record_spell_open",
@@ -165,91 +167,105 @@ const Statement kLatestEventDate{
     " (SELECT max(started_at)::date FROM core.detention WHERE person_id = $1::uuid))::text"};
 
 const Statement kFindByName{
-    "record_find_by_name",
-    PERSON_SELECT
+    "record_find_by_name", PERSON_SELECT
     "WHERE lower(p.family_name) = lower($1) AND p.date_of_birth = $2::date "
     "AND p.person_id > $3::uuid AND ($4::text IS NULL OR core.can_see(p.person_id, $4)) "
     "ORDER BY p.person_id LIMIT $5"};
 const Statement kFindByPostcode{
-    "record_find_by_postcode",
-    PERSON_SELECT
+    "record_find_by_postcode", PERSON_SELECT
     "WHERE p.postcode = $1 AND p.person_id > $2::uuid "
     "AND ($3::text IS NULL OR core.can_see(p.person_id, $3)) ORDER BY p.person_id LIMIT $4"};
 const Statement kFindByIdentifier{
-    "record_find_by_identifier",
-    PERSON_SELECT
+    "record_find_by_identifier", PERSON_SELECT
     "JOIN core.person_identifier i ON i.person_id = p.person_id "
     "WHERE i.system = $1 AND i.value = $2 AND p.person_id > $3::uuid "
     "AND ($4::text IS NULL OR core.can_see(p.person_id, $4)) ORDER BY p.person_id LIMIT $5"};
 
-const Statement kOpenReferrals{
-    "record_open_referrals",
-    "SELECT referral_id, provider_code, team_type, service_area, received_date::text "
-    "FROM core.referral WHERE person_id = $1::uuid AND closed_date IS NULL "
-    "ORDER BY received_date DESC, referral_id"};
-const Statement kLatestSpell{
-    "record_latest_spell",
-    "SELECT spell_id, provider_code, (extract(epoch FROM admitted_at))::bigint, "
-    "coalesce((extract(epoch FROM discharged_at))::bigint, 0), bed_type, "
-    "coalesce(discharge_method, ''), coalesce(discharge_destination, '') "
-    "FROM core.hospital_spell WHERE person_id = $1::uuid "
-    "ORDER BY (discharged_at IS NULL) DESC, admitted_at DESC LIMIT 1"};
-const Statement kCurrentDetention{
-    "record_current_detention",
-    "SELECT d.detention_id, d.legal_status_code, l.description, l.s117_qualifying = 'yes', "
-    "(extract(epoch FROM d.started_at))::bigint FROM core.detention d "
-    "JOIN core.mha_legal_status l ON l.code = d.legal_status_code "
-    "WHERE d.person_id = $1::uuid AND d.ended_at IS NULL ORDER BY d.started_at DESC LIMIT 1"};
-const Statement kCurrentKeyWorker{
-    "record_current_key_worker",
-    "SELECT assignment_id, worker_name, worker_role, worker_org_code, worker_contact, "
-    "start_date::text FROM core.key_worker WHERE person_id = $1::uuid AND end_date IS NULL "
-    "ORDER BY start_date DESC LIMIT 1"};
-const Statement kLatestStatus{
-    "record_latest_status",
-    "SELECT o.code, coalesce(c.description, ''), o.recorded_date::text, o.recording_org "
-    "FROM core.status_observation o LEFT JOIN core.code_list c "
-    "  ON c.list_name = o.list_name AND c.code = o.code "
-    "WHERE o.person_id = $1::uuid AND o.list_name = $2 "
-    "ORDER BY o.recorded_date DESC, o.obs_pk DESC LIMIT 1"};
-const Statement kAssessments{
-    "record_assessments",
-    "SELECT care_act_id, kind, council_code, start_date::text, coalesce(end_date::text, ''), "
-    "outcome, assessment_type, service_type, delivery_mechanism, primary_support_reason, "
-    "weekly_cost_pence FROM core.social_care_event WHERE person_id = $1::uuid "
-    "AND (kind = 'assessment' OR (kind = 'service' AND (end_date IS NULL OR end_date >= current_date))) "
-    "ORDER BY start_date DESC LIMIT 20"};
-const Statement kCarers{
-    "record_carers",
-    "SELECT carer_assessment_id, carer_name, relationship, council_code, "
-    "coalesce(offered_date::text, ''), coalesce(completed_date::text, ''), outcome "
-    "FROM core.carer_assessment WHERE person_id = $1::uuid ORDER BY carer_name"};
+// RFC 3339 in UTC, as protobuf JSON writes a Timestamp (whole seconds).
+#define TS(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-// The person's open care plan (careplan schema, CarePlanService), for the integrated read.
-const Statement kCarePlanSummary{
-    "record_care_plan_summary",
-    "SELECT p.plan_id::text, p.current_version, p.status, "
-    "coalesce(v.content->'key_worker'->>'name', ''), "
-    "coalesce(v.content->'key_worker'->>'role', ''), coalesce(p.key_worker_org, ''), "
-    "coalesce(v.content->'key_worker'->>'contact', ''), coalesce(p.next_review_date::text, ''), "
-    "p.is_s117_aftercare_plan FROM careplan.plan p "
-    "JOIN careplan.plan_version v ON v.plan_id = p.plan_id AND v.version = p.current_version "
-    "WHERE p.person_id = $1::uuid AND p.status <> 'CLOSED'"};
-
-// The person's S117 entitlement (s117 schema, S117RegisterService): the open one, else the most
-// recent, with one row per open s117 aftercare service (none: one row with a NULL name).
-const Statement kS117Summary{
-    "record_s117_summary",
-    "WITH e AS (SELECT episode_id, state, responsible_council_code, responsible_icb_code, "
-    "next_review_due FROM s117.episode WHERE person_id = $1::uuid AND state <> 'VOID' "
-    "ORDER BY state IN ('PLANNED', 'ACTIVE') DESC, created_at DESC LIMIT 1) "
-    "SELECT e.episode_id::text, e.state, coalesce(e.responsible_council_code, ''), "
-    "coalesce(e.responsible_icb_code, ''), coalesce(e.next_review_due::text, ''), "
-    "coalesce(nullif(l.description, ''), t.description) FROM e "
-    "LEFT JOIN s117.service_line l ON l.episode_id = e.episode_id AND l.is_s117 "
-    "  AND (l.end_date IS NULL OR l.end_date > current_date) "
-    "LEFT JOIN s117.service_type t ON t.code = l.service_type "
-    "ORDER BY l.start_date, l.service_line_id"};
+// The integrated record in one statement: the person is resolved and the audit row written by
+// ICR_AUDITED_PERSON (services/common/access.h); the record comes back as protobuf JSON of
+// icr.v1.IntegratedRecord (nulls stripped), or NULL when the caller may not see the person.
+const Statement kIntegratedRecord{
+    "record_integrated",
+    ICR_AUDITED_PERSON
+    "SELECT t.visible, CASE WHEN t.visible OR $7 <> '' THEN json_strip_nulls(json_build_object("
+    " 'person', (SELECT json_build_object('person_id', p.person_id, 'nhs_number', p.nhs_number, "
+    "   'family_name', p.family_name, 'given_name', p.given_name, 'date_of_birth', p.date_of_birth, "
+    "   'sex', p.sex, 'ethnic_category', p.ethnic_category, 'postcode', p.postcode, "
+    "   'gp_practice_code', p.gp_practice_code, 'council_code', p.council_code, "
+    "   'icb_code', p.icb_code, 'date_of_death', p.date_of_death, 'version', p.version, "
+    "   'local_identifiers', (SELECT json_agg(json_build_object('system', i.system, 'value', i.value) "
+    "       ORDER BY i.system, i.value) FROM core.person_identifier i WHERE i.person_id = p.person_id)) "
+    "   FROM core.person p WHERE p.person_id = t.person_id), "
+    " 'open_referrals', (SELECT json_agg(json_build_object('referral_id', r.referral_id, "
+    "   'provider_code', r.provider_code, 'team_type', r.team_type, 'service_area', r.service_area, "
+    "   'received_date', r.received_date) ORDER BY r.received_date DESC, r.referral_id) "
+    "   FROM core.referral r WHERE r.person_id = t.person_id AND r.closed_date IS NULL), "
+    " 'hospital_stay', (SELECT json_build_object('spell_id', s.spell_id, 'provider_code', "
+    "   s.provider_code, 'admitted_at', " TS("s.admitted_at") ", 'discharged_at', "
+    "   " TS("s.discharged_at") ", 'bed_type', s.bed_type, 'discharge_method', s.discharge_method, "
+    "   'discharge_destination', s.discharge_destination) FROM core.hospital_spell s "
+    "   WHERE s.person_id = t.person_id ORDER BY (s.discharged_at IS NULL) DESC, s.admitted_at DESC "
+    "   LIMIT 1), "
+    " 'current_detention', (SELECT json_build_object('detention_id', d.detention_id, "
+    "   'legal_status_code', d.legal_status_code, 'legal_status_description', l.description, "
+    "   's117_qualifying', l.s117_qualifying = 'yes', 'started_at', " TS("d.started_at") ") "
+    "   FROM core.detention d JOIN core.mha_legal_status l ON l.code = d.legal_status_code "
+    "   WHERE d.person_id = t.person_id AND d.ended_at IS NULL ORDER BY d.started_at DESC LIMIT 1), "
+    " 'key_worker', (SELECT json_build_object('assignment_id', k.assignment_id, 'key_worker', "
+    "   json_build_object('name', k.worker_name, 'role', k.worker_role, 'organisation_code', "
+    "   k.worker_org_code, 'contact', k.worker_contact), 'start_date', k.start_date) "
+    "   FROM core.key_worker k WHERE k.person_id = t.person_id AND k.end_date IS NULL "
+    "   ORDER BY k.start_date DESC LIMIT 1), "
+    " 'employment', (SELECT json_build_object('code', o.code, 'description', c.description, "
+    "   'recorded_date', o.recorded_date, 'recorded_by', o.recording_org) "
+    "   FROM core.status_observation o LEFT JOIN core.code_list c "
+    "     ON c.list_name = o.list_name AND c.code = o.code "
+    "   WHERE o.person_id = t.person_id AND o.list_name = 'employment_status' "
+    "   ORDER BY o.recorded_date DESC, o.obs_pk DESC LIMIT 1), "
+    " 'accommodation', (SELECT json_build_object('code', o.code, 'description', c.description, "
+    "   'recorded_date', o.recorded_date, 'recorded_by', o.recording_org) "
+    "   FROM core.status_observation o LEFT JOIN core.code_list c "
+    "     ON c.list_name = o.list_name AND c.code = o.code "
+    "   WHERE o.person_id = t.person_id AND o.list_name = 'accommodation_status' "
+    "   ORDER BY o.recorded_date DESC, o.obs_pk DESC LIMIT 1), "
+    " 'care_act_assessments', (SELECT json_agg(x.j ORDER BY x.start_date DESC) FROM ("
+    "   SELECT e.start_date, json_build_object('care_act_id', e.care_act_id, 'kind', upper(e.kind), "
+    "   'council_code', e.council_code, 'start_date', e.start_date, 'end_date', e.end_date, "
+    "   'outcome', e.outcome, 'assessment_type', e.assessment_type, 'service_type', e.service_type, "
+    "   'delivery_mechanism', e.delivery_mechanism, 'primary_support_reason', "
+    "   e.primary_support_reason, 'weekly_cost_pence', e.weekly_cost_pence) AS j "
+    "   FROM core.social_care_event e WHERE e.person_id = t.person_id AND (e.kind = 'assessment' "
+    "   OR (e.kind = 'service' AND (e.end_date IS NULL OR e.end_date >= current_date))) "
+    "   ORDER BY e.start_date DESC LIMIT 20) x), "
+    " 'carers', (SELECT json_agg(json_build_object('carer_assessment_id', ca.carer_assessment_id, "
+    "   'carer_name', ca.carer_name, 'relationship', ca.relationship, 'council_code', "
+    "   ca.council_code, 'offered_date', ca.offered_date, 'completed_date', ca.completed_date, "
+    "   'outcome', ca.outcome) ORDER BY ca.carer_name) FROM core.carer_assessment ca "
+    "   WHERE ca.person_id = t.person_id), "
+    // The person's open care plan (careplan schema, CarePlanService).
+    " 'care_plan', (SELECT json_build_object('plan_id', cp.plan_id, 'version', cp.current_version, "
+    "   'status', cp.status, 'key_worker', json_build_object('name', v.content->'key_worker'->>'name', "
+    "   'role', v.content->'key_worker'->>'role', 'organisation_code', cp.key_worker_org, "
+    "   'contact', v.content->'key_worker'->>'contact'), 'next_review_date', cp.next_review_date, "
+    "   'is_s117_aftercare_plan', cp.is_s117_aftercare_plan) FROM careplan.plan cp "
+    "   JOIN careplan.plan_version v ON v.plan_id = cp.plan_id AND v.version = cp.current_version "
+    "   WHERE cp.person_id = t.person_id AND cp.status <> 'CLOSED' LIMIT 1), "
+    // The S117 entitlement (s117 schema): the open one, else the most recent, with its open
+    // s117 aftercare services.
+    " 's117', (SELECT json_build_object('entitlement_id', e.episode_id, 'state', e.state, "
+    "   'responsible_council_code', e.responsible_council_code, 'responsible_icb_code', "
+    "   e.responsible_icb_code, 'next_review_due', e.next_review_due, 'aftercare_services', "
+    "   (SELECT json_agg(coalesce(nullif(sl.description, ''), st.description) "
+    "      ORDER BY coalesce(nullif(sl.description, ''), st.description)) "
+    "    FROM s117.service_line sl LEFT JOIN s117.service_type st ON st.code = sl.service_type "
+    "    WHERE sl.episode_id = e.episode_id AND sl.is_s117 "
+    "      AND (sl.end_date IS NULL OR sl.end_date > current_date))) "
+    "   FROM s117.episode e WHERE e.person_id = t.person_id AND e.state <> 'VOID' "
+    "   ORDER BY e.state IN ('PLANNED', 'ACTIVE') DESC, e.created_at DESC LIMIT 1)"
+    "))::text END FROM target t"};
 
 const Statement kAuditTrail{
     "record_audit_trail",
@@ -351,9 +367,9 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
     }
     case K::kDetentionStart: {
       const auto& d = e.detention_start();
-      auto res = tx.exec_prepared(kDetentionStart.name, pid, org, d.detention_id(),
-                                  d.legal_status_code(), Iso(d.started_at()), d.spell_id(),
-                                  d.provider_code());
+      auto res =
+          tx.exec_prepared(kDetentionStart.name, pid, org, d.detention_id(), d.legal_status_code(),
+                           Iso(d.started_at()), d.spell_id(), d.provider_code());
       if (res.empty()) {
         return absl::AlreadyExistsError(f + ".detention_start.detention_id: already recorded");
       }
@@ -402,7 +418,8 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
     case K::kKeyWorkerEnded: {
       const auto& k = e.key_worker_ended();
       auto row = tx.exec_prepared(kKeyWorkerGet.name, org, k.assignment_id(), pid);
-      if (row.empty()) return Missing(f + ".key_worker_ended.assignment_id", "key worker assignment");
+      if (row.empty())
+        return Missing(f + ".key_worker_ended.assignment_id", "key worker assignment");
       if (row[0][1].as<bool>()) {
         return absl::FailedPreconditionError(f + ".key_worker_ended.assignment_id: already ended");
       }
@@ -410,7 +427,8 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
         return InvalidField(f + ".key_worker_ended.end_date", "before the assignment started");
       }
       tx.exec_prepared(kKeyWorkerEnd.name, org, k.assignment_id(), k.end_date());
-      Changes::Append(tx, "key_worker", org + "/" + k.assignment_id(), pid, "key_worker_ended", org);
+      Changes::Append(tx, "key_worker", org + "/" + k.assignment_id(), pid, "key_worker_ended",
+                      org);
       return absl::OkStatus();
     }
     case K::kEmploymentStatus: {
@@ -422,8 +440,8 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
     }
     case K::kAccommodationStatus: {
       const auto& s = e.accommodation_status();
-      tx.exec_prepared(kStatusInsert.name, pid, "accommodation_status", s.code(),
-                       s.recorded_date(), nullptr, org);
+      tx.exec_prepared(kStatusInsert.name, pid, "accommodation_status", s.code(), s.recorded_date(),
+                       nullptr, org);
       Changes::Append(tx, "person", pid, pid, "accommodation_status", org);
       return absl::OkStatus();
     }
@@ -462,7 +480,8 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
         return InvalidField(f + ".death.date_of_death", "before the date of birth");
       }
       if (!person.date_of_death().empty() && person.date_of_death() != dod) {
-        return absl::FailedPreconditionError(f + ".death.date_of_death: a different date of death is already recorded");
+        return absl::FailedPreconditionError(
+            f + ".death.date_of_death: a different date of death is already recorded");
       }
       auto latest = tx.exec_prepared(kLatestEventDate.name, pid);
       if (!latest[0][0].is_null() && dod < std::string(latest[0][0].c_str())) {
@@ -482,14 +501,13 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 
 const std::vector<Statement>& RecordStore::Statements() {
   static const std::vector<Statement> kStatements = {
-      kPersonByNhs, kPersonIdentifiers, kAddRelationships, kUpsertPerson,
-      kInsertIdentifier, kIdentifierOwner, kInsertEvent, kEventHash, kReferralOpen, kReferralGet,
-      kReferralClose, kSpellOpen, kSpellGet, kSpellDischarge, kDetentionStart, kDetentionGet,
-      kDetentionEnd, kContactInsert, kKeyWorkerAssign, kKeyWorkerGet, kKeyWorkerEnd,
-      kStatusInsert, kCareActUpsert, kCarerUpsert, kDeath, kLatestEventDate, kFindByName,
-      kFindByPostcode, kFindByIdentifier, kOpenReferrals, kLatestSpell, kCurrentDetention,
-      kCurrentKeyWorker, kLatestStatus, kAssessments, kCarers, kAuditTrail, kCarePlanSummary,
-      kS117Summary};
+      kPersonByNhs,     kPersonIdentifiers, kAddRelationships, kUpsertPerson,     kInsertIdentifier,
+      kIdentifierOwner, kInsertEvent,       kEventHash,        kReferralOpen,     kReferralGet,
+      kReferralClose,   kSpellOpen,         kSpellGet,         kSpellDischarge,   kDetentionStart,
+      kDetentionGet,    kDetentionEnd,      kContactInsert,    kKeyWorkerAssign,  kKeyWorkerGet,
+      kKeyWorkerEnd,    kStatusInsert,      kCareActUpsert,    kCarerUpsert,      kDeath,
+      kLatestEventDate, kFindByName,        kFindByPostcode,   kFindByIdentifier, kIntegratedRecord,
+      kAuditTrail};
   return kStatements;
 }
 
@@ -510,13 +528,12 @@ void RecordStore::AddRelationships(pqxx::transaction_base& tx,
 }
 
 absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& tx,
-                                                      const icr::v1::Person& p,
-                                                      int64_t expected_version,
-                                                      const std::string& org_code) {
+                                                       const icr::v1::Person& p,
+                                                       int64_t expected_version,
+                                                       const std::string& org_code) {
   auto r = tx.exec_prepared(kUpsertPerson.name, p.nhs_number(), p.family_name(), p.given_name(),
                             p.date_of_birth(), p.sex(), p.ethnic_category(), p.postcode(),
-                            p.gp_practice_code(), p.council_code(), p.icb_code(),
-                            expected_version);
+                            p.gp_practice_code(), p.council_code(), p.icb_code(), expected_version);
   std::string person_id;
   bool inserted = false, changed = !r.empty();
   if (r.empty()) {
@@ -552,8 +569,7 @@ absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& t
 absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
                                                     const icr::v1::Event& e,
                                                     const icr::v1::Person& person,
-                                                    const std::string& org,
-                                                    const std::string& f) {
+                                                    const std::string& org, const std::string& f) {
   const std::string json = CanonicalJson(e);
   const std::string hash = Sha256(json);
   auto inserted = tx.exec_prepared(kInsertEvent.name, org, e.event_id(), person.person_id(),
@@ -593,7 +609,8 @@ absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(
                            req.local_identifier().value(), after, org, limit);
       break;
     case Q::QUERY_NOT_SET:
-      return InvalidField("query", "one of name_and_birth, postcode or local_identifier is required");
+      return InvalidField("query",
+                          "one of name_and_birth, postcode or local_identifier is required");
   }
   std::vector<icr::v1::Person> people;
   for (const auto& row : r) {
@@ -603,104 +620,18 @@ absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(
   return people;
 }
 
-void RecordStore::LoadIntegratedRecord(pqxx::transaction_base& tx, const std::string& pid,
-                                       icr::v1::IntegratedRecord* rec) {
-  for (const auto& r : tx.exec_prepared(kOpenReferrals.name, pid)) {
-    auto* ref = rec->add_open_referrals();
-    ref->set_referral_id(r[0].c_str());
-    ref->set_provider_code(r[1].c_str());
-    ref->set_team_type(r[2].c_str());
-    ref->set_service_area(r[3].c_str());
-    ref->set_received_date(r[4].c_str());
-  }
-  if (auto r = tx.exec_prepared(kLatestSpell.name, pid); !r.empty()) {
-    auto* s = rec->mutable_hospital_stay();
-    s->set_spell_id(r[0][0].c_str());
-    s->set_provider_code(r[0][1].c_str());
-    *s->mutable_admitted_at() = FromSeconds(r[0][2].as<int64_t>());
-    if (r[0][3].as<int64_t>() != 0) *s->mutable_discharged_at() = FromSeconds(r[0][3].as<int64_t>());
-    s->set_bed_type(r[0][4].c_str());
-    s->set_discharge_method(r[0][5].c_str());
-    s->set_discharge_destination(r[0][6].c_str());
-  }
-  if (auto r = tx.exec_prepared(kCurrentDetention.name, pid); !r.empty()) {
-    auto* d = rec->mutable_current_detention();
-    d->set_detention_id(r[0][0].c_str());
-    d->set_legal_status_code(r[0][1].c_str());
-    d->set_legal_status_description(r[0][2].c_str());
-    d->set_s117_qualifying(r[0][3].as<bool>());
-    *d->mutable_started_at() = FromSeconds(r[0][4].as<int64_t>());
-  }
-  if (auto r = tx.exec_prepared(kCurrentKeyWorker.name, pid); !r.empty()) {
-    auto* k = rec->mutable_key_worker();
-    k->set_assignment_id(r[0][0].c_str());
-    k->mutable_key_worker()->set_name(r[0][1].c_str());
-    k->mutable_key_worker()->set_role(r[0][2].c_str());
-    k->mutable_key_worker()->set_organisation_code(r[0][3].c_str());
-    k->mutable_key_worker()->set_contact(r[0][4].c_str());
-    k->set_start_date(r[0][5].c_str());
-  }
-  auto status = [&](const char* list, icr::v1::StatusObservation* out) {
-    auto r = tx.exec_prepared(kLatestStatus.name, pid, list);
-    if (r.empty()) return;
-    out->set_code(r[0][0].c_str());
-    out->set_description(r[0][1].c_str());
-    out->set_recorded_date(r[0][2].c_str());
-    out->set_recorded_by(r[0][3].c_str());
-  };
-  icr::v1::StatusObservation employment, accommodation;
-  status("employment_status", &employment);
-  status("accommodation_status", &accommodation);
-  if (!employment.code().empty()) *rec->mutable_employment() = employment;
-  if (!accommodation.code().empty()) *rec->mutable_accommodation() = accommodation;
-  for (const auto& r : tx.exec_prepared(kAssessments.name, pid)) {
-    auto* c = rec->add_care_act_assessments();
-    c->set_care_act_id(r[0].c_str());
-    icr::v1::CareActEvent::Kind kind;
-    std::string upper = r[1].c_str();
-    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-    if (icr::v1::CareActEvent::Kind_Parse(upper, &kind)) c->set_kind(kind);
-    c->set_council_code(r[2].c_str());
-    c->set_start_date(r[3].c_str());
-    c->set_end_date(r[4].c_str());
-    c->set_outcome(r[5].c_str());
-    c->set_assessment_type(r[6].c_str());
-    c->set_service_type(r[7].c_str());
-    c->set_delivery_mechanism(r[8].c_str());
-    c->set_primary_support_reason(r[9].c_str());
-    c->set_weekly_cost_pence(r[10].as<int64_t>());
-  }
-  for (const auto& r : tx.exec_prepared(kCarers.name, pid)) {
-    auto* c = rec->add_carers();
-    c->set_carer_assessment_id(r[0].c_str());
-    c->set_carer_name(r[1].c_str());
-    c->set_relationship(r[2].c_str());
-    c->set_council_code(r[3].c_str());
-    c->set_offered_date(r[4].c_str());
-    c->set_completed_date(r[5].c_str());
-    c->set_outcome(r[6].c_str());
-  }
-  if (auto r = tx.exec_prepared(kCarePlanSummary.name, pid); !r.empty()) {
-    auto* c = rec->mutable_care_plan();
-    c->set_plan_id(r[0][0].c_str());
-    c->set_version(r[0][1].as<int64_t>());
-    c->set_status(r[0][2].c_str());
-    c->mutable_key_worker()->set_name(r[0][3].c_str());
-    c->mutable_key_worker()->set_role(r[0][4].c_str());
-    c->mutable_key_worker()->set_organisation_code(r[0][5].c_str());
-    c->mutable_key_worker()->set_contact(r[0][6].c_str());
-    c->set_next_review_date(r[0][7].c_str());
-    c->set_is_s117_aftercare_plan(r[0][8].as<bool>());
-  }
-  for (const auto& r : tx.exec_prepared(kS117Summary.name, pid)) {
-    auto* s = rec->mutable_s117();
-    s->set_entitlement_id(r[0].c_str());
-    s->set_state(r[1].c_str());
-    s->set_responsible_council_code(r[2].c_str());
-    s->set_responsible_icb_code(r[3].c_str());
-    s->set_next_review_due(r[4].c_str());
-    if (!r[5].is_null()) s->add_aftercare_services(r[5].c_str());
-  }
+absl::StatusOr<icr::v1::IntegratedRecord> RecordStore::ReadIntegratedRecord(
+    pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number) {
+  auto json =
+      Access::ReadOnce(tx, kIntegratedRecord.name, caller, nhs_number, "GetIntegratedRecord");
+  if (!json.ok()) return json.status();
+  icr::v1::IntegratedRecord record;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto parsed = google::protobuf::util::JsonStringToMessage(json->text, &record, options);
+  if (!parsed.ok()) return absl::InternalError("integrated record: " + parsed.ToString());
+  record.set_break_glass(json->break_glass);
+  return record;
 }
 
 std::vector<std::pair<int64_t, icr::v1::AuditEntry>> RecordStore::AuditTrail(

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "icr/v1/record.pb.h"
+#include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/validation.h"
 
@@ -36,9 +37,9 @@ class RecordStore {
   // when expected_version is set and stale; ALREADY_EXISTS when a local identifier belongs to
   // someone else.
   static absl::StatusOr<UpsertResult> UpsertPerson(pqxx::transaction_base& tx,
-                                                      const icr::v1::Person& person,
-                                                      int64_t expected_version,
-                                                      const std::string& org_code);
+                                                   const icr::v1::Person& person,
+                                                   int64_t expected_version,
+                                                   const std::string& org_code);
 
   // Stores a validated event for person_id, applying it to the episode tables. Resending the
   // same (org, event_id) with the same content is kDuplicate; with other content ALREADY_EXISTS.
@@ -55,8 +56,10 @@ class RecordStore {
       pqxx::transaction_base& tx, const icr::v1::FindPeopleRequest& request,
       const std::string& visible_to_org, int limit);
 
-  static void LoadIntegratedRecord(pqxx::transaction_base& tx, const std::string& person_id,
-                                   icr::v1::IntegratedRecord* record);
+  // The integrated record of a person the caller may see, with the audit row, in one statement
+  // (run outside a transaction: Database::Read). NOT_FOUND when unknown or not visible.
+  static absl::StatusOr<icr::v1::IntegratedRecord> ReadIntegratedRecord(
+      pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number);
 
   // Audit entries, newest first, with audit_pk below before_pk (0 = from the newest).
   static std::vector<std::pair<int64_t, icr::v1::AuditEntry>> AuditTrail(
