@@ -13,15 +13,6 @@ const Statement kAuditInsertMany{
     "FROM unnest($3::uuid[]) AS p"};
 }  // namespace
 
-std::string UuidArray(const std::vector<std::string>& ids) {
-  std::string out = "{";
-  for (const auto& id : ids) {
-    if (out.size() > 1) out += ',';
-    out += id;
-  }
-  return out + "}";
-}
-
 const std::vector<Statement>& Audit::Statements() {
   static const std::vector<Statement> kStatements = {kAuditInsert, kAuditInsertMany};
   return kStatements;
@@ -39,7 +30,7 @@ void Audit::WriteMany(pqxx::transaction_base& tx, const Caller& caller,
                       const std::string& outcome) {
   if (person_ids.empty()) return;
   tx.exec_prepared(kAuditInsertMany.name, caller.org_code, RoleName(caller.role),
-                   UuidArray(person_ids), action, caller.purpose_of_use, caller.request_id, outcome,
-                   caller.break_glass_reason);
+                   PgTextArray(person_ids), action, caller.purpose_of_use, caller.request_id,
+                   outcome, caller.break_glass_reason);
 }
 }  // namespace icr

@@ -27,8 +27,4 @@ class Audit {
                         const std::string& outcome);
 };
 
-// A PostgreSQL array literal of UUIDs ("{a,b}") for a uuid[] parameter. The ids come from the
-// database (person_id), never from callers.
-std::string UuidArray(const std::vector<std::string>& ids);
-
 }  // namespace icr

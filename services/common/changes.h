@@ -34,12 +34,23 @@ struct ChangeRow {
   int64_t lag_ms = 0;
 };
 
+// A change to append to the outbox.
+struct NewChange {
+  std::string entity;
+  std::string entity_id;
+  std::string person_id;  // empty: about no one person
+  std::string change_type;
+  std::string org_code;
+};
+
 class Changes {
  public:
   static const std::vector<Statement>& Statements();
   static void Append(pqxx::transaction_base& tx, const std::string& entity,
                      const std::string& entity_id, const std::string& person_id,
                      const std::string& change_type, const std::string& org_code);
+  // Many changes in one COPY, in order (their seq follows the vector).
+  static void AppendMany(pqxx::transaction_base& tx, const std::vector<NewChange>& changes);
   // Up to `limit` committed changes after `after`, in (txid, seq) order. When `visible_to_org`
   // is set, only changes about people that organisation may see.
   static std::vector<ChangeRow> Read(pqxx::transaction_base& tx, const ChangeCursor& after,

@@ -1,8 +1,9 @@
 #include "services/common/db.h"
 
 #include <spdlog/spdlog.h>
-#include <typeinfo>
 #include <sys/socket.h>
+
+#include <typeinfo>
 
 namespace icr {
 namespace {
@@ -12,9 +13,8 @@ constexpr auto kAcquireTimeout = std::chrono::seconds(5);
 std::string HardenConnectionString(const std::string& url) {
   // Adds only the keys the caller did not set, in the syntax the caller used (URL or key=value).
   const std::vector<std::pair<std::string, std::string>> defaults = {
-      {"connect_timeout", "3"},       {"keepalives", "1"},
-      {"keepalives_idle", "5"},       {"keepalives_interval", "2"},
-      {"keepalives_count", "2"},      {"tcp_user_timeout", "10000"},
+      {"connect_timeout", "3"},     {"keepalives", "1"},       {"keepalives_idle", "5"},
+      {"keepalives_interval", "2"}, {"keepalives_count", "2"}, {"tcp_user_timeout", "10000"},
       {"application_name", "icr"}};
   const bool is_url = url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
   std::string out = url;
@@ -190,8 +190,7 @@ absl::Status Database::Run(const std::function<absl::Status(pqxx::connection&)>&
   absl::Status status;
   auto conn = Acquire(status);
   if (!conn) return status;
-  const uint64_t watch =
-      watchdog_.Arm(conn->sock(), std::chrono::steady_clock::now() + timeout);
+  const uint64_t watch = watchdog_.Arm(conn->sock(), std::chrono::steady_clock::now() + timeout);
   try {
     status = fn(*conn);
   } catch (const pqxx::broken_connection& e) {
@@ -216,16 +215,32 @@ absl::Status Database::Write(const std::function<absl::Status(pqxx::work&)>& fn)
 
 absl::Status Database::Write(const std::function<absl::Status(pqxx::work&)>& fn,
                              std::chrono::milliseconds timeout) {
-  return Run([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    absl::Status s = fn(tx);
-    if (s.ok()) {
-      tx.commit();
-    } else {
-      tx.abort();
+  return Run(
+      [&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        absl::Status s = fn(tx);
+        if (s.ok()) {
+          tx.commit();
+        } else {
+          tx.abort();
+        }
+        return s;
+      },
+      timeout);
+}
+
+std::string PgTextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const auto& v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
     }
-    return s;
-  }, timeout);
+    out += '"';
+  }
+  return out + "}";
 }
 
 absl::Status Database::Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn) {

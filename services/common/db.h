@@ -6,11 +6,11 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -56,6 +56,10 @@ class CallWatchdog {
   bool stop_ = false;
   std::thread thread_;
 };
+
+// A PostgreSQL array literal ({"a","b"}) for a text[] or uuid[] parameter: every element
+// double-quoted, with backslashes and quotes escaped.
+std::string PgTextArray(const std::vector<std::string>& values);
 
 class Database {
  public:

@@ -72,7 +72,7 @@ grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,
     WriteBatch batch(*caller, "UpsertPerson");
     auto stored = batch.Person(tx, person, req->expected_version());
     if (!stored.ok()) return stored.status();
-    batch.Finish(tx);
+    RETURN_IF_ERROR(batch.Finish(tx));
     *resp = stored->person;
     return absl::OkStatus();
   }));
@@ -169,6 +169,9 @@ grpc::Status RecordServiceImpl::RecordEvents(grpc::ServerContext* ctx,
   return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
     resp->clear_outcomes();
     WriteBatch batch(*caller, "RecordEvents");
+    std::vector<const icr::v1::Event*> all;
+    for (const auto& e : events) all.push_back(&e);
+    batch.Prefetch(tx, all);
     for (size_t i = 0; i < events.size(); ++i) {
       auto result = batch.Event(tx, events[i], "events[" + std::to_string(i) + "]");
       if (!result.ok()) return result.status();
@@ -177,8 +180,7 @@ grpc::Status RecordServiceImpl::RecordEvents(grpc::ServerContext* ctx,
       o->set_result(*result == EventResult::kStored ? icr::v1::EventOutcome::STORED
                                                     : icr::v1::EventOutcome::DUPLICATE);
     }
-    batch.Finish(tx);
-    return absl::OkStatus();
+    return batch.Finish(tx);
   }));
 }
 
@@ -216,6 +218,11 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
         stored = duplicates = 0;
         failures.clear();
         WriteBatch writes(*caller, "ImportEvents");
+        std::vector<const icr::v1::Event*> events;
+        for (const auto& p : batch) {
+          if (p.item.has_event()) events.push_back(&p.item.event());
+        }
+        writes.Prefetch(tx, events);
         for (auto& p : batch) {
           std::optional<pqxx::subtransaction> sub;
           if (savepoints) sub.emplace(tx, "item");
@@ -252,8 +259,7 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
             failures.emplace_back(&p, item_status);
           }
         }
-        writes.Finish(tx);
-        return absl::OkStatus();
+        return writes.Finish(tx);
       });
     };
     absl::Status s = run(false);

@@ -58,14 +58,11 @@ const Statement kIdentifierOwner{
     "record_identifier_owner",
     "SELECT person_id::text FROM core.person_identifier WHERE system = $1 AND value = $2"};
 
-const Statement kInsertEvent{
-    "record_insert_event",
-    "INSERT INTO core.event (source_org, event_id, person_id, kind, content_hash, payload) "
-    "VALUES ($1, $2, $3::uuid, $4, $5, $6::jsonb) ON CONFLICT (source_org, event_id) DO NOTHING "
-    "RETURNING event_pk"};
-const Statement kEventHash{
-    "record_event_hash",
-    "SELECT content_hash FROM core.event WHERE source_org = $1 AND event_id = $2"};
+// The content hashes of events this organisation already sent, by event id ($2: a text array).
+const Statement kEventHashes{
+    "record_event_hashes",
+    "SELECT event_id, content_hash FROM core.event WHERE source_org = $1 "
+    "AND event_id = ANY($2::text[])"};
 
 const Statement kReferralOpen{
     "record_referral_open",
@@ -278,6 +275,17 @@ constexpr char kNoUuid[] = "00000000-0000-0000-0000-000000000000";
 Timestamp FromSeconds(int64_t s) { return TimeUtil::SecondsToTimestamp(s); }
 std::string Iso(const Timestamp& ts) { return TimeUtil::ToString(ts); }
 
+// bytea in COPY text form: \x and the hex digits (stream_to escapes the backslash).
+std::string ByteaHex(const std::string& bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
 icr::v1::Person PersonFromRow(const pqxx::row& r) {
   icr::v1::Person p;
   p.set_person_id(r[0].c_str());
@@ -311,7 +319,7 @@ absl::Status Missing(const std::string& field, const std::string& what) {
 
 absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
                         const icr::v1::Person& person, const std::string& org,
-                        const std::string& f) {
+                        const std::string& f, std::vector<NewChange>& changes) {
   const std::string& pid = person.person_id();
   using K = icr::v1::Event::KindCase;
   switch (e.kind_case()) {
@@ -323,7 +331,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       if (res.empty()) {
         return absl::AlreadyExistsError(f + ".referral_opened.referral_id: already recorded");
       }
-      Changes::Append(tx, "referral", org + "/" + r.referral_id(), pid, "referral_opened", org);
+      changes.push_back({"referral", org + "/" + r.referral_id(), pid, "referral_opened", org});
       return absl::OkStatus();
     }
     case K::kReferralClosed: {
@@ -338,7 +346,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       }
       tx.exec_prepared(kReferralClose.name, org, r.referral_id(), r.closed_date(), r.reason());
       // Closing a referral never ends anything else; followers (S117) decide what it means.
-      Changes::Append(tx, "referral", org + "/" + r.referral_id(), pid, "referral_closed", org);
+      changes.push_back({"referral", org + "/" + r.referral_id(), pid, "referral_closed", org});
       return absl::OkStatus();
     }
     case K::kAdmission: {
@@ -347,7 +355,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
                                   a.referral_id(), Iso(a.admitted_at()), a.bed_type(),
                                   a.admission_method());
       if (res.empty()) return absl::AlreadyExistsError(f + ".admission.spell_id: already recorded");
-      Changes::Append(tx, "hospital_spell", org + "/" + a.spell_id(), pid, "admitted", org);
+      changes.push_back({"hospital_spell", org + "/" + a.spell_id(), pid, "admitted", org});
       return absl::OkStatus();
     }
     case K::kDischarge: {
@@ -362,7 +370,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       }
       tx.exec_prepared(kSpellDischarge.name, org, d.spell_id(), Iso(d.discharged_at()),
                        d.discharge_method(), d.discharge_destination());
-      Changes::Append(tx, "hospital_spell", org + "/" + d.spell_id(), pid, "discharged", org);
+      changes.push_back({"hospital_spell", org + "/" + d.spell_id(), pid, "discharged", org});
       return absl::OkStatus();
     }
     case K::kDetentionStart: {
@@ -373,7 +381,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       if (res.empty()) {
         return absl::AlreadyExistsError(f + ".detention_start.detention_id: already recorded");
       }
-      Changes::Append(tx, "detention", org + "/" + d.detention_id(), pid, "detention_started", org);
+      changes.push_back({"detention", org + "/" + d.detention_id(), pid, "detention_started", org});
       return absl::OkStatus();
     }
     case K::kDetentionEnd: {
@@ -388,7 +396,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       }
       tx.exec_prepared(kDetentionEnd.name, org, d.detention_id(), Iso(d.ended_at()),
                        d.end_reason());
-      Changes::Append(tx, "detention", org + "/" + d.detention_id(), pid, "detention_ended", org);
+      changes.push_back({"detention", org + "/" + d.detention_id(), pid, "detention_ended", org});
       return absl::OkStatus();
     }
     case K::kCareContact: {
@@ -399,7 +407,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       if (res.empty()) {
         return absl::AlreadyExistsError(f + ".care_contact.contact_id: already recorded");
       }
-      Changes::Append(tx, "care_contact", org + "/" + c.contact_id(), pid, "care_contact", org);
+      changes.push_back({"care_contact", org + "/" + c.contact_id(), pid, "care_contact", org});
       return absl::OkStatus();
     }
     case K::kKeyWorkerAssigned: {
@@ -411,8 +419,8 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       if (res.empty()) {
         return absl::AlreadyExistsError(f + ".key_worker_assigned.assignment_id: already recorded");
       }
-      Changes::Append(tx, "key_worker", org + "/" + k.assignment_id(), pid, "key_worker_assigned",
-                      org);
+      changes.push_back({"key_worker", org + "/" + k.assignment_id(), pid, "key_worker_assigned",
+                      org});
       return absl::OkStatus();
     }
     case K::kKeyWorkerEnded: {
@@ -427,22 +435,22 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
         return InvalidField(f + ".key_worker_ended.end_date", "before the assignment started");
       }
       tx.exec_prepared(kKeyWorkerEnd.name, org, k.assignment_id(), k.end_date());
-      Changes::Append(tx, "key_worker", org + "/" + k.assignment_id(), pid, "key_worker_ended",
-                      org);
+      changes.push_back({"key_worker", org + "/" + k.assignment_id(), pid, "key_worker_ended",
+                      org});
       return absl::OkStatus();
     }
     case K::kEmploymentStatus: {
       const auto& s = e.employment_status();
       tx.exec_prepared(kStatusInsert.name, pid, "employment_status", s.code(), s.recorded_date(),
                        s.weekly_hours(), org);
-      Changes::Append(tx, "person", pid, pid, "employment_status", org);
+      changes.push_back({"person", pid, pid, "employment_status", org});
       return absl::OkStatus();
     }
     case K::kAccommodationStatus: {
       const auto& s = e.accommodation_status();
       tx.exec_prepared(kStatusInsert.name, pid, "accommodation_status", s.code(), s.recorded_date(),
                        nullptr, org);
-      Changes::Append(tx, "person", pid, pid, "accommodation_status", org);
+      changes.push_back({"person", pid, pid, "accommodation_status", org});
       return absl::OkStatus();
     }
     case K::kCareAct: {
@@ -457,8 +465,8 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
         return absl::AlreadyExistsError(
             f + ".care_act.care_act_id: already used for another person or kind");
       }
-      Changes::Append(tx, "social_care_event", org + "/" + c.care_act_id(), pid, "care_act_" + kind,
-                      org);
+      changes.push_back({"social_care_event", org + "/" + c.care_act_id(), pid, "care_act_" + kind,
+                      org});
       return absl::OkStatus();
     }
     case K::kCarerAssessment: {
@@ -470,8 +478,8 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
         return absl::AlreadyExistsError(
             f + ".carer_assessment.carer_assessment_id: already used for another person");
       }
-      Changes::Append(tx, "carer_assessment", org + "/" + c.carer_assessment_id(), pid,
-                      "carer_assessment", org);
+      changes.push_back({"carer_assessment", org + "/" + c.carer_assessment_id(), pid,
+                      "carer_assessment", org});
       return absl::OkStatus();
     }
     case K::kDeath: {
@@ -488,7 +496,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
         return InvalidField(f + ".death.date_of_death", "before activity already recorded");
       }
       tx.exec_prepared(kDeath.name, pid, dod);
-      Changes::Append(tx, "person", pid, pid, "died", org);
+      changes.push_back({"person", pid, pid, "died", org});
       return absl::OkStatus();
     }
     case K::KIND_NOT_SET:
@@ -502,7 +510,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 const std::vector<Statement>& RecordStore::Statements() {
   static const std::vector<Statement> kStatements = {
       kPersonByNhs,     kPersonIdentifiers, kAddRelationships, kUpsertPerson,     kInsertIdentifier,
-      kIdentifierOwner, kInsertEvent,       kEventHash,        kReferralOpen,     kReferralGet,
+      kIdentifierOwner, kEventHashes,      kReferralOpen,     kReferralGet,
       kReferralClose,   kSpellOpen,         kSpellGet,         kSpellDischarge,   kDetentionStart,
       kDetentionGet,    kDetentionEnd,      kContactInsert,    kKeyWorkerAssign,  kKeyWorkerGet,
       kKeyWorkerEnd,    kStatusInsert,      kCareActUpsert,    kCarerUpsert,      kDeath,
@@ -524,13 +532,14 @@ void RecordStore::AddRelationships(pqxx::transaction_base& tx,
                                    const std::vector<std::string>& person_ids,
                                    const std::string& org_code) {
   if (person_ids.empty()) return;
-  tx.exec_prepared(kAddRelationships.name, UuidArray(person_ids), org_code);
+  tx.exec_prepared(kAddRelationships.name, PgTextArray(person_ids), org_code);
 }
 
 absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& tx,
                                                        const icr::v1::Person& p,
                                                        int64_t expected_version,
-                                                       const std::string& org_code) {
+                                                       const std::string& org_code,
+                                                       std::vector<NewChange>& changes) {
   auto r = tx.exec_prepared(kUpsertPerson.name, p.nhs_number(), p.family_name(), p.given_name(),
                             p.date_of_birth(), p.sex(), p.ethnic_category(), p.postcode(),
                             p.gp_practice_code(), p.council_code(), p.icb_code(), expected_version);
@@ -561,22 +570,31 @@ absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& t
     }
   }
   if (changed) {
-    Changes::Append(tx, "person", person_id, person_id, inserted ? "created" : "updated", org_code);
+    changes.push_back({"person", person_id, person_id, inserted ? "created" : "updated", org_code});
   }
   return UpsertResult{*FindByNhsNumber(tx, p.nhs_number()), changed};
+}
+
+KnownEvents RecordStore::KnownEventHashes(pqxx::transaction_base& tx, const std::string& org,
+                                          const std::vector<std::string>& event_ids) {
+  KnownEvents known;
+  if (event_ids.empty()) return known;
+  for (const auto& r : tx.exec_prepared(kEventHashes.name, org, PgTextArray(event_ids))) {
+    known[r[0].c_str()] = pqxx::binarystring(r[1]).str();
+  }
+  return known;
 }
 
 absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
                                                     const icr::v1::Event& e,
                                                     const icr::v1::Person& person,
-                                                    const std::string& org, const std::string& f) {
-  const std::string json = CanonicalJson(e);
-  const std::string hash = Sha256(json);
-  auto inserted = tx.exec_prepared(kInsertEvent.name, org, e.event_id(), person.person_id(),
-                                   EventKind(e), pqxx::binarystring(hash), json);
-  if (inserted.empty()) {
-    auto existing = tx.exec_prepared1(kEventHash.name, org, e.event_id());
-    if (pqxx::binarystring(existing[0]).str() == hash) return EventResult::kDuplicate;
+                                                    const std::string& org, const std::string& f,
+                                                    const KnownEvents& known,
+                                                    PendingWrites& out) {
+  std::string json = CanonicalJson(e);
+  std::string hash = Sha256(json);
+  if (auto existing = known.find(e.event_id()); existing != known.end()) {
+    if (existing->second == hash) return EventResult::kDuplicate;
     return absl::AlreadyExistsError(f + ".event_id: already used with different content");
   }
   if (!person.date_of_death().empty()) {
@@ -585,8 +603,31 @@ absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
       return InvalidField(f, "dated after the person's death");
     }
   }
-  RETURN_IF_ERROR(ApplyEvent(tx, e, person, org, f));
+  RETURN_IF_ERROR(ApplyEvent(tx, e, person, org, f, out.changes));
+  out.events.push_back(
+      {org, e.event_id(), person.person_id(), EventKind(e), std::move(hash), std::move(json)});
   return EventResult::kStored;
+}
+
+absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const PendingWrites& pending) {
+  if (!pending.events.empty()) {
+    try {
+      pqxx::stream_to out(tx, "core.event",
+                          std::vector<std::string>{"source_org", "event_id", "person_id", "kind",
+                                                   "content_hash", "payload"});
+      for (const auto& e : pending.events) {
+        out << std::make_tuple(e.org, e.event_id, e.person_id, e.kind, ByteaHex(e.hash), e.json);
+      }
+      out.complete();
+    } catch (const pqxx::unique_violation&) {
+      // Another call stored one of these events after this one looked: sending again finds
+      // them stored (DUPLICATE) or refuses them (ALREADY_EXISTS).
+      return absl::AbortedError("event_id: an event of this call was stored by a concurrent call; "
+                                "send again");
+    }
+  }
+  Changes::AppendMany(tx, pending.changes);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(

@@ -2,6 +2,7 @@
 // handlers compose into one transaction each.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -10,12 +11,26 @@
 #include "absl/status/statusor.h"
 #include "icr/v1/record.pb.h"
 #include "services/common/auth.h"
+#include "services/common/changes.h"
 #include "services/common/db.h"
 #include "services/common/validation.h"
 
 namespace icr::record {
 
 enum class EventResult { kStored, kDuplicate };
+
+// Event ids an organisation already sent, with the SHA-256 of their canonical content.
+using KnownEvents = std::map<std::string, std::string>;
+
+// Rows a transaction's writes leave to be written at its end, in one statement each
+// (RecordStore::WritePending): the event log and the change outbox.
+struct PendingWrites {
+  struct EventRow {
+    std::string org, event_id, person_id, kind, hash, json;
+  };
+  std::vector<EventRow> events;
+  std::vector<NewChange> changes;
+};
 
 struct UpsertResult {
   icr::v1::Person person;
@@ -33,23 +48,30 @@ class RecordStore {
                                const std::vector<std::string>& person_ids,
                                const std::string& org_code);
 
-  // Creates or updates by NHS number (the caller adds the relationship: WriteBatch). ABORTED
-  // when expected_version is set and stale; ALREADY_EXISTS when a local identifier belongs to
-  // someone else.
+  // Creates or updates by NHS number, adding its change row to `changes` (the caller adds the
+  // relationship: WriteBatch). ABORTED when expected_version is set and stale; ALREADY_EXISTS
+  // when a local identifier belongs to someone else.
   static absl::StatusOr<UpsertResult> UpsertPerson(pqxx::transaction_base& tx,
                                                    const icr::v1::Person& person,
                                                    int64_t expected_version,
-                                                   const std::string& org_code);
+                                                   const std::string& org_code,
+                                                   std::vector<NewChange>& changes);
 
-  // Stores a validated event for person_id, applying it to the episode tables. Resending the
-  // same (org, event_id) with the same content is kDuplicate; with other content ALREADY_EXISTS.
-  // The caller adds the relationship and the audit row (WriteBatch).
-  // `field` prefixes error messages.
+  static KnownEvents KnownEventHashes(pqxx::transaction_base& tx, const std::string& org,
+                                      const std::vector<std::string>& event_ids);
+
+  // Applies a validated event for the person to the episode tables and adds its event-log and
+  // change rows to `out`. Resending an event in `known` with the same content is kDuplicate;
+  // with other content ALREADY_EXISTS. `field` prefixes error messages. The caller adds the
+  // relationship and the audit row (WriteBatch).
   static absl::StatusOr<EventResult> StoreEvent(pqxx::transaction_base& tx,
                                                 const icr::v1::Event& event,
                                                 const icr::v1::Person& person,
                                                 const std::string& org_code,
-                                                const std::string& field);
+                                                const std::string& field,
+                                                const KnownEvents& known, PendingWrites& out);
+  // Writes the pending rows (COPY). ABORTED when a concurrent call stored one of the events.
+  static absl::Status WritePending(pqxx::transaction_base& tx, const PendingWrites& pending);
 
   // Visible people matching the request, after the page token; org empty = no visibility filter.
   static absl::StatusOr<std::vector<icr::v1::Person>> FindPeople(

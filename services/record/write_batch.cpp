@@ -4,6 +4,15 @@
 
 namespace icr::record {
 
+void WriteBatch::Prefetch(pqxx::transaction_base& tx,
+                          const std::vector<const icr::v1::Event*>& events) {
+  std::vector<std::string> ids;
+  for (const auto* e : events) {
+    if (looked_up_.insert(e->event_id()).second) ids.push_back(e->event_id());
+  }
+  known_.merge(RecordStore::KnownEventHashes(tx, caller_.org_code, ids));
+}
+
 absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
                                               const icr::v1::Event& event,
                                               const std::string& field) {
@@ -15,21 +24,30 @@ absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
     }
     known = people_.emplace(event.nhs_number(), std::move(*person)).first;
   }
+  Prefetch(tx, {&event});
   const std::string person_id = known->second.person_id();
-  auto result = RecordStore::StoreEvent(tx, event, known->second, caller_.org_code, field);
+  auto result =
+      RecordStore::StoreEvent(tx, event, known->second, caller_.org_code, field, known_, pending_);
   // A death changes the stored person (date of death): read it again when next needed.
   if (event.has_death()) people_.erase(known);
-  if (result.ok()) item_.push_back(person_id);
+  if (result.ok()) {
+    item_people_.push_back(person_id);
+    if (*result == EventResult::kStored) {
+      known_[event.event_id()] = pending_.events.back().hash;
+      item_events_.push_back(event.event_id());
+    }
+  }
   return result;
 }
 
 absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
                                                 const icr::v1::Person& person,
                                                 int64_t expected_version) {
-  auto result = RecordStore::UpsertPerson(tx, person, expected_version, caller_.org_code);
+  auto result =
+      RecordStore::UpsertPerson(tx, person, expected_version, caller_.org_code, pending_.changes);
   if (result.ok()) {
     people_[result->person.nhs_number()] = result->person;
-    item_.push_back(result->person.person_id());
+    item_people_.push_back(result->person.person_id());
   } else {
     people_.erase(person.nhs_number());
   }
@@ -37,21 +55,30 @@ absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
 }
 
 void WriteBatch::Keep() {
-  kept_.insert(item_.begin(), item_.end());
-  item_.clear();
+  kept_.insert(item_people_.begin(), item_people_.end());
+  item_people_.clear();
+  item_events_.clear();
+  item_pending_events_ = pending_.events.size();
+  item_pending_changes_ = pending_.changes.size();
 }
 
 void WriteBatch::Discard() {
-  // What the rolled-back item cached may not be in the database any more.
+  // The rolled-back item's rows are not written, and what it cached may not be in the database.
+  pending_.events.resize(item_pending_events_);
+  pending_.changes.resize(item_pending_changes_);
+  for (const auto& id : item_events_) known_.erase(id);
   people_.clear();
-  item_.clear();
+  item_people_.clear();
+  item_events_.clear();
 }
 
-void WriteBatch::Finish(pqxx::transaction_base& tx) {
+absl::Status WriteBatch::Finish(pqxx::transaction_base& tx) {
   Keep();
+  if (auto s = RecordStore::WritePending(tx, pending_); !s.ok()) return s;
   const std::vector<std::string> ids(kept_.begin(), kept_.end());
   RecordStore::AddRelationships(tx, ids, caller_.org_code);
   Audit::WriteMany(tx, caller_, ids, action_, kAuditOk);
+  return absl::OkStatus();
 }
 
 }  // namespace icr::record

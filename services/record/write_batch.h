@@ -1,6 +1,7 @@
 // The writes of one transaction: a RecordEvents or UpsertPerson call, or a batch of an import.
-// Each person is looked up once, and the relationship and audit rows are written once per person
-// at the end, in one statement each, instead of once per event.
+// Each person is looked up once, the event ids already stored are found in one query, and the
+// event log, change outbox, relationship and audit rows are written at the end in one statement
+// each, instead of several round trips per event.
 #pragma once
 
 #include <map>
@@ -20,6 +21,10 @@ class WriteBatch {
   WriteBatch(const Caller& caller, std::string action)
       : caller_(caller), action_(std::move(action)) {}
 
+  // Looks up in one query which of these events were stored before (optional: Event looks up
+  // any event not prefetched on its own).
+  void Prefetch(pqxx::transaction_base& tx, const std::vector<const icr::v1::Event*>& events);
+
   // Stores one validated event for its person, who must exist (NOT_FOUND otherwise).
   absl::StatusOr<EventResult> Event(pqxx::transaction_base& tx, const icr::v1::Event& event,
                                     const std::string& field);
@@ -32,16 +37,23 @@ class WriteBatch {
   void Keep();
   void Discard();
 
-  // Writes the relationship (the caller's organisation recorded something for them) and one
-  // audit row for every person of the kept items. Call once, last, in the same transaction.
-  void Finish(pqxx::transaction_base& tx);
+  // Writes the pending event-log and change rows, the relationship (the caller's organisation
+  // recorded something for them) and one audit row for every person of the kept items. Call
+  // once, last, in the same transaction. ABORTED when a concurrent call stored the same event.
+  absl::Status Finish(pqxx::transaction_base& tx);
 
  private:
   const Caller& caller_;
   std::string action_;
   std::map<std::string, icr::v1::Person> people_;  // by NHS number, as stored in this transaction
-  std::vector<std::string> item_;                  // person ids of the current item
-  std::set<std::string> kept_;                     // person ids of kept items
+  std::set<std::string> looked_up_;                // event ids whose stored hash is in known_
+  KnownEvents known_;                              // stored events, and those stored here
+  PendingWrites pending_;
+  // The current item: its people, its stored event ids, and where its pending rows begin.
+  std::vector<std::string> item_people_;
+  std::vector<std::string> item_events_;
+  size_t item_pending_events_ = 0, item_pending_changes_ = 0;
+  std::set<std::string> kept_;  // person ids of kept items
 };
 
 }  // namespace icr::record
