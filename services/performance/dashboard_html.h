@@ -60,9 +60,12 @@ std::string ErrorPage(const std::string& title, const std::string& message,
 std::string OverviewPage(const PageContext& context, const icr::v1::Dashboard& dashboard,
                          const std::map<std::string, icr::v1::Series>& series);
 
-// One indicator: key figures, the XmR chart of `series`, and breakdown tables.
+// One indicator: key figures, the XmR chart of `series`, and breakdown tables: the indicator's
+// own breakdown (`by_detail`, GetDashboard with the indicator's detail_breakdown; unused when it
+// has none), ethnicity and council.
 std::string IndicatorPage(const PageContext& context, const icr::v1::Series& series,
                           const icr::v1::Dashboard& by_ethnicity,
+                          const icr::v1::Dashboard& by_detail,
                           const std::vector<CouncilRow>& councils);
 
 // Charts, exposed for tests.
