@@ -341,7 +341,11 @@ void DashboardServer::Impl::Overview(const httplib::Request& req, httplib::Respo
       series[ind.id()] = std::move(s);
     }
   }
-  SendPage(res, 200, html::OverviewPage(ctx, dashboard, series));
+  // Overdue S117 reviews by how long overdue, listed on their tile.
+  icr::v1::Dashboard bands;
+  dreq.set_breakdown("overdue_band");
+  if (auto s = service.Dashboard(*caller, dreq, &bands); !s.ok()) return Fail(res, s, &ctx);
+  SendPage(res, 200, html::OverviewPage(ctx, dashboard, series, bands));
 }
 
 void DashboardServer::Impl::IndicatorDetail(const httplib::Request& req, httplib::Response& res) {

@@ -198,6 +198,8 @@ a.button:visited{color:#fff}
 .tile .value .unit{font-size:1.5rem;margin-left:2px;color:#425563}
 .tile .value.none{color:#768692}
 .tile .counts{margin:0 0 8px;color:#4C6272;font-size:.95rem;min-height:1.4em}
+.tile .parts{display:flex;flex-wrap:wrap;gap:2px 14px;margin:-4px 0 8px;padding:0;list-style:none;color:#4C6272;font-size:.9rem}
+.tile .parts strong{color:#212B32}
 .badges{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 8px}
 .badge{display:inline-block;font-size:.85rem;font-weight:700;padding:3px 8px;border-radius:3px;border:2px solid transparent;white-space:nowrap}
 .target-met{background:#007F3B;color:#fff}
@@ -807,7 +809,8 @@ std::string ErrorPage(const std::string& title, const std::string& message, cons
 }
 
 std::string OverviewPage(const PageContext& c, const icr::v1::Dashboard& dashboard,
-                         const std::map<std::string, icr::v1::Series>& series) {
+                         const std::map<std::string, icr::v1::Series>& series,
+                         const icr::v1::Dashboard& on_tiles) {
   std::map<std::string, const icr::v1::Figure*> totals;
   for (const auto& f : dashboard.figures()) {
     if (f.breakdown_value().empty()) totals[f.indicator_id()] = &f;
@@ -862,6 +865,15 @@ std::string OverviewPage(const PageContext& c, const icr::v1::Dashboard& dashboa
           "<p class=\"value none\">&ndash;</p><p class=\"counts\">" +
           std::string(f ? "No value this month (nothing to count)" : "No result for this month") +
           "</p>";
+    }
+    if (auto parts = OfIndicator(on_tiles, ind->id()); !parts.empty()) {
+      const DetailText words = DetailWords(ind->detail_breakdown());
+      body += "<ul class=\"parts\"" + Attr("aria-label", words.heading) + ">";
+      for (const auto* p : parts) {
+        body += "<li>" + Escape(p->breakdown_value()) + ": <strong>" + Escape(p->value()) +
+                "</strong></li>";
+      }
+      body += "</ul>";
     }
     body += "<p class=\"badges\">" + TargetBadge(*ind, f) + " " +
             (f ? SignalBadge(f->spc_signal()) : "") + "</p>";

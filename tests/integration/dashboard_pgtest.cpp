@@ -187,6 +187,14 @@ TEST_F(DashboardTest, OverviewShowsWhatGetDashboardReturns) {
   EXPECT_NE(res->body.find("data-indicator=\"FU72\" data-value=\"93.0\""), std::string::npos);
   EXPECT_NE(res->body.find("<option value=\"" + month + "\" selected>"), std::string::npos);
   EXPECT_NE(res->body.find("<svg class=\"spark\""), std::string::npos);
+  // S117_OVERDUE's tile lists its bands.
+  const size_t overdue = res->body.find("data-indicator=\"S117_OVERDUE\"");
+  ASSERT_NE(overdue, std::string::npos);
+  EXPECT_NE(
+      res->body.find("<ul class=\"parts\" aria-label=\"By overdue band\"><li>0-3 months: "
+                     "<strong>4</strong></li><li>Over 12 months: <strong>3</strong></li></ul>",
+                     overdue),
+      std::string::npos);
 
   auto bad = Http().Get("/?month=2026-13", Session());
   ASSERT_TRUE(bad);

@@ -128,7 +128,7 @@ TEST(DashboardHtml, TilesCarryTheServiceValuesExactly) {
   eth.set_breakdown_value("White");  // not a total: never a tile
   *d.add_figures() = eth;
 
-  const std::string page = OverviewPage(Context(), d, {});
+  const std::string page = OverviewPage(Context(), d, {}, {});
   EXPECT_NE(page.find("<div class=\"tile\" data-indicator=\"FU72\" data-value=\"82.4\""),
             std::string::npos);
   EXPECT_NE(page.find("82.4<span class=\"unit\">%</span>"), std::string::npos);
@@ -163,7 +163,7 @@ TEST(DashboardHtml, EverythingFromDataIsEscaped) {
   auto c = Context();
   c.scope_label = "<b>Trust</b>";
   c.scopes.push_back({"council:\"x", "<script>", "<g>"});
-  const std::string page = OverviewPage(c, d, {});
+  const std::string page = OverviewPage(c, d, {}, {});
   EXPECT_EQ(page.find("<img src=x"), std::string::npos);
   EXPECT_EQ(page.find("<b>Trust"), std::string::npos);
   EXPECT_EQ(page.find("<script>"), std::string::npos);
