@@ -230,7 +230,8 @@ void AddKpiCommands(std::vector<Command>& commands) {
          // clang-format off
          o.add_options()
            ("month", "YYYY-MM", cxxopts::value<std::string>())
-           ("breakdown", "none (default), ethnicity, age_band or sex", cxxopts::value<std::string>());
+           ("breakdown", "none (default), ethnicity, age_band, sex, or an indicator's own: "
+                         "overdue_band, end_reason, qualifying_section", cxxopts::value<std::string>());
          // clang-format on
          ScopeOption(o);
        },

@@ -341,7 +341,11 @@ void DashboardServer::Impl::Overview(const httplib::Request& req, httplib::Respo
       series[ind.id()] = std::move(s);
     }
   }
-  SendPage(res, 200, html::OverviewPage(ctx, dashboard, series));
+  // Overdue S117 reviews by how long overdue, listed on their tile.
+  icr::v1::Dashboard bands;
+  dreq.set_breakdown("overdue_band");
+  if (auto s = service.Dashboard(*caller, dreq, &bands); !s.ok()) return Fail(res, s, &ctx);
+  SendPage(res, 200, html::OverviewPage(ctx, dashboard, series, bands));
 }
 
 void DashboardServer::Impl::IndicatorDetail(const httplib::Request& req, httplib::Response& res) {
@@ -365,6 +369,12 @@ void DashboardServer::Impl::IndicatorDetail(const httplib::Request& req, httplib
   dreq.set_breakdown("ethnicity");
   icr::v1::Dashboard by_ethnicity;
   if (auto s = service.Dashboard(*caller, dreq, &by_ethnicity); !s.ok()) return Fail(res, s, &ctx);
+  // The indicator's own breakdown (overdue bands, end reasons, qualifying sections) if it has one.
+  icr::v1::Dashboard by_detail;
+  if (!series.indicator().detail_breakdown().empty()) {
+    dreq.set_breakdown(series.indicator().detail_breakdown());
+    if (auto s = service.Dashboard(*caller, dreq, &by_detail); !s.ok()) return Fail(res, s, &ctx);
+  }
 
   // Each council's total for the month and its SPC signal over the same 24 months.
   std::vector<html::CouncilRow> councils;
@@ -382,7 +392,7 @@ void DashboardServer::Impl::IndicatorDetail(const httplib::Request& req, httplib
       councils.push_back(std::move(row));
     }
   }
-  SendPage(res, 200, html::IndicatorPage(ctx, series, by_ethnicity, councils));
+  SendPage(res, 200, html::IndicatorPage(ctx, series, by_ethnicity, by_detail, councils));
 }
 
 void DashboardServer::Impl::ExportCsv(const httplib::Request& req, httplib::Response& res) {

@@ -198,6 +198,8 @@ a.button:visited{color:#fff}
 .tile .value .unit{font-size:1.5rem;margin-left:2px;color:#425563}
 .tile .value.none{color:#768692}
 .tile .counts{margin:0 0 8px;color:#4C6272;font-size:.95rem;min-height:1.4em}
+.tile .parts{display:flex;flex-wrap:wrap;gap:2px 14px;margin:-4px 0 8px;padding:0;list-style:none;color:#4C6272;font-size:.9rem}
+.tile .parts strong{color:#212B32}
 .badges{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 8px}
 .badge{display:inline-block;font-size:.85rem;font-weight:700;padding:3px 8px;border-radius:3px;border:2px solid transparent;white-space:nowrap}
 .target-met{background:#007F3B;color:#fff}
@@ -491,6 +493,59 @@ std::string Glance(const std::vector<const icr::v1::Indicator*>& inds,
   return g + "</ul>";
 }
 
+// Words for an indicator's own breakdown: section heading, first column, caption phrase.
+struct DetailText {
+  std::string heading, column, caption;
+};
+
+DetailText DetailWords(const std::string& breakdown) {
+  if (breakdown == "overdue_band") {
+    return {"By overdue band", "Overdue by", "by how long the review is overdue"};
+  }
+  if (breakdown == "end_reason") return {"By reason", "Reason", "by reason for the end"};
+  if (breakdown == "qualifying_section") {
+    return {"By qualifying section", "Qualifying section", "by qualifying section"};
+  }
+  std::string words = breakdown;
+  std::replace(words.begin(), words.end(), '_', ' ');
+  std::string column = words;
+  if (!column.empty()) column[0] = static_cast<char>(std::toupper(column[0]));
+  return {"By " + words, column, "by " + words};
+}
+
+// The figures of one indicator in a dashboard, in the order given.
+std::vector<const icr::v1::Figure*> OfIndicator(const icr::v1::Dashboard& d,
+                                                const std::string& id) {
+  std::vector<const icr::v1::Figure*> out;
+  for (const auto& f : d.figures()) {
+    if (f.indicator_id() == id) out.push_back(&f);
+  }
+  return out;
+}
+
+// A section with one breakdown of an indicator as a table (data-breakdown = `breakdown`), or a
+// line saying there is none for the month.
+std::string BreakdownSection(const PageContext& c, const icr::v1::Indicator& ind,
+                             const std::string& breakdown, const std::string& heading,
+                             const std::string& column, const std::string& caption,
+                             const std::vector<const icr::v1::Figure*>& rows) {
+  const std::string id = "by-" + breakdown;
+  std::string out = "<section" + Attr("aria-labelledby", id) + "><h2" + Attr("id", id) + ">" +
+                    Escape(heading) + "</h2>";
+  if (rows.empty()) {
+    return out + "<p>No breakdown " + Escape(caption) + " for this month.</p></section>";
+  }
+  out += "<table class=\"breakdown\"" + Attr("data-breakdown", breakdown) + "><caption>" +
+         Escape(ind.name() + " " + caption + ", " + MonthLabel(c.month) + ", " + c.scope_label) +
+         "</caption><thead><tr><th scope=\"col\">" + Escape(column) + "</th>" + FigureHeads(ind) +
+         "</tr></thead><tbody>";
+  for (const auto* f : rows) {
+    out += "<tr><th scope=\"row\">" + Escape(f->breakdown_value()) + "</th>" + FigureCells(ind, f) +
+           "</tr>";
+  }
+  return out + "</tbody></table></section>";
+}
+
 }  // namespace
 
 std::string Escape(std::string_view text) {
@@ -754,7 +809,8 @@ std::string ErrorPage(const std::string& title, const std::string& message, cons
 }
 
 std::string OverviewPage(const PageContext& c, const icr::v1::Dashboard& dashboard,
-                         const std::map<std::string, icr::v1::Series>& series) {
+                         const std::map<std::string, icr::v1::Series>& series,
+                         const icr::v1::Dashboard& on_tiles) {
   std::map<std::string, const icr::v1::Figure*> totals;
   for (const auto& f : dashboard.figures()) {
     if (f.breakdown_value().empty()) totals[f.indicator_id()] = &f;
@@ -810,6 +866,15 @@ std::string OverviewPage(const PageContext& c, const icr::v1::Dashboard& dashboa
           std::string(f ? "No value this month (nothing to count)" : "No result for this month") +
           "</p>";
     }
+    if (auto parts = OfIndicator(on_tiles, ind->id()); !parts.empty()) {
+      const DetailText words = DetailWords(ind->detail_breakdown());
+      body += "<ul class=\"parts\"" + Attr("aria-label", words.heading) + ">";
+      for (const auto* p : parts) {
+        body += "<li>" + Escape(p->breakdown_value()) + ": <strong>" + Escape(p->value()) +
+                "</strong></li>";
+      }
+      body += "</ul>";
+    }
     body += "<p class=\"badges\">" + TargetBadge(*ind, f) + " " +
             (f ? SignalBadge(f->spc_signal()) : "") + "</p>";
     auto s = series.find(ind->id());
@@ -836,6 +901,7 @@ std::string OverviewPage(const PageContext& c, const icr::v1::Dashboard& dashboa
 
 std::string IndicatorPage(const PageContext& c, const icr::v1::Series& s,
                           const icr::v1::Dashboard& by_ethnicity,
+                          const icr::v1::Dashboard& by_detail,
                           const std::vector<CouncilRow>& councils) {
   const auto& ind = s.indicator();
   const auto& spc = s.spc();
@@ -919,29 +985,20 @@ std::string IndicatorPage(const PageContext& c, const icr::v1::Series& s,
   }
   body += "</tbody></table></details></div></section>";
 
-  // Breakdowns.
-  std::vector<const icr::v1::Figure*> eth;
-  for (const auto& e : by_ethnicity.figures()) {
-    if (e.indicator_id() == ind.id()) eth.push_back(&e);
+  // Breakdowns: the indicator's own (if it has one), ethnicity, council.
+  body += "<div class=\"two\">";
+  if (!ind.detail_breakdown().empty()) {
+    const DetailText words = DetailWords(ind.detail_breakdown());
+    body += BreakdownSection(c, ind, ind.detail_breakdown(), words.heading, words.column,
+                             words.caption, OfIndicator(by_detail, ind.id()));
   }
+  auto eth = OfIndicator(by_ethnicity, ind.id());
   std::stable_sort(eth.begin(), eth.end(), [](const auto* a, const auto* b) {
     return EthnicRank(a->breakdown_value()) < EthnicRank(b->breakdown_value());
   });
-  body += "<div class=\"two\"><section aria-labelledby=\"eth\"><h2 id=\"eth\">By ethnicity</h2>";
-  if (eth.empty()) {
-    body += "<p>No ethnicity breakdown for this month.</p>";
-  } else {
-    body += "<table class=\"breakdown\" data-breakdown=\"ethnicity\"><caption>" +
-            Escape(ind.name()) + " by ethnic group, " + Escape(MonthLabel(c.month)) + ", " +
-            Escape(c.scope_label) + "</caption><thead><tr><th scope=\"col\">Ethnic group</th>" +
-            FigureHeads(ind) + "</tr></thead><tbody>";
-    for (const auto* e : eth) {
-      body += "<tr><th scope=\"row\">" + Escape(e->breakdown_value()) + "</th>" +
-              FigureCells(ind, e) + "</tr>";
-    }
-    body += "</tbody></table>";
-  }
-  body += "</section><section aria-labelledby=\"councils\"><h2 id=\"councils\">By council</h2>";
+  body +=
+      BreakdownSection(c, ind, "ethnicity", "By ethnicity", "Ethnic group", "by ethnic group", eth);
+  body += "<section aria-labelledby=\"councils\"><h2 id=\"councils\">By council</h2>";
   if (councils.empty()) {
     body += "<p>No council has a result for this month.</p>";
   } else {

@@ -57,12 +57,18 @@ std::string ErrorPage(const std::string& title, const std::string& message,
 
 // Overview: a tile per indicator, grouped health / social care / S117. `series` holds each
 // indicator's 24-month series (by indicator id) for the sparklines; missing ones draw none.
+// `on_tiles` holds breakdown figures listed compactly on their indicator's tile (the dashboard
+// passes S117_OVERDUE's overdue bands).
 std::string OverviewPage(const PageContext& context, const icr::v1::Dashboard& dashboard,
-                         const std::map<std::string, icr::v1::Series>& series);
+                         const std::map<std::string, icr::v1::Series>& series,
+                         const icr::v1::Dashboard& on_tiles);
 
-// One indicator: key figures, the XmR chart of `series`, and breakdown tables.
+// One indicator: key figures, the XmR chart of `series`, and breakdown tables: the indicator's
+// own breakdown (`by_detail`, GetDashboard with the indicator's detail_breakdown; unused when it
+// has none), ethnicity and council.
 std::string IndicatorPage(const PageContext& context, const icr::v1::Series& series,
                           const icr::v1::Dashboard& by_ethnicity,
+                          const icr::v1::Dashboard& by_detail,
                           const std::vector<CouncilRow>& councils);
 
 // Charts, exposed for tests.

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -43,6 +44,7 @@ void ToProto(const IndicatorDef& d, icr::v1::Indicator* out) {
   out->set_direction(DirectionOf(d.direction));
   out->set_unit(d.unit);
   out->set_version(d.version);
+  out->set_detail_breakdown(d.detail_breakdown);
 }
 
 // A figure as the reader may see it.
@@ -167,9 +169,11 @@ absl::Status PerformanceServiceImpl::Dashboard(const Caller& caller,
   icr::v1::Scope scope = req.scope();
   RETURN_IF_ERROR(CheckScope(&scope));
   std::string breakdown = req.breakdown().empty() ? "none" : req.breakdown();
-  if (breakdown != "none" && breakdown != "ethnicity" && breakdown != "age_band" &&
-      breakdown != "sex") {
-    return InvalidField("breakdown", "one of none, ethnicity, age_band, sex");
+  const auto& breakdowns = PerformanceStore::Breakdowns();
+  if (std::find(breakdowns.begin(), breakdowns.end(), breakdown) == breakdowns.end()) {
+    std::string names;
+    for (const auto& b : breakdowns) names += (names.empty() ? "" : ", ") + b;
+    return InvalidField("breakdown", "one of " + names);
   }
   return db_.Read([&](pqxx::nontransaction& tx) {
     auto defs = PerformanceStore::Indicators(tx);

@@ -1,10 +1,13 @@
 #include "services/performance/store.h"
 
+#include <algorithm>
+
 namespace icr::perf {
 namespace {
 
 // Every unit query takes $1 = period start, $2 = period end and returns the columns
-// provider_code, icb_code, council_code, eth_group, age_band, sex, in_num, in_den, amount.
+// provider_code, icb_code, council_code, eth_group, age_band, sex, in_num, in_den, amount, and
+// a query with a detail breakdown (UnitQuery::detail_breakdown) also `detail`.
 #define PERSON_DIMS                                                                         \
   "p.icb_code AS icb_code, p.council_code AS council_code, "                                \
   "perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS " \
@@ -16,9 +19,22 @@ namespace {
   "perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS " \
   "age_band, p.sex AS sex "
 
+// The S117 indicators about entitlements are also broken down by the entitlement's qualifying
+// section ("s3", "s37/41", ..., perf.qualifying_section_label).
+#define S117_SECTION "perf.qualifying_section_label(e.qualifying_section) AS detail "
+
+// Detail breakdowns: an indicator's own breakdown beyond the common ones (the values of
+// perf.kpi_result.breakdown besides none, ethnicity, age_band and sex).
+constexpr char kOverdueBand[] = "overdue_band";
+constexpr char kEndReason[] = "end_reason";
+constexpr char kQualifyingSection[] = "qualifying_section";
+
 struct UnitQuery {
   const char* indicator_id;
   const char* sql;
+  // The indicator's own breakdown, whose value for each row is the query's column `detail`;
+  // nullptr when it has none (and then no `detail` column).
+  const char* detail_breakdown = nullptr;
 };
 
 const UnitQuery kUnitQueries[] = {
@@ -157,8 +173,9 @@ const UnitQuery kUnitQueries[] = {
     // S117 register: council and ICB scopes are the responsible bodies, provider the detaining one.
     {"S117_ACTIVE",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
-     "  NULL::int AS in_den, NULL::numeric AS amount "
-     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id)"},
+     "  NULL::int AS in_den, NULL::numeric AS amount, " S117_SECTION
+     "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id)",
+     kQualifyingSection},
     {"S117_REGISTERED_28D",
      "SELECT s.provider_code AS provider_code, " PERSON_DIMS ", "
      "  CASE WHEN EXISTS (SELECT 1 FROM s117.episode e WHERE e.person_id = s.person_id "
@@ -184,81 +201,113 @@ const UnitQuery kUnitQueries[] = {
      "           AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v.content->'interventions', '[]')) i "
      "                 WHERE coalesce((i->>'is_s117')::boolean, false) "
      "                   AND coalesce(i->>'funder', 'FUNDER_UNSPECIFIED') IN ('FUNDER_UNSPECIFIED', 'SELF'))) "
-     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount, " S117_SECTION
      "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
-     "WHERE e.effective_from <= $2::date - 28"},
+     "WHERE e.effective_from <= $2::date - 28",
+     kQualifyingSection},
     {"S117_PLAN_AT_DISCHARGE",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", "
      "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp JOIN careplan.plan_version v USING (plan_id) "
      "         WHERE cp.person_id = e.person_id AND v.change = 'agreed' "
      "           AND coalesce((v.content->>'is_s117_aftercare_plan')::boolean, false) "
      "           AND perf.local_date(v.created_at) <= e.effective_from) "
-     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount, " S117_SECTION
      "FROM s117.episode e JOIN core.person p USING (person_id) "
-     "WHERE e.state <> 'VOID' AND e.effective_from BETWEEN $1 AND $2"},
+     "WHERE e.state <> 'VOID' AND e.effective_from BETWEEN $1 AND $2",
+     kQualifyingSection},
     {"S117_REVIEWED_12M",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", "
      "  CASE WHEN EXISTS (SELECT 1 FROM s117.review r WHERE r.episode_id = e.episode_id "
      "         AND r.review_date > ($2::date - interval '12 months')::date AND r.review_date <= $2 "
      "         AND r.council_rep_name <> '' AND r.health_rep_name <> '') "
-     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount, " S117_SECTION
      "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
-     "WHERE e.effective_from <= ($2::date - interval '12 months')::date"},
+     "WHERE e.effective_from <= ($2::date - interval '12 months')::date",
+     kQualifyingSection},
     // Next review due: from the latest review on or before period end, else 12 months after
-    // the entitlement came into force.
+    // the entitlement came into force; overdue when that is before period end. Banded by how
+    // long overdue (perf.overdue_band), each band including its upper edge: "0-3 months" = due
+    // on or after period end minus 3 months, "3-6 months" = due on or after period end minus
+    // 6 months and before minus 3, "6-12 months" = on or after minus 12 and before minus 6,
+    // "Over 12 months" = before period end minus 12 months (calendar months, as PostgreSQL's
+    // date - interval: 31 October minus 6 months is 30 April).
     {"S117_OVERDUE",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
-     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "  NULL::int AS in_den, NULL::numeric AS amount, perf.overdue_band(nr.due, $2) AS detail "
      "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
-     "WHERE coalesce((SELECT r.next_review_due FROM s117.review r WHERE r.episode_id = e.episode_id "
-     "                  AND r.review_date <= $2 ORDER BY r.review_date DESC LIMIT 1), "
-     "               (e.effective_from + interval '12 months')::date) < $2"},
+     "CROSS JOIN LATERAL (SELECT coalesce((SELECT r.next_review_due FROM s117.review r "
+     "    WHERE r.episode_id = e.episode_id AND r.review_date <= $2 "
+     "    ORDER BY r.review_date DESC LIMIT 1), "
+     "  (e.effective_from + interval '12 months')::date) AS due) nr "
+     "WHERE nr.due < $2",
+     kOverdueBand},
+    // By reason: the end state (VOID, recorded in error, is not an end).
     {"S117_ENDED",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
-     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "  NULL::int AS in_den, NULL::numeric AS amount, "
+     "  CASE e.state WHEN 'ENDED_DISCHARGED' THEN 'Joint discharge' "
+     "    WHEN 'ENDED_SUPERSEDED' THEN 'Superseded by re-detention' "
+     "    WHEN 'ENDED_DECEASED' THEN 'Died' END AS detail "
      "FROM s117.episode e JOIN core.person p USING (person_id) "
      "WHERE e.state IN ('ENDED_DISCHARGED', 'ENDED_SUPERSEDED', 'ENDED_DECEASED') "
-     "  AND e.ended_on BETWEEN $1 AND $2"},
+     "  AND e.ended_on BETWEEN $1 AND $2",
+     kEndReason},
     {"S117_END_EXCEPTIONS",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
-     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "  NULL::int AS in_den, NULL::numeric AS amount, " S117_SECTION
      "FROM s117.episode e JOIN core.person p USING (person_id) "
      "WHERE e.state = 'ENDED_DISCHARGED' AND e.ended_on BETWEEN $1 AND $2 "
      "  AND (SELECT count(DISTINCT d.body) FROM s117.end_decision d "
-     "        WHERE d.episode_id = e.episode_id AND d.rescinded_at IS NULL) < 2"},
+     "        WHERE d.episode_id = e.episode_id AND d.rescinded_at IS NULL) < 2",
+     kQualifyingSection},
     {"S117_STALE",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
-     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "  NULL::int AS in_den, NULL::numeric AS amount, " S117_SECTION
      "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
      "WHERE NOT EXISTS (SELECT 1 FROM core.referral r WHERE r.person_id = e.person_id "
      "        AND r.received_date <= $2 AND (r.closed_date IS NULL OR r.closed_date > $2)) "
      "  AND NOT EXISTS (SELECT 1 FROM s117.review r WHERE r.episode_id = e.episode_id "
-     "        AND r.review_date > ($2::date - interval '12 months')::date AND r.review_date <= $2)"},
+     "        AND r.review_date > ($2::date - interval '12 months')::date AND r.review_date <= $2)",
+     kQualifyingSection},
     {"S117_COST_COUNCIL",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
-     "  NULL::int AS in_den, l.weekly_cost_pence * l.council_pct / 10000.0 AS amount "
+     "  NULL::int AS in_den, l.weekly_cost_pence * l.council_pct / 10000.0 AS amount, " S117_SECTION
      "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
      "JOIN s117.service_line l ON l.episode_id = e.episode_id AND l.is_s117 "
-     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2)"},
+     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2)",
+     kQualifyingSection},
     {"S117_COST_ICB",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
-     "  NULL::int AS in_den, l.weekly_cost_pence * l.icb_pct / 10000.0 AS amount "
+     "  NULL::int AS in_den, l.weekly_cost_pence * l.icb_pct / 10000.0 AS amount, " S117_SECTION
      "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
      "JOIN s117.service_line l ON l.episode_id = e.episode_id AND l.is_s117 "
-     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2)"},
+     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2)",
+     kQualifyingSection},
     {"S117_SELF_DIRECTED",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
-     "  NULL::int AS in_den, NULL::numeric AS amount "
+     "  NULL::int AS in_den, NULL::numeric AS amount, " S117_SECTION
      "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
      "WHERE EXISTS (SELECT 1 FROM s117.service_line l WHERE l.episode_id = e.episode_id "
      "  AND l.is_s117 AND l.delivery_mode IN ('DIRECT_PAYMENT', 'PHB') "
-     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2))"},
+     "  AND l.start_date <= $2 AND (l.end_date IS NULL OR l.end_date > $2))",
+     kQualifyingSection},
 };
 
 // Aggregates a unit query ($1 start, $2 end, $3 indicator id, $4 kind) for every scope and
 // breakdown: England (all), each provider, ICB and council, each crossed with no breakdown,
-// ethnicity, age band and sex. Rows come out in perf.kpi_result's column order.
-std::string AggregateSql(const char* unit_sql) {
+// ethnicity, age band, sex and the query's detail breakdown if it has one. Rows come out in
+// perf.kpi_result's column order.
+std::string AggregateSql(const UnitQuery& q) {
+  // The detail breakdown's name is a constant of this file, never input.
+  const std::string detail = q.detail_breakdown ? q.detail_breakdown : "";
+  const std::string detail_name =
+      detail.empty() ? "" : "       WHEN GROUPING(detail) = 0 THEN '" + detail + "' ";
+  const std::string detail_value =
+      detail.empty() ? "" : "       WHEN GROUPING(detail) = 0 THEN detail ";
+  const std::string detail_sets =
+      detail.empty() ? ""
+                     : ", (detail), (provider_code, detail), (icb_code, detail), "
+                       "(council_code, detail)";
   return std::string(
              "SELECT $3::text, $1::text, scope_type, scope_code, breakdown, breakdown_value, "
              "  num::text, den::text, "
@@ -273,19 +322,23 @@ std::string AggregateSql(const char* unit_sql) {
              "       WHEN GROUPING(council_code) = 0 THEN council_code ELSE '' END, '') AS scope_code, "
              "  CASE WHEN GROUPING(eth_group) = 0 THEN 'ethnicity' "
              "       WHEN GROUPING(age_band) = 0 THEN 'age_band' "
-             "       WHEN GROUPING(sex) = 0 THEN 'sex' ELSE 'none' END AS breakdown, "
-             "  coalesce(CASE WHEN GROUPING(eth_group) = 0 THEN eth_group "
-             "       WHEN GROUPING(age_band) = 0 THEN age_band "
-             "       WHEN GROUPING(sex) = 0 THEN sex ELSE '' END, 'Unknown') AS breakdown_value, "
-             "  coalesce(sum(in_num), 0) AS num, sum(in_den) AS den, round(sum(amount), 2) AS total, "
-             "  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY amount))::numeric, 1) AS median "
-             "FROM (") +
-         unit_sql +
+             "       WHEN GROUPING(sex) = 0 THEN 'sex' ") +
+         detail_name +
+         "ELSE 'none' END AS breakdown, "
+         "  coalesce(CASE WHEN GROUPING(eth_group) = 0 THEN eth_group "
+         "       WHEN GROUPING(age_band) = 0 THEN age_band "
+         "       WHEN GROUPING(sex) = 0 THEN sex " +
+         detail_value +
+         "ELSE '' END, 'Unknown') AS breakdown_value, "
+         "  coalesce(sum(in_num), 0) AS num, sum(in_den) AS den, round(sum(amount), 2) AS total, "
+         "  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY amount))::numeric, 1) AS median "
+         "FROM (" +
+         q.sql +
          ") u GROUP BY GROUPING SETS ((), (eth_group), (age_band), (sex), "
          "(provider_code), (provider_code, eth_group), (provider_code, age_band), (provider_code, sex), "
          "(icb_code), (icb_code, eth_group), (icb_code, age_band), (icb_code, sex), "
-         "(council_code), (council_code, eth_group), (council_code, age_band), (council_code, sex))"
-         ") g WHERE scope_type = 'all' OR scope_code <> ''";
+         "(council_code), (council_code, eth_group), (council_code, age_band), (council_code, sex)" +
+         detail_sets + ")) g WHERE scope_type = 'all' OR scope_code <> ''";
 }
 
 struct Compiled {
@@ -329,7 +382,7 @@ const Compiled& Compile() {
     auto* c = new Compiled();
     for (const auto& q : kUnitQueries) {
       c->names.push_back(std::string("perf_compute_") + q.indicator_id);
-      c->sqls.push_back(AggregateSql(q.sql));
+      c->sqls.push_back(AggregateSql(q));
     }
     for (size_t i = 0; i < c->names.size(); ++i) {
       c->statements.push_back({c->names[i].c_str(), c->sqls[i].c_str()});
@@ -364,6 +417,20 @@ StoredFigure FigureFromRow(const pqxx::row& r) {
 
 const std::vector<Statement>& PerformanceStore::Statements() { return Compile().statements; }
 
+const std::vector<std::string>& PerformanceStore::Breakdowns() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out = {"none", "ethnicity", "age_band", "sex"};
+    for (const auto& q : kUnitQueries) {
+      if (q.detail_breakdown &&
+          std::find(out.begin(), out.end(), q.detail_breakdown) == out.end()) {
+        out.push_back(q.detail_breakdown);
+      }
+    }
+    return out;
+  }();
+  return names;
+}
+
 std::vector<IndicatorDef> PerformanceStore::Indicators(pqxx::transaction_base& tx) {
   std::vector<IndicatorDef> out;
   for (const auto& r : tx.exec_prepared(kIndicators.name)) {
@@ -378,6 +445,9 @@ std::vector<IndicatorDef> PerformanceStore::Indicators(pqxx::transaction_base& t
     d.kind = r[7].c_str();
     d.direction = r[8].c_str();
     d.target = Opt(r[9]);
+    for (const auto& q : kUnitQueries) {
+      if (d.id == q.indicator_id && q.detail_breakdown) d.detail_breakdown = q.detail_breakdown;
+    }
     out.push_back(std::move(d));
   }
   return out;

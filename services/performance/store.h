@@ -20,6 +20,8 @@ struct IndicatorDef {
   int version = 1;
   std::string name, owner, group, definition, unit, kind, direction;
   std::optional<double> target;
+  // The indicator's own breakdown besides the common ones (e.g. "overdue_band"); empty if none.
+  std::string detail_breakdown;
 };
 
 // One perf.kpi_result row: indicator, period start, scope type and code, breakdown and its
@@ -41,6 +43,9 @@ class PerformanceStore {
   // Statements for every indicator that has a query (indicators without one are listed but
   // never computed).
   static const std::vector<Statement>& Statements();
+  // Every breakdown a stored figure can have: none, ethnicity, age_band, sex, then each
+  // indicator's own (detail) breakdown.
+  static const std::vector<std::string>& Breakdowns();
 
   static std::vector<IndicatorDef> Indicators(pqxx::transaction_base& tx);
   static std::string SharedPolicy(pqxx::transaction_base& tx);

@@ -113,6 +113,18 @@ try {
   check(await page.locator('table[data-breakdown=council] tbody tr').count() > 0, 'council table has rows');
   await page.screenshot({ path: path.join(outDir, 'indicator.png'), fullPage: true });
 
+  // An indicator with a breakdown of its own: overdue S117 reviews by how long overdue.
+  if (byId.has('S117_OVERDUE')) {
+    await page.goto(`${base}/indicator/S117_OVERDUE?month=${month}&scope=all`);
+    check(await page.locator('h2#by-overdue_band').isVisible(), 'S117_OVERDUE: a "By overdue band" section');
+    const overdue = Number(totals.find((f) => f.indicator_id === 'S117_OVERDUE')?.value ?? 0);
+    if (overdue > 0) {
+      const bands = await page.locator('table[data-breakdown=overdue_band] tbody tr').count();
+      check(bands > 0, `S117_OVERDUE: ${bands} overdue bands for ${overdue} overdue reviews`);
+    }
+    await page.screenshot({ path: path.join(outDir, 'indicator-s117-overdue.png'), fullPage: true });
+  }
+
   check(cspViolations.length === 0, `no Content-Security-Policy violations${cspViolations.length ? ': ' + cspViolations.join('; ') : ''}`);
 } catch (e) {
   failures.push(String(e?.stack ?? e));

@@ -37,7 +37,8 @@ class DashboardTest : public ::testing::Test {
       pqxx::connection c(*url_);
       pqxx::work tx(c);
       // FU72 for England over 14 months, the latest 93 of 100; a council with 3 of 4 (too few
-      // to share); an ethnicity breakdown; DETENTIONS as a count.
+      // to share); an ethnicity breakdown; DETENTIONS as a count; S117_OVERDUE with its own
+      // breakdown by how long overdue.
       tx.exec(
           "INSERT INTO perf.kpi_result (indicator_id, period_start, scope_type, scope_code, "
           "breakdown, "
@@ -53,6 +54,12 @@ class DashboardTest : public ::testing::Test {
       tx.exec(
           "INSERT INTO perf.kpi_result VALUES ('DETENTIONS', (date_trunc('month', current_date) - "
           "interval '1 month')::date, 'all', '', 'none', '', 37, NULL, 37)");
+      tx.exec(
+          "INSERT INTO perf.kpi_result (indicator_id, period_start, scope_type, scope_code, "
+          "breakdown, breakdown_value, numerator, denominator, value) "
+          "SELECT 'S117_OVERDUE', (date_trunc('month', current_date) - interval '1 month')::date, "
+          "'all', '', b, v, n, NULL, n FROM (VALUES ('none', '', 7), "
+          "('overdue_band', '0-3 months', 4), ('overdue_band', 'Over 12 months', 3)) x (b, v, n)");
       tx.commit();
     }
     HostOptions options;
@@ -176,10 +183,18 @@ TEST_F(DashboardTest, OverviewShowsWhatGetDashboardReturns) {
         "data-indicator=\"" + f.indicator_id() + "\" data-value=\"" + f.value() + "\"";
     EXPECT_NE(res->body.find(tile), std::string::npos) << tile;
   }
-  EXPECT_EQ(totals, 2);
+  EXPECT_EQ(totals, 3);
   EXPECT_NE(res->body.find("data-indicator=\"FU72\" data-value=\"93.0\""), std::string::npos);
   EXPECT_NE(res->body.find("<option value=\"" + month + "\" selected>"), std::string::npos);
   EXPECT_NE(res->body.find("<svg class=\"spark\""), std::string::npos);
+  // S117_OVERDUE's tile lists its bands.
+  const size_t overdue = res->body.find("data-indicator=\"S117_OVERDUE\"");
+  ASSERT_NE(overdue, std::string::npos);
+  EXPECT_NE(
+      res->body.find("<ul class=\"parts\" aria-label=\"By overdue band\"><li>0-3 months: "
+                     "<strong>4</strong></li><li>Over 12 months: <strong>3</strong></li></ul>",
+                     overdue),
+      std::string::npos);
 
   auto bad = Http().Get("/?month=2026-13", Session());
   ASSERT_TRUE(bad);
@@ -203,9 +218,26 @@ TEST_F(DashboardTest, IndicatorPageHasTheChartAndSharedFiguresAreSuppressed) {
   EXPECT_NE(row.find("data-value=\"*\""), std::string::npos) << row;
   EXPECT_EQ(row.find("75"), std::string::npos) << row;
 
+  // FU72 has no breakdown of its own.
+  EXPECT_EQ(res->body.find("data-breakdown=\"overdue_band\""), std::string::npos);
+
   auto missing = Http().Get("/indicator/NOPE", Session());
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(DashboardTest, IndicatorPageHasATableForTheIndicatorsOwnBreakdown) {
+  auto res = Http().Get("/indicator/S117_OVERDUE?month=" + MonthsAgo(1) + "&scope=all", Session());
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_NE(res->body.find("<h2 id=\"by-overdue_band\">By overdue band</h2>"), std::string::npos);
+  const size_t table = res->body.find("data-breakdown=\"overdue_band\"");
+  ASSERT_NE(table, std::string::npos);
+  const size_t recent = res->body.find("<th scope=\"row\">0-3 months</th>", table);
+  const size_t oldest = res->body.find("<th scope=\"row\">Over 12 months</th>", table);
+  ASSERT_NE(recent, std::string::npos);
+  ASSERT_NE(oldest, std::string::npos);
+  EXPECT_LT(recent, oldest);
 }
 
 TEST_F(DashboardTest, CsvDownloadIsTheServiceExport) {

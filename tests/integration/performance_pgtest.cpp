@@ -213,6 +213,33 @@ class KpiTest : public ::testing::Test {
     return d;
   }
 
+  // The month's ExportCsv for a scope, as one string.
+  std::string Csv(const std::string& token, const std::string& scope_type,
+                  const std::string& scope_code = "") {
+    icr::v1::ExportCsvRequest req;
+    req.set_from_month(kMonth);
+    req.mutable_scope()->set_type(scope_type);
+    req.mutable_scope()->set_code(scope_code);
+    auto ctx = Ctx(token);
+    auto reader = perf_->ExportCsv(ctx.get(), req);
+    std::string csv;
+    icr::v1::CsvChunk chunk;
+    while (reader->Read(&chunk)) csv += chunk.text();
+    auto status = reader->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return csv;
+  }
+
+  // One indicator's figures in a dashboard, breakdown value -> value, in the order given.
+  static std::vector<std::pair<std::string, std::string>> Values(const icr::v1::Dashboard& board,
+                                                                 const std::string& id) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& f : board.figures()) {
+      if (f.indicator_id() == id) out.emplace_back(f.breakdown_value(), f.value());
+    }
+    return out;
+  }
+
   // The England-level total of one indicator (unrounded).
   icr::v1::Figure Total(const std::string& id) {
     const auto board = Board(trust_);
@@ -235,16 +262,39 @@ class KpiTest : public ::testing::Test {
   std::string PersonId(const std::string& nhs) {
     return Sql("SELECT person_id FROM core.person WHERE nhs_number = '" + nhs + "'");
   }
-  // An S117 episode for the person with the given state and dates (NULL for none).
+  // An S117 episode for the person with the given state and dates (NULL for none), qualifying
+  // section and its legal status code; in force from `from`.
   std::string Episode(const std::string& nhs, const std::string& state, const std::string& from,
-                      const std::string& ended_on = "NULL") {
+                      const std::string& ended_on = "NULL", const std::string& section = "S3",
+                      const std::string& legal_status = "03") {
     return Sql(
         "INSERT INTO s117.episode (person_id, state, qualifying_section, legal_status_code, "
         "detention_start_date, detaining_provider_code, ceased_detained_date, left_hospital_date, "
         "effective_from, responsible_council_code, responsible_icb_code, ended_on, in_hospital) "
-        "VALUES ('" + PersonId(nhs) + "', '" + state + "', 'S3', '03', DATE '" + from +
-        "' - 30, 'RGD', DATE '" + from + "', DATE '" + from + "', DATE '" + from +
+        "VALUES ('" +
+        PersonId(nhs) + "', '" + state + "', '" + section + "', '" + legal_status + "', DATE '" +
+        from + "' - 30, 'RGD', DATE '" + from + "', DATE '" + from + "', DATE '" + from +
         "', 'E08000035', 'QWO', " + ended_on + ", false) RETURNING episode_id");
+  }
+  // A joint S117 review of an episode on `date` setting the next one due on `next_due`.
+  void Review(const std::string& episode, const std::string& date, const std::string& next_due) {
+    Sql("INSERT INTO s117.review (episode_id, review_date, council_rep_name, council_rep_role, "
+        "council_rep_org, health_rep_name, health_rep_role, health_rep_org, person_involvement, "
+        "outcome, next_review_due, recorded_by_org) VALUES ('" +
+        episode + "', '" + date +
+        "', 'A Council', 'Social worker', 'E08000035', 'B Health', 'Nurse', 'RGD', 'ATTENDED', "
+        "'CONTINUE', '" +
+        next_due + "', 'E08000035')");
+  }
+  // One body's decision (COUNCIL by Leeds, or ICB by QWO) that an episode's aftercare can end.
+  void EndDecision(const std::string& episode, const std::string& body, const std::string& date) {
+    const std::string org = body == "COUNCIL" ? kCouncil : "QWO";
+    Sql("INSERT INTO s117.end_decision (episode_id, body, body_code, decider_name, decider_role, "
+        "decision_date, primary_reason, reason_text, person_involvement, recorded_by_org) "
+        "SELECT '" +
+        episode + "', '" + body + "', '" + org + "', 'C Lead', 'S117 lead', '" + date +
+        "', code, 'needs met', 'ATTENDED', '" + org +
+        "' FROM s117.end_reason WHERE allowed_as_primary LIMIT 1");
   }
 
   std::string url_;
@@ -358,13 +408,9 @@ TEST_F(KpiTest, NewDetentionsByEthnicityAndDisclosureToAnotherOrganisation) {
   auto total = Total("DETENTIONS");
   EXPECT_EQ(total.value(), "3");
   // By ethnicity: White 1 (Q1), Black or Black British 2 (Q2, Q4).
-  std::map<std::string, std::string> by_group;
-  const auto by_ethnicity = Board(trust_, "all", "", "ethnicity");
-  for (const auto& f : by_ethnicity.figures()) {
-    if (f.indicator_id() == "DETENTIONS") by_group[f.breakdown_value()] = f.value();
-  }
-  EXPECT_EQ(by_group["White"], "1");
-  EXPECT_EQ(by_group["Black or Black British"], "2");
+  const std::vector<std::pair<std::string, std::string>> by_group = {
+      {"Black or Black British", "2"}, {"White", "1"}};
+  EXPECT_EQ(Values(Board(trust_, "all", "", "ethnicity"), "DETENTIONS"), by_group);
   // The trust sees its own count of 3; the council sees it as "*".
   auto own = Board(trust_, "provider", kTrust);
   auto shared = Board(Token(kCouncil, Role::kSocialWorker), "provider", kTrust);
@@ -432,11 +478,7 @@ TEST_F(KpiTest, Section117Register) {
   // not stale. A joint 50:50 S117 line of 400 pounds a week by direct payment.
   auto p1 = Person();
   auto e1 = Episode(p1, "ACTIVE", "2025-06-01");
-  Sql("INSERT INTO s117.review (episode_id, review_date, council_rep_name, council_rep_role, "
-      "council_rep_org, health_rep_name, health_rep_role, health_rep_org, person_involvement, "
-      "outcome, next_review_due, recorded_by_org) VALUES ('" + e1 + "', '2026-03-01', 'A Council', "
-      "'Social worker', 'E08000035', 'B Health', 'Nurse', 'RGD', 'ATTENDED', 'CONTINUE', "
-      "'2027-03-01', 'E08000035')");
+  Review(e1, "2026-03-01", "2027-03-01");
   Sql("INSERT INTO s117.service_line (episode_id, service_type, provider_name, "
       "need_arises_from_mental_disorder, is_s117, start_date, funder, council_pct, icb_pct, "
       "weekly_cost_pence, delivery_mode, recorded_by_org) SELECT '" + e1 + "', code, 'Provider', "
@@ -457,10 +499,7 @@ TEST_F(KpiTest, Section117Register) {
   Sql("ALTER TABLE s117.episode DISABLE TRIGGER episode_joint_end");
   auto e3 = Episode(p3, "ENDED_DISCHARGED", "2024-01-01", "DATE '2026-10-10'");
   Sql("ALTER TABLE s117.episode ENABLE TRIGGER episode_joint_end");
-  Sql("INSERT INTO s117.end_decision (episode_id, body, body_code, decider_name, decider_role, "
-      "decision_date, primary_reason, reason_text, person_involvement, recorded_by_org) "
-      "SELECT '" + e3 + "', 'COUNCIL', 'E08000035', 'C Lead', 'S117 lead', '2026-10-10', code, "
-      "'needs met', 'ATTENDED', 'E08000035' FROM s117.end_reason WHERE allowed_as_primary LIMIT 1");
+  EndDecision(e3, "COUNCIL", "2026-10-10");
   // E4: the person died on 20 October. E5: recorded in error (void): in nothing.
   auto p4 = Person();
   Episode(p4, "ENDED_DECEASED", "2025-03-01", "DATE '2026-10-20'");
@@ -481,6 +520,122 @@ TEST_F(KpiTest, Section117Register) {
   // The responsible council's own view is the same, unrounded.
   auto council = Board(Token(kCouncil, Role::kS117Officer), "council", kCouncil);
   EXPECT_EQ(council.disclosure_policy(), "unrounded");
+}
+
+TEST_F(KpiTest, S117OverdueReviewsAreBandedByHowLongOverdue) {
+  // Period end 31 October 2026. A review is overdue when the next one was due before then; the
+  // band edges are 31 July 2026 (3 months before), 30 April 2026 (6) and 31 October 2025 (12),
+  // each band including its upper edge. Without a review the next is due 12 months after the
+  // entitlement came into force.
+  auto entitlement = [&](const std::string& from) { return Episode(Person(), "ACTIVE", from); };
+  // 0-3 months: due 30 September 2026 (1 month overdue), and due 31 July 2026 (set at a review;
+  // exactly 3 months overdue, the band's upper edge).
+  entitlement("2025-09-30");
+  Review(entitlement("2024-07-31"), "2025-07-31", "2026-07-31");
+  // 3-6 months: due 30 July 2026 (a day over 3 months) and 30 June 2026 (4 months).
+  entitlement("2025-07-30");
+  entitlement("2025-06-30");
+  // 6-12 months: due 28 February 2026 (8 months, set at a review), and 31 October 2025 (exactly
+  // 12 months overdue, the upper edge).
+  Review(entitlement("2024-01-01"), "2025-02-28", "2026-02-28");
+  entitlement("2024-10-31");
+  // Over 12 months: due 31 August 2025 (14 months).
+  entitlement("2024-08-31");
+  // Not overdue: due June 2025 but reviewed since (15 August 2026, next due 2027); due on the
+  // period end itself; and a review before period end setting a date after it.
+  Review(entitlement("2024-06-01"), "2026-08-15", "2027-08-15");
+  entitlement("2025-10-31");
+  Review(entitlement("2023-01-01"), "2026-10-30", "2026-11-30");
+  Compute();
+
+  EXPECT_EQ(Total("S117_OVERDUE").value(), "7");
+  const auto england = Board(trust_, "all", "", "overdue_band");
+  const std::vector<std::pair<std::string, std::string>> bands = {
+      {"0-3 months", "2"}, {"3-6 months", "2"}, {"6-12 months", "2"}, {"Over 12 months", "1"}};
+  EXPECT_EQ(Values(england, "S117_OVERDUE"), bands);  // in band order
+  EXPECT_EQ(england.breakdown(), "overdue_band");
+  // Only S117_OVERDUE has this breakdown.
+  for (const auto& f : england.figures()) EXPECT_EQ(f.indicator_id(), "S117_OVERDUE");
+  // The indicator says which breakdown is its own, and its definition gives the band edges.
+  for (const auto& ind : england.indicators()) {
+    if (ind.id() == "S117_OVERDUE") {
+      EXPECT_EQ(ind.detail_breakdown(), "overdue_band");
+      EXPECT_NE(ind.definition().find("0-3 months (due on or after the date 3 months before"),
+                std::string::npos)
+          << ind.definition();
+    }
+  }
+
+  // The responsible council sees its own bands unrounded; the trust sees the council's figures
+  // with disclosure control like any other breakdown (every band below 5).
+  const auto own = Board(Token(kCouncil, Role::kS117Officer), "council", kCouncil, "overdue_band");
+  EXPECT_EQ(Values(own, "S117_OVERDUE"), bands);
+  const auto shared = Board(trust_, "council", kCouncil, "overdue_band");
+  EXPECT_EQ(shared.disclosure_policy(), "mhsds");
+  const std::vector<std::pair<std::string, std::string>> hidden = {
+      {"0-3 months", "*"}, {"3-6 months", "*"}, {"6-12 months", "*"}, {"Over 12 months", "*"}};
+  EXPECT_EQ(Values(shared, "S117_OVERDUE"), hidden);
+  for (const auto& f : shared.figures()) EXPECT_TRUE(f.suppressed());
+
+  // The CSV carries the bands in the long format.
+  EXPECT_NE(Csv(trust_, "all")
+                .find("2026-10-01,2026-10-31,England; overdue_band,England,England,3-6 months,"
+                      "3-6 months,S117_OVERDUE,Overdue S117 reviews,2\n"),
+            std::string::npos);
+}
+
+TEST_F(KpiTest, S117EndsByReasonAndActiveByQualifyingSection) {
+  // Ended in October: one joint discharge with both decisions, one superseded by a new
+  // detention, two deaths. Not counted: one voided as recorded in error, a death in September.
+  auto discharged = Episode(Person(), "ACTIVE", "2024-03-01");
+  EndDecision(discharged, "COUNCIL", "2026-10-08");
+  EndDecision(discharged, "ICB", "2026-10-09");
+  Sql("UPDATE s117.episode SET state = 'ENDED_DISCHARGED', ended_on = '2026-10-10' "
+      "WHERE episode_id = '" +
+      discharged + "'");
+  Episode(Person(), "ENDED_SUPERSEDED", "2024-03-01", "DATE '2026-10-05'");
+  Episode(Person(), "ENDED_DECEASED", "2024-03-01", "DATE '2026-10-20'");
+  Episode(Person(), "ENDED_DECEASED", "2025-03-01", "DATE '2026-10-25'");
+  Episode(Person(), "VOID", "2025-03-01", "DATE '2026-10-12'");
+  Episode(Person(), "ENDED_DECEASED", "2025-03-01", "DATE '2026-09-30'");
+  // In force at period end: two under s3, one each under s37, s37/41, s45A, s47 and s48, and
+  // one under a section that qualifies only by a recorded case decision (legal status 31).
+  for (const auto& [section, code] :
+       std::vector<std::pair<std::string, std::string>>{{"S3", "03"},
+                                                        {"S3", "03"},
+                                                        {"S37", "10"},
+                                                        {"S37_41", "09"},
+                                                        {"S45A", "37"},
+                                                        {"S47", "16"},
+                                                        {"S48", "18"},
+                                                        {"OTHER_CASE_DECISION", "31"}}) {
+    Episode(Person(), "ACTIVE", "2026-01-15", "NULL", section, code);
+  }
+  Compute();
+
+  EXPECT_EQ(Total("S117_ENDED").value(), "4");
+  EXPECT_EQ(Total("S117_END_EXCEPTIONS").value(), "0");  // the discharge had both decisions
+  const std::vector<std::pair<std::string, std::string>> reasons = {
+      {"Died", "2"}, {"Joint discharge", "1"}, {"Superseded by re-detention", "1"}};
+  EXPECT_EQ(Values(Board(trust_, "all", "", "end_reason"), "S117_ENDED"), reasons);
+
+  EXPECT_EQ(Total("S117_ACTIVE").value(), "8");
+  const auto sections = Board(trust_, "all", "", "qualifying_section");
+  const std::vector<std::pair<std::string, std::string>> active = {{"Other (case decision)", "1"},
+                                                                   {"s3", "2"},
+                                                                   {"s37", "1"},
+                                                                   {"s37/41", "1"},
+                                                                   {"s45A", "1"},
+                                                                   {"s47", "1"},
+                                                                   {"s48", "1"}};
+  EXPECT_EQ(Values(sections, "S117_ACTIVE"), active);
+  // The other entitlement-based S117 indicators have it too (all 8 are stale: no referral, no
+  // review); indicators that are not about entitlements do not.
+  EXPECT_EQ(Values(sections, "S117_STALE"), active);
+  EXPECT_TRUE(Values(sections, "S117_REGISTERED_28D").empty());
+  EXPECT_TRUE(Values(sections, "S117_ENDED").empty());
+  EXPECT_TRUE(Values(sections, "DETENTIONS").empty());
+  EXPECT_TRUE(Values(Board(trust_, "all", "", "end_reason"), "S117_ACTIVE").empty());
 }
 
 TEST_F(KpiTest, CarePlanAgreedOrReviewedInTwelveMonths) {
@@ -525,16 +680,7 @@ TEST_F(KpiTest, RecomputeReplacesAndCsvIsTheLongFormat) {
   Compute();
   EXPECT_EQ(Total("DETENTIONS").value(), "2");
 
-  icr::v1::ExportCsvRequest req;
-  req.set_from_month(kMonth);
-  req.mutable_scope()->set_type("provider");
-  req.mutable_scope()->set_code(kTrust);
-  auto ctx = Ctx(Token(kCouncil, Role::kSocialWorker));
-  auto reader = perf_->ExportCsv(ctx.get(), req);
-  std::string csv;
-  icr::v1::CsvChunk chunk;
-  while (reader->Read(&chunk)) csv += chunk.text();
-  ASSERT_TRUE(reader->Finish().ok());
+  const std::string csv = Csv(Token(kCouncil, Role::kSocialWorker), "provider", kTrust);
   EXPECT_EQ(csv.rfind("REPORTING_PERIOD_START,REPORTING_PERIOD_END,BREAKDOWN,PRIMARY_LEVEL,", 0), 0u);
   EXPECT_NE(csv.find("2026-10-01,2026-10-31,provider,RGD,Leeds and York Partnership NHS Foundation Trust,NONE,NONE,DETENTIONS,"),
             std::string::npos)
@@ -556,6 +702,14 @@ TEST_F(KpiTest, BadRequestsAndPermissions) {
   s = perf_->GetDashboard(Ctx(trust_).get(), req, &d);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message().rfind("scope.code:", 0), 0u);
+  req.mutable_scope()->set_type("all");
+  req.mutable_scope()->clear_code();
+  req.set_breakdown("overdue");  // not a breakdown (overdue_band is)
+  s = perf_->GetDashboard(Ctx(trust_).get(), req, &d);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("breakdown: one of none, ethnicity, age_band, sex, ", 0), 0u)
+      << s.error_message();
+  req.set_breakdown("");
   icr::v1::ComputeIndicatorsRequest compute;
   compute.set_from_month(kMonth);
   icr::v1::ComputeIndicatorsResponse resp;

@@ -128,7 +128,7 @@ TEST(DashboardHtml, TilesCarryTheServiceValuesExactly) {
   eth.set_breakdown_value("White");  // not a total: never a tile
   *d.add_figures() = eth;
 
-  const std::string page = OverviewPage(Context(), d, {});
+  const std::string page = OverviewPage(Context(), d, {}, {});
   EXPECT_NE(page.find("<div class=\"tile\" data-indicator=\"FU72\" data-value=\"82.4\""),
             std::string::npos);
   EXPECT_NE(page.find("82.4<span class=\"unit\">%</span>"), std::string::npos);
@@ -163,7 +163,7 @@ TEST(DashboardHtml, EverythingFromDataIsEscaped) {
   auto c = Context();
   c.scope_label = "<b>Trust</b>";
   c.scopes.push_back({"council:\"x", "<script>", "<g>"});
-  const std::string page = OverviewPage(c, d, {});
+  const std::string page = OverviewPage(c, d, {}, {});
   EXPECT_EQ(page.find("<img src=x"), std::string::npos);
   EXPECT_EQ(page.find("<b>Trust"), std::string::npos);
   EXPECT_EQ(page.find("<script>"), std::string::npos);
@@ -207,8 +207,9 @@ TEST(DashboardHtml, IndicatorPageShowsBreakdowns) {
   leeds.figure.set_spc_signal("insufficient_data");
   auto c = Context();
   c.scope = "council:E08000035";
-  const std::string page = IndicatorPage(c, s, eth, {leeds});
+  const std::string page = IndicatorPage(c, s, eth, {}, {leeds});
   EXPECT_NE(page.find("data-breakdown=\"ethnicity\""), std::string::npos);
+  EXPECT_EQ(page.find("By overdue band"), std::string::npos);  // FU72 has no detail breakdown
   EXPECT_NE(page.find("<th scope=\"row\">White</th>"), std::string::npos);
   EXPECT_EQ(page.find(">Mixed<"), std::string::npos);  // another indicator's row
   EXPECT_NE(page.find("data-council=\"E08000035\""), std::string::npos);
@@ -217,6 +218,40 @@ TEST(DashboardHtml, IndicatorPageShowsBreakdowns) {
   EXPECT_NE(page.find("<svg class=\"chart xmr\""), std::string::npos);
   // Limits 60 to 90 straddle the target of 80.
   EXPECT_NE(page.find("the process will sometimes meet it and sometimes not"), std::string::npos);
+}
+
+TEST(DashboardHtml, IndicatorPageShowsTheIndicatorsOwnBreakdown) {
+  icr::v1::Indicator ind;
+  ind.set_id("S117_OVERDUE");
+  ind.set_name("Overdue S117 reviews");
+  ind.set_group("s117");
+  ind.set_unit("count");
+  ind.set_direction(icr::v1::LOWER_IS_BETTER);
+  ind.set_detail_breakdown("overdue_band");
+  auto s = SeriesOf(ind, std::vector<std::optional<double>>(24, 4.0));
+  icr::v1::Dashboard bands;
+  for (const auto& [band, n] : std::vector<std::pair<std::string, std::string>>{
+           {"0-3 months", "2"}, {"3-6 months", "1"}, {"Over 12 months", "1"}}) {
+    auto f = FigureOf("S117_OVERDUE", n, n, "");
+    f.set_breakdown_value(band);
+    *bands.add_figures() = f;
+  }
+  const std::string page = IndicatorPage(Context(), s, {}, bands, {});
+  EXPECT_NE(page.find("<h2 id=\"by-overdue_band\">By overdue band</h2>"), std::string::npos);
+  const size_t table = page.find("<table class=\"breakdown\" data-breakdown=\"overdue_band\">");
+  ASSERT_NE(table, std::string::npos);
+  EXPECT_NE(page.find("<caption>Overdue S117 reviews by how long the review is overdue, October "
+                      "2026, All of England</caption>",
+                      table),
+            std::string::npos);
+  EXPECT_NE(page.find("<th scope=\"col\">Overdue by</th>", table), std::string::npos);
+  // In the order the service gives them.
+  const size_t first = page.find("<th scope=\"row\">0-3 months</th>", table);
+  const size_t last = page.find("<th scope=\"row\">Over 12 months</th>", table);
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(last, std::string::npos);
+  EXPECT_LT(first, last);
+  EXPECT_NE(page.find("No breakdown by ethnic group for this month."), std::string::npos);
 }
 
 TEST(DashboardHtml, LoginPageKeepsOnlyTheNextPath) {
