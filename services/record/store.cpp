@@ -19,17 +19,31 @@ using google::protobuf::util::TimeUtil;
   "SELECT p.person_id::text, p.nhs_number, p.family_name, p.given_name, "                    \
   "p.date_of_birth::text, p.sex, p.ethnic_category, p.postcode, p.gp_practice_code, "        \
   "coalesce(p.council_code, ''), coalesce(p.icb_code, ''), coalesce(p.date_of_death::text, " \
-  "''), p.version FROM core.person p "
+  "''), p.version, ARRAY(SELECT i.system FROM core.person_identifier i "                     \
+  "  WHERE i.person_id = p.person_id ORDER BY i.system, i.value), "                          \
+  "ARRAY(SELECT i.value FROM core.person_identifier i "                                      \
+  "  WHERE i.person_id = p.person_id ORDER BY i.system, i.value) FROM core.person p "
 
 const Statement kPersonByNhs{"record_person_by_nhs", PERSON_SELECT "WHERE p.nhs_number = $1"};
-const Statement kPersonIdentifiers{
-    "record_person_identifiers",
-    "SELECT system, value FROM core.person_identifier WHERE person_id = $1::uuid "
-    "ORDER BY system, value"};
-const Statement kAddRelationships{
-    "record_add_relationships",
-    "INSERT INTO core.person_relationship (person_id, org_code) "
-    "SELECT p, $2 FROM unnest($1::uuid[]) AS p ON CONFLICT DO NOTHING"};
+const Statement kPeopleByNhs{"record_people_by_nhs",
+                             PERSON_SELECT "WHERE p.nhs_number = ANY($1::bpchar[])"};
+// The rows a transaction leaves to its end (PendingWrites), in one statement: the event log
+// ($2-$6), the change outbox ($7-$11, in order: seq follows the array) and the relationships of
+// organisation $1 with people $12. Returns how many event rows were new.
+const Statement kWritePending{
+    "record_write_pending",
+    "WITH ev AS (INSERT INTO core.event (source_org, event_id, person_id, kind, content_hash, "
+    "  payload) SELECT $1, e.id, e.person::uuid, e.kind, decode(e.hash, 'hex'), e.payload::jsonb "
+    "  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
+    "    AS e(id, person, kind, hash, payload) "
+    "  ON CONFLICT (source_org, event_id) DO NOTHING RETURNING 1), "
+    "ch AS (INSERT INTO core.changes (entity, entity_id, person_id, change_type, org_code) "
+    "  SELECT c.entity, c.entity_id, nullif(c.person, '')::uuid, c.type, c.org "
+    "  FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) "
+    "    WITH ORDINALITY AS c(entity, entity_id, person, type, org, n) ORDER BY c.n), "
+    "rel AS (INSERT INTO core.person_relationship (person_id, org_code) "
+    "  SELECT p, $1 FROM unnest($12::uuid[]) AS p ON CONFLICT DO NOTHING) "
+    "SELECT count(*) FROM ev"};
 // One statement: insert, or update when the version read is still current ($11 = 0: any).
 const Statement kUpsertPerson{
     "record_upsert_person",
@@ -275,13 +289,22 @@ constexpr char kNoUuid[] = "00000000-0000-0000-0000-000000000000";
 Timestamp FromSeconds(int64_t s) { return TimeUtil::SecondsToTimestamp(s); }
 std::string Iso(const Timestamp& ts) { return TimeUtil::ToString(ts); }
 
-// bytea in COPY text form: \x and the hex digits (stream_to escapes the backslash).
-std::string ByteaHex(const std::string& bytes) {
+std::string Hex(const std::string& bytes) {
   static const char kHex[] = "0123456789abcdef";
-  std::string out = "\\x";
+  std::string out;
   for (unsigned char c : bytes) {
     out += kHex[c >> 4];
     out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::vector<std::string> TextArray(const pqxx::field& f) {
+  std::vector<std::string> out;
+  auto parser = f.as_array();
+  for (auto next = parser.get_next(); next.first != pqxx::array_parser::done;
+       next = parser.get_next()) {
+    if (next.first == pqxx::array_parser::string_value) out.push_back(next.second);
   }
   return out;
 }
@@ -301,15 +324,13 @@ icr::v1::Person PersonFromRow(const pqxx::row& r) {
   p.set_icb_code(r[10].c_str());
   p.set_date_of_death(r[11].c_str());
   p.set_version(r[12].as<int64_t>());
-  return p;
-}
-
-void LoadIdentifiers(pqxx::transaction_base& tx, icr::v1::Person* p) {
-  for (const auto& r : tx.exec_prepared(kPersonIdentifiers.name, p->person_id())) {
-    auto* id = p->add_local_identifiers();
-    id->set_system(r[0].c_str());
-    id->set_value(r[1].c_str());
+  const auto systems = TextArray(r[13]), values = TextArray(r[14]);
+  for (size_t i = 0; i < systems.size() && i < values.size(); ++i) {
+    auto* id = p.add_local_identifiers();
+    id->set_system(systems[i]);
+    id->set_value(values[i]);
   }
+  return p;
 }
 
 // A sender reference that must name something this organisation recorded for this person.
@@ -509,7 +530,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 
 const std::vector<Statement>& RecordStore::Statements() {
   static const std::vector<Statement> kStatements = {
-      kPersonByNhs,     kPersonIdentifiers, kAddRelationships, kUpsertPerson,     kInsertIdentifier,
+      kPersonByNhs,     kPeopleByNhs, kWritePending, kUpsertPerson,     kInsertIdentifier,
       kIdentifierOwner, kEventHashes,      kReferralOpen,     kReferralGet,
       kReferralClose,   kSpellOpen,         kSpellGet,         kSpellDischarge,   kDetentionStart,
       kDetentionGet,    kDetentionEnd,      kContactInsert,    kKeyWorkerAssign,  kKeyWorkerGet,
@@ -523,16 +544,17 @@ std::optional<icr::v1::Person> RecordStore::FindByNhsNumber(pqxx::transaction_ba
                                                             const std::string& nhs_number) {
   auto r = tx.exec_prepared(kPersonByNhs.name, nhs_number);
   if (r.empty()) return std::nullopt;
-  auto p = PersonFromRow(r[0]);
-  LoadIdentifiers(tx, &p);
-  return p;
+  return PersonFromRow(r[0]);
 }
 
-void RecordStore::AddRelationships(pqxx::transaction_base& tx,
-                                   const std::vector<std::string>& person_ids,
-                                   const std::string& org_code) {
-  if (person_ids.empty()) return;
-  tx.exec_prepared(kAddRelationships.name, PgTextArray(person_ids), org_code);
+std::vector<icr::v1::Person> RecordStore::FindByNhsNumbers(
+    pqxx::transaction_base& tx, const std::vector<std::string>& nhs_numbers) {
+  std::vector<icr::v1::Person> people;
+  if (nhs_numbers.empty()) return people;
+  for (const auto& r : tx.exec_prepared(kPeopleByNhs.name, PgTextArray(nhs_numbers))) {
+    people.push_back(PersonFromRow(r));
+  }
+  return people;
 }
 
 absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& tx,
@@ -609,24 +631,36 @@ absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
   return EventResult::kStored;
 }
 
-absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const PendingWrites& pending) {
-  if (!pending.events.empty()) {
-    try {
-      pqxx::stream_to out(tx, "core.event",
-                          std::vector<std::string>{"source_org", "event_id", "person_id", "kind",
-                                                   "content_hash", "payload"});
-      for (const auto& e : pending.events) {
-        out << std::make_tuple(e.org, e.event_id, e.person_id, e.kind, ByteaHex(e.hash), e.json);
-      }
-      out.complete();
-    } catch (const pqxx::unique_violation&) {
-      // Another call stored one of these events after this one looked: sending again finds
-      // them stored (DUPLICATE) or refuses them (ALREADY_EXISTS).
-      return absl::AbortedError("event_id: an event of this call was stored by a concurrent call; "
-                                "send again");
-    }
+absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const std::string& org,
+                                       const PendingWrites& pending,
+                                       const std::vector<std::string>& person_ids) {
+  std::vector<std::string> ids, people, kinds, hashes, payloads;
+  for (const auto& e : pending.events) {
+    ids.push_back(e.event_id);
+    people.push_back(e.person_id);
+    kinds.push_back(e.kind);
+    hashes.push_back(Hex(e.hash));
+    payloads.push_back(e.json);
   }
-  Changes::AppendMany(tx, pending.changes);
+  std::vector<std::string> entities, entity_ids, change_people, types, orgs;
+  for (const auto& c : pending.changes) {
+    entities.push_back(c.entity);
+    entity_ids.push_back(c.entity_id);
+    change_people.push_back(c.person_id);
+    types.push_back(c.change_type);
+    orgs.push_back(c.org_code);
+  }
+  auto r = tx.exec_prepared1(kWritePending.name, org, PgTextArray(ids), PgTextArray(people),
+                             PgTextArray(kinds), PgTextArray(hashes), PgTextArray(payloads),
+                             PgTextArray(entities), PgTextArray(entity_ids),
+                             PgTextArray(change_people), PgTextArray(types), PgTextArray(orgs),
+                             PgTextArray(person_ids));
+  if (r[0].as<size_t>() != pending.events.size()) {
+    // Another call stored one of these events after this one looked: sending again finds them
+    // stored (DUPLICATE) or refuses them (ALREADY_EXISTS).
+    return absl::AbortedError(
+        "event_id: an event of this call was stored by a concurrent call; send again");
+  }
   return absl::OkStatus();
 }
 
@@ -656,7 +690,6 @@ absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(
   std::vector<icr::v1::Person> people;
   for (const auto& row : r) {
     people.push_back(PersonFromRow(row));
-    LoadIdentifiers(tx, &people.back());
   }
   return people;
 }

@@ -22,7 +22,7 @@ enum class EventResult { kStored, kDuplicate };
 // Event ids an organisation already sent, with the SHA-256 of their canonical content.
 using KnownEvents = std::map<std::string, std::string>;
 
-// Rows a transaction's writes leave to be written at its end, in one statement each
+// Rows a transaction's writes leave to be written at its end, in one statement
 // (RecordStore::WritePending): the event log and the change outbox.
 struct PendingWrites {
   struct EventRow {
@@ -43,11 +43,9 @@ class RecordStore {
 
   static std::optional<icr::v1::Person> FindByNhsNumber(pqxx::transaction_base& tx,
                                                         const std::string& nhs_number);
-  // Records that org_code has recorded something for these people (a legitimate relationship).
-  static void AddRelationships(pqxx::transaction_base& tx,
-                               const std::vector<std::string>& person_ids,
-                               const std::string& org_code);
-
+  // Those of these NHS numbers that are known, in no particular order.
+  static std::vector<icr::v1::Person> FindByNhsNumbers(pqxx::transaction_base& tx,
+                                                       const std::vector<std::string>& nhs_numbers);
   // Creates or updates by NHS number, adding its change row to `changes` (the caller adds the
   // relationship: WriteBatch). ABORTED when expected_version is set and stale; ALREADY_EXISTS
   // when a local identifier belongs to someone else.
@@ -68,10 +66,14 @@ class RecordStore {
                                                 const icr::v1::Event& event,
                                                 const icr::v1::Person& person,
                                                 const std::string& org_code,
-                                                const std::string& field,
-                                                const KnownEvents& known, PendingWrites& out);
-  // Writes the pending rows (COPY). ABORTED when a concurrent call stored one of the events.
-  static absl::Status WritePending(pqxx::transaction_base& tx, const PendingWrites& pending);
+                                                const std::string& field, const KnownEvents& known,
+                                                PendingWrites& out);
+  // Writes the pending rows and records that org_code has recorded something for these people
+  // (a legitimate relationship), in one statement. ABORTED when a concurrent call stored one of
+  // the events.
+  static absl::Status WritePending(pqxx::transaction_base& tx, const std::string& org_code,
+                                   const PendingWrites& pending,
+                                   const std::vector<std::string>& person_ids);
 
   // Visible people matching the request, after the page token; org empty = no visibility filter.
   static absl::StatusOr<std::vector<icr::v1::Person>> FindPeople(

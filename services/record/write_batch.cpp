@@ -6,11 +6,17 @@ namespace icr::record {
 
 void WriteBatch::Prefetch(pqxx::transaction_base& tx,
                           const std::vector<const icr::v1::Event*>& events) {
-  std::vector<std::string> ids;
+  std::vector<std::string> ids, nhs_numbers;
   for (const auto* e : events) {
     if (looked_up_.insert(e->event_id()).second) ids.push_back(e->event_id());
+    if (!people_.count(e->nhs_number())) nhs_numbers.push_back(e->nhs_number());
   }
   known_.merge(RecordStore::KnownEventHashes(tx, caller_.org_code, ids));
+  if (nhs_numbers.size() > 1) {  // one alone is looked up by Event
+    for (auto& p : RecordStore::FindByNhsNumbers(tx, nhs_numbers)) {
+      people_.emplace(p.nhs_number(), std::move(p));
+    }
+  }
 }
 
 absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
@@ -74,9 +80,8 @@ void WriteBatch::Discard() {
 
 absl::Status WriteBatch::Finish(pqxx::transaction_base& tx) {
   Keep();
-  if (auto s = RecordStore::WritePending(tx, pending_); !s.ok()) return s;
   const std::vector<std::string> ids(kept_.begin(), kept_.end());
-  RecordStore::AddRelationships(tx, ids, caller_.org_code);
+  if (auto s = RecordStore::WritePending(tx, caller_.org_code, pending_, ids); !s.ok()) return s;
   Audit::WriteMany(tx, caller_, ids, action_, kAuditOk);
   return absl::OkStatus();
 }
