@@ -1,21 +1,25 @@
 // icr-bench: measures the hot paths of a running icr-server against this machine's own limits
 // (the gRPC health check for the read path, a raw COPY for the write path), and the server's
 // peak memory in each phase. Prints a table and writes JSON.
-#include <cxxopts.hpp>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <nlohmann/json.hpp>
 
+#include <cxxopts.hpp>
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <random>
 
 #include "clients/bench/load.h"
+#include "icr/v1/careplan.grpc.pb.h"
 #include "icr/v1/performance.grpc.pb.h"
 #include "icr/v1/record.grpc.pb.h"
+#include "icr/v1/s117.grpc.pb.h"
+#include "services/common/auth.h"
 #include "services/common/config.h"
+#include "services/common/db.h"
 
 namespace {
 using icr::bench::LoadResult;
@@ -34,7 +38,8 @@ struct Options {
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& target, int index) {
   grpc::ChannelArguments args;
-  args.SetInt("icr.bench.channel", index);  // a distinct argument gives each caller its own TCP connection
+  args.SetInt("icr.bench.channel",
+              index);  // a distinct argument gives each caller its own TCP connection
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -47,9 +52,9 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int seconds =
 }
 
 json Row(const std::string& phase, const std::string& what, const LoadResult& r, double rss) {
-  return {{"phase", phase}, {"what", what},       {"callers", r.callers}, {"calls", r.calls},
-          {"errors", r.errors}, {"qps", r.qps},   {"p50_ms", r.p50_ms},   {"p99_ms", r.p99_ms},
-          {"peak_rss_mb", rss}};
+  return {{"phase", phase},     {"what", what},       {"callers", r.callers},
+          {"calls", r.calls},   {"errors", r.errors}, {"qps", r.qps},
+          {"p50_ms", r.p50_ms}, {"p99_ms", r.p99_ms}, {"peak_rss_mb", rss}};
 }
 
 bool HealthCheck(grpc::GenericStub& stub) {
@@ -68,8 +73,33 @@ std::vector<std::string> SomePeople(const std::string& url, int limit) {
   pqxx::connection c(url);
   pqxx::nontransaction tx(c);
   std::vector<std::string> out;
-  for (const auto& r : tx.exec_params("SELECT nhs_number FROM core.person WHERE date_of_death IS NULL "
-                                      "ORDER BY person_id LIMIT $1", limit)) {
+  for (const auto& r :
+       tx.exec_params("SELECT nhs_number FROM core.person WHERE date_of_death IS NULL "
+                      "ORDER BY person_id LIMIT $1",
+                      limit)) {
+    out.emplace_back(r[0].c_str());
+  }
+  return out;
+}
+
+// The council with the most open S117 entitlements, and some open care plans.
+std::string BusiestCouncil(const std::string& url) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  auto r = tx.exec(
+      "SELECT responsible_council_code FROM s117.episode WHERE state IN ('PLANNED', "
+      "'ACTIVE') AND responsible_council_code IS NOT NULL GROUP BY 1 "
+      "ORDER BY count(*) DESC LIMIT 1");
+  return r.empty() ? std::string() : std::string(r[0][0].c_str());
+}
+
+std::vector<std::string> SomePlans(const std::string& url, int limit) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  std::vector<std::string> out;
+  for (const auto& r : tx.exec_params("SELECT plan_id::text FROM careplan.plan WHERE status <> "
+                                      "'CLOSED' ORDER BY plan_id LIMIT $1",
+                                      limit)) {
     out.emplace_back(r[0].c_str());
   }
   return out;
@@ -87,10 +117,11 @@ icr::v1::Event EmploymentEvent(const std::string& nhs, const std::string& id) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cxxopts::Options cli("icr-bench",
-                       "Benchmark of a running icr-server: read path, write path, register and "
-                       "plan queries, KPIs, and the server's peak memory, each beside a baseline "
-                       "measured in the same run. deploy/bench.sh starts a private stack and runs it.");
+  cxxopts::Options cli(
+      "icr-bench",
+      "Benchmark of a running icr-server: read path, write path, register and "
+      "plan queries, KPIs, and the server's peak memory, each beside a baseline "
+      "measured in the same run. deploy/bench.sh starts a private stack and runs it.");
   // clang-format off
   cli.add_options()
     ("server", "icr-server address", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_SERVER", "127.0.0.1:50051")))
@@ -101,7 +132,7 @@ int main(int argc, char** argv) {
     ("seconds", "length of each load measurement", cxxopts::value<int>()->default_value("5"))
     ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
     ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
-    ("phases", "comma-separated: read,write,kpi", cxxopts::value<std::string>()->default_value("read,write,kpi"))
+    ("phases", "comma-separated: read,write,queries,kpi", cxxopts::value<std::string>()->default_value("read,write,queries,kpi"))
     ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
     ("h,help", "show this help");
   // clang-format on
@@ -139,11 +170,13 @@ int main(int argc, char** argv) {
   json report = json::array();
   auto print = [&](const json& row) {
     report.push_back(row);
-    std::printf("%-7s %-34s %4d callers %10.0f /s  p50 %7.2f ms  p99 %7.2f ms  errors %lld  peak RSS %6.1f MB\n",
-                row["phase"].get<std::string>().c_str(), row["what"].get<std::string>().c_str(),
-                row["callers"].get<int>(), row["qps"].get<double>(), row["p50_ms"].get<double>(),
-                row["p99_ms"].get<double>(), static_cast<long long>(row["errors"].get<int64_t>()),
-                row["peak_rss_mb"].get<double>());
+    std::printf(
+        "%-7s %-34s %4d callers %10.0f /s  p50 %7.2f ms  p99 %7.2f ms  errors %lld  peak RSS %6.1f "
+        "MB\n",
+        row["phase"].get<std::string>().c_str(), row["what"].get<std::string>().c_str(),
+        row["callers"].get<int>(), row["qps"].get<double>(), row["p50_ms"].get<double>(),
+        row["p99_ms"].get<double>(), static_cast<long long>(row["errors"].get<int64_t>()),
+        row["peak_rss_mb"].get<double>());
     std::fflush(stdout);
   };
   const int max_callers = *std::max_element(o.callers.begin(), o.callers.end());
@@ -159,11 +192,14 @@ int main(int argc, char** argv) {
   if (o.phases.count("read")) {
     for (int callers : o.callers) {
       std::vector<std::unique_ptr<grpc::GenericStub>> health;
-      for (int i = 0; i < callers; ++i) health.push_back(std::make_unique<grpc::GenericStub>(channels[i]));
-      auto h = RunLoad(callers, o.duration, [&](int c, int64_t) { return HealthCheck(*health[c]); });
+      for (int i = 0; i < callers; ++i)
+        health.push_back(std::make_unique<grpc::GenericStub>(channels[i]));
+      auto h =
+          RunLoad(callers, o.duration, [&](int c, int64_t) { return HealthCheck(*health[c]); });
       print(Row("read", "health check (baseline)", h, rss.Take()));
       std::vector<std::unique_ptr<icr::v1::RecordService::Stub>> stubs;
-      for (int i = 0; i < callers; ++i) stubs.push_back(icr::v1::RecordService::NewStub(channels[i]));
+      for (int i = 0; i < callers; ++i)
+        stubs.push_back(icr::v1::RecordService::NewStub(channels[i]));
       auto g = RunLoad(callers, o.duration, [&](int c, int64_t i) {
         icr::v1::GetIntegratedRecordRequest req;
         req.set_nhs_number(people[(static_cast<size_t>(c) * 7919 + i * 104729) % people.size()]);
@@ -177,13 +213,16 @@ int main(int argc, char** argv) {
   }
 
   if (o.phases.count("write")) {
-    const std::string run = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+    const std::string run =
+        std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
     std::vector<std::unique_ptr<icr::v1::RecordService::Stub>> stubs;
-    for (int i = 0; i < 8; ++i) stubs.push_back(icr::v1::RecordService::NewStub(channels[i % channels.size()]));
+    for (int i = 0; i < 8; ++i)
+      stubs.push_back(icr::v1::RecordService::NewStub(channels[i % channels.size()]));
     auto single = RunLoad(8, o.duration, [&](int c, int64_t i) {
       icr::v1::RecordEventsRequest req;
-      *req.add_events() = EmploymentEvent(people[(c * 131 + i) % people.size()],
-                                          "bench-" + run + "-" + std::to_string(c) + "-" + std::to_string(i));
+      *req.add_events() =
+          EmploymentEvent(people[(c * 131 + i) % people.size()],
+                          "bench-" + run + "-" + std::to_string(c) + "-" + std::to_string(i));
       icr::v1::RecordEventsResponse resp;
       return stubs[c]->RecordEvents(Ctx(o.token).get(), req, &resp).ok();
     });
@@ -198,14 +237,16 @@ int main(int argc, char** argv) {
       auto stream = stub->ImportEvents(ctx.get(), &summary);
       icr::v1::ImportItem item;
       for (int i = 0; i < o.import_events; ++i) {
-        *item.mutable_event() = EmploymentEvent(people[i % people.size()], "bench-imp-" + run + "-" + std::to_string(i));
+        *item.mutable_event() = EmploymentEvent(people[i % people.size()],
+                                                "bench-imp-" + run + "-" + std::to_string(i));
         if (!stream->Write(item)) break;
       }
       stream->WritesDone();
       auto s = stream->Finish();
       if (!s.ok()) std::cerr << "ImportEvents: " << s.error_message() << "\n";
     }
-    const double import_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double import_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     LoadResult imp;
     imp.callers = 1;
     imp.calls = summary.stored();
@@ -221,13 +262,17 @@ int main(int argc, char** argv) {
       pqxx::work tx(c);
       tx.exec("CREATE TEMP TABLE bench_copy (LIKE core.event INCLUDING DEFAULTS)");
       const auto c0 = std::chrono::steady_clock::now();
-      pqxx::stream_to out(tx, "bench_copy", std::vector<std::string>{"source_org", "event_id", "person_id", "kind", "content_hash", "payload"});
+      pqxx::stream_to out(tx, "bench_copy",
+                          std::vector<std::string>{"source_org", "event_id", "person_id", "kind",
+                                                   "content_hash", "payload"});
       const std::string hash = "\\x00";
       for (int i = 0; i < o.import_events; ++i) {
-        out << std::make_tuple(std::string("BENCH"), "bench-copy-" + std::to_string(i),
-                               std::string("00000000-0000-0000-0000-000000000000"),
-                               std::string("employment_status"), hash,
-                               std::string("{\"employment_status\":{\"code\":\"01\",\"recorded_date\":\"2026-01-15\"}}"));
+        out << std::make_tuple(
+            std::string("BENCH"), "bench-copy-" + std::to_string(i),
+            std::string("00000000-0000-0000-0000-000000000000"), std::string("employment_status"),
+            hash,
+            std::string(
+                "{\"employment_status\":{\"code\":\"01\",\"recorded_date\":\"2026-01-15\"}}"));
       }
       out.complete();
       tx.commit();
@@ -239,6 +284,52 @@ int main(int argc, char** argv) {
     print(Row("write", "raw COPY (baseline)", copy, rss.Take()));
     import_row["vs_copy_pct"] = 100.0 * imp.qps / copy.qps;
     print(import_row);
+  }
+
+  if (o.phases.count("queries")) {
+    // ListRegister: a council's S117 officer asks for its overdue reviews (first page of 50).
+    const std::string council = BusiestCouncil(o.database_url);
+    if (council.empty()) {
+      std::cerr << "icr-bench: queries: no open S117 entitlements; seed with demo seed\n";
+    } else {
+      icr::Database db(o.database_url, 1);
+      auto officer =
+          icr::Authenticator::CreateToken(db, council, icr::Role::kS117Officer, "icr-bench");
+      if (!officer.ok()) {
+        std::cerr << "icr-bench: queries: " << officer.status().ToString() << "\n";
+        return 1;
+      }
+      std::vector<std::unique_ptr<icr::v1::S117RegisterService::Stub>> stubs;
+      for (int i = 0; i < 8; ++i)
+        stubs.push_back(icr::v1::S117RegisterService::NewStub(channels[i % channels.size()]));
+      const std::time_t now = std::time(nullptr);
+      char as_of[16];
+      std::strftime(as_of, sizeof as_of, "%Y-%m-%d", std::gmtime(&now));
+      auto l = RunLoad(8, o.duration, [&](int c, int64_t) {
+        icr::v1::ListRegisterRequest req;
+        req.mutable_filter()->set_council_code(council);
+        req.mutable_filter()->set_review_overdue_as_of(as_of);
+        req.mutable_page()->set_page_size(50);
+        icr::v1::ListRegisterResponse resp;
+        return stubs[c]->ListRegister(Ctx(*officer).get(), req, &resp).ok();
+      });
+      print(Row("queries", "ListRegister (council, overdue)", l, rss.Take()));
+    }
+    const auto plans = SomePlans(o.database_url, 20000);
+    if (plans.empty()) {
+      std::cerr << "icr-bench: queries: no open care plans; seed with demo seed\n";
+    } else {
+      std::vector<std::unique_ptr<icr::v1::CarePlanService::Stub>> stubs;
+      for (int i = 0; i < 8; ++i)
+        stubs.push_back(icr::v1::CarePlanService::NewStub(channels[i % channels.size()]));
+      auto g = RunLoad(8, o.duration, [&](int c, int64_t i) {
+        icr::v1::GetCarePlanRequest req;
+        req.set_plan_id(plans[(static_cast<size_t>(c) * 7919 + i * 104729) % plans.size()]);
+        icr::v1::CarePlan plan;
+        return stubs[c]->GetCarePlan(Ctx(o.token).get(), req, &plan).ok();
+      });
+      print(Row("queries", "GetCarePlan", g, rss.Take()));
+    }
   }
 
   if (o.phases.count("kpi") && !o.analyst_token.empty() && !o.kpi_month.empty()) {
@@ -261,13 +352,19 @@ int main(int argc, char** argv) {
     };
     int y = std::stoi(o.kpi_month.substr(0, 4)), m = std::stoi(o.kpi_month.substr(5, 2));
     m -= 23;
-    while (m <= 0) { m += 12; --y; }
+    while (m <= 0) {
+      m += 12;
+      --y;
+    }
     char from24[32];
     std::snprintf(from24, sizeof from24, "%04d-%02d", y, m);
-    print(Row("kpi", "compute all indicators, 1 month", compute(o.kpi_month, o.kpi_month), rss.Take()));
-    print(Row("kpi", "compute all indicators, 24 months", compute(from24, o.kpi_month), rss.Take()));
+    print(Row("kpi", "compute all indicators, 1 month", compute(o.kpi_month, o.kpi_month),
+              rss.Take()));
+    print(
+        Row("kpi", "compute all indicators, 24 months", compute(from24, o.kpi_month), rss.Take()));
     std::vector<std::unique_ptr<icr::v1::PerformanceService::Stub>> stubs;
-    for (int i = 0; i < 8; ++i) stubs.push_back(icr::v1::PerformanceService::NewStub(channels[i % channels.size()]));
+    for (int i = 0; i < 8; ++i)
+      stubs.push_back(icr::v1::PerformanceService::NewStub(channels[i % channels.size()]));
     auto d = RunLoad(8, o.duration, [&](int c, int64_t) {
       icr::v1::GetDashboardRequest req;
       req.set_month(o.kpi_month);
