@@ -120,7 +120,8 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       const std::string p = f + ".admission";
       RETURN_IF_ERROR(CheckRef(a.spell_id(), p + ".spell_id"));
       RETURN_IF_ERROR(ref.CheckOrganisation(a.provider_code(), p + ".provider_code", {"trust"}));
-      RETURN_IF_ERROR(CheckTimestamp(a.admitted_at(), a.has_admitted_at(), p + ".admitted_at", today));
+      RETURN_IF_ERROR(
+          CheckTimestamp(a.admitted_at(), a.has_admitted_at(), p + ".admitted_at", today));
       RETURN_IF_ERROR(ref.CheckCode("bed_type", a.bed_type(), p + ".bed_type"));
       RETURN_IF_ERROR(CheckText(a.admission_method(), p + ".admission_method", 8, false));
       return CheckText(a.referral_id(), p + ".referral_id", 64, false);
@@ -131,7 +132,8 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       RETURN_IF_ERROR(CheckRef(d.spell_id(), p + ".spell_id"));
       RETURN_IF_ERROR(
           CheckTimestamp(d.discharged_at(), d.has_discharged_at(), p + ".discharged_at", today));
-      RETURN_IF_ERROR(ref.CheckCode("discharge_method", d.discharge_method(), p + ".discharge_method"));
+      RETURN_IF_ERROR(
+          ref.CheckCode("discharge_method", d.discharge_method(), p + ".discharge_method"));
       return ref.CheckCode("discharge_destination", d.discharge_destination(),
                            p + ".discharge_destination", false);
     }
@@ -143,7 +145,8 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       if (code.size() == 1) code = "0" + code;  // one- and two-digit forms appear in source data
       e.mutable_detention_start()->set_legal_status_code(code);
       const LegalStatus* ls = ref.FindLegalStatus(code);
-      if (!ls) return InvalidField(p + ".legal_status_code", "unknown legal status code '" + code + "'");
+      if (!ls)
+        return InvalidField(p + ".legal_status_code", "unknown legal status code '" + code + "'");
       if (ls->s117_qualifying == "invalid" || code == "01") {
         return InvalidField(p + ".legal_status_code", "'" + code + "' is not a detention");
       }
@@ -164,9 +167,11 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       RETURN_IF_ERROR(CheckRef(c.contact_id(), p + ".contact_id"));
       RETURN_IF_ERROR(CheckText(c.referral_id(), p + ".referral_id", 64, false));
       RETURN_IF_ERROR(CheckPastDate(c.contact_date(), p + ".contact_date", today));
-      RETURN_IF_ERROR(ref.CheckCode("attend_status", c.attend_status(), p + ".attend_status", false));
+      RETURN_IF_ERROR(
+          ref.CheckCode("attend_status", c.attend_status(), p + ".attend_status", false));
       if (!c.attend_status().empty()) {
-        const bool attended = ref.FindCode("attend_status", c.attend_status())->group_code == "attended";
+        const bool attended =
+            ref.FindCode("attend_status", c.attend_status())->group_code == "attended";
         if (attended != c.attended()) {
           return InvalidField(p + ".attended", "contradicts attend_status");
         }
@@ -183,7 +188,8 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       RETURN_IF_ERROR(CheckText(k.key_worker().role(), p + ".key_worker.role", 100, true));
       RETURN_IF_ERROR(CheckText(k.key_worker().contact(), p + ".key_worker.contact", 100, false));
       RETURN_IF_ERROR(ref.CheckOrganisation(k.key_worker().organisation_code(),
-                                            p + ".key_worker.organisation_code", {"trust", "council"}));
+                                            p + ".key_worker.organisation_code",
+                                            {"trust", "council"}));
       return CheckPastDate(k.start_date(), p + ".start_date", today);
     }
     case K::kKeyWorkerEnded: {
@@ -211,7 +217,8 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       const auto& c = e.care_act();
       const std::string p = f + ".care_act";
       RETURN_IF_ERROR(CheckRef(c.care_act_id(), p + ".care_act_id"));
-      if (c.kind() == icr::v1::CareActEvent::KIND_UNSPECIFIED) return InvalidField(p + ".kind", "required");
+      if (c.kind() == icr::v1::CareActEvent::KIND_UNSPECIFIED)
+        return InvalidField(p + ".kind", "required");
       RETURN_IF_ERROR(ref.CheckCouncil(c.council_code(), p + ".council_code"));
       auto start = RequireDate(c.start_date(), p + ".start_date");
       if (!start.ok()) return start.status();
@@ -260,18 +267,30 @@ std::optional<Date> EventDate(const icr::v1::Event& e) {
   using K = icr::v1::Event::KindCase;
   auto date = [](const std::string& s) { return ParseDate(s); };
   switch (e.kind_case()) {
-    case K::kReferralOpened: return date(e.referral_opened().received_date());
-    case K::kReferralClosed: return date(e.referral_closed().closed_date());
-    case K::kAdmission: return DayOf(e.admission().admitted_at());
-    case K::kDischarge: return DayOf(e.discharge().discharged_at());
-    case K::kDetentionStart: return DayOf(e.detention_start().started_at());
-    case K::kDetentionEnd: return DayOf(e.detention_end().ended_at());
-    case K::kCareContact: return date(e.care_contact().contact_date());
-    case K::kKeyWorkerAssigned: return date(e.key_worker_assigned().start_date());
-    case K::kEmploymentStatus: return date(e.employment_status().recorded_date());
-    case K::kAccommodationStatus: return date(e.accommodation_status().recorded_date());
-    case K::kCareAct: return date(e.care_act().start_date());
-    default: return std::nullopt;  // closing records may follow a death
+    case K::kReferralOpened:
+      return date(e.referral_opened().received_date());
+    case K::kReferralClosed:
+      return date(e.referral_closed().closed_date());
+    case K::kAdmission:
+      return DayOf(e.admission().admitted_at());
+    case K::kDischarge:
+      return DayOf(e.discharge().discharged_at());
+    case K::kDetentionStart:
+      return DayOf(e.detention_start().started_at());
+    case K::kDetentionEnd:
+      return DayOf(e.detention_end().ended_at());
+    case K::kCareContact:
+      return date(e.care_contact().contact_date());
+    case K::kKeyWorkerAssigned:
+      return date(e.key_worker_assigned().start_date());
+    case K::kEmploymentStatus:
+      return date(e.employment_status().recorded_date());
+    case K::kAccommodationStatus:
+      return date(e.accommodation_status().recorded_date());
+    case K::kCareAct:
+      return date(e.care_act().start_date());
+    default:
+      return std::nullopt;  // closing records may follow a death
   }
 }
 

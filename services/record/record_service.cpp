@@ -239,6 +239,7 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
               auto r = writes.Event(itx, p.item.event(), "event");
               item_status = r.status();
               duplicate = r.ok() && *r == EventResult::kDuplicate;
+              if (r.ok() && savepoints) item_status = writes.Flush(itx);
             }
           } catch (const pqxx::broken_connection&) {
             throw;
@@ -259,7 +260,20 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
             failures.emplace_back(&p, item_status);
           }
         }
-        return writes.Finish(tx);
+        // Without savepoints a refusal found at the end is not yet any one item's: run again.
+        absl::Status finished;
+        try {
+          finished = writes.Finish(tx);
+        } catch (const pqxx::broken_connection&) {
+          throw;
+        } catch (const std::exception& e) {
+          finished = StatusFromDbException(e);
+        }
+        if (!finished.ok() && !savepoints) {
+          retry = true;
+          return absl::AbortedError("an item failed: run the batch with savepoints");
+        }
+        return finished;
       });
     };
     absl::Status s = run(false);

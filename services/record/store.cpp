@@ -3,6 +3,10 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
+#include <iterator>
+#include <set>
+
 #include "services/common/access.h"
 #include "services/common/audit.h"
 #include "services/common/auth.h"
@@ -73,16 +77,94 @@ const Statement kIdentifierOwner{
     "SELECT person_id::text FROM core.person_identifier WHERE system = $1 AND value = $2"};
 
 // The content hashes of events this organisation already sent, by event id ($2: a text array).
-const Statement kEventHashes{
-    "record_event_hashes",
-    "SELECT event_id, content_hash FROM core.event WHERE source_org = $1 "
-    "AND event_id = ANY($2::text[])"};
+const Statement kEventHashes{"record_event_hashes",
+                             "SELECT event_id, content_hash FROM core.event WHERE source_org = $1 "
+                             "AND event_id = ANY($2::text[])"};
 
+// Inserts deferred to the end of the batch (PendingWrites::inserts), one statement per kind:
+// $1 is the organisation, then one text array per column, rows in order; each returns the key
+// of every row it wrote, so a row it did not write (already recorded) is known.
+#define ROWS(cols, names) " FROM unnest(" cols ") WITH ORDINALITY AS u(" names ", n) "
 const Statement kReferralOpen{
     "record_referral_open",
     "INSERT INTO core.referral (person_id, source_org, referral_id, provider_code, team_type, "
     "service_area, received_date, source_of_referral) "
-    "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::date, $8) ON CONFLICT DO NOTHING RETURNING 1"};
+    "SELECT u.p::uuid, $1, u.id, u.prov, u.team, u.area, u.rd::date, u.src"
+    ROWS("$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]",
+         "p, id, prov, team, area, rd, src")
+    "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING referral_id"};
+const Statement kSpellOpen{
+    "record_spell_open",
+    "INSERT INTO core.hospital_spell (person_id, source_org, spell_id, provider_code, "
+    "referral_id, admitted_at, bed_type, admission_method) "
+    "SELECT u.p::uuid, $1, u.id, u.prov, u.ref, u.at::timestamptz, u.bed, u.method"
+    ROWS("$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]",
+         "p, id, prov, ref, at, bed, method")
+    "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING spell_id"};
+const Statement kDetentionStart{
+    "record_detention_start",
+    "INSERT INTO core.detention (person_id, source_org, detention_id, legal_status_code, "
+    "started_at, spell_id, provider_code) "
+    "SELECT u.p::uuid, $1, u.id, u.code, u.at::timestamptz, u.spell, u.prov"
+    ROWS("$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]",
+         "p, id, code, at, spell, prov")
+    "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING detention_id"};
+const Statement kContactInsert{
+    "record_contact_insert",
+    "INSERT INTO core.care_contact (person_id, source_org, contact_id, referral_id, "
+    "contact_date, attended, attend_status, consultation_mechanism, team_type) "
+    "SELECT u.p::uuid, $1, u.id, u.ref, u.d::date, u.att::boolean, u.status, u.mech, u.team"
+    ROWS("$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+         "$9::text[]", "p, id, ref, d, att, status, mech, team")
+    "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING contact_id"};
+const Statement kKeyWorkerAssign{
+    "record_key_worker_assign",
+    "INSERT INTO core.key_worker (person_id, source_org, assignment_id, worker_name, "
+    "worker_role, worker_org_code, worker_contact, start_date) "
+    "SELECT u.p::uuid, $1, u.id, u.name, u.role, u.org, u.contact, u.d::date"
+    ROWS("$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]",
+         "p, id, name, role, org, contact, d")
+    "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING assignment_id"};
+// Status observations have no key: every row is written (the key returned is its order).
+const Statement kStatusInsert{
+    "record_status_insert",
+    "INSERT INTO core.status_observation (person_id, list_name, code, recorded_date, "
+    "weekly_hours, recording_org) "
+    "SELECT u.p::uuid, u.list, u.code, u.d::date, nullif(u.hours, '')::int, $1" ROWS(
+        "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]",
+        "p, id, list, code, d, hours") "ORDER BY u.n RETURNING ''"};
+const Statement kCareActUpsert{
+    "record_care_act_upsert",
+    "INSERT INTO core.social_care_event AS s (person_id, source_org, care_act_id, kind, "
+    "council_code, start_date, end_date, outcome, assessment_type, service_type, "
+    "delivery_mechanism, primary_support_reason, weekly_cost_pence) "
+    "SELECT u.p::uuid, $1, u.id, u.kind, u.council, u.sd::date, nullif(u.ed, '')::date, "
+    "u.outcome, u.atype, u.stype, u.mech, u.psr, u.cost::bigint"
+    ROWS("$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+         "$9::text[], $10::text[], $11::text[], $12::text[], $13::text[]",
+         "p, id, kind, council, sd, ed, outcome, atype, stype, mech, psr, cost")
+    "ORDER BY u.n ON CONFLICT (source_org, care_act_id) DO UPDATE SET end_date = EXCLUDED.end_date, "
+    "outcome = EXCLUDED.outcome, delivery_mechanism = EXCLUDED.delivery_mechanism, "
+    "weekly_cost_pence = EXCLUDED.weekly_cost_pence "
+    "WHERE s.person_id = EXCLUDED.person_id AND s.kind = EXCLUDED.kind RETURNING care_act_id"};
+const Statement kCarerUpsert{
+    "record_carer_upsert",
+    "INSERT INTO core.carer_assessment AS c (person_id, source_org, carer_assessment_id, "
+    "carer_name, relationship, council_code, offered_date, completed_date, outcome) "
+    "SELECT u.p::uuid, $1, u.id, u.name, u.rel, u.council, nullif(u.od, '')::date, "
+    "nullif(u.cd, '')::date, u.outcome"
+    ROWS("$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+         "$9::text[]", "p, id, name, rel, council, od, cd, outcome")
+    "ORDER BY u.n ON CONFLICT (source_org, carer_assessment_id) DO UPDATE SET "
+    "completed_date = EXCLUDED.completed_date, outcome = EXCLUDED.outcome "
+    "WHERE c.person_id = EXCLUDED.person_id RETURNING carer_assessment_id"};
+#undef ROWS
+
+// Flushed in this order (no foreign keys between them; the order is only for stable seq).
+const Statement* const kDeferred[] = {&kReferralOpen,  &kSpellOpen,       &kDetentionStart,
+                                      &kContactInsert, &kKeyWorkerAssign, &kStatusInsert,
+                                      &kCareActUpsert, &kCarerUpsert};
+
 const Statement kReferralGet{
     "record_referral_get",
     "SELECT received_date::text, closed_date IS NOT NULL FROM core.referral "
@@ -91,12 +173,6 @@ const Statement kReferralClose{"record_referral_close",
                                "UPDATE core.referral SET closed_date = $3::date, close_reason = $4 "
                                "WHERE source_org = $1 AND referral_id = $2"};
 
-const Statement kSpellOpen{
-    "record_spell_open",
-    "INSERT INTO core.hospital_spell (person_id, source_org, spell_id, provider_code, "
-    "referral_id, admitted_at, bed_type, admission_method) "
-    "VALUES ($1::uuid, $2, $3, $4, $5, $6::timestamptz, $7, $8) ON CONFLICT DO NOTHING "
-    "RETURNING 1"};
 const Statement kSpellGet{
     "record_spell_get",
     "SELECT (extract(epoch FROM admitted_at))::bigint, discharged_at IS NOT NULL "
@@ -107,11 +183,6 @@ const Statement kSpellDischarge{
     "UPDATE core.hospital_spell SET discharged_at = $3::timestamptz, discharge_method = $4, "
     "discharge_destination = nullif($5, '') WHERE source_org = $1 AND spell_id = $2"};
 
-const Statement kDetentionStart{
-    "record_detention_start",
-    "INSERT INTO core.detention (person_id, source_org, detention_id, legal_status_code, "
-    "started_at, spell_id, provider_code) "
-    "VALUES ($1::uuid, $2, $3, $4, $5::timestamptz, $6, $7) ON CONFLICT DO NOTHING RETURNING 1"};
 const Statement kDetentionGet{
     "record_detention_get",
     "SELECT (extract(epoch FROM started_at))::bigint, ended_at IS NOT NULL FROM core.detention "
@@ -121,17 +192,6 @@ const Statement kDetentionEnd{
     "UPDATE core.detention SET ended_at = $3::timestamptz, end_reason = $4 "
     "WHERE source_org = $1 AND detention_id = $2"};
 
-const Statement kContactInsert{
-    "record_contact_insert",
-    "INSERT INTO core.care_contact (person_id, source_org, contact_id, referral_id, "
-    "contact_date, attended, attend_status, consultation_mechanism, team_type) "
-    "VALUES ($1::uuid, $2, $3, $4, $5::date, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1"};
-
-const Statement kKeyWorkerAssign{
-    "record_key_worker_assign",
-    "INSERT INTO core.key_worker (person_id, source_org, assignment_id, worker_name, "
-    "worker_role, worker_org_code, worker_contact, start_date) "
-    "VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8::date) ON CONFLICT DO NOTHING RETURNING 1"};
 const Statement kKeyWorkerGet{
     "record_key_worker_get",
     "SELECT start_date::text, end_date IS NOT NULL FROM core.key_worker "
@@ -139,31 +199,6 @@ const Statement kKeyWorkerGet{
 const Statement kKeyWorkerEnd{
     "record_key_worker_end",
     "UPDATE core.key_worker SET end_date = $3::date WHERE source_org = $1 AND assignment_id = $2"};
-
-const Statement kStatusInsert{
-    "record_status_insert",
-    "INSERT INTO core.status_observation (person_id, list_name, code, recorded_date, "
-    "weekly_hours, recording_org) VALUES ($1::uuid, $2, $3, $4::date, $5, $6)"};
-
-const Statement kCareActUpsert{
-    "record_care_act_upsert",
-    "INSERT INTO core.social_care_event AS s (person_id, source_org, care_act_id, kind, "
-    "council_code, start_date, end_date, outcome, assessment_type, service_type, "
-    "delivery_mechanism, primary_support_reason, weekly_cost_pence) "
-    "VALUES ($1::uuid, $2, $3, $4, $5, $6::date, nullif($7, '')::date, $8, $9, $10, $11, $12, "
-    "$13) ON CONFLICT (source_org, care_act_id) DO UPDATE SET end_date = EXCLUDED.end_date, "
-    "outcome = EXCLUDED.outcome, delivery_mechanism = EXCLUDED.delivery_mechanism, "
-    "weekly_cost_pence = EXCLUDED.weekly_cost_pence "
-    "WHERE s.person_id = EXCLUDED.person_id AND s.kind = EXCLUDED.kind RETURNING 1"};
-
-const Statement kCarerUpsert{
-    "record_carer_upsert",
-    "INSERT INTO core.carer_assessment AS c (person_id, source_org, carer_assessment_id, "
-    "carer_name, relationship, council_code, offered_date, completed_date, outcome) "
-    "VALUES ($1::uuid, $2, $3, $4, $5, $6, nullif($7, '')::date, nullif($8, '')::date, $9) "
-    "ON CONFLICT (source_org, carer_assessment_id) DO UPDATE SET "
-    "completed_date = EXCLUDED.completed_date, outcome = EXCLUDED.outcome "
-    "WHERE c.person_id = EXCLUDED.person_id RETURNING 1"};
 
 const Statement kDeath{
     "record_death",
@@ -338,24 +373,45 @@ absl::Status Missing(const std::string& field, const std::string& what) {
   return absl::FailedPreconditionError(field + ": no " + what + " with this id for this person");
 }
 
+// Adds a row to the deferred insert `statement` (kDeferred); `error` is the refusal if the row is
+// not written (already recorded). A key already pending there is flushed first: one statement
+// must not write the same key twice.
+absl::Status Defer(pqxx::transaction_base& tx, const std::string& org, PendingWrites& out,
+                   const Statement& statement, std::vector<std::string> row, std::string key,
+                   std::string error) {
+  const size_t kind =
+      std::find(std::begin(kDeferred), std::end(kDeferred), &statement) - std::begin(kDeferred);
+  out.inserts.resize(std::size(kDeferred));
+  const auto& keys = out.inserts[kind].keys;
+  if (!key.empty() && std::find(keys.begin(), keys.end(), key) != keys.end()) {
+    RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));
+    out.inserts.resize(std::size(kDeferred));
+  }
+  auto& rows = out.inserts[kind];
+  rows.columns.resize(row.size());
+  for (size_t i = 0; i < row.size(); ++i) rows.columns[i].push_back(std::move(row[i]));
+  rows.keys.push_back(std::move(key));
+  rows.errors.push_back(std::move(error));
+  return absl::OkStatus();
+}
+
 absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
-                        const icr::v1::Person& person, const std::string& org,
-                        const std::string& f, std::vector<NewChange>& changes) {
+                        const icr::v1::Person& person, const std::string& org, const std::string& f,
+                        PendingWrites& out) {
   const std::string& pid = person.person_id();
   using K = icr::v1::Event::KindCase;
   switch (e.kind_case()) {
     case K::kReferralOpened: {
       const auto& r = e.referral_opened();
-      auto res = tx.exec_prepared(kReferralOpen.name, pid, org, r.referral_id(), r.provider_code(),
-                                  r.team_type(), r.service_area(), r.received_date(),
-                                  r.source_of_referral());
-      if (res.empty()) {
-        return absl::AlreadyExistsError(f + ".referral_opened.referral_id: already recorded");
-      }
-      changes.push_back({"referral", org + "/" + r.referral_id(), pid, "referral_opened", org});
+      RETURN_IF_ERROR(Defer(tx, org, out, kReferralOpen,
+                            {pid, r.referral_id(), r.provider_code(), r.team_type(),
+                             r.service_area(), r.received_date(), r.source_of_referral()},
+                            r.referral_id(), f + ".referral_opened.referral_id: already recorded"));
+      out.changes.push_back({"referral", org + "/" + r.referral_id(), pid, "referral_opened", org});
       return absl::OkStatus();
     }
     case K::kReferralClosed: {
+      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const auto& r = e.referral_closed();
       auto row = tx.exec_prepared(kReferralGet.name, org, r.referral_id(), pid);
       if (row.empty()) return Missing(f + ".referral_closed.referral_id", "referral");
@@ -367,19 +423,20 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       }
       tx.exec_prepared(kReferralClose.name, org, r.referral_id(), r.closed_date(), r.reason());
       // Closing a referral never ends anything else; followers (S117) decide what it means.
-      changes.push_back({"referral", org + "/" + r.referral_id(), pid, "referral_closed", org});
+      out.changes.push_back({"referral", org + "/" + r.referral_id(), pid, "referral_closed", org});
       return absl::OkStatus();
     }
     case K::kAdmission: {
       const auto& a = e.admission();
-      auto res = tx.exec_prepared(kSpellOpen.name, pid, org, a.spell_id(), a.provider_code(),
-                                  a.referral_id(), Iso(a.admitted_at()), a.bed_type(),
-                                  a.admission_method());
-      if (res.empty()) return absl::AlreadyExistsError(f + ".admission.spell_id: already recorded");
-      changes.push_back({"hospital_spell", org + "/" + a.spell_id(), pid, "admitted", org});
+      RETURN_IF_ERROR(Defer(tx, org, out, kSpellOpen,
+                            {pid, a.spell_id(), a.provider_code(), a.referral_id(),
+                             Iso(a.admitted_at()), a.bed_type(), a.admission_method()},
+                            a.spell_id(), f + ".admission.spell_id: already recorded"));
+      out.changes.push_back({"hospital_spell", org + "/" + a.spell_id(), pid, "admitted", org});
       return absl::OkStatus();
     }
     case K::kDischarge: {
+      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const auto& d = e.discharge();
       auto row = tx.exec_prepared(kSpellGet.name, org, d.spell_id(), pid);
       if (row.empty()) return Missing(f + ".discharge.spell_id", "hospital admission");
@@ -391,21 +448,22 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       }
       tx.exec_prepared(kSpellDischarge.name, org, d.spell_id(), Iso(d.discharged_at()),
                        d.discharge_method(), d.discharge_destination());
-      changes.push_back({"hospital_spell", org + "/" + d.spell_id(), pid, "discharged", org});
+      out.changes.push_back({"hospital_spell", org + "/" + d.spell_id(), pid, "discharged", org});
       return absl::OkStatus();
     }
     case K::kDetentionStart: {
       const auto& d = e.detention_start();
-      auto res =
-          tx.exec_prepared(kDetentionStart.name, pid, org, d.detention_id(), d.legal_status_code(),
-                           Iso(d.started_at()), d.spell_id(), d.provider_code());
-      if (res.empty()) {
-        return absl::AlreadyExistsError(f + ".detention_start.detention_id: already recorded");
-      }
-      changes.push_back({"detention", org + "/" + d.detention_id(), pid, "detention_started", org});
+      RETURN_IF_ERROR(Defer(tx, org, out, kDetentionStart,
+                            {pid, d.detention_id(), d.legal_status_code(), Iso(d.started_at()),
+                             d.spell_id(), d.provider_code()},
+                            d.detention_id(),
+                            f + ".detention_start.detention_id: already recorded"));
+      out.changes.push_back(
+          {"detention", org + "/" + d.detention_id(), pid, "detention_started", org});
       return absl::OkStatus();
     }
     case K::kDetentionEnd: {
+      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const auto& d = e.detention_end();
       auto row = tx.exec_prepared(kDetentionGet.name, org, d.detention_id(), pid);
       if (row.empty()) return Missing(f + ".detention_end.detention_id", "detention");
@@ -417,34 +475,33 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       }
       tx.exec_prepared(kDetentionEnd.name, org, d.detention_id(), Iso(d.ended_at()),
                        d.end_reason());
-      changes.push_back({"detention", org + "/" + d.detention_id(), pid, "detention_ended", org});
+      out.changes.push_back(
+          {"detention", org + "/" + d.detention_id(), pid, "detention_ended", org});
       return absl::OkStatus();
     }
     case K::kCareContact: {
       const auto& c = e.care_contact();
-      auto res = tx.exec_prepared(kContactInsert.name, pid, org, c.contact_id(), c.referral_id(),
-                                  c.contact_date(), c.attended(), c.attend_status(),
-                                  c.consultation_mechanism(), c.team_type());
-      if (res.empty()) {
-        return absl::AlreadyExistsError(f + ".care_contact.contact_id: already recorded");
-      }
-      changes.push_back({"care_contact", org + "/" + c.contact_id(), pid, "care_contact", org});
+      RETURN_IF_ERROR(Defer(
+          tx, org, out, kContactInsert,
+          {pid, c.contact_id(), c.referral_id(), c.contact_date(), c.attended() ? "true" : "false",
+           c.attend_status(), c.consultation_mechanism(), c.team_type()},
+          c.contact_id(), f + ".care_contact.contact_id: already recorded"));
+      out.changes.push_back({"care_contact", org + "/" + c.contact_id(), pid, "care_contact", org});
       return absl::OkStatus();
     }
     case K::kKeyWorkerAssigned: {
       const auto& k = e.key_worker_assigned();
-      auto res = tx.exec_prepared(kKeyWorkerAssign.name, pid, org, k.assignment_id(),
-                                  k.key_worker().name(), k.key_worker().role(),
-                                  k.key_worker().organisation_code(), k.key_worker().contact(),
-                                  k.start_date());
-      if (res.empty()) {
-        return absl::AlreadyExistsError(f + ".key_worker_assigned.assignment_id: already recorded");
-      }
-      changes.push_back({"key_worker", org + "/" + k.assignment_id(), pid, "key_worker_assigned",
-                      org});
+      RETURN_IF_ERROR(
+          Defer(tx, org, out, kKeyWorkerAssign,
+                {pid, k.assignment_id(), k.key_worker().name(), k.key_worker().role(),
+                 k.key_worker().organisation_code(), k.key_worker().contact(), k.start_date()},
+                k.assignment_id(), f + ".key_worker_assigned.assignment_id: already recorded"));
+      out.changes.push_back(
+          {"key_worker", org + "/" + k.assignment_id(), pid, "key_worker_assigned", org});
       return absl::OkStatus();
     }
     case K::kKeyWorkerEnded: {
+      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const auto& k = e.key_worker_ended();
       auto row = tx.exec_prepared(kKeyWorkerGet.name, org, k.assignment_id(), pid);
       if (row.empty())
@@ -456,54 +513,55 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
         return InvalidField(f + ".key_worker_ended.end_date", "before the assignment started");
       }
       tx.exec_prepared(kKeyWorkerEnd.name, org, k.assignment_id(), k.end_date());
-      changes.push_back({"key_worker", org + "/" + k.assignment_id(), pid, "key_worker_ended",
-                      org});
+      out.changes.push_back(
+          {"key_worker", org + "/" + k.assignment_id(), pid, "key_worker_ended", org});
       return absl::OkStatus();
     }
     case K::kEmploymentStatus: {
       const auto& s = e.employment_status();
-      tx.exec_prepared(kStatusInsert.name, pid, "employment_status", s.code(), s.recorded_date(),
-                       s.weekly_hours(), org);
-      changes.push_back({"person", pid, pid, "employment_status", org});
+      RETURN_IF_ERROR(Defer(tx, org, out, kStatusInsert,
+                            {pid, e.event_id(), "employment_status", s.code(), s.recorded_date(),
+                             std::to_string(s.weekly_hours())},
+                            "", ""));
+      out.changes.push_back({"person", pid, pid, "employment_status", org});
       return absl::OkStatus();
     }
     case K::kAccommodationStatus: {
       const auto& s = e.accommodation_status();
-      tx.exec_prepared(kStatusInsert.name, pid, "accommodation_status", s.code(), s.recorded_date(),
-                       nullptr, org);
-      changes.push_back({"person", pid, pid, "accommodation_status", org});
+      RETURN_IF_ERROR(Defer(
+          tx, org, out, kStatusInsert,
+          {pid, e.event_id(), "accommodation_status", s.code(), s.recorded_date(), ""}, "", ""));
+      out.changes.push_back({"person", pid, pid, "accommodation_status", org});
       return absl::OkStatus();
     }
     case K::kCareAct: {
       const auto& c = e.care_act();
       std::string kind = icr::v1::CareActEvent::Kind_Name(c.kind());
       std::transform(kind.begin(), kind.end(), kind.begin(), ::tolower);
-      auto res = tx.exec_prepared(kCareActUpsert.name, pid, org, c.care_act_id(), kind,
-                                  c.council_code(), c.start_date(), c.end_date(), c.outcome(),
-                                  c.assessment_type(), c.service_type(), c.delivery_mechanism(),
-                                  c.primary_support_reason(), c.weekly_cost_pence());
-      if (res.empty()) {
-        return absl::AlreadyExistsError(
-            f + ".care_act.care_act_id: already used for another person or kind");
-      }
-      changes.push_back({"social_care_event", org + "/" + c.care_act_id(), pid, "care_act_" + kind,
-                      org});
+      RETURN_IF_ERROR(Defer(
+          tx, org, out, kCareActUpsert,
+          {pid, c.care_act_id(), kind, c.council_code(), c.start_date(), c.end_date(), c.outcome(),
+           c.assessment_type(), c.service_type(), c.delivery_mechanism(),
+           c.primary_support_reason(), std::to_string(c.weekly_cost_pence())},
+          c.care_act_id(), f + ".care_act.care_act_id: already used for another person or kind"));
+      out.changes.push_back(
+          {"social_care_event", org + "/" + c.care_act_id(), pid, "care_act_" + kind, org});
       return absl::OkStatus();
     }
     case K::kCarerAssessment: {
       const auto& c = e.carer_assessment();
-      auto res = tx.exec_prepared(kCarerUpsert.name, pid, org, c.carer_assessment_id(),
-                                  c.carer_name(), c.relationship(), c.council_code(),
-                                  c.offered_date(), c.completed_date(), c.outcome());
-      if (res.empty()) {
-        return absl::AlreadyExistsError(
-            f + ".carer_assessment.carer_assessment_id: already used for another person");
-      }
-      changes.push_back({"carer_assessment", org + "/" + c.carer_assessment_id(), pid,
-                      "carer_assessment", org});
+      RETURN_IF_ERROR(
+          Defer(tx, org, out, kCarerUpsert,
+                {pid, c.carer_assessment_id(), c.carer_name(), c.relationship(), c.council_code(),
+                 c.offered_date(), c.completed_date(), c.outcome()},
+                c.carer_assessment_id(),
+                f + ".carer_assessment.carer_assessment_id: already used for another person"));
+      out.changes.push_back(
+          {"carer_assessment", org + "/" + c.carer_assessment_id(), pid, "carer_assessment", org});
       return absl::OkStatus();
     }
     case K::kDeath: {
+      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const std::string& dod = e.death().date_of_death();
       if (dod < person.date_of_birth()) {
         return InvalidField(f + ".death.date_of_death", "before the date of birth");
@@ -517,7 +575,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
         return InvalidField(f + ".death.date_of_death", "before activity already recorded");
       }
       tx.exec_prepared(kDeath.name, pid, dod);
-      changes.push_back({"person", pid, pid, "died", org});
+      out.changes.push_back({"person", pid, pid, "died", org});
       return absl::OkStatus();
     }
     case K::KIND_NOT_SET:
@@ -530,13 +588,14 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 
 const std::vector<Statement>& RecordStore::Statements() {
   static const std::vector<Statement> kStatements = {
-      kPersonByNhs,     kPeopleByNhs, kWritePending, kUpsertPerson,     kInsertIdentifier,
-      kIdentifierOwner, kEventHashes,      kReferralOpen,     kReferralGet,
-      kReferralClose,   kSpellOpen,         kSpellGet,         kSpellDischarge,   kDetentionStart,
-      kDetentionGet,    kDetentionEnd,      kContactInsert,    kKeyWorkerAssign,  kKeyWorkerGet,
-      kKeyWorkerEnd,    kStatusInsert,      kCareActUpsert,    kCarerUpsert,      kDeath,
-      kLatestEventDate, kFindByName,        kFindByPostcode,   kFindByIdentifier, kIntegratedRecord,
-      kAuditTrail};
+      kPersonByNhs,      kPeopleByNhs,     kWritePending,   kUpsertPerson,
+      kInsertIdentifier, kIdentifierOwner, kEventHashes,    kReferralOpen,
+      kReferralGet,      kReferralClose,   kSpellOpen,      kSpellGet,
+      kSpellDischarge,   kDetentionStart,  kDetentionGet,   kDetentionEnd,
+      kContactInsert,    kKeyWorkerAssign, kKeyWorkerGet,   kKeyWorkerEnd,
+      kStatusInsert,     kCareActUpsert,   kCarerUpsert,    kDeath,
+      kLatestEventDate,  kFindByName,      kFindByPostcode, kFindByIdentifier,
+      kIntegratedRecord, kAuditTrail};
   return kStatements;
 }
 
@@ -611,8 +670,7 @@ absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
                                                     const icr::v1::Event& e,
                                                     const icr::v1::Person& person,
                                                     const std::string& org, const std::string& f,
-                                                    const KnownEvents& known,
-                                                    PendingWrites& out) {
+                                                    const KnownEvents& known, PendingWrites& out) {
   std::string json = CanonicalJson(e);
   std::string hash = Sha256(json);
   if (auto existing = known.find(e.event_id()); existing != known.end()) {
@@ -625,10 +683,31 @@ absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
       return InvalidField(f, "dated after the person's death");
     }
   }
-  RETURN_IF_ERROR(ApplyEvent(tx, e, person, org, f, out.changes));
+  RETURN_IF_ERROR(ApplyEvent(tx, e, person, org, f, out));
   out.events.push_back(
       {org, e.event_id(), person.person_id(), EventKind(e), std::move(hash), std::move(json)});
   return EventResult::kStored;
+}
+
+absl::Status RecordStore::FlushInserts(pqxx::transaction_base& tx, const std::string& org,
+                                       PendingWrites& pending) {
+  auto inserts = std::move(pending.inserts);
+  pending.inserts.clear();
+  for (size_t kind = 0; kind < inserts.size(); ++kind) {
+    const auto& rows = inserts[kind];
+    if (rows.keys.empty()) continue;
+    std::vector<std::string> params{org};
+    for (const auto& column : rows.columns) params.push_back(PgTextArray(column));
+    auto written =
+        tx.exec_prepared(kDeferred[kind]->name, pqxx::prepare::make_dynamic_params(params));
+    if (written.size() == rows.keys.size()) continue;
+    std::set<std::string> keys;
+    for (const auto& r : written) keys.insert(r[0].c_str());
+    for (size_t i = 0; i < rows.keys.size(); ++i) {
+      if (!keys.count(rows.keys[i])) return absl::AlreadyExistsError(rows.errors[i]);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const std::string& org,
@@ -650,11 +729,10 @@ absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const std::st
     types.push_back(c.change_type);
     orgs.push_back(c.org_code);
   }
-  auto r = tx.exec_prepared1(kWritePending.name, org, PgTextArray(ids), PgTextArray(people),
-                             PgTextArray(kinds), PgTextArray(hashes), PgTextArray(payloads),
-                             PgTextArray(entities), PgTextArray(entity_ids),
-                             PgTextArray(change_people), PgTextArray(types), PgTextArray(orgs),
-                             PgTextArray(person_ids));
+  auto r = tx.exec_prepared1(
+      kWritePending.name, org, PgTextArray(ids), PgTextArray(people), PgTextArray(kinds),
+      PgTextArray(hashes), PgTextArray(payloads), PgTextArray(entities), PgTextArray(entity_ids),
+      PgTextArray(change_people), PgTextArray(types), PgTextArray(orgs), PgTextArray(person_ids));
   if (r[0].as<size_t>() != pending.events.size()) {
     // Another call stored one of these events after this one looked: sending again finds them
     // stored (DUPLICATE) or refuses them (ALREADY_EXISTS).

@@ -30,6 +30,12 @@ struct PendingWrites {
   };
   std::vector<EventRow> events;
   std::vector<NewChange> changes;
+  // Rows of the episode tables, one entry per kind of insert (RecordStore::FlushInserts).
+  struct Inserts {
+    std::vector<std::vector<std::string>> columns;
+    std::vector<std::string> keys, errors;  // per row: its key, and its refusal if not written
+  };
+  std::vector<Inserts> inserts;
 };
 
 struct UpsertResult {
@@ -68,6 +74,10 @@ class RecordStore {
                                                 const std::string& org_code,
                                                 const std::string& field, const KnownEvents& known,
                                                 PendingWrites& out);
+  // Writes the deferred episode-table rows, one statement per kind; ALREADY_EXISTS (the row's
+  // refusal) when a row was recorded before. Clears them either way.
+  static absl::Status FlushInserts(pqxx::transaction_base& tx, const std::string& org_code,
+                                   PendingWrites& pending);
   // Writes the pending rows and records that org_code has recorded something for these people
   // (a legitimate relationship), in one statement. ABORTED when a concurrent call stored one of
   // the events.

@@ -60,6 +60,10 @@ absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
   return result;
 }
 
+absl::Status WriteBatch::Flush(pqxx::transaction_base& tx) {
+  return RecordStore::FlushInserts(tx, caller_.org_code, pending_);
+}
+
 void WriteBatch::Keep() {
   kept_.insert(item_people_.begin(), item_people_.end());
   item_people_.clear();
@@ -72,6 +76,7 @@ void WriteBatch::Discard() {
   // The rolled-back item's rows are not written, and what it cached may not be in the database.
   pending_.events.resize(item_pending_events_);
   pending_.changes.resize(item_pending_changes_);
+  pending_.inserts.clear();
   for (const auto& id : item_events_) known_.erase(id);
   people_.clear();
   item_people_.clear();
@@ -79,6 +84,7 @@ void WriteBatch::Discard() {
 }
 
 absl::Status WriteBatch::Finish(pqxx::transaction_base& tx) {
+  if (auto s = Flush(tx); !s.ok()) return s;
   Keep();
   const std::vector<std::string> ids(kept_.begin(), kept_.end());
   if (auto s = RecordStore::WritePending(tx, caller_.org_code, pending_, ids); !s.ok()) return s;

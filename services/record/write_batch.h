@@ -32,14 +32,19 @@ class WriteBatch {
   absl::StatusOr<UpsertResult> Person(pqxx::transaction_base& tx, const icr::v1::Person& person,
                                       int64_t expected_version);
 
+  // Writes the item's deferred episode-table rows now (ImportEvents' savepoint per item, so a
+  // refusal belongs to its item).
+  absl::Status Flush(pqxx::transaction_base& tx);
+
   // After an item that may be rolled back alone (ImportEvents' savepoints): Keep() when its
   // writes stay, Discard() when they were rolled back.
   void Keep();
   void Discard();
 
-  // Writes the pending event-log and change rows, the relationship (the caller's organisation
-  // recorded something for them) and one audit row for every person of the kept items. Call
-  // once, last, in the same transaction. ABORTED when a concurrent call stored the same event.
+  // Writes the deferred rows, the pending event-log and change rows, the relationship (the caller's
+  // organisation recorded something for them) and one audit row for every person of the kept items.
+  // Call once, last, in the same transaction. ALREADY_EXISTS when a deferred row was recorded
+  // before; ABORTED when a concurrent call stored the same event.
   absl::Status Finish(pqxx::transaction_base& tx);
 
  private:

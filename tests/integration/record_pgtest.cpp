@@ -183,6 +183,12 @@ TEST_F(RecordTest, BadEventsAreRefusedAndNothingIsWritten) {
       // Same event id with different content.
       {{Admission(nhs, "adm-1", "SP9", kJan2026)}, grpc::StatusCode::ALREADY_EXISTS,
        "events[0].event_id"},
+      // A new event for a stay already recorded, and the same referral twice in one request
+      // (episode rows are written together at the end of the request).
+      {{Admission(nhs, "adm-again", "SP1", kJan2026)}, grpc::StatusCode::ALREADY_EXISTS,
+       "events[0].admission.spell_id"},
+      {{Referral(nhs, "ref-a", "R-TWICE"), Referral(nhs, "ref-b", "R-TWICE")},
+       grpc::StatusCode::ALREADY_EXISTS, "events[1].referral_opened.referral_id"},
   };
   for (const auto& c : cases) {
     auto s = Send(token, c.events);
@@ -392,13 +398,17 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
   ASSERT_TRUE(stream->Write(item));
   *item.mutable_event() = Admission(good, "imp-1", "IMP1", kJan2026);
   ASSERT_TRUE(stream->Write(item));  // a resend: duplicate
+  *item.mutable_event() = Admission(good, "imp-5", "IMP1", kJan2026);
+  ASSERT_TRUE(stream->Write(item));  // another event for the same stay: rejected alone
   stream->WritesDone();
   ASSERT_TRUE(stream->Finish().ok());
-  EXPECT_EQ(summary.received(), 6);
+  EXPECT_EQ(summary.received(), 7);
   EXPECT_EQ(summary.stored(), 3);
   EXPECT_EQ(summary.duplicates(), 1);
-  EXPECT_EQ(summary.rejected(), 2);
-  ASSERT_EQ(summary.rejections_size(), 2);
+  EXPECT_EQ(summary.rejected(), 3);
+  ASSERT_EQ(summary.rejections_size(), 3);
+  EXPECT_EQ(summary.rejections(2).index(), 6);
+  EXPECT_EQ(summary.rejections(2).code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(summary.rejections(0).index(), 2);
   EXPECT_EQ(summary.rejections(0).code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(summary.rejections(1).index(), 3);
