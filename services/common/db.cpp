@@ -230,17 +230,27 @@ absl::Status Database::Write(const std::function<absl::Status(pqxx::work&)>& fn,
 }
 
 std::string PgTextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
+  size_t size = 2;
+  for (const auto& v : values) size += v.size() + 3;
+  std::string out;
+  out.reserve(size + size / 8);
+  out += '{';
   for (const auto& v : values) {
     if (out.size() > 1) out += ',';
     out += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
+    size_t from = 0;
+    for (size_t at = v.find_first_of("\\\"", from); at != std::string::npos;
+         at = v.find_first_of("\\\"", from)) {
+      out.append(v, from, at - from);
+      out += '\\';
+      out += v[at];
+      from = at + 1;
     }
+    out.append(v, from, std::string::npos);
     out += '"';
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 absl::Status Database::Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn) {

@@ -18,7 +18,7 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxEventsPerRequest = 1000;
-constexpr int kImportBatch = 200;  // items per transaction in ImportEvents
+constexpr int kImportBatch = 1000; // items per transaction in ImportEvents
 constexpr int kMaxReportedRejections = 1000;
 
 int PageSize(const icr::v1::PageRequest& page) {

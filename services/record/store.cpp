@@ -382,14 +382,14 @@ absl::Status Defer(pqxx::transaction_base& tx, const std::string& org, PendingWr
   const size_t kind =
       std::find(std::begin(kDeferred), std::end(kDeferred), &statement) - std::begin(kDeferred);
   out.inserts.resize(std::size(kDeferred));
-  const auto& keys = out.inserts[kind].keys;
-  if (!key.empty() && std::find(keys.begin(), keys.end(), key) != keys.end()) {
+  if (!key.empty() && out.inserts[kind].pending_keys.count(key)) {
     RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));
     out.inserts.resize(std::size(kDeferred));
   }
   auto& rows = out.inserts[kind];
   rows.columns.resize(row.size());
   for (size_t i = 0; i < row.size(); ++i) rows.columns[i].push_back(std::move(row[i]));
+  if (!key.empty()) rows.pending_keys.insert(key);
   rows.keys.push_back(std::move(key));
   rows.errors.push_back(std::move(error));
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -34,6 +35,7 @@ struct PendingWrites {
   struct Inserts {
     std::vector<std::vector<std::string>> columns;
     std::vector<std::string> keys, errors;  // per row: its key, and its refusal if not written
+    std::unordered_set<std::string> pending_keys;
   };
   std::vector<Inserts> inserts;
 };
