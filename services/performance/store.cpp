@@ -6,17 +6,18 @@ namespace icr::perf {
 namespace {
 
 // Every unit query takes $1 = period start, $2 = period end and returns the columns
-// provider_code, icb_code, council_code, eth_group, age_band, sex, in_num, in_den, amount, and
+// provider_code, icb_code, council_code, eth_code (the NHS ethnic category; AggregateSql maps it
+// to the upper group), age_band, sex, in_num, in_den, amount, and
 // a query with a detail breakdown (UnitQuery::detail_breakdown) also `detail`.
-#define PERSON_DIMS                                                                         \
-  "p.icb_code AS icb_code, p.council_code AS council_code, "                                \
-  "perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS " \
+#define PERSON_DIMS                                                       \
+  "p.icb_code AS icb_code, p.council_code AS council_code, "              \
+  "p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS " \
   "age_band, p.sex AS sex "
 
 // For S117 measures the council and ICB are the entitlement's responsible bodies.
-#define S117_DIMS                                                                            \
-  "e.responsible_icb_code AS icb_code, e.responsible_council_code AS council_code, "        \
-  "perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS " \
+#define S117_DIMS                                                                    \
+  "e.responsible_icb_code AS icb_code, e.responsible_council_code AS council_code, " \
+  "p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS "            \
   "age_band, p.sex AS sex "
 
 // The S117 indicators about entitlements are also broken down by the entitlement's qualifying
@@ -28,6 +29,12 @@ namespace {
 constexpr char kOverdueBand[] = "overdue_band";
 constexpr char kEndReason[] = "end_reason";
 constexpr char kQualifyingSection[] = "qualifying_section";
+
+// True when `code` is in group `grp` of code list `list` on the period end $2 (versioned
+// reference data). The code list is read once per query (an uncorrelated sub-select), not once
+// per row; a NULL code is in no group.
+#define IN_GROUP(list, code, grp) \
+  "coalesce(" code " = ANY ((SELECT perf.group_codes('" list "', '" grp "', $2))::text[]), false)"
 
 struct UnitQuery {
   const char* indicator_id;
@@ -44,18 +51,31 @@ const UnitQuery kUnitQueries[] = {
      "  CASE WHEN EXISTS (SELECT 1 FROM core.care_contact c WHERE c.person_id = s.person_id "
      "         AND c.attended AND c.contact_date > perf.local_date(s.discharged_at) "
      "         AND c.contact_date <= perf.local_date(s.discharged_at) + 3 "
-     "         AND perf.in_group('consultation_mechanism', c.consultation_mechanism, 'follow_up', $2)) "
-     "    OR EXISTS (SELECT 1 FROM core.hospital_spell r WHERE r.person_id = s.person_id "
-     "         AND perf.local_date(r.admitted_at) > perf.local_date(s.discharged_at) "
-     "         AND perf.local_date(r.admitted_at) <= perf.local_date(s.discharged_at) + 3) "
-     "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
-     "FROM core.hospital_spell s JOIN core.person p USING (person_id) "
-     "WHERE perf.local_date(s.discharged_at) BETWEEN $1::date - 4 AND $2::date - 4 "
-     "  AND perf.in_group('bed_type', s.bed_type, 'adult_acute', $2) "
-     "  AND coalesce(s.discharge_method, '') NOT IN ('4', '5') "
-     "  AND NOT perf.in_group('discharge_destination', coalesce(s.discharge_destination, ''), "
-     "                        'fu72_excluded', $2) "
-     "  AND (p.date_of_death IS NULL OR p.date_of_death > perf.local_date(s.discharged_at) + 3)"},
+     "         AND " IN_GROUP(
+         "consultation_mechanism", "c.consultation_mechanism",
+         "follow_up") ") "
+                      "    OR EXISTS (SELECT 1 FROM core.hospital_spell r WHERE r.person_id = "
+                      "s.person_id "
+                      "         AND perf.local_date(r.admitted_at) > "
+                      "perf.local_date(s.discharged_at) "
+                      "         AND perf.local_date(r.admitted_at) <= "
+                      "perf.local_date(s.discharged_at) + 3) "
+                      "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
+                      "FROM core.hospital_spell s JOIN core.person p USING (person_id) "
+                      "WHERE perf.local_date(s.discharged_at) BETWEEN $1::date - 4 AND $2::date - "
+                      "4 "
+                      "  AND " IN_GROUP(
+                          "bed_type", "s.bed_type",
+                          "adult_acute") " "
+                                         "  AND coalesce(s.discharge_method, '') NOT IN ('4', '5') "
+                                         "  AND NOT " IN_GROUP(
+                                             "discharge_destination",
+                                             "coalesce(s.discharge_destination, '')",
+                                             "fu72_excluded") " "
+                                                              "  AND (p.date_of_death IS NULL OR "
+                                                              "p.date_of_death > "
+                                                              "perf.local_date(s.discharged_at) + "
+                                                              "3)"},
     {"KEYWORKER",
      "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
      "  CASE WHEN EXISTS (SELECT 1 FROM core.key_worker k WHERE k.person_id = o.person_id "
@@ -80,31 +100,38 @@ const UnitQuery kUnitQueries[] = {
     // ASCOF employment and accommodation: latest status in the 12 months to period end.
     {"EMPLOYMENT",
      "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
-     "  CASE WHEN perf.in_group('employment_status', st.code, 'paid', $2) THEN 1 ELSE 0 END AS in_num, "
-     "  1 AS in_den, NULL::numeric AS amount "
-     "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
-     "LEFT JOIN LATERAL (SELECT s.code FROM core.status_observation s "
-     "  WHERE s.person_id = o.person_id AND s.list_name = 'employment_status' "
-     "    AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= $2 "
-     "  ORDER BY s.recorded_date DESC, s.obs_pk DESC LIMIT 1) st ON true "
-     "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
-     "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
+     "  CASE WHEN " IN_GROUP(
+         "employment_status", "st.code",
+         "paid") " THEN 1 ELSE 0 END AS in_num, "
+                 "  1 AS in_den, NULL::numeric AS amount "
+                 "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
+                 "LEFT JOIN LATERAL (SELECT s.code FROM core.status_observation s "
+                 "  WHERE s.person_id = o.person_id AND s.list_name = 'employment_status' "
+                 "    AND s.recorded_date > ($2::date - interval '12 months')::date AND "
+                 "s.recorded_date <= $2 "
+                 "  ORDER BY s.recorded_date DESC, s.obs_pk DESC LIMIT 1) st ON true "
+                 "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
+                 "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
     {"ACCOMMODATION",
      "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
-     "  CASE WHEN perf.in_group('accommodation_status', st.code, 'settled', $2) THEN 1 ELSE 0 END "
-     "  AS in_num, 1 AS in_den, NULL::numeric AS amount "
-     "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
-     "LEFT JOIN LATERAL (SELECT s.code FROM core.status_observation s "
-     "  WHERE s.person_id = o.person_id AND s.list_name = 'accommodation_status' "
-     "    AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= $2 "
-     "  ORDER BY s.recorded_date DESC, s.obs_pk DESC LIMIT 1) st ON true "
-     "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
-     "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
+     "  CASE WHEN " IN_GROUP(
+         "accommodation_status", "st.code",
+         "settled") " THEN 1 ELSE 0 END "
+                    "  AS in_num, 1 AS in_den, NULL::numeric AS amount "
+                    "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
+                    "LEFT JOIN LATERAL (SELECT s.code FROM core.status_observation s "
+                    "  WHERE s.person_id = o.person_id AND s.list_name = 'accommodation_status' "
+                    "    AND s.recorded_date > ($2::date - interval '12 months')::date AND "
+                    "s.recorded_date <= $2 "
+                    "  ORDER BY s.recorded_date DESC, s.obs_pk DESC LIMIT 1) st ON true "
+                    "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
+                    "  AND (p.date_of_death IS NULL OR p.date_of_death > $2)"},
     {"EMPLOYMENT_RECORDED",
      "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
      "  CASE WHEN EXISTS (SELECT 1 FROM core.status_observation s "
      "    WHERE s.person_id = o.person_id AND s.list_name = 'employment_status' "
-     "      AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= $2) "
+     "      AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= "
+     "$2) "
      "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
      "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
      "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
@@ -113,7 +140,8 @@ const UnitQuery kUnitQueries[] = {
      "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
      "  CASE WHEN EXISTS (SELECT 1 FROM core.status_observation s "
      "    WHERE s.person_id = o.person_id AND s.list_name = 'accommodation_status' "
-     "      AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= $2) "
+     "      AND s.recorded_date > ($2::date - interval '12 months')::date AND s.recorded_date <= "
+     "$2) "
      "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
      "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
      "WHERE perf.age_at(p.date_of_birth, $2) BETWEEN 18 AND 69 "
@@ -121,28 +149,29 @@ const UnitQuery kUnitQueries[] = {
     // Long-term community support for mental health open at period end (one per person).
     {"SELF_DIRECTED",
      "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, s.council_code AS council_code, "
-     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS "
      "  age_band, p.sex AS sex, "
-     "  CASE WHEN perf.in_group('care_act_delivery_mechanism', s.delivery_mechanism, "
-     "                          'self_directed', $2) THEN 1 ELSE 0 END AS in_num, "
-     "  1 AS in_den, NULL::numeric AS amount "
-     "FROM perf.mh_community_support($2) s JOIN core.person p USING (person_id)"},
+     "  CASE WHEN " IN_GROUP("care_act_delivery_mechanism", "s.delivery_mechanism",
+                             "self_directed") " THEN 1 ELSE 0 END AS in_num, "
+                                              "  1 AS in_den, NULL::numeric AS amount "
+                                              "FROM perf.mh_community_support($2) s JOIN "
+                                              "core.person p USING (person_id)"},
     {"DIRECT_PAYMENTS",
      "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, s.council_code AS council_code, "
-     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS "
      "  age_band, p.sex AS sex, "
      "  CASE WHEN s.delivery_mechanism = 'direct_payment' THEN 1 ELSE 0 END AS in_num, "
      "  1 AS in_den, NULL::numeric AS amount "
      "FROM perf.mh_community_support($2) s JOIN core.person p USING (person_id)"},
     {"CARE_ACT_ASSESSMENTS",
      "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, a.council_code AS council_code, "
-     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS "
      "  age_band, p.sex AS sex, 1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount "
      "FROM core.social_care_event a JOIN core.person p USING (person_id) "
      "WHERE a.kind = 'assessment' AND a.end_date BETWEEN $1 AND $2"},
     {"CARE_ACT_DAYS",
      "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, a.council_code AS council_code, "
-     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS "
      "  age_band, p.sex AS sex, 1 AS in_num, NULL::int AS in_den, "
      "  (a.end_date - rq.start_date)::numeric AS amount "
      "FROM core.social_care_event a JOIN core.person p USING (person_id) "
@@ -153,19 +182,21 @@ const UnitQuery kUnitQueries[] = {
      "WHERE a.kind = 'assessment' AND a.end_date BETWEEN $1 AND $2"},
     {"CARERS_ASSESSED",
      "SELECT NULL::text AS provider_code, p.icb_code AS icb_code, c.council_code AS council_code, "
-     "  perf.ethnic_group(p.ethnic_category) AS eth_group, perf.age_band(p.date_of_birth, $2) AS "
+     "  p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS "
      "  age_band, p.sex AS sex, 1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount "
      "FROM core.carer_assessment c JOIN core.person p USING (person_id) "
      "WHERE c.completed_date BETWEEN $1 AND $2"},
     // Care plan agreed or reviewed in the 12 months to period end (CC-02 pattern).
     {"PLAN12",
      "SELECT o.provider_code AS provider_code, " PERSON_DIMS ", "
-     "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp JOIN careplan.plan_version v USING (plan_id) "
+     "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp JOIN careplan.plan_version v USING "
+     "(plan_id) "
      "         WHERE cp.person_id = o.person_id AND v.change = 'agreed' "
      "           AND perf.local_date(v.created_at) > ($2::date - interval '12 months')::date "
      "           AND perf.local_date(v.created_at) <= $2) "
      "    OR EXISTS (SELECT 1 FROM careplan.review r WHERE r.person_id = o.person_id "
-     "           AND r.review_date > ($2::date - interval '12 months')::date AND r.review_date <= $2) "
+     "           AND r.review_date > ($2::date - interval '12 months')::date AND r.review_date <= "
+     "$2) "
      "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
      "FROM perf.open_adult_mh($2) o JOIN core.person p USING (person_id) "
      "WHERE o.received_date <= ($2::date - interval '12 months')::date "
@@ -179,7 +210,8 @@ const UnitQuery kUnitQueries[] = {
     {"S117_REGISTERED_28D",
      "SELECT s.provider_code AS provider_code, " PERSON_DIMS ", "
      "  CASE WHEN EXISTS (SELECT 1 FROM s117.episode e WHERE e.person_id = s.person_id "
-     "         AND e.state <> 'VOID' AND e.detention_start_date <= perf.local_date(s.discharged_at) "
+     "         AND e.state <> 'VOID' AND e.detention_start_date <= "
+     "perf.local_date(s.discharged_at) "
      "         AND perf.local_date(e.created_at) <= perf.local_date(s.discharged_at) + 28) "
      "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount "
      "FROM core.hospital_spell s JOIN core.person p USING (person_id) "
@@ -191,23 +223,27 @@ const UnitQuery kUnitQueries[] = {
     {"S117_JOINT_PLAN",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", "
      "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp "
-     "         JOIN careplan.plan_version v ON v.plan_id = cp.plan_id AND v.version = cp.agreed_version "
+     "         JOIN careplan.plan_version v ON v.plan_id = cp.plan_id AND v.version = "
+     "cp.agreed_version "
      "         WHERE cp.person_id = e.person_id AND cp.agreed_s117 "
      "           AND perf.local_date(cp.agreed_at) <= $2 "
      "           AND greatest(perf.local_date(cp.agreed_at), cp.last_review_date) "
      "               > ($2::date - interval '12 months')::date "
      "           AND (SELECT count(DISTINCT so.agency) FROM careplan.signoff so "
      "                 WHERE so.plan_id = cp.plan_id AND so.version = cp.signed_version) = 2 "
-     "           AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v.content->'interventions', '[]')) i "
+     "           AND NOT EXISTS (SELECT 1 FROM "
+     "jsonb_array_elements(coalesce(v.content->'interventions', '[]')) i "
      "                 WHERE coalesce((i->>'is_s117')::boolean, false) "
-     "                   AND coalesce(i->>'funder', 'FUNDER_UNSPECIFIED') IN ('FUNDER_UNSPECIFIED', 'SELF'))) "
+     "                   AND coalesce(i->>'funder', 'FUNDER_UNSPECIFIED') IN "
+     "('FUNDER_UNSPECIFIED', 'SELF'))) "
      "  THEN 1 ELSE 0 END AS in_num, 1 AS in_den, NULL::numeric AS amount, " S117_SECTION
      "FROM perf.s117_in_force($2) e JOIN core.person p USING (person_id) "
      "WHERE e.effective_from <= $2::date - 28",
      kQualifyingSection},
     {"S117_PLAN_AT_DISCHARGE",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", "
-     "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp JOIN careplan.plan_version v USING (plan_id) "
+     "  CASE WHEN EXISTS (SELECT 1 FROM careplan.plan cp JOIN careplan.plan_version v USING "
+     "(plan_id) "
      "         WHERE cp.person_id = e.person_id AND v.change = 'agreed' "
      "           AND coalesce((v.content->>'is_s117_aftercare_plan')::boolean, false) "
      "           AND perf.local_date(v.created_at) <= e.effective_from) "
@@ -304,10 +340,10 @@ std::string AggregateSql(const UnitQuery& q) {
       detail.empty() ? "" : "       WHEN GROUPING(detail) = 0 THEN '" + detail + "' ";
   const std::string detail_value =
       detail.empty() ? "" : "       WHEN GROUPING(detail) = 0 THEN detail ";
-  const std::string detail_sets =
-      detail.empty() ? ""
-                     : ", (detail), (provider_code, detail), (icb_code, detail), "
-                       "(council_code, detail)";
+  const std::string detail_sets = detail.empty()
+                                      ? ""
+                                      : ", (detail), (provider_code, detail), (icb_code, detail), "
+                                        "(council_code, detail)";
   return std::string(
              "SELECT $3::text, $1::text, scope_type, scope_code, breakdown, breakdown_value, "
              "  num::text, den::text, "
@@ -319,7 +355,8 @@ std::string AggregateSql(const UnitQuery& q) {
              "       WHEN GROUPING(council_code) = 0 THEN 'council' ELSE 'all' END AS scope_type, "
              "  coalesce(CASE WHEN GROUPING(provider_code) = 0 THEN provider_code "
              "       WHEN GROUPING(icb_code) = 0 THEN icb_code "
-             "       WHEN GROUPING(council_code) = 0 THEN council_code ELSE '' END, '') AS scope_code, "
+             "       WHEN GROUPING(council_code) = 0 THEN council_code ELSE '' END, '') AS "
+             "scope_code, "
              "  CASE WHEN GROUPING(eth_group) = 0 THEN 'ethnicity' "
              "       WHEN GROUPING(age_band) = 0 THEN 'age_band' "
              "       WHEN GROUPING(sex) = 0 THEN 'sex' ") +
@@ -332,12 +369,15 @@ std::string AggregateSql(const UnitQuery& q) {
          "ELSE '' END, 'Unknown') AS breakdown_value, "
          "  coalesce(sum(in_num), 0) AS num, sum(in_den) AS den, round(sum(amount), 2) AS total, "
          "  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY amount))::numeric, 1) AS median "
-         "FROM (" +
+         "FROM (SELECT u.*, coalesce(m.group_code, 'Unknown') AS eth_group FROM (" +
          q.sql +
-         ") u GROUP BY GROUPING SETS ((), (eth_group), (age_band), (sex), "
-         "(provider_code), (provider_code, eth_group), (provider_code, age_band), (provider_code, sex), "
+         ") u LEFT JOIN perf.ethnic_upper_group m ON m.code = u.eth_code) u "
+         "GROUP BY GROUPING SETS ((), (eth_group), (age_band), (sex), "
+         "(provider_code), (provider_code, eth_group), (provider_code, age_band), (provider_code, "
+         "sex), "
          "(icb_code), (icb_code, eth_group), (icb_code, age_band), (icb_code, sex), "
-         "(council_code), (council_code, eth_group), (council_code, age_band), (council_code, sex)" +
+         "(council_code), (council_code, eth_group), (council_code, age_band), (council_code, "
+         "sex)" +
          detail_sets + ")) g WHERE scope_type = 'all' OR scope_code <> ''";
 }
 
@@ -354,28 +394,33 @@ const Statement kSharedPolicy{
     "perf_shared_policy",
     "SELECT coalesce((SELECT value FROM perf.setting WHERE key = 'shared_disclosure_policy'), "
     "'mhsds')"};
+// For this transaction: no JIT (compiling the indicator queries took about a second each, more
+// than running them over 100,000 people) and room to sort in memory.
+const Statement kComputeSettings{
+    "perf_compute_settings",
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"};
 const Statement kDeleteMonth{"perf_delete_month",
                              "DELETE FROM perf.kpi_result WHERE period_start = $1::date"};
 const Statement kKinds{"perf_kinds", "SELECT indicator_id, kind FROM perf.indicator WHERE active"};
-#define FIGURE_COLUMNS                                                                  \
-  "indicator_id, period_start::text, breakdown_value, numerator::float8, "            \
+#define FIGURE_COLUMNS                                                                        \
+  "indicator_id, period_start::text, breakdown_value, numerator::float8, "                    \
   "denominator::float8, value::float8, (extract(epoch FROM computed_at) * 1000000)::bigint, " \
   "(SELECT kind FROM perf.indicator i WHERE i.indicator_id = r.indicator_id) "
-const Statement kFigures{
-    "perf_figures",
-    "SELECT " FIGURE_COLUMNS "FROM perf.kpi_result r WHERE period_start = $1::date "
-    "AND scope_type = $2 AND scope_code = $3 AND breakdown = $4 "
-    "ORDER BY indicator_id, breakdown_value"};
-const Statement kTotals{
-    "perf_totals",
-    "SELECT " FIGURE_COLUMNS "FROM perf.kpi_result r WHERE period_start BETWEEN $1::date AND "
-    "$2::date AND scope_type = $3 AND scope_code = $4 AND breakdown = 'none' "
-    "AND ($5 = '' OR indicator_id = $5) ORDER BY indicator_id, period_start"};
-const Statement kAll{
-    "perf_all_figures",
-    "SELECT " FIGURE_COLUMNS ", breakdown FROM perf.kpi_result r WHERE period_start BETWEEN "
-    "$1::date AND $2::date AND scope_type = $3 AND scope_code = $4 "
-    "ORDER BY period_start, indicator_id, breakdown, breakdown_value"};
+const Statement kFigures{"perf_figures",
+                         "SELECT " FIGURE_COLUMNS
+                         "FROM perf.kpi_result r WHERE period_start = $1::date "
+                         "AND scope_type = $2 AND scope_code = $3 AND breakdown = $4 "
+                         "ORDER BY indicator_id, breakdown_value"};
+const Statement kTotals{"perf_totals",
+                        "SELECT " FIGURE_COLUMNS
+                        "FROM perf.kpi_result r WHERE period_start BETWEEN $1::date AND "
+                        "$2::date AND scope_type = $3 AND scope_code = $4 AND breakdown = 'none' "
+                        "AND ($5 = '' OR indicator_id = $5) ORDER BY indicator_id, period_start"};
+const Statement kAll{"perf_all_figures",
+                     "SELECT " FIGURE_COLUMNS
+                     ", breakdown FROM perf.kpi_result r WHERE period_start BETWEEN "
+                     "$1::date AND $2::date AND scope_type = $3 AND scope_code = $4 "
+                     "ORDER BY period_start, indicator_id, breakdown, breakdown_value"};
 
 const Compiled& Compile() {
   static const Compiled* compiled = [] {
@@ -387,7 +432,8 @@ const Compiled& Compile() {
     for (size_t i = 0; i < c->names.size(); ++i) {
       c->statements.push_back({c->names[i].c_str(), c->sqls[i].c_str()});
     }
-    for (const auto& s : {kIndicators, kSharedPolicy, kDeleteMonth, kKinds, kFigures, kTotals, kAll}) {
+    for (const auto& s : {kIndicators, kSharedPolicy, kComputeSettings, kDeleteMonth, kKinds,
+                          kFigures, kTotals, kAll}) {
       c->statements.push_back(s);
     }
     return c;
@@ -459,15 +505,16 @@ std::string PerformanceStore::SharedPolicy(pqxx::transaction_base& tx) {
 
 std::vector<ResultRow> PerformanceStore::ComputeMonth(pqxx::transaction_base& tx,
                                                       const Month& month) {
+  tx.exec_prepared(kComputeSettings.name);
   std::map<std::string, std::string> kinds;
   for (const auto& r : tx.exec_prepared(kKinds.name)) kinds[r[0].c_str()] = r[1].c_str();
   std::vector<ResultRow> rows;
   for (const auto& q : kUnitQueries) {
     auto kind = kinds.find(q.indicator_id);
     if (kind == kinds.end()) continue;  // retired indicator
-    for (const auto& r : tx.exec_prepared(std::string("perf_compute_") + q.indicator_id,
-                                          FormatDate(month.first()), FormatDate(month.last()),
-                                          q.indicator_id, kind->second)) {
+    for (const auto& r :
+         tx.exec_prepared(std::string("perf_compute_") + q.indicator_id, FormatDate(month.first()),
+                          FormatDate(month.last()), q.indicator_id, kind->second)) {
       auto opt = [&](int i) {
         return r[i].is_null() ? std::optional<std::string>() : std::string(r[i].c_str());
       };
@@ -507,9 +554,9 @@ std::vector<StoredFigure> PerformanceStore::Totals(pqxx::transaction_base& tx, c
                                                    const std::string& scope_code,
                                                    const std::string& indicator_id) {
   std::vector<StoredFigure> out;
-  for (const auto& r : tx.exec_prepared(kTotals.name, FormatDate(from.first()),
-                                        FormatDate(to.first()), scope_type, scope_code,
-                                        indicator_id)) {
+  for (const auto& r :
+       tx.exec_prepared(kTotals.name, FormatDate(from.first()), FormatDate(to.first()), scope_type,
+                        scope_code, indicator_id)) {
     out.push_back(FigureFromRow(r));
   }
   return out;
