@@ -46,3 +46,6 @@ LANGUAGE sql STABLE AS $$
      AND e.start_date <= p_end AND (e.end_date IS NULL OR e.end_date > p_end)
    ORDER BY e.person_id, e.start_date DESC
 $$;
+
+-- GetDashboard reads one scope's totals over 24 months: straight from this index.
+CREATE INDEX kpi_result_scope ON perf.kpi_result (scope_type, scope_code, breakdown, period_start);
