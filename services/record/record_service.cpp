@@ -18,7 +18,7 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxEventsPerRequest = 1000;
-constexpr int kImportBatch = 1000; // items per transaction in ImportEvents
+constexpr int kImportBatch = 1000;  // items per transaction in ImportEvents
 constexpr int kMaxReportedRejections = 1000;
 
 int PageSize(const icr::v1::PageRequest& page) {
@@ -38,6 +38,18 @@ bool IsUuid(const std::string& s) {
 
 absl::StatusOr<std::string> RequireNhsNumber(const std::string& value) {
   return NormaliseNhsNumber(value, "nhs_number");
+}
+
+// Runs one import item's writes: a database error becomes the item's status (it is rolled back
+// alone); a lost connection ends the batch.
+absl::Status Guard(const std::function<absl::Status()>& write) {
+  try {
+    return write();
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const std::exception& e) {
+    return StatusFromDbException(e);
+  }
 }
 
 }  // namespace
@@ -213,6 +225,10 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
     int64_t stored = 0, duplicates = 0;
     std::vector<std::pair<Pending*, absl::Status>> failures;
     bool retry = false;  // an item failed in a run without savepoints
+    auto run_with_savepoints = [&] {
+      retry = true;
+      return absl::AbortedError("an item failed: run the batch with savepoints");
+    };
     auto run = [&](bool savepoints) {
       return db_.Write([&](pqxx::work& tx) -> absl::Status {
         stored = duplicates = 0;
@@ -228,28 +244,19 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
           if (savepoints) sub.emplace(tx, "item");
           pqxx::transaction_base& itx =
               savepoints ? static_cast<pqxx::transaction_base&>(*sub) : tx;
-          absl::Status item_status;
           bool duplicate = false;
-          try {
+          const absl::Status item_status = Guard([&]() -> absl::Status {
             if (p.item.has_person()) {
               auto r = writes.Person(itx, p.item.person(), 0);
-              item_status = r.status();
               duplicate = r.ok() && !r->changed;
-            } else {
-              auto r = writes.Event(itx, p.item.event(), "event");
-              item_status = r.status();
-              duplicate = r.ok() && *r == EventResult::kDuplicate;
-              if (r.ok() && savepoints) item_status = writes.Flush(itx);
+              return r.status();
             }
-          } catch (const pqxx::broken_connection&) {
-            throw;
-          } catch (const std::exception& e) {
-            item_status = StatusFromDbException(e);
-          }
-          if (!item_status.ok() && !savepoints) {
-            retry = true;
-            return absl::AbortedError("an item failed: run the batch with savepoints");
-          }
+            auto r = writes.Event(itx, p.item.event(), "event");
+            if (!r.ok()) return r.status();
+            duplicate = *r == EventResult::kDuplicate;
+            return savepoints ? writes.Flush(itx) : absl::OkStatus();
+          });
+          if (!item_status.ok() && !savepoints) return run_with_savepoints();
           if (item_status.ok()) {
             if (sub) sub->commit();
             writes.Keep();
@@ -261,18 +268,8 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
           }
         }
         // Without savepoints a refusal found at the end is not yet any one item's: run again.
-        absl::Status finished;
-        try {
-          finished = writes.Finish(tx);
-        } catch (const pqxx::broken_connection&) {
-          throw;
-        } catch (const std::exception& e) {
-          finished = StatusFromDbException(e);
-        }
-        if (!finished.ok() && !savepoints) {
-          retry = true;
-          return absl::AbortedError("an item failed: run the batch with savepoints");
-        }
+        const absl::Status finished = Guard([&] { return writes.Finish(tx); });
+        if (!finished.ok() && !savepoints) return run_with_savepoints();
         return finished;
       });
     };
