@@ -849,13 +849,14 @@ std::string OverviewPage(const PageContext& c, const icr::v1::Dashboard& dashboa
             (f ? Attr("data-signal", f->spc_signal()) : "") + ">";
     body += "<h3><a href=\"" + link + "\">" + Escape(ind->name()) + "</a></h3>";
     if (f && !f->value().empty()) {
+      // The unit around the value: "%" or " days" after it, "£" before and " a week" after.
       const std::string shown = WithUnit(f->value(), ind->unit());
-      const std::string unit = shown.substr(f->value().size());
-      body +=
-          "<p class=\"value\">" + Escape(f->value()) +
-          (unit.empty() || f->value() == "*" ? ""
-                                             : "<span class=\"unit\">" + Escape(unit) + "</span>") +
-          "</p>";
+      const size_t at = shown.find(f->value());
+      auto unit = [](const std::string& text) {
+        return text.empty() ? text : "<span class=\"unit\">" + Escape(text) + "</span>";
+      };
+      body += "<p class=\"value\">" + unit(shown.substr(0, at)) + Escape(f->value()) +
+              unit(shown.substr(at + f->value().size())) + "</p>";
       body +=
           "<p class=\"counts\">" +
           (f->value() == "*" ? std::string("Hidden: too few people to show") : Counts(*ind, f)) +

@@ -124,6 +124,11 @@ TEST(DashboardHtml, TilesCarryTheServiceValuesExactly) {
   *d.add_indicators() = s117;
   *d.add_figures() = FigureOf("FU72", "82.4", "410", "500");
   *d.add_figures() = FigureOf("DETENTIONS", "*", "*", "");
+  auto cost = detentions;
+  cost.set_id("S117_COST_COUNCIL");
+  cost.set_unit("pounds_per_week");
+  *d.add_indicators() = cost;
+  *d.add_figures() = FigureOf("S117_COST_COUNCIL", "5001.0", "12", "");
   auto eth = FigureOf("FU72", "50.0", "5", "10");
   eth.set_breakdown_value("White");  // not a total: never a tile
   *d.add_figures() = eth;
@@ -135,6 +140,10 @@ TEST(DashboardHtml, TilesCarryTheServiceValuesExactly) {
   EXPECT_NE(page.find("410 of 500"), std::string::npos);
   EXPECT_NE(page.find("Target 80%: met"), std::string::npos);
   EXPECT_NE(page.find("data-indicator=\"DETENTIONS\" data-value=\"*\""), std::string::npos);
+  // Money: the pound sign before the value, "a week" after it, the value once.
+  EXPECT_NE(page.find("<span class=\"unit\">\u00a3</span>5001.0<span class=\"unit\"> a "
+                      "week</span>"),
+            std::string::npos);
   // An indicator without a result this month has a tile but no value.
   EXPECT_NE(page.find("data-indicator=\"S117_ACTIVE\">"), std::string::npos);
   EXPECT_EQ(page.find("data-value=\"50.0\""), std::string::npos);
