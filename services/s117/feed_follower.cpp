@@ -21,15 +21,23 @@ class ChangeApplier {
                 const ChangeRow& change)
       : tx_(tx), policy_(policy), ref_(ref), change_(change) {}
 
-  absl::Status Apply() {
-    const std::string& type = change_.change_type;
-    if (type == "detention_started") return DetentionStarted();
+  using Handler = absl::Status (ChangeApplier::*)();
+  // What a change of this type means for the register; nullptr: nothing (passed over without a
+  // savepoint).
+  static Handler HandlerOf(const std::string& type) {
+    if (type == "detention_started") return &ChangeApplier::DetentionStarted;
     if (type == "detention_ended" || type == "admitted" || type == "discharged") {
-      return Reconcile(change_.person_id);
+      return &ChangeApplier::ReconcileChanged;
     }
-    if (type == "referral_closed") return ReferralClosed();
-    if (type == "died") return Died();
-    return absl::OkStatus();
+    if (type == "referral_closed") return &ChangeApplier::ReferralClosed;
+    if (type == "died") return &ChangeApplier::Died;
+    return nullptr;
+  }
+  static bool Concerns(const std::string& type) { return HandlerOf(type) != nullptr; }
+
+  absl::Status Apply() {
+    const Handler handler = HandlerOf(change_.change_type);
+    return handler ? (this->*handler)() : absl::OkStatus();
   }
 
  private:
@@ -111,6 +119,8 @@ class ChangeApplier {
     }
     return absl::OkStatus();
   }
+
+  absl::Status ReconcileChanged() { return Reconcile(change_.person_id); }
 
   // Brings the open episode in line with the record: the qualifying detention ended and the
   // person left hospital (T3), or an ACTIVE person went into or out of hospital (T4). Derived
@@ -239,13 +249,13 @@ absl::StatusOr<int> FeedFollower::Step(std::chrono::milliseconds min_age) {
     if (!cursor.ok()) return cursor.status();
     auto changes = Changes::Read(tx, *cursor, kBatch, std::nullopt);
     // lag_ms is measured by the database: the same clock for every writer.
-    auto young = std::find_if(changes.begin(), changes.end(), [&](const ChangeRow& c) {
-      return c.lag_ms < min_age.count();
-    });
+    auto young = std::find_if(changes.begin(), changes.end(),
+                              [&](const ChangeRow& c) { return c.lag_ms < min_age.count(); });
     changes.erase(young, changes.end());
     read = static_cast<int>(changes.size());
     for (const auto& change : changes) {
       if (change.entity == "s117_episode") continue;  // our own
+      if (!ChangeApplier::Concerns(change.change_type)) continue;
       // A savepoint per change: a change the rules refuse is recorded and passed over, never
       // allowed to stop the feed. A lost connection or a conflicting writer retries the batch.
       pqxx::subtransaction sub(tx, "change");
