@@ -422,10 +422,12 @@ grpc::Status CarePlanServiceImpl::ListCarePlans(grpc::ServerContext* ctx,
       filter.person_id = person->person_id;
     }
     auto plans = CarePlanStore::ListPlans(tx, filter, visible_to, limit);
+    std::vector<std::string> seen;
     for (auto& [header, key] : plans) {
-      Audit::Write(tx, *caller, header.person_id(), "ListCarePlans", kAuditOk);
+      seen.push_back(header.person_id());
       *resp->add_plans() = std::move(header);
     }
+    Audit::WriteMany(tx, *caller, seen, "ListCarePlans", kAuditOk);
     if (static_cast<int>(plans.size()) == limit) {
       resp->mutable_page()->set_next_page_token(plans.back().second);
     }

@@ -152,10 +152,12 @@ grpc::Status RecordServiceImpl::FindPeople(grpc::ServerContext* ctx,
   return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
     auto people = RecordStore::FindPeople(tx, query, visible_to, limit);
     if (!people.ok()) return people.status();
+    std::vector<std::string> seen;
     for (auto& p : *people) {
-      Audit::Write(tx, *caller, p.person_id(), "FindPeople", kAuditOk);
+      seen.push_back(p.person_id());
       *resp->add_people() = std::move(p);
     }
+    Audit::WriteMany(tx, *caller, seen, "FindPeople", kAuditOk);
     if (static_cast<int>(people->size()) == limit) {
       resp->mutable_page()->set_next_page_token(resp->people(limit - 1).person_id());
     }

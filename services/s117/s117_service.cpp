@@ -18,7 +18,8 @@ absl::Status CheckUuid(const std::string& value, const std::string& field) {
   static const std::regex kUuid(
       "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   if (value.empty()) return InvalidField(field, "required");
-  if (!std::regex_match(value, kUuid)) return InvalidField(field, "not an id given by the register");
+  if (!std::regex_match(value, kUuid))
+    return InvalidField(field, "not an id given by the register");
   return absl::OkStatus();
 }
 
@@ -39,12 +40,13 @@ absl::Status CheckFilter(const icr::v1::RegisterFilter& f) {
 // record made in error).
 absl::Status RequirePrivileged(const Caller& caller, const Episode& e, const std::string& what) {
   if (caller.role == Role::kAdmin) return absl::OkStatus();
-  if (caller.role == Role::kS117Officer &&
-      (caller.org_code == e.responsible_council_code || caller.org_code == e.responsible_icb_code)) {
+  if (caller.role == Role::kS117Officer && (caller.org_code == e.responsible_council_code ||
+                                            caller.org_code == e.responsible_icb_code)) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(what + " needs an admin or the s117_officer of the "
-                                            "responsible council or ICB");
+  return absl::PermissionDeniedError(what +
+                                     " needs an admin or the s117_officer of the "
+                                     "responsible council or ICB");
 }
 
 Actor ActorOf(const Caller& caller) { return {caller.org_code, RoleName(caller.role)}; }
@@ -192,10 +194,12 @@ grpc::Status S117ServiceImpl::ListRegister(grpc::ServerContext* ctx,
     auto rows = S117Store::ListRegister(tx, req->filter(), RegisterVisibility(*caller), **policy,
                                         token, limit);
     if (!rows.ok()) return rows.status();
+    std::vector<std::string> seen;
     for (auto& [person_id, row] : *rows) {
-      Audit::Write(tx, *caller, person_id, "ListRegister", kAuditOk);
+      seen.push_back(person_id);
       *resp->add_rows() = std::move(row);
     }
+    Audit::WriteMany(tx, *caller, seen, "ListRegister", kAuditOk);
     if (static_cast<int>(rows->size()) == limit) {
       resp->mutable_page()->set_next_page_token(resp->rows(limit - 1).entitlement_id());
     }
@@ -216,13 +220,15 @@ grpc::Status S117ServiceImpl::ExportRegister(grpc::ServerContext* ctx,
     std::vector<icr::v1::RegisterRow> page;
     // A page per transaction, each row audited before it is sent.
     absl::Status s = db_.Write([&](pqxx::work& tx) -> absl::Status {
-      auto rows = S117Store::ListRegister(tx, req->filter(), RegisterVisibility(*caller),
-                                          **policy, after, kMaxPageSize);
+      auto rows = S117Store::ListRegister(tx, req->filter(), RegisterVisibility(*caller), **policy,
+                                          after, kMaxPageSize);
       if (!rows.ok()) return rows.status();
+      std::vector<std::string> seen;
       for (auto& [person_id, row] : *rows) {
-        Audit::Write(tx, *caller, person_id, "ExportRegister", kAuditOk);
+        seen.push_back(person_id);
         page.push_back(std::move(row));
       }
+      Audit::WriteMany(tx, *caller, seen, "ExportRegister", kAuditOk);
       return absl::OkStatus();
     });
     if (!s.ok()) return ToGrpc(s);
@@ -272,16 +278,17 @@ grpc::Status S117ServiceImpl::OpenEntitlement(grpc::ServerContext* ctx,
   return ToGrpc(db.ok() ? result : db);
 }
 
-grpc::Status S117ServiceImpl::SetResponsibleBodies(
-    grpc::ServerContext* ctx, const icr::v1::SetResponsibleBodiesRequest* req,
-    icr::v1::Entitlement* resp) {
-  return WriteEpisode(ctx, "SetResponsibleBodies", req->entitlement_id(), req->expected_version(),
-                      [&](pqxx::work&, const Caller&, const Policy&, Episode& e, Mutation& m) {
-                        m.action = "s117_responsible_bodies_set";
-                        m.reason = req->reason();
-                        return s117::SetResponsibleBodies(e, *req, *ref_);
-                      },
-                      resp);
+grpc::Status S117ServiceImpl::SetResponsibleBodies(grpc::ServerContext* ctx,
+                                                   const icr::v1::SetResponsibleBodiesRequest* req,
+                                                   icr::v1::Entitlement* resp) {
+  return WriteEpisode(
+      ctx, "SetResponsibleBodies", req->entitlement_id(), req->expected_version(),
+      [&](pqxx::work&, const Caller&, const Policy&, Episode& e, Mutation& m) {
+        m.action = "s117_responsible_bodies_set";
+        m.reason = req->reason();
+        return s117::SetResponsibleBodies(e, *req, *ref_);
+      },
+      resp);
 }
 
 grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
@@ -292,8 +299,8 @@ grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
       [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
         icr::v1::AftercareService line = req->service();
         const Date on = ParseDate(line.start_date()).value_or(Today());
-        RETURN_IF_ERROR(ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e,
-                                            "service"));
+        RETURN_IF_ERROR(
+            ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e, "service"));
         S117Store::InsertServiceLine(tx, e.episode_id, line, caller.org_code);
         m.action = "s117_service_added";
         m.reason = line.service_type() + " from " + line.start_date();
@@ -312,16 +319,17 @@ grpc::Status S117ServiceImpl::EndAftercareService(grpc::ServerContext* ctx,
       !s.ok()) {
     return ToGrpc(s);
   }
-  return WriteEpisode(ctx, "EndAftercareService", req->entitlement_id(), req->expected_version(),
-                      [&](pqxx::work& tx, const Caller&, const Policy&, Episode& e, Mutation& m) {
-                        if (e.state == State::kVoid) {
-                          return absl::FailedPreconditionError("state: the entitlement is VOID");
-                        }
-                        m.action = "s117_service_ended";
-                        m.reason = req->end_reason();
-                        return S117Store::EndServiceLine(tx, e.episode_id, *req);
-                      },
-                      resp);
+  return WriteEpisode(
+      ctx, "EndAftercareService", req->entitlement_id(), req->expected_version(),
+      [&](pqxx::work& tx, const Caller&, const Policy&, Episode& e, Mutation& m) {
+        if (e.state == State::kVoid) {
+          return absl::FailedPreconditionError("state: the entitlement is VOID");
+        }
+        m.action = "s117_service_ended";
+        m.reason = req->end_reason();
+        return S117Store::EndServiceLine(tx, e.episode_id, *req);
+      },
+      resp);
 }
 
 grpc::Status S117ServiceImpl::RecordReview(grpc::ServerContext* ctx,
@@ -363,7 +371,8 @@ grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
       [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
         const auto& d = req->decision();
         const bool council = d.body() == "COUNCIL";
-        const std::string& body_code = council ? e.responsible_council_code : e.responsible_icb_code;
+        const std::string& body_code =
+            council ? e.responsible_council_code : e.responsible_icb_code;
         if (body_code.empty() || caller.org_code != body_code) {
           return absl::PermissionDeniedError(
               "decision.body: only the responsible " + std::string(council ? "council" : "ICB") +
@@ -383,9 +392,9 @@ grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
         m.action = "s117_end_decision_recorded";
         if (decisions.size() < 2 && !req->finalise()) return absl::OkStatus();
         // Both bodies have decided (or the caller asked to end now): every guard of T6.
-        auto effective = CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
-                                       S117Store::ServiceLines(tx, e.episode_id), *notified,
-                                       policy);
+        auto effective =
+            CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
+                          S117Store::ServiceLines(tx, e.episode_id), *notified, policy);
         if (!effective.ok()) return effective.status();
         EndDischarged(e, *effective, *notified);
         S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");
@@ -397,13 +406,14 @@ grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
 
 absl::Status S117ServiceImpl::LegalDecision(pqxx::work& tx, const Caller& caller,
                                             const Policy& policy,
-                                            const icr::v1::RecordLegalEventRequest& req,
-                                            Episode& e, Mutation& m) {
+                                            const icr::v1::RecordLegalEventRequest& req, Episode& e,
+                                            Mutation& m) {
   RETURN_IF_ERROR(RequirePrivileged(caller, e, req.kind()));
   m.reason = req.decided_by().name() + " (" + req.decided_by().role() + "): " + req.rationale();
   if (req.kind() == "LEGAL_DETERMINATION_CONTINUE") {
     RETURN_IF_ERROR(ContinueAfterDetermination(e));
-    S117Store::CloseTasks(tx, e.episode_id, "LEGAL_DETERMINATION_REQUIRED", "continues: " + m.reason);
+    S117Store::CloseTasks(tx, e.episode_id, "LEGAL_DETERMINATION_REQUIRED",
+                          "continues: " + m.reason);
     return absl::OkStatus();
   }
   if (req.kind() == "DISCHARGE_RESCINDED") {
@@ -464,17 +474,17 @@ grpc::Status S117ServiceImpl::RecordInError(grpc::ServerContext* ctx,
                                             const icr::v1::RecordInErrorRequest* req,
                                             icr::v1::Entitlement* resp) {
   if (auto s = CheckText(req->reason(), "reason", 1000, true); !s.ok()) return ToGrpc(s);
-  return WriteEpisode(ctx, "RecordInError", req->entitlement_id(), req->expected_version(),
-                      [&](pqxx::work& tx, const Caller& caller, const Policy&, Episode& e,
-                          Mutation& m) {
-                        RETURN_IF_ERROR(RequirePrivileged(caller, e, "RecordInError"));
-                        RETURN_IF_ERROR(MarkVoid(e, req->reason()));
-                        S117Store::CloseTasks(tx, e.episode_id, "", "recorded in error");
-                        m.action = "s117_voided";
-                        m.reason = req->reason();
-                        return absl::OkStatus();
-                      },
-                      resp);
+  return WriteEpisode(
+      ctx, "RecordInError", req->entitlement_id(), req->expected_version(),
+      [&](pqxx::work& tx, const Caller& caller, const Policy&, Episode& e, Mutation& m) {
+        RETURN_IF_ERROR(RequirePrivileged(caller, e, "RecordInError"));
+        RETURN_IF_ERROR(MarkVoid(e, req->reason()));
+        S117Store::CloseTasks(tx, e.episode_id, "", "recorded in error");
+        m.action = "s117_voided";
+        m.reason = req->reason();
+        return absl::OkStatus();
+      },
+      resp);
 }
 
 }  // namespace icr::s117
