@@ -56,19 +56,6 @@ void Changes::Append(pqxx::transaction_base& tx, const std::string& entity,
   tx.exec_prepared(kChangeInsert.name, entity, entity_id, person, change_type, org_code);
 }
 
-void Changes::AppendMany(pqxx::transaction_base& tx, const std::vector<NewChange>& changes) {
-  if (changes.empty()) return;
-  pqxx::stream_to out(
-      tx, "core.changes",
-      std::vector<std::string>{"entity", "entity_id", "person_id", "change_type", "org_code"});
-  for (const auto& c : changes) {
-    const std::optional<std::string> person =
-        c.person_id.empty() ? std::nullopt : std::optional<std::string>(c.person_id);
-    out << std::make_tuple(c.entity, c.entity_id, person, c.change_type, c.org_code);
-  }
-  out.complete();
-}
-
 std::vector<ChangeRow> Changes::Read(pqxx::transaction_base& tx, const ChangeCursor& after,
                                      int limit, const std::optional<std::string>& visible_to_org) {
   const char* org = visible_to_org ? visible_to_org->c_str() : nullptr;

@@ -34,7 +34,7 @@ struct ChangeRow {
   int64_t lag_ms = 0;
 };
 
-// A change to append to the outbox.
+// A change to append to the outbox (the record service writes a batch of them at once).
 struct NewChange {
   std::string entity;
   std::string entity_id;
@@ -49,8 +49,6 @@ class Changes {
   static void Append(pqxx::transaction_base& tx, const std::string& entity,
                      const std::string& entity_id, const std::string& person_id,
                      const std::string& change_type, const std::string& org_code);
-  // Many changes in one COPY, in order (their seq follows the vector).
-  static void AppendMany(pqxx::transaction_base& tx, const std::vector<NewChange>& changes);
   // Up to `limit` committed changes after `after`, in (txid, seq) order. When `visible_to_org`
   // is set, only changes about people that organisation may see.
   static std::vector<ChangeRow> Read(pqxx::transaction_base& tx, const ChangeCursor& after,

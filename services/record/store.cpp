@@ -125,14 +125,14 @@ const Statement kKeyWorkerAssign{
     ROWS("$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]",
          "p, id, name, role, org, contact, d")
     "ORDER BY u.n ON CONFLICT DO NOTHING RETURNING assignment_id"};
-// Status observations have no key: every row is written (the key returned is its order).
+// Status observations have no key: every row is written (each returns an empty key).
 const Statement kStatusInsert{
     "record_status_insert",
     "INSERT INTO core.status_observation (person_id, list_name, code, recorded_date, "
     "weekly_hours, recording_org) "
     "SELECT u.p::uuid, u.list, u.code, u.d::date, nullif(u.hours, '')::int, $1" ROWS(
-        "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]",
-        "p, id, list, code, d, hours") "ORDER BY u.n RETURNING ''"};
+        "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[]",
+        "p, list, code, d, hours") "ORDER BY u.n RETURNING ''"};
 const Statement kCareActUpsert{
     "record_care_act_upsert",
     "INSERT INTO core.social_care_event AS s (person_id, source_org, care_act_id, kind, "
@@ -519,18 +519,18 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
     }
     case K::kEmploymentStatus: {
       const auto& s = e.employment_status();
-      RETURN_IF_ERROR(Defer(tx, org, out, kStatusInsert,
-                            {pid, e.event_id(), "employment_status", s.code(), s.recorded_date(),
-                             std::to_string(s.weekly_hours())},
-                            "", ""));
+      RETURN_IF_ERROR(Defer(
+          tx, org, out, kStatusInsert,
+          {pid, "employment_status", s.code(), s.recorded_date(), std::to_string(s.weekly_hours())},
+          "", ""));
       out.changes.push_back({"person", pid, pid, "employment_status", org});
       return absl::OkStatus();
     }
     case K::kAccommodationStatus: {
       const auto& s = e.accommodation_status();
-      RETURN_IF_ERROR(Defer(
-          tx, org, out, kStatusInsert,
-          {pid, e.event_id(), "accommodation_status", s.code(), s.recorded_date(), ""}, "", ""));
+      RETURN_IF_ERROR(Defer(tx, org, out, kStatusInsert,
+                            {pid, "accommodation_status", s.code(), s.recorded_date(), ""}, "",
+                            ""));
       out.changes.push_back({"person", pid, pid, "accommodation_status", org});
       return absl::OkStatus();
     }
@@ -685,7 +685,7 @@ absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
   }
   RETURN_IF_ERROR(ApplyEvent(tx, e, person, org, f, out));
   out.events.push_back(
-      {org, e.event_id(), person.person_id(), EventKind(e), std::move(hash), std::move(json)});
+      {e.event_id(), person.person_id(), EventKind(e), std::move(hash), std::move(json)});
   return EventResult::kStored;
 }
 

@@ -27,7 +27,7 @@ using KnownEvents = std::map<std::string, std::string>;
 // (RecordStore::WritePending): the event log and the change outbox.
 struct PendingWrites {
   struct EventRow {
-    std::string org, event_id, person_id, kind, hash, json;
+    std::string event_id, person_id, kind, hash, json;  // from the batch's organisation
   };
   std::vector<EventRow> events;
   std::vector<NewChange> changes;
