@@ -28,13 +28,15 @@ absl::StatusOr<PersonRef> Access::ResolvePerson(pqxx::transaction_base& tx, cons
                                                 const std::string& action) {
   auto r = tx.exec_prepared(kResolve.name, nhs_number, caller.org_code);
   if (r.empty()) return absl::NotFoundError("nhs_number: no such person visible to you");
-  PersonRef ref{r[0][0].c_str(), false};
-  if (r[0][1].as<bool>()) return ref;
-  if (!caller.break_glass_reason.empty()) {
-    ref.break_glass = true;
-    return ref;
-  }
-  Audit::Write(tx, caller, ref.person_id, action, kAuditDenied);
+  auto ref = Decide(caller, r[0][0].c_str(), r[0][1].as<bool>());
+  if (!ref.ok()) Audit::Write(tx, caller, r[0][0].c_str(), action, kAuditDenied);
+  return ref;
+}
+
+absl::StatusOr<PersonRef> Access::Decide(const Caller& caller, std::string person_id,
+                                         bool visible) {
+  if (visible) return PersonRef{std::move(person_id), false};
+  if (!caller.break_glass_reason.empty()) return PersonRef{std::move(person_id), true};
   return absl::NotFoundError("nhs_number: no such person visible to you");
 }
 
@@ -58,18 +60,6 @@ absl::Status Access::ReadPerson(
     return absl::OkStatus();
   });
   return status.ok() ? refused : status;
-}
-
-absl::StatusOr<Access::Payload> Access::ReadOnce(pqxx::transaction_base& tx, const char* statement,
-                                                 const Caller& caller,
-                                                 const std::string& nhs_number,
-                                                 const std::string& action) {
-  auto r = tx.exec_prepared(statement, nhs_number, caller.org_code, RoleName(caller.role), action,
-                            caller.purpose_of_use, caller.request_id, caller.break_glass_reason);
-  if (r.empty() || r[0][1].is_null()) {
-    return absl::NotFoundError("nhs_number: no such person visible to you");
-  }
-  return Payload{r[0][1].c_str(), !r[0][0].as<bool>()};
 }
 
 }  // namespace icr

@@ -11,19 +11,6 @@
 #include "services/common/auth.h"
 #include "services/common/db.h"
 
-// The start of a single-statement audited read (Access::ReadOnce): resolves the person with NHS
-// number $1 for organisation $2 and writes the audit row (role $3, action $4, purpose $5,
-// request id $6, break-glass reason $7; outcome denied when $2 may not see them and $7 is
-// empty), in the statement's own transaction. The statement continues with a SELECT over
-// `target (person_id, visible)` returning (visible, payload). The same rule as ResolvePerson,
-// without a round trip between the check, the read and the audit.
-#define ICR_AUDITED_PERSON                                                                \
-  "WITH target AS (SELECT person_id, core.can_see(person_id, $2) AS visible "             \
-  "  FROM core.person WHERE nhs_number = $1), "                                           \
-  "audit AS (INSERT INTO core.audit (org_code, role, person_id, action, purpose_of_use, " \
-  "  request_id, outcome, break_glass_reason) SELECT $2, $3, person_id, $4, $5, $6, "     \
-  "  CASE WHEN visible OR $7 <> '' THEN 'ok' ELSE 'denied' END, $7 FROM target) "
-
 namespace icr {
 
 struct PersonRef {
@@ -45,6 +32,11 @@ class Access {
                                                  const std::string& nhs_number,
                                                  const std::string& action);
 
+  // The rule of ResolvePerson on a person already looked up with core.can_see: the reference,
+  // or NOT_FOUND (the caller audits the refusal as denied).
+  static absl::StatusOr<PersonRef> Decide(const Caller& caller, std::string person_id,
+                                          bool visible);
+
   static bool CanSee(pqxx::transaction_base& tx, const std::string& person_id,
                      const std::string& org_code);
 
@@ -55,16 +47,6 @@ class Access {
       Database& db, const Caller& caller, const std::string& nhs_number, const std::string& action,
       const std::function<absl::Status(pqxx::work&, const PersonRef&)>& read);
 
-  // Runs a prepared statement built on ICR_AUDITED_PERSON (one statement: visibility, audit and
-  // read) and returns its payload. NOT_FOUND as ResolvePerson. Run it outside a transaction
-  // (Database::Read): the statement is its own.
-  struct Payload {
-    std::string text;
-    bool break_glass = false;  // seen only because the caller broke glass
-  };
-  static absl::StatusOr<Payload> ReadOnce(pqxx::transaction_base& tx, const char* statement,
-                                          const Caller& caller, const std::string& nhs_number,
-                                          const std::string& action);
 };
 
 }  // namespace icr

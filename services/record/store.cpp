@@ -230,13 +230,27 @@ const Statement kFindByIdentifier{
 // RFC 3339 in UTC, as protobuf JSON writes a Timestamp (whole seconds).
 #define TS(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-// The integrated record in one statement: the person is resolved and the audit row written by
-// ICR_AUDITED_PERSON (services/common/access.h); the record comes back as protobuf JSON of
-// icr.v1.IntegratedRecord (nulls stripped), or NULL when the caller may not see the person.
+// The person with NHS number $1, whether organisation $2 may see them (core.can_see, as
+// Access::ResolvePerson), and, when they may or $3 (break glass) is true, their cached record
+// body if it is still valid: same stamp as now (no write since it was read) and built today
+// (migration 0010).
+const Statement kRecordLookup{
+    "record_lookup",
+    "WITH t AS MATERIALIZED (SELECT person_id, core.can_see(person_id, $2) AS visible "
+    "  FROM core.person WHERE nhs_number = $1) "
+    "SELECT t.person_id::text, t.visible, CASE WHEN t.visible OR $3 THEN "
+    "  (SELECT b.body FROM core.record_body b WHERE b.person_id = t.person_id "
+    "    AND b.as_of = current_date AND b.stamp IS NOT DISTINCT FROM "
+    "      (SELECT s.txid FROM core.record_stamp s WHERE s.person_id = t.person_id)) END "
+    "FROM t"};
+
+// The integrated record of person $1 as protobuf JSON of icr.v1.IntegratedRecord (nulls
+// stripped), with the person's record stamp and the date, read in the same snapshot: the key
+// under which the body may be cached.
 const Statement kIntegratedRecord{
     "record_integrated",
-    ICR_AUDITED_PERSON
-    "SELECT t.visible, CASE WHEN t.visible OR $7 <> '' THEN json_strip_nulls(json_build_object("
+    "WITH target AS (SELECT $1::uuid AS person_id) "
+    "SELECT json_strip_nulls(json_build_object("
     " 'person', (SELECT json_build_object('person_id', p.person_id, 'nhs_number', p.nhs_number, "
     "   'family_name', p.family_name, 'given_name', p.given_name, 'date_of_birth', p.date_of_birth, "
     "   'sex', p.sex, 'ethnic_category', p.ethnic_category, 'postcode', p.postcode, "
@@ -311,7 +325,16 @@ const Statement kIntegratedRecord{
     "      AND (sl.end_date IS NULL OR sl.end_date > current_date))) "
     "   FROM s117.episode e WHERE e.person_id = t.person_id AND e.state <> 'VOID' "
     "   ORDER BY e.state IN ('PLANNED', 'ACTIVE') DESC, e.created_at DESC LIMIT 1)"
-    "))::text END FROM target t"};
+    "))::text, (SELECT s.txid::text FROM core.record_stamp s WHERE s.person_id = t.person_id), "
+    "current_date::text FROM target t"};
+
+// Keeps a body read by kIntegratedRecord. A concurrent fill may win; either body carries the
+// stamp it was read with, so a stale one is never used.
+const Statement kRecordBodyFill{
+    "record_body_fill",
+    "INSERT INTO core.record_body (person_id, stamp, as_of, body) "
+    "VALUES ($1::uuid, $2::xid8, $3::date, $4::bytea) ON CONFLICT (person_id) DO UPDATE "
+    "SET stamp = EXCLUDED.stamp, as_of = EXCLUDED.as_of, body = EXCLUDED.body"};
 
 const Statement kAuditTrail{
     "record_audit_trail",
@@ -595,7 +618,7 @@ const std::vector<Statement>& RecordStore::Statements() {
       kContactInsert,    kKeyWorkerAssign, kKeyWorkerGet,   kKeyWorkerEnd,
       kStatusInsert,     kCareActUpsert,   kCarerUpsert,    kDeath,
       kLatestEventDate,  kFindByName,      kFindByPostcode, kFindByIdentifier,
-      kIntegratedRecord, kAuditTrail};
+      kRecordLookup, kIntegratedRecord, kRecordBodyFill, kAuditTrail};
   return kStatements;
 }
 
@@ -772,17 +795,28 @@ absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(
   return people;
 }
 
-absl::StatusOr<icr::v1::IntegratedRecord> RecordStore::ReadIntegratedRecord(
-    pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number) {
-  auto json =
-      Access::ReadOnce(tx, kIntegratedRecord.name, caller, nhs_number, "GetIntegratedRecord");
-  if (!json.ok()) return json.status();
+std::optional<RecordStore::RecordLookup> RecordStore::LookupRecord(pqxx::transaction_base& tx,
+                                                                 const Caller& caller,
+                                                                 const std::string& nhs_number) {
+  auto r = tx.exec_prepared(kRecordLookup.name, nhs_number, caller.org_code,
+                            !caller.break_glass_reason.empty());
+  if (r.empty()) return std::nullopt;
+  RecordLookup out{r[0][0].c_str(), r[0][1].as<bool>(), std::nullopt};
+  if (!r[0][2].is_null()) out.body = pqxx::binarystring(r[0][2]).str();
+  return out;
+}
+
+absl::StatusOr<icr::v1::IntegratedRecord> RecordStore::BuildIntegratedRecord(
+    pqxx::transaction_base& tx, const std::string& person_id) {
+  auto row = tx.exec_prepared1(kIntegratedRecord.name, person_id);
   icr::v1::IntegratedRecord record;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  auto parsed = google::protobuf::util::JsonStringToMessage(json->text, &record, options);
+  auto parsed = google::protobuf::util::JsonStringToMessage(row[0].c_str(), &record, options);
   if (!parsed.ok()) return absl::InternalError("integrated record: " + parsed.ToString());
-  record.set_break_glass(json->break_glass);
+  const std::string body = record.SerializeAsString();
+  tx.exec_prepared(kRecordBodyFill.name, person_id, row[1].is_null() ? nullptr : row[1].c_str(),
+                   row[2].c_str(), pqxx::binarystring(body));
   return record;
 }
 

@@ -92,10 +92,22 @@ class RecordStore {
       pqxx::transaction_base& tx, const icr::v1::FindPeopleRequest& request,
       const std::string& visible_to_org, int limit);
 
-  // The integrated record of a person the caller may see, with the audit row, in one statement
-  // (run outside a transaction: Database::Read). NOT_FOUND when unknown or not visible.
-  static absl::StatusOr<icr::v1::IntegratedRecord> ReadIntegratedRecord(
-      pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number);
+  // GetIntegratedRecord's first statement: the person, whether the caller may see them
+  // (core.can_see), and their cached record body (serialised icr.v1.IntegratedRecord) when the
+  // caller may see them (or breaks glass) and the body is still valid. nullopt: no such person.
+  struct RecordLookup {
+    std::string person_id;
+    bool visible = false;
+    std::optional<std::string> body;
+  };
+  static std::optional<RecordLookup> LookupRecord(pqxx::transaction_base& tx,
+                                                  const Caller& caller,
+                                                  const std::string& nhs_number);
+  // Builds the integrated record from the store and keeps it in the body cache (migration
+  // 0010). Run outside a transaction (Database::Read): the build is one statement, so the body
+  // and its stamp come from one snapshot; the fill is its own statement.
+  static absl::StatusOr<icr::v1::IntegratedRecord> BuildIntegratedRecord(
+      pqxx::transaction_base& tx, const std::string& person_id);
 
   // Audit entries, newest first, with audit_pk below before_pk (0 = from the newest).
   static std::vector<std::pair<int64_t, icr::v1::AuditEntry>> AuditTrail(

@@ -292,6 +292,80 @@ TEST_F(RecordTest, IntegratedRecordShowsTheWholePicture) {
   EXPECT_FALSE(rec.break_glass());
 }
 
+// GetIntegratedRecord keeps the record it built (core.record_body, migration 0010) and uses it
+// only while no write has touched the person since, and only on the day it was built; every
+// read, cached or not, is checked for visibility and audited.
+TEST_F(RecordTest, IntegratedRecordCacheFollowsEveryWrite) {
+  const std::string nhs = NextNhsNumber();
+  const std::string other_nhs = NextNhsNumber();
+  auto person = SeedPerson(kTrust, nhs);
+  auto other = SeedPerson(kTrust, other_nhs);
+  ASSERT_TRUE(Send(token, {Referral(nhs, "r1", "REF1")}).ok());
+  icr::v1::GetIntegratedRecordRequest req;
+  req.set_nhs_number(nhs);
+  auto read = [&](const std::string& tok, const std::map<std::string, std::string>& headers = {}) {
+    icr::v1::IntegratedRecord rec;
+    auto st = stack.record()->GetIntegratedRecord(Ctx(tok, headers).get(), req, &rec);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return rec;
+  };
+  const std::string body_of = "SELECT count(*) FROM core.record_body WHERE person_id = '";
+  EXPECT_EQ(read(token).open_referrals_size(), 1);
+  EXPECT_EQ(stack.Scalar(body_of + person.person_id() + "'"), "1");
+
+  // The cached body is what a valid entry serves: plant the other person's body under this
+  // person's current stamp and date, and it is returned.
+  icr::v1::GetIntegratedRecordRequest other_req;
+  other_req.set_nhs_number(other_nhs);
+  icr::v1::IntegratedRecord other_rec;
+  ASSERT_TRUE(stack.record()->GetIntegratedRecord(Ctx(token).get(), other_req, &other_rec).ok());
+  stack.Scalar("UPDATE core.record_body SET body = (SELECT body FROM core.record_body WHERE "
+               "person_id = '" + other.person_id() + "') WHERE person_id = '" +
+               person.person_id() + "' RETURNING 1");
+  EXPECT_EQ(read(token).person().nhs_number(), other_nhs);
+  // A body built on another day is not used.
+  stack.Scalar("UPDATE core.record_body SET as_of = current_date - 1 WHERE person_id = '" +
+               person.person_id() + "' RETURNING 1");
+  EXPECT_EQ(read(token).person().nhs_number(), nhs);
+
+  // A write through the service: the next read shows it.
+  icr::v1::Event emp;
+  emp.set_event_id(nhs + "/emp1");
+  emp.set_nhs_number(nhs);
+  emp.mutable_employment_status()->set_code("01");
+  emp.mutable_employment_status()->set_recorded_date("2025-09-01");
+  ASSERT_TRUE(Send(token, {emp}).ok());
+  EXPECT_EQ(read(token).employment().code(), "01");
+  // A write by any other path (here plain SQL, as another service would) stamps the person too.
+  stack.Scalar("UPDATE core.referral SET closed_date = current_date WHERE person_id = '" +
+               person.person_id() + "' RETURNING 1");
+  EXPECT_EQ(read(token).open_referrals_size(), 0);
+  // Reference data shown in records (code descriptions) empties the cache.
+  EXPECT_NE(stack.Scalar(body_of + person.person_id() + "'"), "0");
+  stack.Scalar("UPDATE core.code_list SET description = description WHERE list_name = "
+               "'employment_status' AND code = '01' RETURNING 1");
+  EXPECT_EQ(stack.Scalar(body_of + person.person_id() + "'"), "0");
+
+  // Cached or not, another organisation without a relationship is refused and audited as
+  // denied; with a break-glass reason it reads, audited with the reason.
+  EXPECT_EQ(read(token).employment().code(), "01");  // cached again
+  const auto stranger = stack.Token("RX4", "clinician");
+  icr::v1::IntegratedRecord refused;
+  EXPECT_EQ(stack.record()->GetIntegratedRecord(Ctx(stranger).get(), req, &refused).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_FALSE(refused.has_person());
+  auto glass = read(stranger, {{"x-break-glass-reason", "crisis team in A&E"}});
+  EXPECT_TRUE(glass.break_glass());
+  EXPECT_EQ(glass.person().nhs_number(), nhs);
+  EXPECT_FALSE(read(token).break_glass());  // the flag is not cached
+  EXPECT_EQ(stack.Scalar("SELECT string_agg(org_code || ':' || outcome || ':' || "
+                         "break_glass_reason, ',' ORDER BY audit_pk) FROM core.audit WHERE "
+                         "action = 'GetIntegratedRecord' AND person_id = '" +
+                         person.person_id() + "'"),
+            "RGD:ok:,RGD:ok:,RGD:ok:,RGD:ok:,RGD:ok:,RGD:ok:,RX4:denied:,"
+            "RX4:ok:crisis team in A&E,RGD:ok:");
+}
+
 TEST_F(RecordTest, EveryReadIsAudited) {
   const std::string nhs = NextNhsNumber();
   auto person = SeedPerson(kTrust, nhs);
