@@ -76,7 +76,7 @@ uint64_t CallWatchdog::Arm(int fd, std::chrono::steady_clock::time_point deadlin
   std::lock_guard lock(mu_);
   const uint64_t id = next_id_++;
   calls_[id] = Entry{fd, deadline};
-  cv_.notify_all();
+  if (deadline < wake_at_) cv_.notify_all();
   return id;
 }
 
@@ -103,11 +103,9 @@ void CallWatchdog::Loop() {
         next = std::min(next, e.deadline);
       }
     }
-    if (next == std::chrono::steady_clock::time_point::max()) {
-      cv_.wait(lock);
-    } else {
-      cv_.wait_until(lock, next);
-    }
+    // With nothing to watch, look again in a second rather than sleeping until woken.
+    wake_at_ = std::min(next, now + std::chrono::seconds(1));
+    cv_.wait_until(lock, wake_at_);
   }
 }
 

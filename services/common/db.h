@@ -52,6 +52,9 @@ class CallWatchdog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<uint64_t, Entry> calls_;
+  // When the loop wakes next: Arm wakes it only for an earlier deadline, so an ordinary call
+  // costs no thread switch.
+  std::chrono::steady_clock::time_point wake_at_ = std::chrono::steady_clock::time_point::min();
   uint64_t next_id_ = 1;
   bool stop_ = false;
   std::thread thread_;

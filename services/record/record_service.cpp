@@ -56,11 +56,10 @@ absl::Status Guard(const std::function<absl::Status()>& write) {
 
 RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
                                      std::shared_ptr<const ReferenceData> ref)
-    : db_(db), audit_(db), auth_(auth), ref_(std::move(ref)) {
+    : db_(db), auth_(auth), ref_(std::move(ref)) {
   db_.Register(RecordStore::Statements());
   db_.Register(Access::Statements());
   db_.Register(Audit::Statements());
-  db_.Register(AuditQueue::Statements());
   db_.Register(Changes::Statements());
 }
 
@@ -323,8 +322,8 @@ grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = RequireNhsNumber(req->nhs_number());
   if (!nhs.ok()) return ToGrpc(nhs.status());
-  // Reads are single statements outside a transaction; the audit row goes through the group
-  // commit (AuditQueue) and the record is returned only once it is committed.
+  // Single statements outside a transaction: the look-up writes the audit row in its own
+  // statement (committed before anything is returned); a body not cached is built and kept.
   std::optional<RecordStore::RecordLookup> found;
   icr::v1::IntegratedRecord record;
   absl::Status read = db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
@@ -344,9 +343,6 @@ grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
   if (!read.ok()) return ToGrpc(read);
   if (!found) return ToGrpc(absl::NotFoundError("nhs_number: no such person visible to you"));
   auto ref = Access::Decide(*caller, found->person_id, found->visible);
-  absl::Status audited = audit_.Write(*caller, found->person_id, "GetIntegratedRecord",
-                                      ref.ok() ? kAuditOk : kAuditDenied);
-  if (!audited.ok()) return ToGrpc(audited);
   if (!ref.ok()) return ToGrpc(ref.status());
   *resp = std::move(record);
   resp->set_break_glass(ref->break_glass);

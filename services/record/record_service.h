@@ -5,7 +5,6 @@
 #include <memory>
 
 #include "icr/v1/record.grpc.pb.h"
-#include "services/common/audit.h"
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/reference.h"
@@ -40,7 +39,6 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
   absl::StatusOr<Caller> PersonLevelCaller(grpc::ServerContext* ctx);
 
   Database& db_;
-  AuditQueue audit_;  // GetIntegratedRecord's audit rows, committed in groups
   Authenticator& auth_;
   std::shared_ptr<const ReferenceData> ref_;
 };

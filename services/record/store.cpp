@@ -231,14 +231,19 @@ const Statement kFindByIdentifier{
 #define TS(x) "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 // The person with NHS number $1, whether organisation $2 may see them (core.can_see, as
-// Access::ResolvePerson), and, when they may or $3 (break glass) is true, their cached record
-// body if it is still valid: same stamp as now (no write since it was read) and built today
-// (migration 0010).
+// Access::ResolvePerson), the audit row of the read (role $3, action $4, purpose $5, request
+// $6, break-glass reason $7; denied when not visible and no reason, as Access::Decide), and,
+// when they may see them, their cached record body if it is still valid: same stamp as now
+// (no write since it was read) and built today (migration 0010). One statement, so the check,
+// the audit row and the read cost one round trip.
 const Statement kRecordLookup{
     "record_lookup",
     "WITH t AS MATERIALIZED (SELECT person_id, core.can_see(person_id, $2) AS visible "
-    "  FROM core.person WHERE nhs_number = $1) "
-    "SELECT t.person_id::text, t.visible, CASE WHEN t.visible OR $3 THEN "
+    "  FROM core.person WHERE nhs_number = $1), "
+    "audit AS (INSERT INTO core.audit (org_code, role, person_id, action, purpose_of_use, "
+    "  request_id, outcome, break_glass_reason) SELECT $2, $3, person_id, $4, $5, $6, "
+    "  CASE WHEN visible OR $7 <> '' THEN 'ok' ELSE 'denied' END, $7 FROM t) "
+    "SELECT t.person_id::text, t.visible, CASE WHEN t.visible OR $7 <> '' THEN "
     "  (SELECT b.body FROM core.record_body b WHERE b.person_id = t.person_id "
     "    AND b.as_of = current_date AND b.stamp IS NOT DISTINCT FROM "
     "      (SELECT s.txid FROM core.record_stamp s WHERE s.person_id = t.person_id)) END "
@@ -799,7 +804,8 @@ std::optional<RecordStore::RecordLookup> RecordStore::LookupRecord(pqxx::transac
                                                                  const Caller& caller,
                                                                  const std::string& nhs_number) {
   auto r = tx.exec_prepared(kRecordLookup.name, nhs_number, caller.org_code,
-                            !caller.break_glass_reason.empty());
+                            RoleName(caller.role), "GetIntegratedRecord", caller.purpose_of_use,
+                            caller.request_id, caller.break_glass_reason);
   if (r.empty()) return std::nullopt;
   RecordLookup out{r[0][0].c_str(), r[0][1].as<bool>(), std::nullopt};
   if (!r[0][2].is_null()) out.body = pqxx::binarystring(r[0][2]).str();

@@ -92,9 +92,11 @@ class RecordStore {
       pqxx::transaction_base& tx, const icr::v1::FindPeopleRequest& request,
       const std::string& visible_to_org, int limit);
 
-  // GetIntegratedRecord's first statement: the person, whether the caller may see them
-  // (core.can_see), and their cached record body (serialised icr.v1.IntegratedRecord) when the
-  // caller may see them (or breaks glass) and the body is still valid. nullopt: no such person.
+  // GetIntegratedRecord's first statement, its own transaction: the person, whether the caller
+  // may see them (core.can_see), the audit row of the read (denied when they may not and do not
+  // break glass, as Access::Decide), and their cached record body (serialised
+  // icr.v1.IntegratedRecord) when they may see it and it is still valid. nullopt: no such
+  // person (nothing audited, as Access::ResolvePerson).
   struct RecordLookup {
     std::string person_id;
     bool visible = false;
