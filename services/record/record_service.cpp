@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include <set>
 #include <thread>
 
 #include "services/common/access.h"
@@ -237,10 +238,12 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
         failures.clear();
         WriteBatch writes(*caller, "ImportEvents");
         std::vector<const icr::v1::Event*> events;
+        std::set<std::string> people;
         for (const auto& p : batch) {
           if (p.item.has_event()) events.push_back(&p.item.event());
+          if (p.item.has_person()) people.insert(p.item.person().nhs_number());
         }
-        writes.Prefetch(tx, events);
+        writes.Prefetch(tx, events, people);
         for (auto& p : batch) {
           std::optional<pqxx::subtransaction> sub;
           if (savepoints) sub.emplace(tx, "item");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iterator>
 #include <set>
+#include <string_view>
 
 #include "services/common/access.h"
 #include "services/common/audit.h"
@@ -160,45 +161,102 @@ const Statement kCarerUpsert{
     "WHERE c.person_id = EXCLUDED.person_id RETURNING carer_assessment_id"};
 #undef ROWS
 
-// Flushed in this order (no foreign keys between them; the order is only for stable seq).
-const Statement* const kDeferred[] = {&kReferralOpen,  &kSpellOpen,       &kDetentionStart,
-                                      &kContactInsert, &kKeyWorkerAssign, &kStatusInsert,
-                                      &kCareActUpsert, &kCarerUpsert};
+// Closing events, deferred like the inserts and flushed after them (they update rows the
+// inserts may have written), one statement per kind: $1 is the organisation, then one text array
+// per column (person, id, the date compared with the row's start, then the rest). A row is
+// updated only when it exists for that person, is still open and did not start later; each
+// returns the key of every row it updated (kClosings says why another was not).
+const Statement kReferralCloseMany{
+    "record_referral_close_many",
+    "UPDATE core.referral r SET closed_date = u.d::date, close_reason = u.reason "
+    "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(p, id, d, reason) "
+    "WHERE r.source_org = $1 AND r.referral_id = u.id AND r.person_id = u.p::uuid "
+    "AND r.closed_date IS NULL AND u.d::date >= r.received_date RETURNING r.referral_id"};
+const Statement kSpellDischargeMany{
+    "record_spell_discharge_many",
+    "UPDATE core.hospital_spell s SET discharged_at = u.at::timestamptz, "
+    "discharge_method = u.method, discharge_destination = nullif(u.dest, '') "
+    "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) "
+    "  AS u(p, id, secs, at, method, dest) "
+    "WHERE s.source_org = $1 AND s.spell_id = u.id AND s.person_id = u.p::uuid "
+    "AND s.discharged_at IS NULL AND u.secs::bigint >= (extract(epoch FROM s.admitted_at))::bigint "
+    "RETURNING s.spell_id"};
+const Statement kDetentionEndMany{
+    "record_detention_end_many",
+    "UPDATE core.detention d SET ended_at = u.at::timestamptz, end_reason = u.reason "
+    "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
+    "  AS u(p, id, secs, at, reason) "
+    "WHERE d.source_org = $1 AND d.detention_id = u.id AND d.person_id = u.p::uuid "
+    "AND d.ended_at IS NULL AND u.secs::bigint >= (extract(epoch FROM d.started_at))::bigint "
+    "RETURNING d.detention_id"};
+const Statement kKeyWorkerEndMany{
+    "record_key_worker_end_many",
+    "UPDATE core.key_worker k SET end_date = u.d::date "
+    "FROM unnest($2::text[], $3::text[], $4::text[]) AS u(p, id, d) "
+    "WHERE k.source_org = $1 AND k.assignment_id = u.id AND k.person_id = u.p::uuid "
+    "AND k.end_date IS NULL AND u.d::date >= k.start_date RETURNING k.assignment_id"};
 
+// Why a closing row was not updated, read only then: the row of this organisation and person
+// ($1-$3), whether it is closed already, and whether the closing date ($4, as in the update)
+// is before its start.
 const Statement kReferralGet{
     "record_referral_get",
-    "SELECT received_date::text, closed_date IS NOT NULL FROM core.referral "
+    "SELECT closed_date IS NOT NULL, $4::date < received_date FROM core.referral "
     "WHERE source_org = $1 AND referral_id = $2 AND person_id = $3::uuid FOR UPDATE"};
-const Statement kReferralClose{"record_referral_close",
-                               "UPDATE core.referral SET closed_date = $3::date, close_reason = $4 "
-                               "WHERE source_org = $1 AND referral_id = $2"};
-
 const Statement kSpellGet{
     "record_spell_get",
-    "SELECT (extract(epoch FROM admitted_at))::bigint, discharged_at IS NOT NULL "
+    "SELECT discharged_at IS NOT NULL, $4::bigint < (extract(epoch FROM admitted_at))::bigint "
     "FROM core.hospital_spell WHERE source_org = $1 AND spell_id = $2 AND person_id = $3::uuid "
     "FOR UPDATE"};
-const Statement kSpellDischarge{
-    "record_spell_discharge",
-    "UPDATE core.hospital_spell SET discharged_at = $3::timestamptz, discharge_method = $4, "
-    "discharge_destination = nullif($5, '') WHERE source_org = $1 AND spell_id = $2"};
-
 const Statement kDetentionGet{
     "record_detention_get",
-    "SELECT (extract(epoch FROM started_at))::bigint, ended_at IS NOT NULL FROM core.detention "
-    "WHERE source_org = $1 AND detention_id = $2 AND person_id = $3::uuid FOR UPDATE"};
-const Statement kDetentionEnd{
-    "record_detention_end",
-    "UPDATE core.detention SET ended_at = $3::timestamptz, end_reason = $4 "
-    "WHERE source_org = $1 AND detention_id = $2"};
-
+    "SELECT ended_at IS NOT NULL, $4::bigint < (extract(epoch FROM started_at))::bigint "
+    "FROM core.detention WHERE source_org = $1 AND detention_id = $2 AND person_id = $3::uuid "
+    "FOR UPDATE"};
 const Statement kKeyWorkerGet{
     "record_key_worker_get",
-    "SELECT start_date::text, end_date IS NOT NULL FROM core.key_worker "
+    "SELECT end_date IS NOT NULL, $4::date < start_date FROM core.key_worker "
     "WHERE source_org = $1 AND assignment_id = $2 AND person_id = $3::uuid FOR UPDATE"};
-const Statement kKeyWorkerEnd{
-    "record_key_worker_end",
-    "UPDATE core.key_worker SET end_date = $3::date WHERE source_org = $1 AND assignment_id = $2"};
+
+// A kind of closing event: its refusals, by the field they name (after the item's prefix).
+struct Closing {
+  const Statement& get;
+  std::string id_field, what, closed, date_field, early;
+};
+const Closing kReferralClosing{kReferralGet,  ".referral_closed.referral_id", "referral",
+                               "already closed", ".referral_closed.closed_date",
+                               "before the referral was received"};
+const Closing kDischarge{kSpellGet,          ".discharge.spell_id",      "hospital admission",
+                         "already discharged", ".discharge.discharged_at", "before the admission"};
+const Closing kDetentionEnding{kDetentionGet,   ".detention_end.detention_id", "detention",
+                               "already ended",   ".detention_end.ended_at",
+                               "before the detention started"};
+const Closing kKeyWorkerEnding{kKeyWorkerGet,   ".key_worker_ended.assignment_id",
+                               "key worker assignment", "already ended",
+                               ".key_worker_ended.end_date", "before the assignment started"};
+
+// The deferred writes, flushed in this order: the inserts (no foreign keys between them; the
+// order is only for stable seq), then the closes. A row must not be written before an earlier
+// row with its key (Defer).
+struct DeferredKind {
+  const Statement* statement;
+  std::string_view table;
+  const Closing* closing = nullptr;  // null: an insert, refused when its key was recorded before
+};
+const DeferredKind kDeferred[] = {
+    {&kReferralOpen, "referral"},
+    {&kSpellOpen, "hospital_spell"},
+    {&kDetentionStart, "detention"},
+    {&kContactInsert, "care_contact"},
+    {&kKeyWorkerAssign, "key_worker"},
+    {&kStatusInsert, "status_observation"},
+    {&kCareActUpsert, "social_care_event"},
+    {&kCarerUpsert, "carer_assessment"},
+    {&kReferralCloseMany, "referral", &kReferralClosing},
+    {&kSpellDischargeMany, "hospital_spell", &kDischarge},
+    {&kDetentionEndMany, "detention", &kDetentionEnding},
+    {&kKeyWorkerEndMany, "key_worker", &kKeyWorkerEnding},
+};
 
 const Statement kDeath{
     "record_death",
@@ -401,26 +459,46 @@ absl::Status Missing(const std::string& field, const std::string& what) {
   return absl::FailedPreconditionError(field + ": no " + what + " with this id for this person");
 }
 
-// Adds a row to the deferred insert `statement` (kDeferred); `error` is the refusal if the row is
-// not written (already recorded). A key already pending there is flushed first: one statement
-// must not write the same key twice.
+// Adds a row to the deferred `statement` (kDeferred); `error` is the refusal if an insert is not
+// written (already recorded), or the field prefix of a close. The rows pending with its key in
+// its kind, or in a kind of its table flushed after it, are flushed first: one statement must not
+// write a key twice, and a close must not be written before an insert it preceded.
 absl::Status Defer(pqxx::transaction_base& tx, const std::string& org, PendingWrites& out,
                    const Statement& statement, std::vector<std::string> row, std::string key,
                    std::string error) {
-  const size_t kind =
-      std::find(std::begin(kDeferred), std::end(kDeferred), &statement) - std::begin(kDeferred);
-  out.inserts.resize(std::size(kDeferred));
-  if (!key.empty() && out.inserts[kind].pending_keys.count(key)) {
-    RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));
-    out.inserts.resize(std::size(kDeferred));
+  const size_t kind = std::find_if(std::begin(kDeferred), std::end(kDeferred),
+                                   [&](const DeferredKind& k) { return k.statement == &statement; }) -
+                      std::begin(kDeferred);
+  out.deferred.resize(std::size(kDeferred));
+  for (size_t later = kind; !key.empty() && later < std::size(kDeferred); ++later) {
+    if (kDeferred[later].table == kDeferred[kind].table &&
+        out.deferred[later].pending_keys.count(key)) {
+      RETURN_IF_ERROR(RecordStore::FlushDeferred(tx, org, out));
+      out.deferred.resize(std::size(kDeferred));
+      break;
+    }
   }
-  auto& rows = out.inserts[kind];
+  auto& rows = out.deferred[kind];
   rows.columns.resize(row.size());
   for (size_t i = 0; i < row.size(); ++i) rows.columns[i].push_back(std::move(row[i]));
   if (!key.empty()) rows.pending_keys.insert(key);
   rows.keys.push_back(std::move(key));
   rows.errors.push_back(std::move(error));
   return absl::OkStatus();
+}
+
+// Why the close of row `i` of `rows` was not written, `field` being its item's prefix.
+absl::Status CloseRefusal(pqxx::transaction_base& tx, const std::string& org,
+                          const Closing& closing, const PendingWrites::Deferred& rows, size_t i) {
+  const std::string& field = rows.errors[i];
+  auto row = tx.exec_prepared(closing.get.name, org, rows.columns[1][i], rows.columns[0][i],
+                              rows.columns[2][i]);
+  if (row.empty()) return Missing(field + closing.id_field, closing.what);
+  if (row[0][0].as<bool>()) {
+    return absl::FailedPreconditionError(field + closing.id_field + ": " + closing.closed);
+  }
+  if (row[0][1].as<bool>()) return InvalidField(field + closing.date_field, closing.early);
+  return absl::AbortedError(field + closing.id_field + ": changed by a concurrent call; send again");
 }
 
 absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
@@ -439,17 +517,9 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       return absl::OkStatus();
     }
     case K::kReferralClosed: {
-      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const auto& r = e.referral_closed();
-      auto row = tx.exec_prepared(kReferralGet.name, org, r.referral_id(), pid);
-      if (row.empty()) return Missing(f + ".referral_closed.referral_id", "referral");
-      if (row[0][1].as<bool>()) {
-        return absl::FailedPreconditionError(f + ".referral_closed.referral_id: already closed");
-      }
-      if (r.closed_date() < std::string(row[0][0].c_str())) {
-        return InvalidField(f + ".referral_closed.closed_date", "before the referral was received");
-      }
-      tx.exec_prepared(kReferralClose.name, org, r.referral_id(), r.closed_date(), r.reason());
+      RETURN_IF_ERROR(Defer(tx, org, out, kReferralCloseMany,
+                            {pid, r.referral_id(), r.closed_date(), r.reason()}, r.referral_id(), f));
       // Closing a referral never ends anything else; followers (S117) decide what it means.
       out.changes.push_back({"referral", org + "/" + r.referral_id(), pid, "referral_closed", org});
       return absl::OkStatus();
@@ -464,18 +534,12 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       return absl::OkStatus();
     }
     case K::kDischarge: {
-      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const auto& d = e.discharge();
-      auto row = tx.exec_prepared(kSpellGet.name, org, d.spell_id(), pid);
-      if (row.empty()) return Missing(f + ".discharge.spell_id", "hospital admission");
-      if (row[0][1].as<bool>()) {
-        return absl::FailedPreconditionError(f + ".discharge.spell_id: already discharged");
-      }
-      if (d.discharged_at().seconds() < row[0][0].as<int64_t>()) {
-        return InvalidField(f + ".discharge.discharged_at", "before the admission");
-      }
-      tx.exec_prepared(kSpellDischarge.name, org, d.spell_id(), Iso(d.discharged_at()),
-                       d.discharge_method(), d.discharge_destination());
+      RETURN_IF_ERROR(Defer(tx, org, out, kSpellDischargeMany,
+                            {pid, d.spell_id(), std::to_string(d.discharged_at().seconds()),
+                             Iso(d.discharged_at()), d.discharge_method(),
+                             d.discharge_destination()},
+                            d.spell_id(), f));
       out.changes.push_back({"hospital_spell", org + "/" + d.spell_id(), pid, "discharged", org});
       return absl::OkStatus();
     }
@@ -491,18 +555,11 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       return absl::OkStatus();
     }
     case K::kDetentionEnd: {
-      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const auto& d = e.detention_end();
-      auto row = tx.exec_prepared(kDetentionGet.name, org, d.detention_id(), pid);
-      if (row.empty()) return Missing(f + ".detention_end.detention_id", "detention");
-      if (row[0][1].as<bool>()) {
-        return absl::FailedPreconditionError(f + ".detention_end.detention_id: already ended");
-      }
-      if (d.ended_at().seconds() < row[0][0].as<int64_t>()) {
-        return InvalidField(f + ".detention_end.ended_at", "before the detention started");
-      }
-      tx.exec_prepared(kDetentionEnd.name, org, d.detention_id(), Iso(d.ended_at()),
-                       d.end_reason());
+      RETURN_IF_ERROR(Defer(tx, org, out, kDetentionEndMany,
+                            {pid, d.detention_id(), std::to_string(d.ended_at().seconds()),
+                             Iso(d.ended_at()), d.end_reason()},
+                            d.detention_id(), f));
       out.changes.push_back(
           {"detention", org + "/" + d.detention_id(), pid, "detention_ended", org});
       return absl::OkStatus();
@@ -529,18 +586,9 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       return absl::OkStatus();
     }
     case K::kKeyWorkerEnded: {
-      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
       const auto& k = e.key_worker_ended();
-      auto row = tx.exec_prepared(kKeyWorkerGet.name, org, k.assignment_id(), pid);
-      if (row.empty())
-        return Missing(f + ".key_worker_ended.assignment_id", "key worker assignment");
-      if (row[0][1].as<bool>()) {
-        return absl::FailedPreconditionError(f + ".key_worker_ended.assignment_id: already ended");
-      }
-      if (k.end_date() < std::string(row[0][0].c_str())) {
-        return InvalidField(f + ".key_worker_ended.end_date", "before the assignment started");
-      }
-      tx.exec_prepared(kKeyWorkerEnd.name, org, k.assignment_id(), k.end_date());
+      RETURN_IF_ERROR(Defer(tx, org, out, kKeyWorkerEndMany,
+                            {pid, k.assignment_id(), k.end_date()}, k.assignment_id(), f));
       out.changes.push_back(
           {"key_worker", org + "/" + k.assignment_id(), pid, "key_worker_ended", org});
       return absl::OkStatus();
@@ -589,7 +637,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
       return absl::OkStatus();
     }
     case K::kDeath: {
-      RETURN_IF_ERROR(RecordStore::FlushInserts(tx, org, out));  // it reads what they write
+      RETURN_IF_ERROR(RecordStore::FlushDeferred(tx, org, out));  // it reads what they write
       const std::string& dod = e.death().date_of_death();
       if (dod < person.date_of_birth()) {
         return InvalidField(f + ".death.date_of_death", "before the date of birth");
@@ -616,14 +664,14 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 
 const std::vector<Statement>& RecordStore::Statements() {
   static const std::vector<Statement> kStatements = {
-      kPersonByNhs,      kPeopleByNhs,     kWritePending,   kUpsertPerson,
-      kInsertIdentifier, kIdentifierOwner, kEventHashes,    kReferralOpen,
-      kReferralGet,      kReferralClose,   kSpellOpen,      kSpellGet,
-      kSpellDischarge,   kDetentionStart,  kDetentionGet,   kDetentionEnd,
-      kContactInsert,    kKeyWorkerAssign, kKeyWorkerGet,   kKeyWorkerEnd,
-      kStatusInsert,     kCareActUpsert,   kCarerUpsert,    kDeath,
-      kLatestEventDate,  kFindByName,      kFindByPostcode, kFindByIdentifier,
-      kRecordLookup, kIntegratedRecord, kRecordBodyFill, kAuditTrail};
+      kPersonByNhs,       kPeopleByNhs,        kWritePending,     kUpsertPerson,
+      kInsertIdentifier,  kIdentifierOwner,    kEventHashes,      kReferralOpen,
+      kReferralGet,       kReferralCloseMany,  kSpellOpen,        kSpellGet,
+      kSpellDischargeMany, kDetentionStart,    kDetentionGet,     kDetentionEndMany,
+      kContactInsert,     kKeyWorkerAssign,    kKeyWorkerGet,     kKeyWorkerEndMany,
+      kStatusInsert,      kCareActUpsert,      kCarerUpsert,      kDeath,
+      kLatestEventDate,   kFindByName,         kFindByPostcode,   kFindByIdentifier,
+      kRecordLookup,      kIntegratedRecord,   kRecordBodyFill,   kAuditTrail};
   return kStatements;
 }
 
@@ -717,22 +765,26 @@ absl::StatusOr<EventResult> RecordStore::StoreEvent(pqxx::transaction_base& tx,
   return EventResult::kStored;
 }
 
-absl::Status RecordStore::FlushInserts(pqxx::transaction_base& tx, const std::string& org,
-                                       PendingWrites& pending) {
-  auto inserts = std::move(pending.inserts);
-  pending.inserts.clear();
-  for (size_t kind = 0; kind < inserts.size(); ++kind) {
-    const auto& rows = inserts[kind];
+absl::Status RecordStore::FlushDeferred(pqxx::transaction_base& tx, const std::string& org,
+                                        PendingWrites& pending) {
+  auto deferred = std::move(pending.deferred);
+  pending.deferred.clear();
+  for (size_t kind = 0; kind < deferred.size(); ++kind) {
+    const auto& rows = deferred[kind];
     if (rows.keys.empty()) continue;
     std::vector<std::string> params{org};
     for (const auto& column : rows.columns) params.push_back(PgTextArray(column));
-    auto written =
-        tx.exec_prepared(kDeferred[kind]->name, pqxx::prepare::make_dynamic_params(params));
+    auto written = tx.exec_prepared(kDeferred[kind].statement->name,
+                                    pqxx::prepare::make_dynamic_params(params));
     if (written.size() == rows.keys.size()) continue;
     std::set<std::string> keys;
     for (const auto& r : written) keys.insert(r[0].c_str());
     for (size_t i = 0; i < rows.keys.size(); ++i) {
-      if (!keys.count(rows.keys[i])) return absl::AlreadyExistsError(rows.errors[i]);
+      if (keys.count(rows.keys[i])) continue;
+      if (const Closing* closing = kDeferred[kind].closing) {
+        return CloseRefusal(tx, org, *closing, rows, i);
+      }
+      return absl::AlreadyExistsError(rows.errors[i]);
     }
   }
   return absl::OkStatus();

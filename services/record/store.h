@@ -31,13 +31,15 @@ struct PendingWrites {
   };
   std::vector<EventRow> events;
   std::vector<NewChange> changes;
-  // Rows of the episode tables, one entry per kind of insert (RecordStore::FlushInserts).
-  struct Inserts {
+  // Writes to the episode tables, one entry per kind (RecordStore::FlushDeferred): the inserts,
+  // and the closing events (discharges, ends), which update what the inserts may have written.
+  struct Deferred {
     std::vector<std::vector<std::string>> columns;
-    std::vector<std::string> keys, errors;  // per row: its key, and its refusal if not written
+    // Per row: its key, and its refusal if not written (of a close: its item's field prefix).
+    std::vector<std::string> keys, errors;
     std::unordered_set<std::string> pending_keys;
   };
-  std::vector<Inserts> inserts;
+  std::vector<Deferred> deferred;
 };
 
 struct UpsertResult {
@@ -76,10 +78,12 @@ class RecordStore {
                                                 const std::string& org_code,
                                                 const std::string& field, const KnownEvents& known,
                                                 PendingWrites& out);
-  // Writes the deferred episode-table rows, one statement per kind; ALREADY_EXISTS (the row's
-  // refusal) when a row was recorded before. Clears them either way.
-  static absl::Status FlushInserts(pqxx::transaction_base& tx, const std::string& org_code,
-                                   PendingWrites& pending);
+  // Writes the deferred episode-table rows, one statement per kind; ALREADY_EXISTS when an
+  // inserted row was recorded before, and a close's refusal (no such row for the person:
+  // FAILED_PRECONDITION, closed already: FAILED_PRECONDITION, dated before the row's start:
+  // INVALID_ARGUMENT), for the first refused row of the first kind. Clears them either way.
+  static absl::Status FlushDeferred(pqxx::transaction_base& tx, const std::string& org_code,
+                                    PendingWrites& pending);
   // Writes the pending rows and records that org_code has recorded something for these people
   // (a legitimate relationship), in one statement. ABORTED when a concurrent call stored one of
   // the events.

@@ -5,11 +5,14 @@
 namespace icr::record {
 
 void WriteBatch::Prefetch(pqxx::transaction_base& tx,
-                          const std::vector<const icr::v1::Event*>& events) {
+                          const std::vector<const icr::v1::Event*>& events,
+                          const std::set<std::string>& upserted) {
   std::vector<std::string> ids, nhs_numbers;
   for (const auto* e : events) {
     if (looked_up_.insert(e->event_id()).second) ids.push_back(e->event_id());
-    if (!people_.count(e->nhs_number())) nhs_numbers.push_back(e->nhs_number());
+    if (!people_.count(e->nhs_number()) && !upserted.count(e->nhs_number())) {
+      nhs_numbers.push_back(e->nhs_number());
+    }
   }
   known_.merge(RecordStore::KnownEventHashes(tx, caller_.org_code, ids));
   if (nhs_numbers.size() > 1) {  // one alone is looked up by Event
@@ -61,7 +64,7 @@ absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
 }
 
 absl::Status WriteBatch::Flush(pqxx::transaction_base& tx) {
-  return RecordStore::FlushInserts(tx, caller_.org_code, pending_);
+  return RecordStore::FlushDeferred(tx, caller_.org_code, pending_);
 }
 
 void WriteBatch::Keep() {
@@ -76,7 +79,7 @@ void WriteBatch::Discard() {
   // The rolled-back item's rows are not written, and what it cached may not be in the database.
   pending_.events.resize(item_pending_events_);
   pending_.changes.resize(item_pending_changes_);
-  pending_.inserts.clear();
+  pending_.deferred.clear();
   for (const auto& id : item_events_) known_.erase(id);
   people_.clear();
   item_people_.clear();

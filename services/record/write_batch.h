@@ -21,9 +21,11 @@ class WriteBatch {
   WriteBatch(const Caller& caller, std::string action)
       : caller_(caller), action_(std::move(action)) {}
 
-  // Looks up in one query which of these events were stored before (optional: Event looks up
-  // any event not prefetched on its own).
-  void Prefetch(pqxx::transaction_base& tx, const std::vector<const icr::v1::Event*>& events);
+  // Looks up in one query which of these events were stored before, and in another their
+  // people, but for those in `upserted` (NHS numbers of people this batch sends: Person caches
+  // them). Optional: Event looks up anything not prefetched on its own.
+  void Prefetch(pqxx::transaction_base& tx, const std::vector<const icr::v1::Event*>& events,
+                const std::set<std::string>& upserted = {});
 
   // Stores one validated event for its person, who must exist (NOT_FOUND otherwise).
   absl::StatusOr<EventResult> Event(pqxx::transaction_base& tx, const icr::v1::Event& event,

@@ -502,6 +502,142 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
             "1");
 }
 
+// Closing events (discharges, ends of detentions, referrals and key workers) are written per
+// kind in one statement per batch; each refused one is still refused alone, with its own status.
+TEST_F(RecordTest, ImportClosesForSeveralPeopleAndRefusesBadClosesAlone) {
+  const std::string a = NextNhsNumber(), b = NextNhsNumber();
+  auto close_referral = [](const std::string& nhs, const std::string& id, const std::string& ref,
+                           const std::string& date) {
+    icr::v1::Event e;
+    e.set_event_id(nhs + "/" + id);
+    e.set_nhs_number(nhs);
+    e.mutable_referral_closed()->set_referral_id(nhs + "/" + ref);
+    e.mutable_referral_closed()->set_closed_date(date);
+    e.mutable_referral_closed()->set_reason("Discharged");
+    return e;
+  };
+  auto end_detention = [](const std::string& nhs, const std::string& id,
+                          const std::string& detention, int64_t at) {
+    icr::v1::Event e;
+    e.set_event_id(nhs + "/" + id);
+    e.set_nhs_number(nhs);
+    e.mutable_detention_end()->set_detention_id(nhs + "/D-" + detention);
+    *e.mutable_detention_end()->mutable_ended_at() = TimeUtil::SecondsToTimestamp(at);
+    e.mutable_detention_end()->set_end_reason("Discharged from section");
+    return e;
+  };
+  auto discharge_of = [](const std::string& nhs, const std::string& id, const std::string& spell,
+                         int64_t at) {
+    auto e = Discharge(nhs, id, "", at);
+    e.mutable_discharge()->set_spell_id(spell);
+    return e;
+  };
+  std::vector<icr::v1::ImportItem> items(2);
+  *items[0].mutable_person() = MakePerson(a);
+  *items[1].mutable_person() = MakePerson(b);
+  for (const auto& e : std::vector<icr::v1::Event>{
+           Admission(a, "adm", "SA", kJan2026), Admission(b, "adm", "SB", kJan2026),
+           Detention(a, "det", "03", kJan2026), Referral(a, "ref", "RA"),
+           Referral(b, "ref", "RB"),
+           Discharge(a, "dis", "SA", kJan2026 + 5 * kDay),                    // 7: stored
+           Discharge(b, "dis", "SB", kJan2026 + 6 * kDay),                    // 8: stored
+           end_detention(a, "det-end", "det", kJan2026 + 5 * kDay),           // 9: stored
+           close_referral(a, "ref-close", "RA", "2025-04-01"),                // 10: stored
+           close_referral(b, "ref-close", "RB", "2025-04-02"),                // 11: stored
+           Discharge(b, "dis-again", "SB", kJan2026 + 7 * kDay),              // 12: already
+           discharge_of(a, "dis-other", b + "/SB", kJan2026 + 7 * kDay),      // 13: b's stay
+           close_referral(b, "ref-early", "RB2", "2025-02-01"),               // 14: no RB2 yet
+           Referral(b, "ref2", "RB2"),                                        // 15: stored
+           close_referral(b, "ref2-early", "RB2", "2025-02-01"),              // 16: before
+           end_detention(a, "det-end-again", "det", kJan2026 + 6 * kDay),    // 17: already
+       }) {
+    items.emplace_back();
+    *items.back().mutable_event() = e;
+  }
+  auto import = [&](icr::v1::ImportSummary* summary) {
+    auto ctx = Ctx(token);
+    auto stream = stack.record()->ImportEvents(ctx.get(), summary);
+    for (const auto& item : items) EXPECT_TRUE(stream->Write(item));
+    stream->WritesDone();
+    return stream->Finish();
+  };
+  icr::v1::ImportSummary first;
+  ASSERT_TRUE(import(&first).ok());
+  EXPECT_EQ(first.received(), 18);
+  EXPECT_EQ(first.stored(), 13);
+  ASSERT_EQ(first.rejections_size(), 5);
+  const std::vector<std::tuple<int, grpc::StatusCode, std::string>> refused = {
+      {12, grpc::StatusCode::FAILED_PRECONDITION, "event.discharge.spell_id: already discharged"},
+      {13, grpc::StatusCode::FAILED_PRECONDITION, "event.discharge.spell_id: no hospital"},
+      {14, grpc::StatusCode::FAILED_PRECONDITION, "event.referral_closed.referral_id: no referral"},
+      {16, grpc::StatusCode::INVALID_ARGUMENT, "event.referral_closed.closed_date: before"},
+      {17, grpc::StatusCode::FAILED_PRECONDITION, "event.detention_end.detention_id: already"},
+  };
+  for (size_t i = 0; i < refused.size(); ++i) {
+    const auto& [index, code, message] = refused[i];
+    EXPECT_EQ(first.rejections(i).index(), index);
+    EXPECT_EQ(first.rejections(i).code(), code) << first.rejections(i).message();
+    EXPECT_EQ(first.rejections(i).message().rfind(message, 0), 0u) << first.rejections(i).message();
+  }
+  auto scalar = [&](const std::string& nhs, const std::string& sql,
+                    const std::string& where = "") {
+    return stack.Scalar("SELECT " + sql + " JOIN core.person p USING (person_id) "
+                        "WHERE p.nhs_number = '" + nhs + "'" + where);
+  };
+  // The first discharge of each stay is kept; the refused second one changed nothing.
+  EXPECT_EQ(scalar(a, "extract(epoch FROM discharged_at)::bigint FROM core.hospital_spell s"),
+            std::to_string(kJan2026 + 5 * kDay));
+  EXPECT_EQ(scalar(b, "extract(epoch FROM discharged_at)::bigint FROM core.hospital_spell s"),
+            std::to_string(kJan2026 + 6 * kDay));
+  EXPECT_EQ(scalar(a, "extract(epoch FROM ended_at)::bigint FROM core.detention d"),
+            std::to_string(kJan2026 + 5 * kDay));
+  EXPECT_EQ(scalar(a, "closed_date::text FROM core.referral r"), "2025-04-01");
+  EXPECT_EQ(scalar(b, "string_agg(coalesce(closed_date::text, 'open'), ',' ORDER BY referral_id) "
+                      "FROM core.referral r"),
+            "2025-04-02,open");
+  // Every stored event has its log row and its change; the refused ones have neither.
+  EXPECT_EQ(scalar(a, "count(*) FROM core.event e"), "6");
+  EXPECT_EQ(scalar(b, "count(*) FROM core.event e"), "5");
+  const std::string closes = " AND c.change_type IN ('discharged', 'detention_ended', "
+                             "'referral_closed')";
+  auto own_changes = [&](const std::string& nhs) {
+    return scalar(nhs, "count(*) FROM core.changes c", closes);
+  };
+  EXPECT_EQ(own_changes(a), "3");
+  EXPECT_EQ(own_changes(b), "2");
+  EXPECT_EQ(scalar(a, "count(*) FROM core.audit x", " AND x.action = 'ImportEvents'"), "1");
+  EXPECT_EQ(scalar(b, "count(*) FROM core.audit x", " AND x.action = 'ImportEvents'"), "1");
+
+  // Importing the same stream again stores nothing new and changes nothing.
+  const std::string changes_before = own_changes(a) + "/" + own_changes(b);
+  icr::v1::ImportSummary second;
+  ASSERT_TRUE(import(&second).ok());
+  EXPECT_EQ(second.stored(), 0);
+  EXPECT_EQ(second.duplicates(), 13);
+  EXPECT_EQ(second.rejected(), 5);
+  EXPECT_EQ(own_changes(a) + "/" + own_changes(b), changes_before);
+  EXPECT_EQ(scalar(a, "count(*) FROM core.event e"), "6");
+  EXPECT_EQ(scalar(b, "extract(epoch FROM discharged_at)::bigint FROM core.hospital_spell s"),
+            std::to_string(kJan2026 + 6 * kDay));
+}
+
+// RecordEvents: a close refused at the end of the request names its own event, and nothing of
+// the request is written.
+TEST_F(RecordTest, RefusedCloseInARequestNamesItsEventAndWritesNothing) {
+  const std::string nhs = NextNhsNumber(), other = NextNhsNumber();
+  auto person = SeedPerson(kTrust, nhs);
+  SeedPerson(kTrust, other);
+  ASSERT_TRUE(Send(token, {Admission(other, "adm", "SO", kJan2026)}).ok());
+  auto of_other = Discharge(nhs, "dis-other", "", kJan2026 + kDay);
+  of_other.mutable_discharge()->set_spell_id(other + "/SO");  // the other person's stay
+  auto s = Send(token, {Admission(nhs, "adm", "SN", kJan2026),
+                        Discharge(nhs, "dis", "SN", kJan2026 + kDay), of_other});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(s.error_message().rfind("events[2].discharge.spell_id:", 0), 0u) << s.error_message();
+  EXPECT_EQ(Count("core.hospital_spell", person.person_id()), "0");
+  EXPECT_EQ(Count("core.event", person.person_id()), "0");
+}
+
 TEST_F(RecordTest, AuthenticationAndRoles) {
   icr::v1::GetPersonRequest get;
   get.set_nhs_number(NextNhsNumber());
