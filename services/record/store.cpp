@@ -20,18 +20,24 @@ namespace {
 using google::protobuf::Timestamp;
 using google::protobuf::util::TimeUtil;
 
-#define PERSON_SELECT                                                                        \
+#define PERSON_COLUMNS                                                                       \
   "SELECT p.person_id::text, p.nhs_number, p.family_name, p.given_name, "                    \
   "p.date_of_birth::text, p.sex, p.ethnic_category, p.postcode, p.gp_practice_code, "        \
   "coalesce(p.council_code, ''), coalesce(p.icb_code, ''), coalesce(p.date_of_death::text, " \
-  "''), p.version, ARRAY(SELECT i.system FROM core.person_identifier i "                     \
-  "  WHERE i.person_id = p.person_id ORDER BY i.system, i.value), "                          \
-  "ARRAY(SELECT i.value FROM core.person_identifier i "                                      \
-  "  WHERE i.person_id = p.person_id ORDER BY i.system, i.value) FROM core.person p "
+  "''), p.version, "
+#define PERSON_SELECT                                                   \
+  PERSON_COLUMNS "ARRAY(SELECT i.system FROM core.person_identifier i " \
+                 "  WHERE i.person_id = p.person_id ORDER BY i.system, i.value), "   \
+                 "ARRAY(SELECT i.value FROM core.person_identifier i "  \
+                 "  WHERE i.person_id = p.person_id ORDER BY i.system, i.value) FROM core.person p "
 
 const Statement kPersonByNhs{"record_person_by_nhs", PERSON_SELECT "WHERE p.nhs_number = $1"};
-const Statement kPeopleByNhs{"record_people_by_nhs",
-                             PERSON_SELECT "WHERE p.nhs_number = ANY($1::bpchar[])"};
+// The people of a batch's events, without their local identifiers (events do not need them:
+// two index scans a person saved).
+const Statement kPeopleByNhs{
+    "record_people_by_nhs",
+    PERSON_COLUMNS "'{}'::text[], '{}'::text[] FROM core.person p "
+                   "WHERE p.nhs_number = ANY($1::bpchar[])"};
 // The rows a transaction leaves to its end (PendingWrites), in one statement: the event log
 // ($2-$6), the change outbox ($7-$11, in order: seq follows the array) and the relationships of
 // organisation $1 with people $12. Returns how many event rows were new.

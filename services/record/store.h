@@ -53,7 +53,8 @@ class RecordStore {
 
   static std::optional<icr::v1::Person> FindByNhsNumber(pqxx::transaction_base& tx,
                                                         const std::string& nhs_number);
-  // Those of these NHS numbers that are known, in no particular order.
+  // Those of these NHS numbers that are known, in no particular order, without their local
+  // identifiers (for the events of a batch).
   static std::vector<icr::v1::Person> FindByNhsNumbers(pqxx::transaction_base& tx,
                                                        const std::vector<std::string>& nhs_numbers);
   // Creates or updates by NHS number, adding its change row to `changes` (the caller adds the

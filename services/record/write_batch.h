@@ -52,7 +52,8 @@ class WriteBatch {
  private:
   const Caller& caller_;
   std::string action_;
-  std::map<std::string, icr::v1::Person> people_;  // by NHS number, as stored in this transaction
+  // By NHS number, as stored in this transaction (prefetched ones without local identifiers).
+  std::map<std::string, icr::v1::Person> people_;
   std::set<std::string> looked_up_;                // event ids whose stored hash is in known_
   KnownEvents known_;                              // stored events, and those stored here
   PendingWrites pending_;
