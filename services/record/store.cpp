@@ -55,11 +55,15 @@ const Statement kWritePending{
     "rel AS (INSERT INTO core.person_relationship (person_id, org_code) "
     "  SELECT p, $1 FROM unnest($12::uuid[]) AS p ON CONFLICT DO NOTHING) "
     "SELECT count(*) FROM ev"};
-// One statement: insert, or update when the version read is still current ($11 = 0: any).
+// One statement: insert, or update when the version read is still current ($11 = 0: any), and
+// add the local identifiers ($12 systems, $13 values) not yet recorded. Returns the person's id,
+// version and date of death, whether it was inserted, whether its row was written (not: stale,
+// or exactly as stored), how many identifiers were added, and all its identifiers (those read
+// before, and those added: this statement cannot read its own rows).
 const Statement kUpsertPerson{
     "record_upsert_person",
-    "INSERT INTO core.person AS p (nhs_number, family_name, given_name, date_of_birth, sex, "
-    "ethnic_category, postcode, gp_practice_code, council_code, icb_code) "
+    "WITH up AS (INSERT INTO core.person AS p (nhs_number, family_name, given_name, "
+    "date_of_birth, sex, ethnic_category, postcode, gp_practice_code, council_code, icb_code) "
     "VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, nullif($9, ''), nullif($10, '')) "
     "ON CONFLICT (nhs_number) DO UPDATE SET family_name = EXCLUDED.family_name, "
     "given_name = EXCLUDED.given_name, date_of_birth = EXCLUDED.date_of_birth, "
@@ -69,16 +73,26 @@ const Statement kUpsertPerson{
     "version = p.version + 1, updated_at = now() "
     "WHERE ($11 = 0 OR p.version = $11) AND (p.family_name, p.given_name, p.date_of_birth, p.sex, "
     "p.ethnic_category, p.postcode, p.gp_practice_code, p.council_code, p.icb_code) IS DISTINCT "
-    "FROM "
-    "(EXCLUDED.family_name, EXCLUDED.given_name, EXCLUDED.date_of_birth, EXCLUDED.sex, "
+    "FROM (EXCLUDED.family_name, EXCLUDED.given_name, EXCLUDED.date_of_birth, EXCLUDED.sex, "
     "EXCLUDED.ethnic_category, EXCLUDED.postcode, EXCLUDED.gp_practice_code, "
-    "EXCLUDED.council_code, "
-    "EXCLUDED.icb_code) "
-    "RETURNING p.person_id::text, p.version, (xmax = 0) AS inserted"};
-const Statement kInsertIdentifier{
-    "record_insert_identifier",
-    "INSERT INTO core.person_identifier (system, value, person_id) VALUES ($1, $2, $3::uuid) "
-    "ON CONFLICT (system, value) DO NOTHING RETURNING 1"};
+    "EXCLUDED.council_code, EXCLUDED.icb_code) "
+    "  RETURNING p.person_id, p.version, p.date_of_death, (xmax = 0) AS inserted), "
+    "old AS (SELECT person_id, version, date_of_death FROM core.person WHERE nhs_number = $1), "
+    "me AS (SELECT coalesce(up.person_id, old.person_id) AS person_id, "
+    "  coalesce(up.version, old.version) AS version, "
+    "  CASE WHEN up.person_id IS NULL THEN old.date_of_death ELSE up.date_of_death END AS dod, "
+    "  coalesce(up.inserted, false) AS inserted, up.person_id IS NOT NULL AS written "
+    "  FROM (SELECT 1) one LEFT JOIN up ON true LEFT JOIN old ON true), "
+    "ids AS (INSERT INTO core.person_identifier (system, value, person_id) "
+    "  SELECT i.s, i.v, me.person_id FROM me, unnest($12::text[], $13::text[]) AS i(s, v) "
+    "  WHERE me.person_id IS NOT NULL ON CONFLICT (system, value) DO NOTHING "
+    "  RETURNING system, value), "
+    "every_id AS (SELECT i.system, i.value FROM core.person_identifier i, me "
+    "  WHERE i.person_id = me.person_id UNION ALL SELECT system, value FROM ids) "
+    "SELECT me.person_id::text, me.version, coalesce(me.dod::text, ''), me.inserted, me.written, "
+    "(SELECT count(*) FROM ids), "
+    "ARRAY(SELECT system FROM every_id ORDER BY system, value), "
+    "ARRAY(SELECT value FROM every_id ORDER BY system, value) FROM me"};
 const Statement kIdentifierOwner{
     "record_identifier_owner",
     "SELECT person_id::text FROM core.person_identifier WHERE system = $1 AND value = $2"};
@@ -671,7 +685,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 const std::vector<Statement>& RecordStore::Statements() {
   static const std::vector<Statement> kStatements = {
       kPersonByNhs,       kPeopleByNhs,        kWritePending,     kUpsertPerson,
-      kInsertIdentifier,  kIdentifierOwner,    kEventHashes,      kReferralOpen,
+      kIdentifierOwner,    kEventHashes,      kReferralOpen,
       kReferralGet,       kReferralCloseMany,  kSpellOpen,        kSpellGet,
       kSpellDischargeMany, kDetentionStart,    kDetentionGet,     kDetentionEndMany,
       kContactInsert,     kKeyWorkerAssign,    kKeyWorkerGet,     kKeyWorkerEndMany,
@@ -703,39 +717,49 @@ absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& t
                                                        int64_t expected_version,
                                                        const std::string& org_code,
                                                        std::vector<NewChange>& changes) {
-  auto r = tx.exec_prepared(kUpsertPerson.name, p.nhs_number(), p.family_name(), p.given_name(),
-                            p.date_of_birth(), p.sex(), p.ethnic_category(), p.postcode(),
-                            p.gp_practice_code(), p.council_code(), p.icb_code(), expected_version);
-  std::string person_id;
-  bool inserted = false, changed = !r.empty();
-  if (r.empty()) {
-    // Either the version read is stale, or the demographics are exactly as stored.
-    auto existing = tx.exec_prepared(kPersonByNhs.name, p.nhs_number());
-    if (existing.empty() ||
-        (expected_version != 0 && existing[0][12].as<int64_t>() != expected_version)) {
-      return absl::AbortedError("expected_version: the person has changed since it was read");
-    }
-    person_id = existing[0][0].c_str();
-  } else {
-    person_id = r[0][0].c_str();
-    inserted = r[0][2].as<bool>();
+  std::vector<std::string> systems, values;
+  for (const auto& id : p.local_identifiers()) {
+    systems.push_back(id.system());
+    values.push_back(id.value());
   }
-  for (int i = 0; i < p.local_identifiers_size(); ++i) {
-    const auto& id = p.local_identifiers(i);
-    if (!tx.exec_prepared(kInsertIdentifier.name, id.system(), id.value(), person_id).empty()) {
-      changed = true;
-      continue;
-    }
-    auto owner = tx.exec_prepared1(kIdentifierOwner.name, id.system(), id.value());
-    if (owner[0].c_str() != person_id) {
-      return absl::AlreadyExistsError("person.local_identifiers[" + std::to_string(i) +
-                                      "]: already identifies another person");
+  auto r = tx.exec_prepared1(kUpsertPerson.name, p.nhs_number(), p.family_name(), p.given_name(),
+                             p.date_of_birth(), p.sex(), p.ethnic_category(), p.postcode(),
+                             p.gp_practice_code(), p.council_code(), p.icb_code(),
+                             expected_version, PgTextArray(systems), PgTextArray(values));
+  // Not written: either the version read is stale, or the demographics are exactly as stored.
+  if (r[0].is_null() ||
+      (!r[4].as<bool>() && expected_version != 0 && r[1].as<int64_t>() != expected_version)) {
+    return absl::AbortedError("expected_version: the person has changed since it was read");
+  }
+  const std::string person_id = r[0].c_str();
+  const auto added = r[5].as<int>();
+  if (added < p.local_identifiers_size()) {  // some were recorded before: for this person?
+    for (int i = 0; i < p.local_identifiers_size(); ++i) {
+      const auto& id = p.local_identifiers(i);
+      auto owner = tx.exec_prepared1(kIdentifierOwner.name, id.system(), id.value());
+      if (owner[0].c_str() != person_id) {
+        return absl::AlreadyExistsError("person.local_identifiers[" + std::to_string(i) +
+                                        "]: already identifies another person");
+      }
     }
   }
-  if (changed) {
-    changes.push_back({"person", person_id, person_id, inserted ? "created" : "updated", org_code});
+  UpsertResult result{p, r[4].as<bool>() || added > 0};
+  // As stored: the demographics are those sent (written, or equal), the rest is the row's.
+  result.person.set_person_id(person_id);
+  result.person.set_version(r[1].as<int64_t>());
+  result.person.set_date_of_death(r[2].c_str());
+  result.person.clear_local_identifiers();
+  const auto stored_systems = TextArray(r[6]), stored_values = TextArray(r[7]);
+  for (size_t i = 0; i < stored_systems.size() && i < stored_values.size(); ++i) {
+    auto* id = result.person.add_local_identifiers();
+    id->set_system(stored_systems[i]);
+    id->set_value(stored_values[i]);
   }
-  return UpsertResult{*FindByNhsNumber(tx, p.nhs_number()), changed};
+  if (result.changed) {
+    changes.push_back({"person", person_id, person_id, r[3].as<bool>() ? "created" : "updated",
+                       org_code});
+  }
+  return result;
 }
 
 KnownEvents RecordStore::KnownEventHashes(pqxx::transaction_base& tx, const std::string& org,

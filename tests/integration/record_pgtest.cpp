@@ -124,6 +124,51 @@ TEST_F(RecordTest, UpsertGetAndVersioning) {
             "LS2 9JT");
 }
 
+// A person and its local identifiers are written in one statement: the person returned has every
+// identifier recorded (those sent before too), and an identifier of someone else refuses the
+// whole upsert.
+TEST_F(RecordTest, LocalIdentifiersAreAddedAndNeverTakenFromAnotherPerson) {
+  const std::string nhs = NextNhsNumber(), other = NextNhsNumber();
+  auto upsert = [&](const std::string& who, const std::vector<std::string>& values,
+                    icr::v1::Person* out) {
+    icr::v1::UpsertPersonRequest req;
+    *req.mutable_person() = MakePerson(who);
+    for (const auto& v : values) {
+      auto* id = req.mutable_person()->add_local_identifiers();
+      id->set_system("RGD:mrn");
+      id->set_value(v);
+    }
+    return stack.record()->UpsertPerson(Ctx(token).get(), req, out);
+  };
+  icr::v1::Person first, second, same, refused;
+  ASSERT_TRUE(upsert(nhs, {"B-" + nhs}, &first).ok());
+  EXPECT_EQ(first.version(), 1);
+  ASSERT_EQ(first.local_identifiers_size(), 1);
+  // A second identifier: both come back, in order; the demographics did not change.
+  ASSERT_TRUE(upsert(nhs, {"A-" + nhs}, &second).ok());
+  EXPECT_EQ(second.person_id(), first.person_id());
+  EXPECT_EQ(second.version(), 1);
+  ASSERT_EQ(second.local_identifiers_size(), 2);
+  EXPECT_EQ(second.local_identifiers(0).value(), "A-" + nhs);
+  EXPECT_EQ(second.local_identifiers(1).value(), "B-" + nhs);
+  const std::string person_changes = "SELECT count(*) FROM core.changes WHERE entity = 'person' "
+                                     "AND person_id = '" + first.person_id() + "'";
+  EXPECT_EQ(stack.Scalar(person_changes), "2");  // created, then updated (an identifier)
+  // The same again: nothing new.
+  ASSERT_TRUE(upsert(nhs, {"A-" + nhs, "B-" + nhs}, &same).ok());
+  EXPECT_EQ(same.local_identifiers_size(), 2);
+  EXPECT_EQ(stack.Scalar(person_changes), "2");
+  // Someone else with one of these identifiers: refused, naming it, and not created.
+  auto s = upsert(other, {"C-" + other, "B-" + nhs}, &refused);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(s.error_message().rfind("person.local_identifiers[1]:", 0), 0u) << s.error_message();
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person WHERE nhs_number = '" + other + "'"),
+            "0");
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person_identifier WHERE value = 'C-" + other +
+                         "'"),
+            "0");
+}
+
 TEST_F(RecordTest, BadPersonInputIsRefusedNamingTheField) {
   struct Case {
     std::function<void(icr::v1::Person&)> mutate;
