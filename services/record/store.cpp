@@ -684,14 +684,14 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 
 const std::vector<Statement>& RecordStore::Statements() {
   static const std::vector<Statement> kStatements = {
-      kPersonByNhs,       kPeopleByNhs,        kWritePending,     kUpsertPerson,
-      kIdentifierOwner,    kEventHashes,      kReferralOpen,
-      kReferralGet,       kReferralCloseMany,  kSpellOpen,        kSpellGet,
-      kSpellDischargeMany, kDetentionStart,    kDetentionGet,     kDetentionEndMany,
-      kContactInsert,     kKeyWorkerAssign,    kKeyWorkerGet,     kKeyWorkerEndMany,
-      kStatusInsert,      kCareActUpsert,      kCarerUpsert,      kDeath,
-      kLatestEventDate,   kFindByName,         kFindByPostcode,   kFindByIdentifier,
-      kRecordLookup,      kIntegratedRecord,   kRecordBodyFill,   kAuditTrail};
+      kPersonByNhs,        kPeopleByNhs,       kWritePending,     kUpsertPerson,
+      kIdentifierOwner,    kEventHashes,       kReferralOpen,     kReferralGet,
+      kReferralCloseMany,  kSpellOpen,         kSpellGet,         kSpellDischargeMany,
+      kDetentionStart,     kDetentionGet,      kDetentionEndMany, kContactInsert,
+      kKeyWorkerAssign,    kKeyWorkerGet,      kKeyWorkerEndMany, kStatusInsert,
+      kCareActUpsert,      kCarerUpsert,       kDeath,            kLatestEventDate,
+      kFindByName,         kFindByPostcode,    kFindByIdentifier, kRecordLookup,
+      kIntegratedRecord,   kRecordBodyFill,    kAuditTrail};
   return kStatements;
 }
 
