@@ -427,7 +427,6 @@ const Statement kAuditTrail{
 
 constexpr char kNoUuid[] = "00000000-0000-0000-0000-000000000000";
 
-Timestamp FromSeconds(int64_t s) { return TimeUtil::SecondsToTimestamp(s); }
 std::string Iso(const Timestamp& ts) { return TimeUtil::ToString(ts); }
 
 std::string Hex(const std::string& bytes) {
