@@ -330,6 +330,8 @@ const Statement kRecordLookup{
 // The integrated record of person $1 as protobuf JSON of icr.v1.IntegratedRecord (nulls
 // stripped), with the person's record stamp and the date, read in the same snapshot: the key
 // under which the body may be cached.
+// Every table read here must carry the record-stamp triggers of migration 0010 (reference
+// tables: the cache-clearing trigger), or cached bodies would miss its changes.
 const Statement kIntegratedRecord{
     "record_integrated",
     "WITH target AS (SELECT $1::uuid AS person_id) "
