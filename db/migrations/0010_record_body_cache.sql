@@ -51,7 +51,8 @@ BEGIN
 END
 $$;
 
--- The same for S117 service lines, whose person is their episode's.
+-- The same for S117 service lines, whose person is their episode's (`changed`: the new rows of
+-- an insert or update, the old rows of a delete).
 CREATE FUNCTION core.stamp_record_by_episode() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO core.record_stamp (person_id, txid)
@@ -103,4 +104,7 @@ CREATE TRIGGER stamp_record_insert AFTER INSERT ON s117.service_line
   EXECUTE FUNCTION core.stamp_record_by_episode();
 CREATE TRIGGER stamp_record_update AFTER UPDATE ON s117.service_line
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
+  EXECUTE FUNCTION core.stamp_record_by_episode();
+CREATE TRIGGER stamp_record_delete AFTER DELETE ON s117.service_line
+  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
   EXECUTE FUNCTION core.stamp_record_by_episode();
