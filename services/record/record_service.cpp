@@ -328,12 +328,13 @@ grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
   // Single statements outside a transaction: the look-up writes the audit row in its own
   // statement (committed before anything is returned); a body not cached is built and kept.
   std::optional<RecordStore::RecordLookup> found;
+  absl::StatusOr<PersonRef> ref = absl::NotFoundError("nhs_number: no such person visible to you");
   icr::v1::IntegratedRecord record;
   absl::Status read = db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
     found = RecordStore::LookupRecord(tx, *caller, *nhs);
-    if (!found || (!found->visible && caller->break_glass_reason.empty())) {
-      return absl::OkStatus();
-    }
+    if (!found) return absl::OkStatus();
+    ref = Access::Decide(*caller, found->person_id, found->visible);
+    if (!ref.ok()) return absl::OkStatus();  // refused: audited as denied by the look-up
     if (found->body) {
       if (!record.ParseFromString(*found->body)) return absl::InternalError("cached record body");
       return absl::OkStatus();
@@ -344,8 +345,6 @@ grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
     return absl::OkStatus();
   });
   if (!read.ok()) return ToGrpc(read);
-  if (!found) return ToGrpc(absl::NotFoundError("nhs_number: no such person visible to you"));
-  auto ref = Access::Decide(*caller, found->person_id, found->visible);
   if (!ref.ok()) return ToGrpc(ref.status());
   *resp = std::move(record);
   resp->set_break_glass(ref->break_glass);
