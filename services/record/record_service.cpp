@@ -3,6 +3,8 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -10,6 +12,7 @@
 #include "services/common/audit.h"
 #include "services/common/changes.h"
 #include "services/common/status.h"
+#include "services/record/import_lanes.h"
 #include "services/record/record_rules.h"
 #include "services/record/store.h"
 #include "services/record/write_batch.h"
@@ -20,6 +23,8 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxEventsPerRequest = 1000;
 constexpr int kImportBatch = 1000;  // items per transaction in ImportEvents
+// ImportEvents' lanes (ImportLanes): connections storing an import's batches at once.
+constexpr int kImportLanes = 2;
 constexpr int kMaxReportedRejections = 1000;
 
 int PageSize(const icr::v1::PageRequest& page) {
@@ -205,28 +210,33 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
   auto caller = PersonLevelCaller(ctx);
   if (!caller.ok()) return ToGrpc(caller.status());
   const Date today = Today();
+  // The lanes store batches concurrently: the summary and the refusals are kept under `mu`, the
+  // refusals as the first kMaxReportedRejections by index (lanes report out of stream order).
+  std::mutex mu;
+  std::vector<icr::v1::ImportSummary::Rejection> rejections;
   auto reject = [&](int64_t index, const std::string& key, const absl::Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
     resp->set_rejected(resp->rejected() + 1);
-    if (resp->rejections_size() >= kMaxReportedRejections) return;
-    auto* r = resp->add_rejections();
-    r->set_index(index);
-    r->set_key(key);
-    r->set_code(static_cast<int>(s.code()));
-    r->set_message(std::string(s.message()));
+    icr::v1::ImportSummary::Rejection r;
+    r.set_index(index);
+    r.set_key(key);
+    r.set_code(static_cast<int>(s.code()));
+    r.set_message(std::string(s.message()));
+    rejections.push_back(std::move(r));
+    if (rejections.size() >= 2 * kMaxReportedRejections) {
+      std::sort(rejections.begin(), rejections.end(),
+                [](const auto& a, const auto& b) { return a.index() < b.index(); });
+      rejections.resize(kMaxReportedRejections);
+    }
   };
 
-  // Items are stored in batches, one transaction each. A batch first runs without savepoints;
-  // if an item fails it runs again with a savepoint per item, so a bad item is rolled back
-  // alone and the valid ones are kept.
-  struct Pending {
-    int64_t index;
-    icr::v1::ImportItem item;
-  };
-  std::vector<Pending> batch;
-  auto flush = [&]() -> absl::Status {
-    if (batch.empty()) return absl::OkStatus();
+  // Each batch is one transaction. It first runs without savepoints; if an item fails it runs
+  // again with a savepoint per item, so a bad item is rolled back alone and the valid ones are
+  // kept.
+  using Batch = ImportLanes::Batch;
+  auto store = [&](Batch& batch) -> absl::Status {
     int64_t stored = 0, duplicates = 0;
-    std::vector<std::pair<Pending*, absl::Status>> failures;
+    std::vector<std::pair<ImportLanes::Item*, absl::Status>> failures;
     bool retry = false;  // an item failed in a run without savepoints
     auto run_with_savepoints = [&] {
       retry = true;
@@ -281,41 +291,49 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
     absl::Status s = run(false);
     if (retry) s = run(true);
     if (!s.ok()) return s;
-    resp->set_stored(resp->stored() + stored);
-    resp->set_duplicates(resp->duplicates() + duplicates);
     for (auto& [p, st] : failures) {
       reject(p->index, p->item.has_event() ? p->item.event().event_id() : "person", st);
     }
-    batch.clear();
+    std::lock_guard<std::mutex> lock(mu);
+    resp->set_stored(resp->stored() + stored);
+    resp->set_duplicates(resp->duplicates() + duplicates);
     return absl::OkStatus();
   };
 
-  icr::v1::ImportItem item;
-  int64_t index = 0;
-  while (reader->Read(&item)) {
-    const int64_t i = index++;
-    resp->set_received(resp->received() + 1);
-    absl::Status s;
-    std::string key;
-    if (item.has_person()) {
-      key = "person";
-      s = ValidatePerson(*item.mutable_person(), *ref_, "person", today);
-    } else if (item.has_event()) {
-      key = item.event().event_id();
-      s = ValidateEvent(*item.mutable_event(), *ref_, "event", today);
-    } else {
-      s = InvalidField("item", "neither a person nor an event");
+  absl::Status status;
+  {
+    ImportLanes lanes(kImportLanes, kImportBatch, store);
+    icr::v1::ImportItem item;
+    int64_t index = 0;
+    while (status.ok() && reader->Read(&item)) {
+      const int64_t i = index++;
+      absl::Status s;
+      std::string key;
+      if (item.has_person()) {
+        key = "person";
+        s = ValidatePerson(*item.mutable_person(), *ref_, "person", today);
+      } else if (item.has_event()) {
+        key = item.event().event_id();
+        s = ValidateEvent(*item.mutable_event(), *ref_, "event", today);
+      } else {
+        s = InvalidField("item", "neither a person nor an event");
+      }
+      if (!s.ok()) {
+        reject(i, key, s);
+        continue;
+      }
+      const std::string nhs =
+          item.has_person() ? item.person().nhs_number() : item.event().nhs_number();
+      status = lanes.Add(nhs, {i, std::move(item)});
     }
-    if (!s.ok()) {
-      reject(i, key, s);
-      continue;
-    }
-    batch.push_back({i, std::move(item)});
-    if (static_cast<int>(batch.size()) >= kImportBatch) {
-      if (auto f = flush(); !f.ok()) return ToGrpc(f);
-    }
+    if (status.ok()) status = lanes.Finish();
+    resp->set_received(index);  // the lanes have stopped
   }
-  return ToGrpc(flush());
+  std::sort(rejections.begin(), rejections.end(),
+            [](const auto& a, const auto& b) { return a.index() < b.index(); });
+  if (rejections.size() > kMaxReportedRejections) rejections.resize(kMaxReportedRejections);
+  for (auto& r : rejections) *resp->add_rejections() = std::move(r);
+  return ToGrpc(status);
 }
 
 grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
