@@ -1,5 +1,7 @@
 #include "services/record/import_lanes.h"
 
+#include <exception>
+
 namespace icr::record {
 
 ImportLanes::ImportLanes(int lanes, size_t batch_size, Store store)
@@ -30,7 +32,12 @@ void ImportLanes::Run(Lane& lane) {
     cv_.notify_all();  // room for the next batch
     if (!failure_.ok()) continue;  // another lane failed: store nothing more
     lock.unlock();
-    absl::Status s = store_(batch);
+    absl::Status s;
+    try {  // nothing may escape a thread
+      s = store_(batch);
+    } catch (const std::exception& e) {
+      s = absl::InternalError(std::string("import batch: ") + e.what());
+    }
     lock.lock();
     if (!s.ok() && failure_.ok()) failure_ = s;
   }
