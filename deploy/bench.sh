@@ -15,7 +15,9 @@ DIR=$(mktemp -d /tmp/icr-bench-XXXXXX)
 SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; pg_stop "$DIR/pg"; rm -rf "$DIR"; }
 trap cleanup EXIT
-pg_start "$DIR/pg"
+# 1 GB of shared buffers (PostgreSQL's default is 128 MB): the person-keyed indexes that every
+# write touches stay in memory at 100,000 people and more. PG_OPTS overrides it.
+PG_OPTS=${PG_OPTS:--c shared_buffers=1GB} pg_start "$DIR/pg"
 "$ICRCTL" db migrate --database-url "$PG_URL" >/dev/null
 SYSTEM=$("$ICRCTL" admin token create --org RGD --role system --database-url "$PG_URL")
 ANALYST=$("$ICRCTL" admin token create --org QWO --role performance_analyst --database-url "$PG_URL")

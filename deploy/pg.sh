@@ -2,6 +2,7 @@
 # Private PostgreSQL clusters for quickstart, tests and benchmarks. Source this file, then:
 #   pg_start DIR [PORT]   initdb (once) and start a cluster under DIR; sets PG_URL and PG_PORT
 #   pg_stop DIR           stop it (fast)
+# PG_OPTS, if set, adds server options (e.g. "-c shared_buffers=1GB") when a cluster starts.
 # As root, the cluster runs as the `postgres` OS user (initdb refuses to run as root).
 PG_BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
 [ -x "$PG_BIN/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
@@ -24,7 +25,7 @@ pg_start() {
   [ -n "$port" ] || port=$(pg_free_port)
   if ! pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PG_OPTS:-}" \
       start >/dev/null || { tail -20 "$dir/server.log" >&2; return 1; }
   fi
   echo "$port" >"$dir/port"
