@@ -214,6 +214,11 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
   // refusals as the first kMaxReportedRejections by index (lanes report out of stream order).
   std::mutex mu;
   std::vector<icr::v1::ImportSummary::Rejection> rejections;
+  auto keep_first = [&] {  // the first kMaxReportedRejections by index
+    std::sort(rejections.begin(), rejections.end(),
+              [](const auto& a, const auto& b) { return a.index() < b.index(); });
+    if (rejections.size() > kMaxReportedRejections) rejections.resize(kMaxReportedRejections);
+  };
   auto reject = [&](int64_t index, const std::string& key, const absl::Status& s) {
     std::lock_guard<std::mutex> lock(mu);
     resp->set_rejected(resp->rejected() + 1);
@@ -223,11 +228,7 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
     r.set_code(static_cast<int>(s.code()));
     r.set_message(std::string(s.message()));
     rejections.push_back(std::move(r));
-    if (rejections.size() >= 2 * kMaxReportedRejections) {
-      std::sort(rejections.begin(), rejections.end(),
-                [](const auto& a, const auto& b) { return a.index() < b.index(); });
-      rejections.resize(kMaxReportedRejections);
-    }
+    if (rejections.size() >= 2 * kMaxReportedRejections) keep_first();
   };
 
   // Each batch is one transaction. It first runs without savepoints; if an item fails it runs
@@ -329,9 +330,7 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
     if (status.ok()) status = lanes.Finish();
     resp->set_received(index);  // the lanes have stopped
   }
-  std::sort(rejections.begin(), rejections.end(),
-            [](const auto& a, const auto& b) { return a.index() < b.index(); });
-  if (rejections.size() > kMaxReportedRejections) rejections.resize(kMaxReportedRejections);
+  keep_first();
   for (auto& r : rejections) *resp->add_rejections() = std::move(r);
   return ToGrpc(status);
 }
