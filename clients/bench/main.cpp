@@ -69,6 +69,17 @@ bool HealthCheck(grpc::GenericStub& stub) {
   return done.get_future().get().ok();
 }
 
+// GetIntegratedRecord through the callback API, as HealthCheck calls the health service, so
+// the two differ only in what the server does.
+bool ReadRecord(icr::v1::RecordService::Stub& stub, const std::string& token,
+                const icr::v1::GetIntegratedRecordRequest& req, icr::v1::IntegratedRecord& rec) {
+  auto ctx = Ctx(token);
+  std::promise<grpc::Status> done;
+  stub.async()->GetIntegratedRecord(ctx.get(), &req, &rec,
+                                    [&](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get().ok();
+}
+
 // Empties the cache of integrated-record bodies (migration 0010), so the next read of each
 // person builds it: the cold read path.
 void EmptyRecordCache(const std::string& url) {
@@ -137,6 +148,7 @@ int main(int argc, char** argv) {
     ("analyst-token", "performance_analyst or admin token for the KPI phase", cxxopts::value<std::string>()->default_value(""))
     ("database-url", "the same database, for the COPY baseline and to pick people", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
     ("server-pid", "pid of icr-server, to sample its memory", cxxopts::value<int>()->default_value("0"))
+    ("callers", "comma-separated numbers of concurrent callers for the read phase", cxxopts::value<std::string>()->default_value("1,8,32"))
     ("seconds", "length of each load measurement", cxxopts::value<int>()->default_value("5"))
     ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
     ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
@@ -168,6 +180,23 @@ int main(int argc, char** argv) {
     std::stringstream ss(args["phases"].as<std::string>());
     std::string p;
     while (std::getline(ss, p, ',')) o.phases.insert(p);
+  }
+  {
+    std::stringstream ss(args["callers"].as<std::string>());
+    std::string n;
+    o.callers.clear();
+    while (std::getline(ss, n, ',')) {
+      const int callers = std::atoi(n.c_str());
+      if (callers < 1 || callers > 256) {
+        std::cerr << "icr-bench: --callers: each must be a number from 1 to 256\n";
+        return 2;
+      }
+      o.callers.push_back(callers);
+    }
+    if (o.callers.empty()) {
+      std::cerr << "icr-bench: --callers: at least one number is needed\n";
+      return 2;
+    }
   }
   if (o.token.empty() || o.database_url.empty()) {
     std::cerr << "icr-bench: --token and --database-url are required\n";
@@ -208,7 +237,7 @@ int main(int argc, char** argv) {
       icr::v1::GetIntegratedRecordRequest req;
       req.set_nhs_number(people[next++ % people.size()]);
       icr::v1::IntegratedRecord rec;
-      return readers[c]->GetIntegratedRecord(Ctx(o.token).get(), req, &rec).ok();
+      return ReadRecord(*readers[c], o.token, req, rec);
     };
     print(Row("read", "GetIntegratedRecord, first read of each person",
               RunLoad(8, o.duration, read_next), rss.Take()));
@@ -228,7 +257,7 @@ int main(int argc, char** argv) {
         icr::v1::GetIntegratedRecordRequest req;
         req.set_nhs_number(people[(static_cast<size_t>(c) * 7919 + i * 104729) % people.size()]);
         icr::v1::IntegratedRecord rec;
-        return stubs[c]->GetIntegratedRecord(Ctx(o.token).get(), req, &rec).ok();
+        return ReadRecord(*stubs[c], o.token, req, rec) && rec.has_person();
       });
       auto row = Row("read", "GetIntegratedRecord", g, rss.Take());
       row["vs_health_pct"] = h.qps > 0 ? 100.0 * g.qps / h.qps : 0;

@@ -26,6 +26,8 @@ constexpr int kImportBatch = 1000;  // items per transaction in ImportEvents
 // ImportEvents' lanes (ImportLanes): connections storing an import's batches at once.
 constexpr int kImportLanes = 2;
 constexpr int kMaxReportedRejections = 1000;
+// GetIntegratedRecord's reader threads (RecordReader): batches served at once.
+constexpr int kReaderThreads = 2;
 
 int PageSize(const icr::v1::PageRequest& page) {
   if (page.page_size() <= 0) return kDefaultPageSize;
@@ -61,15 +63,20 @@ absl::Status Guard(const std::function<absl::Status()>& write) {
 }  // namespace
 
 RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
-                                     std::shared_ptr<const ReferenceData> ref)
-    : db_(db), auth_(auth), ref_(std::move(ref)) {
+                                     std::shared_ptr<const ReferenceData> ref,
+                                     size_t record_cache_bytes)
+    : db_(db),
+      auth_(auth),
+      ref_(std::move(ref)),
+      reader_(db, [this](const grpc::ServerContextBase& ctx) { return PersonLevelCaller(&ctx); },
+              record_cache_bytes, kReaderThreads) {
   db_.Register(RecordStore::Statements());
   db_.Register(Access::Statements());
   db_.Register(Audit::Statements());
   db_.Register(Changes::Statements());
 }
 
-absl::StatusOr<Caller> RecordServiceImpl::PersonLevelCaller(grpc::ServerContext* ctx) {
+absl::StatusOr<Caller> RecordServiceImpl::PersonLevelCaller(const grpc::ServerContextBase* ctx) {
   auto caller = auth_.Authenticate(*ctx);
   if (!caller.ok()) return caller.status();
   RETURN_IF_ERROR(Access::RequirePersonLevel(*caller));
@@ -335,37 +342,13 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
   return ToGrpc(status);
 }
 
-grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
-                                                    const icr::v1::GetIntegratedRecordRequest* req,
-                                                    icr::v1::IntegratedRecord* resp) {
-  auto caller = PersonLevelCaller(ctx);
-  if (!caller.ok()) return ToGrpc(caller.status());
-  auto nhs = RequireNhsNumber(req->nhs_number());
-  if (!nhs.ok()) return ToGrpc(nhs.status());
-  // Single statements outside a transaction: the look-up writes the audit row in its own
-  // statement (committed before anything is returned); a body not cached is built and kept.
-  std::optional<RecordStore::RecordLookup> found;
-  absl::StatusOr<PersonRef> ref = absl::NotFoundError("nhs_number: no such person visible to you");
-  icr::v1::IntegratedRecord record;
-  absl::Status read = db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
-    found = RecordStore::LookupRecord(tx, *caller, *nhs);
-    if (!found) return absl::OkStatus();
-    ref = Access::Decide(*caller, found->person_id, found->visible);
-    if (!ref.ok()) return absl::OkStatus();  // refused: audited as denied by the look-up
-    if (found->body) {
-      if (!record.ParseFromString(*found->body)) return absl::InternalError("cached record body");
-      return absl::OkStatus();
-    }
-    auto built = RecordStore::BuildIntegratedRecord(tx, found->person_id);
-    if (!built.ok()) return built.status();
-    record = std::move(*built);
-    return absl::OkStatus();
-  });
-  if (!read.ok()) return ToGrpc(read);
-  if (!ref.ok()) return ToGrpc(ref.status());
-  *resp = std::move(record);
-  resp->set_break_glass(ref->break_glass);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* RecordServiceImpl::GetIntegratedRecord(
+    grpc::CallbackServerContext* ctx, const icr::v1::GetIntegratedRecordRequest* req,
+    icr::v1::IntegratedRecord* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reader_.Read(ctx, req->nhs_number(), resp,
+               [reactor](absl::Status status) { reactor->Finish(ToGrpc(status)); });
+  return reactor;
 }
 
 grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,

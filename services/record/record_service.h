@@ -8,12 +8,19 @@
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/reference.h"
+#include "services/record/record_reader.h"
 
 namespace icr::record {
 
-class RecordServiceImpl final : public icr::v1::RecordService::Service {
+// GetIntegratedRecord, the hot read path, uses the callback API (RecordReader); the rest are
+// synchronous handlers.
+class RecordServiceImpl final
+    : public icr::v1::RecordService::WithCallbackMethod_GetIntegratedRecord<
+          icr::v1::RecordService::Service> {
  public:
-  RecordServiceImpl(Database& db, Authenticator& auth, std::shared_ptr<const ReferenceData> ref);
+  // record_cache_bytes: the budget of integrated-record bodies kept in memory (RecordCache).
+  RecordServiceImpl(Database& db, Authenticator& auth, std::shared_ptr<const ReferenceData> ref,
+                    size_t record_cache_bytes);
 
   grpc::Status UpsertPerson(grpc::ServerContext* ctx, const icr::v1::UpsertPersonRequest* req,
                             icr::v1::Person* resp) override;
@@ -26,9 +33,9 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
   grpc::Status ImportEvents(grpc::ServerContext* ctx,
                             grpc::ServerReader<icr::v1::ImportItem>* reader,
                             icr::v1::ImportSummary* resp) override;
-  grpc::Status GetIntegratedRecord(grpc::ServerContext* ctx,
-                                   const icr::v1::GetIntegratedRecordRequest* req,
-                                   icr::v1::IntegratedRecord* resp) override;
+  grpc::ServerUnaryReactor* GetIntegratedRecord(grpc::CallbackServerContext* ctx,
+                                                const icr::v1::GetIntegratedRecordRequest* req,
+                                                icr::v1::IntegratedRecord* resp) override;
   grpc::Status WatchChanges(grpc::ServerContext* ctx, const icr::v1::WatchChangesRequest* req,
                             grpc::ServerWriter<icr::v1::Change>* writer) override;
   grpc::Status GetAuditTrail(grpc::ServerContext* ctx, const icr::v1::GetAuditTrailRequest* req,
@@ -36,11 +43,12 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
 
  private:
   // Authenticates a person-level call (PERMISSION_DENIED for aggregate-only roles).
-  absl::StatusOr<Caller> PersonLevelCaller(grpc::ServerContext* ctx);
+  absl::StatusOr<Caller> PersonLevelCaller(const grpc::ServerContextBase* ctx);
 
   Database& db_;
   Authenticator& auth_;
   std::shared_ptr<const ReferenceData> ref_;
+  RecordReader reader_;  // last: its threads stop before the rest goes
 };
 
 }  // namespace icr::record

@@ -314,22 +314,15 @@ const Statement kFindByIdentifier{
 // when they may see them, their cached record body if it is still valid: same stamp as now
 // (no write since it was read) and built today (migration 0010). One statement, so the check,
 // the audit row and the read cost one round trip.
-const Statement kRecordLookup{
-    "record_lookup",
-    "WITH t AS MATERIALIZED (SELECT person_id, core.can_see(person_id, $2) AS visible "
-    "  FROM core.person WHERE nhs_number = $1), "
-    "audit AS (INSERT INTO core.audit (org_code, role, person_id, action, purpose_of_use, "
-    "  request_id, outcome, break_glass_reason) SELECT $2, $3, person_id, $4, $5, $6, "
-    "  CASE WHEN visible OR $7 <> '' THEN 'ok' ELSE 'denied' END, $7 FROM t) "
-    "SELECT t.person_id::text, t.visible, CASE WHEN t.visible OR $7 <> '' THEN "
-    "  (SELECT b.body FROM core.record_body b WHERE b.person_id = t.person_id "
-    "    AND b.as_of = current_date AND b.stamp IS NOT DISTINCT FROM "
-    "      (SELECT s.txid FROM core.record_stamp s WHERE s.person_id = t.person_id)) END "
-    "FROM t"};
+// GetIntegratedRecord's look-ups, several callers' in one statement (migration 0013).
+const Statement kRecordLookups{
+    "record_lookups",
+    "SELECT ord, person_id::text, visible, fresh, version, body "
+    "FROM core.lookup_records($1, $2, $3, $4, $5, $6, $7, $8)"};
 
 // The integrated record of person $1 as protobuf JSON of icr.v1.IntegratedRecord (nulls
-// stripped), with the person's record stamp and the date, read in the same snapshot: the key
-// under which the body may be cached.
+// stripped), with its version (migration 0013) read in the same snapshot: the key under which
+// the body may be kept.
 // Every table read here must carry the record-stamp triggers of migration 0010 (reference
 // tables: the cache-clearing trigger), or cached bodies would miss its changes.
 const Statement kIntegratedRecord{
@@ -410,16 +403,15 @@ const Statement kIntegratedRecord{
     "      AND (sl.end_date IS NULL OR sl.end_date > current_date))) "
     "   FROM s117.episode e WHERE e.person_id = t.person_id AND e.state <> 'VOID' "
     "   ORDER BY e.state IN ('PLANNED', 'ACTIVE') DESC, e.created_at DESC LIMIT 1)"
-    "))::text, (SELECT s.txid::text FROM core.record_stamp s WHERE s.person_id = t.person_id), "
-    "current_date::text FROM target t"};
+    "))::text, (SELECT core.record_version(s.txid, e.n, current_date) FROM core.record_epoch e "
+    "  LEFT JOIN core.record_stamp s ON s.person_id = t.person_id) FROM target t"};
 
 // Keeps a body read by kIntegratedRecord. A concurrent fill may win; either body carries the
-// stamp it was read with, so a stale one is never used.
+// version it was read with, so a stale one is never used.
 const Statement kRecordBodyFill{
     "record_body_fill",
-    "INSERT INTO core.record_body (person_id, stamp, as_of, body) "
-    "VALUES ($1::uuid, $2::xid8, $3::date, $4::bytea) ON CONFLICT (person_id) DO UPDATE "
-    "SET stamp = EXCLUDED.stamp, as_of = EXCLUDED.as_of, body = EXCLUDED.body"};
+    "INSERT INTO core.record_body (person_id, version, body) VALUES ($1::uuid, $2, $3::bytea) "
+    "ON CONFLICT (person_id) DO UPDATE SET version = EXCLUDED.version, body = EXCLUDED.body"};
 
 const Statement kAuditTrail{
     "record_audit_trail",
@@ -691,7 +683,7 @@ const std::vector<Statement>& RecordStore::Statements() {
       kDetentionStart,     kDetentionGet,      kDetentionEndMany, kContactInsert,
       kKeyWorkerAssign,    kKeyWorkerGet,      kKeyWorkerEndMany, kStatusInsert,
       kCareActUpsert,      kCarerUpsert,       kDeath,            kLatestEventDate,
-      kFindByName,         kFindByPostcode,    kFindByIdentifier, kRecordLookup,
+      kFindByName,         kFindByPostcode,    kFindByIdentifier, kRecordLookups,
       kIntegratedRecord,   kRecordBodyFill,    kAuditTrail};
   return kStatements;
 }
@@ -883,19 +875,34 @@ absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(
   return people;
 }
 
-std::optional<RecordStore::RecordLookup> RecordStore::LookupRecord(pqxx::transaction_base& tx,
-                                                                 const Caller& caller,
-                                                                 const std::string& nhs_number) {
-  auto r = tx.exec_prepared(kRecordLookup.name, nhs_number, caller.org_code,
-                            RoleName(caller.role), "GetIntegratedRecord", caller.purpose_of_use,
-                            caller.request_id, caller.break_glass_reason);
-  if (r.empty()) return std::nullopt;
-  RecordLookup out{r[0][0].c_str(), r[0][1].as<bool>(), std::nullopt};
-  if (!r[0][2].is_null()) out.body = pqxx::binarystring(r[0][2]).str();
+std::vector<std::optional<RecordStore::RecordLookup>> RecordStore::LookupRecords(
+    pqxx::transaction_base& tx, const std::vector<const RecordLookupRequest*>& requests) {
+  std::vector<std::string> nhs, orgs, roles, purposes, request_ids, reasons, versions, visible;
+  for (const RecordLookupRequest* r : requests) {
+    nhs.push_back(r->nhs_number);
+    orgs.push_back(r->caller->org_code);
+    roles.push_back(RoleName(r->caller->role));
+    purposes.push_back(r->caller->purpose_of_use);
+    request_ids.push_back(r->caller->request_id);
+    reasons.push_back(r->caller->break_glass_reason);
+    versions.push_back(r->seen_version);
+    visible.push_back(!r->seen_visible ? "" : *r->seen_visible ? "t" : "f");
+  }
+  auto rows = tx.exec_prepared(kRecordLookups.name, PgTextArray(nhs), PgTextArray(orgs),
+                               PgTextArray(roles), PgTextArray(purposes),
+                               PgTextArray(request_ids), PgTextArray(reasons),
+                               PgTextArray(versions), PgTextArray(visible));
+  std::vector<std::optional<RecordLookup>> out(requests.size());
+  for (const auto& row : rows) {
+    RecordLookup found{row[1].c_str(), row[2].as<bool>(), row[3].as<bool>(), row[4].c_str(),
+                       std::nullopt};
+    if (!row[5].is_null()) found.body = pqxx::binarystring(row[5]).str();
+    out.at(row[0].as<size_t>() - 1) = std::move(found);
+  }
   return out;
 }
 
-absl::StatusOr<icr::v1::IntegratedRecord> RecordStore::BuildIntegratedRecord(
+absl::StatusOr<RecordStore::BuiltRecord> RecordStore::BuildIntegratedRecord(
     pqxx::transaction_base& tx, const std::string& person_id) {
   auto row = tx.exec_prepared1(kIntegratedRecord.name, person_id);
   icr::v1::IntegratedRecord record;
@@ -903,10 +910,10 @@ absl::StatusOr<icr::v1::IntegratedRecord> RecordStore::BuildIntegratedRecord(
   options.ignore_unknown_fields = true;
   auto parsed = google::protobuf::util::JsonStringToMessage(row[0].c_str(), &record, options);
   if (!parsed.ok()) return absl::InternalError("integrated record: " + parsed.ToString());
-  const std::string body = record.SerializeAsString();
-  tx.exec_prepared(kRecordBodyFill.name, person_id, row[1].is_null() ? nullptr : row[1].c_str(),
-                   row[2].c_str(), pqxx::binarystring(body));
-  return record;
+  BuiltRecord built{record.SerializeAsString(), row[1].c_str()};
+  tx.exec_prepared(kRecordBodyFill.name, person_id, built.version,
+                   pqxx::binarystring(built.body));
+  return built;
 }
 
 std::vector<std::pair<int64_t, icr::v1::AuditEntry>> RecordStore::AuditTrail(

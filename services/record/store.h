@@ -97,24 +97,38 @@ class RecordStore {
       pqxx::transaction_base& tx, const icr::v1::FindPeopleRequest& request,
       const std::string& visible_to_org, int limit);
 
-  // GetIntegratedRecord's first statement, its own transaction: the person, whether the caller
-  // may see them (core.can_see), the audit row of the read (denied when they may not and do not
-  // break glass, as Access::Decide), and their cached record body (serialised
-  // icr.v1.IntegratedRecord) when they may see it and it is still valid. nullopt: no such
-  // person (nothing audited, as Access::ResolvePerson).
+  // GetIntegratedRecord's look-ups, for one caller or for several concurrent ones in one
+  // statement and one transaction: for each, the person, whether the caller may see them
+  // (core.can_see, or the answer the caller's server remembered for the same record version),
+  // the audit row of the read (denied when they may not and do not break glass, as
+  // Access::Decide), and the record's version (migration 0013). `fresh`: the version the server
+  // holds a body for (seen_version) is still the current one. When it is not and the caller may
+  // read, the body kept in the store (core.record_body) if it is still valid. A result is
+  // nullopt for an NHS number of no one (nothing audited, as Access::ResolvePerson).
+  struct RecordLookupRequest {
+    std::string nhs_number;
+    const Caller* caller = nullptr;
+    std::string seen_version;           // "" when the server holds no body
+    std::optional<bool> seen_visible;   // the caller's organisation at seen_version, if known
+  };
   struct RecordLookup {
     std::string person_id;
     bool visible = false;
-    std::optional<std::string> body;
+    bool fresh = false;
+    std::string version;
+    std::optional<std::string> body;  // serialised icr.v1.IntegratedRecord
   };
-  static std::optional<RecordLookup> LookupRecord(pqxx::transaction_base& tx,
-                                                  const Caller& caller,
-                                                  const std::string& nhs_number);
+  static std::vector<std::optional<RecordLookup>> LookupRecords(
+      pqxx::transaction_base& tx, const std::vector<const RecordLookupRequest*>& requests);
   // Builds the integrated record from the store and keeps it in the body cache (migration
   // 0010). Run outside a transaction (Database::Read): the build is one statement, so the body
-  // and its stamp come from one snapshot; the fill is its own statement.
-  static absl::StatusOr<icr::v1::IntegratedRecord> BuildIntegratedRecord(
-      pqxx::transaction_base& tx, const std::string& person_id);
+  // and its version come from one snapshot; the fill is its own statement.
+  struct BuiltRecord {
+    std::string body;  // serialised icr.v1.IntegratedRecord
+    std::string version;
+  };
+  static absl::StatusOr<BuiltRecord> BuildIntegratedRecord(pqxx::transaction_base& tx,
+                                                           const std::string& person_id);
 
   // Audit entries, newest first, with audit_pk below before_pk (0 = from the newest).
   static std::vector<std::pair<int64_t, icr::v1::AuditEntry>> AuditTrail(

@@ -65,7 +65,8 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
 
   if (options.services.count("record")) {
     host->services_.push_back(
-        std::make_unique<record::RecordServiceImpl>(db, *host->auth_, *ref));
+        std::make_unique<record::RecordServiceImpl>(db, *host->auth_, *ref,
+                                                   options.record_cache_bytes));
   }
   perf::PerformanceServiceImpl* performance = nullptr;
   if (options.services.count("performance")) {

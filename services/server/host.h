@@ -34,6 +34,8 @@ struct HostOptions {
   std::string dashboard_listen;
   // Recompute the previous and current month's indicators this often (0 = only on request).
   std::chrono::seconds kpi_refresh{0};
+  // Integrated-record bodies kept in memory (record::RecordCache).
+  size_t record_cache_bytes = size_t{64} << 20;
 };
 
 class Host {

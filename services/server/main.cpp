@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     ("tls-key", "PEM private key", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_KEY", "")))
     ("tls-client-ca", "PEM CA bundle; clients must present a certificate it signed (mutual TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CLIENT_CA", "")))
     ("kpi-refresh", "recompute the previous and current month's indicators every N seconds (0: only on request)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_KPI_REFRESH", "0")))
+    ("record-cache-mb", "integrated-record bodies kept in memory, in MB (0: none; each read still checks visibility and writes its audit row in the store)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_RECORD_CACHE_MB", "64")))
     ("log-level", "trace, debug, info, warn, error", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_LOG_LEVEL", "info")))
     ("h,help", "show this help");
   // clang-format on
@@ -74,6 +75,11 @@ int main(int argc, char** argv) {
                       args["tls-client-ca"].as<std::string>()};
   host_options.dashboard_listen = args["dashboard-listen"].as<std::string>();
   host_options.kpi_refresh = std::chrono::seconds(args["kpi-refresh"].as<int>());
+  if (args["record-cache-mb"].as<int>() < 0) {
+    std::cerr << "icr-server: --record-cache-mb must not be negative\n";
+    return 2;
+  }
+  host_options.record_cache_bytes = static_cast<size_t>(args["record-cache-mb"].as<int>()) << 20;
   if (host_options.dashboard_listen == "off") host_options.dashboard_listen.clear();
   auto host = icr::Host::Start(db, host_options);
   if (!host.ok()) {

@@ -337,9 +337,10 @@ TEST_F(RecordTest, IntegratedRecordShowsTheWholePicture) {
   EXPECT_FALSE(rec.break_glass());
 }
 
-// GetIntegratedRecord keeps the record it built (core.record_body, migration 0010) and uses it
-// only while no write has touched the person since, and only on the day it was built; every
-// read, cached or not, is checked for visibility and audited.
+// GetIntegratedRecord keeps the record it built, in the store (core.record_body) and in the
+// server's memory (RecordCache), and uses either only while the record's version (migration
+// 0013: no write to the person, no reference-data change, the same day) is the one it was built
+// at; every read, held or not, is checked for visibility and audited.
 TEST_F(RecordTest, IntegratedRecordCacheFollowsEveryWrite) {
   const std::string nhs = NextNhsNumber();
   const std::string other_nhs = NextNhsNumber();
@@ -355,23 +356,41 @@ TEST_F(RecordTest, IntegratedRecordCacheFollowsEveryWrite) {
     return rec;
   };
   const std::string body_of = "SELECT count(*) FROM core.record_body WHERE person_id = '";
+  // The first read builds the body and keeps it in the store.
   EXPECT_EQ(read(token).open_referrals_size(), 1);
   EXPECT_EQ(stack.Scalar(body_of + person.person_id() + "'"), "1");
 
-  // The cached body is what a valid entry serves: plant the other person's body under this
-  // person's current stamp and date, and it is returned.
+  // A body kept in the store at the current version is served to a server holding none: plant
+  // the other person's body under this person's current version, and it is returned.
   icr::v1::GetIntegratedRecordRequest other_req;
   other_req.set_nhs_number(other_nhs);
   icr::v1::IntegratedRecord other_rec;
   ASSERT_TRUE(stack.record()->GetIntegratedRecord(Ctx(token).get(), other_req, &other_rec).ok());
-  stack.Scalar("UPDATE core.record_body SET body = (SELECT body FROM core.record_body WHERE "
-               "person_id = '" + other.person_id() + "') WHERE person_id = '" +
+  const std::string other_body =
+      "(SELECT body FROM core.record_body WHERE person_id = '" + other.person_id() + "')";
+  stack.Scalar("UPDATE core.record_body SET body = " + other_body + " WHERE person_id = '" +
                person.person_id() + "' RETURNING 1");
-  EXPECT_EQ(read(token).person().nhs_number(), other_nhs);
-  // A body built on another day is not used.
-  stack.Scalar("UPDATE core.record_body SET as_of = current_date - 1 WHERE person_id = '" +
-               person.person_id() + "' RETURNING 1");
+  // (the server holds this person's own body at the same version, so it still serves that)
   EXPECT_EQ(read(token).person().nhs_number(), nhs);
+  // Another server on the same store holds nothing, and serves the store's body.
+  auto fresh_server_read = [&] {
+    icr::Database db(stack.database_url(), 2);
+    icr::HostOptions options;
+    options.services = {"record"};
+    auto second = icr::Host::Start(db, options);
+    EXPECT_TRUE(second.ok()) << second.status();
+    if (!second.ok()) return std::string();
+    auto stub = icr::v1::RecordService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string((*second)->port()), grpc::InsecureChannelCredentials()));
+    icr::v1::IntegratedRecord rec;
+    EXPECT_TRUE(stub->GetIntegratedRecord(Ctx(token).get(), req, &rec).ok());
+    return rec.person().nhs_number();
+  };
+  EXPECT_EQ(fresh_server_read(), other_nhs);
+  // A body kept under another version (as one from another day) is not used.
+  stack.Scalar("UPDATE core.record_body SET version = version || 'x' WHERE person_id = '" +
+               person.person_id() + "' RETURNING 1");
+  EXPECT_EQ(fresh_server_read(), nhs);
 
   // A write through the service: the next read shows it.
   icr::v1::Event emp;
@@ -385,15 +404,26 @@ TEST_F(RecordTest, IntegratedRecordCacheFollowsEveryWrite) {
   stack.Scalar("UPDATE core.referral SET closed_date = current_date WHERE person_id = '" +
                person.person_id() + "' RETURNING 1");
   EXPECT_EQ(read(token).open_referrals_size(), 0);
-  // Reference data shown in records (code descriptions) empties the cache.
+  // Reference data shown in records (code descriptions) empties the store's bodies and moves
+  // every version on, so bodies held in memory are not served either.
+  const std::string description = read(token).employment().description();
+  EXPECT_FALSE(description.empty());
   EXPECT_NE(stack.Scalar(body_of + person.person_id() + "'"), "0");
-  stack.Scalar("UPDATE core.code_list SET description = description WHERE list_name = "
-               "'employment_status' AND code = '01' RETURNING 1");
+  const std::string set_description =
+      "UPDATE core.code_list SET description = $$DESC$$ WHERE list_name = 'employment_status' "
+      "AND code = '01' RETURNING 1";
+  auto with = [&](std::string sql, const std::string& text) {
+    return sql.replace(sql.find("DESC"), 4, text);
+  };
+  stack.Scalar(with(set_description, "Employed (renamed by the test)"));
   EXPECT_EQ(stack.Scalar(body_of + person.person_id() + "'"), "0");
+  EXPECT_EQ(read(token).employment().description(), "Employed (renamed by the test)");
+  stack.Scalar(with(set_description, description));
+  EXPECT_EQ(read(token).employment().description(), description);
 
   // Cached or not, another organisation without a relationship is refused and audited as
   // denied; with a break-glass reason it reads, audited with the reason.
-  EXPECT_EQ(read(token).employment().code(), "01");  // cached again
+  EXPECT_EQ(read(token).employment().code(), "01");  // held again
   const auto stranger = stack.Token("RX4", "clinician");
   icr::v1::IntegratedRecord refused;
   EXPECT_EQ(stack.record()->GetIntegratedRecord(Ctx(stranger).get(), req, &refused).error_code(),
@@ -403,12 +433,21 @@ TEST_F(RecordTest, IntegratedRecordCacheFollowsEveryWrite) {
   EXPECT_TRUE(glass.break_glass());
   EXPECT_EQ(glass.person().nhs_number(), nhs);
   EXPECT_FALSE(read(token).break_glass());  // the flag is not cached
+  // The refusal the server remembers for RX4 holds only while the record's version does: a
+  // relationship written by any path (here plain SQL) moves it on, and RX4 now reads.
+  stack.Scalar("INSERT INTO core.person_relationship (person_id, org_code) VALUES ('" +
+               person.person_id() + "', 'RX4') RETURNING 1");
+  auto now_visible = read(stranger);
+  EXPECT_FALSE(now_visible.break_glass());
+  EXPECT_EQ(now_visible.person().nhs_number(), nhs);
+  std::string expected;
+  for (int i = 0; i < 10; ++i) expected += "RGD:ok:,";
+  expected += "RX4:denied:,RX4:ok:crisis team in A&E,RGD:ok:,RX4:ok:";
   EXPECT_EQ(stack.Scalar("SELECT string_agg(org_code || ':' || outcome || ':' || "
                          "break_glass_reason, ',' ORDER BY audit_pk) FROM core.audit WHERE "
                          "action = 'GetIntegratedRecord' AND person_id = '" +
                          person.person_id() + "'"),
-            "RGD:ok:,RGD:ok:,RGD:ok:,RGD:ok:,RGD:ok:,RGD:ok:,RX4:denied:,"
-            "RX4:ok:crisis team in A&E,RGD:ok:");
+            expected);
 }
 
 TEST_F(RecordTest, EveryReadIsAudited) {
