@@ -342,11 +342,21 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
   return ToGrpc(status);
 }
 
-grpc::ServerUnaryReactor* RecordServiceImpl::GetIntegratedRecord(
-    grpc::CallbackServerContext* ctx, const icr::v1::GetIntegratedRecordRequest* req,
-    icr::v1::IntegratedRecord* resp) {
+grpc::ServerUnaryReactor* RecordServiceImpl::GetIntegratedRecord(grpc::CallbackServerContext* ctx,
+                                                                 const grpc::ByteBuffer* request,
+                                                                 grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reader_.Read(ctx, req->nhs_number(), resp,
+  icr::v1::GetIntegratedRecordRequest req;
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (request->Dump(&slices).ok()) {
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  if (!req.ParseFromString(bytes)) {
+    reactor->Finish(ToGrpc(InvalidField("request", "not an icr.v1.GetIntegratedRecordRequest")));
+    return reactor;
+  }
+  reader_.Read(ctx, req.nhs_number(), response,
                [reactor](absl::Status status) { reactor->Finish(ToGrpc(status)); });
   return reactor;
 }

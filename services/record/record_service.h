@@ -12,10 +12,10 @@
 
 namespace icr::record {
 
-// GetIntegratedRecord, the hot read path, uses the callback API (RecordReader); the rest are
-// synchronous handlers.
+// GetIntegratedRecord, the hot read path, uses the callback API with the messages as bytes
+// (RecordReader answers with the held body as it is); the rest are synchronous handlers.
 class RecordServiceImpl final
-    : public icr::v1::RecordService::WithCallbackMethod_GetIntegratedRecord<
+    : public icr::v1::RecordService::WithRawCallbackMethod_GetIntegratedRecord<
           icr::v1::RecordService::Service> {
  public:
   // record_cache_bytes: the budget of integrated-record bodies kept in memory (RecordCache).
@@ -34,8 +34,8 @@ class RecordServiceImpl final
                             grpc::ServerReader<icr::v1::ImportItem>* reader,
                             icr::v1::ImportSummary* resp) override;
   grpc::ServerUnaryReactor* GetIntegratedRecord(grpc::CallbackServerContext* ctx,
-                                                const icr::v1::GetIntegratedRecordRequest* req,
-                                                icr::v1::IntegratedRecord* resp) override;
+                                                const grpc::ByteBuffer* request,
+                                                grpc::ByteBuffer* response) override;
   grpc::Status WatchChanges(grpc::ServerContext* ctx, const icr::v1::WatchChangesRequest* req,
                             grpc::ServerWriter<icr::v1::Change>* writer) override;
   grpc::Status GetAuditTrail(grpc::ServerContext* ctx, const icr::v1::GetAuditTrailRequest* req,
