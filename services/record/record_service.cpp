@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -342,23 +343,22 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
   return ToGrpc(status);
 }
 
-grpc::ServerUnaryReactor* RecordServiceImpl::GetIntegratedRecord(grpc::CallbackServerContext* ctx,
-                                                                 const grpc::ByteBuffer* request,
-                                                                 grpc::ByteBuffer* response) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  icr::v1::GetIntegratedRecordRequest req;
+grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
+                                                    const icr::v1::GetIntegratedRecordRequest* req,
+                                                    icr::v1::IntegratedRecord* resp) {
+  std::promise<absl::Status> done;
+  grpc::ByteBuffer body;
+  reader_.Read(ctx, req->nhs_number(), &body,
+               [&done](absl::Status status) { done.set_value(std::move(status)); });
+  absl::Status status = done.get_future().get();
+  if (!status.ok()) return ToGrpc(status);
   std::vector<grpc::Slice> slices;
   std::string bytes;
-  if (request->Dump(&slices).ok()) {
+  if (body.Dump(&slices).ok()) {
     for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
-  if (!req.ParseFromString(bytes)) {
-    reactor->Finish(ToGrpc(InvalidField("request", "not an icr.v1.GetIntegratedRecordRequest")));
-    return reactor;
-  }
-  reader_.Read(ctx, req.nhs_number(), response,
-               [reactor](absl::Status status) { reactor->Finish(ToGrpc(status)); });
-  return reactor;
+  if (!resp->ParseFromString(bytes)) return ToGrpc(absl::InternalError("record body"));
+  return grpc::Status::OK;
 }
 
 grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,

@@ -12,11 +12,7 @@
 
 namespace icr::record {
 
-// GetIntegratedRecord, the hot read path, uses the callback API with the messages as bytes
-// (RecordReader answers with the held body as it is); the rest are synchronous handlers.
-class RecordServiceImpl final
-    : public icr::v1::RecordService::WithRawCallbackMethod_GetIntegratedRecord<
-          icr::v1::RecordService::Service> {
+class RecordServiceImpl final : public icr::v1::RecordService::Service {
  public:
   // record_cache_bytes: the budget of integrated-record bodies kept in memory (RecordCache).
   RecordServiceImpl(Database& db, Authenticator& auth, std::shared_ptr<const ReferenceData> ref,
@@ -33,9 +29,10 @@ class RecordServiceImpl final
   grpc::Status ImportEvents(grpc::ServerContext* ctx,
                             grpc::ServerReader<icr::v1::ImportItem>* reader,
                             icr::v1::ImportSummary* resp) override;
-  grpc::ServerUnaryReactor* GetIntegratedRecord(grpc::CallbackServerContext* ctx,
-                                                const grpc::ByteBuffer* request,
-                                                grpc::ByteBuffer* response) override;
+  // Served by RecordReader's threads, with other calls' reads in one statement.
+  grpc::Status GetIntegratedRecord(grpc::ServerContext* ctx,
+                                   const icr::v1::GetIntegratedRecordRequest* req,
+                                   icr::v1::IntegratedRecord* resp) override;
   grpc::Status WatchChanges(grpc::ServerContext* ctx, const icr::v1::WatchChangesRequest* req,
                             grpc::ServerWriter<icr::v1::Change>* writer) override;
   grpc::Status GetAuditTrail(grpc::ServerContext* ctx, const icr::v1::GetAuditTrailRequest* req,
