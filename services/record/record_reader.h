@@ -1,10 +1,9 @@
-// GetIntegratedRecord off gRPC's threads: calls (callback API) are queued, and a few reader
-// threads each take every call queued by then and serve them together. For a batch: one
-// statement (RecordStore::LookupRecords: visibility, the audit row of every call, one round
-// trip and one commit), then each record from the bodies held in memory (RecordCache) when the
-// statement found them current, else from the store. A call is answered only after the
-// statement that wrote its audit row has committed. No gRPC thread waits for the database,
-// and no thread is woken per call except the one that serves the batch.
+// GetIntegratedRecord's reads, batched: calls are queued, and a few reader threads each take
+// every call queued by then and serve them together. For a batch: one statement
+// (RecordStore::LookupRecords: visibility, the audit row of every call, one round trip and one
+// commit), then each record from the bodies held in memory (RecordCache) when the statement
+// found them current, else from the store. A call is answered only after the statement that
+// wrote its audit row has committed.
 #pragma once
 
 #include <condition_variable>
