@@ -22,7 +22,7 @@ RecordReader::~RecordReader() {
 }
 
 void RecordReader::Read(const grpc::ServerContextBase* ctx, std::string nhs_number,
-                        grpc::ByteBuffer* out, std::function<void(absl::Status)> done) {
+                        icr::v1::IntegratedRecord* out, std::function<void(absl::Status)> done) {
   {
     std::lock_guard lock(mu_);
     if (!stop_) {
@@ -121,15 +121,11 @@ void RecordReader::Serve(std::vector<Call>& calls) {
       finish(*p.call, body.status());
       continue;
     }
-    // The held body has break_glass unset; a field appended to a serialised message sets it.
-    std::string bytes = **body;
-    if (ref->break_glass) {
-      icr::v1::IntegratedRecord flag;
-      flag.set_break_glass(true);
-      flag.AppendToString(&bytes);
+    if (!p.call->out->ParseFromString(**body)) {
+      finish(*p.call, absl::InternalError("record body"));
+      continue;
     }
-    grpc::Slice slice(bytes);
-    *p.call->out = grpc::ByteBuffer(&slice, 1);
+    p.call->out->set_break_glass(ref->break_glass);
     finish(*p.call, absl::OkStatus());
   }
 }

@@ -14,8 +14,6 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/support/byte_buffer.h>
-
 #include "absl/status/statusor.h"
 #include "icr/v1/record.pb.h"
 #include "services/common/auth.h"
@@ -34,17 +32,16 @@ class RecordReader {
   RecordReader(const RecordReader&) = delete;
   RecordReader& operator=(const RecordReader&) = delete;
 
-  // Reads the record of nhs_number (as sent) for the call's caller into *out (a serialised
-  // icr.v1.IntegratedRecord: the held body as it is, so it is neither parsed nor serialised
-  // again), then calls done once, on a reader thread. ctx and out must stay valid until then.
-  void Read(const grpc::ServerContextBase* ctx, std::string nhs_number, grpc::ByteBuffer* out,
-            std::function<void(absl::Status)> done);
+  // Reads the record of nhs_number (as sent) for the call's caller into *out, then calls done
+  // once, on a reader thread. ctx and out must stay valid until then.
+  void Read(const grpc::ServerContextBase* ctx, std::string nhs_number,
+            icr::v1::IntegratedRecord* out, std::function<void(absl::Status)> done);
 
  private:
   struct Call {
     const grpc::ServerContextBase* ctx;
     std::string nhs_number;
-    grpc::ByteBuffer* out;
+    icr::v1::IntegratedRecord* out;
     std::function<void(absl::Status)> done;
   };
   void Loop();

@@ -347,18 +347,9 @@ grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
                                                     const icr::v1::GetIntegratedRecordRequest* req,
                                                     icr::v1::IntegratedRecord* resp) {
   std::promise<absl::Status> done;
-  grpc::ByteBuffer body;
-  reader_.Read(ctx, req->nhs_number(), &body,
+  reader_.Read(ctx, req->nhs_number(), resp,
                [&done](absl::Status status) { done.set_value(std::move(status)); });
-  absl::Status status = done.get_future().get();
-  if (!status.ok()) return ToGrpc(status);
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (body.Dump(&slices).ok()) {
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  if (!resp->ParseFromString(bytes)) return ToGrpc(absl::InternalError("record body"));
-  return grpc::Status::OK;
+  return ToGrpc(done.get_future().get());
 }
 
 grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
