@@ -6,64 +6,43 @@
 
 namespace icr::record {
 
-RecordReader::RecordReader(Database& db, Authorise authorise, size_t cache_bytes, int threads)
-    : db_(db), authorise_(std::move(authorise)), cache_(cache_bytes) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
-}
+RecordReader::RecordReader(Database& db, Authorise authorise, size_t cache_bytes, int batches)
+    : db_(db), authorise_(std::move(authorise)), cache_(cache_bytes), max_batches_(batches) {}
 
-RecordReader::~RecordReader() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  for (auto& t : threads_) t.join();
-  for (auto& call : queue_) call.done(absl::UnavailableError("the server is stopping"));
-}
-
-void RecordReader::Read(const grpc::ServerContextBase* ctx, std::string nhs_number,
-                        icr::v1::IntegratedRecord* out, std::function<void(absl::Status)> done) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stop_) {
-      queue_.push_back({ctx, std::move(nhs_number), out, std::move(done)});
-      if (queue_.size() == 1) wake_.notify_one();  // else a reader is already on its way
-      return;
-    }
-  }
-  done(absl::UnavailableError("the server is stopping"));
-}
-
-void RecordReader::Loop() {
+absl::Status RecordReader::Read(const grpc::ServerContextBase& ctx, const std::string& nhs_number,
+                                icr::v1::IntegratedRecord* out) {
+  Call call{&ctx, &nhs_number, out, std::nullopt};
   std::unique_lock lock(mu_);
-  while (true) {
-    wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-    if (stop_) return;
-    std::vector<Call> calls;
+  queue_.push_back(&call);
+  while (!call.answered) {
+    if (batches_ >= max_batches_ || queue_.empty()) {
+      answered_.wait(lock);
+      continue;
+    }
+    // Lead a batch: every call queued by now (this one, unless another batch took it).
+    ++batches_;
+    std::vector<Call*> calls;
     while (!queue_.empty() && calls.size() < kMaxBatch) {
-      calls.push_back(std::move(queue_.front()));
+      calls.push_back(queue_.front());
       queue_.pop_front();
     }
-    if (!queue_.empty()) wake_.notify_one();
     lock.unlock();
     try {
       Serve(calls);
     } catch (const std::exception& e) {
-      // Serve answers every call it finishes and clears `done`; answer the rest.
-      for (auto& call : calls) {
-        if (call.done) call.done(absl::InternalError(std::string("record read: ") + e.what()));
+      for (Call* c : calls) {
+        if (!c->status) c->status = absl::InternalError(std::string("record read: ") + e.what());
       }
     }
     lock.lock();
+    for (Call* c : calls) c->answered = true;
+    --batches_;
+    answered_.notify_all();
   }
+  return *call.status;
 }
 
-void RecordReader::Serve(std::vector<Call>& calls) {
-  auto finish = [](Call& call, absl::Status status) {
-    auto done = std::move(call.done);
-    call.done = nullptr;
-    done(std::move(status));
-  };
+void RecordReader::Serve(const std::vector<Call*>& calls) {
   // Who is asking, for whom, and what this server holds; refused calls are answered now.
   struct Pending {
     Call* call;
@@ -73,19 +52,19 @@ void RecordReader::Serve(std::vector<Call>& calls) {
   };
   std::vector<Pending> pending;
   pending.reserve(calls.size());
-  for (auto& call : calls) {
-    auto caller = authorise_(*call.ctx);
+  for (Call* call : calls) {
+    auto caller = authorise_(*call->ctx);
     if (!caller.ok()) {
-      finish(call, caller.status());
+      call->status = caller.status();
       continue;
     }
-    auto nhs = NormaliseNhsNumber(call.nhs_number, "nhs_number");
+    auto nhs = NormaliseNhsNumber(*call->nhs_number, "nhs_number");
     if (!nhs.ok()) {
-      finish(call, nhs.status());
+      call->status = nhs.status();
       continue;
     }
     auto held = cache_.Get(*nhs, caller->org_code);
-    pending.push_back({&call, std::move(*caller), std::move(*nhs), std::move(held)});
+    pending.push_back({call, std::move(*caller), std::move(*nhs), std::move(held)});
   }
   if (pending.empty()) return;
   std::vector<RecordStore::RecordLookupRequest> requests;
@@ -103,30 +82,17 @@ void RecordReader::Serve(std::vector<Call>& calls) {
   });
   for (size_t i = 0; i < pending.size(); ++i) {
     Pending& p = pending[i];
-    if (!looked.ok()) {
-      finish(*p.call, looked);
-      continue;
-    }
-    if (!found[i]) {
-      finish(*p.call, absl::NotFoundError("nhs_number: no such person visible to you"));
-      continue;
-    }
-    auto ref = Access::Decide(p.caller, found[i]->person_id, found[i]->visible);
-    if (!ref.ok()) {  // audited as denied by the look-up
-      finish(*p.call, ref.status());
-      continue;
-    }
-    auto body = Body(p.nhs, p.caller, p.held, *found[i]);
-    if (!body.ok()) {
-      finish(*p.call, body.status());
-      continue;
-    }
-    if (!p.call->out->ParseFromString(**body)) {
-      finish(*p.call, absl::InternalError("record body"));
-      continue;
-    }
-    p.call->out->set_break_glass(ref->break_glass);
-    finish(*p.call, absl::OkStatus());
+    p.call->status = [&]() -> absl::Status {
+      if (!looked.ok()) return looked;
+      if (!found[i]) return absl::NotFoundError("nhs_number: no such person visible to you");
+      auto ref = Access::Decide(p.caller, found[i]->person_id, found[i]->visible);
+      if (!ref.ok()) return ref.status();  // audited as denied by the look-up
+      auto body = Body(p.nhs, p.caller, p.held, *found[i]);
+      if (!body.ok()) return body.status();
+      if (!p.call->out->ParseFromString(**body)) return absl::InternalError("record body");
+      p.call->out->set_break_glass(ref->break_glass);
+      return absl::OkStatus();
+    }();
   }
 }
 

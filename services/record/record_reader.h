@@ -1,17 +1,20 @@
-// GetIntegratedRecord's reads, batched: calls are queued, and a few reader threads each take
-// every call queued by then and serve them together. For a batch: one statement
+// GetIntegratedRecord's reads, batched by the calls' own threads (leader/followers): a call is
+// queued; if fewer than `batches` batches are being served, its thread takes every call queued
+// by then and serves them together, its own among them; otherwise it waits until a batch that
+// took its call is done, or until it may lead one. For a batch: one statement
 // (RecordStore::LookupRecords: visibility, the audit row of every call, one round trip and one
 // commit), then each record from the bodies held in memory (RecordCache) when the statement
 // found them current, else from the store. A call is answered only after the statement that
-// wrote its audit row has committed.
+// wrote its audit row has committed. No thread of its own: a call costs no hand-off to another
+// thread when nothing else is being served, and one wake-up when it is.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,25 +30,25 @@ class RecordReader {
  public:
   // authorise: the caller of a call (authenticated, allowed person-level data), or why not.
   using Authorise = std::function<absl::StatusOr<Caller>(const grpc::ServerContextBase&)>;
-  RecordReader(Database& db, Authorise authorise, size_t cache_bytes, int threads);
-  ~RecordReader();  // answers calls still queued with UNAVAILABLE
+  RecordReader(Database& db, Authorise authorise, size_t cache_bytes, int batches);
   RecordReader(const RecordReader&) = delete;
   RecordReader& operator=(const RecordReader&) = delete;
 
-  // Reads the record of nhs_number (as sent) for the call's caller into *out, then calls done
-  // once, on a reader thread. ctx and out must stay valid until then.
-  void Read(const grpc::ServerContextBase* ctx, std::string nhs_number,
-            icr::v1::IntegratedRecord* out, std::function<void(absl::Status)> done);
+  // Reads the record of nhs_number (as sent) for the call's caller into *out; returns when it
+  // is answered.
+  absl::Status Read(const grpc::ServerContextBase& ctx, const std::string& nhs_number,
+                    icr::v1::IntegratedRecord* out);
 
  private:
   struct Call {
     const grpc::ServerContextBase* ctx;
-    std::string nhs_number;
+    const std::string* nhs_number;
     icr::v1::IntegratedRecord* out;
-    std::function<void(absl::Status)> done;
+    std::optional<absl::Status> status;  // set by the batch that served it
+    bool answered = false;               // under mu_, once its batch is done
   };
-  void Loop();
-  void Serve(std::vector<Call>& calls);
+  // Serves the calls, setting each one's status.
+  void Serve(const std::vector<Call*>& calls);
   // The record body for a look-up the statement let through: held, kept or built.
   absl::StatusOr<std::shared_ptr<const std::string>> Body(
       const std::string& nhs, const Caller& caller, const std::optional<RecordCache::Hit>& held,
@@ -55,11 +58,11 @@ class RecordReader {
   Database& db_;
   Authorise authorise_;
   RecordCache cache_;
+  const int max_batches_;
   std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Call> queue_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
+  std::condition_variable answered_;  // a batch is done: its calls are answered, a lead is free
+  std::deque<Call*> queue_;
+  int batches_ = 0;  // being served
 };
 
 }  // namespace icr::record

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -27,8 +26,8 @@ constexpr int kImportBatch = 1000;  // items per transaction in ImportEvents
 // ImportEvents' lanes (ImportLanes): connections storing an import's batches at once.
 constexpr int kImportLanes = 2;
 constexpr int kMaxReportedRejections = 1000;
-// GetIntegratedRecord's reader threads (RecordReader): batches served at once.
-constexpr int kReaderThreads = 2;
+// GetIntegratedRecord's batches (RecordReader) served at once.
+constexpr int kReadBatches = 2;
 
 int PageSize(const icr::v1::PageRequest& page) {
   if (page.page_size() <= 0) return kDefaultPageSize;
@@ -70,7 +69,7 @@ RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
       auth_(auth),
       ref_(std::move(ref)),
       reader_(db, [this](const grpc::ServerContextBase& ctx) { return PersonLevelCaller(&ctx); },
-              record_cache_bytes, kReaderThreads) {
+              record_cache_bytes, kReadBatches) {
   db_.Register(RecordStore::Statements());
   db_.Register(Access::Statements());
   db_.Register(Audit::Statements());
@@ -346,10 +345,7 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
 grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
                                                     const icr::v1::GetIntegratedRecordRequest* req,
                                                     icr::v1::IntegratedRecord* resp) {
-  std::promise<absl::Status> done;
-  reader_.Read(ctx, req->nhs_number(), resp,
-               [&done](absl::Status status) { done.set_value(std::move(status)); });
-  return ToGrpc(done.get_future().get());
+  return ToGrpc(reader_.Read(*ctx, req->nhs_number(), resp));
 }
 
 grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,

@@ -29,7 +29,7 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
   grpc::Status ImportEvents(grpc::ServerContext* ctx,
                             grpc::ServerReader<icr::v1::ImportItem>* reader,
                             icr::v1::ImportSummary* resp) override;
-  // Served by RecordReader's threads, with other calls' reads in one statement.
+  // Served by RecordReader, with other calls' reads in one statement.
   grpc::Status GetIntegratedRecord(grpc::ServerContext* ctx,
                                    const icr::v1::GetIntegratedRecordRequest* req,
                                    icr::v1::IntegratedRecord* resp) override;
@@ -45,7 +45,7 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
   Database& db_;
   Authenticator& auth_;
   std::shared_ptr<const ReferenceData> ref_;
-  RecordReader reader_;  // last: its threads stop before the rest goes
+  RecordReader reader_;
 };
 
 }  // namespace icr::record

@@ -3,6 +3,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "tests/integration/harness.h"
 
 namespace icr::test {
@@ -448,6 +452,54 @@ TEST_F(RecordTest, IntegratedRecordCacheFollowsEveryWrite) {
                          "action = 'GetIntegratedRecord' AND person_id = '" +
                          person.person_id() + "'"),
             expected);
+}
+
+// Concurrent reads are served in shared batches (RecordReader): every call gets its own
+// person's record or its own refusal, never another call's, and each is audited once with its
+// own organisation and outcome.
+TEST_F(RecordTest, ConcurrentReadsEachGetTheirOwnAnswerAndAuditRow) {
+  constexpr int kPeople = 6, kThreads = 12, kReadsPerThread = 25;
+  std::vector<std::string> nhs, ids;
+  for (int i = 0; i < kPeople; ++i) {
+    nhs.push_back(NextNhsNumber());
+    ids.push_back(SeedPerson(kTrust, nhs.back()).person_id());
+  }
+  const auto clinician = stack.Token(kTrust, "clinician");
+  const auto stranger = stack.Token("RX4", "clinician");  // no relationship with anyone here
+  // Expected, per person: reads by the trust (ok) and by the stranger (denied).
+  std::vector<std::atomic<int>> ok(kPeople), denied(kPeople);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto stub = stack.record();
+      for (int i = 0; i < kReadsPerThread; ++i) {
+        const int who = (t * 7 + i * 5) % kPeople;
+        const bool refused = (t + i) % 3 == 0;
+        icr::v1::GetIntegratedRecordRequest req;
+        req.set_nhs_number(nhs[who]);
+        icr::v1::IntegratedRecord rec;
+        auto s = stub->GetIntegratedRecord(Ctx(refused ? stranger : clinician).get(), req, &rec);
+        if (refused) {
+          if (s.error_code() != grpc::StatusCode::NOT_FOUND || rec.has_person()) ++wrong;
+          ++denied[who];
+        } else {
+          if (!s.ok() || rec.person().nhs_number() != nhs[who]) ++wrong;
+          ++ok[who];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  for (int i = 0; i < kPeople; ++i) {
+    const std::string q = "SELECT count(*) FROM core.audit WHERE action = 'GetIntegratedRecord' "
+                          "AND person_id = '" + ids[i] + "' AND ";
+    EXPECT_EQ(stack.Scalar(q + "org_code = 'RGD' AND outcome = 'ok'"), std::to_string(ok[i]));
+    EXPECT_EQ(stack.Scalar(q + "org_code = 'RX4' AND outcome = 'denied'"),
+              std::to_string(denied[i]));
+    EXPECT_EQ(stack.Scalar(q + "true"), std::to_string(ok[i] + denied[i]));
+  }
 }
 
 TEST_F(RecordTest, EveryReadIsAudited) {
