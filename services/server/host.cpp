@@ -57,7 +57,7 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   // Handlers block on the database, so keep more threads polling for new calls than gRPC's
   // default (1 to 2): measured 3,700 -> 4,200 GetIntegratedRecord/s at 8 callers (icr-bench).
   // A thread that finishes a call while MAX_POLLERS others poll exits, and one is created when
-  // fewer than MIN_POLLERS poll: with a maximum of 8, 8 callers of GetIntegratedRecord made
+  // fewer than MIN_POLLERS poll: with a maximum of 8, icr-bench's read phase at 8 callers made
   // the server create and end about 400 threads a second (thread creation is costly on these
   // virtual machines). Spare threads end after 10 s idle (gRPC's CQ_TIMEOUT_MSEC).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 4);
