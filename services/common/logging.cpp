@@ -18,12 +18,14 @@ class AccessLogInterceptor : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       auto* md = methods->GetRecvInitialMetadata();
-      if (md && auth_) {
+      if (md && auth_ && spdlog::should_log(spdlog::level::info)) {
         auto it = md->find("authorization");
         if (it != md->end()) authorization_.assign(it->second.data(), it->second.size());
       }
     }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+    // The log's fields (the organisation costs a hash of the token) only when it is written.
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        spdlog::should_log(spdlog::level::info)) {
       const grpc::Status status = methods->GetSendStatus();
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - start_)
