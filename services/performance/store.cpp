@@ -261,12 +261,13 @@ const UnitQuery kUnitQueries[] = {
      "WHERE e.effective_from <= ($2::date - interval '12 months')::date",
      kQualifyingSection},
     // Next review due: from the latest review on or before period end, else 12 months after
-    // the entitlement came into force; overdue when that is before period end. Banded by how
-    // long overdue (perf.overdue_band), each band including its upper edge: "0-3 months" = due
-    // on or after period end minus 3 months, "3-6 months" = due on or after period end minus
-    // 6 months and before minus 3, "6-12 months" = on or after minus 12 and before minus 6,
-    // "Over 12 months" = before period end minus 12 months (calendar months, as PostgreSQL's
-    // date - interval: 31 October minus 6 months is 30 April).
+    // the entitlement came into force; overdue when that is before period end by more than the
+    // S117 policy's review_overdue_tolerance_days (as the register's overdue filter). Banded
+    // by how long overdue (perf.overdue_band), each band including its upper edge: "0-3
+    // months" = due on or after period end minus 3 months, "3-6 months" = due on or after
+    // period end minus 6 months and before minus 3, "6-12 months" = on or after minus 12 and
+    // before minus 6, "Over 12 months" = before period end minus 12 months (calendar months, as
+    // PostgreSQL's date - interval: 31 October minus 6 months is 30 April).
     {"S117_OVERDUE",
      "SELECT e.detaining_provider_code AS provider_code, " S117_DIMS ", 1 AS in_num, "
      "  NULL::int AS in_den, NULL::numeric AS amount, perf.overdue_band(nr.due, $2) AS detail "
@@ -275,7 +276,8 @@ const UnitQuery kUnitQueries[] = {
      "    WHERE r.episode_id = e.episode_id AND r.review_date <= $2 "
      "    ORDER BY r.review_date DESC LIMIT 1), "
      "  (e.effective_from + interval '12 months')::date) AS due) nr "
-     "WHERE nr.due < $2",
+     "WHERE nr.due + coalesce((SELECT t.value::int FROM s117.policy t "
+     "    WHERE t.key = 'review_overdue_tolerance_days'), 0) < $2",
      kOverdueBand},
     // By reason: the end state (VOID, recorded in error, is not an end).
     {"S117_ENDED",
