@@ -27,8 +27,15 @@ absl::Status RecordReader::Read(const grpc::ServerContextBase& ctx, const std::s
       queue_.pop_front();
     }
     lock.unlock();
+    bool released = false;  // under mu_
+    auto release = [&] {
+      std::lock_guard hold(mu_);
+      --batches_;
+      released = true;
+      answered_.notify_all();
+    };
     try {
-      Serve(calls);
+      Serve(calls, release);
     } catch (const std::exception& e) {
       for (Call* c : calls) {
         if (!c->status) c->status = absl::InternalError(std::string("record read: ") + e.what());
@@ -36,13 +43,13 @@ absl::Status RecordReader::Read(const grpc::ServerContextBase& ctx, const std::s
     }
     lock.lock();
     for (Call* c : calls) c->answered = true;
-    --batches_;
+    if (!released) --batches_;
     answered_.notify_all();
   }
   return *call.status;
 }
 
-void RecordReader::Serve(const std::vector<Call*>& calls) {
+void RecordReader::Serve(const std::vector<Call*>& calls, const std::function<void()>& release) {
   // Who is asking, for whom, and what this server holds; refused calls are answered now.
   struct Pending {
     Call* call;
@@ -80,6 +87,14 @@ void RecordReader::Serve(const std::vector<Call*>& calls) {
     found = RecordStore::LookupRecords(tx, batch);
     return absl::OkStatus();
   });
+  // Records to build (first reads, or changed since) take a round trip each: let the next batch
+  // start meanwhile.
+  for (size_t i = 0; looked.ok() && i < pending.size(); ++i) {
+    if (found[i] && !(found[i]->fresh && pending[i].held) && !found[i]->body) {
+      release();
+      break;
+    }
+  }
   for (size_t i = 0; i < pending.size(); ++i) {
     Pending& p = pending[i];
     p.call->status = [&]() -> absl::Status {

@@ -47,8 +47,9 @@ class RecordReader {
     std::optional<absl::Status> status;  // set by the batch that served it
     bool answered = false;               // under mu_, once its batch is done
   };
-  // Serves the calls, setting each one's status.
-  void Serve(const std::vector<Call*>& calls);
+  // Serves the calls, setting each one's status; calls release() (once) when the batch's
+  // statement is done and a record must be built, so the next batch need not wait for it.
+  void Serve(const std::vector<Call*>& calls, const std::function<void()>& release);
   // The record body for a look-up the statement let through: held, kept or built.
   absl::StatusOr<std::shared_ptr<const std::string>> Body(
       const std::string& nhs, const Caller& caller, const std::optional<RecordCache::Hit>& held,
