@@ -88,9 +88,9 @@ void RecordReader::Serve(const std::vector<Call*>& calls, const std::function<vo
     return absl::OkStatus();
   });
   // Records to build (first reads, or changed since) take a round trip each: let the next batch
-  // start meanwhile.
+  // start meanwhile (also for a refused call's, which is not built: harmless).
   for (size_t i = 0; looked.ok() && i < pending.size(); ++i) {
-    if (found[i] && !(found[i]->fresh && pending[i].held) && !found[i]->body) {
+    if (found[i] && MustBuild(*found[i], pending[i].held)) {
       release();
       break;
     }
@@ -111,15 +111,25 @@ void RecordReader::Serve(const std::vector<Call*>& calls, const std::function<vo
   }
 }
 
+bool RecordReader::Held(const RecordStore::RecordLookup& found,
+                        const std::optional<RecordCache::Hit>& held) {
+  return found.fresh && held;
+}
+
+bool RecordReader::MustBuild(const RecordStore::RecordLookup& found,
+                             const std::optional<RecordCache::Hit>& held) {
+  return !Held(found, held) && !found.body;
+}
+
 absl::StatusOr<std::shared_ptr<const std::string>> RecordReader::Body(
     const std::string& nhs, const Caller& caller, const std::optional<RecordCache::Hit>& held,
     RecordStore::RecordLookup& found) {
-  if (found.fresh && held) {
+  if (Held(found, held)) {
     if (!held->visible) cache_.NoteVisible(nhs, found.version, caller.org_code, found.visible);
     return held->body;
   }
   std::optional<bool> visible = found.visible;
-  if (!found.body) {
+  if (MustBuild(found, held)) {
     absl::StatusOr<RecordStore::BuiltRecord> built = absl::InternalError("not built");
     RETURN_IF_ERROR(db_.Read([&](pqxx::nontransaction& tx) {
       built = RecordStore::BuildIntegratedRecord(tx, found.person_id);

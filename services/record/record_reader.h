@@ -4,7 +4,8 @@
 // took its call is done, or until it may lead one. For a batch: one statement
 // (RecordStore::LookupRecords: visibility, the audit row of every call, one round trip and one
 // commit), then each record from the bodies held in memory (RecordCache) when the statement
-// found them current, else from the store. A call is answered only after the statement that
+// found them current, else from the store. A batch that must build records counts as done for
+// the next one once its statement has run. A call is answered only after the statement that
 // wrote its audit row has committed. No thread of its own: a call costs no hand-off to another
 // thread when nothing else is being served, and one wake-up when it is.
 #pragma once
@@ -50,6 +51,12 @@ class RecordReader {
   // Serves the calls, setting each one's status; calls release() (once) when the batch's
   // statement is done and a record must be built, so the next batch need not wait for it.
   void Serve(const std::vector<Call*>& calls, const std::function<void()>& release);
+  // Where a look-up's body comes from: held in memory (the version is still current), else kept
+  // in the store (the statement returned it), else built.
+  static bool Held(const RecordStore::RecordLookup& found,
+                   const std::optional<RecordCache::Hit>& held);
+  static bool MustBuild(const RecordStore::RecordLookup& found,
+                        const std::optional<RecordCache::Hit>& held);
   // The record body for a look-up the statement let through: held, kept or built.
   absl::StatusOr<std::shared_ptr<const std::string>> Body(
       const std::string& nhs, const Caller& caller, const std::optional<RecordCache::Hit>& held,

@@ -62,8 +62,8 @@ Stack& Stack::Get() {
     s->target_ = "127.0.0.1:" + std::to_string(s->host_->port());
     s->channel_ = grpc::CreateChannel(s->target_, grpc::InsecureChannelCredentials());
     // Stop the server before gRPC's own statics go at exit (registered after them, so run
-    // before them): a server still running then, with its callback-API threads, can crash the
-    // process as it ends.
+    // before them): a server still running then, with its threads, can crash the process as it
+    // ends.
     std::atexit([] {
       stack->channel_.reset();
       stack->host_.reset();
