@@ -638,6 +638,127 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
             "1");
 }
 
+// One stream that reuses each event id for two people: each id is kept for the person stored
+// with it first and refused for the other. The two people are in different import lanes (so
+// different transactions), and the second sends the ids in reverse order: the lanes insert the
+// same keys in opposite orders at once, a deadlock for PostgreSQL, which must not fail the import.
+TEST_F(RecordTest, ImportKeepsEachReusedEventIdOnceAcrossLanes) {
+  constexpr int kIds = 300, kPeople = 2;
+  // The service puts a person's items in lane std::hash(NHS number) % 2: take one person of
+  // each lane, so that the two lanes store the same ids at once, in opposite orders.
+  std::vector<std::string> people = {NextNhsNumber()};
+  while (people.size() < kPeople) {
+    const std::string nhs = NextNhsNumber();
+    const auto lane = [](const std::string& n) { return std::hash<std::string>{}(n) % 2; };
+    if (lane(nhs) != lane(people[0])) people.push_back(nhs);
+  }
+  std::vector<icr::v1::ImportItem> items;
+  for (const auto& nhs : people) {
+    items.emplace_back();
+    *items.back().mutable_person() = MakePerson(nhs);
+  }
+  const std::string prefix = "reused-" + people[0] + "-";
+  for (int p = 0; p < kPeople; ++p) {
+    for (int k = 0; k < kIds; ++k) {
+      const int id = p % 2 == 0 ? k : kIds - 1 - k;
+      auto e = Referral(people[p], "unused", "REF" + std::to_string(id));
+      e.set_event_id(prefix + std::to_string(id));
+      items.emplace_back();
+      *items.back().mutable_event() = e;
+    }
+  }
+  icr::v1::ImportSummary summary;
+  auto ctx = Ctx(token);
+  auto stream = stack.record()->ImportEvents(ctx.get(), &summary);
+  for (const auto& item : items) ASSERT_TRUE(stream->Write(item));
+  stream->WritesDone();
+  const grpc::Status status = stream->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(summary.received(), kPeople * (kIds + 1));
+  EXPECT_EQ(summary.stored(), kPeople + kIds);  // the people, and each id once
+  EXPECT_EQ(summary.rejected(), (kPeople - 1) * kIds);
+  for (const auto& r : summary.rejections()) {
+    EXPECT_EQ(r.code(), grpc::StatusCode::ALREADY_EXISTS) << r.index() << " " << r.message();
+  }
+  // Each id is logged once, and only its stored event had an effect: one referral per id, held
+  // by the person whose event was logged.
+  EXPECT_EQ(stack.Scalar("SELECT count(DISTINCT event_id) || '/' || count(*) FROM core.event "
+                         "WHERE event_id LIKE '" + prefix + "%'"),
+            std::to_string(kIds) + "/" + std::to_string(kIds));
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.event e JOIN core.referral r "
+                         "ON r.person_id = e.person_id AND r.referral_id = "
+                         "(SELECT nhs_number FROM core.person WHERE person_id = e.person_id) "
+                         "|| '/REF' || substr(e.event_id, " + std::to_string(prefix.size() + 1) +
+                         ") WHERE e.event_id LIKE '" + prefix + "%'"),
+            std::to_string(kIds));
+  std::string in;
+  for (const auto& nhs : people) in += (in.empty() ? "'" : ",'") + nhs + "'";
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.referral r JOIN core.person p USING "
+                         "(person_id) WHERE p.nhs_number IN (" + in + ")"),
+            std::to_string(kIds));
+}
+
+// An import whose batch deadlocks with another writer of the same event ids (PostgreSQL aborts
+// the batch's transaction) is not failed: the batch runs again, refusing only the events the
+// other writer stored first. The other writer holds the batch's last id, and takes its first
+// once the batch waits for it.
+TEST_F(RecordTest, ImportBatchThatDeadlocksRunsAgain) {
+  constexpr int kIds = 50;
+  const std::string nhs = NextNhsNumber();
+  const icr::v1::Person other = SeedPerson("RGD", NextNhsNumber());
+  const std::string prefix = "deadlock-" + nhs + "-";
+  std::vector<icr::v1::ImportItem> items(1);
+  *items[0].mutable_person() = MakePerson(nhs);
+  for (int k = 0; k < kIds; ++k) {
+    auto e = Referral(nhs, "unused", "REF" + std::to_string(k));
+    e.set_event_id(prefix + std::to_string(k));
+    items.emplace_back();
+    *items.back().mutable_event() = e;
+  }
+  pqxx::connection conn(stack.database_url());
+  pqxx::work writer(conn);
+  auto insert = [&](int k) {
+    writer.exec_params("INSERT INTO core.event (source_org, event_id, person_id, kind, "
+                       "content_hash, payload) VALUES ('RGD', $1, $2::uuid, 'referral_opened', "
+                       "'\\x00', '{}')",
+                       prefix + std::to_string(k), other.person_id());
+  };
+  insert(kIds - 1);
+
+  icr::v1::ImportSummary summary;
+  grpc::Status status;
+  std::thread import([&] {
+    auto ctx = Ctx(token);
+    auto stream = stack.record()->ImportEvents(ctx.get(), &summary);
+    for (const auto& item : items) stream->Write(item);
+    stream->WritesDone();
+    status = stream->Finish();
+  });
+  // Once the batch waits for the last id, take its first: a cycle, found by the batch's backend
+  // (it has waited longest), which aborts its own transaction.
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {
+    waiting = stack.Scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND query LIKE '%INSERT INTO core.event%' AND pid <> " +
+                           std::to_string(conn.backendpid())) != "0";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(waiting);
+  insert(0);
+  writer.commit();
+  import.join();
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(summary.stored(), 1 + kIds - 2);  // the person, and the ids not taken
+  ASSERT_EQ(summary.rejections_size(), 2);
+  EXPECT_EQ(summary.rejections(0).index(), 1);
+  EXPECT_EQ(summary.rejections(0).code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(summary.rejections(1).index(), kIds);
+  EXPECT_EQ(summary.rejections(1).code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.referral r JOIN core.person p USING "
+                         "(person_id) WHERE p.nhs_number = '" + nhs + "'"),
+            std::to_string(kIds - 2));
+}
+
 // Closing events (discharges, ends of detentions, referrals and key workers) are written per
 // kind in one statement per batch; each refused one is still refused alone, with its own status.
 TEST_F(RecordTest, ImportClosesForSeveralPeopleAndRefusesBadClosesAlone) {
