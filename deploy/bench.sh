@@ -12,6 +12,7 @@ BIN=$ROOT/build
 ICRCTL=$BIN/clients/icrctl/icrctl
 source "$ROOT/deploy/pg.sh"
 DIR=$(mktemp -d /tmp/icr-bench-XXXXXX)
+chmod 755 "$DIR"  # as root the cluster under it runs as `postgres`, which must reach it
 SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; pg_stop "$DIR/pg"; rm -rf "$DIR"; }
 trap cleanup EXIT
