@@ -640,8 +640,7 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
 
 // One stream that reuses each event id for two people: each id is kept for the person stored
 // with it first and refused for the other. The two people are in different import lanes (so
-// different transactions), and the second sends the ids in reverse order: the lanes insert the
-// same keys in opposite orders at once, a deadlock for PostgreSQL, which must not fail the import.
+// different transactions, stored at the same time), the second sending the ids in reverse order.
 TEST_F(RecordTest, ImportKeepsEachReusedEventIdOnceAcrossLanes) {
   constexpr int kIds = 300, kPeople = 2;
   // The service puts a person's items in lane std::hash(NHS number) % 2: take one person of
@@ -701,7 +700,8 @@ TEST_F(RecordTest, ImportKeepsEachReusedEventIdOnceAcrossLanes) {
 // An import whose batch deadlocks with another writer of the same event ids (PostgreSQL aborts
 // the batch's transaction) is not failed: the batch runs again, refusing only the events the
 // other writer stored first. The other writer holds the batch's last id, and takes its first
-// once the batch waits for it.
+// once the batch waits for it. PostgreSQL aborts the transaction that finds the cycle: the
+// batch's, which has waited longest, unless its one check ran before the cycle closed.
 TEST_F(RecordTest, ImportBatchThatDeadlocksRunsAgain) {
   constexpr int kIds = 50;
   const std::string nhs = NextNhsNumber();
@@ -744,10 +744,20 @@ TEST_F(RecordTest, ImportBatchThatDeadlocksRunsAgain) {
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(waiting);
-  insert(0);
-  writer.commit();
+  bool batch_aborted = true;
+  try {
+    insert(0);
+    writer.commit();
+  } catch (const pqxx::deadlock_detected&) {
+    batch_aborted = false;  // this writer's transaction was the one aborted
+  }
   import.join();
   ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  if (!batch_aborted) {
+    EXPECT_EQ(summary.stored(), 1 + kIds);
+    EXPECT_EQ(summary.rejections_size(), 0);
+    return;
+  }
   EXPECT_EQ(summary.stored(), 1 + kIds - 2);  // the person, and the ids not taken
   ASSERT_EQ(summary.rejections_size(), 2);
   EXPECT_EQ(summary.rejections(0).index(), 1);
