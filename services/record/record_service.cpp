@@ -23,6 +23,7 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxEventsPerRequest = 1000;
 constexpr int kImportBatch = 1000;  // items per transaction in ImportEvents
+constexpr int kImportBatchRuns = 3;  // runs of a batch with savepoints, at most (see store)
 // ImportEvents' lanes (ImportLanes): connections storing an import's batches at once.
 constexpr int kImportLanes = 2;
 constexpr int kMaxReportedRejections = 1000;
@@ -300,7 +301,14 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
       });
     };
     absl::Status s = run(false);
-    if (retry) s = run(true);
+    // Again with a savepoint per item when an item failed; and again when another transaction
+    // stored one of the batch's event ids after the run looked for them, or the batch lost a
+    // deadlock to it (both ABORTED): the next run finds those ids stored and refuses their items
+    // alone.
+    for (int again = 0; again < kImportBatchRuns && (retry || absl::IsAborted(s)); ++again) {
+      retry = false;
+      s = run(true);
+    }
     if (!s.ok()) return s;
     for (auto& [p, st] : failures) {
       reject(p->index, p->item.has_event() ? p->item.event().event_id() : "person", st);

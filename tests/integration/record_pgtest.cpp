@@ -700,8 +700,10 @@ TEST_F(RecordTest, ImportKeepsEachReusedEventIdOnceAcrossLanes) {
 // An import whose batch deadlocks with another writer of the same event ids (PostgreSQL aborts
 // the batch's transaction) is not failed: the batch runs again, refusing only the events the
 // other writer stored first. The other writer holds the batch's last id, and takes its first
-// once the batch waits for it. PostgreSQL aborts the transaction that finds the cycle: the
-// batch's, which has waited longest, unless its one check ran before the cycle closed.
+// once the batch waits for it, and commits a little later, so that the batch's next run looks
+// for its ids before they are stored and must run once more. PostgreSQL aborts the transaction
+// that finds the cycle: the batch's, which has waited longest, unless its one check ran before
+// the cycle closed.
 TEST_F(RecordTest, ImportBatchThatDeadlocksRunsAgain) {
   constexpr int kIds = 50;
   const std::string nhs = NextNhsNumber();
@@ -747,6 +749,7 @@ TEST_F(RecordTest, ImportBatchThatDeadlocksRunsAgain) {
   bool batch_aborted = true;
   try {
     insert(0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
     writer.commit();
   } catch (const pqxx::deadlock_detected&) {
     batch_aborted = false;  // this writer's transaction was the one aborted
