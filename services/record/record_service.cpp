@@ -23,7 +23,7 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxEventsPerRequest = 1000;
 constexpr int kImportBatch = 1000;  // items per transaction in ImportEvents
-constexpr int kImportBatchRuns = 3;  // runs of a batch with savepoints, at most (see store)
+constexpr int kImportBatchRuns = 3;  // ImportEvents: runs of a batch with savepoints, at most
 // ImportEvents' lanes (ImportLanes): connections storing an import's batches at once.
 constexpr int kImportLanes = 2;
 constexpr int kMaxReportedRejections = 1000;
