@@ -12,7 +12,6 @@
 #include <pqxx/pqxx>
 #include <random>
 
-#include "absl/synchronization/mutex.h"
 #include "clients/bench/load.h"
 #include "icr/v1/careplan.grpc.pb.h"
 #include "icr/v1/performance.grpc.pb.h"
@@ -81,50 +80,71 @@ bool ReadRecord(icr::v1::RecordService::Stub& stub, const std::string& token,
   return done.get_future().get().ok();
 }
 
-// Empties the store's kept integrated-record bodies and moves every record's version on
-// (migrations 0010, 0013), so the next read of each person builds it, whatever the server holds
-// in memory: the cold read path.
-void EmptyRecordCache(const std::string& url) {
-  pqxx::connection c(url);
-  pqxx::work tx(c);
-  tx.exec0("DELETE FROM core.record_body");
-  tx.exec0("UPDATE core.record_epoch SET n = n + 1");
-  tx.commit();
+// The benchmark's own SQL (the COPY baseline aside), as named prepared statements.
+const icr::Statement kEmptyBodies{"bench_empty_bodies", "DELETE FROM core.record_body"};
+const icr::Statement kNextEpoch{"bench_next_epoch", "UPDATE core.record_epoch SET n = n + 1"};
+const icr::Statement kSomePeople{
+    "bench_some_people",
+    "SELECT nhs_number FROM core.person WHERE date_of_death IS NULL ORDER BY person_id LIMIT $1"};
+const icr::Statement kBusiestCouncil{
+    "bench_busiest_council",
+    "SELECT responsible_council_code FROM s117.episode WHERE state IN ('PLANNED', 'ACTIVE') "
+    "AND responsible_council_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"};
+const icr::Statement kSomePlans{
+    "bench_some_plans",
+    "SELECT plan_id::text FROM careplan.plan WHERE status <> 'CLOSED' ORDER BY plan_id LIMIT $1"};
+
+// Throws on a database failure: the benchmark cannot go on without its data.
+void Check(const absl::Status& s, const char* what) {
+  if (!s.ok()) throw std::runtime_error(std::string(what) + ": " + s.ToString());
 }
 
-std::vector<std::string> SomePeople(const std::string& url, int limit) {
-  pqxx::connection c(url);
-  pqxx::nontransaction tx(c);
+std::vector<std::string> Column(const pqxx::result& r) {
   std::vector<std::string> out;
-  for (const auto& r :
-       tx.exec_params("SELECT nhs_number FROM core.person WHERE date_of_death IS NULL "
-                      "ORDER BY person_id LIMIT $1",
-                      limit)) {
-    out.emplace_back(r[0].c_str());
-  }
+  for (const auto& row : r) out.emplace_back(row[0].c_str());
   return out;
 }
 
-// The council with the most open S117 entitlements, and some open care plans.
-std::string BusiestCouncil(const std::string& url) {
-  pqxx::connection c(url);
-  pqxx::nontransaction tx(c);
-  auto r = tx.exec(
-      "SELECT responsible_council_code FROM s117.episode WHERE state IN ('PLANNED', "
-      "'ACTIVE') AND responsible_council_code IS NOT NULL GROUP BY 1 "
-      "ORDER BY count(*) DESC LIMIT 1");
-  return r.empty() ? std::string() : std::string(r[0][0].c_str());
+// Empties the store's kept integrated-record bodies and moves every record's version on
+// (migrations 0010, 0013), so the next read of each person builds it, whatever the server holds
+// in memory: the cold read path.
+void EmptyRecordCache(icr::Database& db) {
+  Check(db.Write([](pqxx::work& tx) {
+    tx.exec_prepared0(kEmptyBodies.name);
+    tx.exec_prepared0(kNextEpoch.name);
+    return absl::OkStatus();
+  }),
+        "emptying the kept record bodies");
 }
 
-std::vector<std::string> SomePlans(const std::string& url, int limit) {
-  pqxx::connection c(url);
-  pqxx::nontransaction tx(c);
+std::vector<std::string> SomePeople(icr::Database& db, int limit) {
   std::vector<std::string> out;
-  for (const auto& r : tx.exec_params("SELECT plan_id::text FROM careplan.plan WHERE status <> "
-                                      "'CLOSED' ORDER BY plan_id LIMIT $1",
-                                      limit)) {
-    out.emplace_back(r[0].c_str());
-  }
+  Check(db.Read([&](pqxx::nontransaction& tx) {
+    out = Column(tx.exec_prepared(kSomePeople.name, limit));
+    return absl::OkStatus();
+  }),
+        "picking people");
+  return out;
+}
+
+// The council with the most open S117 entitlements ("" for none).
+std::string BusiestCouncil(icr::Database& db) {
+  std::vector<std::string> out;
+  Check(db.Read([&](pqxx::nontransaction& tx) {
+    out = Column(tx.exec_prepared(kBusiestCouncil.name));
+    return absl::OkStatus();
+  }),
+        "finding a council");
+  return out.empty() ? std::string() : out[0];
+}
+
+std::vector<std::string> SomePlans(icr::Database& db, int limit) {
+  std::vector<std::string> out;
+  Check(db.Read([&](pqxx::nontransaction& tx) {
+    out = Column(tx.exec_prepared(kSomePlans.name, limit));
+    return absl::OkStatus();
+  }),
+        "picking care plans");
   return out;
 }
 
@@ -137,79 +157,8 @@ icr::v1::Event EmploymentEvent(const std::string& nhs, const std::string& id) {
   return e;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // Debian's Abseil checks every absl::Mutex acquisition (gRPC's included) against a global
-  // lock-order graph, as a debug build does; that check is for development, not for serving.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  cxxopts::Options cli(
-      "icr-bench",
-      "Benchmark of a running icr-server: read path, write path, register and "
-      "plan queries, KPIs, and the server's peak memory, each beside a baseline "
-      "measured in the same run. deploy/bench.sh starts a private stack and runs it.");
-  // clang-format off
-  cli.add_options()
-    ("server", "icr-server address", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_SERVER", "127.0.0.1:50051")))
-    ("token", "token of the organisation that sent the data (role system)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN", "")))
-    ("analyst-token", "performance_analyst or admin token for the KPI phase", cxxopts::value<std::string>()->default_value(""))
-    ("database-url", "the same database, for the COPY baseline and to pick people", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
-    ("server-pid", "pid of icr-server, to sample its memory", cxxopts::value<int>()->default_value("0"))
-    ("callers", "comma-separated numbers of concurrent callers for the read phase", cxxopts::value<std::string>()->default_value("1,8,32"))
-    ("seconds", "length of each load measurement", cxxopts::value<int>()->default_value("5"))
-    ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
-    ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
-    ("phases", "comma-separated: read,write,queries,kpi (dashboard-only: kpi without the recomputes)", cxxopts::value<std::string>()->default_value("read,write,queries,kpi"))
-    ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
-    ("h,help", "show this help");
-  // clang-format on
-  cxxopts::ParseResult args;
-  try {
-    args = cli.parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "icr-bench: " << e.what() << "\n";
-    return 2;
-  }
-  if (args.count("help")) {
-    std::cout << cli.help() << "\n";
-    return 0;
-  }
-  Options o;
-  o.server = args["server"].as<std::string>();
-  o.token = args["token"].as<std::string>();
-  o.analyst_token = args["analyst-token"].as<std::string>();
-  o.database_url = args["database-url"].as<std::string>();
-  o.server_pid = args["server-pid"].as<int>();
-  o.duration = std::chrono::seconds(args["seconds"].as<int>());
-  o.import_events = args["import-events"].as<int>();
-  o.kpi_month = args["kpi-month"].as<std::string>();
-  {
-    std::stringstream ss(args["phases"].as<std::string>());
-    std::string p;
-    while (std::getline(ss, p, ',')) o.phases.insert(p);
-  }
-  {
-    std::stringstream ss(args["callers"].as<std::string>());
-    std::string n;
-    o.callers.clear();
-    while (std::getline(ss, n, ',')) {
-      const int callers = std::atoi(n.c_str());
-      if (callers < 1 || callers > 256) {
-        std::cerr << "icr-bench: --callers: each must be a number from 1 to 256\n";
-        return 2;
-      }
-      o.callers.push_back(callers);
-    }
-    if (o.callers.empty()) {
-      std::cerr << "icr-bench: --callers: at least one number is needed\n";
-      return 2;
-    }
-  }
-  if (o.token.empty() || o.database_url.empty()) {
-    std::cerr << "icr-bench: --token and --database-url are required\n";
-    return 2;
-  }
-
+// Runs the phases of o and writes the report; throws when the database cannot be read.
+int Bench(const Options& o, const std::string& json_file) {
   icr::bench::RssSampler rss(o.server_pid);
   json report = json::array();
   auto print = [&](const json& row) {
@@ -226,7 +175,9 @@ int main(int argc, char** argv) {
   const int max_callers = *std::max_element(o.callers.begin(), o.callers.end());
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < max_callers; ++i) channels.push_back(Channel(o.server, i));
-  const auto people = SomePeople(o.database_url, 20000);
+  icr::Database db(o.database_url, 1);
+  db.Register({kEmptyBodies, kNextEpoch, kSomePeople, kBusiestCouncil, kSomePlans});
+  const auto people = SomePeople(db, 20000);
   if (people.empty()) {
     std::cerr << "icr-bench: no people in the database; seed it first (icrctl demo seed)\n";
     return 1;
@@ -236,7 +187,7 @@ int main(int argc, char** argv) {
   if (o.phases.count("read")) {
     // First reads: with the body cache emptied, each call reads a person not read before, so
     // it builds the record from the store and keeps it (as after a write to that person).
-    EmptyRecordCache(o.database_url);
+    EmptyRecordCache(db);
     std::vector<std::unique_ptr<icr::v1::RecordService::Stub>> readers;
     for (int i = 0; i < 8; ++i) readers.push_back(icr::v1::RecordService::NewStub(channels[i]));
     std::atomic<size_t> next{0};
@@ -348,11 +299,10 @@ int main(int argc, char** argv) {
 
   if (o.phases.count("queries")) {
     // ListRegister: a council's S117 officer asks for its overdue reviews (first page of 50).
-    const std::string council = BusiestCouncil(o.database_url);
+    const std::string council = BusiestCouncil(db);
     if (council.empty()) {
       std::cerr << "icr-bench: queries: no open S117 entitlements; seed with demo seed\n";
     } else {
-      icr::Database db(o.database_url, 1);
       auto officer =
           icr::Authenticator::CreateToken(db, council, icr::Role::kS117Officer, "icr-bench");
       if (!officer.ok()) {
@@ -374,8 +324,10 @@ int main(int argc, char** argv) {
         return stubs[c]->ListRegister(Ctx(*officer).get(), req, &resp).ok();
       });
       print(Row("queries", "ListRegister (council, overdue)", l, rss.Take()));
+      // The officer's token was for this run only.
+      Check(icr::Authenticator::RevokeTokens(db, {*officer}), "revoking the officer's token");
     }
-    const auto plans = SomePlans(o.database_url, 20000);
+    const auto plans = SomePlans(db, 20000);
     if (plans.empty()) {
       std::cerr << "icr-bench: queries: no open care plans; seed with demo seed\n";
     } else {
@@ -437,9 +389,87 @@ int main(int argc, char** argv) {
     print(Row("kpi", "GetDashboard", d, rss.Take()));
   }
 
-  const std::string json_file = args["json"].as<std::string>();
   if (!json_file.empty()) {
     std::ofstream(json_file) << report.dump(2) << "\n";
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  icr::DisableMutexDeadlockDetection();
+  cxxopts::Options cli(
+      "icr-bench",
+      "Benchmark of a running icr-server: read path, write path, register and "
+      "plan queries, KPIs, and the server's peak memory, each beside a baseline "
+      "measured in the same run. deploy/bench.sh starts a private stack and runs it.");
+  // clang-format off
+  cli.add_options()
+    ("server", "icr-server address", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_SERVER", "127.0.0.1:50051")))
+    ("token", "token of the organisation that sent the data (role system)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN", "")))
+    ("analyst-token", "performance_analyst or admin token for the KPI phase", cxxopts::value<std::string>()->default_value(""))
+    ("database-url", "the same database, for the COPY baseline and to pick people", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
+    ("server-pid", "pid of icr-server, to sample its memory", cxxopts::value<int>()->default_value("0"))
+    ("callers", "comma-separated numbers of concurrent callers for the read phase", cxxopts::value<std::string>()->default_value("1,8,32"))
+    ("seconds", "length of each load measurement", cxxopts::value<int>()->default_value("5"))
+    ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
+    ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
+    ("phases", "comma-separated: read,write,queries,kpi (dashboard-only: kpi without the recomputes)", cxxopts::value<std::string>()->default_value("read,write,queries,kpi"))
+    ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
+    ("h,help", "show this help");
+  // clang-format on
+  cxxopts::ParseResult args;
+  try {
+    args = cli.parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "icr-bench: " << e.what() << "\n";
+    return 2;
+  }
+  if (args.count("help")) {
+    std::cout << cli.help() << "\n";
+    return 0;
+  }
+  Options o;
+  o.server = args["server"].as<std::string>();
+  o.token = args["token"].as<std::string>();
+  o.analyst_token = args["analyst-token"].as<std::string>();
+  o.database_url = args["database-url"].as<std::string>();
+  o.server_pid = args["server-pid"].as<int>();
+  o.duration = std::chrono::seconds(args["seconds"].as<int>());
+  o.import_events = args["import-events"].as<int>();
+  o.kpi_month = args["kpi-month"].as<std::string>();
+  {
+    std::stringstream ss(args["phases"].as<std::string>());
+    std::string p;
+    while (std::getline(ss, p, ',')) o.phases.insert(p);
+  }
+  {
+    std::stringstream ss(args["callers"].as<std::string>());
+    std::string n;
+    o.callers.clear();
+    while (std::getline(ss, n, ',')) {
+      const int callers = std::atoi(n.c_str());
+      if (callers < 1 || callers > 256) {
+        std::cerr << "icr-bench: --callers: each must be a number from 1 to 256\n";
+        return 2;
+      }
+      o.callers.push_back(callers);
+    }
+    if (o.callers.empty()) {
+      std::cerr << "icr-bench: --callers: at least one number is needed\n";
+      return 2;
+    }
+  }
+  if (o.token.empty() || o.database_url.empty()) {
+    std::cerr << "icr-bench: --token and --database-url are required\n";
+    return 2;
+  }
+
+  try {
+    return Bench(o, args["json"].as<std::string>());
+  } catch (const std::exception& e) {
+    std::cerr << "icr-bench: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -132,13 +132,7 @@ class Principals {
   }
   ~Principals() {
     if (!db_ || tokens_.empty()) return;
-    (void)db_->Write([&](pqxx::work& tx) {
-      for (const auto& t : tokens_) {
-        tx.exec_params("UPDATE core.api_token SET revoked_at = now() WHERE token_sha256 = $1",
-                       pqxx::binarystring(icr::Sha256(t)));
-      }
-      return absl::OkStatus();
-    });
+    (void)icr::Authenticator::RevokeTokens(*db_, tokens_);
   }
   Principals(const Principals&) = delete;
   Principals& operator=(const Principals&) = delete;

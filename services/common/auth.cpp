@@ -14,6 +14,14 @@ constexpr auto kCacheTtl = std::chrono::seconds(30);
 const Statement kTokenLookup{
     "auth_token_lookup",
     "SELECT org_code, role FROM core.api_token WHERE token_sha256 = $1 AND revoked_at IS NULL"};
+const Statement kOrganisationKnown{"auth_organisation_known",
+                                   "SELECT 1 FROM core.organisation WHERE code = $1"};
+const Statement kTokenInsert{
+    "auth_token_insert",
+    "INSERT INTO core.api_token (token_sha256, org_code, role, label) VALUES ($1, $2, $3, $4)"};
+const Statement kTokenRevoke{
+    "auth_token_revoke",
+    "UPDATE core.api_token SET revoked_at = now() WHERE token_sha256 = $1 AND revoked_at IS NULL"};
 
 std::string_view Metadata(const grpc::ServerContextBase& ctx, std::string_view key) {
   const auto& md = ctx.client_metadata();
@@ -70,7 +78,8 @@ std::string NewToken() {
 Authenticator::Authenticator(Database& db) : db_(db) { db_.Register(Statements()); }
 
 const std::vector<Statement>& Authenticator::Statements() {
-  static const std::vector<Statement> kStatements = {kTokenLookup};
+  static const std::vector<Statement> kStatements = {kTokenLookup, kOrganisationKnown,
+                                                     kTokenInsert, kTokenRevoke};
   return kStatements;
 }
 
@@ -135,17 +144,28 @@ std::string Authenticator::CachedOrg(std::string_view authorization_header) {
 
 absl::StatusOr<std::string> Authenticator::CreateToken(Database& db, const std::string& org_code,
                                                        Role role, const std::string& label) {
+  db.Register(Statements());
   std::string token = NewToken();
   absl::Status s = db.Write([&](pqxx::work& tx) {
-    auto org = tx.exec_params("SELECT 1 FROM core.organisation WHERE code = $1", org_code);
-    if (org.empty()) return InvalidField("org", "unknown organisation code " + org_code);
-    tx.exec_params(
-        "INSERT INTO core.api_token (token_sha256, org_code, role, label) VALUES ($1, $2, $3, $4)",
-        pqxx::binarystring(Sha256(token)), org_code, RoleName(role), label);
+    if (tx.exec_prepared(kOrganisationKnown.name, org_code).empty()) {
+      return InvalidField("org", "unknown organisation code " + org_code);
+    }
+    tx.exec_prepared(kTokenInsert.name, pqxx::binarystring(Sha256(token)), org_code,
+                     RoleName(role), label);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return token;
+}
+
+absl::Status Authenticator::RevokeTokens(Database& db, const std::vector<std::string>& tokens) {
+  db.Register(Statements());
+  return db.Write([&](pqxx::work& tx) {
+    for (const auto& token : tokens) {
+      tx.exec_prepared(kTokenRevoke.name, pqxx::binarystring(Sha256(token)));
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace icr

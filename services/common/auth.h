@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/common/db.h"
@@ -50,6 +51,9 @@ class Authenticator {
   // Creates a token for org and role; returns the token (shown once, never stored).
   static absl::StatusOr<std::string> CreateToken(Database& db, const std::string& org_code,
                                                  Role role, const std::string& label);
+  // Revokes tokens, in one transaction; a server that has seen one may accept it for up to
+  // 30 s more (its cache).
+  static absl::Status RevokeTokens(Database& db, const std::vector<std::string>& tokens);
 
   static const std::vector<Statement>& Statements();
 

@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <stdexcept>
+#include <string_view>
 #include <typeinfo>
 
 namespace icr {
@@ -118,7 +121,16 @@ Database::~Database() = default;
 
 void Database::Register(const std::vector<Statement>& statements) {
   std::lock_guard lock(mu_);
-  statements_.insert(statements_.end(), statements.begin(), statements.end());
+  for (const Statement& s : statements) {
+    auto same = std::find_if(statements_.begin(), statements_.end(), [&](const Statement& r) {
+      return std::string_view(r.name) == s.name;
+    });
+    if (same == statements_.end()) {
+      statements_.push_back(s);
+    } else if (std::string_view(same->sql) != s.sql) {
+      throw std::logic_error(std::string("two statements named ") + s.name);
+    }
+  }
   // Connections opened before this call would lack the new statements: drop the idle ones.
   open_ -= static_cast<int>(idle_.size());
   idle_.clear();

@@ -74,7 +74,8 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Registers statements to prepare on every connection. Call before the first Run.
+  // Registers statements to prepare on every connection (once each: a statement registered
+  // again is kept once; another statement under a registered name is a programming error).
   void Register(const std::vector<Statement>& statements);
 
   // Runs fn on a pooled connection. Exceptions from libpqxx become a status; a broken

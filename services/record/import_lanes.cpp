@@ -56,8 +56,12 @@ absl::Status ImportLanes::Failure() {
   return failure_;
 }
 
+size_t ImportLanes::LaneOf(const std::string& key, size_t lanes) {
+  return std::hash<std::string>{}(key) % lanes;
+}
+
 absl::Status ImportLanes::Add(const std::string& key, Item item) {
-  Lane& lane = lanes_[std::hash<std::string>{}(key) % lanes_.size()];
+  Lane& lane = lanes_[LaneOf(key, lanes_.size())];
   lane.filling.push_back(std::move(item));
   if (lane.filling.size() >= batch_size_) Hand(lane);
   return Failure();

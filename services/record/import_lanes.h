@@ -28,6 +28,11 @@ class ImportLanes {
   // Stores one batch; called from the lanes' threads, concurrently for different lanes.
   using Store = std::function<absl::Status(Batch&)>;
 
+  // The lanes ImportEvents stores in: connections storing an import's batches at once.
+  static constexpr int kImportEventsLanes = 2;
+  // The lane of `key` among `lanes`: a key always goes to the same lane.
+  static size_t LaneOf(const std::string& key, size_t lanes);
+
   ImportLanes(int lanes, size_t batch_size, Store store);
   ~ImportLanes();  // stops and joins the lanes (Finish first to store what is left)
   ImportLanes(const ImportLanes&) = delete;

@@ -24,8 +24,6 @@ constexpr int kMaxPageSize = 500;
 constexpr int kMaxEventsPerRequest = 1000;
 constexpr int kImportBatch = 1000;  // items per transaction in ImportEvents
 constexpr int kImportBatchRuns = 3;  // ImportEvents: runs of a batch with savepoints, at most
-// ImportEvents' lanes (ImportLanes): connections storing an import's batches at once.
-constexpr int kImportLanes = 2;
 constexpr int kMaxReportedRejections = 1000;
 // GetIntegratedRecord's batches (RecordReader) served at once. One: the calls that arrive while
 // a batch is served wait for the next, so batches are larger and the statement's fixed cost is
@@ -321,7 +319,7 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
 
   absl::Status status;
   {
-    ImportLanes lanes(kImportLanes, kImportBatch, store);
+    ImportLanes lanes(ImportLanes::kImportEventsLanes, kImportBatch, store);
     icr::v1::ImportItem item;
     int64_t index = 0;
     while (status.ok() && reader->Read(&item)) {

@@ -6,7 +6,6 @@
 #include <iostream>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
 #include "services/common/config.h"
 #include "services/common/db.h"
 #include "services/common/logging.h"
@@ -19,9 +18,7 @@ void OnSignal(int) { g_stop = 1; }
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Debian's Abseil checks every absl::Mutex acquisition (gRPC's included) against a global
-  // lock-order graph, as a debug build does; that check is for development, not for serving.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  icr::DisableMutexDeadlockDetection();
   cxxopts::Options options("icr-server",
                            "Integrated care record and S117 register: gRPC services over one "
                            "PostgreSQL store.\nEvery flag can also be set as ICR_<FLAG> in the "

@@ -7,11 +7,13 @@
 #include <thread>
 #include <vector>
 
+#include "services/record/import_lanes.h"
 #include "tests/integration/harness.h"
 
 namespace icr::test {
 namespace {
 using google::protobuf::util::TimeUtil;
+using icr::record::ImportLanes;
 
 constexpr char kTrust[] = "RGD";  // Leeds and York Partnership NHS FT
 
@@ -643,12 +645,14 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
 // different transactions, which may run at once), the second sending the ids in reverse order.
 TEST_F(RecordTest, ImportKeepsEachReusedEventIdOnceAcrossLanes) {
   constexpr int kIds = 300, kPeople = 2;
-  // The service puts a person's items in lane std::hash(NHS number) % 2: take one person of
-  // each lane, so that the two lanes store the same ids at once, in opposite orders.
+  // The service puts a person's items in a lane by NHS number: take people of two lanes, so
+  // that two lanes store the same ids, in opposite orders.
+  const auto lane = [](const std::string& n) {
+    return ImportLanes::LaneOf(n, ImportLanes::kImportEventsLanes);
+  };
   std::vector<std::string> people = {NextNhsNumber()};
   while (people.size() < kPeople) {
     const std::string nhs = NextNhsNumber();
-    const auto lane = [](const std::string& n) { return std::hash<std::string>{}(n) % 2; };
     if (lane(nhs) != lane(people[0])) people.push_back(nhs);
   }
   std::vector<icr::v1::ImportItem> items;
