@@ -121,16 +121,19 @@ Database::~Database() = default;
 
 void Database::Register(const std::vector<Statement>& statements) {
   std::lock_guard lock(mu_);
+  bool added = false;
   for (const Statement& s : statements) {
     auto same = std::find_if(statements_.begin(), statements_.end(), [&](const Statement& r) {
       return std::string_view(r.name) == s.name;
     });
     if (same == statements_.end()) {
       statements_.push_back(s);
+      added = true;
     } else if (std::string_view(same->sql) != s.sql) {
       throw std::logic_error(std::string("two statements named ") + s.name);
     }
   }
+  if (!added) return;
   // Connections opened before this call would lack the new statements: drop the idle ones.
   open_ -= static_cast<int>(idle_.size());
   idle_.clear();
