@@ -1,5 +1,5 @@
 // Configuration shared by the binaries: each flag can also come from an ICR_* environment
-// variable; a flag given on the command line wins.
+// variable (a flag given on the command line wins), and process-wide settings made at start.
 #pragma once
 
 #include <string>

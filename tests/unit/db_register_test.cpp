@@ -1,5 +1,5 @@
-// Database::Register: services sharing one pool register the common statements (audit, access,
-// changes) each; a name stands for one statement only. Registering opens no connection.
+// Database::Register: a name stands for one statement only (registering opens no connection).
+// Registering a statement again is in tests/integration/db_pgtest.cpp.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -8,14 +8,6 @@
 
 namespace icr {
 namespace {
-
-TEST(DatabaseRegister, TheSameStatementTwiceIsAccepted) {
-  Database db("postgresql://127.0.0.1:1/none", 1);
-  const Statement s{"unit_same", "SELECT 1"};
-  db.Register({s});
-  EXPECT_NO_THROW(db.Register({s}));
-  EXPECT_NO_THROW(db.Register({Statement{"unit_same", "SELECT 1"}}));  // equal text, other copy
-}
 
 TEST(DatabaseRegister, AnotherStatementUnderATakenNameIsRefused) {
   Database db("postgresql://127.0.0.1:1/none", 1);
