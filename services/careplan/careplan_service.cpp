@@ -29,38 +29,20 @@ bool IsUuid(const std::string& s) {
          });
 }
 
-// Runs fn in one transaction. A refusal fn reports in `refused` is returned after the commit, so
-// the audit of a denied attempt is kept; an error fn returns rolls everything back.
-absl::Status InTransaction(Database& db,
-                           const std::function<absl::Status(pqxx::work&, absl::Status&)>& fn) {
-  absl::Status refused;
-  absl::Status s = db.Write([&](pqxx::work& tx) { return fn(tx, refused); });
-  return s.ok() ? refused : s;
-}
-
 // The plan if the caller may see its person; NOT_FOUND alike for a plan that does not exist and
 // one that is not visible, the latter audited as denied. Breaking glass opens reads, not writes.
 absl::StatusOr<PlanRow> ResolvePlan(pqxx::work& tx, const Caller& caller,
                                     const std::string& plan_id, const std::string& action,
                                     bool write) {
   auto row = CarePlanStore::FindPlan(tx, plan_id, caller.org_code, write);
-  if (!row) return absl::NotFoundError(kNotVisible);
-  if (row->visible || (!write && !caller.break_glass_reason.empty())) return *row;
-  Audit::Write(tx, caller, row->person_id, action, kAuditDenied);
+  access::Facts facts;
+  facts.exists = row.has_value();
+  facts.sees = row && row->visible;
+  const access::Decision d = write ? access::DecideWrite(caller, access::Write::kEvent, facts, "")
+                                   : access::DecideRead(caller, facts, true, "");
+  if (d.ok()) return *row;
+  Access::AuditDecision(tx, caller, row ? row->person_id : "", action, d);
   return absl::NotFoundError(kNotVisible);
-}
-
-// The person to write a plan for: visible to the caller without breaking glass.
-absl::StatusOr<std::string> ResolvePersonForWrite(pqxx::work& tx, const Caller& caller,
-                                                  const std::string& nhs_number,
-                                                  const std::string& action) {
-  auto ref = Access::ResolvePerson(tx, caller, nhs_number, action);
-  if (!ref.ok()) return ref.status();
-  if (ref->break_glass) {
-    Audit::Write(tx, caller, ref->person_id, action, kAuditDenied);
-    return absl::NotFoundError("nhs_number: no such person visible to you");
-  }
-  return ref->person_id;
 }
 
 // Appends the next version and puts it on the change feed.
@@ -83,13 +65,6 @@ CarePlanServiceImpl::CarePlanServiceImpl(Database& db, Authenticator& auth,
   db_.Register(Changes::Statements());
 }
 
-absl::StatusOr<Caller> CarePlanServiceImpl::PersonLevelCaller(grpc::ServerContext* ctx) {
-  auto caller = auth_.Authenticate(*ctx);
-  if (!caller.ok()) return caller.status();
-  RETURN_IF_ERROR(Access::RequirePersonLevel(*caller));
-  return caller;
-}
-
 grpc::Status CarePlanServiceImpl::ChangePlan(const Caller& caller, const std::string& plan_id,
                                              int64_t expected_version, const std::string& action,
                                              Action kind, const Change& change, CarePlan* resp,
@@ -98,7 +73,7 @@ grpc::Status CarePlanServiceImpl::ChangePlan(const Caller& caller, const std::st
   if (expected_version < 1) {
     return ToGrpc(InvalidField("expected_version", "required: the version last read"));
   }
-  return ToGrpc(InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+  return ToGrpc(Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
     auto row = ResolvePlan(tx, caller, plan_id, action, true);  // locks the plan row
     if (!row.ok()) {
       refused = row.status();
@@ -126,7 +101,7 @@ grpc::Status CarePlanServiceImpl::ReadPlan(
     const Caller& caller, const std::string& plan_id, const std::string& action,
     const std::function<absl::Status(pqxx::work&, const PlanRow&)>& read) {
   if (!IsUuid(plan_id)) return ToGrpc(InvalidField("plan_id", "not a care plan id"));
-  return ToGrpc(InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+  return ToGrpc(Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
     auto row = ResolvePlan(tx, caller, plan_id, action, false);
     if (!row.ok()) {
       refused = row.status();
@@ -141,25 +116,26 @@ grpc::Status CarePlanServiceImpl::ReadPlan(
 grpc::Status CarePlanServiceImpl::CreateCarePlan(grpc::ServerContext* ctx,
                                                  const icr::v1::CreateCarePlanRequest* req,
                                                  CarePlan* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.CreateCarePlan");
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = NormaliseNhsNumber(req->nhs_number(), "nhs_number");
   if (!nhs.ok()) return ToGrpc(nhs.status());
   CarePlan plan = req->plan();
   if (auto s = ValidatePlan(plan, *ref_, "plan", Today()); !s.ok()) return ToGrpc(s);
-  return ToGrpc(InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
-    auto person = ResolvePersonForWrite(tx, *caller, *nhs, "CreateCarePlan");
+  return ToGrpc(Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+    auto person = Access::ResolvePersonForWrite(tx, *caller, *nhs, "CreateCarePlan",
+                                               access::Write::kEvent);
     if (!person.ok()) {
       refused = person.status();
       return absl::OkStatus();
     }
-    if (auto open = CarePlanStore::OpenPlanOf(tx, *person)) {
+    if (auto open = CarePlanStore::OpenPlanOf(tx, person->person_id)) {
       return absl::AlreadyExistsError("nhs_number: the person already has an open care plan (" +
                                       *open + "); update it instead");
     }
-    const std::string plan_id = CarePlanStore::Create(tx, *person, plan, *caller);
-    Changes::Append(tx, kEntity, plan_id, *person, "created", caller->org_code);
-    Audit::Write(tx, *caller, *person, "CreateCarePlan", kAuditOk);
+    const std::string plan_id = CarePlanStore::Create(tx, person->person_id, plan, *caller);
+    Changes::Append(tx, kEntity, plan_id, person->person_id, "created", caller->org_code);
+    Audit::Write(tx, *caller, person->person_id, "CreateCarePlan", kAuditOk);
     *resp = *CarePlanStore::LoadVersion(tx, plan_id, 0);
     return absl::OkStatus();
   }));
@@ -168,7 +144,7 @@ grpc::Status CarePlanServiceImpl::CreateCarePlan(grpc::ServerContext* ctx,
 grpc::Status CarePlanServiceImpl::GetCarePlan(grpc::ServerContext* ctx,
                                               const icr::v1::GetCarePlanRequest* req,
                                               CarePlan* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.GetCarePlan");
   if (!caller.ok()) return ToGrpc(caller.status());
   if (req->version() < 0) return ToGrpc(InvalidField("version", "must not be negative"));
   auto load = [&](pqxx::work& tx, const std::string& plan_id) -> absl::Status {
@@ -190,7 +166,7 @@ grpc::Status CarePlanServiceImpl::GetCarePlan(grpc::ServerContext* ctx,
   }
   auto nhs = NormaliseNhsNumber(req->nhs_number(), "nhs_number");
   if (!nhs.ok()) return ToGrpc(nhs.status());
-  return ToGrpc(InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+  return ToGrpc(Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
     auto person = Access::ResolvePerson(tx, *caller, *nhs, "GetCarePlan");
     if (!person.ok()) {
       refused = person.status();
@@ -207,7 +183,7 @@ grpc::Status CarePlanServiceImpl::GetCarePlan(grpc::ServerContext* ctx,
 grpc::Status CarePlanServiceImpl::UpdateCarePlan(grpc::ServerContext* ctx,
                                                  const icr::v1::UpdateCarePlanRequest* req,
                                                  CarePlan* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.UpdateCarePlan");
   if (!caller.ok()) return ToGrpc(caller.status());
   CarePlan plan = req->plan();
   if (auto s = ValidatePlan(plan, *ref_, "plan", Today()); !s.ok()) return ToGrpc(s);
@@ -227,7 +203,7 @@ grpc::Status CarePlanServiceImpl::UpdateCarePlan(grpc::ServerContext* ctx,
 grpc::Status CarePlanServiceImpl::AgreeCarePlan(grpc::ServerContext* ctx,
                                                 const icr::v1::AgreeCarePlanRequest* req,
                                                 CarePlan* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.AgreeCarePlan");
   if (!caller.ok()) return ToGrpc(caller.status());
   if (auto s = CheckText(req->signed_by(), "signed_by", 200, true); !s.ok()) return ToGrpc(s);
   if (auto s = CheckText(req->signer_role(), "signer_role", 200, true); !s.ok()) return ToGrpc(s);
@@ -278,7 +254,7 @@ grpc::Status CarePlanServiceImpl::AgreeCarePlan(grpc::ServerContext* ctx,
 grpc::Status CarePlanServiceImpl::StartReview(grpc::ServerContext* ctx,
                                               const icr::v1::StartCarePlanReviewRequest* req,
                                               CarePlan* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.StartReview");
   if (!caller.ok()) return ToGrpc(caller.status());
   using Request = icr::v1::StartCarePlanReviewRequest;
   if (req->trigger() == Request::TRIGGER_UNSPECIFIED || !Request::Trigger_IsValid(req->trigger())) {
@@ -300,7 +276,7 @@ grpc::Status CarePlanServiceImpl::StartReview(grpc::ServerContext* ctx,
 grpc::Status CarePlanServiceImpl::RecordReview(grpc::ServerContext* ctx,
                                                const icr::v1::RecordCarePlanReviewRequest* req,
                                                CarePlan* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.RecordReview");
   if (!caller.ok()) return ToGrpc(caller.status());
   icr::v1::CarePlanReview review = req->review();
   return ChangePlan(
@@ -330,7 +306,7 @@ grpc::Status CarePlanServiceImpl::RecordReview(grpc::ServerContext* ctx,
 grpc::Status CarePlanServiceImpl::CloseCarePlan(grpc::ServerContext* ctx,
                                                 const icr::v1::CloseCarePlanRequest* req,
                                                 CarePlan* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.CloseCarePlan");
   if (!caller.ok()) return ToGrpc(caller.status());
   if (auto s = CheckText(req->reason(), "reason", 1000, true); !s.ok()) return ToGrpc(s);
   return ChangePlan(
@@ -351,7 +327,7 @@ grpc::Status CarePlanServiceImpl::CloseCarePlan(grpc::ServerContext* ctx,
 grpc::Status CarePlanServiceImpl::ListCarePlanVersions(
     grpc::ServerContext* ctx, const icr::v1::ListCarePlanVersionsRequest* req,
     icr::v1::ListCarePlanVersionsResponse* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.ListCarePlanVersions");
   if (!caller.ok()) return ToGrpc(caller.status());
   int64_t after = 0;
   const std::string& token = req->page().page_token();
@@ -378,7 +354,7 @@ grpc::Status CarePlanServiceImpl::ListCarePlanVersions(
 grpc::Status CarePlanServiceImpl::ListCarePlans(grpc::ServerContext* ctx,
                                                 const icr::v1::ListCarePlansRequest* req,
                                                 icr::v1::ListCarePlansResponse* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.ListCarePlans");
   if (!caller.ok()) return ToGrpc(caller.status());
   PlanFilter filter;
   filter.include_closed = req->include_closed();
@@ -412,7 +388,7 @@ grpc::Status CarePlanServiceImpl::ListCarePlans(grpc::ServerContext* ctx,
   const int limit = Limit(req->page());
   // Break-glass lists see every plan; each plan listed is audited either way.
   const std::string visible_to = caller->break_glass_reason.empty() ? caller->org_code : "";
-  return ToGrpc(InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+  return ToGrpc(Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
     if (!nhs.empty()) {
       auto person = Access::ResolvePerson(tx, *caller, nhs, "ListCarePlans");
       if (!person.ok()) {

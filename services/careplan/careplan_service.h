@@ -49,8 +49,6 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
   };
   using Change = std::function<absl::Status(pqxx::work&, Step&)>;
 
-  // Authenticates a person-level call (PERMISSION_DENIED for aggregate-only roles).
-  absl::StatusOr<Caller> PersonLevelCaller(grpc::ServerContext* ctx);
 
   // One transaction for a change to plan_id at expected_version: NOT_FOUND (the refusal audited
   // and kept) when the caller may not see the plan, ABORTED when the version is stale,

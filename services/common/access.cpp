@@ -5,39 +5,93 @@
 
 namespace icr {
 namespace {
-const Statement kResolve{
-    "access_resolve",
-    "SELECT person_id::text, core.can_see(person_id, $2) FROM core.person WHERE nhs_number = $1"};
+const Statement kFactsByNhs{
+    "access_facts_by_nhs",
+    "SELECT p.nhs_number::text, p.person_id::text, f.sees, f.care FROM core.person p, "
+    "core.relationship_facts(p.person_id, $2) f WHERE p.nhs_number = ANY($1::bpchar[])"};
+const Statement kFactsOf{"access_facts_of",
+                         "SELECT sees, care FROM core.relationship_facts($1::uuid, $2)"};
 const Statement kCanSee{"access_can_see", "SELECT core.can_see($1::uuid, $2)"};
 }  // namespace
 
 const std::vector<Statement>& Access::Statements() {
-  static const std::vector<Statement> kStatements = {kResolve, kCanSee};
+  static const std::vector<Statement> kStatements = {kFactsByNhs, kFactsOf, kCanSee};
   return kStatements;
 }
 
-absl::Status Access::RequirePersonLevel(const Caller& caller) {
-  if (caller.role == Role::kPerformanceAnalyst) {
-    return absl::PermissionDeniedError("performance_analyst sees aggregates only");
-  }
-  return absl::OkStatus();
+absl::StatusOr<Caller> Access::Admit(Authenticator& auth, const grpc::ServerContextBase& ctx,
+                                     std::string_view method) {
+  auto caller = auth.Authenticate(ctx);
+  if (!caller.ok()) return caller.status();
+  RETURN_IF_ERROR(access::Admit(*caller, method));
+  return caller;
 }
+
+std::map<std::string, Access::PersonFacts> Access::FactsByNhs(pqxx::transaction_base& tx,
+                                                              const std::vector<std::string>& nhs,
+                                                              const std::string& org) {
+  std::map<std::string, PersonFacts> out;
+  if (nhs.empty()) return out;
+  for (const auto& row : tx.exec_prepared(kFactsByNhs.name, PgTextArray(nhs), org)) {
+    PersonFacts& f = out[row[0].c_str()];
+    f.person_id = row[1].c_str();
+    f.facts.exists = true;
+    f.facts.sees = row[2].as<bool>();
+    f.facts.care = row[3].as<bool>();
+  }
+  return out;
+}
+
+access::Facts Access::FactsOf(pqxx::transaction_base& tx, const std::string& person_id,
+                              const std::string& org) {
+  auto row = tx.exec_prepared1(kFactsOf.name, person_id, org);
+  access::Facts f;
+  f.exists = true;
+  f.sees = row[0].as<bool>();
+  f.care = row[1].as<bool>();
+  return f;
+}
+
+void Access::AuditDecision(pqxx::transaction_base& tx, const Caller& caller,
+                           const std::string& person_id, const std::string& action,
+                           const access::Decision& decision) {
+  Audit::Write(tx, caller, person_id, action, std::string(decision.audit));
+}
+
+namespace {
+absl::StatusOr<PersonRef> Resolve(pqxx::transaction_base& tx, const Caller& caller,
+                                  const std::string& nhs_number, const std::string& action,
+                                  const std::function<access::Decision(const access::Facts&)>&
+                                      decide) {
+  auto found = Access::FactsByNhs(tx, {nhs_number}, caller.org_code);
+  const auto it = found.find(nhs_number);
+  const std::string person_id = it == found.end() ? "" : it->second.person_id;
+  const access::Decision d = decide(it == found.end() ? access::Facts{} : it->second.facts);
+  if (!d.ok()) {
+    Access::AuditDecision(tx, caller, person_id, action, d);
+    return d.status;
+  }
+  return PersonRef{person_id, d.break_glass};
+}
+}  // namespace
 
 absl::StatusOr<PersonRef> Access::ResolvePerson(pqxx::transaction_base& tx, const Caller& caller,
                                                 const std::string& nhs_number,
-                                                const std::string& action) {
-  auto r = tx.exec_prepared(kResolve.name, nhs_number, caller.org_code);
-  if (r.empty()) return absl::NotFoundError("nhs_number: no such person visible to you");
-  auto ref = Decide(caller, r[0][0].c_str(), r[0][1].as<bool>());
-  if (!ref.ok()) Audit::Write(tx, caller, r[0][0].c_str(), action, kAuditDenied);
-  return ref;
+                                                const std::string& action,
+                                                bool break_glass_applies) {
+  return Resolve(tx, caller, nhs_number, action, [&](const access::Facts& f) {
+    return access::DecideRead(caller, f, break_glass_applies, "nhs_number");
+  });
 }
 
-absl::StatusOr<PersonRef> Access::Decide(const Caller& caller, std::string person_id,
-                                         bool visible) {
-  if (visible) return PersonRef{std::move(person_id), false};
-  if (!caller.break_glass_reason.empty()) return PersonRef{std::move(person_id), true};
-  return absl::NotFoundError("nhs_number: no such person visible to you");
+absl::StatusOr<PersonRef> Access::ResolvePersonForWrite(pqxx::transaction_base& tx,
+                                                        const Caller& caller,
+                                                        const std::string& nhs_number,
+                                                        const std::string& action,
+                                                        access::Write write) {
+  return Resolve(tx, caller, nhs_number, action, [&](const access::Facts& f) {
+    return access::DecideWrite(caller, write, f, "nhs_number");
+  });
 }
 
 bool Access::CanSee(pqxx::transaction_base& tx, const std::string& person_id,
@@ -45,11 +99,17 @@ bool Access::CanSee(pqxx::transaction_base& tx, const std::string& person_id,
   return tx.exec_prepared1(kCanSee.name, person_id, org_code)[0].as<bool>();
 }
 
+absl::Status Access::InTransaction(
+    Database& db, const std::function<absl::Status(pqxx::work&, absl::Status&)>& fn) {
+  absl::Status refused;
+  absl::Status s = db.Write([&](pqxx::work& tx) { return fn(tx, refused); });
+  return s.ok() ? refused : s;
+}
+
 absl::Status Access::ReadPerson(
     Database& db, const Caller& caller, const std::string& nhs_number, const std::string& action,
     const std::function<absl::Status(pqxx::work&, const PersonRef&)>& read) {
-  absl::Status refused;
-  absl::Status status = db.Write([&](pqxx::work& tx) -> absl::Status {
+  return InTransaction(db, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
     auto ref = ResolvePerson(tx, caller, nhs_number, action);
     if (!ref.ok()) {
       refused = ref.status();
@@ -59,7 +119,6 @@ absl::Status Access::ReadPerson(
     Audit::Write(tx, caller, ref->person_id, action, kAuditOk);
     return absl::OkStatus();
   });
-  return status.ok() ? refused : status;
 }
 
 }  // namespace icr

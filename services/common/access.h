@@ -1,13 +1,16 @@
-// Who may see whom: role checks for person-level calls and resolution of an NHS number to a
-// person the caller has a legitimate relationship with (architecture.md, Security).
+// Access: the access rule (access_rule.h) applied to calls and to the store. Authenticates and
+// admits a call by the policy table, reads the facts of core.relationship for the rule, and
+// keeps "refuse, audit, commit, NOT_FOUND" in one place.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/common/access_rule.h"
 #include "services/common/auth.h"
 #include "services/common/db.h"
 
@@ -22,31 +25,56 @@ class Access {
  public:
   static const std::vector<Statement>& Statements();
 
-  // PERMISSION_DENIED for roles that see aggregates only.
-  static absl::Status RequirePersonLevel(const Caller& caller);
+  // Authentication, then the policy table's role check for `method` (e.g.
+  // "icr.v1.RecordService.UpsertPerson"), before any validation of the request.
+  static absl::StatusOr<Caller> Admit(Authenticator& auth, const grpc::ServerContextBase& ctx,
+                                      std::string_view method);
 
-  // The person with this (normalised) NHS number, if the caller may see them. Unknown and not
-  // visible are both NOT_FOUND, so existence is not leaked; a refused attempt on a person who
-  // exists is audited as denied. With x-break-glass-reason the caller sees them, audited.
+  // The facts of the rule for org and these people, by NHS number (normalised); a number of no
+  // one is absent from the map.
+  struct PersonFacts {
+    std::string person_id;
+    access::Facts facts;
+  };
+  static std::map<std::string, PersonFacts> FactsByNhs(pqxx::transaction_base& tx,
+                                                       const std::vector<std::string>& nhs,
+                                                       const std::string& org);
+  // The facts of org and one person, by id (the person exists).
+  static access::Facts FactsOf(pqxx::transaction_base& tx, const std::string& person_id,
+                               const std::string& org);
+
+  // Writes the audit row of a decision about a person (person_id empty: no such person).
+  static void AuditDecision(pqxx::transaction_base& tx, const Caller& caller,
+                            const std::string& person_id, const std::string& action,
+                            const access::Decision& decision);
+
+  // The person with this (normalised) NHS number, if the caller may read them (DecideRead). A
+  // refusal is audited (denied, or not found) and returned as NOT_FOUND; the caller commits.
   static absl::StatusOr<PersonRef> ResolvePerson(pqxx::transaction_base& tx, const Caller& caller,
                                                  const std::string& nhs_number,
-                                                 const std::string& action);
+                                                 const std::string& action,
+                                                 bool break_glass_applies = true);
 
-  // The rule of ResolvePerson on a person already looked up with core.can_see: the reference,
-  // or NOT_FOUND (the caller audits the refusal as denied).
-  static absl::StatusOr<PersonRef> Decide(const Caller& caller, std::string person_id,
-                                          bool visible);
+  // The same for a write about an existing person (DecideWrite): break glass never applies.
+  static absl::StatusOr<PersonRef> ResolvePersonForWrite(pqxx::transaction_base& tx,
+                                                         const Caller& caller,
+                                                         const std::string& nhs_number,
+                                                         const std::string& action,
+                                                         access::Write write);
 
   static bool CanSee(pqxx::transaction_base& tx, const std::string& person_id,
                      const std::string& org_code);
 
+  // Runs fn in one transaction. A refusal fn reports in `refused` is returned after the commit,
+  // so the audit row of a refused attempt is kept; an error fn returns rolls everything back.
+  static absl::Status InTransaction(
+      Database& db, const std::function<absl::Status(pqxx::work&, absl::Status&)>& fn);
+
   // One read of a person's data in one transaction: resolves the person (ResolvePerson), runs
-  // read, and writes the audit row of `action`. A refused attempt is audited and committed, and
-  // the call returns NOT_FOUND.
+  // read, and writes the audit row of `action`.
   static absl::Status ReadPerson(
       Database& db, const Caller& caller, const std::string& nhs_number, const std::string& action,
       const std::function<absl::Status(pqxx::work&, const PersonRef&)>& read);
-
 };
 
 }  // namespace icr

@@ -37,28 +37,6 @@ std::optional<std::string> BearerToken(std::string_view header) {
 }
 }  // namespace
 
-std::optional<Role> ParseRole(std::string_view name) {
-  if (name == "clinician") return Role::kClinician;
-  if (name == "social_worker") return Role::kSocialWorker;
-  if (name == "s117_officer") return Role::kS117Officer;
-  if (name == "performance_analyst") return Role::kPerformanceAnalyst;
-  if (name == "system") return Role::kSystem;
-  if (name == "admin") return Role::kAdmin;
-  return std::nullopt;
-}
-
-std::string RoleName(Role role) {
-  switch (role) {
-    case Role::kClinician: return "clinician";
-    case Role::kSocialWorker: return "social_worker";
-    case Role::kS117Officer: return "s117_officer";
-    case Role::kPerformanceAnalyst: return "performance_analyst";
-    case Role::kSystem: return "system";
-    case Role::kAdmin: return "admin";
-  }
-  return "unknown";
-}
-
 std::string Sha256(std::string_view data) {
   unsigned char out[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);

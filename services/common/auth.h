@@ -13,22 +13,9 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/db.h"
+#include "services/common/principal.h"
 
 namespace icr {
-
-enum class Role { kClinician, kSocialWorker, kS117Officer, kPerformanceAnalyst, kSystem, kAdmin };
-
-std::optional<Role> ParseRole(std::string_view name);
-std::string RoleName(Role role);
-
-// Who is calling and why, from the token and the metadata of one call.
-struct Caller {
-  std::string org_code;
-  Role role = Role::kSystem;
-  std::string purpose_of_use;      // x-purpose-of-use
-  std::string request_id;          // x-request-id
-  std::string break_glass_reason;  // x-break-glass-reason; non-empty means break-glass
-};
 
 std::string Sha256(std::string_view data);  // raw 32 bytes
 std::string NewToken();                     // "icr_" + 43 url-safe random characters

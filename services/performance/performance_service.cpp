@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 
+#include "services/common/access.h"
 #include "services/common/status.h"
 #include "services/performance/indicators.h"
 #include "services/performance/store.h"
@@ -354,7 +355,7 @@ absl::Status PerformanceServiceImpl::Compute(const Caller& caller,
 grpc::Status PerformanceServiceImpl::ListIndicators(grpc::ServerContext* ctx,
                                                     const icr::v1::ListIndicatorsRequest*,
                                                     icr::v1::ListIndicatorsResponse* resp) {
-  auto caller = auth_.Authenticate(*ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.PerformanceService.ListIndicators");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(Indicators(resp));
 }
@@ -362,7 +363,7 @@ grpc::Status PerformanceServiceImpl::ListIndicators(grpc::ServerContext* ctx,
 grpc::Status PerformanceServiceImpl::GetDashboard(grpc::ServerContext* ctx,
                                                   const icr::v1::GetDashboardRequest* req,
                                                   icr::v1::Dashboard* resp) {
-  auto caller = auth_.Authenticate(*ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.PerformanceService.GetDashboard");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(Dashboard(*caller, *req, resp));
 }
@@ -370,7 +371,7 @@ grpc::Status PerformanceServiceImpl::GetDashboard(grpc::ServerContext* ctx,
 grpc::Status PerformanceServiceImpl::GetSeries(grpc::ServerContext* ctx,
                                                const icr::v1::GetSeriesRequest* req,
                                                icr::v1::Series* resp) {
-  auto caller = auth_.Authenticate(*ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.PerformanceService.GetSeries");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(Series(*caller, *req, resp));
 }
@@ -378,7 +379,7 @@ grpc::Status PerformanceServiceImpl::GetSeries(grpc::ServerContext* ctx,
 grpc::Status PerformanceServiceImpl::ExportCsv(grpc::ServerContext* ctx,
                                                const icr::v1::ExportCsvRequest* req,
                                                grpc::ServerWriter<icr::v1::CsvChunk>* writer) {
-  auto caller = auth_.Authenticate(*ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.PerformanceService.ExportCsv");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(Csv(*caller, *req, [&](const std::string& text) {
     icr::v1::CsvChunk chunk;
@@ -390,7 +391,7 @@ grpc::Status PerformanceServiceImpl::ExportCsv(grpc::ServerContext* ctx,
 grpc::Status PerformanceServiceImpl::ComputeIndicators(
     grpc::ServerContext* ctx, const icr::v1::ComputeIndicatorsRequest* req,
     icr::v1::ComputeIndicatorsResponse* resp) {
-  auto caller = auth_.Authenticate(*ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.PerformanceService.ComputeIndicators");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(Compute(*caller, *req, resp));
 }

@@ -99,13 +99,15 @@ void RecordReader::Serve(const std::vector<Call*>& calls, const std::function<vo
     Pending& p = pending[i];
     p.call->status = [&]() -> absl::Status {
       if (!looked.ok()) return looked;
-      if (!found[i]) return absl::NotFoundError("nhs_number: no such person visible to you");
-      auto ref = Access::Decide(p.caller, found[i]->person_id, found[i]->visible);
-      if (!ref.ok()) return ref.status();  // audited as denied by the look-up
+      access::Facts facts;  // audited by the look-up, with the same outcome
+      facts.exists = found[i].has_value();
+      facts.sees = found[i] && found[i]->visible;
+      const access::Decision d = access::DecideRead(p.caller, facts, true, "nhs_number");
+      if (!d.ok()) return d.status;
       auto body = Body(p.nhs, p.caller, p.held, *found[i]);
       if (!body.ok()) return body.status();
       if (!p.call->out->ParseFromString(**body)) return absl::InternalError("record body");
-      p.call->out->set_break_glass(ref->break_glass);
+      p.call->out->set_break_glass(d.break_glass);
       return absl::OkStatus();
     }();
   }

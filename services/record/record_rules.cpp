@@ -302,4 +302,58 @@ std::string CanonicalJson(const google::protobuf::Message& message) {
   return out;
 }
 
+access::Write EventWrite(const icr::v1::Event& event, const std::string& org,
+                         std::string* names_other) {
+  using K = icr::v1::Event;
+  std::string code, field;
+  bool opening = false;
+  switch (event.kind_case()) {
+    case K::kReferralOpened:
+      code = event.referral_opened().provider_code();
+      field = "referral_opened.provider_code";
+      opening = true;
+      break;
+    case K::kAdmission:
+      code = event.admission().provider_code();
+      field = "admission.provider_code";
+      opening = true;
+      break;
+    case K::kDetentionStart:
+      code = event.detention_start().provider_code();
+      field = "detention_start.provider_code";
+      opening = true;
+      break;
+    case K::kCareAct:
+      code = event.care_act().council_code();
+      field = "care_act.council_code";
+      opening = event.care_act().kind() == icr::v1::CareActEvent::REQUEST;
+      break;
+    case K::kCarerAssessment:
+      code = event.carer_assessment().council_code();
+      field = "carer_assessment.council_code";
+      opening = true;
+      break;
+    case K::kDeath:
+      return access::Write::kDeath;
+    default:
+      return access::Write::kEvent;
+  }
+  if (!code.empty() && code != org) {
+    *names_other = field;
+    return access::Write::kEvent;
+  }
+  return opening && !code.empty() ? access::Write::kOpenRelationship : access::Write::kEvent;
+}
+
+bool ChangesDemographics(const icr::v1::Person& stored, const icr::v1::Person& incoming) {
+  return stored.family_name() != incoming.family_name() ||
+         stored.given_name() != incoming.given_name() ||
+         stored.date_of_birth() != incoming.date_of_birth() || stored.sex() != incoming.sex() ||
+         stored.ethnic_category() != incoming.ethnic_category() ||
+         stored.postcode() != incoming.postcode() ||
+         stored.gp_practice_code() != incoming.gp_practice_code() ||
+         stored.council_code() != incoming.council_code() ||
+         stored.icb_code() != incoming.icb_code();
+}
+
 }  // namespace icr::record

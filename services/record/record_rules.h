@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "icr/v1/record.pb.h"
+#include "services/common/access_rule.h"
 #include "services/common/reference.h"
 #include "services/common/validation.h"
 
@@ -27,6 +28,18 @@ std::string EventKind(const icr::v1::Event& event);
 
 // The date the event is about, for the rule that nothing happens after death.
 std::optional<Date> EventDate(const icr::v1::Event& event);
+
+// What an event is under the write rule (architecture.md, Who may write) when `org` sends it:
+// kOpenRelationship for a referral opened, an admission or a detention start whose provider is
+// `org`, and a Care Act request or carer's assessment whose council is `org`; kDeath; otherwise
+// kEvent. `names_other` is set to the field of an event that names another organisation as its
+// provider or council (such an event is refused).
+access::Write EventWrite(const icr::v1::Event& event, const std::string& org,
+                         std::string* names_other);
+
+// Whether an upsert changes the stored person's demographics (names, birth, sex, ethnicity,
+// address, GP, council, ICB).
+bool ChangesDemographics(const icr::v1::Person& stored, const icr::v1::Person& incoming);
 
 // Canonical content of an event for idempotency: equal for resends of the same content.
 std::string CanonicalJson(const google::protobuf::Message& message);

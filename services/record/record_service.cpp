@@ -70,7 +70,10 @@ RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
     : db_(db),
       auth_(auth),
       ref_(std::move(ref)),
-      reader_(db, [this](const grpc::ServerContextBase& ctx) { return PersonLevelCaller(&ctx); },
+      reader_(db,
+              [this](const grpc::ServerContextBase& ctx) {
+                return Access::Admit(auth_, ctx, "icr.v1.RecordService.GetIntegratedRecord");
+              },
               record_cache_bytes, kReadBatches) {
   db_.Register(RecordStore::Statements());
   db_.Register(Access::Statements());
@@ -78,25 +81,18 @@ RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
   db_.Register(Changes::Statements());
 }
 
-absl::StatusOr<Caller> RecordServiceImpl::PersonLevelCaller(const grpc::ServerContextBase* ctx) {
-  auto caller = auth_.Authenticate(*ctx);
-  if (!caller.ok()) return caller.status();
-  RETURN_IF_ERROR(Access::RequirePersonLevel(*caller));
-  return caller;
-}
-
 grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,
                                              const icr::v1::UpsertPersonRequest* req,
                                              icr::v1::Person* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.UpsertPerson");
   if (!caller.ok()) return ToGrpc(caller.status());
   icr::v1::Person person = req->person();
   if (auto s = ValidatePerson(person, *ref_, "person", Today()); !s.ok()) return ToGrpc(s);
   if (req->expected_version() < 0) {
     return ToGrpc(InvalidField("expected_version", "must not be negative"));
   }
-  return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
-    WriteBatch batch(*caller, "UpsertPerson");
+  WriteBatch batch(*caller, "UpsertPerson");
+  return ToGrpc(WriteAll(batch, [&](pqxx::work& tx) -> absl::Status {
     auto stored = batch.Person(tx, person, req->expected_version());
     if (!stored.ok()) return stored.status();
     RETURN_IF_ERROR(batch.Finish(tx));
@@ -105,10 +101,22 @@ grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,
   }));
 }
 
+absl::Status RecordServiceImpl::WriteAll(WriteBatch& batch,
+                                         const std::function<absl::Status(pqxx::work&)>& fn) {
+  absl::Status status = db_.Write(fn);
+  if (!batch.Refused()) return status;
+  // Refused as a whole: the writes are rolled back; the refusal's audit row is kept.
+  absl::Status audited = db_.Write([&](pqxx::work& tx) {
+    batch.WriteRefusals(tx);
+    return absl::OkStatus();
+  });
+  return audited.ok() ? status : audited;
+}
+
 grpc::Status RecordServiceImpl::GetPerson(grpc::ServerContext* ctx,
                                           const icr::v1::GetPersonRequest* req,
                                           icr::v1::Person* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.GetPerson");
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = RequireNhsNumber(req->nhs_number());
   if (!nhs.ok()) return ToGrpc(nhs.status());
@@ -122,7 +130,7 @@ grpc::Status RecordServiceImpl::GetPerson(grpc::ServerContext* ctx,
 grpc::Status RecordServiceImpl::FindPeople(grpc::ServerContext* ctx,
                                            const icr::v1::FindPeopleRequest* req,
                                            icr::v1::FindPeopleResponse* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.FindPeople");
   if (!caller.ok()) return ToGrpc(caller.status());
   icr::v1::FindPeopleRequest query = *req;
   const std::string& token = query.page().page_token();
@@ -183,7 +191,7 @@ grpc::Status RecordServiceImpl::FindPeople(grpc::ServerContext* ctx,
 grpc::Status RecordServiceImpl::RecordEvents(grpc::ServerContext* ctx,
                                              const icr::v1::RecordEventsRequest* req,
                                              icr::v1::RecordEventsResponse* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.RecordEvents");
   if (!caller.ok()) return ToGrpc(caller.status());
   if (req->events_size() == 0) return ToGrpc(InvalidField("events", "at least one event"));
   if (req->events_size() > kMaxEventsPerRequest) {
@@ -195,9 +203,9 @@ grpc::Status RecordServiceImpl::RecordEvents(grpc::ServerContext* ctx,
     auto s = ValidateEvent(events[i], *ref_, "events[" + std::to_string(i) + "]", today);
     if (!s.ok()) return ToGrpc(s);
   }
-  return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
+  WriteBatch batch(*caller, "RecordEvents");
+  return ToGrpc(WriteAll(batch, [&](pqxx::work& tx) -> absl::Status {
     resp->clear_outcomes();
-    WriteBatch batch(*caller, "RecordEvents");
     std::vector<const icr::v1::Event*> all;
     for (const auto& e : events) all.push_back(&e);
     batch.Prefetch(tx, all);
@@ -216,7 +224,7 @@ grpc::Status RecordServiceImpl::RecordEvents(grpc::ServerContext* ctx,
 grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
                                              grpc::ServerReader<icr::v1::ImportItem>* reader,
                                              icr::v1::ImportSummary* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.ImportEvents");
   if (!caller.ok()) return ToGrpc(caller.status());
   const Date today = Today();
   // The lanes store batches concurrently: the summary and the refusals are kept under `mu`, the
@@ -360,14 +368,13 @@ grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
 grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
                                              const icr::v1::WatchChangesRequest* req,
                                              grpc::ServerWriter<icr::v1::Change>* writer) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.WatchChanges");
   if (!caller.ok()) return ToGrpc(caller.status());
   auto cursor = DecodeCursor(req->cursor());
   if (!cursor.ok()) return ToGrpc(cursor.status());
   if (req->max_changes() < 0) return ToGrpc(InvalidField("max_changes", "must not be negative"));
-  // Admins follow everything; everyone else only changes about people they may see.
-  std::optional<std::string> visible_to;
-  if (caller->role != Role::kAdmin) visible_to = caller->org_code;
+  // Every role follows only changes about people its organisation may see (the access rule).
+  const std::optional<std::string> visible_to = caller->org_code;
   int64_t sent = 0;
   auto idle = std::chrono::milliseconds(50);
   while (!ctx->IsCancelled()) {
@@ -375,8 +382,14 @@ grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
     if (req->max_changes() > 0)
       limit = static_cast<int>(std::min<int64_t>(limit, req->max_changes() - sent));
     std::vector<ChangeRow> rows;
-    absl::Status s = db_.Read([&](pqxx::nontransaction& tx) {
+    // Each batch delivered is audited: one row per person it names, in the read's transaction.
+    absl::Status s = db_.Write([&](pqxx::work& tx) {
       rows = Changes::Read(tx, *cursor, limit, visible_to);
+      std::set<std::string> people;
+      for (const auto& row : rows) {
+        if (!row.person_id.empty()) people.insert(row.person_id);
+      }
+      Audit::WriteMany(tx, *caller, {people.begin(), people.end()}, "WatchChanges", kAuditOk);
       return absl::OkStatus();
     });
     if (!s.ok()) return ToGrpc(s);
@@ -411,7 +424,7 @@ grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
 grpc::Status RecordServiceImpl::GetAuditTrail(grpc::ServerContext* ctx,
                                               const icr::v1::GetAuditTrailRequest* req,
                                               icr::v1::AuditTrail* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.GetAuditTrail");
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = RequireNhsNumber(req->nhs_number());
   if (!nhs.ok()) return ToGrpc(nhs.status());

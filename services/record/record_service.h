@@ -9,6 +9,7 @@
 #include "services/common/db.h"
 #include "services/common/reference.h"
 #include "services/record/record_reader.h"
+#include "services/record/write_batch.h"
 
 namespace icr::record {
 
@@ -39,8 +40,9 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
                              icr::v1::AuditTrail* resp) override;
 
  private:
-  // Authenticates a person-level call (PERMISSION_DENIED for aggregate-only roles).
-  absl::StatusOr<Caller> PersonLevelCaller(const grpc::ServerContextBase* ctx);
+  // Runs fn, the writes of one call through `batch`, in one transaction. When the write rule
+  // refused the call, its writes are rolled back and the refusal's audit row is written alone.
+  absl::Status WriteAll(WriteBatch& batch, const std::function<absl::Status(pqxx::work&)>& fn);
 
   Database& db_;
   Authenticator& auth_;

@@ -40,7 +40,8 @@ const Statement kPeopleByNhs{
                    "WHERE p.nhs_number = ANY($1::bpchar[])"};
 // The rows a transaction leaves to its end (PendingWrites), in one statement: the event log
 // ($2-$6), the change outbox ($7-$11, in order: seq follows the array) and the relationships of
-// organisation $1 with people $12. Returns how many event rows were new.
+// organisation $1 with people $12 (recorded something) and $13 (registered them). Returns how
+// many event rows were new.
 const Statement kWritePending{
     "record_write_pending",
     "WITH ev AS (INSERT INTO core.event (source_org, event_id, person_id, kind, content_hash, "
@@ -52,8 +53,10 @@ const Statement kWritePending{
     "  SELECT c.entity, c.entity_id, nullif(c.person, '')::uuid, c.type, c.org "
     "  FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) "
     "    WITH ORDINALITY AS c(entity, entity_id, person, type, org, n) ORDER BY c.n), "
-    "rel AS (INSERT INTO core.person_relationship (person_id, org_code) "
-    "  SELECT p, $1 FROM unnest($12::uuid[]) AS p ON CONFLICT DO NOTHING) "
+    "rel AS (INSERT INTO core.relationship (person_id, org_code, kind) "
+    "  SELECT p, $1, 'recorded' FROM unnest($12::uuid[]) AS p "
+    "  UNION ALL SELECT p, $1, 'registered' FROM unnest($13::uuid[]) AS p "
+    "  ORDER BY 1, 3 ON CONFLICT DO NOTHING) "
     "SELECT count(*) FROM ev"};
 // One statement: insert, or update when the version read is still current ($11 = 0: any), and
 // add the local identifiers ($12 systems, $13 values) not yet recorded. Returns the person's id,
@@ -736,7 +739,7 @@ absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& t
       }
     }
   }
-  UpsertResult result{p, r[4].as<bool>() || added > 0};
+  UpsertResult result{p, r[4].as<bool>() || added > 0, r[3].as<bool>()};
   // As stored: the demographics are those sent (written, or equal), the rest is the row's.
   result.person.set_person_id(person_id);
   result.person.set_version(r[1].as<int64_t>());
@@ -815,7 +818,8 @@ absl::Status RecordStore::FlushDeferred(pqxx::transaction_base& tx, const std::s
 
 absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const std::string& org,
                                        const PendingWrites& pending,
-                                       const std::vector<std::string>& person_ids) {
+                                       const std::vector<std::string>& person_ids,
+                                       const std::vector<std::string>& registered) {
   std::vector<std::string> ids, people, kinds, hashes, payloads;
   for (const auto& e : pending.events) {
     ids.push_back(e.event_id);
@@ -835,7 +839,8 @@ absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const std::st
   auto r = tx.exec_prepared1(
       kWritePending.name, org, PgTextArray(ids), PgTextArray(people), PgTextArray(kinds),
       PgTextArray(hashes), PgTextArray(payloads), PgTextArray(entities), PgTextArray(entity_ids),
-      PgTextArray(change_people), PgTextArray(types), PgTextArray(orgs), PgTextArray(person_ids));
+      PgTextArray(change_people), PgTextArray(types), PgTextArray(orgs), PgTextArray(person_ids),
+      PgTextArray(registered));
   if (r[0].as<size_t>() != pending.events.size()) {
     // Another call stored one of these events after this one looked: sending again finds them
     // stored (DUPLICATE) or refuses them (ALREADY_EXISTS).

@@ -45,6 +45,7 @@ struct PendingWrites {
 struct UpsertResult {
   icr::v1::Person person;
   bool changed = false;  // false: exactly as stored already (nothing written but the relationship)
+  bool created = false;  // the person was not in the store
 };
 
 class RecordStore {
@@ -85,12 +86,13 @@ class RecordStore {
   // INVALID_ARGUMENT), for the first refused row of the first kind. Clears them either way.
   static absl::Status FlushDeferred(pqxx::transaction_base& tx, const std::string& org_code,
                                     PendingWrites& pending);
-  // Writes the pending rows and records that org_code has recorded something for these people
-  // (a legitimate relationship), in one statement. ABORTED when a concurrent call stored one of
-  // the events.
+  // Writes the pending rows and the relationships of org_code with these people (core.relationship:
+  // "recorded" something for person_ids, "registered" the people it created), in one statement.
+  // ABORTED when a concurrent call stored one of the events.
   static absl::Status WritePending(pqxx::transaction_base& tx, const std::string& org_code,
                                    const PendingWrites& pending,
-                                   const std::vector<std::string>& person_ids);
+                                   const std::vector<std::string>& person_ids,
+                                   const std::vector<std::string>& registered);
 
   // Visible people matching the request, after the page token; org empty = no visibility filter.
   static absl::StatusOr<std::vector<icr::v1::Person>> FindPeople(

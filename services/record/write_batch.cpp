@@ -1,18 +1,26 @@
 #include "services/record/write_batch.h"
 
 #include "services/common/audit.h"
+#include "services/record/record_rules.h"
 
 namespace icr::record {
 
 void WriteBatch::Prefetch(pqxx::transaction_base& tx,
                           const std::vector<const icr::v1::Event*>& events,
                           const std::set<std::string>& upserted) {
-  std::vector<std::string> ids, nhs_numbers;
+  std::vector<std::string> ids, nhs_numbers, unknown_facts;
+  std::set<std::string> asked;
   for (const auto* e : events) {
     if (looked_up_.insert(e->event_id()).second) ids.push_back(e->event_id());
     if (!people_.count(e->nhs_number()) && !upserted.count(e->nhs_number())) {
       nhs_numbers.push_back(e->nhs_number());
     }
+    if (!facts_.count(e->nhs_number()) && asked.insert(e->nhs_number()).second) {
+      unknown_facts.push_back(e->nhs_number());
+    }
+  }
+  for (const auto& nhs : upserted) {
+    if (!facts_.count(nhs) && asked.insert(nhs).second) unknown_facts.push_back(nhs);
   }
   known_.merge(RecordStore::KnownEventHashes(tx, caller_.org_code, ids));
   if (nhs_numbers.size() > 1) {  // one alone is looked up by Event
@@ -20,18 +28,58 @@ void WriteBatch::Prefetch(pqxx::transaction_base& tx,
       people_.emplace(p.nhs_number(), std::move(p));
     }
   }
+  if (!unknown_facts.empty()) {
+    auto found = Access::FactsByNhs(tx, unknown_facts, caller_.org_code);
+    for (const auto& nhs : unknown_facts) {
+      auto it = found.find(nhs);
+      facts_[nhs] = it == found.end() ? access::Facts{} : it->second.facts;
+      if (it != found.end()) person_ids_[nhs] = it->second.person_id;
+    }
+  }
+}
+
+access::Facts& WriteBatch::FactsFor(pqxx::transaction_base& tx, const std::string& nhs) {
+  auto it = facts_.find(nhs);
+  if (it != facts_.end()) return it->second;
+  auto found = Access::FactsByNhs(tx, {nhs}, caller_.org_code);
+  auto f = found.find(nhs);
+  if (f != found.end()) person_ids_[nhs] = f->second.person_id;
+  return facts_[nhs] = f == found.end() ? access::Facts{} : f->second.facts;
+}
+
+void WriteBatch::SetFacts(const std::string& nhs, const access::Facts& facts) {
+  auto it = facts_.find(nhs);
+  item_facts_undo_.emplace_back(
+      nhs, it == facts_.end() ? std::nullopt : std::optional<access::Facts>(it->second));
+  facts_[nhs] = facts;
+}
+
+absl::Status WriteBatch::Refuse(const std::string& person_id, const access::Decision& decision) {
+  refusals_.emplace_back(person_id, decision);
+  return decision.status;
 }
 
 absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
                                               const icr::v1::Event& event,
                                               const std::string& field) {
-  auto known = people_.find(event.nhs_number());
+  const std::string& nhs = event.nhs_number();
+  access::Facts facts = FactsFor(tx, nhs);
+  std::string names_other;
+  const access::Write write = EventWrite(event, caller_.org_code, &names_other);
+  access::Decision d = access::DecideWrite(caller_, write, facts, field + ".nhs_number");
+  if (d.ok() && !names_other.empty()) {
+    d = {absl::PermissionDeniedError(field + "." + names_other + ": names another organisation; " +
+                                     caller_.org_code + " records its own events only"),
+         access::kAuditDenied};
+  }
+  if (!d.ok()) return Refuse(facts.exists ? person_ids_[nhs] : "", d);
+
+  auto known = people_.find(nhs);
   if (known == people_.end()) {
-    auto person = RecordStore::FindByNhsNumber(tx, event.nhs_number());
-    if (!person) {
-      return absl::NotFoundError(field + ".nhs_number: no such person; send the person first");
-    }
-    known = people_.emplace(event.nhs_number(), std::move(*person)).first;
+    auto person = RecordStore::FindByNhsNumber(tx, nhs);
+    if (!person) return Refuse("", {access::NotVisible(field + ".nhs_number"),
+                                    access::kAuditNotFound});
+    known = people_.emplace(nhs, std::move(*person)).first;
   }
   Prefetch(tx, {&event});
   const std::string person_id = known->second.person_id();
@@ -45,6 +93,11 @@ absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
       known_[event.event_id()] = pending_.events.back().hash;
       item_events_.push_back(event.event_id());
     }
+    // It has recorded something (sees), and an opening event opened a care relationship.
+    access::Facts after = facts;
+    after.sees = true;
+    after.care = facts.care || write == access::Write::kOpenRelationship;
+    if (after.sees != facts.sees || after.care != facts.care) SetFacts(nhs, after);
   }
   return result;
 }
@@ -52,11 +105,36 @@ absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
 absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
                                                 const icr::v1::Person& person,
                                                 int64_t expected_version) {
+  const std::string& nhs = person.nhs_number();
+  const access::Facts facts = FactsFor(tx, nhs);
+  access::Write write = access::Write::kCreatePerson;
+  if (facts.exists) {
+    auto stored = people_.find(nhs);
+    std::optional<icr::v1::Person> found;
+    if (stored == people_.end()) found = RecordStore::FindByNhsNumber(tx, nhs);
+    const icr::v1::Person* current = stored != people_.end() ? &stored->second
+                                     : found                 ? &*found
+                                                             : nullptr;
+    write = current && !ChangesDemographics(*current, person) ? access::Write::kEvent
+                                                              : access::Write::kDemographics;
+  } else if (expected_version > 0) {
+    write = access::Write::kEvent;  // a version of no one: not found, as an invisible person
+  }
+  const access::Decision d = access::DecideWrite(caller_, write, facts, "person.nhs_number");
+  if (!d.ok()) return Refuse(facts.exists ? person_ids_[nhs] : "", d);
+
   auto result =
       RecordStore::UpsertPerson(tx, person, expected_version, caller_.org_code, pending_.changes);
   if (result.ok()) {
     people_[result->person.nhs_number()] = result->person;
+    person_ids_[nhs] = result->person.person_id();
     item_people_.push_back(result->person.person_id());
+    if (result->created) {
+      item_registered_.insert(result->person.person_id());
+      access::Facts after;
+      after.exists = after.sees = true;
+      SetFacts(nhs, after);
+    }
   } else {
     people_.erase(person.nhs_number());
   }
@@ -69,8 +147,11 @@ absl::Status WriteBatch::Flush(pqxx::transaction_base& tx) {
 
 void WriteBatch::Keep() {
   kept_.insert(item_people_.begin(), item_people_.end());
+  registered_.insert(item_registered_.begin(), item_registered_.end());
   item_people_.clear();
+  item_registered_.clear();
   item_events_.clear();
+  item_facts_undo_.clear();
   item_pending_events_ = pending_.events.size();
   item_pending_changes_ = pending_.changes.size();
 }
@@ -81,17 +162,37 @@ void WriteBatch::Discard() {
   pending_.changes.resize(item_pending_changes_);
   pending_.deferred.clear();
   for (const auto& id : item_events_) known_.erase(id);
+  for (auto it = item_facts_undo_.rbegin(); it != item_facts_undo_.rend(); ++it) {
+    if (it->second) {
+      facts_[it->first] = *it->second;
+    } else {
+      facts_.erase(it->first);
+    }
+  }
   people_.clear();
   item_people_.clear();
+  item_registered_.clear();
   item_events_.clear();
+  item_facts_undo_.clear();
+}
+
+void WriteBatch::WriteRefusals(pqxx::transaction_base& tx) const {
+  for (const auto& [person_id, decision] : refusals_) {
+    Access::AuditDecision(tx, caller_, person_id, action_, decision);
+  }
 }
 
 absl::Status WriteBatch::Finish(pqxx::transaction_base& tx) {
   if (auto s = Flush(tx); !s.ok()) return s;
   Keep();
   const std::vector<std::string> ids(kept_.begin(), kept_.end());
-  if (auto s = RecordStore::WritePending(tx, caller_.org_code, pending_, ids); !s.ok()) return s;
+  const std::vector<std::string> registered(registered_.begin(), registered_.end());
+  if (auto s = RecordStore::WritePending(tx, caller_.org_code, pending_, ids, registered);
+      !s.ok()) {
+    return s;
+  }
   Audit::WriteMany(tx, caller_, ids, action_, kAuditOk);
+  WriteRefusals(tx);
   return absl::OkStatus();
 }
 

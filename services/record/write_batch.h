@@ -5,12 +5,14 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/common/access.h"
 #include "services/common/auth.h"
 #include "services/record/store.h"
 
@@ -27,10 +29,15 @@ class WriteBatch {
   void Prefetch(pqxx::transaction_base& tx, const std::vector<const icr::v1::Event*>& events,
                 const std::set<std::string>& upserted = {});
 
-  // Stores one validated event for its person, who must exist (NOT_FOUND otherwise).
+  // Stores one validated event for its person, under the write rule (access::DecideWrite): a
+  // person who does not exist and one the caller may not write about are both NOT_FOUND, the
+  // refusal kept to be audited (Finish, or WriteRefusals when the call is refused as a whole).
   absl::StatusOr<EventResult> Event(pqxx::transaction_base& tx, const icr::v1::Event& event,
                                     const std::string& field);
-  // Creates or updates a validated person (RecordStore::UpsertPerson).
+  // Creates or updates a validated person (RecordStore::UpsertPerson), under the write rule:
+  // creating needs a creating role, changing demographics a care relationship, and an existing
+  // person the caller may not see (or, with expected_version, one who does not exist) is
+  // NOT_FOUND.
   absl::StatusOr<UpsertResult> Person(pqxx::transaction_base& tx, const icr::v1::Person& person,
                                       int64_t expected_version);
 
@@ -49,6 +56,11 @@ class WriteBatch {
   // before; ABORTED when a concurrent call stored the same event.
   absl::Status Finish(pqxx::transaction_base& tx);
 
+  // Writes the audit rows of the refusals alone: for a call refused as a whole, whose writes
+  // were rolled back.
+  void WriteRefusals(pqxx::transaction_base& tx) const;
+  bool Refused() const { return !refusals_.empty(); }
+
  private:
   const Caller& caller_;
   std::string action_;
@@ -62,6 +74,18 @@ class WriteBatch {
   std::vector<std::string> item_events_;
   size_t item_pending_events_ = 0, item_pending_changes_ = 0;
   std::set<std::string> kept_;  // person ids of kept items
+
+  // The write rule's facts by NHS number, as this transaction's writes leave them; the current
+  // item's changes to them, to undo when it is rolled back.
+  access::Facts& FactsFor(pqxx::transaction_base& tx, const std::string& nhs);
+  void SetFacts(const std::string& nhs, const access::Facts& facts);
+  // Keeps a refusal to audit; returns its status.
+  absl::Status Refuse(const std::string& person_id, const access::Decision& decision);
+  std::map<std::string, access::Facts> facts_;
+  std::map<std::string, std::string> person_ids_;  // by NHS number, for the refusals' audit
+  std::vector<std::pair<std::string, std::optional<access::Facts>>> item_facts_undo_;
+  std::set<std::string> item_registered_, registered_;  // people created (by id)
+  std::vector<std::pair<std::string, access::Decision>> refusals_;
 };
 
 }  // namespace icr::record

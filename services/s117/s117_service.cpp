@@ -68,26 +68,22 @@ S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
 
 S117ServiceImpl::~S117ServiceImpl() = default;
 
-absl::StatusOr<Caller> S117ServiceImpl::PersonLevelCaller(grpc::ServerContext* ctx) {
-  auto caller = auth_.Authenticate(*ctx);
-  if (!caller.ok()) return caller.status();
-  RETURN_IF_ERROR(Access::RequirePersonLevel(*caller));
-  return caller;
-}
-
-bool S117ServiceImpl::Visible(pqxx::transaction_base& tx, const Caller& caller,
-                              const std::string& person_id, const std::string& council,
-                              const std::string& icb, bool allow_break_glass) {
+access::Facts S117ServiceImpl::FactsOf(pqxx::transaction_base& tx, const Caller& caller,
+                                       const std::string& person_id, const std::string& council,
+                                       const std::string& icb) {
   const Visibility v = RegisterVisibility(caller);
-  bool ok;
+  access::Facts f;
+  f.exists = true;
   if (v.mode == "council") {
-    ok = council == caller.org_code;
+    f.sees = council == caller.org_code;
   } else if (v.mode == "icb") {
-    ok = icb == caller.org_code;
+    f.sees = icb == caller.org_code;
   } else {
-    ok = Access::CanSee(tx, person_id, caller.org_code);
+    f.sees = Access::CanSee(tx, person_id, caller.org_code);
   }
-  return ok || (allow_break_glass && !caller.break_glass_reason.empty());
+  f.care = f.sees;
+  f.responsible_body = caller.org_code == council || caller.org_code == icb;
+  return f;
 }
 
 Visibility S117ServiceImpl::RegisterVisibility(const Caller& caller) const {
@@ -98,10 +94,14 @@ Visibility S117ServiceImpl::RegisterVisibility(const Caller& caller) const {
 
 grpc::Status S117ServiceImpl::WriteEpisode(grpc::ServerContext* ctx, const std::string& rpc,
                                            const std::string& entitlement_id,
-                                           int64_t expected_version, const Change& change,
-                                           icr::v1::Entitlement* resp) {
-  auto caller = PersonLevelCaller(ctx);
+                                           int64_t expected_version,
+                                           const std::function<absl::Status()>& check,
+                                           const Change& change, icr::v1::Entitlement* resp) {
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService." + rpc);
   if (!caller.ok()) return ToGrpc(caller.status());
+  if (check) {
+    if (auto s = check(); !s.ok()) return ToGrpc(s);
+  }
   if (auto s = CheckUuid(entitlement_id, "entitlement_id"); !s.ok()) return ToGrpc(s);
   if (expected_version <= 0) {
     return ToGrpc(InvalidField("expected_version", "required: the version last read"));
@@ -111,10 +111,18 @@ grpc::Status S117ServiceImpl::WriteEpisode(grpc::ServerContext* ctx, const std::
   absl::Status result;
   absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
     auto e = S117Store::LoadEpisode(tx, entitlement_id);
-    if (!e || !Visible(tx, *caller, e->person_id, e->responsible_council_code,
-                       e->responsible_icb_code, false)) {
-      if (e) Audit::Write(tx, *caller, e->person_id, rpc, kAuditDenied);
-      result = absl::NotFoundError(kNotVisible);
+    access::Facts facts;
+    if (e) {
+      facts = FactsOf(tx, *caller, e->person_id, e->responsible_council_code,
+                      e->responsible_icb_code);
+    }
+    const access::Decision d = access::DecideWrite(
+        *caller,
+        rpc == "SetResponsibleBodies" ? access::Write::kResponsibleBodies : access::Write::kEvent,
+        facts, "entitlement_id");
+    if (!d.ok()) {
+      Access::AuditDecision(tx, *caller, e ? e->person_id : "", rpc, d);
+      result = absl::IsNotFound(d.status) ? absl::NotFoundError(kNotVisible) : d.status;
       return absl::OkStatus();  // commit the audit of the refused attempt
     }
     if (e->version != expected_version) {
@@ -134,7 +142,7 @@ grpc::Status S117ServiceImpl::WriteEpisode(grpc::ServerContext* ctx, const std::
 grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
                                              const icr::v1::GetEntitlementRequest* req,
                                              icr::v1::Entitlement* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService.GetEntitlement");
   if (!caller.ok()) return ToGrpc(caller.status());
   std::string nhs;
   if (req->key_case() == icr::v1::GetEntitlementRequest::kNhsNumber) {
@@ -163,9 +171,14 @@ grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
     }
     auto loaded = S117Store::LoadEntitlement(tx, id, req->include_history(), resp);
     if (!loaded.ok() && loaded.code() != absl::StatusCode::kNotFound) return loaded;
-    if (!loaded.ok() || !Visible(tx, *caller, resp->person_id(), resp->council().code(),
-                                 resp->icb().code(), true)) {
-      if (loaded.ok()) Audit::Write(tx, *caller, resp->person_id(), "GetEntitlement", kAuditDenied);
+    access::Facts facts;
+    if (loaded.ok()) {
+      facts = FactsOf(tx, *caller, resp->person_id(), resp->council().code(), resp->icb().code());
+    }
+    const access::Decision d = access::DecideRead(*caller, facts, true, "entitlement_id");
+    if (!d.ok()) {
+      Access::AuditDecision(tx, *caller, loaded.ok() ? resp->person_id() : "", "GetEntitlement",
+                            d);
       resp->Clear();
       result = absl::NotFoundError(kNotVisible);
       return absl::OkStatus();
@@ -179,7 +192,7 @@ grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
 grpc::Status S117ServiceImpl::ListRegister(grpc::ServerContext* ctx,
                                            const icr::v1::ListRegisterRequest* req,
                                            icr::v1::ListRegisterResponse* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService.ListRegister");
   if (!caller.ok()) return ToGrpc(caller.status());
   if (auto s = CheckFilter(req->filter()); !s.ok()) return ToGrpc(s);
   const std::string& token = req->page().page_token();
@@ -210,7 +223,7 @@ grpc::Status S117ServiceImpl::ListRegister(grpc::ServerContext* ctx,
 grpc::Status S117ServiceImpl::ExportRegister(grpc::ServerContext* ctx,
                                              const icr::v1::ExportRegisterRequest* req,
                                              grpc::ServerWriter<icr::v1::RegisterRow>* writer) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService.ExportRegister");
   if (!caller.ok()) return ToGrpc(caller.status());
   if (auto s = CheckFilter(req->filter()); !s.ok()) return ToGrpc(s);
   auto policy = policy_.Get();
@@ -244,7 +257,7 @@ grpc::Status S117ServiceImpl::ExportRegister(grpc::ServerContext* ctx,
 grpc::Status S117ServiceImpl::OpenEntitlement(grpc::ServerContext* ctx,
                                               const icr::v1::OpenEntitlementRequest* req,
                                               icr::v1::Entitlement* resp) {
-  auto caller = PersonLevelCaller(ctx);
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService.OpenEntitlement");
   if (!caller.ok()) return ToGrpc(caller.status());
   auto nhs = NormaliseNhsNumber(req->nhs_number(), "nhs_number");
   if (!nhs.ok()) return ToGrpc(nhs.status());
@@ -252,11 +265,11 @@ grpc::Status S117ServiceImpl::OpenEntitlement(grpc::ServerContext* ctx,
   if (!policy.ok()) return ToGrpc(policy.status());
   absl::Status result;
   absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
-    auto person = Access::ResolvePerson(tx, *caller, *nhs, "OpenEntitlement");
-    if (!person.ok() || person->break_glass) {  // writes need a real relationship
-      result = person.ok() ? absl::NotFoundError("nhs_number: no such person visible to you")
-                           : person.status();
-      return absl::OkStatus();
+    auto person = Access::ResolvePersonForWrite(tx, *caller, *nhs, "OpenEntitlement",
+                                                access::Write::kEvent);
+    if (!person.ok()) {
+      result = person.status();
+      return absl::OkStatus();  // commit the audit of the refused attempt
     }
     Episode bodies;
     bodies.responsible_council_code = req->council().code();
@@ -282,7 +295,7 @@ grpc::Status S117ServiceImpl::SetResponsibleBodies(grpc::ServerContext* ctx,
                                                    const icr::v1::SetResponsibleBodiesRequest* req,
                                                    icr::v1::Entitlement* resp) {
   return WriteEpisode(
-      ctx, "SetResponsibleBodies", req->entitlement_id(), req->expected_version(),
+      ctx, "SetResponsibleBodies", req->entitlement_id(), req->expected_version(), nullptr,
       [&](pqxx::work&, const Caller&, const Policy&, Episode& e, Mutation& m) {
         m.action = "s117_responsible_bodies_set";
         m.reason = req->reason();
@@ -295,7 +308,7 @@ grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
                                                   const icr::v1::AddAftercareServiceRequest* req,
                                                   icr::v1::Entitlement* resp) {
   return WriteEpisode(
-      ctx, "AddAftercareService", req->entitlement_id(), req->expected_version(),
+      ctx, "AddAftercareService", req->entitlement_id(), req->expected_version(), nullptr,
       [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
         icr::v1::AftercareService line = req->service();
         const Date on = ParseDate(line.start_date()).value_or(Today());
@@ -312,15 +325,14 @@ grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
 grpc::Status S117ServiceImpl::EndAftercareService(grpc::ServerContext* ctx,
                                                   const icr::v1::EndAftercareServiceRequest* req,
                                                   icr::v1::Entitlement* resp) {
-  if (auto s = CheckUuid(req->service_line_id(), "service_line_id"); !s.ok()) return ToGrpc(s);
-  if (auto d = RequireDate(req->end_date(), "end_date"); !d.ok()) return ToGrpc(d.status());
-  if (auto s = CheckText(req->end_reason(), "end_reason", 500, true); !s.ok()) return ToGrpc(s);
-  if (auto s = CheckText(req->moved_to_legal_basis(), "moved_to_legal_basis", 200, false);
-      !s.ok()) {
-    return ToGrpc(s);
-  }
+  auto check = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckUuid(req->service_line_id(), "service_line_id"));
+    RETURN_IF_ERROR(RequireDate(req->end_date(), "end_date").status());
+    RETURN_IF_ERROR(CheckText(req->end_reason(), "end_reason", 500, true));
+    return CheckText(req->moved_to_legal_basis(), "moved_to_legal_basis", 200, false);
+  };
   return WriteEpisode(
-      ctx, "EndAftercareService", req->entitlement_id(), req->expected_version(),
+      ctx, "EndAftercareService", req->entitlement_id(), req->expected_version(), check,
       [&](pqxx::work& tx, const Caller&, const Policy&, Episode& e, Mutation& m) {
         if (e.state == State::kVoid) {
           return absl::FailedPreconditionError("state: the entitlement is VOID");
@@ -336,7 +348,7 @@ grpc::Status S117ServiceImpl::RecordReview(grpc::ServerContext* ctx,
                                            const icr::v1::RecordReviewRequest* req,
                                            icr::v1::Entitlement* resp) {
   return WriteEpisode(
-      ctx, "RecordReview", req->entitlement_id(), req->expected_version(),
+      ctx, "RecordReview", req->entitlement_id(), req->expected_version(), nullptr,
       [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
         icr::v1::S117Review review = req->review();
         RETURN_IF_ERROR(ValidateReview(review, e, Today(),
@@ -359,17 +371,18 @@ grpc::Status S117ServiceImpl::RecordReview(grpc::ServerContext* ctx,
 grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
                                                 const icr::v1::RecordEndDecisionRequest* req,
                                                 icr::v1::Entitlement* resp) {
-  auto policy = policy_.Get();
-  if (!policy.ok()) return ToGrpc(policy.status());
-  if (auto s = ValidateEndDecision(req->decision(), **policy, Today(), "decision"); !s.ok()) {
-    return ToGrpc(s);
-  }
-  auto notified = OptionalDate(req->notification_sent_date(), "notification_sent_date");
-  if (!notified.ok()) return ToGrpc(notified.status());
+  auto check = [&]() -> absl::Status {
+    auto policy = policy_.Get();
+    if (!policy.ok()) return policy.status();
+    RETURN_IF_ERROR(ValidateEndDecision(req->decision(), **policy, Today(), "decision"));
+    return OptionalDate(req->notification_sent_date(), "notification_sent_date").status();
+  };
   return WriteEpisode(
-      ctx, "RecordEndDecision", req->entitlement_id(), req->expected_version(),
+      ctx, "RecordEndDecision", req->entitlement_id(), req->expected_version(), check,
       [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
         const auto& d = req->decision();
+        const std::optional<Date> notified =
+            *OptionalDate(req->notification_sent_date(), "notification_sent_date");
         const bool council = d.body() == "COUNCIL";
         const std::string& body_code =
             council ? e.responsible_council_code : e.responsible_icb_code;
@@ -394,9 +407,9 @@ grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
         // Both bodies have decided (or the caller asked to end now): every guard of T6.
         auto effective =
             CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
-                          S117Store::ServiceLines(tx, e.episode_id), *notified, policy);
+                          S117Store::ServiceLines(tx, e.episode_id), notified, policy);
         if (!effective.ok()) return effective.status();
-        EndDischarged(e, *effective, *notified);
+        EndDischarged(e, *effective, notified);
         S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");
         m.action = "s117_discharged";
         return absl::OkStatus();
@@ -456,11 +469,11 @@ absl::Status S117ServiceImpl::LegalDecision(pqxx::work& tx, const Caller& caller
 grpc::Status S117ServiceImpl::RecordLegalEvent(grpc::ServerContext* ctx,
                                                const icr::v1::RecordLegalEventRequest* req,
                                                icr::v1::Entitlement* resp) {
-  if (auto s = ValidateLegalEvent(*req, Today()); !s.ok()) return ToGrpc(s);
   std::string action = "s117_" + req->kind();
   std::transform(action.begin(), action.end(), action.begin(), ::tolower);
   return WriteEpisode(
       ctx, "RecordLegalEvent", req->entitlement_id(), req->expected_version(),
+      [&] { return ValidateLegalEvent(*req, Today()); },
       [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
         m.action = action;
         if (!IsLegalDateEvent(req->kind())) return LegalDecision(tx, caller, policy, *req, e, m);
@@ -473,9 +486,9 @@ grpc::Status S117ServiceImpl::RecordLegalEvent(grpc::ServerContext* ctx,
 grpc::Status S117ServiceImpl::RecordInError(grpc::ServerContext* ctx,
                                             const icr::v1::RecordInErrorRequest* req,
                                             icr::v1::Entitlement* resp) {
-  if (auto s = CheckText(req->reason(), "reason", 1000, true); !s.ok()) return ToGrpc(s);
   return WriteEpisode(
       ctx, "RecordInError", req->entitlement_id(), req->expected_version(),
+      [&] { return CheckText(req->reason(), "reason", 1000, true); },
       [&](pqxx::work& tx, const Caller& caller, const Policy&, Episode& e, Mutation& m) {
         RETURN_IF_ERROR(RequirePrivileged(caller, e, "RecordInError"));
         RETURN_IF_ERROR(MarkVoid(e, req->reason()));

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "icr/v1/s117.grpc.pb.h"
+#include "services/common/access_rule.h"
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/reference.h"
@@ -63,16 +64,20 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   using Change = std::function<absl::Status(pqxx::work& tx, const Caller& caller,
                                             const Policy& policy, Episode& e, Mutation& m)>;
 
-  absl::StatusOr<Caller> PersonLevelCaller(grpc::ServerContext* ctx);
   // The shape every write takes: the visible episode at expected_version, changed, stored as
   // the next version with its audit row, and returned.
+  // `check` validates the request after the caller is admitted (nullptr: nothing more to check).
   grpc::Status WriteEpisode(grpc::ServerContext* ctx, const std::string& rpc,
                             const std::string& entitlement_id, int64_t expected_version,
-                            const Change& change, icr::v1::Entitlement* resp);
+                            const std::function<absl::Status()>& check, const Change& change,
+                            icr::v1::Entitlement* resp);
   // A council or an ICB sees the entitlements it is responsible for; anyone else those of
   // people it has a legitimate relationship with.
-  bool Visible(pqxx::transaction_base& tx, const Caller& caller, const std::string& person_id,
-               const std::string& council, const std::string& icb, bool allow_break_glass);
+  // The facts of the access rule for the caller and an entitlement's person: a council or ICB
+  // sees what it is responsible for, anyone else what core.relationship lets it see.
+  access::Facts FactsOf(pqxx::transaction_base& tx, const Caller& caller,
+                        const std::string& person_id, const std::string& council,
+                        const std::string& icb);
   Visibility RegisterVisibility(const Caller& caller) const;
   absl::Status LegalDecision(pqxx::work& tx, const Caller& caller, const Policy& policy,
                              const icr::v1::RecordLegalEventRequest& req, Episode& e,

@@ -141,8 +141,19 @@ TEST_F(VisibilityTest, ChangeFeedIsScopedToVisiblePeople) {
   auto others = collect_until(stack.Token(kOtherTrust, "system"), marker.person_id());
   EXPECT_TRUE(others.count(marker.person_id()));
   EXPECT_FALSE(others.count(person.person_id()));
-  auto admin = collect_until(stack.Token(kOtherTrust, "admin"), person.person_id());
-  EXPECT_TRUE(admin.count(person.person_id()));
+  // admin is the organisation's administrator, not a platform superuser: the same rule.
+  auto admin = collect_until(stack.Token(kOtherTrust, "admin"), marker.person_id());
+  EXPECT_TRUE(admin.count(marker.person_id()));
+  EXPECT_FALSE(admin.count(person.person_id()));
+  // Every batch delivered is audited, naming the people in it.
+  EXPECT_NE(stack.Scalar("SELECT count(*) FROM core.audit WHERE action = 'WatchChanges' AND "
+                         "org_code = '" + std::string(kOtherTrust) + "' AND person_id = '" +
+                         marker.person_id() + "'"),
+            "0");
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.audit WHERE action = 'WatchChanges' AND "
+                         "person_id = '" + person.person_id() + "' AND org_code = '" +
+                         std::string(kOtherTrust) + "'"),
+            "0");
 }
 
 }  // namespace

@@ -1,0 +1,145 @@
+#include "services/common/access_rule.h"
+
+#include <algorithm>
+#include <string>
+
+namespace icr::access {
+namespace {
+using R = Role;
+const std::vector<Role> kPersonLevel = {R::kClinician, R::kSocialWorker, R::kS117Officer,
+                                        R::kSystem, R::kAdmin};
+const std::vector<Role> kEveryone = {R::kClinician,          R::kSocialWorker, R::kS117Officer,
+                                     R::kPerformanceAnalyst, R::kSystem,       R::kAdmin};
+const std::vector<Role> kComputers = {R::kPerformanceAnalyst, R::kSystem, R::kAdmin};
+// Roles that may create a person (architecture.md, Who may write).
+const std::vector<Role> kCreators = {R::kSystem, R::kClinician, R::kSocialWorker};
+
+bool Has(const std::vector<Role>& roles, Role role) {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+Decision Allow() { return {absl::OkStatus(), kAuditOk, false}; }
+Decision Refuse(absl::Status status, std::string_view audit) {
+  return {std::move(status), audit, false};
+}
+}  // namespace
+
+const std::vector<RpcPolicy>& Policies() {
+  static const std::vector<RpcPolicy> kPolicies = {
+      {"icr.v1.RecordService.UpsertPerson", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.RecordService.GetPerson", Kind::kPersonRead, kPersonLevel, true},
+      {"icr.v1.RecordService.FindPeople", Kind::kList, kPersonLevel, true},
+      {"icr.v1.RecordService.RecordEvents", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.RecordService.ImportEvents", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.RecordService.GetIntegratedRecord", Kind::kPersonRead, kPersonLevel, true},
+      {"icr.v1.RecordService.WatchChanges", Kind::kFeed, kPersonLevel, false},
+      {"icr.v1.RecordService.GetAuditTrail", Kind::kPersonRead, kPersonLevel, true},
+      {"icr.v1.CarePlanService.CreateCarePlan", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.CarePlanService.GetCarePlan", Kind::kPersonRead, kPersonLevel, true},
+      {"icr.v1.CarePlanService.UpdateCarePlan", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.CarePlanService.AgreeCarePlan", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.CarePlanService.StartReview", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.CarePlanService.RecordReview", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.CarePlanService.CloseCarePlan", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.CarePlanService.ListCarePlanVersions", Kind::kPersonRead, kPersonLevel, true},
+      {"icr.v1.CarePlanService.ListCarePlans", Kind::kPersonRead, kPersonLevel, true},
+      {"icr.v1.S117RegisterService.GetEntitlement", Kind::kPersonRead, kPersonLevel, true},
+      {"icr.v1.S117RegisterService.ListRegister", Kind::kList, kPersonLevel, false},
+      {"icr.v1.S117RegisterService.ExportRegister", Kind::kList, kPersonLevel, false},
+      {"icr.v1.S117RegisterService.OpenEntitlement", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.S117RegisterService.SetResponsibleBodies", Kind::kPersonWrite, kPersonLevel,
+       false},
+      {"icr.v1.S117RegisterService.AddAftercareService", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.S117RegisterService.EndAftercareService", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.S117RegisterService.RecordReview", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.S117RegisterService.RecordEndDecision", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.S117RegisterService.RecordLegalEvent", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.S117RegisterService.RecordInError", Kind::kPersonWrite, kPersonLevel, false},
+      {"icr.v1.PerformanceService.ListIndicators", Kind::kAggregate, kEveryone, false},
+      {"icr.v1.PerformanceService.GetDashboard", Kind::kAggregate, kEveryone, false},
+      {"icr.v1.PerformanceService.GetSeries", Kind::kAggregate, kEveryone, false},
+      {"icr.v1.PerformanceService.ExportCsv", Kind::kAggregate, kEveryone, false},
+      {"icr.v1.PerformanceService.ComputeIndicators", Kind::kAggregate, kComputers, false},
+  };
+  return kPolicies;
+}
+
+const RpcPolicy* PolicyOf(std::string_view method) {
+  for (const auto& p : Policies()) {
+    if (p.method == method) return &p;
+  }
+  return nullptr;
+}
+
+absl::Status Admit(const Caller& caller, std::string_view method) {
+  const RpcPolicy* policy = PolicyOf(method);
+  if (policy == nullptr) {
+    return absl::PermissionDeniedError(std::string(method) + " has no access policy");
+  }
+  if (Has(policy->roles, caller.role)) return absl::OkStatus();
+  if (caller.role == Role::kPerformanceAnalyst) {
+    return absl::PermissionDeniedError("performance_analyst sees aggregates only");
+  }
+  return absl::PermissionDeniedError(RoleName(caller.role) + " may not call " +
+                                     std::string(method.substr(method.rfind('.') + 1)));
+}
+
+absl::Status NotVisible(std::string_view field) {
+  return absl::NotFoundError(std::string(field) + ": no such person visible to you");
+}
+
+Decision DecideRead(const Caller& caller, const Facts& facts, bool break_glass_applies,
+                    std::string_view field) {
+  if (!facts.exists) return Refuse(NotVisible(field), kAuditNotFound);
+  if (facts.sees) return Allow();
+  if (break_glass_applies && !caller.break_glass_reason.empty()) {
+    return {absl::OkStatus(), kAuditOk, true};
+  }
+  return Refuse(NotVisible(field), kAuditDenied);
+}
+
+Decision DecideWrite(const Caller& caller, Write write, const Facts& facts,
+                     std::string_view field) {
+  if (write == Write::kCreatePerson) {
+    if (facts.exists) return Refuse(NotVisible(field), kAuditDenied);  // not a creation
+    if (Has(kCreators, caller.role)) return Allow();
+    return Refuse(absl::PermissionDeniedError(RoleName(caller.role) +
+                                              " may not create a person (system, clinician or "
+                                              "social_worker may)"),
+                  kAuditDenied);
+  }
+  if (!facts.exists) return Refuse(NotVisible(field), kAuditNotFound);
+  switch (write) {
+    case Write::kOpenRelationship:
+      return Allow();  // the event names the caller itself: its opening is the relationship
+    case Write::kEvent:
+      if (facts.sees) return Allow();
+      break;
+    case Write::kDemographics:
+    case Write::kDeath:
+      if (facts.care) return Allow();
+      if (facts.sees) {
+        return Refuse(absl::PermissionDeniedError(
+                          std::string(write == Write::kDeath ? "death" : "person") +
+                          ": needs a current care relationship with the person (open referral "
+                          "or stay, key worker, care plan role, S117 responsibility) or being "
+                          "their council or ICB"),
+                      kAuditDenied);
+      }
+      break;
+    case Write::kResponsibleBodies:
+      if (facts.responsible_body) return Allow();
+      if (facts.sees) {
+        return Refuse(absl::PermissionDeniedError(
+                          "entitlement_id: only a current responsible council or ICB changes the "
+                          "responsible bodies"),
+                      kAuditDenied);
+      }
+      break;
+    case Write::kCreatePerson:
+      break;
+  }
+  return Refuse(NotVisible(field), kAuditDenied);
+}
+
+}  // namespace icr::access
