@@ -39,6 +39,7 @@ class KpiTest : public ::testing::Test {
     record_ = icr::v1::RecordService::NewStub(channel_);
     perf_ = icr::v1::PerformanceService::NewStub(channel_);
     trust_ = Token(kTrust, Role::kSystem);
+    council_ = Token(kCouncil, Role::kSocialWorker);
   }
 
   std::string Token(const std::string& org, Role role) {
@@ -71,7 +72,11 @@ class KpiTest : public ::testing::Test {
     icr::v1::RecordEventsRequest req;
     for (auto& e : events) *req.add_events() = e;
     icr::v1::RecordEventsResponse resp;
-    auto s = record_->RecordEvents(Ctx(trust_).get(), req, &resp);
+    // Each organisation records its own events: Care Act and carers' events are the council's.
+    const bool council = !events.empty() && (events[0].has_care_act() ||
+                                             events[0].has_carer_assessment());
+    auto s = record_->RecordEvents(
+        Ctx(council ? council_ : trust_).get(), req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
@@ -303,7 +308,7 @@ class KpiTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<icr::v1::RecordService::Stub> record_;
   std::unique_ptr<icr::v1::PerformanceService::Stub> perf_;
-  std::string trust_;
+  std::string trust_, council_;
   int event_seq_ = 0;
 };
 

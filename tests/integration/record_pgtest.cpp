@@ -107,7 +107,10 @@ TEST_F(RecordTest, UpsertGetAndVersioning) {
   update.mutable_person()->set_postcode("ls2 9jt");
   update.set_expected_version(1);
   icr::v1::Person updated;
-  ASSERT_TRUE(stack.record()->UpsertPerson(Ctx(token).get(), update, &updated).ok());
+  // Demographics change by an organisation with a care relationship: here the person's council
+  // (registering them gives the trust sight, not the right to change them).
+  const std::string council = stack.Token("E08000035", "social_worker");
+  ASSERT_TRUE(stack.record()->UpsertPerson(Ctx(council).get(), update, &updated).ok());
   EXPECT_EQ(updated.version(), 2);
   EXPECT_EQ(updated.postcode(), "LS2 9JT");
 
@@ -124,7 +127,7 @@ TEST_F(RecordTest, UpsertGetAndVersioning) {
 
   // The same expected_version again is stale now: ABORTED, and nothing changes.
   update.mutable_person()->set_postcode("LS3 1AA");
-  auto stale = stack.record()->UpsertPerson(Ctx(token).get(), update, &updated);
+  auto stale = stack.record()->UpsertPerson(Ctx(council).get(), update, &updated);
   EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(stack.Scalar("SELECT postcode FROM core.person WHERE nhs_number = '" + nhs + "'"),
             "LS2 9JT");
@@ -258,6 +261,8 @@ TEST_F(RecordTest, EventsAfterDeathAreRefused) {
   death.set_event_id(nhs + "/death-1");
   death.set_nhs_number(nhs);
   death.mutable_death()->set_date_of_death("2026-02-01");
+  // A death needs a care relationship: an open referral with the trust.
+  ASSERT_TRUE(Send(token, {Referral(nhs, "r-care", "REFCARE")}).ok());
   ASSERT_TRUE(Send(token, {death}).ok());
   auto late = Send(token, {Admission(nhs, "adm-late", "SPL", kJan2026 + 40 * kDay)});
   EXPECT_EQ(late.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -320,8 +325,10 @@ TEST_F(RecordTest, IntegratedRecordShowsTheWholePicture) {
   ca->set_start_date("2025-07-01");
   ca->set_outcome("eligible");
   auto sent = Send(token, {Referral(nhs, "r1", "REF1"), Admission(nhs, "a1", "SP1", kJan2026),
-                           Detention(nhs, "d1", "03", kJan2026), kw, emp_old, emp_new, acc,
-                           assess});
+                           Detention(nhs, "d1", "03", kJan2026), kw, emp_old, emp_new, acc});
+  ASSERT_TRUE(sent.ok()) << sent.error_message();
+  // The council records its own assessment (the trust may not name another organisation).
+  sent = Send(stack.Token("E08000035", "social_worker"), {assess});
   ASSERT_TRUE(sent.ok()) << sent.error_message();
 
   icr::v1::GetIntegratedRecordRequest req;
@@ -441,8 +448,8 @@ TEST_F(RecordTest, IntegratedRecordCacheFollowsEveryWrite) {
   EXPECT_FALSE(read(token).break_glass());  // the flag is not cached
   // The refusal the server remembers for RX4 holds only while the record's version does: a
   // relationship written by any path (here plain SQL) moves it on, and RX4 now reads.
-  stack.Scalar("INSERT INTO core.person_relationship (person_id, org_code) VALUES ('" +
-               person.person_id() + "', 'RX4') RETURNING 1");
+  stack.Scalar("INSERT INTO core.relationship (person_id, org_code, kind) VALUES ('" +
+               person.person_id() + "', 'RX4', 'recorded') RETURNING 1");
   auto now_visible = read(stranger);
   EXPECT_FALSE(now_visible.break_glass());
   EXPECT_EQ(now_visible.person().nhs_number(), nhs);
@@ -634,10 +641,10 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
                          "WHERE p.nhs_number = '" + good + "' AND a.action = 'ImportEvents' "
                          "AND a.outcome = 'ok' AND a.org_code = 'RGD'"),
             "1");
-  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person_relationship r JOIN core.person p "
-                         "USING (person_id) WHERE p.nhs_number = '" + good +
+  EXPECT_EQ(stack.Scalar("SELECT string_agg(r.kind, ',' ORDER BY r.kind) FROM core.relationship r "
+                         "JOIN core.person p USING (person_id) WHERE p.nhs_number = '" + good +
                          "' AND r.org_code = 'RGD'"),
-            "1");
+            "hospital_stay,recorded,registered");
 }
 
 // One stream that reuses each event id for two people: each id is kept for the person stored

@@ -325,7 +325,9 @@ TEST_F(S117Test, ReDetentionSupersedesWithTheCouncilRedeterminedAndTheIcbCarried
   moved.mutable_person()->set_council_code(kCamden);
   moved.mutable_person()->set_icb_code("QMJ");
   icr::v1::Person p;
-  ASSERT_TRUE(stack.record()->UpsertPerson(Ctx(trust).get(), moved, &p).ok());
+  // The move is recorded by their council of residence (the trust's stay has ended).
+  auto s = stack.record()->UpsertPerson(Ctx(Token(kLeeds, "social_worker")).get(), moved, &p);
+  ASSERT_TRUE(s.ok()) << s.error_message();
   Events ev(nhs);
   Record({ev.Admit("S2", 100), ev.Detain("D2", "03", 100)});
   CatchUp();
@@ -403,7 +405,9 @@ TEST_F(S117Test, DeathEndsTheEntitlementAndItsServices) {
   icr::v1::Entitlement with_line;
   ASSERT_TRUE(s117()->AddAftercareService(Ctx(Token(kLeeds)).get(), add, &with_line).ok());
   Events ev(nhs);
-  Record({ev.Die(3)});
+  // The trust's stay has ended: the council, a responsible body, records the death.
+  auto died = Send(Token(kLeeds, "social_worker"), {ev.Die(3)});
+  ASSERT_TRUE(died.ok()) << died.error_message();
   CatchUp();
   auto ended = MustGet(nhs);
   EXPECT_EQ(ended.state(), "ENDED_DECEASED");
