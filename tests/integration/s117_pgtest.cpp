@@ -1073,3 +1073,65 @@ TEST(S117Feed, TheFollowerRidesOutTheDatabaseGoingAwayAndCatchesUpByItself) {
 
 }  // namespace
 }  // namespace icr::test
+
+namespace icr::test {
+namespace {
+// Attack (issue: one access rule): an unrelated trust moved an entitlement to another council
+// and ICB, after which the real council got NOT_FOUND. Unrelated: NOT_FOUND; a trust that sees
+// the person but is no responsible body: PERMISSION_DENIED; both audited, nothing changed.
+TEST_F(S117Test, OnlyACurrentResponsibleBodyChangesTheResponsibleBodies) {
+  const std::string nhs = NextNhsNumber();
+  const auto e = ActiveThroughTheFeed(nhs);
+  icr::v1::SetResponsibleBodiesRequest set;
+  set.set_entitlement_id(e.entitlement_id());
+  set.set_expected_version(e.version());
+  set.mutable_council()->set_code(kCamden);
+  set.mutable_council()->set_basis("OR_ENGLAND_S117_3A");
+  icr::v1::Entitlement out;
+  const std::string denied = "SELECT count(*) FROM core.audit WHERE action = "
+                             "'SetResponsibleBodies' AND outcome = 'denied' AND person_id = '" +
+                             e.person_id() + "'";
+  EXPECT_EQ(s117()->SetResponsibleBodies(Ctx(Token("RXV", "system")).get(), set, &out)
+                .error_code(),
+            Code::NOT_FOUND);
+  // Breaking glass opens reads, never writes.
+  EXPECT_EQ(s117()
+                ->SetResponsibleBodies(Ctx(Token("RXV", "clinician"),
+                                           {{"x-break-glass-reason", "unconscious in ED"}})
+                                           .get(),
+                                       set, &out)
+                .error_code(),
+            Code::NOT_FOUND);
+  EXPECT_EQ(s117()->SetResponsibleBodies(Ctx(trust).get(), set, &out).error_code(),
+            Code::PERMISSION_DENIED);
+  EXPECT_EQ(stack.Scalar(denied), "3");
+  // The real council still holds its entitlement, unchanged.
+  const auto still = MustGet(nhs);
+  EXPECT_EQ(still.council().code(), kLeeds);
+  EXPECT_EQ(still.version(), e.version());
+}
+
+// Authentication and the role check come before any validation: no token with bad input is
+// UNAUTHENTICATED, not INVALID_ARGUMENT.
+TEST_F(S117Test, AuthenticationComesBeforeValidation) {
+  icr::v1::Entitlement out;
+  icr::v1::EndAftercareServiceRequest end;
+  end.set_service_line_id("not-an-id");
+  EXPECT_EQ(s117()->EndAftercareService(Ctx("").get(), end, &out).error_code(),
+            Code::UNAUTHENTICATED);
+  icr::v1::RecordEndDecisionRequest decision;
+  EXPECT_EQ(s117()->RecordEndDecision(Ctx("").get(), decision, &out).error_code(),
+            Code::UNAUTHENTICATED);
+  icr::v1::RecordLegalEventRequest legal;
+  legal.set_kind("NONSENSE");
+  EXPECT_EQ(s117()->RecordLegalEvent(Ctx("bad-token").get(), legal, &out).error_code(),
+            Code::UNAUTHENTICATED);
+  icr::v1::RecordInErrorRequest in_error;
+  EXPECT_EQ(s117()->RecordInError(Ctx("").get(), in_error, &out).error_code(),
+            Code::UNAUTHENTICATED);
+  EXPECT_EQ(s117()->RecordInError(Ctx(Token(kLeeds, "performance_analyst")).get(), in_error, &out)
+                .error_code(),
+            Code::PERMISSION_DENIED);
+}
+}  // namespace
+}  // namespace icr::test
