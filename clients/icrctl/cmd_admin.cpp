@@ -1,8 +1,11 @@
-// admin token create: issues a bearer token for an organisation and role, straight into the
-// database (only its SHA-256 is stored). Prints the token alone, so scripts can capture it.
+// admin token create | list | revoke: bearer tokens, straight in the database (only their
+// SHA-256 is stored). create prints the token alone, so scripts can capture it; list and revoke
+// name a token by its id, the first 12 hex digits of its SHA-256, never by the token.
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "clients/icrctl/commands.h"
+#include "clients/icrctl/output.h"
 #include "services/common/auth.h"
 #include "services/common/db.h"
 
@@ -25,6 +28,59 @@ int CreateToken(const Invocation& inv) {
   return 0;
 }
 
+void PrintTokens(const Invocation& inv, const std::vector<icr::TokenInfo>& tokens) {
+  if (inv.globals.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : tokens) {
+      list.push_back({{"id", t.id},
+                      {"org", t.org_code},
+                      {"role", t.role},
+                      {"label", t.label},
+                      {"created_at", t.created_at},
+                      {"revoked_at", t.revoked_at}});
+    }
+    std::cout << nlohmann::json{{"tokens", list}}.dump(2) << "\n";
+    return;
+  }
+  out::Table table({"ID", "ORG", "ROLE", "LABEL", "CREATED", "REVOKED"});
+  for (const auto& t : tokens) {
+    table.Row({t.id, t.org_code, t.role, t.label, t.created_at,
+               t.revoked_at.empty() ? "active" : t.revoked_at});
+  }
+  table.Print(std::cout);
+}
+
+int ListTokens(const Invocation& inv) {
+  icr::Database db(DatabaseUrl(inv), 1);
+  auto tokens = icr::Authenticator::ListTokens(db, inv.Str("org"), inv.Has("active-only"));
+  Check(tokens.status());
+  if (tokens->empty() && !inv.globals.json) {
+    std::cout << "no tokens\n";
+    return 0;
+  }
+  PrintTokens(inv, *tokens);
+  return 0;
+}
+
+int RevokeTokens(const Invocation& inv) {
+  using Kind = icr::TokenSelector::Kind;
+  std::vector<icr::TokenSelector> given;
+  if (inv.Has("token")) given.push_back({Kind::kToken, inv.Str("token")});
+  if (inv.Has("id")) given.push_back({Kind::kId, inv.Str("id")});
+  if (inv.Has("org")) given.push_back({Kind::kOrg, inv.Str("org")});
+  if (given.size() != 1) FailUsage(inv.name + ": give exactly one of --token, --id and --org");
+  icr::Database db(DatabaseUrl(inv), 1);
+  auto revoked = icr::Authenticator::RevokeSelected(db, given[0]);
+  Check(revoked.status());
+  if (revoked->empty() && !inv.globals.json) {
+    std::cout << "no active tokens of " << given[0].value << "; nothing revoked\n";
+    return 0;
+  }
+  if (!inv.globals.json) std::cout << "revoked (refused everywhere within 1 s):\n";
+  PrintTokens(inv, *revoked);
+  return 0;
+}
+
 }  // namespace
 
 void AddAdminCommands(std::vector<Command>& commands) {
@@ -42,6 +98,34 @@ void AddAdminCommands(std::vector<Command>& commands) {
          AddDatabaseUrlOption(o);
        },
        CreateToken});
+  commands.push_back(
+      {{"admin", "token", "list"},
+       "list tokens by id (first 12 hex digits of the SHA-256), org, role, label, state",
+       "",
+       [](cxxopts::Options& o) {
+         // clang-format off
+         o.add_options()
+           ("org", "only this organisation's tokens", cxxopts::value<std::string>())
+           ("active-only", "only tokens not revoked");
+         // clang-format on
+         AddDatabaseUrlOption(o);
+       },
+       ListTokens});
+  // --token is the global flag, here the token to revoke: only when given on the command line,
+  // never from ICR_TOKEN.
+  commands.push_back(
+      {{"admin", "token", "revoke"},
+       "revoke a token (--token TOKEN or --id ID) or all of an --org's; prints what it revoked",
+       "",
+       [](cxxopts::Options& o) {
+         // clang-format off
+         o.add_options()
+           ("id", "the token's id as `admin token list` shows it", cxxopts::value<std::string>())
+           ("org", "every active token of this organisation", cxxopts::value<std::string>());
+         // clang-format on
+         AddDatabaseUrlOption(o);
+       },
+       RevokeTokens});
 }
 
 }  // namespace icrctl

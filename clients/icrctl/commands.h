@@ -8,7 +8,7 @@
 namespace icrctl {
 
 void AddDbCommands(std::vector<Command>& commands);       // db migrate
-void AddAdminCommands(std::vector<Command>& commands);    // admin token create
+void AddAdminCommands(std::vector<Command>& commands);    // admin token create | list | revoke
 void AddPersonCommands(std::vector<Command>& commands);   // person upsert | get | find
 void AddEventsCommands(std::vector<Command>& commands);   // events record
 void AddRecordCommands(std::vector<Command>& commands);   // record show

@@ -8,8 +8,16 @@
 
 namespace icr {
 namespace {
-// A revoked token stops working within this time on every replica.
-constexpr auto kCacheTtl = std::chrono::seconds(30);
+// A revoked token stops working within this time on every replica, and so does a dashboard
+// session signed in with it. Within it, further calls with a token need no database round
+// trip: GetIntegratedRecord shares one round trip among a batch of calls, so a look-up of its
+// own on every call would cost it much of its throughput.
+constexpr auto kCacheTtl = std::chrono::seconds(1);
+
+#define TOKEN_COLUMNS                                                          \
+  "substr(encode(token_sha256, 'hex'), 1, 12), org_code, role, label, "        \
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), "   \
+  "coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), '')"
 
 const Statement kTokenLookup{
     "auth_token_lookup",
@@ -22,6 +30,17 @@ const Statement kTokenInsert{
 const Statement kTokenRevoke{
     "auth_token_revoke",
     "UPDATE core.api_token SET revoked_at = now() WHERE token_sha256 = $1 AND revoked_at IS NULL"};
+const Statement kTokenList{"auth_token_list",
+                           "SELECT " TOKEN_COLUMNS
+                           " FROM core.api_token WHERE ($1 = '' OR org_code = $1) "
+                           "AND (NOT $2 OR revoked_at IS NULL) ORDER BY org_code, created_at"};
+// One of $1 (a token's hash), $2 (its id) and $3 (an organisation) is set, the others empty.
+const Statement kTokenRevokeSelected{
+    "auth_token_revoke_selected",
+    "UPDATE core.api_token SET revoked_at = now() WHERE revoked_at IS NULL AND (token_sha256 = $1 "
+    "OR substr(encode(token_sha256, 'hex'), 1, 12) = $2 OR org_code = $3) RETURNING " TOKEN_COLUMNS};
+
+constexpr char kThrottled[] = "too many failed authentications from this address; retry later";
 
 std::string_view Metadata(const grpc::ServerContextBase& ctx, std::string_view key) {
   const auto& md = ctx.client_metadata();
@@ -34,6 +53,15 @@ std::optional<std::string> BearerToken(std::string_view header) {
   constexpr std::string_view kPrefix = "Bearer ";
   if (header.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
   return std::string(header.substr(kPrefix.size()));
+}
+
+TokenInfo ReadTokenInfo(const pqxx::row& row) {
+  return TokenInfo{row[0].c_str(), row[1].c_str(), row[2].c_str(),
+                   row[3].c_str(), row[4].c_str(), row[5].c_str()};
+}
+
+bool IsTokenId(std::string_view id) {
+  return id.size() == 12 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 }  // namespace
 
@@ -53,11 +81,53 @@ std::string NewToken() {
   return token;
 }
 
+std::string PeerAddress(std::string_view peer) {
+  const size_t colon = peer.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == peer.size() ||
+      peer.find_first_not_of("0123456789", colon + 1) != std::string_view::npos) {
+    return std::string(peer);
+  }
+  const std::string_view host = peer.substr(0, colon);
+  // An IPv6 address is bracketed before its port (percent-encoded by some gRPC versions).
+  const bool has_port = (host.starts_with("ipv4:") && colon > 5) ||
+                        (host.starts_with("ipv6:") && (host.ends_with("]") || host.ends_with("%5D")));
+  return std::string(has_port ? host : peer);
+}
+
+bool FailedAuthThrottle::Refused(const std::string& peer, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.blocked_until > now;
+}
+
+void FailedAuthThrottle::Failed(const std::string& peer, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) {
+    if (peers_.size() >= kMaxPeers) {  // forget addresses neither counting nor blocked
+      std::erase_if(peers_, [&](const auto& p) {
+        return now - p.second.window_start >= kWindow && p.second.blocked_until <= now;
+      });
+    }
+    // Still full: more addresses are failing than we remember, and one with that many could
+    // spread its guesses anyway; this one goes uncounted.
+    if (peers_.size() >= kMaxPeers) return;
+    it = peers_.emplace(peer, Peer{now, 0, {}}).first;
+  }
+  Peer& p = it->second;
+  if (now - p.window_start >= kWindow) {
+    p.window_start = now;
+    p.failures = 0;
+  }
+  if (++p.failures >= kMaxFailures) p.blocked_until = now + kBlockFor;
+}
+
 Authenticator::Authenticator(Database& db) : db_(db) { db_.Register(Statements()); }
 
 const std::vector<Statement>& Authenticator::Statements() {
-  static const std::vector<Statement> kStatements = {kTokenLookup, kOrganisationKnown,
-                                                     kTokenInsert, kTokenRevoke};
+  static const std::vector<Statement> kStatements = {
+      kTokenLookup, kOrganisationKnown, kTokenInsert, kTokenRevoke, kTokenList,
+      kTokenRevokeSelected};
   return kStatements;
 }
 
@@ -66,7 +136,7 @@ absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase
   if (!token || token->empty()) {
     return absl::UnauthenticatedError("missing bearer token (authorization: Bearer <token>)");
   }
-  auto found = AuthenticateToken(*token);
+  auto found = Lookup(*token, &ctx);
   if (!found.ok()) return found.status();
   Caller caller = *std::move(found);
   caller.purpose_of_use = std::string(Metadata(ctx, "x-purpose-of-use"));
@@ -81,17 +151,31 @@ absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase
 }
 
 absl::StatusOr<Caller> Authenticator::AuthenticateToken(const std::string& token) {
+  return Lookup(token, nullptr);
+}
+
+absl::StatusOr<Caller> Authenticator::Lookup(const std::string& token,
+                                             const grpc::ServerContextBase* ctx) {
   if (token.empty()) return absl::UnauthenticatedError("missing token");
   const std::string hash = Sha256(token);
+  const auto now = std::chrono::steady_clock::now();
   Caller caller;
+  bool seen = false;
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires > std::chrono::steady_clock::now()) {
+    if (it != cache_.end() && it->second.expires > now) {
       caller.org_code = it->second.org_code;
       caller.role = it->second.role;
       return caller;
     }
+    seen = it != cache_.end();
+  }
+  // The peer is only needed off the hot path: for a token not seen valid, or a failure.
+  std::string peer;
+  if (ctx && !seen) {
+    peer = PeerAddress(ctx->peer());
+    if (throttle_.Refused(peer, now)) return absl::ResourceExhaustedError(kThrottled);
   }
   std::optional<std::pair<std::string, Role>> row;
   absl::Status s = db_.Read([&](pqxx::nontransaction& tx) {
@@ -103,11 +187,18 @@ absl::StatusOr<Caller> Authenticator::AuthenticateToken(const std::string& token
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  if (!row) return absl::UnauthenticatedError("unknown or revoked token");
+  if (!row) {
+    if (seen) {
+      std::lock_guard lock(mu_);
+      cache_.erase(hash);
+    }
+    if (ctx) throttle_.Failed(peer.empty() ? PeerAddress(ctx->peer()) : peer, now);
+    return absl::UnauthenticatedError("unknown or revoked token");
+  }
   caller.org_code = row->first;
   caller.role = row->second;
   std::lock_guard lock(mu_);
-  cache_[hash] = Entry{row->first, row->second, std::chrono::steady_clock::now() + kCacheTtl};
+  cache_[hash] = Entry{row->first, row->second, now + kCacheTtl};
   return caller;
 }
 
@@ -144,6 +235,55 @@ absl::Status Authenticator::RevokeTokens(Database& db, const std::vector<std::st
     }
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::vector<TokenInfo>> Authenticator::ListTokens(Database& db,
+                                                                 const std::string& org_code,
+                                                                 bool active_only) {
+  db.Register(Statements());
+  std::vector<TokenInfo> tokens;
+  absl::Status s = db.Read([&](pqxx::nontransaction& tx) {
+    for (const auto& row : tx.exec_prepared(kTokenList.name, org_code, active_only)) {
+      tokens.push_back(ReadTokenInfo(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return tokens;
+}
+
+absl::StatusOr<std::vector<TokenInfo>> Authenticator::RevokeSelected(Database& db,
+                                                                     const TokenSelector& which) {
+  using Kind = TokenSelector::Kind;
+  if (which.value.empty()) return absl::InvalidArgumentError("nothing selected to revoke");
+  if (which.kind == Kind::kId && !IsTokenId(which.value)) {
+    return InvalidField("id", "a token id is the 12 lower-case hex digits `token list` shows");
+  }
+  db.Register(Statements());
+  std::vector<TokenInfo> revoked;
+  absl::Status s = db.Write([&](pqxx::work& tx) {
+    if (which.kind == Kind::kOrg && tx.exec_prepared(kOrganisationKnown.name, which.value).empty()) {
+      return InvalidField("org", "unknown organisation code " + which.value);
+    }
+    const std::string hash = which.kind == Kind::kToken ? Sha256(which.value) : "";
+    const pqxx::result r =
+        tx.exec_prepared(kTokenRevokeSelected.name, pqxx::binarystring(hash),
+                         which.kind == Kind::kId ? which.value : "",
+                         which.kind == Kind::kOrg ? which.value : "");
+    for (const auto& row : r) revoked.push_back(ReadTokenInfo(row));
+    if (which.kind == Kind::kOrg) return absl::OkStatus();
+    const std::string what = which.kind == Kind::kId ? "id " + which.value : "that token";
+    if (revoked.empty()) {
+      return absl::NotFoundError("no active token with " + what + " (unknown or already revoked)");
+    }
+    if (revoked.size() > 1) {  // two tokens sharing 48 bits of their hash: revoke by --token
+      return absl::FailedPreconditionError(what + " matches " + std::to_string(revoked.size()) +
+                                           " tokens; nothing revoked");
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return revoked;
 }
 
 }  // namespace icr

@@ -20,12 +20,61 @@ namespace icr {
 std::string Sha256(std::string_view data);  // raw 32 bytes
 std::string NewToken();                     // "icr_" + 43 url-safe random characters
 
+// The address of a gRPC peer without its port: "ipv4:10.0.0.7:51234" -> "ipv4:10.0.0.7",
+// "ipv6:[::1]:51234" -> "ipv6:[::1]"; anything else (a Unix socket) unchanged.
+std::string PeerAddress(std::string_view peer);
+
+// Failed authentications per peer address. An address with kMaxFailures failures within kWindow
+// is refused for kBlockFor without a database look-up: at most about 20 look-ups of unknown
+// tokens a minute from one address, plenty for a misconfigured client to see its error, far
+// too few to matter to the database. Thread-safe; remembers at most kMaxPeers addresses.
+class FailedAuthThrottle {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr int kMaxFailures = 20;
+  static constexpr std::chrono::seconds kWindow{60};
+  static constexpr std::chrono::seconds kBlockFor{60};
+  static constexpr size_t kMaxPeers = 10000;
+
+  bool Refused(const std::string& peer, Clock::time_point now);
+  void Failed(const std::string& peer, Clock::time_point now);
+
+ private:
+  struct Peer {
+    Clock::time_point window_start;
+    int failures = 0;
+    Clock::time_point blocked_until;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Peer> peers_;
+};
+
+// A stored token as `icrctl admin token list` shows it; never the token itself.
+struct TokenInfo {
+  std::string id;  // the first 12 hex digits of its SHA-256
+  std::string org_code;
+  std::string role;
+  std::string label;
+  std::string created_at;  // "2026-11-23 04:51:32Z"
+  std::string revoked_at;  // empty while active
+};
+
+// Which tokens to revoke: a token itself, the id ListTokens shows, or all of an organisation's.
+struct TokenSelector {
+  enum class Kind { kToken, kId, kOrg };
+  Kind kind;
+  std::string value;
+};
+
 class Authenticator {
  public:
   explicit Authenticator(Database& db);
 
   // UNAUTHENTICATED when the token is missing, unknown or revoked; INVALID_ARGUMENT when a
-  // purpose header is malformed.
+  // purpose header is malformed; RESOURCE_EXHAUSTED, without a database look-up, for a token
+  // this server has not seen valid when the peer's address has failed too often
+  // (FailedAuthThrottle): a client sharing that address keeps working with a token it used
+  // before, while a new one waits until the block ends.
   absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& ctx);
 
   // The principal of a raw bearer token (e.g. from the dashboard's session cookie), with no
@@ -38,9 +87,20 @@ class Authenticator {
   // Creates a token for org and role; returns the token (shown once, never stored).
   static absl::StatusOr<std::string> CreateToken(Database& db, const std::string& org_code,
                                                  Role role, const std::string& label);
-  // Revokes tokens, in one transaction; a server that has seen one may accept it for up to
-  // 30 s more (its cache).
+  // Revokes tokens, in one transaction. A server that has seen one may accept it for up to
+  // 1 s more (its cache), as may a dashboard session signed in with it.
   static absl::Status RevokeTokens(Database& db, const std::vector<std::string>& tokens);
+  // Every stored token, optionally of one organisation and only the active ones, by
+  // organisation and creation time.
+  static absl::StatusOr<std::vector<TokenInfo>> ListTokens(Database& db,
+                                                           const std::string& org_code,
+                                                           bool active_only);
+  // Revokes the active tokens `which` selects, in one transaction, and returns them (as
+  // RevokeTokens, within 1 s everywhere). NOT_FOUND when a token or id matches no active token;
+  // INVALID_ARGUMENT for a malformed id or an unknown organisation; an organisation without
+  // active tokens returns none.
+  static absl::StatusOr<std::vector<TokenInfo>> RevokeSelected(Database& db,
+                                                               const TokenSelector& which);
 
   static const std::vector<Statement>& Statements();
 
@@ -50,9 +110,15 @@ class Authenticator {
     Role role;
     std::chrono::steady_clock::time_point expires;
   };
+  // Authenticates a token; with ctx, throttled by the peer's address.
+  absl::StatusOr<Caller> Lookup(const std::string& token, const grpc::ServerContextBase* ctx);
+
   Database& db_;
   std::mutex mu_;
-  std::unordered_map<std::string, Entry> cache_;  // by token hash
+  // By token hash: tokens found valid, kept after they expire so a throttled peer can still
+  // renew them; a token found unknown or revoked is dropped.
+  std::unordered_map<std::string, Entry> cache_;
+  FailedAuthThrottle throttle_;
 };
 
 }  // namespace icr

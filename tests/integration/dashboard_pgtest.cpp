@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "icr/v1/performance.grpc.pb.h"
 #include "services/common/auth.h"
@@ -166,6 +167,21 @@ TEST_F(DashboardTest, SignInSetsAnHttpOnlyCookieAndGoesBackToThePage) {
   ASSERT_TRUE(out);
   EXPECT_EQ(out->status, 303);
   EXPECT_NE(out->get_header_value("Set-Cookie").find("icr_session=; "), std::string::npos);
+}
+
+TEST_F(DashboardTest, ARevokedTokensSessionEndsWithinASecond) {
+  const std::string token =
+      *Authenticator::CreateToken(*db_, "RGD", Role::kPerformanceAnalyst, "dash revoke");
+  const httplib::Headers session = {{"Cookie", "icr_session=" + token}};
+  auto before = Http().Get("/", session);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 200);
+  ASSERT_TRUE(Authenticator::RevokeTokens(*db_, {token}).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past the token cache's 1 s
+  auto after = Http().Get("/", session);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 303);
+  EXPECT_NE(after->get_header_value("Set-Cookie").find("Max-Age=0"), std::string::npos);
 }
 
 TEST_F(DashboardTest, OverviewShowsWhatGetDashboardReturns) {

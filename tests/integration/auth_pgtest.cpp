@@ -1,0 +1,177 @@
+// Tokens on a real server: a revoked token stops working within the cache's second (gRPC; the
+// dashboard's session is in dashboard_pgtest), a peer guessing tokens is throttled without
+// locking out a token it has used, and `icrctl admin token list | revoke` run as a subprocess.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "icr/v1/record.grpc.pb.h"
+#include "services/common/auth.h"
+#include "services/common/db.h"
+#include "services/server/host.h"
+#include "tests/integration/harness.h"
+
+namespace icr::test {
+namespace {
+
+// Longer than the Authenticator's cache of a valid token (1 s).
+constexpr auto kPastCache = std::chrono::milliseconds(1200);
+
+class AuthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    url_ = new std::string(Stack::NewDatabase("auth"));
+    db_ = new Database(*url_, 4);
+  }
+  static void TearDownTestSuite() {
+    delete db_;
+    delete url_;
+  }
+
+  // A server of its own, so each test starts with an empty cache and throttle.
+  void SetUp() override {
+    HostOptions options;
+    options.services = {"record"};
+    auto host = Host::Start(*db_, options);
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = std::move(*host);
+    stub_ = icr::v1::RecordService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(host_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  static std::string NewToken(const std::string& org, const std::string& label) {
+    auto token = Authenticator::CreateToken(*db_, org, Role::kClinician, label);
+    EXPECT_TRUE(token.ok()) << token.status();
+    return *token;
+  }
+
+  // A call that gets past authentication as NOT_FOUND (nobody has that NHS number).
+  grpc::Status Call(const std::string& token) {
+    icr::v1::GetPersonRequest req;
+    req.set_nhs_number(NextNhsNumber());
+    icr::v1::Person person;
+    return stub_->GetPerson(Ctx(token).get(), req, &person);
+  }
+
+  static inline std::string* url_ = nullptr;
+  static inline Database* db_ = nullptr;
+  std::unique_ptr<Host> host_;
+  std::unique_ptr<icr::v1::RecordService::Stub> stub_;
+};
+
+TEST_F(AuthTest, ARevokedTokenJustUsedIsRefusedWithinASecond) {
+  const std::string token = NewToken("RGD", "revoke test");
+  EXPECT_EQ(Call(token).error_code(), grpc::StatusCode::NOT_FOUND);  // now in the cache
+  ASSERT_TRUE(Authenticator::RevokeTokens(*db_, {token}).ok());
+  std::this_thread::sleep_for(kPastCache);
+  auto s = Call(token);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+}
+
+TEST_F(AuthTest, TooManyBadTokensFromOneAddressAreThrottledButAKnownTokenStillWorks) {
+  const std::string known = NewToken("RGD", "throttle test");
+  EXPECT_EQ(Call(known).error_code(), grpc::StatusCode::NOT_FOUND);
+  for (int i = 0; i < FailedAuthThrottle::kMaxFailures; ++i) {
+    EXPECT_EQ(Call("icr_guess" + std::to_string(i)).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  auto refused = Call("icr_one-guess-too-many");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "too many failed authentications from this address; retry later");
+  // A token this server has seen valid still works, from its cache and after it expires.
+  EXPECT_EQ(Call(known).error_code(), grpc::StatusCode::NOT_FOUND);
+  std::this_thread::sleep_for(kPastCache);
+  EXPECT_EQ(Call(known).error_code(), grpc::StatusCode::NOT_FOUND);
+  // A valid token it has never seen waits for the block to end, like a guess.
+  EXPECT_EQ(Call(NewToken("RGD", "new while throttled")).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+struct Run {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+Run Icrctl(const std::string& args) {
+  FILE* p = popen((std::string(ICRCTL) + " " + args + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string TokenId(const std::string& token) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char c : Sha256(token).substr(0, 6)) id += {kHex[c >> 4], kHex[c & 15]};
+  return id;
+}
+
+bool Has(const Run& run, const std::string& text) {
+  return run.output.find(text) != std::string::npos;
+}
+
+TEST_F(AuthTest, IcrctlListsAndRevokesTokensById) {
+  setenv("ICR_DATABASE_URL", url_->c_str(), 1);
+  const std::string a = NewToken("RGD", "list-a"), b = NewToken("RGD", "list-b"),
+                    c = NewToken("QWO", "list-c");
+
+  auto list = Icrctl("admin token list --org RGD");
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_TRUE(Has(list, TokenId(a) + "  RGD") && Has(list, TokenId(b)) && Has(list, "list-a"))
+      << list.output;
+  EXPECT_TRUE(Has(list, "active")) << list.output;
+  EXPECT_FALSE(Has(list, TokenId(c)) || Has(list, a) || Has(list, b)) << list.output;
+
+  auto by_id = Icrctl("admin token revoke --id " + TokenId(a));
+  EXPECT_EQ(by_id.exit_code, 0) << by_id.output;
+  EXPECT_TRUE(Has(by_id, TokenId(a)) && Has(by_id, "list-a")) << by_id.output;
+  auto again = Icrctl("admin token revoke --id " + TokenId(a));
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_TRUE(Has(again, "icrctl: NOT_FOUND: no active token with id " + TokenId(a)))
+      << again.output;
+  auto unknown = Icrctl("admin token revoke --id 000000000000");
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+  EXPECT_TRUE(Has(unknown, "NOT_FOUND")) << unknown.output;
+  auto malformed = Icrctl("admin token revoke --id nonsense");
+  EXPECT_EQ(malformed.exit_code, 1) << malformed.output;
+  EXPECT_TRUE(Has(malformed, "INVALID_ARGUMENT: id:")) << malformed.output;
+
+  auto by_token = Icrctl("admin token revoke --token " + b);
+  EXPECT_EQ(by_token.exit_code, 0) << by_token.output;
+  EXPECT_TRUE(Has(by_token, TokenId(b)) && !Has(by_token, b)) << by_token.output;
+
+  auto active = Icrctl("admin token list --org RGD --active-only");
+  EXPECT_EQ(active.exit_code, 0) << active.output;
+  EXPECT_FALSE(Has(active, TokenId(a)) || Has(active, TokenId(b))) << active.output;
+
+  auto by_org = Icrctl("admin token revoke --org QWO");
+  EXPECT_EQ(by_org.exit_code, 0) << by_org.output;
+  EXPECT_TRUE(Has(by_org, TokenId(c))) << by_org.output;
+  auto org_again = Icrctl("admin token revoke --org QWO");
+  EXPECT_EQ(org_again.exit_code, 0) << org_again.output;
+  EXPECT_TRUE(Has(org_again, "nothing revoked")) << org_again.output;
+  EXPECT_EQ(Icrctl("admin token revoke").exit_code, 2);
+  EXPECT_EQ(Icrctl("admin token revoke --org NOPE").exit_code, 1);
+
+  // Revoked in the database, and so refused by a server.
+  std::this_thread::sleep_for(kPastCache);
+  for (const auto* token : {&a, &b, &c}) {
+    EXPECT_EQ(Call(*token).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  auto qwo = Icrctl("admin token list --org QWO");
+  EXPECT_EQ(qwo.exit_code, 0) << qwo.output;
+  EXPECT_TRUE(Has(qwo, TokenId(c)) && !Has(qwo, "active")) << qwo.output;
+}
+
+}  // namespace
+}  // namespace icr::test
