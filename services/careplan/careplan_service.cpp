@@ -387,7 +387,8 @@ grpc::Status CarePlanServiceImpl::ListCarePlans(grpc::ServerContext* ctx,
   }
   const int limit = Limit(req->page());
   // Break-glass lists see every plan; each plan listed is audited either way.
-  const std::string visible_to = caller->break_glass_reason.empty() ? caller->org_code : "";
+  const std::string visible_to =
+      access::ListScope(*caller, "icr.v1.CarePlanService.ListCarePlans");
   return ToGrpc(Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
     if (!nhs.empty()) {
       auto person = Access::ResolvePerson(tx, *caller, nhs, "ListCarePlans");

@@ -59,10 +59,10 @@ void Access::AuditDecision(pqxx::transaction_base& tx, const Caller& caller,
 }
 
 namespace {
-absl::StatusOr<PersonRef> Resolve(pqxx::transaction_base& tx, const Caller& caller,
-                                  const std::string& nhs_number, const std::string& action,
-                                  const std::function<access::Decision(const access::Facts&)>&
-                                      decide) {
+absl::StatusOr<PersonRef> Resolve(
+    pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number,
+    const std::string& action,
+    const std::function<access::Decision(const access::Facts&)>& decide) {
   auto found = Access::FactsByNhs(tx, {nhs_number}, caller.org_code);
   const auto it = found.find(nhs_number);
   const std::string person_id = it == found.end() ? "" : it->second.person_id;

@@ -47,8 +47,7 @@ const std::vector<RpcPolicy>& Policies() {
       {"icr.v1.S117RegisterService.ListRegister", Kind::kList, kPersonLevel, false},
       {"icr.v1.S117RegisterService.ExportRegister", Kind::kList, kPersonLevel, false},
       {"icr.v1.S117RegisterService.OpenEntitlement", Kind::kPersonWrite, kPersonLevel, false},
-      {"icr.v1.S117RegisterService.SetResponsibleBodies", Kind::kPersonWrite, kPersonLevel,
-       false},
+      {"icr.v1.S117RegisterService.SetResponsibleBodies", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.S117RegisterService.AddAftercareService", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.S117RegisterService.EndAftercareService", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.S117RegisterService.RecordReview", Kind::kPersonWrite, kPersonLevel, false},
@@ -82,6 +81,12 @@ absl::Status Admit(const Caller& caller, std::string_view method) {
   }
   return absl::PermissionDeniedError(RoleName(caller.role) + " may not call " +
                                      std::string(method.substr(method.rfind('.') + 1)));
+}
+
+std::string ListScope(const Caller& caller, std::string_view method) {
+  const RpcPolicy* policy = PolicyOf(method);
+  const bool glass = policy && policy->break_glass && !caller.break_glass_reason.empty();
+  return glass ? "" : caller.org_code;
 }
 
 absl::Status NotVisible(std::string_view field) {

@@ -5,6 +5,7 @@
 // the decision.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -61,11 +62,15 @@ inline constexpr std::string_view kAuditDenied = "denied";
 inline constexpr std::string_view kAuditNotFound = "not_found";
 
 struct Decision {
-  absl::Status status;           // OK, or the refusal to return
-  std::string_view audit;        // the audit row's outcome
-  bool break_glass = false;      // allowed only because the caller broke glass (reads)
+  absl::Status status;       // OK, or the refusal to return
+  std::string_view audit;    // the audit row's outcome
+  bool break_glass = false;  // allowed only because the caller broke glass (reads)
   bool ok() const { return status.ok(); }
 };
+
+// The organisation whose people a list of `method` shows: the caller's, or "" (everyone's)
+// when the caller breaks glass and the RPC admits it; each person listed is audited either way.
+std::string ListScope(const Caller& caller, std::string_view method);
 
 // The refusal for a person who does not exist or whom the caller may not see: the same code and
 // message for both ("<field>: no such person visible to you").
@@ -77,7 +82,6 @@ Decision DecideRead(const Caller& caller, const Facts& facts, bool break_glass_a
                     std::string_view field);
 
 // A write about one person. Break glass never opens a write.
-Decision DecideWrite(const Caller& caller, Write write, const Facts& facts,
-                     std::string_view field);
+Decision DecideWrite(const Caller& caller, Write write, const Facts& facts, std::string_view field);
 
 }  // namespace icr::access

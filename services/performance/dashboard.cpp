@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "services/common/access_rule.h"
 #include "services/performance/dashboard_html.h"
 #include "services/performance/indicators.h"
 
@@ -222,11 +223,14 @@ std::optional<Caller> DashboardServer::Impl::Session(const httplib::Request& req
   absl::Status failure = absl::UnauthenticatedError("no session");
   if (PlausibleToken(token)) {
     auto caller = service.auth().AuthenticateToken(token);
+    // The page shows what GetDashboard does: the same entry of the access policy.
     if (caller.ok()) {
+      failure = access::Admit(*caller, "icr.v1.PerformanceService.GetDashboard");
       caller->purpose_of_use = "performance_dashboard";
-      return *caller;
+      if (failure.ok()) return *caller;
+    } else {
+      failure = caller.status();
     }
-    failure = caller.status();
   }
   if (failure.code() != absl::StatusCode::kUnauthenticated) {
     Fail(res, failure, nullptr);

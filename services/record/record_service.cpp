@@ -22,7 +22,7 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxEventsPerRequest = 1000;
-constexpr int kImportBatch = 1000;  // items per transaction in ImportEvents
+constexpr int kImportBatch = 1000;   // items per transaction in ImportEvents
 constexpr int kImportBatchRuns = 3;  // ImportEvents: runs of a batch with savepoints, at most
 constexpr int kMaxReportedRejections = 1000;
 // GetIntegratedRecord's batches (RecordReader) served at once. One: the calls that arrive while
@@ -70,11 +70,12 @@ RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
     : db_(db),
       auth_(auth),
       ref_(std::move(ref)),
-      reader_(db,
-              [this](const grpc::ServerContextBase& ctx) {
-                return Access::Admit(auth_, ctx, "icr.v1.RecordService.GetIntegratedRecord");
-              },
-              record_cache_bytes, kReadBatches) {
+      reader_(
+          db,
+          [this](const grpc::ServerContextBase& ctx) {
+            return Access::Admit(auth_, ctx, "icr.v1.RecordService.GetIntegratedRecord");
+          },
+          record_cache_bytes, kReadBatches) {
   db_.Register(RecordStore::Statements());
   db_.Register(Access::Statements());
   db_.Register(Audit::Statements());
@@ -171,7 +172,7 @@ grpc::Status RecordServiceImpl::FindPeople(grpc::ServerContext* ctx,
   }
   const int limit = PageSize(query.page());
   // Break-glass searches see everyone; each person returned is audited either way.
-  const std::string visible_to = caller->break_glass_reason.empty() ? caller->org_code : "";
+  const std::string visible_to = access::ListScope(*caller, "icr.v1.RecordService.FindPeople");
   return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
     auto people = RecordStore::FindPeople(tx, query, visible_to, limit);
     if (!people.ok()) return people.status();

@@ -106,7 +106,8 @@ class RecordStore {
   // Access::Decide), and the record's version (migration 0013). `fresh`: the version the server
   // holds a body for (seen_version) is still the current one. When it is not and the caller may
   // read, the body kept in the store (core.record_body) if it is still valid. A result is
-  // nullopt for an NHS number of no one (nothing audited, as Access::ResolvePerson).
+  // nullopt for an NHS number of no one (audited not_found, as Access::ResolvePerson;
+  // migration 0016).
   struct RecordLookupRequest {
     std::string nhs_number;
     const Caller* caller = nullptr;

@@ -77,8 +77,8 @@ absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
   auto known = people_.find(nhs);
   if (known == people_.end()) {
     auto person = RecordStore::FindByNhsNumber(tx, nhs);
-    if (!person) return Refuse("", {access::NotVisible(field + ".nhs_number"),
-                                    access::kAuditNotFound});
+    if (!person)
+      return Refuse("", {access::NotVisible(field + ".nhs_number"), access::kAuditNotFound});
     known = people_.emplace(nhs, std::move(*person)).first;
   }
   Prefetch(tx, {&event});

@@ -66,8 +66,8 @@ class WriteBatch {
   std::string action_;
   // By NHS number, as stored in this transaction (prefetched ones without local identifiers).
   std::map<std::string, icr::v1::Person> people_;
-  std::set<std::string> looked_up_;                // event ids whose stored hash is in known_
-  KnownEvents known_;                              // stored events, and those stored here
+  std::set<std::string> looked_up_;  // event ids whose stored hash is in known_
+  KnownEvents known_;                // stored events, and those stored here
   PendingWrites pending_;
   // The current item: its people, its stored event ids, and where its pending rows begin.
   std::vector<std::string> item_people_;

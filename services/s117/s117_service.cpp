@@ -108,35 +108,35 @@ grpc::Status S117ServiceImpl::WriteEpisode(grpc::ServerContext* ctx, const std::
   }
   auto policy = policy_.Get();
   if (!policy.ok()) return ToGrpc(policy.status());
-  absl::Status result;
-  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
-    auto e = S117Store::LoadEpisode(tx, entitlement_id);
-    access::Facts facts;
-    if (e) {
-      facts = FactsOf(tx, *caller, e->person_id, e->responsible_council_code,
-                      e->responsible_icb_code);
-    }
-    const access::Decision d = access::DecideWrite(
-        *caller,
-        rpc == "SetResponsibleBodies" ? access::Write::kResponsibleBodies : access::Write::kEvent,
-        facts, "entitlement_id");
-    if (!d.ok()) {
-      Access::AuditDecision(tx, *caller, e ? e->person_id : "", rpc, d);
-      result = absl::IsNotFound(d.status) ? absl::NotFoundError(kNotVisible) : d.status;
-      return absl::OkStatus();  // commit the audit of the refused attempt
-    }
-    if (e->version != expected_version) {
-      return absl::AbortedError("expected_version: the entitlement is at version " +
-                                std::to_string(e->version) + "; read it again");
-    }
-    Mutation m;
-    RETURN_IF_ERROR(change(tx, *caller, **policy, *e, m));
-    RETURN_IF_ERROR(S117Store::SaveEpisode(tx, *e, ActorOf(*caller), m.action, m.reason));
-    if (m.after_save) RETURN_IF_ERROR(m.after_save());
-    Audit::Write(tx, *caller, e->person_id, rpc, kAuditOk);
-    return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
-  });
-  return ToGrpc(db.ok() ? result : db);
+  return ToGrpc(
+      Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& result) -> absl::Status {
+        auto e = S117Store::LoadEpisode(tx, entitlement_id);
+        access::Facts facts;
+        if (e) {
+          facts = FactsOf(tx, *caller, e->person_id, e->responsible_council_code,
+                          e->responsible_icb_code);
+        }
+        const access::Decision d =
+            access::DecideWrite(*caller,
+                                rpc == "SetResponsibleBodies" ? access::Write::kResponsibleBodies
+                                                              : access::Write::kEvent,
+                                facts, "entitlement_id");
+        if (!d.ok()) {
+          Access::AuditDecision(tx, *caller, e ? e->person_id : "", rpc, d);
+          result = absl::IsNotFound(d.status) ? absl::NotFoundError(kNotVisible) : d.status;
+          return absl::OkStatus();  // commit the audit of the refused attempt
+        }
+        if (e->version != expected_version) {
+          return absl::AbortedError("expected_version: the entitlement is at version " +
+                                    std::to_string(e->version) + "; read it again");
+        }
+        Mutation m;
+        RETURN_IF_ERROR(change(tx, *caller, **policy, *e, m));
+        RETURN_IF_ERROR(S117Store::SaveEpisode(tx, *e, ActorOf(*caller), m.action, m.reason));
+        if (m.after_save) RETURN_IF_ERROR(m.after_save());
+        Audit::Write(tx, *caller, e->person_id, rpc, kAuditOk);
+        return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
+      }));
 }
 
 grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
@@ -152,41 +152,41 @@ grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
   } else if (auto s = CheckUuid(req->entitlement_id(), "entitlement_id"); !s.ok()) {
     return ToGrpc(s);
   }
-  absl::Status result;
-  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
-    std::string id = req->entitlement_id();
-    if (!nhs.empty()) {
-      auto person = Access::ResolvePerson(tx, *caller, nhs, "GetEntitlement");
-      if (!person.ok()) {
-        result = person.status();
+  return ToGrpc(
+      Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& result) -> absl::Status {
+        std::string id = req->entitlement_id();
+        if (!nhs.empty()) {
+          auto person = Access::ResolvePerson(tx, *caller, nhs, "GetEntitlement");
+          if (!person.ok()) {
+            result = person.status();
+            return absl::OkStatus();
+          }
+          auto current = S117Store::CurrentEpisodeId(tx, person->person_id);
+          if (!current) {
+            Audit::Write(tx, *caller, person->person_id, "GetEntitlement", kAuditOk);
+            result = absl::NotFoundError("nhs_number: no S117 entitlement for this person");
+            return absl::OkStatus();
+          }
+          id = *current;
+        }
+        auto loaded = S117Store::LoadEntitlement(tx, id, req->include_history(), resp);
+        if (!loaded.ok() && loaded.code() != absl::StatusCode::kNotFound) return loaded;
+        access::Facts facts;
+        if (loaded.ok()) {
+          facts =
+              FactsOf(tx, *caller, resp->person_id(), resp->council().code(), resp->icb().code());
+        }
+        const access::Decision d = access::DecideRead(*caller, facts, true, "entitlement_id");
+        if (!d.ok()) {
+          Access::AuditDecision(tx, *caller, loaded.ok() ? resp->person_id() : "", "GetEntitlement",
+                                d);
+          resp->Clear();
+          result = absl::NotFoundError(kNotVisible);
+          return absl::OkStatus();
+        }
+        Audit::Write(tx, *caller, resp->person_id(), "GetEntitlement", kAuditOk);
         return absl::OkStatus();
-      }
-      auto current = S117Store::CurrentEpisodeId(tx, person->person_id);
-      if (!current) {
-        Audit::Write(tx, *caller, person->person_id, "GetEntitlement", kAuditOk);
-        result = absl::NotFoundError("nhs_number: no S117 entitlement for this person");
-        return absl::OkStatus();
-      }
-      id = *current;
-    }
-    auto loaded = S117Store::LoadEntitlement(tx, id, req->include_history(), resp);
-    if (!loaded.ok() && loaded.code() != absl::StatusCode::kNotFound) return loaded;
-    access::Facts facts;
-    if (loaded.ok()) {
-      facts = FactsOf(tx, *caller, resp->person_id(), resp->council().code(), resp->icb().code());
-    }
-    const access::Decision d = access::DecideRead(*caller, facts, true, "entitlement_id");
-    if (!d.ok()) {
-      Access::AuditDecision(tx, *caller, loaded.ok() ? resp->person_id() : "", "GetEntitlement",
-                            d);
-      resp->Clear();
-      result = absl::NotFoundError(kNotVisible);
-      return absl::OkStatus();
-    }
-    Audit::Write(tx, *caller, resp->person_id(), "GetEntitlement", kAuditOk);
-    return absl::OkStatus();
-  });
-  return ToGrpc(db.ok() ? result : db);
+      }));
 }
 
 grpc::Status S117ServiceImpl::ListRegister(grpc::ServerContext* ctx,
@@ -263,32 +263,31 @@ grpc::Status S117ServiceImpl::OpenEntitlement(grpc::ServerContext* ctx,
   if (!nhs.ok()) return ToGrpc(nhs.status());
   auto policy = policy_.Get();
   if (!policy.ok()) return ToGrpc(policy.status());
-  absl::Status result;
-  absl::Status db = db_.Write([&](pqxx::work& tx) -> absl::Status {
-    auto person = Access::ResolvePersonForWrite(tx, *caller, *nhs, "OpenEntitlement",
-                                                access::Write::kEvent);
-    if (!person.ok()) {
-      result = person.status();
-      return absl::OkStatus();  // commit the audit of the refused attempt
-    }
-    Episode bodies;
-    bodies.responsible_council_code = req->council().code();
-    bodies.responsible_icb_code = req->icb().code();
-    auto e = EpisodeFromOpenRequest(*req, person->person_id, *ref_, **policy, Today(),
-                                    S117Store::ReviewIntervalMonths(tx, bodies, **policy));
-    if (!e.ok()) return e.status();
-    const absl::Status second = absl::FailedPreconditionError(
-        "nhs_number: the person already has an open S117 entitlement (at most one is open)");
-    if (S117Store::OpenEpisode(tx, person->person_id)) return second;
-    try {
-      S117Store::InsertEpisode(tx, *e, ActorOf(*caller), "s117_opened_by_hand", req->reason());
-    } catch (const pqxx::unique_violation&) {
-      return second;  // opened concurrently: the database's one-open-episode index
-    }
-    Audit::Write(tx, *caller, person->person_id, "OpenEntitlement", kAuditOk);
-    return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
-  });
-  return ToGrpc(db.ok() ? result : db);
+  return ToGrpc(
+      Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& result) -> absl::Status {
+        auto person = Access::ResolvePersonForWrite(tx, *caller, *nhs, "OpenEntitlement",
+                                                    access::Write::kEvent);
+        if (!person.ok()) {
+          result = person.status();
+          return absl::OkStatus();  // commit the audit of the refused attempt
+        }
+        Episode bodies;
+        bodies.responsible_council_code = req->council().code();
+        bodies.responsible_icb_code = req->icb().code();
+        auto e = EpisodeFromOpenRequest(*req, person->person_id, *ref_, **policy, Today(),
+                                        S117Store::ReviewIntervalMonths(tx, bodies, **policy));
+        if (!e.ok()) return e.status();
+        const absl::Status second = absl::FailedPreconditionError(
+            "nhs_number: the person already has an open S117 entitlement (at most one is open)");
+        if (S117Store::OpenEpisode(tx, person->person_id)) return second;
+        try {
+          S117Store::InsertEpisode(tx, *e, ActorOf(*caller), "s117_opened_by_hand", req->reason());
+        } catch (const pqxx::unique_violation&) {
+          return second;  // opened concurrently: the database's one-open-episode index
+        }
+        Audit::Write(tx, *caller, person->person_id, "OpenEntitlement", kAuditOk);
+        return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
+      }));
 }
 
 grpc::Status S117ServiceImpl::SetResponsibleBodies(grpc::ServerContext* ctx,
@@ -405,9 +404,8 @@ grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
         m.action = "s117_end_decision_recorded";
         if (decisions.size() < 2 && !req->finalise()) return absl::OkStatus();
         // Both bodies have decided (or the caller asked to end now): every guard of T6.
-        auto effective =
-            CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
-                          S117Store::ServiceLines(tx, e.episode_id), notified, policy);
+        auto effective = CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
+                                       S117Store::ServiceLines(tx, e.episode_id), notified, policy);
         if (!effective.ok()) return effective.status();
         EndDischarged(e, *effective, notified);
         S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");

@@ -17,11 +17,11 @@ namespace icr::test {
 namespace {
 using Code = grpc::StatusCode;
 using Headers = std::map<std::string, std::string>;
-constexpr char kTrust[] = "RGD";           // sees the person: registered them, open referral
-constexpr char kCouncil[] = "E08000035";   // the person's council (Leeds)
-constexpr char kStranger[] = "RXV";        // an unrelated trust
+constexpr char kTrust[] = "RGD";               // sees the person: registered them, open referral
+constexpr char kCouncil[] = "E08000035";       // the person's council (Leeds)
+constexpr char kStranger[] = "RXV";            // an unrelated trust
 constexpr char kOtherCouncil[] = "E08000003";  // an unrelated council (Manchester)
-constexpr char kOtherIcb[] = "QHM";        // an unrelated ICB
+constexpr char kOtherIcb[] = "QHM";            // an unrelated ICB
 
 // One call of any RPC by its full method name, with `request` as its one message (streaming
 // RPCs too), through grpc's generic stub.
@@ -71,8 +71,8 @@ std::vector<Rpc> EveryRpc() {
     const auto* service = pool->FindServiceByName(name);
     for (int i = 0; i < service->method_count(); ++i) {
       const auto* m = service->method(i);
-      out.push_back({"/" + service->full_name() + "/" + m->name(), m->full_name(),
-                     m->input_type()});
+      out.push_back(
+          {"/" + service->full_name() + "/" + m->name(), m->full_name(), m->input_type()});
     }
   }
   return out;
@@ -151,9 +151,12 @@ class AccessMatrixTest : public ::testing::Test {
 // are invalid); a role the policy does not admit is PERMISSION_DENIED; nothing is written.
 TEST_F(AccessMatrixTest, EveryRpcAuthenticatesAndAdmitsByThePolicyTableFirst) {
   const std::vector<std::pair<std::string, icr::Role>> roles = {
-      {"clinician", icr::Role::kClinician},       {"social_worker", icr::Role::kSocialWorker},
-      {"s117_officer", icr::Role::kS117Officer},  {"performance_analyst", icr::Role::kPerformanceAnalyst},
-      {"system", icr::Role::kSystem},             {"admin", icr::Role::kAdmin}};
+      {"clinician", icr::Role::kClinician},
+      {"social_worker", icr::Role::kSocialWorker},
+      {"s117_officer", icr::Role::kS117Officer},
+      {"performance_analyst", icr::Role::kPerformanceAnalyst},
+      {"system", icr::Role::kSystem},
+      {"admin", icr::Role::kAdmin}};
   const std::string before = Written();
   int rpcs = 0;
   for (const auto& rpc : EveryRpc()) {
@@ -208,8 +211,11 @@ TEST_F(AccessMatrixTest, PersonLevelRpcsFollowTheRuleForEveryKindOfCaller) {
       {"/icr.v1.CarePlanService/ListCarePlans", &plans, Code::OK},
   };
   const std::vector<std::pair<std::string, std::string>> strangers = {
-      {kStranger, "system"},        {kStranger, "clinician"}, {kStranger, "admin"},
-      {kOtherCouncil, "social_worker"}, {kOtherCouncil, "s117_officer"},
+      {kStranger, "system"},
+      {kStranger, "clinician"},
+      {kStranger, "admin"},
+      {kOtherCouncil, "social_worker"},
+      {kOtherCouncil, "s117_officer"},
       {kOtherIcb, "s117_officer"}};
   for (const auto& r : reads) {
     EXPECT_EQ(Call(r.path, *r.request, trust).error_code(), r.related) << r.path;
@@ -223,7 +229,8 @@ TEST_F(AccessMatrixTest, PersonLevelRpcsFollowTheRuleForEveryKindOfCaller) {
       const auto refused = Call(r.path, *r.request, stack.Token(org, role));
       EXPECT_EQ(refused.error_code(), Code::NOT_FOUND) << r.path << " " << org << " " << role;
       EXPECT_NE(stack.Scalar("SELECT count(*) FROM core.audit WHERE outcome = 'denied' AND "
-                             "person_id = '" + person.person_id() + "'"),
+                             "person_id = '" +
+                             person.person_id() + "'"),
                 denied_before)
           << r.path << " " << org << " " << role << ": the refusal is audited";
       // Breaking glass opens the read, audited.
@@ -291,7 +298,8 @@ TEST_F(AccessMatrixTest, AnUnrelatedTrustCannotWriteAboutThePerson) {
   EXPECT_EQ(Written(), before);
   EXPECT_EQ(stack.Scalar("SELECT family_name || '/' || council_code || '/' || "
                          "coalesce(date_of_death::text, 'alive') FROM core.person WHERE "
-                         "person_id = '" + person.person_id() + "'"),
+                         "person_id = '" +
+                         person.person_id() + "'"),
             "Testperson/E08000035/alive");
   icr::v1::GetIntegratedRecordRequest read;
   read.set_nhs_number(nhs);
@@ -363,6 +371,17 @@ TEST_F(AccessMatrixTest, AnInvisiblePersonAndNoOneAreRefusedAlike) {
   EXPECT_EQ(e.error_code(), Code::NOT_FOUND);
   EXPECT_EQ(e.error_message(), f.error_message());
   EXPECT_EQ(Audited(kStranger, "GetPerson", "not_found"), "1");
+  // The integrated record's batched look-up audits alike (migration 0016).
+  icr::v1::GetIntegratedRecordRequest rec_req;
+  rec_req.set_nhs_number(nobody);
+  icr::v1::IntegratedRecord rec;
+  auto g = stack.record()->GetIntegratedRecord(Ctx(stranger).get(), rec_req, &rec);
+  rec_req.set_nhs_number(nhs);
+  auto h = stack.record()->GetIntegratedRecord(Ctx(stranger).get(), rec_req, &rec);
+  EXPECT_EQ(g.error_code(), Code::NOT_FOUND);
+  EXPECT_EQ(g.error_message(), h.error_message());
+  EXPECT_EQ(Audited(kStranger, "GetIntegratedRecord", "not_found"), "1");
+  EXPECT_EQ(Audited(kStranger, "GetIntegratedRecord", "denied"), "1");
 }
 
 }  // namespace

@@ -41,8 +41,8 @@ TEST(AccessPolicy, BreakGlassAppliesToReadsOnlyAndAnalystsSeeAggregatesOnly) {
     if (p.break_glass) {
       EXPECT_TRUE(p.kind == Kind::kPersonRead || p.kind == Kind::kList) << p.method;
     }
-    const bool analyst = std::find(p.roles.begin(), p.roles.end(), Role::kPerformanceAnalyst) !=
-                         p.roles.end();
+    const bool analyst =
+        std::find(p.roles.begin(), p.roles.end(), Role::kPerformanceAnalyst) != p.roles.end();
     if (analyst) EXPECT_EQ(p.kind, Kind::kAggregate) << p.method;
   }
 }
