@@ -483,6 +483,7 @@ absl::Status CheckS117Interventions(const CarePlan& p, const std::string& f) {
   return absl::OkStatus();
 }
 
+namespace {
 // The most an amount paid every `period` may be (kMaxWeeklyPence a week); a one-off amount, or
 // one of no stated period, as much as a year's.
 int64_t MaxPence(icr::v1::CarePlanBudget::Frequency period) {
@@ -498,6 +499,7 @@ int64_t MaxPence(icr::v1::CarePlanBudget::Frequency period) {
       return 53 * kMaxWeeklyPence;
   }
 }
+}  // namespace
 
 absl::Status CheckBudgetValues(const CarePlan& p, const std::string& f) {
   const auto& b = p.personal_budget();
