@@ -223,9 +223,7 @@ absl::Status CheckInterventions(const CarePlan& p, const std::string& f, const R
     if (!end.ok()) return end.status();
     if (*start && *end && **end < **start)
       return InvalidField(vf + ".end_date", "before the start");
-    if (v.client_charge_pence() < 0) {
-      return InvalidField(vf + ".client_charge_pence", "must not be negative");
-    }
+    RETURN_IF_ERROR(CheckPence(v.client_charge_pence(), vf + ".client_charge_pence"));
   }
   return absl::OkStatus();
 }
@@ -485,30 +483,45 @@ absl::Status CheckS117Interventions(const CarePlan& p, const std::string& f) {
   return absl::OkStatus();
 }
 
+namespace {
+// The most an amount paid every `period` may be (kMaxWeeklyPence a week); a one-off amount, or
+// one of no stated period, as much as a year's.
+int64_t MaxPence(icr::v1::CarePlanBudget::Frequency period) {
+  using icr::v1::CarePlanBudget;
+  switch (period) {
+    case CarePlanBudget::WEEKLY:
+      return kMaxWeeklyPence;
+    case CarePlanBudget::FOUR_WEEKLY:
+      return 4 * kMaxWeeklyPence;
+    case CarePlanBudget::MONTHLY:
+      return 5 * kMaxWeeklyPence;
+    default:
+      return 53 * kMaxWeeklyPence;
+  }
+}
+}  // namespace
+
 absl::Status CheckBudgetValues(const CarePlan& p, const std::string& f) {
   const auto& b = p.personal_budget();
   const std::string bf = f + ".personal_budget";
-  if (b.amount_pence() < 0) return InvalidField(bf + ".amount_pence", "must not be negative");
   if (!icr::v1::CarePlanBudget::Frequency_IsValid(b.period())) {
     return InvalidField(bf + ".period", "unknown value");
   }
-  if (b.council_amount_pence() < 0 || b.icb_amount_pence() < 0) {
-    return InvalidField(
-        bf + (b.council_amount_pence() < 0 ? ".council_amount_pence" : ".icb_amount_pence"),
-        "must not be negative");
-  }
+  RETURN_IF_ERROR(CheckPence(b.amount_pence(), bf + ".amount_pence", MaxPence(b.period())));
+  RETURN_IF_ERROR(
+      CheckPence(b.council_amount_pence(), bf + ".council_amount_pence", MaxPence(b.period())));
+  RETURN_IF_ERROR(CheckPence(b.icb_amount_pence(), bf + ".icb_amount_pence", MaxPence(b.period())));
   if (b.council_amount_pence() + b.icb_amount_pence() != 0 &&
       b.council_amount_pence() + b.icb_amount_pence() != b.amount_pence()) {
     return InvalidField(bf + ".council_amount_pence",
                         "the council and ICB amounts add up to amount_pence");
   }
   const auto& dp = b.direct_payment();
-  if (dp.amount_pence() < 0) {
-    return InvalidField(bf + ".direct_payment.amount_pence", "must not be negative");
-  }
   if (!icr::v1::CarePlanBudget::Frequency_IsValid(dp.frequency())) {
     return InvalidField(bf + ".direct_payment.frequency", "unknown value");
   }
+  RETURN_IF_ERROR(
+      CheckPence(dp.amount_pence(), bf + ".direct_payment.amount_pence", MaxPence(dp.frequency())));
   return CheckLinks(dp.need_ids(), NeedIds(p), bf + ".direct_payment.need_ids", "need");
 }
 

@@ -73,6 +73,7 @@ grpc::Status CarePlanServiceImpl::ChangePlan(const Caller& caller, const std::st
   if (expected_version < 1) {
     return ToGrpc(InvalidField("expected_version", "required: the version last read"));
   }
+  if (auto s = CheckVersion(expected_version, "expected_version"); !s.ok()) return ToGrpc(s);
   return ToGrpc(Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
     auto row = ResolvePlan(tx, caller, plan_id, action, true);  // locks the plan row
     if (!row.ok()) {
@@ -146,7 +147,7 @@ grpc::Status CarePlanServiceImpl::GetCarePlan(grpc::ServerContext* ctx,
                                               CarePlan* resp) {
   auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.GetCarePlan");
   if (!caller.ok()) return ToGrpc(caller.status());
-  if (req->version() < 0) return ToGrpc(InvalidField("version", "must not be negative"));
+  if (auto s = CheckVersion(req->version(), "version"); !s.ok()) return ToGrpc(s);
   auto load = [&](pqxx::work& tx, const std::string& plan_id) -> absl::Status {
     auto plan = CarePlanStore::LoadVersion(tx, plan_id, req->version());
     if (!plan)
@@ -279,6 +280,8 @@ grpc::Status CarePlanServiceImpl::RecordReview(grpc::ServerContext* ctx,
   auto caller = Access::Admit(auth_, *ctx, "icr.v1.CarePlanService.RecordReview");
   if (!caller.ok()) return ToGrpc(caller.status());
   icr::v1::CarePlanReview review = req->review();
+  // Before ChangePlan reads the outcome to choose the plan's next status.
+  if (auto s = CheckEnums(review, "review"); !s.ok()) return ToGrpc(s);
   return ChangePlan(
       *caller, req->plan_id(), req->expected_version(), "RecordReview", Action::kRecordReview,
       [&](pqxx::work& tx, Step& step) -> absl::Status {

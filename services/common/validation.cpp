@@ -1,6 +1,10 @@
 #include "services/common/validation.h"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
 #include <cstdio>
+#include <vector>
 
 #include "services/common/status.h"
 
@@ -76,14 +80,57 @@ absl::StatusOr<Date> RequireDate(std::string_view value, std::string_view field)
   if (value.empty()) return InvalidField(field, "required");
   auto d = ParseDate(value);
   if (!d) return InvalidField(field, "not a date (YYYY-MM-DD)");
+  if (std::chrono::year_month_day{*d}.year() > std::chrono::year{kLastYear}) {
+    return InvalidField(field, "after " + std::to_string(kLastYear) + "-12-31");
+  }
   return *d;
 }
 
 absl::StatusOr<std::optional<Date>> OptionalDate(std::string_view value, std::string_view field) {
   if (value.empty()) return std::optional<Date>{};
-  auto d = ParseDate(value);
-  if (!d) return InvalidField(field, "not a date (YYYY-MM-DD)");
+  auto d = RequireDate(value, field);
+  if (!d.ok()) return d.status();
   return std::optional<Date>{*d};
+}
+
+absl::Status CheckPence(int64_t pence, std::string_view field, int64_t max_pence) {
+  if (pence < 0) return InvalidField(field, "must not be negative");
+  if (pence > max_pence) {
+    return InvalidField(field, "more than " + std::to_string(max_pence) + " pence");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckVersion(int64_t version, std::string_view field) {
+  if (version < 0) return InvalidField(field, "must not be negative");
+  if (version > kMaxVersion) return InvalidField(field, "beyond any version");
+  return absl::OkStatus();
+}
+
+absl::Status CheckEnums(const google::protobuf::Message& message, const std::string& path) {
+  using google::protobuf::FieldDescriptor;
+  const auto* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);  // those set
+  for (const FieldDescriptor* f : fields) {
+    const std::string name = path.empty() ? f->name() : path + "." + f->name();
+    const int n = f->is_repeated() ? reflection->FieldSize(message, f) : 1;
+    for (int i = 0; i < n; ++i) {
+      const std::string at = f->is_repeated() ? name + "[" + std::to_string(i) + "]" : name;
+      if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+        const int value = f->is_repeated() ? reflection->GetRepeatedEnumValue(message, f, i)
+                                           : reflection->GetEnumValue(message, f);
+        if (!f->enum_type()->FindValueByNumber(value)) {
+          return InvalidField(at, "unknown value " + std::to_string(value));
+        }
+      } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        RETURN_IF_ERROR(CheckEnums(f->is_repeated() ? reflection->GetRepeatedMessage(message, f, i)
+                                                    : reflection->GetMessage(message, f),
+                                   at));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 bool IsOdsCodeSyntax(std::string_view code) {

@@ -92,6 +92,7 @@ absl::Status ValidatePerson(icr::v1::Person& p, const ReferenceData& ref, const 
 
 absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const std::string& f,
                            Date today) {
+  RETURN_IF_ERROR(CheckEnums(e, f));
   RETURN_IF_ERROR(CheckText(e.event_id(), f + ".event_id", 100, true));
   auto nhs = NormaliseNhsNumber(e.nhs_number(), f + ".nhs_number");
   if (!nhs.ok()) return nhs.status();
@@ -228,7 +229,7 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       if (*end && **end < *start) return InvalidField(p + ".end_date", "before start_date");
       RETURN_IF_ERROR(ref.CheckCode("care_act_delivery_mechanism", c.delivery_mechanism(),
                                     p + ".delivery_mechanism", false));
-      if (c.weekly_cost_pence() < 0) return InvalidField(p + ".weekly_cost_pence", "negative");
+      RETURN_IF_ERROR(CheckPence(c.weekly_cost_pence(), p + ".weekly_cost_pence"));
       RETURN_IF_ERROR(CheckText(c.outcome(), p + ".outcome", 100, false));
       RETURN_IF_ERROR(CheckText(c.assessment_type(), p + ".assessment_type", 32, false));
       RETURN_IF_ERROR(CheckText(c.service_type(), p + ".service_type", 100, false));

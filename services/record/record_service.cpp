@@ -11,6 +11,7 @@
 #include "services/common/access.h"
 #include "services/common/audit.h"
 #include "services/common/changes.h"
+#include "services/common/savepoint.h"
 #include "services/common/status.h"
 #include "services/record/import_lanes.h"
 #include "services/record/record_rules.h"
@@ -80,6 +81,7 @@ RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
   db_.Register(Access::Statements());
   db_.Register(Audit::Statements());
   db_.Register(Changes::Statements());
+  db_.Register(Savepoint::Statements());
 }
 
 grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,
@@ -89,8 +91,8 @@ grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpc(caller.status());
   icr::v1::Person person = req->person();
   if (auto s = ValidatePerson(person, *ref_, "person", Today()); !s.ok()) return ToGrpc(s);
-  if (req->expected_version() < 0) {
-    return ToGrpc(InvalidField("expected_version", "must not be negative"));
+  if (auto s = CheckVersion(req->expected_version(), "expected_version"); !s.ok()) {
+    return ToGrpc(s);
   }
   WriteBatch batch(*caller, "UpsertPerson");
   return ToGrpc(WriteAll(batch, [&](pqxx::work& tx) -> absl::Status {
@@ -274,29 +276,27 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
         }
         writes.Prefetch(tx, events, people);
         for (auto& p : batch) {
-          std::optional<pqxx::subtransaction> sub;
-          if (savepoints) sub.emplace(tx, "item");
-          pqxx::transaction_base& itx =
-              savepoints ? static_cast<pqxx::transaction_base&>(*sub) : tx;
+          std::optional<Savepoint> savepoint;
+          if (savepoints) savepoint.emplace(tx);
           bool duplicate = false;
           const absl::Status item_status = Guard([&]() -> absl::Status {
             if (p.item.has_person()) {
-              auto r = writes.Person(itx, p.item.person(), 0);
+              auto r = writes.Person(tx, p.item.person(), 0);
               duplicate = r.ok() && !r->changed;
               return r.status();
             }
-            auto r = writes.Event(itx, p.item.event(), "event");
+            auto r = writes.Event(tx, p.item.event(), "event");
             if (!r.ok()) return r.status();
             duplicate = *r == EventResult::kDuplicate;
-            return savepoints ? writes.Flush(itx) : absl::OkStatus();
+            return savepoints ? writes.Flush(tx) : absl::OkStatus();
           });
           if (!item_status.ok() && !savepoints) return run_with_savepoints();
           if (item_status.ok()) {
-            if (sub) sub->commit();
+            if (savepoint) savepoint->Release();
             writes.Keep();
             duplicate ? ++duplicates : ++stored;
           } else {
-            sub->abort();
+            savepoint->Rollback();
             writes.Discard();
             failures.emplace_back(&p, item_status);
           }

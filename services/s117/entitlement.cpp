@@ -660,10 +660,8 @@ absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& 
   if (!line.end_date().empty() || !line.end_reason().empty() || !line.moved_to_legal_basis().empty()) {
     return InvalidField(f + ".end_date", "a service is ended with EndAftercareService");
   }
-  if (line.weekly_cost_pence() < 0) return InvalidField(f + ".weekly_cost_pence", "negative");
-  if (line.client_contribution_pence() < 0) {
-    return InvalidField(f + ".client_contribution_pence", "negative");
-  }
+  RETURN_IF_ERROR(CheckPence(line.weekly_cost_pence(), f + ".weekly_cost_pence"));
+  RETURN_IF_ERROR(CheckPence(line.client_contribution_pence(), f + ".client_contribution_pence"));
   if (line.is_s117() && line.client_contribution_pence() != 0) {
     return InvalidField(f + ".client_contribution_pence",
                         "s117 after-care is free: the person may not be charged (Stennett)");
@@ -678,6 +676,7 @@ absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& 
                           "a top-up is allowed only for preferred accommodation (s117A)");
     }
     if (line.top_up_weekly_pence() <= 0) return InvalidField(f + ".top_up_weekly_pence", "must be positive");
+    RETURN_IF_ERROR(CheckPence(line.top_up_weekly_pence(), f + ".top_up_weekly_pence"));
     RETURN_IF_ERROR(CheckText(line.top_up_payer(), f + ".top_up_payer", 100, true));
   }
   return RequireOpen(e, "services are added only to an open entitlement");

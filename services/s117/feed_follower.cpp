@@ -6,6 +6,7 @@
 
 #include "services/common/audit.h"
 #include "services/common/changes.h"
+#include "services/common/savepoint.h"
 #include "services/common/status.h"
 
 namespace icr::s117 {
@@ -197,7 +198,8 @@ bool RetryBatch(const std::exception& e) {
 
 std::vector<Statement> FollowerStatements() {
   std::vector<Statement> all = S117Store::Statements();
-  for (const auto* more : {&Audit::Statements(), &Changes::Statements()}) {
+  for (const auto* more :
+       {&Audit::Statements(), &Changes::Statements(), &Savepoint::Statements()}) {
     all.insert(all.end(), more->begin(), more->end());
   }
   return all;
@@ -258,18 +260,18 @@ absl::StatusOr<int> FeedFollower::Step(std::chrono::milliseconds min_age) {
       if (!ChangeApplier::Concerns(change.change_type)) continue;
       // A savepoint per change: a change the rules refuse is recorded and passed over, never
       // allowed to stop the feed. A lost connection or a conflicting writer retries the batch.
-      pqxx::subtransaction sub(tx, "change");
+      Savepoint savepoint(tx);
       absl::Status applied;
       try {
-        applied = ChangeApplier(sub, **policy, *ref_, change).Apply();
+        applied = ChangeApplier(tx, **policy, *ref_, change).Apply();
       } catch (const std::exception& e) {
         if (RetryBatch(e)) throw;
         applied = StatusFromDbException(e);
       }
       if (applied.ok()) {
-        sub.commit();
+        savepoint.Release();
       } else {
-        sub.abort();
+        savepoint.Rollback();
         spdlog::warn("s117 feed: {} {} not applied: {}", change.change_type,
                      EncodeCursor(change.cursor), std::string(applied.message()));
         S117Store::RecordFeedError(tx, change, applied.ToString());

@@ -106,6 +106,7 @@ grpc::Status S117ServiceImpl::WriteEpisode(grpc::ServerContext* ctx, const std::
   if (expected_version <= 0) {
     return ToGrpc(InvalidField("expected_version", "required: the version last read"));
   }
+  if (auto s = CheckVersion(expected_version, "expected_version"); !s.ok()) return ToGrpc(s);
   auto policy = policy_.Get();
   if (!policy.ok()) return ToGrpc(policy.status());
   return ToGrpc(

@@ -237,6 +237,10 @@ const Statement kEntitlement{
     "   WHERE h.episode_id = e.episode_id) ELSE '[]'::jsonb END))::text "
     "FROM s117.episode e JOIN core.person p USING (person_id) WHERE e.episode_id = $1::uuid"};
 
+// A sum of stored pence (never negative) as a bigint, summed as numeric and held at bigint's
+// largest value: amounts stored before they were bounded (kMaxWeeklyPence) never fail a listing.
+#define PENCE_SUM(x) "least(coalesce(round(sum(" x ")), 0), 9223372036854775807)::bigint"
+
 // One page of the register. $2/$3: whose rows the caller sees (Visibility); $4..$10 filters;
 // $7: the date "overdue" is judged on. Open s117 lines are costed per funder share.
 const Statement kRegister{
@@ -257,9 +261,9 @@ const Statement kRegister{
     " 'icb_weekly_pence', s.icb, 'open_tasks', (SELECT count(*) FROM s117.task t"
     "   WHERE t.episode_id = e.episode_id AND t.status = 'OPEN'), 'version', e.version)::text "
     "FROM s117.episode e JOIN core.person p USING (person_id) "
-    "CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(l.weekly_cost_pence), 0) AS cost,"
-    "  coalesce(round(sum(l.weekly_cost_pence * l.council_pct / 100)), 0)::bigint AS council,"
-    "  coalesce(round(sum(l.weekly_cost_pence * l.icb_pct / 100)), 0)::bigint AS icb"
+    "CROSS JOIN LATERAL (SELECT count(*) AS n, " PENCE_SUM("l.weekly_cost_pence") " AS cost, "
+    PENCE_SUM("l.weekly_cost_pence * l.council_pct / 100") " AS council, "
+    PENCE_SUM("l.weekly_cost_pence * l.icb_pct / 100") " AS icb"
     "  FROM s117.service_line l WHERE l.episode_id = e.episode_id AND l.is_s117"
     "  AND (l.end_date IS NULL OR l.end_date > $7::date)) s "
     "WHERE e.episode_id > $1::uuid "
@@ -277,6 +281,7 @@ const Statement kRegister{
     "                        AND v.review_date > current_date - make_interval(months => $12::int)))) "
     "  AND (NOT $10::bool OR e.legal_determination_required) "
     "ORDER BY e.episode_id LIMIT $13"};
+#undef PENCE_SUM
 
 const Statement kCursorLock{
     "s117_cursor_lock",

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <thread>
+#include <tuple>
 
 #include "icr/v1/careplan.grpc.pb.h"
 #include "services/careplan/care_plan.h"
@@ -697,6 +700,95 @@ TEST_F(CarePlanTest, TheIntegratedRecordShowsTheActivePlan) {
   CarePlan out;
   ASSERT_TRUE(Close(trust, agreed, &out).ok());  // no S117 episode for this person
   EXPECT_TRUE(Record(council).care_plan().plan_id().empty());
+}
+
+// Out-of-range input is bad input naming its field (never another refusal, never INTERNAL) and
+// writes nothing: enum numbers the proto does not define, versions beyond any stored one, dates
+// after 2100 and money above £1,000,000 a week.
+TEST_F(CarePlanTest, OutOfRangeInputIsInvalidArgumentNamingTheField) {
+  const CarePlan agreed = MustAgree(MustCreate(Plan(false)));
+
+  auto create = [&](std::function<void(CarePlan&)> change) {
+    return [&, change] {
+      CarePlan plan = Plan(false), out;
+      change(plan);
+      return Create(trust, plan, &out, NextNhsNumber());
+    };
+  };
+  auto update = [&](int64_t expected_version, std::function<void(CarePlan&)> change) {
+    return [&, expected_version, change] {
+      CarePlan plan = Plan(false), out;
+      change(plan);
+      return Update(trust, agreed.plan_id(), expected_version, plan, &out);
+    };
+  };
+  const std::vector<std::tuple<std::string, std::function<grpc::Status()>, std::string>> rows = {
+      // Bad input before the plan's state (no review is open).
+      {"unknown review outcome",
+       [&] {
+         icr::v1::RecordCarePlanReviewRequest req;
+         req.set_plan_id(agreed.plan_id());
+         req.set_expected_version(agreed.version());
+         auto* r = req.mutable_review();
+         r->set_review_date(FormatDate(Today()));
+         auto* who = r->add_participants();
+         who->set_name("Alex Key");
+         who->set_kind(icr::v1::CarePlanParticipant::PROFESSIONAL);
+         who->set_organisation_code(kTrust);
+         r->set_outcome(static_cast<icr::v1::CarePlanReview::Outcome>(7));
+         r->set_next_review_date(Date(9));
+         CarePlan out;
+         return cp->RecordReview(Ctx(trust).get(), req, &out);
+       },
+       "review.outcome"},
+      {"version beyond int32", update(int64_t{1} << 31, [](CarePlan&) {}), "expected_version"},
+      {"read version beyond int32",
+       [&] {
+         CarePlan out;
+         return Get(trust, agreed.plan_id(), int64_t{1} << 33, &out);
+       },
+       "version"},
+      {"goal after 2100",
+       update(agreed.version(),
+              [](CarePlan& p) { p.mutable_goals(0)->set_target_date("2101-01-01"); }),
+       "plan.goals[0].target_date"},
+      {"intervention ending after 2100",
+       create([](CarePlan& p) { p.mutable_interventions(0)->set_end_date("2150-06-30"); }),
+       "plan.interventions[0].end_date"},
+      {"budget of 2^63-1 a week",
+       create([](CarePlan& p) { p.mutable_personal_budget()->set_amount_pence(INT64_MAX); }),
+       "plan.personal_budget.amount_pence"},
+      {"budget split of 2^63-1", create([](CarePlan& p) {
+         p.mutable_personal_budget()->set_council_amount_pence(INT64_MAX);
+         p.mutable_personal_budget()->set_icb_amount_pence(INT64_MAX);
+       }),
+       "plan.personal_budget.council_amount_pence"},
+      {"direct payment over £1m a week", create([](CarePlan& p) {
+         p.mutable_personal_budget()->mutable_direct_payment()->set_amount_pence(100'000'001);
+         p.mutable_personal_budget()->mutable_direct_payment()->set_frequency(
+             icr::v1::CarePlanBudget::WEEKLY);
+       }),
+       "plan.personal_budget.direct_payment.amount_pence"},
+      {"charge over £1m a week",
+       create([](CarePlan& p) { p.mutable_interventions(0)->set_client_charge_pence(INT64_MAX); }),
+       "plan.interventions[0].client_charge_pence"},
+  };
+  const std::string versions =
+      Sql("SELECT count(*) FROM careplan.plan_version v JOIN careplan.plan p USING (plan_id) "
+          "WHERE p.person_id = '" +
+          person.person_id() + "'");
+  const std::string plans = Sql("SELECT count(*) FROM careplan.plan");
+  for (const auto& [what, call, field] : rows) {
+    auto s = call();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << what << ": " << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field + ":", 0), 0u) << what << ": " << s.error_message();
+  }
+  EXPECT_EQ(Sql("SELECT count(*) FROM careplan.plan_version v JOIN careplan.plan p USING "
+                "(plan_id) WHERE p.person_id = '" +
+                person.person_id() + "'"),
+            versions);
+  EXPECT_EQ(Sql("SELECT count(*) FROM careplan.plan"), plans);
 }
 
 }  // namespace

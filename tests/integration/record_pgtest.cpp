@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -25,6 +27,25 @@ std::string Count(const std::string& table, const std::string& person_id) {
 std::string AuditCount(const std::string& person_id, const std::string& action) {
   return Stack::Get().Scalar("SELECT count(*) FROM core.audit WHERE person_id = '" + person_id +
                              "' AND action = '" + action + "'");
+}
+
+// Streams the items to ImportEvents as one client would; returns the call's status.
+grpc::Status Import(const std::string& token, const std::vector<icr::v1::ImportItem>& items,
+                    icr::v1::ImportSummary* summary) {
+  auto ctx = Ctx(token);
+  auto stream = Stack::Get().record()->ImportEvents(ctx.get(), summary);
+  for (const auto& item : items) {
+    if (!stream->Write(item)) break;
+  }
+  stream->WritesDone();
+  return stream->Finish();
+}
+
+// 'a','b',... for an SQL IN list.
+std::string InList(const std::vector<std::string>& values) {
+  std::string in;
+  for (const auto& v : values) in += (in.empty() ? "'" : ",'") + v + "'";
+  return in;
 }
 
 icr::v1::Event Admission(const std::string& nhs, const std::string& id, const std::string& spell,
@@ -645,6 +666,213 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
                          "JOIN core.person p USING (person_id) WHERE p.nhs_number = '" + good +
                          "' AND r.org_code = 'RGD'"),
             "hospital_stay,recorded,registered");
+}
+
+// Out-of-range input is bad input naming its field (never another refusal) and writes nothing:
+// an enum number the proto does not define, money above £1,000,000 a week, a version beyond any
+// stored one. In an import such an item is refused alone, with the same status and field.
+TEST_F(RecordTest, OutOfRangeInputIsInvalidArgumentNamingTheField) {
+  const std::string nhs = NextNhsNumber();
+  const auto person = SeedPerson(kTrust, nhs);
+  auto care_act = [&](const std::string& id) {
+    icr::v1::Event e;
+    e.set_event_id(nhs + "/" + id);
+    e.set_nhs_number(nhs);
+    auto* c = e.mutable_care_act();
+    c->set_care_act_id(nhs + "/CA-" + id);
+    c->set_kind(icr::v1::CareActEvent::SERVICE);
+    c->set_council_code("E08000035");
+    c->set_start_date("2025-06-01");
+    c->set_service_type("Long term support: Community");
+    c->set_weekly_cost_pence(42000);
+    return e;
+  };
+  auto unknown_kind = care_act("kind");
+  unknown_kind.mutable_care_act()->set_kind(static_cast<icr::v1::CareActEvent::Kind>(9));
+  auto costly = care_act("cost");
+  costly.mutable_care_act()->set_weekly_cost_pence(INT64_MAX);
+  auto over_a_million = care_act("million");
+  over_a_million.mutable_care_act()->set_weekly_cost_pence(100'000'001);
+  const std::vector<std::pair<icr::v1::Event, std::string>> events = {
+      {unknown_kind, "care_act.kind"},
+      {costly, "care_act.weekly_cost_pence"},
+      {over_a_million, "care_act.weekly_cost_pence"},
+  };
+  for (const auto& [event, field] : events) {
+    auto s = Send(token, {care_act("ok"), event});
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << field << ": " << s.error_message();
+    EXPECT_EQ(s.error_message().rfind("events[1]." + field + ":", 0), 0u) << s.error_message();
+  }
+  icr::v1::UpsertPersonRequest upsert;
+  *upsert.mutable_person() = MakePerson(nhs);
+  upsert.mutable_person()->set_given_name("Changed");
+  upsert.set_expected_version(int64_t{1} << 31);
+  icr::v1::Person out;
+  auto s = stack.record()->UpsertPerson(Ctx(token).get(), upsert, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message().rfind("expected_version:", 0), 0u) << s.error_message();
+  EXPECT_EQ(Count("core.event", person.person_id()), "0");
+  EXPECT_EQ(Count("core.social_care_event", person.person_id()), "0");
+  EXPECT_EQ(stack.Scalar("SELECT given_name || version FROM core.person WHERE person_id = '" +
+                         person.person_id() + "'"),
+            "Sam1");
+
+  std::vector<icr::v1::ImportItem> items(events.size() + 1);
+  for (size_t i = 0; i < events.size(); ++i) *items[i].mutable_event() = events[i].first;
+  *items.back().mutable_event() = care_act("imported");
+  icr::v1::ImportSummary summary;
+  ASSERT_TRUE(Import(token, items, &summary).ok());
+  EXPECT_EQ(summary.stored(), 1);
+  ASSERT_EQ(summary.rejections_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(summary.rejections(i).code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(summary.rejections(i).message().rfind("event." + events[i].second + ":", 0), 0u)
+        << summary.rejections(i).message();
+  }
+}
+
+// A mixed stream (~125 items, both lanes): valid people and events, a person whose local
+// identifier names someone else, a person the database itself refuses (a trigger stands in for
+// any error a statement may raise), events for people not stored, resent events, and invalid
+// items. Each refused item leaves nothing (not even the refused people's rows, so their events
+// find no one); every valid item is stored and counted, and the stream ends OK.
+TEST_F(RecordTest, ImportRefusesBadItemsAloneInAMixedStream) {
+  const std::string owner_nhs = NextNhsNumber();
+  icr::v1::UpsertPersonRequest owner_req;
+  *owner_req.mutable_person() = MakePerson(owner_nhs);
+  auto* owned = owner_req.mutable_person()->add_local_identifiers();
+  owned->set_system("RGD:mrn");
+  owned->set_value("OWN-" + owner_nhs);
+  icr::v1::Person owner;
+  ASSERT_TRUE(stack.record()->UpsertPerson(Ctx(token).get(), owner_req, &owner).ok());
+  const auto stored_before = Referral(owner_nhs, "mixed-pre", "PRE");
+  ASSERT_TRUE(Send(token, {stored_before}).ok());
+  stack.Scalar(
+      "CREATE OR REPLACE FUNCTION test_refuse_person() RETURNS trigger LANGUAGE plpgsql AS $$ "
+      "BEGIN "
+      "IF NEW.family_name = 'Refusedbydb' THEN RAISE EXCEPTION 'refused' USING ERRCODE = "
+      "'check_violation'; END IF; RETURN NEW; END $$");
+  stack.Scalar(
+      "CREATE TRIGGER test_refuse BEFORE INSERT ON core.person FOR EACH ROW EXECUTE "
+      "FUNCTION test_refuse_person()");
+
+  std::vector<icr::v1::ImportItem> items;
+  std::map<int, grpc::StatusCode> refused;  // by index
+  auto add_person = [&](const icr::v1::Person& p) { *items.emplace_back().mutable_person() = p; };
+  auto add_event = [&](const icr::v1::Event& e) { *items.emplace_back().mutable_event() = e; };
+  auto refuse = [&](grpc::StatusCode code) { refused[static_cast<int>(items.size()) - 1] = code; };
+  std::vector<std::string> people;
+  for (int i = 0; i < 40; ++i) people.push_back(NextNhsNumber());
+  const std::string taker = NextNhsNumber(), refused_by_db = NextNhsNumber();
+  for (int i = 0; i < 40; ++i) {
+    add_person(MakePerson(people[i]));
+    if (i == 5) {  // someone else's identifier: refused, and not stored
+      auto p = MakePerson(taker);
+      auto* id = p.add_local_identifiers();
+      id->set_system("RGD:mrn");
+      id->set_value("OWN-" + owner_nhs);
+      add_person(p);
+      refuse(grpc::StatusCode::ALREADY_EXISTS);
+    }
+    if (i == 6) {
+      auto p = MakePerson(refused_by_db);
+      p.set_family_name("Refusedbydb");
+      add_person(p);
+      refuse(grpc::StatusCode::FAILED_PRECONDITION);
+    }
+  }
+  for (int i = 0; i < 40; ++i) add_event(Referral(people[i], "mixed-ref", "REF"));  // 40 stored
+  for (const auto& nhs : {taker, taker, refused_by_db}) {  // their people were refused
+    add_event(Referral(nhs, "mixed-ref-" + std::to_string(items.size()), "REF"));
+    refuse(grpc::StatusCode::NOT_FOUND);
+  }
+  for (int i = 0; i < 10; ++i) {  // people never sent
+    add_event(Referral(NextNhsNumber(), "mixed-unknown", "REF"));
+    refuse(grpc::StatusCode::NOT_FOUND);
+  }
+  for (int i = 0; i < 10; ++i) add_event(Referral(people[i], "mixed-ref", "REF"));  // duplicates
+  add_event(stored_before);                                                         // a duplicate
+  add_person(MakePerson(people[10]));  // unchanged: a duplicate
+  for (int i = 0; i < 8; ++i) {
+    auto e = Admission(people[20 + i], "mixed-bad-bed", "BAD", kJan2026);
+    e.mutable_admission()->set_bed_type("bad");
+    add_event(e);
+    refuse(grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  items.emplace_back();  // neither a person nor an event
+  refuse(grpc::StatusCode::INVALID_ARGUMENT);
+  add_event(Referral(people[11], "mixed-ref", "OTHER"));  // a used id, other content
+  refuse(grpc::StatusCode::ALREADY_EXISTS);
+  for (int i = 0; i < 9; ++i) add_event(Admission(people[12 + i], "mixed-adm", "ADM", kJan2026));
+  items.emplace_back();
+  refuse(grpc::StatusCode::INVALID_ARGUMENT);
+
+  icr::v1::ImportSummary summary;
+  const grpc::Status status = Import(token, items, &summary);
+  stack.Scalar("DROP TRIGGER test_refuse ON core.person");
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(summary.received(), static_cast<int64_t>(items.size()));
+  EXPECT_EQ(summary.stored(), 40 + 40 + 9);
+  EXPECT_EQ(summary.duplicates(), 10 + 1 + 1);
+  EXPECT_EQ(summary.rejected(), static_cast<int64_t>(refused.size()));
+  ASSERT_EQ(summary.rejections_size(), static_cast<int>(refused.size()));
+  for (const auto& r : summary.rejections()) {
+    ASSERT_TRUE(refused.count(r.index())) << r.index() << " " << r.message();
+    EXPECT_EQ(r.code(), refused[r.index()]) << r.index() << " " << r.message();
+  }
+  // The refused people left nothing: no row, no identifier, no change.
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person WHERE nhs_number IN ('" + taker +
+                         "', '" + refused_by_db + "')"),
+            "0");
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person_identifier WHERE value = 'OWN-" +
+                         owner_nhs + "'"),
+            "1");
+  // Every stored person has its change and audit rows, and its events.
+  const std::string in = InList(people);
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person p WHERE p.nhs_number IN (" + in +
+                         ") AND EXISTS (SELECT 1 FROM core.changes c WHERE c.entity = 'person' "
+                         "AND c.person_id = p.person_id AND c.change_type = 'created') AND EXISTS "
+                         "(SELECT 1 FROM core.audit a WHERE a.person_id = p.person_id AND "
+                         "a.action = 'ImportEvents') AND EXISTS (SELECT 1 FROM core.referral r "
+                         "WHERE r.person_id = p.person_id)"),
+            "40");
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.event e JOIN core.person p USING (person_id) "
+                         "WHERE p.nhs_number IN (" +
+                         in + ")"),
+            "49");
+}
+
+// A stream cut off part way may have committed some batches: sending the whole stream again is
+// harmless, and its summary counts what was already stored as duplicates.
+TEST_F(RecordTest, ImportResentAfterACancelledStreamStoresEachItemOnce) {
+  std::vector<icr::v1::ImportItem> items;
+  std::vector<std::string> people;
+  for (int i = 0; i < 30; ++i) {
+    people.push_back(NextNhsNumber());
+    *items.emplace_back().mutable_person() = MakePerson(people.back());
+    *items.emplace_back().mutable_event() = Referral(people.back(), "cut-ref", "REF");
+  }
+  {
+    icr::v1::ImportSummary summary;
+    auto ctx = Ctx(token);
+    auto stream = stack.record()->ImportEvents(ctx.get(), &summary);
+    for (size_t i = 0; i < items.size() / 2; ++i) ASSERT_TRUE(stream->Write(items[i]));
+    ctx->TryCancel();
+    EXPECT_FALSE(stream->Finish().ok());
+  }
+  icr::v1::ImportSummary again;
+  const grpc::Status status = Import(token, items, &again);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(again.stored() + again.duplicates(), static_cast<int64_t>(items.size()));
+  EXPECT_EQ(again.rejected(), 0);
+  const std::string in = InList(people);
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person WHERE nhs_number IN (" + in + ")"),
+            "30");
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.event e JOIN core.person p USING (person_id) "
+                         "WHERE p.nhs_number IN (" +
+                         in + ")"),
+            "30");
 }
 
 // One stream that reuses each event id for two people: each id is kept for the person stored

@@ -7,8 +7,13 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <thread>
+#include <tuple>
 
+#include "icr/v1/performance.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
 #include "services/common/reference.h"
 #include "services/common/validation.h"
@@ -1069,6 +1074,161 @@ TEST(S117Feed, TheFollowerRidesOutTheDatabaseGoingAwayAndCatchesUpByItself) {
   }
   follower.Stop();
   EXPECT_EQ(opened, "PLANNED");
+}
+
+// Out-of-range input is bad input naming its field (never another refusal) and changes
+// nothing: money above £1,000,000 a week, dates after 2100, versions beyond any stored one.
+TEST_F(S117Test, OutOfRangeInputIsInvalidArgumentNamingTheField) {
+  const std::string nhs = NextNhsNumber();
+  auto person = SeedPerson(kTrust, nhs);
+  const std::string council = Token(kLeeds);
+  icr::v1::Entitlement e;
+  ASSERT_TRUE(s117()
+                  ->OpenEntitlement(Ctx(council).get(), OpenActive(nhs, kLeeds, kLeedsIcb, 200), &e)
+                  .ok());
+  icr::v1::AddAftercareServiceRequest first;
+  first.set_entitlement_id(e.entitlement_id());
+  first.set_expected_version(e.version());
+  *first.mutable_service() = HomeCare(100);
+  ASSERT_TRUE(s117()->AddAftercareService(Ctx(council).get(), first, &e).ok());
+  ASSERT_EQ(e.services_size(), 1);
+
+  // The version as stored (read without a call, which would be audited).
+  auto version = [&] {
+    return std::stoll(
+        Count("SELECT version FROM s117.episode WHERE episode_id = '" + e.entitlement_id() + "'"));
+  };
+  auto add = [&](std::function<void(icr::v1::AddAftercareServiceRequest&)> change) {
+    return [&, change] {
+      icr::v1::AddAftercareServiceRequest req;
+      req.set_entitlement_id(e.entitlement_id());
+      req.set_expected_version(version());
+      *req.mutable_service() = HomeCare(100);
+      change(req);
+      icr::v1::Entitlement out;
+      return s117()->AddAftercareService(Ctx(council).get(), req, &out);
+    };
+  };
+  auto end_line = [&](std::optional<int64_t> expected_version, const std::string& date) {
+    return [&, expected_version, date] {
+      icr::v1::EndAftercareServiceRequest req;
+      req.set_entitlement_id(e.entitlement_id());
+      req.set_expected_version(expected_version.value_or(version()));
+      req.set_service_line_id(e.services(0).service_line_id());
+      req.set_end_date(date);
+      req.set_end_reason("needs met");
+      icr::v1::Entitlement out;
+      return s117()->EndAftercareService(Ctx(council).get(), req, &out);
+    };
+  };
+  const std::vector<std::tuple<std::string, std::function<grpc::Status()>, std::string>> rows = {
+      {"cost over £1m a week",
+       add([](auto& r) { r.mutable_service()->set_weekly_cost_pence(100'000'001); }),
+       "service.weekly_cost_pence"},
+      {"cost of 2^63-1",
+       add([](auto& r) { r.mutable_service()->set_weekly_cost_pence(INT64_MAX); }),
+       "service.weekly_cost_pence"},
+      {"contribution of 2^63-1", add([](auto& r) {
+         r.mutable_service()->set_is_s117(false);
+         r.mutable_service()->set_client_contribution_pence(INT64_MAX);
+       }),
+       "service.client_contribution_pence"},
+      {"starts after 2100", add([](auto& r) { r.mutable_service()->set_start_date("2101-01-01"); }),
+       "service.start_date"},
+      {"version beyond int32", add([](auto& r) { r.set_expected_version(int64_t{1} << 31); }),
+       "expected_version"},
+      {"ends after 2100", end_line(std::nullopt, "2101-01-01"), "end_date"},
+      {"end: version beyond int32", end_line(INT64_MAX, Day(1)), "expected_version"},
+      {"overdue as of after 2100",
+       [&] {
+         icr::v1::ListRegisterRequest req;
+         req.mutable_filter()->set_review_overdue_as_of("2101-01-01");
+         icr::v1::ListRegisterResponse out;
+         return s117()->ListRegister(Ctx(council).get(), req, &out);
+       },
+       "filter.review_overdue_as_of"},
+  };
+  const std::string before = Snapshot(person.person_id());
+  for (const auto& [what, call, field] : rows) {
+    auto s = call();
+    EXPECT_EQ(s.error_code(), Code::INVALID_ARGUMENT) << what << ": " << s.error_message();
+    EXPECT_EQ(s.error_message().rfind(field + ":", 0), 0u) << what << ": " << s.error_message();
+  }
+  EXPECT_EQ(Snapshot(person.person_id()), before);
+}
+
+// Amounts stored before they were bounded (written here straight into the table, as a legacy
+// load would have) never break a council's listing or export: the sums are held at the largest
+// 64-bit value. Sheffield's register holds only this entitlement.
+TEST_F(S117Test, HugeStoredCostsDoNotBreakTheRegister) {
+  constexpr char kSheffield[] = "E08000019";
+  const std::string sheffield = Token(kSheffield);
+  const std::string nhs = NextNhsNumber();
+  icr::v1::UpsertPersonRequest req;
+  *req.mutable_person() = MakePerson(nhs);
+  req.mutable_person()->set_council_code(kSheffield);
+  req.mutable_person()->set_icb_code("QF7");
+  icr::v1::Person p;
+  ASSERT_TRUE(stack.record()->UpsertPerson(Ctx(trust).get(), req, &p).ok());
+  icr::v1::Entitlement e;
+  ASSERT_TRUE(
+      s117()
+          ->OpenEntitlement(Ctx(sheffield).get(), OpenActive(nhs, kSheffield, "QF7", 100), &e)
+          .ok());
+  icr::v1::AddAftercareServiceRequest add;
+  add.set_entitlement_id(e.entitlement_id());
+  add.set_expected_version(e.version());
+  *add.mutable_service() = HomeCare(50);
+  ASSERT_TRUE(s117()->AddAftercareService(Ctx(sheffield).get(), add, &e).ok());
+  const std::string line = "FROM s117.service_line WHERE episode_id = '" + e.entitlement_id() + "'";
+  stack.Scalar(
+      "UPDATE s117.service_line SET weekly_cost_pence = 9223372036854775807 WHERE "
+      "episode_id = '" +
+      e.entitlement_id() + "'");
+  stack.Scalar(
+      "INSERT INTO s117.service_line (episode_id, service_type, provider_name, "
+      "need_arises_from_mental_disorder, is_s117, start_date, funder, council_pct, "
+      "icb_pct, weekly_cost_pence, delivery_mode, recorded_by_org) SELECT episode_id, "
+      "service_type, provider_name, true, true, start_date, funder, council_pct, icb_pct, "
+      "weekly_cost_pence, delivery_mode, recorded_by_org " +
+      line);
+  ASSERT_EQ(
+      stack.Scalar("SELECT count(*) " + line + " AND weekly_cost_pence = 9223372036854775807"),
+      "2");
+
+  icr::v1::ListRegisterRequest list;
+  list.mutable_filter()->set_council_code(kSheffield);
+  icr::v1::ListRegisterResponse rows;
+  auto s = s117()->ListRegister(Ctx(sheffield).get(), list, &rows);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  ASSERT_EQ(rows.rows_size(), 1);
+  EXPECT_EQ(rows.rows(0).open_services(), 2);
+  EXPECT_EQ(rows.rows(0).weekly_cost_pence(), INT64_MAX);
+  EXPECT_EQ(rows.rows(0).council_weekly_pence(), INT64_MAX);
+  EXPECT_EQ(rows.rows(0).icb_weekly_pence(), INT64_MAX);
+
+  icr::v1::ExportRegisterRequest exp;
+  *exp.mutable_filter() = list.filter();
+  auto ctx = Ctx(sheffield);
+  auto reader = s117()->ExportRegister(ctx.get(), exp);
+  icr::v1::RegisterRow row;
+  int exported = 0;
+  while (reader->Read(&row)) {
+    EXPECT_EQ(row.weekly_cost_pence(), INT64_MAX);
+    ++exported;
+  }
+  s = reader->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  EXPECT_EQ(exported, 1);
+
+  // The indicators sum the same costs (as numeric): computing this month still works.
+  icr::v1::ComputeIndicatorsRequest compute;
+  compute.set_from_month(FormatDate(Today()).substr(0, 7));
+  icr::v1::ComputeIndicatorsResponse computed;
+  s = icr::v1::PerformanceService::NewStub(stack.channel())
+          ->ComputeIndicators(Ctx(stack.Token("QF7", "performance_analyst")).get(), compute,
+                              &computed);
+  EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "icr/v1/record.pb.h"
+
 namespace icr {
 namespace {
 
@@ -64,6 +66,38 @@ TEST(Text, Bounds) {
   EXPECT_FALSE(CheckText("", "f", 5, true).ok());
   EXPECT_FALSE(CheckText("toolong", "f", 5, false).ok());
   EXPECT_FALSE(CheckText(std::string("a\x01"), "f", 5, false).ok());
+}
+
+TEST(Dates, NoRequestDateAfter2100) {
+  EXPECT_TRUE(RequireDate("2100-12-31", "f").ok());
+  EXPECT_EQ(RequireDate("2101-01-01", "plan.goals[0].target_date").status().message(),
+            "plan.goals[0].target_date: after 2100-12-31");
+  EXPECT_FALSE(OptionalDate("9999-12-31", "f").ok());
+  EXPECT_TRUE(ParseDate("9999-12-31"));  // a stored date is read whatever it is
+}
+
+TEST(Bounds, MoneyAndVersions) {
+  EXPECT_TRUE(CheckPence(0, "f").ok());
+  EXPECT_TRUE(CheckPence(kMaxWeeklyPence, "f").ok());
+  EXPECT_EQ(CheckPence(kMaxWeeklyPence + 1, "service.weekly_cost_pence").message(),
+            "service.weekly_cost_pence: more than 100000000 pence");
+  EXPECT_EQ(CheckPence(-1, "f").message(), "f: must not be negative");
+  EXPECT_TRUE(CheckPence(53 * kMaxWeeklyPence, "f", 53 * kMaxWeeklyPence).ok());
+  EXPECT_TRUE(CheckVersion(0, "expected_version").ok());
+  EXPECT_TRUE(CheckVersion(2147483647, "expected_version").ok());
+  EXPECT_EQ(CheckVersion(2147483648, "expected_version").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(CheckVersion(-1, "expected_version").ok());
+}
+
+// Proto3 enums are open: a number the enum does not define arrives, and is named with its path.
+TEST(Bounds, UnknownEnumNumbers) {
+  icr::v1::RecordEventsRequest req;
+  req.add_events()->mutable_care_act()->set_kind(icr::v1::CareActEvent::SERVICE);
+  EXPECT_TRUE(CheckEnums(req, "").ok());
+  req.add_events()->mutable_care_act()->set_kind(static_cast<icr::v1::CareActEvent::Kind>(42));
+  EXPECT_EQ(CheckEnums(req, "").message(), "events[1].care_act.kind: unknown value 42");
+  EXPECT_EQ(CheckEnums(req.events(1), "event").message(), "event.care_act.kind: unknown value 42");
 }
 
 }  // namespace
