@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
     }
   }
   const double database_timeout = args["database-timeout"].as<double>();
-  if (!(database_timeout > 0)) {
-    std::cerr << "icr-server: --database-timeout must be a positive number of seconds\n";
+  if (!(database_timeout >= 0.001)) {  // statement_timeout 0 would mean none
+    std::cerr << "icr-server: --database-timeout must be at least 0.001 seconds\n";
     return 2;
   }
   icr::Database db(url, args["pool-size"].as<int>(),
