@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "services/common/grpc_server.h"
 #include "services/common/status.h"
 #include "services/common/validation.h"
 
@@ -132,6 +133,7 @@ const std::vector<Statement>& Authenticator::Statements() {
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) {
+  if (auto s = CheckMetadataSize(ctx); !s.ok()) return s;
   auto token = BearerToken(Metadata(ctx, "authorization"));
   if (!token || token->empty()) {
     return absl::UnauthenticatedError("missing bearer token (authorization: Bearer <token>)");

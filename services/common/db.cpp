@@ -10,8 +10,24 @@
 
 namespace icr {
 namespace {
-constexpr auto kAcquireTimeout = std::chrono::seconds(5);
+using Clock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
+
+// The session's statement_timeout (milliseconds, as text): the database ends a statement that
+// runs longer by itself, so the backend of a call broken off by CallWatchdog does not outlive it.
+const Statement kSetStatementTimeout{"icr_set_statement_timeout",
+                                     "SELECT set_config('statement_timeout', $1, false)"};
+
+thread_local SystemClock::time_point t_call_deadline = SystemClock::time_point::max();
+
+void SetStatementTimeout(pqxx::connection& conn, std::chrono::milliseconds timeout) {
+  pqxx::nontransaction tx(conn);
+  tx.exec_prepared(kSetStatementTimeout.name, std::to_string(timeout.count()));
 }
+}  // namespace
+
+void SetCallDeadline(SystemClock::time_point deadline) { t_call_deadline = deadline; }
+void ClearCallDeadline() { t_call_deadline = SystemClock::time_point::max(); }
 
 std::string HardenConnectionString(const std::string& url) {
   // Adds only the keys the caller did not set, in the syntax the caller used (URL or key=value).
@@ -115,7 +131,8 @@ void CallWatchdog::Loop() {
 Database::Database(std::string url, int pool_size, std::chrono::milliseconds call_timeout)
     : url_(HardenConnectionString(url)),
       pool_size_(pool_size > 0 ? pool_size : 1),
-      call_timeout_(call_timeout) {}
+      call_timeout_(call_timeout),
+      statements_{kSetStatementTimeout} {}
 
 Database::~Database() = default;
 
@@ -139,24 +156,53 @@ void Database::Register(const std::vector<Statement>& statements) {
   idle_.clear();
 }
 
-std::unique_ptr<pqxx::connection> Database::Connect() {
+Database::Limit Database::LimitFor(std::chrono::milliseconds timeout) {
+  const auto now = Clock::now();
+  Limit limit{now + timeout, false, timeout};
+  if (t_call_deadline != SystemClock::time_point::max()) {
+    const auto left =
+        std::chrono::duration_cast<Clock::duration>(t_call_deadline - SystemClock::now());
+    if (left < timeout) limit = {now + left, true, timeout};
+  }
+  return limit;
+}
+
+absl::Status Database::OutOfTime(const Limit& limit) {
+  if (limit.callers_deadline) {
+    return absl::DeadlineExceededError("deadline exceeded waiting for the database");
+  }
+  return absl::UnavailableError("database not answering within " +
+                                std::to_string(limit.timeout.count()) + " ms");
+}
+
+std::unique_ptr<pqxx::connection> Database::Connect(const Limit& limit) {
+  // Connecting is bounded by connect_timeout (HardenConnectionString); what follows by the limit.
   auto conn = std::make_unique<pqxx::connection>(url_);
   std::vector<Statement> statements;
   {
     std::lock_guard lock(mu_);
     statements = statements_;
   }
-  for (const auto& s : statements) {
-    conn->prepare(s.name, s.sql);
-    conn->prepare_now(s.name);  // fail fast on bad SQL
+  const uint64_t watch = watchdog_.Arm(conn->sock(), limit.at);
+  try {
+    for (const auto& s : statements) {
+      conn->prepare(s.name, s.sql);
+      conn->prepare_now(s.name);  // fail fast on bad SQL
+    }
+    SetStatementTimeout(*conn, call_timeout_);
+  } catch (...) {
+    watchdog_.Disarm(watch);
+    throw;
   }
+  if (watchdog_.Disarm(watch)) throw pqxx::broken_connection("database not answering");
   return conn;
 }
 
-std::unique_ptr<pqxx::connection> Database::Acquire(absl::Status& status) {
+std::unique_ptr<pqxx::connection> Database::Acquire(const Limit& limit, absl::Status& status) {
   std::unique_lock lock(mu_);
-  if (!cv_.wait_for(lock, kAcquireTimeout, [&] { return !idle_.empty() || open_ < pool_size_; })) {
-    status = absl::UnavailableError("database pool exhausted");
+  if (!cv_.wait_until(lock, limit.at, [&] { return !idle_.empty() || open_ < pool_size_; })) {
+    status = limit.callers_deadline ? OutOfTime(limit)
+                                    : absl::UnavailableError("database pool exhausted");
     return nullptr;
   }
   if (!idle_.empty()) {
@@ -167,7 +213,7 @@ std::unique_ptr<pqxx::connection> Database::Acquire(absl::Status& status) {
   ++open_;
   lock.unlock();
   try {
-    return Connect();
+    return Connect(limit);
   } catch (const std::exception& e) {
     {
       std::lock_guard relock(mu_);
@@ -200,25 +246,40 @@ absl::Status Database::Run(const std::function<absl::Status(pqxx::connection&)>&
 
 absl::Status Database::Run(const std::function<absl::Status(pqxx::connection&)>& fn,
                            std::chrono::milliseconds timeout) {
+  const Limit limit = LimitFor(timeout);
+  if (limit.at <= Clock::now()) return OutOfTime(limit);
   absl::Status status;
-  auto conn = Acquire(status);
-  if (!conn) return status;
-  const uint64_t watch = watchdog_.Arm(conn->sock(), std::chrono::steady_clock::now() + timeout);
-  try {
-    status = fn(*conn);
-  } catch (const pqxx::broken_connection& e) {
-    status = StatusFromDbException(e);
-  } catch (const std::exception& e) {
-    status = StatusFromDbException(e);
+  auto conn = Acquire(limit, status);
+  if (conn) {
+    // A call with a time limit of its own has it as statement_timeout too, then gives back the
+    // pool's; a connection whose setting may not have been given back is not reused.
+    const bool own_timeout = timeout != call_timeout_;
+    bool reusable = true;
+    const uint64_t watch = watchdog_.Arm(conn->sock(), limit.at);
+    try {
+      if (own_timeout) SetStatementTimeout(*conn, timeout);
+      status = fn(*conn);
+      if (own_timeout) SetStatementTimeout(*conn, call_timeout_);
+    } catch (const std::exception& e) {
+      status = StatusFromDbException(e);
+      reusable = !own_timeout;
+    }
+    if (watchdog_.Disarm(watch)) {
+      spdlog::warn("database call overran {}; connection dropped",
+                   limit.callers_deadline ? "its caller's deadline"
+                                          : std::to_string(timeout.count()) + " ms");
+      status = OutOfTime(limit);
+      reusable = false;
+    } else if (status.code() == absl::StatusCode::kUnavailable) {
+      reusable = false;
+    } else if (status.code() == absl::StatusCode::kDeadlineExceeded) {
+      status = OutOfTime(limit);  // statement_timeout
+    }
+    if (!reusable) conn.reset();
+    Release(std::move(conn));
   }
-  if (watchdog_.Disarm(watch)) {
-    spdlog::warn("database call overran {} ms; connection dropped", timeout.count());
-    status = absl::UnavailableError("database not answering");
-    conn.reset();
-  } else if (status.code() == absl::StatusCode::kUnavailable) {
-    conn.reset();
-  }
-  Release(std::move(conn));
+  // Whatever went wrong, a caller whose deadline has passed is told so.
+  if (!status.ok() && limit.callers_deadline && Clock::now() >= limit.at) return OutOfTime(limit);
   return status;
 }
 

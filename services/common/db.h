@@ -60,16 +60,23 @@ class CallWatchdog {
   std::thread thread_;
 };
 
+// The deadline of the gRPC call this thread is serving: until ClearCallDeadline, every database
+// call the thread makes ends by then (DEADLINE_EXCEEDED). Set around each handler (grpc_server.h).
+void SetCallDeadline(std::chrono::system_clock::time_point deadline);
+void ClearCallDeadline();
+
 // A PostgreSQL array literal ({"a","b"}) for a text[] or uuid[] parameter: every element
 // double-quoted, with backslashes and quotes escaped.
 std::string PgTextArray(const std::vector<std::string>& values);
 
 class Database {
  public:
-  // call_timeout: the longest a single Run may hold a connection before the call is broken off
-  // and reported UNAVAILABLE.
+  // call_timeout (--database-timeout): the longest a single Run may take, waiting for a pooled
+  // connection included, before it is broken off and reported UNAVAILABLE; it is also each
+  // connection's statement_timeout. A call made for a gRPC caller whose deadline comes first
+  // ends at that deadline instead (DEADLINE_EXCEEDED).
   Database(std::string url, int pool_size,
-           std::chrono::milliseconds call_timeout = std::chrono::seconds(10));
+           std::chrono::milliseconds call_timeout = std::chrono::seconds(5));
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -81,7 +88,8 @@ class Database {
   // Runs fn on a pooled connection. Exceptions from libpqxx become a status; a broken
   // connection is dropped and replaced on next use.
   absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);
-  // The same with its own time limit, for known long work such as recomputing indicators.
+  // The same with its own time limit (and statement_timeout), for known long work such as
+  // recomputing indicators.
   absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn,
                    std::chrono::milliseconds timeout);
 
@@ -96,8 +104,16 @@ class Database {
   const std::string& url() const { return url_; }
 
  private:
-  std::unique_ptr<pqxx::connection> Connect();
-  std::unique_ptr<pqxx::connection> Acquire(absl::Status& status);
+  // When a call must end, and whether that is its caller's deadline or the call's own timeout.
+  struct Limit {
+    std::chrono::steady_clock::time_point at;
+    bool callers_deadline;
+    std::chrono::milliseconds timeout;
+  };
+  static Limit LimitFor(std::chrono::milliseconds timeout);
+  static absl::Status OutOfTime(const Limit& limit);
+  std::unique_ptr<pqxx::connection> Connect(const Limit& limit);
+  std::unique_ptr<pqxx::connection> Acquire(const Limit& limit, absl::Status& status);
   void Release(std::unique_ptr<pqxx::connection> conn);
 
   std::string url_;

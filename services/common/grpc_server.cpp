@@ -4,9 +4,34 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
+#include "services/common/db.h"
+
 namespace icr {
+namespace {
+
+// Hands each synchronous handler's thread its call's deadline, so that database calls made for
+// the call end by then (SetCallDeadline).
+class CallDeadlineCallbacks : public grpc::Server::GlobalCallbacks {
+ public:
+  void PreSynchronousRequest(grpc::ServerContext* context) override {
+    SetCallDeadline(context->deadline());
+  }
+  void PostSynchronousRequest(grpc::ServerContext*) override { ClearCallDeadline(); }
+};
+
+}  // namespace
+
+absl::Status CheckMetadataSize(const grpc::ServerContextBase& ctx) {
+  size_t size = 0;
+  for (const auto& [key, value] : ctx.client_metadata()) size += key.size() + value.size() + 32;
+  if (size <= kMaxMetadataBytes) return absl::OkStatus();
+  return absl::ResourceExhaustedError("request metadata of " + std::to_string(size) +
+                                      " bytes exceeds the limit of " +
+                                      std::to_string(kMaxMetadataBytes));
+}
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -68,6 +93,10 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const std::stri
 }
 
 void EnableStandardServices() {
+  // Global callbacks can be set once per process, before the first server is built; the object
+  // lives as long as the process.
+  static std::once_flag once;
+  std::call_once(once, [] { grpc::Server::SetGlobalCallbacks(new CallDeadlineCallbacks()); });
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 }

@@ -7,7 +7,21 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
+
 namespace icr {
+
+// Request metadata a call may carry (keys and values, plus HPACK's 32 bytes an entry, as gRPC
+// counts it); CheckMetadataSize refuses more with RESOURCE_EXHAUSTED.
+constexpr size_t kMaxMetadataBytes = size_t{8} << 10;
+// What the transport reads (GRPC_ARG_MAX_METADATA_SIZE), far above kMaxMetadataBytes: gRPC 1.51
+// treats metadata over the transport's limit as an error of the whole HTTP/2 connection and
+// closes it, failing the caller's other calls on it, so the refusal is left to
+// CheckMetadataSize. Metadata larger still closes the connection.
+constexpr int kMaxTransportMetadataBytes = 1 << 20;
+
+// RESOURCE_EXHAUSTED when the call's metadata exceeds kMaxMetadataBytes.
+absl::Status CheckMetadataSize(const grpc::ServerContextBase& ctx);
 
 struct TlsFiles {
   std::string cert;       // PEM server certificate chain; empty = plaintext
@@ -28,7 +42,8 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const std::stri
 // Reads a whole file; false when it cannot.
 bool ReadFile(const std::string& path, std::string* out);
 
-// Call before creating the ServerBuilder: enables health and reflection.
+// Call before creating the ServerBuilder: enables health and reflection, and gives database
+// calls made by a handler its caller's deadline (SetCallDeadline).
 void EnableStandardServices();
 
 }  // namespace icr

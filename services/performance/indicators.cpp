@@ -140,8 +140,9 @@ std::unique_ptr<DisclosurePolicy> StrictPolicy() { return std::make_unique<Stric
 std::unique_ptr<DisclosurePolicy> SelectPolicy(const std::string& caller_org,
                                                const std::string& scope_type,
                                                const std::string& scope_code,
-                                               const std::string& shared_policy) {
-  if (scope_type == "all") return UnroundedPolicy();
+                                               const std::string& shared_policy,
+                                               bool national_store) {
+  if (scope_type == "all" && national_store) return UnroundedPolicy();
   if (!caller_org.empty() && caller_org == scope_code) return UnroundedPolicy();
   if (shared_policy == "strict") return StrictPolicy();
   return MhsdsPolicy();

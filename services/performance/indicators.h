@@ -53,7 +53,8 @@ class DisclosurePolicy {
   virtual Shown Apply(const RawFigure& f) const = 0;
 };
 
-// Inside the organisation that holds the data, and England-level totals: nothing hidden.
+// Inside the organisation that holds the data, and England-level totals of a national store:
+// nothing hidden.
 std::unique_ptr<DisclosurePolicy> UnroundedPolicy();
 // MHSDS rule: counts below 5 are "*", other counts rounded to the nearest 5; a percentage is
 // "*" when its numerator or denominator is below 5, otherwise computed from the true counts.
@@ -62,13 +63,16 @@ std::unique_ptr<DisclosurePolicy> MhsdsPolicy();
 // percentages recalculated from the rounded counts; medians hidden when based on 1 to 7.
 std::unique_ptr<DisclosurePolicy> StrictPolicy();
 
-// Which policy applies follows from who is asking and whose data it is: a scope of "all" (the
-// England-level view) or the caller's own organisation is unrounded; anything shared across
-// organisations gets the configured shared policy ("mhsds" or "strict").
+// Which policy applies follows from who is asking and whose data it is: the caller's own
+// organisation is unrounded; anything shared across organisations gets the configured shared
+// policy ("mhsds" or "strict"). A scope of "all" is the England-level view, unrounded, only when
+// the store is national (national_store); in a regional store "all" is the sum of a few
+// organisations' figures, shared like any one of them.
 std::unique_ptr<DisclosurePolicy> SelectPolicy(const std::string& caller_org,
                                                const std::string& scope_type,
                                                const std::string& scope_code,
-                                               const std::string& shared_policy);
+                                               const std::string& shared_policy,
+                                               bool national_store);
 
 // XmR chart (NHS England Making Data Count).
 struct SpcResult {

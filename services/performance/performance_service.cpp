@@ -99,8 +99,9 @@ Month MonthsBefore(Month m, int n) {
 }  // namespace
 
 PerformanceServiceImpl::PerformanceServiceImpl(Database& db, Authenticator& auth,
-                                               std::shared_ptr<const ReferenceData> ref)
-    : db_(db), auth_(auth), ref_(std::move(ref)) {
+                                               std::shared_ptr<const ReferenceData> ref,
+                                               bool national_store)
+    : db_(db), auth_(auth), ref_(std::move(ref)), national_store_(national_store) {
   db_.Register(PerformanceStore::Statements());
 }
 
@@ -155,6 +156,12 @@ absl::Status PerformanceServiceImpl::CheckScope(icr::v1::Scope* scope) const {
   return ref_->CheckOrganisation(scope->code(), "scope.code", {kind->second});
 }
 
+std::unique_ptr<DisclosurePolicy> PerformanceServiceImpl::PolicyFor(
+    const Caller& caller, const icr::v1::Scope& scope, pqxx::transaction_base& tx) const {
+  return SelectPolicy(caller.org_code, scope.type(), scope.code(),
+                      PerformanceStore::SharedPolicy(tx), national_store_);
+}
+
 absl::Status PerformanceServiceImpl::Indicators(icr::v1::ListIndicatorsResponse* resp) {
   return db_.Read([&](pqxx::nontransaction& tx) {
     for (const auto& d : PerformanceStore::Indicators(tx)) ToProto(d, resp->add_indicators());
@@ -178,8 +185,7 @@ absl::Status PerformanceServiceImpl::Dashboard(const Caller& caller,
   }
   return db_.Read([&](pqxx::nontransaction& tx) {
     auto defs = PerformanceStore::Indicators(tx);
-    auto policy = SelectPolicy(caller.org_code, scope.type(), scope.code(),
-                               PerformanceStore::SharedPolicy(tx));
+    auto policy = PolicyFor(caller, scope, tx);
     resp->set_month(month->ToString());
     *resp->mutable_scope() = scope;
     resp->set_breakdown(breakdown);
@@ -226,8 +232,7 @@ absl::Status PerformanceServiceImpl::Series(const Caller& caller,
       if (d.id == req.indicator_id()) def = &d;
     }
     if (!def) return absl::NotFoundError("indicator_id: no such indicator");
-    auto policy = SelectPolicy(caller.org_code, scope.type(), scope.code(),
-                               PerformanceStore::SharedPolicy(tx));
+    auto policy = PolicyFor(caller, scope, tx);
     ToProto(*def, resp->mutable_indicator());
     *resp->mutable_scope() = scope;
     resp->set_disclosure_policy(policy->name());
@@ -271,8 +276,7 @@ absl::Status PerformanceServiceImpl::Csv(const Caller& caller,
   return db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
     std::map<std::string, IndicatorDef> defs;
     for (auto& d : PerformanceStore::Indicators(tx)) defs[d.id] = d;
-    auto policy = SelectPolicy(caller.org_code, scope.type(), scope.code(),
-                               PerformanceStore::SharedPolicy(tx));
+    auto policy = PolicyFor(caller, scope, tx);
     std::string level = scope.type() == "all" ? "England" : scope.code();
     std::string level_name = "England";
     if (scope.type() != "all") {

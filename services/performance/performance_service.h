@@ -12,13 +12,17 @@
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/reference.h"
+#include "services/performance/indicators.h"
 
 namespace icr::perf {
 
 class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service {
  public:
+  // national_store: the store holds every organisation in England, so figures for all
+  // organisations are England-level totals, shown unrounded (--national-store); otherwise they
+  // are shared like any organisation's.
   PerformanceServiceImpl(Database& db, Authenticator& auth,
-                         std::shared_ptr<const ReferenceData> ref);
+                         std::shared_ptr<const ReferenceData> ref, bool national_store);
   ~PerformanceServiceImpl() override;
 
   // Recomputes the previous and the current month every `interval` on a background thread,
@@ -52,10 +56,14 @@ class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service
 
  private:
   absl::Status CheckScope(icr::v1::Scope* scope) const;
+  // The disclosure control for caller reading scope's figures.
+  std::unique_ptr<DisclosurePolicy> PolicyFor(const Caller& caller, const icr::v1::Scope& scope,
+                                              pqxx::transaction_base& tx) const;
 
   Database& db_;
   Authenticator& auth_;
   std::shared_ptr<const ReferenceData> ref_;
+  const bool national_store_;
   std::mutex refresh_mu_;
   std::condition_variable refresh_cv_;
   bool stopping_ = false;

@@ -62,6 +62,7 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   // virtual machines). Spare threads end after 10 s idle (gRPC's CQ_TIMEOUT_MSEC).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 4);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kMaxTransportMetadataBytes);
   builder.AddListeningPort(options.listen, creds, &host->port_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeAccessLogFactory(host->auth_.get()));
@@ -74,7 +75,8 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   }
   perf::PerformanceServiceImpl* performance = nullptr;
   if (options.services.count("performance")) {
-    auto service = std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref);
+    auto service = std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref,
+                                                                  options.national_store);
     performance = service.get();
     performance->StartScheduledRefresh(options.kpi_refresh);
     host->services_.push_back(std::move(service));

@@ -36,6 +36,10 @@ struct HostOptions {
   std::chrono::seconds kpi_refresh{0};
   // Integrated-record bodies kept in memory (record::RecordCache).
   size_t record_cache_bytes = size_t{64} << 20;
+  // The store holds every organisation in England: figures for all organisations are
+  // England-level totals and shown unrounded. Otherwise (a regional store) they are shared
+  // figures under the disclosure rule like any organisation's (perf::SelectPolicy).
+  bool national_store = false;
 };
 
 class Host {

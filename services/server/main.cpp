@@ -2,6 +2,7 @@
 #include <cxxopts.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -30,11 +31,13 @@ int main(int argc, char** argv) {
     ("database-url", "PostgreSQL connection URL", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
     ("dashboard-listen", "HTTP address of the performance dashboard (served with the performance service); off disables it", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DASHBOARD_LISTEN", "127.0.0.1:8080")))
     ("pool-size", "database connections", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_POOL_SIZE", "8")))
+    ("database-timeout", "seconds a database call may take, waiting for a connection included, before it fails UNAVAILABLE (a caller's earlier gRPC deadline ends it first, DEADLINE_EXCEEDED)", cxxopts::value<double>()->default_value(icr::EnvOr("ICR_DATABASE_TIMEOUT", "5")))
     ("migrate", "apply database migrations before serving", cxxopts::value<bool>()->default_value("false"))
     ("tls-cert", "PEM certificate chain (enables TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CERT", "")))
     ("tls-key", "PEM private key", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_KEY", "")))
     ("tls-client-ca", "PEM CA bundle; clients must present a certificate it signed (mutual TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CLIENT_CA", "")))
     ("kpi-refresh", "recompute the previous and current month's indicators every N seconds (0: only on request)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_KPI_REFRESH", "0")))
+    ("national-store", "the store holds every organisation in England: figures for all organisations are England-level totals, shown unrounded (otherwise they are rounded and suppressed like any organisation's)", cxxopts::value<bool>()->default_value(icr::EnvOr("ICR_NATIONAL_STORE", "false")))
     ("record-cache-mb", "integrated-record bodies kept in memory, in MB (0: none; each read still checks visibility and writes its audit row in the store)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_RECORD_CACHE_MB", "64")))
     ("log-level", "trace, debug, info, warn, error", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_LOG_LEVEL", "info")))
     ("h,help", "show this help");
@@ -68,7 +71,13 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  icr::Database db(url, args["pool-size"].as<int>());
+  const double database_timeout = args["database-timeout"].as<double>();
+  if (!(database_timeout >= 0.001)) {  // statement_timeout 0 would mean none
+    std::cerr << "icr-server: --database-timeout must be at least 0.001 seconds\n";
+    return 2;
+  }
+  icr::Database db(url, args["pool-size"].as<int>(),
+                   std::chrono::milliseconds(std::llround(database_timeout * 1000)));
   icr::HostOptions host_options;
   host_options.listen = args["listen"].as<std::string>();
   host_options.services = *services;
@@ -76,6 +85,7 @@ int main(int argc, char** argv) {
                       args["tls-client-ca"].as<std::string>()};
   host_options.dashboard_listen = args["dashboard-listen"].as<std::string>();
   host_options.kpi_refresh = std::chrono::seconds(args["kpi-refresh"].as<int>());
+  host_options.national_store = args["national-store"].as<bool>();
   if (args["record-cache-mb"].as<int>() < 0) {
     std::cerr << "icr-server: --record-cache-mb must not be negative\n";
     return 2;
@@ -89,8 +99,10 @@ int main(int argc, char** argv) {
   }
   std::string hosted;
   for (const auto& s : *services) hosted += (hosted.empty() ? "" : ",") + s;
-  spdlog::info("icr-server listening on {} (port {}), services={}, tls={}", host_options.listen,
-               (*host)->port(), hosted, host_options.tls.cert.empty() ? "off" : "on");
+  spdlog::info("icr-server listening on {} (port {}), services={}, tls={}, store={}",
+               host_options.listen, (*host)->port(), hosted,
+               host_options.tls.cert.empty() ? "off" : "on",
+               host_options.national_store ? "national" : "regional");
   if ((*host)->dashboard_port() != 0) {
     const std::string& dl = host_options.dashboard_listen;
     const std::string dhost = dl.substr(0, dl.rfind(':'));

@@ -51,8 +51,11 @@ GRPC_PORT=$(pg_free_port)
 HTTP_PORT=$(pg_free_port)
 while [ "$HTTP_PORT" = "$GRPC_PORT" ]; do HTTP_PORT=$(pg_free_port); done
 echo "==> icr-server: gRPC 127.0.0.1:$GRPC_PORT, dashboard http://127.0.0.1:$HTTP_PORT/"
+# --national-store: the demo's figures for all organisations are shown unrounded, so that the
+# charts have a point for every month (in a regional store, the default, a small demo's months
+# are mostly suppressed; dashboard_pgtest covers that).
 "$SERVER" --services all --listen "127.0.0.1:$GRPC_PORT" --dashboard-listen "127.0.0.1:$HTTP_PORT" \
-  --database-url "$URL" >"$OUT/icr-server.log" 2>&1 &
+  --national-store --database-url "$URL" >"$OUT/icr-server.log" 2>&1 &
 SERVER_PID=$!
 ready=
 for _ in $(seq 1 100); do

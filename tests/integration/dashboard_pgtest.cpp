@@ -66,6 +66,9 @@ class DashboardTest : public ::testing::Test {
     HostOptions options;
     options.services = {"performance"};
     options.dashboard_listen = "127.0.0.1:0";
+    // A national store: the England-level figures are unrounded (a regional store's are tested
+    // in InARegionalStoreAllOrganisationsIsSharedLikeAnyOrganisation).
+    options.national_store = true;
     auto host = Host::Start(*db_, options);
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = host->release();
@@ -83,20 +86,24 @@ class DashboardTest : public ::testing::Test {
 
   void SetUp() override { ASSERT_NE(host_, nullptr); }
 
-  static httplib::Client Http() {
-    httplib::Client c("127.0.0.1", host_->dashboard_port());
+  static httplib::Client Http(Host* host = host_) {
+    httplib::Client c("127.0.0.1", host->dashboard_port());
     c.set_read_timeout(std::chrono::seconds(30));
     return c;
   }
 
   static httplib::Headers Session() { return {{"Cookie", "other=1; icr_session=" + *token_}}; }
 
-  static icr::v1::Dashboard GrpcDashboard(const std::string& month) {
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()),
+  static icr::v1::Dashboard GrpcDashboard(const std::string& month, Host* host = host_,
+                                          const std::string& scope_type = "all",
+                                          const std::string& scope_code = "") {
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host->port()),
                                        grpc::InsecureChannelCredentials());
     auto stub = icr::v1::PerformanceService::NewStub(channel);
     icr::v1::GetDashboardRequest req;
     req.set_month(month);
+    req.mutable_scope()->set_type(scope_type);
+    req.mutable_scope()->set_code(scope_code);
     icr::v1::Dashboard d;
     auto status = stub->GetDashboard(Ctx(*token_).get(), req, &d);
     EXPECT_TRUE(status.ok()) << status.error_message();
@@ -271,6 +278,58 @@ TEST_F(DashboardTest, CsvDownloadIsTheServiceExport) {
   auto bad = Http().Get("/export.csv?from=2020-01&to=2019-01", Session());
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
+}
+
+// The indicator's total as shown, from a dashboard.
+std::string Total(const icr::v1::Dashboard& d, const std::string& indicator) {
+  for (const auto& f : d.figures()) {
+    if (f.indicator_id() == indicator && f.breakdown_value().empty()) return f.value();
+  }
+  return "(none)";
+}
+
+// The same store served as a regional one, which is the default: the figures for all
+// organisations are shared figures, rounded and suppressed like any organisation's, over gRPC,
+// on the dashboard and in its CSV; the national host (the suite's) shows them unrounded. The
+// caller's own organisation stays unrounded either way.
+TEST_F(DashboardTest, InARegionalStoreAllOrganisationsIsSharedLikeAnyOrganisation) {
+  HostOptions options;
+  options.services = {"performance"};
+  options.dashboard_listen = "127.0.0.1:0";
+  ASSERT_FALSE(options.national_store);
+  auto started = Host::Start(*db_, options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  Host* regional = started->get();
+  const std::string month = MonthsAgo(1);
+
+  const auto national_board = GrpcDashboard(month);
+  EXPECT_EQ(national_board.disclosure_policy(), "unrounded");
+  EXPECT_EQ(Total(national_board, "DETENTIONS"), "37");
+  EXPECT_EQ(Total(national_board, "S117_OVERDUE"), "7");
+  EXPECT_EQ(Total(national_board, "FU72"), "93.0");
+  const auto regional_board = GrpcDashboard(month, regional);
+  EXPECT_EQ(regional_board.disclosure_policy(), "mhsds");
+  EXPECT_EQ(Total(regional_board, "DETENTIONS"), "35");
+  EXPECT_EQ(Total(regional_board, "S117_OVERDUE"), "5");
+  EXPECT_EQ(Total(regional_board, "FU72"), "93");
+  EXPECT_EQ(GrpcDashboard(month, regional, "provider", "RGD").disclosure_policy(), "unrounded");
+
+  auto page = Http(regional).Get("/?month=" + month + "&scope=all", Session());
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200) << page->body;
+  EXPECT_NE(page->body.find("data-indicator=\"DETENTIONS\" data-value=\"35\""), std::string::npos);
+  EXPECT_EQ(page->body.find("data-value=\"37\""), std::string::npos);
+  // The overdue bands (4 and 3) are below 5: hidden.
+  EXPECT_EQ(page->body.find("0-3 months: <strong>4</strong>"), std::string::npos);
+
+  auto csv = Http(regional).Get("/export.csv?month=" + month + "&scope=all", Session());
+  ASSERT_TRUE(csv);
+  ASSERT_EQ(csv->status, 200);
+  EXPECT_NE(csv->body.find(",35\n"), std::string::npos) << csv->body;
+  EXPECT_EQ(csv->body.find(",37\n"), std::string::npos) << csv->body;
+  auto national_csv = Http().Get("/export.csv?month=" + month + "&scope=all", Session());
+  ASSERT_TRUE(national_csv);
+  EXPECT_NE(national_csv->body.find(",37\n"), std::string::npos) << national_csv->body;
 }
 
 TEST_F(DashboardTest, AnAddressInUseFailsTheStart) {

@@ -1,9 +1,11 @@
 // Database outages: the service reaches PostgreSQL through a small TCP proxy inside the test, which
 // can be killed (the database is down: every socket closed, connections refused) or frozen (the
 // database stops answering: sockets stay open but no byte moves and no connection is accepted).
-// Either way calls must fail with UNAVAILABLE from the server within seconds, writes attempted
-// during the outage must change nothing, and the service must recover by itself afterwards,
-// without restarting the Host.
+// Either way calls must fail with UNAVAILABLE from the server within the database timeout (5 s by
+// default), writes attempted during the outage must change nothing, and the service must recover
+// by itself afterwards, without restarting the Host. A database that answers but is blocked (a
+// table locked by another session) is held to the same timeout, and a caller's gRPC deadline ends
+// the server's database work at that deadline.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -23,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "icr/v1/performance.grpc.pb.h"
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/server/host.h"
@@ -296,8 +299,8 @@ class OutageTest : public ::testing::Test {
       std::cerr << "ICR_TEST_PG must name the cluster's port (port=...)\n";
       return;
     }
-    const std::string url = Stack::NewDatabase("outage");
-    const std::string dbname = ConnValue(url, "dbname");
+    url_ = Stack::NewDatabase("outage");
+    const std::string dbname = ConnValue(url_, "dbname");
     proxy_ = new TcpProxy(std::stoi(pg_port));
     db_ = new Database("host=127.0.0.1 port=" + std::to_string(proxy_->port()) +
                            " user=postgres dbname=" + dbname,
@@ -374,6 +377,27 @@ class OutageTest : public ::testing::Test {
     return last;
   }
 
+  // UpsertPerson for the seeded person with another family name.
+  static Timed RenamePerson(const std::string& family_name) {
+    icr::v1::UpsertPersonRequest req;
+    *req.mutable_person() = MakePerson(nhs_);
+    req.mutable_person()->set_family_name(family_name);
+    auto ctx = Ctx(token_);
+    icr::v1::Person out;
+    const auto start = Clock::now();
+    grpc::Status s = icr::v1::RecordService::NewStub(channel_)->UpsertPerson(ctx.get(), req, &out);
+    return {s, Clock::now() - start};
+  }
+
+  // Once the service has recovered, the seeded person is as `before`.
+  static void ExpectUnchanged(const icr::v1::Person& before) {
+    icr::v1::Person after;
+    auto recovered = WaitForRecovery(seconds(5), &after);
+    ASSERT_TRUE(recovered.status.ok()) << Describe(recovered.status);
+    EXPECT_EQ(after.version(), before.version());
+    EXPECT_EQ(after.family_name(), before.family_name());
+  }
+
   // The server's own UNAVAILABLE for a lost database (not a transport failure of the channel).
   static void ExpectDatabaseUnavailable(const Timed& t, Clock::duration limit, const char* what) {
     EXPECT_EQ(t.status.error_code(), grpc::StatusCode::UNAVAILABLE)
@@ -386,6 +410,18 @@ class OutageTest : public ::testing::Test {
                              << " s";
   }
 
+  // Takes a lock in a transaction of its own, straight to the database (not through the proxy),
+  // and holds it until destroyed.
+  class HeldLock {
+   public:
+    explicit HeldLock(const std::string& sql) : conn_(url_), tx_(conn_) { tx_.exec(sql); }
+
+   private:
+    pqxx::connection conn_;
+    pqxx::work tx_;
+  };
+
+  static inline std::string url_;
   static inline TcpProxy* proxy_ = nullptr;
   static inline Database* db_ = nullptr;
   static inline Host* host_ = nullptr;
@@ -415,35 +451,77 @@ TEST_F(OutageTest, WriteDuringOutageChangesNothing) {
   ASSERT_TRUE(first.status.ok()) << Describe(first.status);
 
   proxy_->Kill();
-  icr::v1::UpsertPersonRequest req;
-  *req.mutable_person() = MakePerson(nhs_);
-  req.mutable_person()->set_family_name("Changedduringoutage");
-  auto ctx = Ctx(token_);
-  icr::v1::Person out;
-  const auto start = Clock::now();
-  grpc::Status s = icr::v1::RecordService::NewStub(channel_)->UpsertPerson(ctx.get(), req, &out);
-  ExpectDatabaseUnavailable({s, Clock::now() - start}, seconds(8), "UpsertPerson, database down");
+  ExpectDatabaseUnavailable(RenamePerson("Changedduringoutage"), seconds(8),
+                            "UpsertPerson, database down");
 
   ASSERT_TRUE(proxy_->Restart());
-  icr::v1::Person after;
-  auto recovered = WaitForRecovery(seconds(5), &after);
-  ASSERT_TRUE(recovered.status.ok()) << Describe(recovered.status);
-  EXPECT_EQ(after.version(), before.version());
-  EXPECT_EQ(after.family_name(), before.family_name());
+  ExpectUnchanged(before);
 }
 
 TEST_F(OutageTest, DatabaseNotAnsweringGivesUnavailableAndServiceRecovers) {
   proxy_->Freeze();
-  // connect_timeout is 3 s and tcp_user_timeout 10 s: UNAVAILABLE is due well within 15 s. The
-  // 30 s deadline makes a call that hangs on the database show up as DEADLINE_EXCEEDED.
+  // The database timeout is 5 s (connect_timeout 3 s): UNAVAILABLE is due within 7 s. The 30 s
+  // deadline makes a call that hangs on the database show up as DEADLINE_EXCEEDED.
   // Note that here the peer's kernel still acknowledges every byte and keepalive probe (as with
   // a hung or stopped postgres process), so tcp_user_timeout and keepalives never fire on a
   // pooled connection: only a time limit on the query itself can turn this into UNAVAILABLE.
-  ExpectDatabaseUnavailable(GetPerson(), seconds(15), "GetPerson with the database not answering");
+  ExpectDatabaseUnavailable(GetPerson(), seconds(7), "GetPerson with the database not answering");
   proxy_->Resume();
   auto recovered = WaitForRecovery(seconds(10));
   EXPECT_TRUE(recovered.status.ok()) << "no recovery within 10 s of the database answering again: "
                                      << Describe(recovered.status);
+}
+
+TEST_F(OutageTest, BlockedDatabaseGivesUnavailableWithinTheTimeoutAndAWriteChangesNothing) {
+  icr::v1::Person before;
+  ASSERT_TRUE(GetPerson(&before).status.ok());
+  {
+    HeldLock lock("LOCK TABLE core.person");  // every read or write of a person blocks
+    ExpectDatabaseUnavailable(GetPerson(), seconds(7), "GetPerson with core.person locked");
+    ExpectDatabaseUnavailable(RenamePerson("Changedwhileblocked"), seconds(7),
+                              "UpsertPerson with core.person locked");
+  }
+  ExpectUnchanged(before);
+}
+
+// A host of its own with one database connection and a 30 s database timeout, so that only the
+// caller's deadline can end a call blocked on the database: a caller that gives up after 1 s
+// must not keep the connection from the next caller for the rest of the 30 s. (The person's row
+// is locked, not the table, so that a new connection can still prepare its statements.)
+TEST_F(OutageTest, TheCallersDeadlineEndsItsDatabaseWork) {
+  Database db(url_, 1, seconds(30));
+  HostOptions options;
+  options.services = {"record", "performance"};
+  auto host = Host::Start(db, options);
+  ASSERT_TRUE(host.ok()) << host.status();
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string((*host)->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto record = icr::v1::RecordService::NewStub(channel);
+  auto performance = icr::v1::PerformanceService::NewStub(channel);
+  icr::v1::GetPersonRequest get;
+  get.set_nhs_number(nhs_);
+  icr::v1::Person person;
+  ASSERT_TRUE(record->GetPerson(Ctx(token_).get(), get, &person).ok());
+
+  HeldLock lock("SELECT 1 FROM core.person WHERE nhs_number = '" + nhs_ + "' FOR UPDATE");
+  icr::v1::UpsertPersonRequest upsert;
+  *upsert.mutable_person() = MakePerson(nhs_);
+  upsert.mutable_person()->set_family_name("Changedwhilelocked");
+  auto ctx = Ctx(token_);
+  ctx->set_deadline(std::chrono::system_clock::now() + seconds(1));
+  const grpc::Status blocked = record->UpsertPerson(ctx.get(), upsert, &person);
+  EXPECT_EQ(blocked.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << Describe(blocked);
+
+  // ListIndicators does not touch the locked row; it needs the one connection (or a new one).
+  auto next = Ctx(token_);
+  next->set_deadline(std::chrono::system_clock::now() + seconds(10));
+  icr::v1::ListIndicatorsResponse indicators;
+  const auto start = Clock::now();
+  const grpc::Status s = performance->ListIndicators(next.get(), {}, &indicators);
+  const auto took = Clock::now() - start;
+  EXPECT_TRUE(s.ok()) << "the next caller: " << Describe(s);
+  EXPECT_LT(took, seconds(2)) << "the next caller waited "
+                              << std::chrono::duration<double>(took).count() << " s";
 }
 
 }  // namespace

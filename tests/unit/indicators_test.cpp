@@ -43,10 +43,17 @@ TEST(Disclosure, StrictHidesOneToSevenAndUsesRoundedCounts) {
 }
 
 TEST(Disclosure, PolicyFollowsWhoAsksAndWhoseDataItIs) {
-  EXPECT_EQ(SelectPolicy("E08000035", "all", "", "mhsds")->name(), "unrounded");
-  EXPECT_EQ(SelectPolicy("RGD", "provider", "RGD", "mhsds")->name(), "unrounded");
-  EXPECT_EQ(SelectPolicy("E08000035", "provider", "RGD", "mhsds")->name(), "mhsds");
-  EXPECT_EQ(SelectPolicy("E08000035", "provider", "RGD", "strict")->name(), "strict");
+  for (bool national : {false, true}) {
+    EXPECT_EQ(SelectPolicy("RGD", "provider", "RGD", "mhsds", national)->name(), "unrounded");
+    EXPECT_EQ(SelectPolicy("E08000035", "provider", "RGD", "mhsds", national)->name(), "mhsds");
+    EXPECT_EQ(SelectPolicy("E08000035", "provider", "RGD", "strict", national)->name(), "strict");
+  }
+}
+
+TEST(Disclosure, AllOrganisationsIsUnroundedOnlyInANationalStore) {
+  EXPECT_EQ(SelectPolicy("E08000035", "all", "", "mhsds", true)->name(), "unrounded");
+  EXPECT_EQ(SelectPolicy("E08000035", "all", "", "mhsds", false)->name(), "mhsds");
+  EXPECT_EQ(SelectPolicy("E08000035", "all", "", "strict", false)->name(), "strict");
 }
 
 TEST(Spc, LimitsFromMeanMovingRange) {
