@@ -29,7 +29,8 @@ SERVER_PID=$!
 sleep 1
 echo "== seeding $PEOPLE people"
 start=$SECONDS
-"$ICRCTL" --server "127.0.0.1:$PORT" --token "$SYSTEM" demo seed --people "$PEOPLE" --seed 1
+"$ICRCTL" --server "127.0.0.1:$PORT" --token "$SYSTEM" demo seed --people "$PEOPLE" --seed 1 \
+  --database-url "$PG_URL"
 echo "seed took $((SECONDS - start)) s"
 MONTH=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
 echo "== benchmark (server pid $SERVER_PID, KPI month $MONTH)"

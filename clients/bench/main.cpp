@@ -83,16 +83,24 @@ bool ReadRecord(icr::v1::RecordService::Stub& stub, const std::string& token,
 // The benchmark's own SQL (the COPY baseline aside), as named prepared statements.
 const icr::Statement kEmptyBodies{"bench_empty_bodies", "DELETE FROM core.record_body"};
 const icr::Statement kNextEpoch{"bench_next_epoch", "UPDATE core.record_epoch SET n = n + 1"};
+// People and plans the token's organisation sees (a current relationship): the access rule
+// refuses the others (architecture.md, Security).
+#define ICR_BENCH_SEEN                                                                          \
+  "EXISTS (SELECT 1 FROM core.relationship r JOIN core.api_token t ON t.org_code = r.org_code " \
+  "WHERE t.token_sha256 = sha256(convert_to($2, 'UTF8')) AND r.person_id = x.person_id "        \
+  "AND r.to_at IS NULL)"
 const icr::Statement kSomePeople{
     "bench_some_people",
-    "SELECT nhs_number FROM core.person WHERE date_of_death IS NULL ORDER BY person_id LIMIT $1"};
+    "SELECT nhs_number FROM core.person x WHERE date_of_death IS NULL AND " ICR_BENCH_SEEN
+    " ORDER BY person_id LIMIT $1"};
 const icr::Statement kBusiestCouncil{
     "bench_busiest_council",
     "SELECT responsible_council_code FROM s117.episode WHERE state IN ('PLANNED', 'ACTIVE') "
     "AND responsible_council_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"};
 const icr::Statement kSomePlans{
     "bench_some_plans",
-    "SELECT plan_id::text FROM careplan.plan WHERE status <> 'CLOSED' ORDER BY plan_id LIMIT $1"};
+    "SELECT plan_id::text FROM careplan.plan x WHERE status <> 'CLOSED' AND " ICR_BENCH_SEEN
+    " ORDER BY plan_id LIMIT $1"};
 
 // Throws on a database failure: the benchmark cannot go on without its data.
 void Check(const absl::Status& s, const char* what) {
@@ -118,10 +126,10 @@ void EmptyRecordCache(icr::Database& db) {
   Check(db.Write(empty, std::chrono::minutes(10)), "emptying the kept record bodies");
 }
 
-std::vector<std::string> SomePeople(icr::Database& db, int limit) {
+std::vector<std::string> SomePeople(icr::Database& db, const std::string& token, int limit) {
   std::vector<std::string> out;
   Check(db.Read([&](pqxx::nontransaction& tx) {
-    out = Column(tx.exec_prepared(kSomePeople.name, limit));
+    out = Column(tx.exec_prepared(kSomePeople.name, limit, token));
     return absl::OkStatus();
   }),
         "picking people");
@@ -139,10 +147,10 @@ std::string BusiestCouncil(icr::Database& db) {
   return out.empty() ? std::string() : out[0];
 }
 
-std::vector<std::string> SomePlans(icr::Database& db, int limit) {
+std::vector<std::string> SomePlans(icr::Database& db, const std::string& token, int limit) {
   std::vector<std::string> out;
   Check(db.Read([&](pqxx::nontransaction& tx) {
-    out = Column(tx.exec_prepared(kSomePlans.name, limit));
+    out = Column(tx.exec_prepared(kSomePlans.name, limit, token));
     return absl::OkStatus();
   }),
         "picking care plans");
@@ -178,9 +186,10 @@ int Bench(const Options& o, const std::string& json_file) {
   for (int i = 0; i < max_callers; ++i) channels.push_back(Channel(o.server, i));
   icr::Database db(o.database_url, 1);
   db.Register({kEmptyBodies, kNextEpoch, kSomePeople, kBusiestCouncil, kSomePlans});
-  const auto people = SomePeople(db, 20000);
+  const auto people = SomePeople(db, o.token, 20000);
   if (people.empty()) {
-    std::cerr << "icr-bench: no people in the database; seed it first (icrctl demo seed)\n";
+    std::cerr << "icr-bench: no people the token's organisation sees; seed the database first "
+                 "(icrctl demo seed)\n";
     return 1;
   }
   rss.Take();
@@ -328,7 +337,7 @@ int Bench(const Options& o, const std::string& json_file) {
       // The officer's token was for this run only.
       Check(icr::Authenticator::RevokeTokens(db, {*officer}), "revoking the officer's token");
     }
-    const auto plans = SomePlans(db, 20000);
+    const auto plans = SomePlans(db, o.token, 20000);
     if (plans.empty()) {
       std::cerr << "icr-bench: queries: no open care plans; seed with demo seed\n";
     } else {

@@ -8,6 +8,7 @@
 #include "clients/icrctl/client.h"
 #include "clients/icrctl/commands.h"
 #include "clients/icrctl/demo_followup.h"
+#include "clients/icrctl/demo_principals.h"
 #include "clients/icrctl/demo_seed.h"
 #include "clients/icrctl/output.h"
 #include "services/common/config.h"
@@ -122,6 +123,56 @@ nlohmann::json FollowupJson(const demo::FollowupSummary& s) {
           {"notes", s.notes}};
 }
 
+// One ImportEvents stream of one principal.
+class Stream {
+ public:
+  Stream(demo::Actor& actor, std::chrono::seconds deadline) {
+    actor.client.Prepare(ctx_, deadline);
+    writer_ = actor.client.record().ImportEvents(&ctx_, &summary_);
+  }
+  void Write(const icr::v1::ImportItem& item) {
+    if (open_) open_ = writer_->Write(item);
+  }
+  // Ends the stream and adds its summary to `total`; a broken stream reports its status here.
+  void Finish(icr::v1::ImportSummary* total) {
+    if (open_) writer_->WritesDone();
+    Check(writer_->Finish());
+    total->set_received(total->received() + summary_.received());
+    total->set_stored(total->stored() + summary_.stored());
+    total->set_duplicates(total->duplicates() + summary_.duplicates());
+    total->set_rejected(total->rejected() + summary_.rejected());
+    total->mutable_rejections()->MergeFrom(summary_.rejections());
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  icr::v1::ImportSummary summary_;
+  std::unique_ptr<grpc::ClientWriter<icr::v1::ImportItem>> writer_;
+  bool open_ = true;
+};
+
+// The streams of the organisations of one phase, one per principal (all the caller's own
+// without a database URL), opened on first use.
+class Streams {
+ public:
+  Streams(demo::Principals& who, std::chrono::seconds deadline) : who_(who), deadline_(deadline) {}
+  Stream& Of(const std::string& org) {
+    demo::Actor* actor = &who_.ForOrGiven(org, icr::Role::kSystem);
+    for (auto& [a, stream] : streams_) {
+      if (a == actor) return *stream;
+    }
+    return *streams_.emplace_back(actor, std::make_unique<Stream>(*actor, deadline_)).second;
+  }
+  void Finish(icr::v1::ImportSummary* total) {
+    for (auto& [actor, stream] : streams_) stream->Finish(total);
+  }
+
+ private:
+  demo::Principals& who_;
+  std::chrono::seconds deadline_;
+  std::vector<std::pair<demo::Actor*, std::unique_ptr<Stream>>> streams_;  // in order of use
+};
+
 int Seed(const Invocation& inv) {
   const demo::Options options = SeedOptions(inv);
   auto generator = demo::Generator::Create(options);
@@ -143,27 +194,44 @@ int Seed(const Invocation& inv) {
     return 0;
   }
 
-  Client client(inv.globals);
-  grpc::ClientContext ctx;
-  client.Prepare(ctx, ImportDeadline(options.people));
+  const std::string database_url =
+      inv.Has("database-url") ? inv.Str("database-url") : icr::EnvOr("ICR_DATABASE_URL", "");
+  demo::Principals who(inv.globals, database_url);
   icr::v1::ImportSummary summary;
   const auto started = std::chrono::steady_clock::now();
-  auto writer = client.record().ImportEvents(&ctx, &summary);
+  // The trusts send the people and their events; the councils then send their Care Act and
+  // carer's assessment events, once the trusts' streams have committed the people they see.
+  Streams trusts(who, ImportDeadline(options.people));
+  std::map<std::string, std::vector<icr::v1::Event>> by_council;
   int64_t people = 0;
-  bool open = true;
   icr::v1::ImportItem item;
-  while (open && generator->Next(&person)) {
+  while (generator->Next(&person)) {
     ++people;
+    Stream& trust = trusts.Of(person.trust);
     *item.mutable_person() = std::move(person.person);
-    open = writer->Write(item);
+    trust.Write(item);
     for (auto& e : person.events) {
-      if (!open) break;
+      const std::string& council = e.has_care_act()           ? e.care_act().council_code()
+                                   : e.has_carer_assessment() ? e.carer_assessment().council_code()
+                                                              : "";
+      if (!council.empty()) {
+        by_council[council].push_back(std::move(e));
+        continue;
+      }
       *item.mutable_event() = std::move(e);
-      open = writer->Write(item);
+      trust.Write(item);
     }
   }
-  if (open) writer->WritesDone();
-  Check(writer->Finish());  // a broken stream reports its status here
+  trusts.Finish(&summary);
+  Streams councils(who, ImportDeadline(options.people));
+  for (auto& [council, events] : by_council) {
+    Stream& stream = councils.Of(council);
+    for (auto& e : events) {
+      *item.mutable_event() = std::move(e);
+      stream.Write(item);
+    }
+  }
+  councils.Finish(&summary);
   const bool json = inv.globals.json;
   const bool import_only = inv.Has("import-only");
   if (!json) PrintSummary(summary, people, SecondsSince(started));
@@ -171,22 +239,24 @@ int Seed(const Invocation& inv) {
   if (summary.rejected() > 0) {
     std::string first =
         summary.rejections().empty() ? "" : "; first: " + summary.rejections(0).message();
+    const std::string hint =
+        who.issues() ? ""
+                     : " (without --database-url every item goes with your token, and events of "
+                       "other organisations are refused)";
     throw Failure("demo seed: " + std::to_string(summary.rejected()) + " of " +
-                  std::to_string(summary.received()) + " items rejected" + first);
+                  std::to_string(summary.received()) + " items rejected" + first + hint);
   }
   if (import_only) return 0;
 
   demo::FollowupOptions follow;
   follow.population = options;
-  follow.database_url =
-      inv.Has("database-url") ? inv.Str("database-url") : icr::EnvOr("ICR_DATABASE_URL", "");
   follow.register_timeout =
       std::chrono::seconds(inv.Has("register-timeout") ? inv.Int("register-timeout", 1, 86400)
                                                        : 120 + options.people / 50);
   if (!json)
     std::cout << "\nWaiting for the S117 register to take in the detentions ..." << std::endl;
   const auto followed = std::chrono::steady_clock::now();
-  const auto result = demo::RunFollowup(inv.globals, follow);
+  const auto result = demo::RunFollowup(who, follow);
   if (json) {
     std::cout << nlohmann::json{{"import", nlohmann::json::parse(out::ToJson(summary, false))},
                                 {"followup", FollowupJson(result)}}
@@ -216,11 +286,14 @@ void AddDemoCommands(std::vector<Command>& commands) {
            ("import-only", "only the import: no care plans or S117 register follow-up")
            ("register-timeout", "seconds to wait for the S117 register to take in the seeded detentions (default 120 plus 1 per 50 people)", cxxopts::value<std::string>());
          // clang-format on
-         o.add_options()("database-url",
-                         "PostgreSQL URL (env ICR_DATABASE_URL): issues council and ICB tokens for "
-                         "the follow-up steps only they may take (social care sign-off, S117 end "
-                         "decisions), revoked when it ends; without it those steps are skipped",
-                         cxxopts::value<std::string>());
+         o.add_options()(
+             "database-url",
+             "PostgreSQL URL (env ICR_DATABASE_URL): issues tokens for this run, "
+             "revoked when it ends, so each trust sends its people and events, each "
+             "council its Care Act and carer's assessment events, and councils and "
+             "ICBs take the follow-up steps only they may take. Without it everything "
+             "goes with your token, which may record only its own organisation's events",
+             cxxopts::value<std::string>());
        },
        Seed});
 }

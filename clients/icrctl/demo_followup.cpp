@@ -10,8 +10,6 @@
 #include "clients/icrctl/rpc.h"
 #include "icr/v1/careplan.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
-#include "services/common/auth.h"
-#include "services/common/db.h"
 #include "services/common/status.h"
 
 namespace icrctl::demo {
@@ -77,10 +75,7 @@ std::map<std::string, Facts> Population(const Options& options,
     f.family_name = p.family_name();
     f.icb = p.icb_code();
     f.council = p.council_code();
-    if (!p.local_identifiers().empty()) {
-      const std::string& system = p.local_identifiers(0).system();  // "RGD:EPR"
-      f.trust = system.substr(0, system.find(':'));
-    }
+    f.trust = person.trust;
     std::set<std::string> referrals;
     std::map<std::string, icr::v1::StaffRef> key_workers;
     for (const auto& e : person.events) {
@@ -109,72 +104,18 @@ std::map<std::string, Facts> Population(const Options& options,
   return people;
 }
 
-// ---- Callers ----
-
-// One principal: its client and the stubs of the two services.
-struct Actor {
-  explicit Actor(const Globals& globals)
-      : client(globals),
-        plans(icr::v1::CarePlanService::NewStub(client.channel())),
-        register_(icr::v1::S117RegisterService::NewStub(client.channel())) {}
-  Client client;
-  std::unique_ptr<PlanStub> plans;
-  std::unique_ptr<RegisterStub> register_;
-};
-
-// The seed caller, and s117_officer principals of councils and ICBs issued for this run when a
-// database URL is given (revoked at the end).
-class Principals {
- public:
-  Principals(const Globals& globals, const std::string& database_url)
-      : globals_(globals), seed_(globals) {
-    if (!database_url.empty()) db_ = std::make_unique<icr::Database>(database_url, 1);
-  }
-  ~Principals() {
-    if (!db_ || tokens_.empty()) return;
-    (void)icr::Authenticator::RevokeTokens(*db_, tokens_);
-  }
-  Principals(const Principals&) = delete;
-  Principals& operator=(const Principals&) = delete;
-
-  Actor& seed() { return seed_; }
-  bool can_act_for_bodies() const { return db_ != nullptr; }
-
-  // The principal of `org`, or nullptr without a database URL.
-  Actor* For(const std::string& org) {
-    if (!db_ || org.empty()) return nullptr;
-    auto it = actors_.find(org);
-    if (it != actors_.end()) return it->second.get();
-    auto token = icr::Authenticator::CreateToken(*db_, org, icr::Role::kS117Officer,
-                                                 "demo seed follow-up (revoked when it ends)");
-    Check(token.status());
-    tokens_.push_back(*token);
-    Globals g = globals_;
-    g.token = *token;
-    g.break_glass.clear();
-    return actors_.emplace(org, std::make_unique<Actor>(g)).first->second.get();
-  }
-
- private:
-  Globals globals_;
-  Actor seed_;
-  std::unique_ptr<icr::Database> db_;
-  std::map<std::string, std::unique_ptr<Actor>> actors_;
-  std::vector<std::string> tokens_;
-};
-
 bool Is(const grpc::Status& s, grpc::StatusCode code) { return s.error_code() == code; }
 
 // ---- The run ----
 
 class Followup {
  public:
-  Followup(const Globals& globals, const FollowupOptions& o)
+  Followup(Principals& who, const FollowupOptions& o)
       : o_(o),
         seed_(o.population.seed),
         as_of_(o.population.as_of),
         people_(Population(o.population, &later_)),
-        who_(globals, o.database_url) {}
+        who_(who) {}
 
   FollowupSummary Run();
 
@@ -197,9 +138,25 @@ class Followup {
     auto it = people_.find(nhs);
     return it == people_.end() ? nullptr : &it->second;
   }
+  // The person's trust, which records their care (the caller without a database URL).
+  Actor& TrustOf(const std::string& nhs) {
+    const Facts* f = FactsOf(nhs);
+    return who_.ForOrGiven(f ? f->trust : "", icr::Role::kSystem);
+  }
+  // Who reads the register and the care plans: the trusts of the population, which see their
+  // people (the caller alone without a database URL).
+  std::vector<Actor*> Readers() {
+    std::vector<Actor*> readers;
+    for (const auto& [nhs, f] : people_) {
+      Actor* a = &TrustOf(nhs);
+      if (std::find(readers.begin(), readers.end(), a) == readers.end()) readers.push_back(a);
+    }
+    if (readers.empty()) readers.push_back(&who_.given());
+    return readers;
+  }
 
   // S117 register.
-  bool GetEntitlement(const std::string& id, Entitlement* e);
+  bool GetEntitlement(Actor& actor, const std::string& id, Entitlement* e);
   template <class Req>
   bool WriteEntitlement(Actor& actor,
                         grpc::Status (RegisterStub::*method)(grpc::ClientContext*, const Req&,
@@ -226,7 +183,7 @@ class Followup {
   Date as_of_;
   std::vector<icr::v1::Event> later_;
   std::map<std::string, Facts> people_;
-  Principals who_;
+  Principals& who_;
   std::string discharge_id_;  // the entitlement chosen for the joint discharge
   FollowupSummary summary_;
   std::vector<std::string> errors_;
@@ -234,22 +191,26 @@ class Followup {
 
 std::vector<RegisterRow> Followup::ListAll(const icr::v1::RegisterFilter& filter) {
   std::vector<RegisterRow> rows;
-  icr::v1::ListRegisterRequest req;
-  *req.mutable_filter() = filter;
-  req.mutable_page()->set_page_size(500);
-  do {
-    icr::v1::ListRegisterResponse resp;
-    auto s = TryCall(who_.seed().client, *who_.seed().register_, &RegisterStub::ListRegister, req,
-                     &resp);
-    if (Is(s, grpc::StatusCode::UNIMPLEMENTED)) {
-      throw Failure(
-          "demo seed: the server does not serve S117RegisterService; start icr-server "
-          "with --services all, or pass --import-only");
-    }
-    Check(s);
-    rows.insert(rows.end(), resp.rows().begin(), resp.rows().end());
-    req.mutable_page()->set_page_token(resp.page().next_page_token());
-  } while (!req.page().page_token().empty());
+  std::set<std::string> seen;  // an entitlement two readers see is listed once
+  for (Actor* reader : Readers()) {
+    icr::v1::ListRegisterRequest req;
+    *req.mutable_filter() = filter;
+    req.mutable_page()->set_page_size(500);
+    do {
+      icr::v1::ListRegisterResponse resp;
+      auto s = TryCall(reader->client, *reader->register_, &RegisterStub::ListRegister, req, &resp);
+      if (Is(s, grpc::StatusCode::UNIMPLEMENTED)) {
+        throw Failure(
+            "demo seed: the server does not serve S117RegisterService; start icr-server "
+            "with --services all, or pass --import-only");
+      }
+      Check(s);
+      for (const auto& r : resp.rows()) {
+        if (seen.insert(r.entitlement_id()).second) rows.push_back(r);
+      }
+      req.mutable_page()->set_page_token(resp.page().next_page_token());
+    } while (!req.page().page_token().empty());
+  }
   return rows;
 }
 
@@ -288,29 +249,34 @@ std::vector<RegisterRow> Followup::SettledRegister(const std::map<std::string, i
 
 // Records the events that follow the import (the re-detention); already recorded: DUPLICATE.
 void Followup::RecordLater() {
-  if (later_.empty()) return;
-  icr::v1::RecordEventsRequest req;
-  for (const auto& e : later_) *req.add_events() = e;
-  icr::v1::RecordEventsResponse resp;
-  Actor& seed = who_.seed();
-  if (!Ok(TryCall(seed.client, seed.client.record(), &icr::v1::RecordService::Stub::RecordEvents,
-                  req, &resp),
-          "RecordEvents (re-detention)")) {
-    return;
+  std::vector<std::pair<Actor*, icr::v1::RecordEventsRequest>> by_trust;
+  for (const auto& e : later_) {
+    Actor* trust = &TrustOf(e.nhs_number());
+    auto it = std::find_if(by_trust.begin(), by_trust.end(),
+                           [&](const auto& x) { return x.first == trust; });
+    if (it == by_trust.end()) it = by_trust.insert(by_trust.end(), {trust, {}});
+    *it->second.add_events() = e;
   }
-  for (const auto& outcome : resp.outcomes()) {
-    if (outcome.result() == icr::v1::EventOutcome::STORED) Wrote("re-detention events recorded");
+  for (const auto& [trust, req] : by_trust) {
+    icr::v1::RecordEventsResponse resp;
+    if (!Ok(TryCall(trust->client, trust->client.record(),
+                    &icr::v1::RecordService::Stub::RecordEvents, req, &resp),
+            "RecordEvents (re-detention)")) {
+      continue;
+    }
+    for (const auto& outcome : resp.outcomes()) {
+      if (outcome.result() == icr::v1::EventOutcome::STORED) Wrote("re-detention events recorded");
+    }
   }
 }
 
 // ---- S117 register ----
 
-bool Followup::GetEntitlement(const std::string& id, Entitlement* e) {
+bool Followup::GetEntitlement(Actor& actor, const std::string& id, Entitlement* e) {
   icr::v1::GetEntitlementRequest req;
   req.set_entitlement_id(id);
-  return Ok(
-      TryCall(who_.seed().client, *who_.seed().register_, &RegisterStub::GetEntitlement, req, e),
-      "GetEntitlement " + id);
+  return Ok(TryCall(actor.client, *actor.register_, &RegisterStub::GetEntitlement, req, e),
+            "GetEntitlement " + id);
 }
 
 // A write naming the version read; a stale version (the feed follower was there first) is read
@@ -333,7 +299,7 @@ bool Followup::WriteEntitlement(Actor& actor,
     if (!Is(s, grpc::StatusCode::ABORTED) || attempt == 2) {
       return Ok(s, what + " " + out::NhsDisplay(e->nhs_number()));
     }
-    if (!GetEntitlement(e->entitlement_id(), e)) return false;
+    if (!GetEntitlement(actor, e->entitlement_id(), e)) return false;
   }
 }
 
@@ -431,19 +397,20 @@ void Followup::JointDischarge(const std::vector<RegisterRow>& rows) {
   }
   if (!chosen) return summary_.notes.push_back("joint discharge: no ACTIVE entitlement qualifies");
   discharge_id_ = chosen->entitlement_id();
-  Actor* council = who_.For(chosen->responsible_council_code());
-  Actor* icb = who_.For(chosen->responsible_icb_code());
+  Actor* council = who_.For(chosen->responsible_council_code(), icr::Role::kS117Officer);
+  Actor* icb = who_.For(chosen->responsible_icb_code(), icr::Role::kS117Officer);
   if (!council || !icb) {
     return summary_.notes.push_back(
         "joint discharge: skipped (the council's and the ICB's decisions need --database-url)");
   }
   const Facts& f = *FactsOf(chosen->nhs_number());
+  Actor& trust = TrustOf(f.nhs);
   Entitlement e;
-  if (!GetEntitlement(discharge_id_, &e)) return;
+  if (!GetEntitlement(trust, discharge_id_, &e)) return;
   if (e.services().empty()) {
     icr::v1::AddAftercareServiceRequest add;
     *add.mutable_service() = Line(*chosen, "joint");
-    if (!WriteEntitlement(who_.seed(), &RegisterStub::AddAftercareService, add, &e,
+    if (!WriteEntitlement(trust, &RegisterStub::AddAftercareService, add, &e,
                           "service lines added"))
       return;
   }
@@ -453,8 +420,7 @@ void Followup::JointDischarge(const std::vector<RegisterRow>& rows) {
   if (!recommended) {
     icr::v1::RecordReviewRequest review;
     *review.mutable_review() = Review(f, as_of_ - days(30), "RECOMMEND_DISCHARGE");
-    if (!WriteEntitlement(who_.seed(), &RegisterStub::RecordReview, review, &e,
-                          "S117 reviews recorded"))
+    if (!WriteEntitlement(trust, &RegisterStub::RecordReview, review, &e, "S117 reviews recorded"))
       return;
   }
   std::vector<std::string> open;
@@ -466,7 +432,7 @@ void Followup::JointDischarge(const std::vector<RegisterRow>& rows) {
     end.set_service_line_id(id);
     end.set_end_date(Day(as_of_ - days(10)));
     end.set_end_reason("No longer needed: joint decision to end s117 after-care");
-    if (!WriteEntitlement(who_.seed(), &RegisterStub::EndAftercareService, end, &e,
+    if (!WriteEntitlement(trust, &RegisterStub::EndAftercareService, end, &e,
                           "service lines ended"))
       return;
   }
@@ -499,16 +465,21 @@ void Followup::Dispute(const std::vector<RegisterRow>& rows) {
   for (const auto& p : AllPlacements()) {
     if (p.council != chosen->responsible_council_code() && other.empty()) other = p.council;
   }
+  // Only a responsible council or ICB changes the responsible bodies.
+  Actor* council = who_.For(chosen->responsible_council_code(), icr::Role::kS117Officer);
+  if (!council) {
+    return summary_.notes.push_back(
+        "OR dispute: skipped (the council's record needs --database-url)");
+  }
   Entitlement e;
-  if (!GetEntitlement(chosen->entitlement_id(), &e)) return;
+  if (!GetEntitlement(*council, chosen->entitlement_id(), &e)) return;
   icr::v1::SetResponsibleBodiesRequest req;
   req.set_or_dispute_status("DISPUTED");
   req.set_reason("Council " + other +
                  " is said to be the council of ordinary residence: the person "
                  "was placed there in supported housing before the detention; " +
                  chosen->responsible_council_code() + " disputes responsibility");
-  WriteEntitlement(who_.seed(), &RegisterStub::SetResponsibleBodies, req, &e,
-                   "OR disputes recorded");
+  WriteEntitlement(*council, &RegisterStub::SetResponsibleBodies, req, &e, "OR disputes recorded");
 }
 
 // Service lines for about half of the ACTIVE entitlements (the first of them by NHS number a
@@ -541,7 +512,7 @@ void Followup::ServicesAndReviews(const std::vector<RegisterRow>& rows) {
     if (add_line) {
       icr::v1::AddAftercareServiceRequest req;
       *req.mutable_service() = Line(r, kind);
-      if (!WriteEntitlement(who_.seed(), &RegisterStub::AddAftercareService, req, &e,
+      if (!WriteEntitlement(TrustOf(f->nhs), &RegisterStub::AddAftercareService, req, &e,
                             "service lines added"))
         continue;
     }
@@ -549,7 +520,8 @@ void Followup::ServicesAndReviews(const std::vector<RegisterRow>& rows) {
       icr::v1::RecordReviewRequest req;
       const bool modify = Draw(seed_, r.nhs_number(), "review outcome") < 0.2;
       *req.mutable_review() = Review(*f, review_date, modify ? "MODIFY" : "CONTINUE");
-      WriteEntitlement(who_.seed(), &RegisterStub::RecordReview, req, &e, "S117 reviews recorded");
+      WriteEntitlement(TrustOf(f->nhs), &RegisterStub::RecordReview, req, &e,
+                       "S117 reviews recorded");
     }
   }
 }
@@ -725,12 +697,12 @@ icr::v1::CarePlanReview Followup::PlanReview(const Facts& f, const RegisterRow* 
 
 // Brings the person's plan to `target`, from whatever state an earlier run left it in.
 void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target target) {
-  Actor& seed = who_.seed();
+  Actor& trust = TrustOf(f.nhs);  // the trust creates the plan and signs for health
   const std::string who = out::NhsDisplay(f.nhs);
   CarePlan plan;
   icr::v1::GetCarePlanRequest get;
   get.set_nhs_number(f.nhs);
-  auto s = TryCall(seed.client, *seed.plans, &PlanStub::GetCarePlan, get, &plan);
+  auto s = TryCall(trust.client, *trust.plans, &PlanStub::GetCarePlan, get, &plan);
   if (Is(s, grpc::StatusCode::UNIMPLEMENTED)) {
     throw Failure(
         "demo seed: the server does not serve CarePlanService; start icr-server with "
@@ -740,7 +712,7 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
     icr::v1::CreateCarePlanRequest create;
     create.set_nhs_number(f.nhs);
     *create.mutable_plan() = PlanContent(f, s117);
-    if (!Ok(TryCall(seed.client, *seed.plans, &PlanStub::CreateCarePlan, create, &plan),
+    if (!Ok(TryCall(trust.client, *trust.plans, &PlanStub::CreateCarePlan, create, &plan),
             "CreateCarePlan " + who))
       return;
     Wrote("care plans created");
@@ -757,8 +729,9 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
     };
     std::vector<std::tuple<Actor*, icr::v1::CarePlanSignOff::Agency, std::string, std::string>>
         signers = {
-            {&seed, icr::v1::CarePlanSignOff::HEALTH, "Dr Ama Osei", "Consultant psychiatrist"}};
-    Actor* council = s117 ? who_.For(s117->responsible_council_code()) : nullptr;
+            {&trust, icr::v1::CarePlanSignOff::HEALTH, "Dr Ama Osei", "Consultant psychiatrist"}};
+    Actor* council =
+        s117 ? who_.For(s117->responsible_council_code(), icr::Role::kS117Officer) : nullptr;
     if (council) {
       signers.emplace_back(council, icr::v1::CarePlanSignOff::SOCIAL_CARE, "Pat Lee",
                            "Team manager, adult social care");
@@ -783,7 +756,7 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
     start.set_plan_id(plan.plan_id());
     start.set_expected_version(plan.version());
     start.set_trigger(icr::v1::StartCarePlanReviewRequest::SCHEDULED);
-    if (!Ok(TryCall(seed.client, *seed.plans, &PlanStub::StartReview, start, &plan),
+    if (!Ok(TryCall(trust.client, *trust.plans, &PlanStub::StartReview, start, &plan),
             "StartReview " + who))
       return;
   }
@@ -792,7 +765,7 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
   record.set_plan_id(plan.plan_id());
   record.set_expected_version(plan.version());
   *record.mutable_review() = PlanReview(f, s117);
-  if (Ok(TryCall(seed.client, *seed.plans, &PlanStub::RecordReview, record, &plan),
+  if (Ok(TryCall(trust.client, *trust.plans, &PlanStub::RecordReview, record, &plan),
          "RecordReview " + who)) {
     Wrote("care plan reviews recorded");
   }
@@ -808,7 +781,7 @@ void Followup::CarePlans(const std::vector<RegisterRow>& rows) {
     registered.insert(r.nhs_number());
     if (r.state() == "ACTIVE" && r.entitlement_id() != discharge_id_) active[r.nhs_number()] = &r;
   }
-  if (!who_.can_act_for_bodies()) {
+  if (!who_.issues()) {
     summary_.notes.push_back(
         "S117 aftercare plans: left DRAFT with the health sign-off only (the council's sign-off "
         "needs --database-url)");
@@ -840,20 +813,22 @@ void Followup::Summarise() {
   stale.set_stale(true);
   summary_.stale = static_cast<int>(ListAll(stale).size());
 
-  Actor& seed = who_.seed();
-  icr::v1::ListCarePlansRequest req;
-  req.mutable_page()->set_page_size(500);
-  do {
-    const auto resp = Call(seed.client, *seed.plans, &PlanStub::ListCarePlans, req);
-    for (const auto& h : resp.plans()) {
-      if (!FactsOf(h.nhs_number())) continue;
-      ++summary_.plans_by_status[CarePlan::Status_Name(h.status())];
-      summary_.s117_plans += h.is_s117_aftercare_plan() ? 1 : 0;
-      summary_.plans_review_overdue +=
-          !h.next_review_date().empty() && h.next_review_date() < today;
-    }
-    req.mutable_page()->set_page_token(resp.page().next_page_token());
-  } while (!req.page().page_token().empty());
+  std::set<std::string> seen;  // a plan two readers see is counted once
+  for (Actor* reader : Readers()) {
+    icr::v1::ListCarePlansRequest req;
+    req.mutable_page()->set_page_size(500);
+    do {
+      const auto resp = Call(reader->client, *reader->plans, &PlanStub::ListCarePlans, req);
+      for (const auto& h : resp.plans()) {
+        if (!FactsOf(h.nhs_number()) || !seen.insert(h.plan_id()).second) continue;
+        ++summary_.plans_by_status[CarePlan::Status_Name(h.status())];
+        summary_.s117_plans += h.is_s117_aftercare_plan() ? 1 : 0;
+        summary_.plans_review_overdue +=
+            !h.next_review_date().empty() && h.next_review_date() < today;
+      }
+      req.mutable_page()->set_page_token(resp.page().next_page_token());
+    } while (!req.page().page_token().empty());
+  }
 }
 
 FollowupSummary Followup::Run() {
@@ -879,8 +854,8 @@ FollowupSummary Followup::Run() {
 
 }  // namespace
 
-FollowupSummary RunFollowup(const Globals& globals, const FollowupOptions& options) {
-  return Followup(globals, options).Run();
+FollowupSummary RunFollowup(Principals& who, const FollowupOptions& options) {
+  return Followup(who, options).Run();
 }
 
 }  // namespace icrctl::demo

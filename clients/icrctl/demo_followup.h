@@ -8,9 +8,11 @@
 //     joint reviews for some entitlements (the rest stay overdue or stale), marks one ordinary
 //     residence DISPUTED, and completes one joint discharge.
 // Every step reads the current state first, so a second run finds the work done and changes
-// nothing. Council and ICB steps (social care sign-off, end decisions) need principals of those
-// organisations: with a database URL it issues s117_officer tokens for them and revokes them
-// when it ends; without one those steps are skipped and said so.
+// nothing. Each step is taken by an organisation the write rule allows: the person's trust (its
+// system principal) for care plans, service lines and reviews, the responsible council and ICB
+// (s117_officer) for the social care sign-off, end decisions and disputes. Those principals are
+// issued for the run when a database URL is given (Principals); without one everything is done
+// with the caller's token and the steps only councils and ICBs may take are skipped and said so.
 #pragma once
 
 #include <chrono>
@@ -19,19 +21,19 @@
 #include <vector>
 
 #include "clients/icrctl/cli.h"
+#include "clients/icrctl/demo_principals.h"
 #include "clients/icrctl/demo_seed.h"
 
 namespace icrctl::demo {
 
 struct FollowupOptions {
-  Options population;        // the options the imported population was generated with
-  std::string database_url;  // empty: no council or ICB principals
+  Options population;  // the options the imported population was generated with
   std::chrono::seconds register_timeout{300};
 };
 
 // The state after the follow-up, and the writes this run made.
 struct FollowupSummary {
-  // The register as the seed token sees it.
+  // The register as the people's trusts see it.
   std::map<std::string, int> entitlements_by_state;
   int reviews_overdue = 0;  // as of today
   int stale = 0;
@@ -47,8 +49,8 @@ struct FollowupSummary {
   std::vector<std::string> notes;  // steps skipped, and why
 };
 
-// Runs the follow-up with the seed caller's `globals`. Throws Failure when the server does not
+// Runs the follow-up as `who`. Throws Failure when the server does not
 // serve the services, the register does not settle in time, or steps fail (after the others ran).
-FollowupSummary RunFollowup(const Globals& globals, const FollowupOptions& options);
+FollowupSummary RunFollowup(Principals& who, const FollowupOptions& options);
 
 }  // namespace icrctl::demo

@@ -877,7 +877,9 @@ DemoPerson MakePerson(const Options& options, const std::vector<Placement>& plac
   Rng rng(SplitMix64(options.seed ^ SplitMix64(static_cast<uint64_t>(index))));
   const Placement& placement = rng.Pick(placements);
   PersonBuilder builder(options, placement, index, nhs_number, rng);
-  return builder.Build();
+  DemoPerson out = builder.Build();
+  out.trust = placement.trust;
+  return out;
 }
 
 }  // namespace icrctl::demo

@@ -34,6 +34,7 @@ struct Options {
 
 struct DemoPerson {
   icr::v1::Person person;
+  std::string trust;  // the trust that records the person and their events (Placement::trust)
   std::vector<icr::v1::Event> events;  // in the order to send them, a death last
   // Events to record after the import, once the S117 register has taken it in (the second
   // detention of the re-detained person): recorded together with the first stay, the register

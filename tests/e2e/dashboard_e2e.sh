@@ -70,7 +70,7 @@ done
 
 ctl() { "$ICRCTL" --server "127.0.0.1:$GRPC_PORT" "$@"; }
 echo "==> demo seed (300 people, seed 7)"
-ctl --token "$SYSTEM_TOKEN" demo seed --people 300 --seed 7 >"$OUT/seed.log"
+ctl --token "$SYSTEM_TOKEN" demo seed --people 300 --seed 7 --database-url "$URL" >"$OUT/seed.log"
 # The demo history ends the day before the 1st of this month: compute the 24 months before it.
 FIRST_OF_MONTH=$(date -u +%Y-%m-01)
 LAST=$(date -u -d "$FIRST_OF_MONTH -1 month" +%Y-%m)
