@@ -102,6 +102,7 @@ bool FailedAuthThrottle::Refused(const std::string& peer, Clock::time_point now)
 }
 
 void FailedAuthThrottle::Failed(const std::string& peer, Clock::time_point now) {
+  if (max_failures_ <= 0) return;
   std::lock_guard lock(mu_);
   auto it = peers_.find(peer);
   if (it == peers_.end()) {
@@ -120,10 +121,13 @@ void FailedAuthThrottle::Failed(const std::string& peer, Clock::time_point now) 
     p.window_start = now;
     p.failures = 0;
   }
-  if (++p.failures >= kMaxFailures) p.blocked_until = now + kBlockFor;
+  if (++p.failures >= max_failures_) p.blocked_until = now + kBlockFor;
 }
 
-Authenticator::Authenticator(Database& db) : db_(db) { db_.Register(Statements()); }
+Authenticator::Authenticator(Database& db, int auth_failure_limit)
+    : db_(db), throttle_(auth_failure_limit) {
+  db_.Register(Statements());
+}
 
 const std::vector<Statement>& Authenticator::Statements() {
   static const std::vector<Statement> kStatements = {

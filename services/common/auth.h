@@ -36,6 +36,9 @@ class FailedAuthThrottle {
   static constexpr std::chrono::seconds kBlockFor{60};
   static constexpr size_t kMaxPeers = 10000;
 
+  // max_failures: failures within kWindow that block an address (0: no throttle).
+  explicit FailedAuthThrottle(int max_failures = kMaxFailures) : max_failures_(max_failures) {}
+
   bool Refused(const std::string& peer, Clock::time_point now);
   void Failed(const std::string& peer, Clock::time_point now);
 
@@ -45,6 +48,7 @@ class FailedAuthThrottle {
     int failures = 0;
     Clock::time_point blocked_until;
   };
+  const int max_failures_;
   std::mutex mu_;
   std::unordered_map<std::string, Peer> peers_;
 };
@@ -68,7 +72,9 @@ struct TokenSelector {
 
 class Authenticator {
  public:
-  explicit Authenticator(Database& db);
+  // auth_failure_limit: FailedAuthThrottle's failures per address (0: no throttle).
+  explicit Authenticator(Database& db,
+                         int auth_failure_limit = FailedAuthThrottle::kMaxFailures);
 
   // UNAUTHENTICATED when the token is missing, unknown or revoked; INVALID_ARGUMENT when a
   // purpose header is malformed; RESOURCE_EXHAUSTED, without a database look-up, for a token

@@ -50,7 +50,7 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
                                          std::string(ref.status().message()));
   }
   std::unique_ptr<Host> host(new Host());
-  host->auth_ = std::make_unique<Authenticator>(db);
+  host->auth_ = std::make_unique<Authenticator>(db, options.auth_failure_limit);
 
   EnableStandardServices();
   grpc::ServerBuilder builder;

@@ -40,6 +40,9 @@ struct HostOptions {
   // England-level totals and shown unrounded. Otherwise (a regional store) they are shared
   // figures under the disclosure rule like any organisation's (perf::SelectPolicy).
   bool national_store = false;
+  // Failed authentications from one address within a minute before it is refused for a minute
+  // (FailedAuthThrottle; 0: no throttle).
+  int auth_failure_limit = FailedAuthThrottle::kMaxFailures;
 };
 
 class Host {

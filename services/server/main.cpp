@@ -1,4 +1,5 @@
 // icr-server: hosts any set of the icr gRPC services in one process.
+#include <algorithm>
 #include <cxxopts.hpp>
 #include <spdlog/spdlog.h>
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     ("tls-client-ca", "PEM CA bundle; clients must present a certificate it signed (mutual TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CLIENT_CA", "")))
     ("kpi-refresh", "recompute the previous and current month's indicators every N seconds (0: only on request)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_KPI_REFRESH", "0")))
     ("national-store", "the store holds every organisation in England: figures for all organisations are England-level totals, shown unrounded (otherwise they are rounded and suppressed like any organisation's)", cxxopts::value<bool>()->default_value(icr::EnvOr("ICR_NATIONAL_STORE", "false")))
+    ("auth-failure-limit", "failed authentications from one address within a minute before it is refused for a minute (0: no throttle)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_AUTH_FAILURE_LIMIT", "20")))
     ("record-cache-mb", "integrated-record bodies kept in memory, in MB (0: none; each read still checks visibility and writes its audit row in the store)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_RECORD_CACHE_MB", "64")))
     ("log-level", "trace, debug, info, warn, error", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_LOG_LEVEL", "info")))
     ("h,help", "show this help");
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   host_options.dashboard_listen = args["dashboard-listen"].as<std::string>();
   host_options.kpi_refresh = std::chrono::seconds(args["kpi-refresh"].as<int>());
   host_options.national_store = args["national-store"].as<bool>();
+  host_options.auth_failure_limit = std::max(0, args["auth-failure-limit"].as<int>());
   if (args["record-cache-mb"].as<int>() < 0) {
     std::cerr << "icr-server: --record-cache-mb must not be negative\n";
     return 2;

@@ -507,7 +507,10 @@ TEST_F(OutageTest, TheCallersDeadlineEndsItsDatabaseWork) {
   icr::v1::UpsertPersonRequest upsert;
   *upsert.mutable_person() = MakePerson(nhs_);
   upsert.mutable_person()->set_family_name("Changedwhilelocked");
-  auto ctx = Ctx(token_);
+  // A change of demographics by the person's council (a care relationship).
+  auto council = Authenticator::CreateToken(db, "E08000035", Role::kSocialWorker, "outage test");
+  ASSERT_TRUE(council.ok()) << council.status();
+  auto ctx = Ctx(*council);
   ctx->set_deadline(std::chrono::system_clock::now() + seconds(1));
   const grpc::Status blocked = record->UpsertPerson(ctx.get(), upsert, &person);
   EXPECT_EQ(blocked.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << Describe(blocked);

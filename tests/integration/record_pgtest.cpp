@@ -674,6 +674,8 @@ TEST_F(RecordTest, ImportStoresValidItemsAndReportsBadOnes) {
 TEST_F(RecordTest, OutOfRangeInputIsInvalidArgumentNamingTheField) {
   const std::string nhs = NextNhsNumber();
   const auto person = SeedPerson(kTrust, nhs);
+  // Care Act events are the council's own.
+  const std::string council = stack.Token("E08000035", "social_worker");
   auto care_act = [&](const std::string& id) {
     icr::v1::Event e;
     e.set_event_id(nhs + "/" + id);
@@ -699,7 +701,7 @@ TEST_F(RecordTest, OutOfRangeInputIsInvalidArgumentNamingTheField) {
       {over_a_million, "care_act.weekly_cost_pence"},
   };
   for (const auto& [event, field] : events) {
-    auto s = Send(token, {care_act("ok"), event});
+    auto s = Send(council, {care_act("ok"), event});
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << field << ": " << s.error_message();
     EXPECT_EQ(s.error_message().rfind("events[1]." + field + ":", 0), 0u) << s.error_message();
@@ -722,7 +724,7 @@ TEST_F(RecordTest, OutOfRangeInputIsInvalidArgumentNamingTheField) {
   for (size_t i = 0; i < events.size(); ++i) *items[i].mutable_event() = events[i].first;
   *items.back().mutable_event() = care_act("imported");
   icr::v1::ImportSummary summary;
-  ASSERT_TRUE(Import(token, items, &summary).ok());
+  ASSERT_TRUE(Import(council, items, &summary).ok());
   EXPECT_EQ(summary.stored(), 1);
   ASSERT_EQ(summary.rejections_size(), 3);
   for (int i = 0; i < 3; ++i) {
