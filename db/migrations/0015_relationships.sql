@@ -11,26 +11,29 @@
 -- migration adds a kind as a row of core.relationship_kind and a trigger on its source table;
 -- core.can_see does not change.
 --
--- The write rule (architecture.md, Who may write) needs one more fact per kind: whether it is
--- an active care relationship, which demographics and a death need ("care").
+-- The write rule (architecture.md, Who may write) needs two more facts per kind: whether it is
+-- an active care relationship, which demographics and a death need ("care"), and whether it
+-- makes the organisation a body responsible for the person, which may change a care plan it is
+-- not named in ("responsible").
 
 CREATE TABLE core.relationship_kind (
   kind        text PRIMARY KEY,
   care        boolean NOT NULL,  -- an active care relationship (demographics, a death)
+  responsible boolean NOT NULL,  -- a body responsible for the person (care plan changes)
   description text NOT NULL
 );
-INSERT INTO core.relationship_kind (kind, care, description) VALUES
-  ('registered',    false, 'created the person in the record'),
-  ('recorded',      false, 'recorded something for the person'),
-  ('council',       true,  'the council of residence'),
-  ('icb',           true,  'the ICB of the person'),
-  ('referral',      true,  'provider of an open referral'),
-  ('hospital_stay', true,  'provider of an open hospital stay'),
-  ('detention',     true,  'provider of a current detention'),
-  ('key_worker',    true,  'employer of the current key worker'),
-  ('s117_council',  true,  'responsible council of an S117 entitlement'),
-  ('s117_icb',      true,  'responsible ICB of an S117 entitlement'),
-  ('care_plan',     true,  'named in a care plan');
+INSERT INTO core.relationship_kind (kind, care, responsible, description) VALUES
+  ('registered',    false, false, 'created the person in the record'),
+  ('recorded',      false, false, 'recorded something for the person'),
+  ('council',       true,  true,  'the council of residence'),
+  ('icb',           true,  true,  'the ICB of the person'),
+  ('referral',      true,  false, 'provider of an open referral'),
+  ('hospital_stay', true,  false, 'provider of an open hospital stay'),
+  ('detention',     true,  false, 'provider of a current detention'),
+  ('key_worker',    true,  false, 'employer of the current key worker'),
+  ('s117_council',  true,  true,  'responsible council of an S117 entitlement'),
+  ('s117_icb',      true,  true,  'responsible ICB of an S117 entitlement'),
+  ('care_plan',     true,  false, 'named in a care plan');
 
 CREATE TABLE core.relationship (
   person_id  uuid NOT NULL REFERENCES core.person (person_id),
@@ -135,12 +138,14 @@ LANGUAGE sql STABLE AS $$
                   WHERE r.person_id = p_person AND r.org_code = p_org AND r.to_at IS NULL)
 $$;
 
--- What the write rule needs to know of an organisation and a person: whether it sees them, and
--- whether it has a current care relationship with them.
+-- What the write rule needs to know of an organisation and a person: whether it sees them,
+-- whether it has a current care relationship with them, and whether it is a body responsible for
+-- them (their council or ICB, or an S117 responsible body).
 CREATE FUNCTION core.relationship_facts(p_person uuid, p_org text,
-                                        OUT sees boolean, OUT care boolean)
+                                        OUT sees boolean, OUT care boolean,
+                                        OUT responsible boolean)
 LANGUAGE sql STABLE AS $$
-  SELECT count(*) > 0, coalesce(bool_or(k.care), false)
+  SELECT count(*) > 0, coalesce(bool_or(k.care), false), coalesce(bool_or(k.responsible), false)
     FROM core.relationship r JOIN core.relationship_kind k ON k.kind = r.kind
    WHERE r.person_id = p_person AND r.org_code = p_org AND r.to_at IS NULL
 $$;

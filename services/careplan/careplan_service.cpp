@@ -29,8 +29,10 @@ bool IsUuid(const std::string& s) {
          });
 }
 
-// The plan if the caller may see its person; NOT_FOUND alike for a plan that does not exist and
-// one that is not visible, the latter audited as denied. Breaking glass opens reads, not writes.
+// The plan if the caller may read it (write: change it) under the access rule; NOT_FOUND alike
+// for a plan that does not exist and one that is not visible, and PERMISSION_DENIED for a change
+// by an organisation that sees the person but is neither named in the plan nor responsible for
+// them; each refusal audited. Breaking glass opens reads, not writes.
 absl::StatusOr<PlanRow> ResolvePlan(pqxx::work& tx, const Caller& caller,
                                     const std::string& plan_id, const std::string& action,
                                     bool write) {
@@ -38,11 +40,12 @@ absl::StatusOr<PlanRow> ResolvePlan(pqxx::work& tx, const Caller& caller,
   access::Facts facts;
   facts.exists = row.has_value();
   facts.sees = row && row->visible;
-  const access::Decision d = write ? access::DecideWrite(caller, access::Write::kEvent, facts, "")
+  facts.plan_role = row && row->plan_role;
+  const access::Decision d = write ? access::DecideWrite(caller, access::Write::kCarePlan, facts, "")
                                    : access::DecideRead(caller, facts, true, "");
   if (d.ok()) return *row;
   Access::AuditDecision(tx, caller, row ? row->person_id : "", action, d);
-  return absl::NotFoundError(kNotVisible);
+  return absl::IsNotFound(d.status) ? absl::NotFoundError(kNotVisible) : d.status;
 }
 
 // Appends the next version and puts it on the change feed.

@@ -15,8 +15,10 @@ using icr::v1::CarePlan;
 #define PLAN_SELECT                                                                            \
   "SELECT p.plan_id::text, p.person_id::text, per.nhs_number, p.current_version, p.status, "   \
   "p.is_s117_aftercare_plan, p.agreed_s117, coalesce(p.agreed_version, 0), p.signed_version, " \
-  "core.can_see(p.person_id, $2) FROM careplan.plan p "                                        \
-  "JOIN core.person per ON per.person_id = p.person_id WHERE p.plan_id = $1::uuid"
+  "f.sees, f.responsible OR p.created_by_org = $2 OR EXISTS (SELECT 1 FROM careplan.plan_org o " \
+  "  WHERE o.plan_id = p.plan_id AND o.org_code = $2) FROM careplan.plan p "                   \
+  "JOIN core.person per ON per.person_id = p.person_id "                                       \
+  "CROSS JOIN LATERAL core.relationship_facts(p.person_id, $2) f WHERE p.plan_id = $1::uuid"
 
 const Statement kPlanFind{"careplan_plan_find", PLAN_SELECT};
 const Statement kPlanLock{"careplan_plan_lock", PLAN_SELECT " FOR UPDATE OF p"};
@@ -221,6 +223,7 @@ std::optional<PlanRow> CarePlanStore::FindPlan(pqxx::transaction_base& tx,
   row.agreed_version = r[0][7].as<int64_t>();
   if (!r[0][8].is_null()) row.signed_version = r[0][8].as<int64_t>();
   row.visible = r[0][9].as<bool>();
+  row.plan_role = r[0][10].as<bool>();
   return row;
 }
 

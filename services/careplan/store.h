@@ -28,6 +28,9 @@ struct PlanRow {
   int64_t agreed_version = 0;  // 0: never agreed
   std::optional<int64_t> signed_version;  // the draft whose sign-offs agreed the plan in force
   bool visible = false;
+  // The caller's organisation is named in the plan (its author, key worker, MDT, signatories)
+  // or is a body responsible for the person: it may change the plan (architecture.md).
+  bool plan_role = false;
 };
 
 // A version to append: its status and content, and why it was made.

@@ -141,6 +141,16 @@ Decision DecideWrite(const Caller& caller, Write write, const Facts& facts,
                       kAuditDenied);
       }
       break;
+    case Write::kCarePlan:
+      if (facts.plan_role) return Allow();
+      if (facts.sees) {
+        return Refuse(absl::PermissionDeniedError(
+                          "plan_id: only the organisations named in the plan (author, key "
+                          "worker, MDT, signatories) and the person's responsible bodies change "
+                          "it"),
+                      kAuditDenied);
+      }
+      break;
     case Write::kCreatePerson:
       break;
   }

@@ -45,6 +45,7 @@ struct Facts {
   bool sees = false;              // a current relationship of any kind
   bool care = false;              // a current care relationship (or the person's council, ICB)
   bool responsible_body = false;  // a current S117 responsible body of the entitlement written
+  bool plan_role = false;         // named in the care plan written, or responsible for the person
 };
 
 // What a write does to the person (architecture.md, Who may write).
@@ -55,6 +56,7 @@ enum class Write {
   kDemographics,       // changes a person's demographics
   kDeath,              // records a death
   kResponsibleBodies,  // changes the S117 responsible bodies
+  kCarePlan,           // changes a care plan
 };
 
 inline constexpr std::string_view kAuditOk = "ok";

@@ -494,6 +494,39 @@ TEST_F(CarePlanTest, AnUnrelatedOrganisationGetsNotFoundAndTheAttemptIsAudited) 
             grpc::StatusCode::NOT_FOUND);
 }
 
+// Who may change a plan (architecture.md, Who may write): the organisations named in it and the
+// person's responsible bodies. A trust that sees the person (an open referral) but has no role
+// on the plan may read it and gets PERMISSION_DENIED for a change, audited; the person's council
+// may change it.
+TEST_F(CarePlanTest, OnlyOrganisationsNamedInThePlanOrResponsibleForThePersonChangeIt) {
+  CarePlan plan = MustCreate(Plan(false));
+  const auto other = stack.Token(kOtherTrust, "system");
+  icr::v1::Event referral;
+  referral.set_event_id(nhs + "/rx4-ref");
+  referral.set_nhs_number(nhs);
+  auto* r = referral.mutable_referral_opened();
+  r->set_referral_id(nhs + "/RX4REF");
+  r->set_provider_code(kOtherTrust);
+  r->set_team_type("C02");
+  r->set_service_area("adult_mh");
+  r->set_received_date("2026-01-05");
+  ASSERT_TRUE(Send(other, {referral}).ok());
+  CarePlan out;
+  EXPECT_TRUE(Get(other, plan.plan_id(), 0, &out).ok()) << "it sees the person";
+  auto changed = Update(other, plan.plan_id(), 1, Plan(false), &out);
+  EXPECT_EQ(changed.error_code(), grpc::StatusCode::PERMISSION_DENIED) << changed.error_message();
+  EXPECT_EQ(Sql("SELECT count(*) FROM core.audit WHERE person_id = '" + person.person_id() +
+                "' AND org_code = '" + std::string(kOtherTrust) +
+                "' AND action = 'UpdateCarePlan' AND outcome = 'denied'"),
+            "1");
+  EXPECT_EQ(PlanSql("current_version", plan.plan_id()), "1");
+  // The person's council is responsible for them.
+  EXPECT_TRUE(Update(stack.Token("E08000035", "social_worker"), plan.plan_id(), 1, Plan(false),
+                     &out)
+                  .ok());
+  EXPECT_EQ(PlanSql("current_version", plan.plan_id()), "2");
+}
+
 TEST_F(CarePlanTest, AnMdtRoleOnAnOpenPlanGivesVisibilityUntilThePlanCloses) {
   const auto other = stack.Token(kOtherTrust, "clinician");
   CarePlan plan = MustCreate(Plan(false));
