@@ -62,6 +62,8 @@ enum class Write {
 inline constexpr std::string_view kAuditOk = "ok";
 inline constexpr std::string_view kAuditDenied = "denied";
 inline constexpr std::string_view kAuditNotFound = "not_found";
+// A write allowed because its event opened a relationship for the caller (it saw nothing before).
+inline constexpr std::string_view kAuditRelationshipOpened = "relationship_opened";
 
 struct Decision {
   absl::Status status;       // OK, or the refusal to return

@@ -313,7 +313,7 @@ const Statement kFindByIdentifier{
 
 // The person with NHS number $1, whether organisation $2 may see them (core.can_see, as
 // Access::ResolvePerson), the audit row of the read (role $3, action $4, purpose $5, request
-// $6, break-glass reason $7; denied when not visible and no reason, as Access::Decide), and,
+// $6, break-glass reason $7; denied when not visible and no reason, as access::DecideRead), and,
 // when they may see them, their cached record body if it is still valid: same stamp as now
 // (no write since it was read) and built today (migration 0010). One statement, so the check,
 // the audit row and the read cost one round trip.

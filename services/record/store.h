@@ -103,7 +103,7 @@ class RecordStore {
   // statement and one transaction: for each, the person, whether the caller may see them
   // (core.can_see, or the answer the caller's server remembered for the same record version),
   // the audit row of the read (denied when they may not and do not break glass, as
-  // Access::Decide), and the record's version (migration 0013). `fresh`: the version the server
+  // access::DecideRead), and the record's version (migration 0013). `fresh`: the version the server
   // holds a body for (seen_version) is still the current one. When it is not and the caller may
   // read, the body kept in the store (core.record_body) if it is still valid. A result is
   // nullopt for an NHS number of no one (audited not_found, as Access::ResolvePerson;

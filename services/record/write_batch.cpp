@@ -94,6 +94,7 @@ absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
       item_events_.push_back(event.event_id());
     }
     // It has recorded something (sees), and an opening event opened a care relationship.
+    if (!facts.sees) item_opened_.insert(person_id);
     access::Facts after = facts;
     after.sees = true;
     after.care = facts.care || write == access::Write::kOpenRelationship;
@@ -148,8 +149,10 @@ absl::Status WriteBatch::Flush(pqxx::transaction_base& tx) {
 void WriteBatch::Keep() {
   kept_.insert(item_people_.begin(), item_people_.end());
   registered_.insert(item_registered_.begin(), item_registered_.end());
+  opened_.insert(item_opened_.begin(), item_opened_.end());
   item_people_.clear();
   item_registered_.clear();
+  item_opened_.clear();
   item_events_.clear();
   item_facts_undo_.clear();
   item_pending_events_ = pending_.events.size();
@@ -172,6 +175,7 @@ void WriteBatch::Discard() {
   people_.clear();
   item_people_.clear();
   item_registered_.clear();
+  item_opened_.clear();
   item_events_.clear();
   item_facts_undo_.clear();
 }
@@ -191,7 +195,11 @@ absl::Status WriteBatch::Finish(pqxx::transaction_base& tx) {
       !s.ok()) {
     return s;
   }
-  Audit::WriteMany(tx, caller_, ids, action_, kAuditOk);
+  // Audited ok; those whose relationship an event of this call opened, as such.
+  std::vector<std::string> ok, opened;
+  for (const auto& id : ids) (opened_.count(id) ? opened : ok).push_back(id);
+  Audit::WriteMany(tx, caller_, ok, action_, kAuditOk);
+  Audit::WriteMany(tx, caller_, opened, action_, std::string(access::kAuditRelationshipOpened));
   WriteRefusals(tx);
   return absl::OkStatus();
 }

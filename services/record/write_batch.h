@@ -85,6 +85,8 @@ class WriteBatch {
   std::map<std::string, std::string> person_ids_;  // by NHS number, for the refusals' audit
   std::vector<std::pair<std::string, std::optional<access::Facts>>> item_facts_undo_;
   std::set<std::string> item_registered_, registered_;  // people created (by id)
+  std::set<std::string> item_opened_, opened_;  // people an event opened a relationship with
+
   std::vector<std::pair<std::string, access::Decision>> refusals_;
 };
 

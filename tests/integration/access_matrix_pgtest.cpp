@@ -328,9 +328,12 @@ TEST_F(AccessMatrixTest, WritesByOrganisationsThatSeeThePerson) {
   upsert.mutable_person()->set_postcode("LS2 9JT");
   icr::v1::Person out;
   EXPECT_TRUE(stack.record()->UpsertPerson(Ctx(council).get(), upsert, &out).ok());
-  // A referral to an unrelated trust, sent by that trust, opens its relationship.
+  // A referral to an unrelated trust, sent by that trust, opens its relationship (audited as
+  // such), and then it may record the rest.
   EXPECT_TRUE(Send(stack.Token(kStranger, "system"), {Referral("ref-rxv", kStranger)}).ok());
+  EXPECT_EQ(Audited(kStranger, "RecordEvents", "relationship_opened"), "1");
   EXPECT_TRUE(Send(stack.Token(kStranger, "system"), {Contact("c-rxv")}).ok());
+  EXPECT_EQ(Audited(kStranger, "RecordEvents", "ok"), "1");
 }
 
 // Refusals look like absence: an invisible person and one who does not exist give the same code
