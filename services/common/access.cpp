@@ -5,17 +5,14 @@
 
 namespace icr {
 namespace {
-const Statement kFactsByNhs{
-    "access_facts_by_nhs",
-    "SELECT p.nhs_number::text, p.person_id::text, f.sees, f.care FROM core.person p, "
-    "core.relationship_facts(p.person_id, $2) f WHERE p.nhs_number = ANY($1::bpchar[])"};
-const Statement kFactsOf{"access_facts_of",
-                         "SELECT sees, care FROM core.relationship_facts($1::uuid, $2)"};
+const Statement kFactsByNhs{"access_facts_by_nhs",
+                            "SELECT p.person_id::text, f.sees, f.care FROM core.person p, "
+                            "core.relationship_facts(p.person_id, $2) f WHERE p.nhs_number = $1"};
 const Statement kCanSee{"access_can_see", "SELECT core.can_see($1::uuid, $2)"};
 }  // namespace
 
 const std::vector<Statement>& Access::Statements() {
-  static const std::vector<Statement> kStatements = {kFactsByNhs, kFactsOf, kCanSee};
+  static const std::vector<Statement> kStatements = {kFactsByNhs, kCanSee};
   return kStatements;
 }
 
@@ -27,28 +24,11 @@ absl::StatusOr<Caller> Access::Admit(Authenticator& auth, const grpc::ServerCont
   return caller;
 }
 
-std::map<std::string, Access::PersonFacts> Access::FactsByNhs(pqxx::transaction_base& tx,
-                                                              const std::vector<std::string>& nhs,
-                                                              const std::string& org) {
-  std::map<std::string, PersonFacts> out;
-  if (nhs.empty()) return out;
-  for (const auto& row : tx.exec_prepared(kFactsByNhs.name, PgTextArray(nhs), org)) {
-    PersonFacts& f = out[row[0].c_str()];
-    f.person_id = row[1].c_str();
-    f.facts.exists = true;
-    f.facts.sees = row[2].as<bool>();
-    f.facts.care = row[3].as<bool>();
-  }
-  return out;
-}
-
-access::Facts Access::FactsOf(pqxx::transaction_base& tx, const std::string& person_id,
-                              const std::string& org) {
-  auto row = tx.exec_prepared1(kFactsOf.name, person_id, org);
+access::Facts Access::ReadFacts(const pqxx::row& row, int first) {
   access::Facts f;
   f.exists = true;
-  f.sees = row[0].as<bool>();
-  f.care = row[1].as<bool>();
+  f.sees = row[first].as<bool>();
+  f.care = row[first + 1].as<bool>();
   return f;
 }
 
@@ -63,10 +43,9 @@ absl::StatusOr<PersonRef> Resolve(
     pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number,
     const std::string& action,
     const std::function<access::Decision(const access::Facts&)>& decide) {
-  auto found = Access::FactsByNhs(tx, {nhs_number}, caller.org_code);
-  const auto it = found.find(nhs_number);
-  const std::string person_id = it == found.end() ? "" : it->second.person_id;
-  const access::Decision d = decide(it == found.end() ? access::Facts{} : it->second.facts);
+  auto r = tx.exec_prepared(kFactsByNhs.name, nhs_number, caller.org_code);
+  const std::string person_id = r.empty() ? "" : r[0][0].c_str();
+  const access::Decision d = decide(r.empty() ? access::Facts{} : Access::ReadFacts(r[0], 1));
   if (!d.ok()) {
     Access::AuditDecision(tx, caller, person_id, action, d);
     return d.status;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -30,18 +29,9 @@ class Access {
   static absl::StatusOr<Caller> Admit(Authenticator& auth, const grpc::ServerContextBase& ctx,
                                       std::string_view method);
 
-  // The facts of the rule for org and these people, by NHS number (normalised); a number of no
-  // one is absent from the map.
-  struct PersonFacts {
-    std::string person_id;
-    access::Facts facts;
-  };
-  static std::map<std::string, PersonFacts> FactsByNhs(pqxx::transaction_base& tx,
-                                                       const std::vector<std::string>& nhs,
-                                                       const std::string& org);
-  // The facts of org and one person, by id (the person exists).
-  static access::Facts FactsOf(pqxx::transaction_base& tx, const std::string& person_id,
-                               const std::string& org);
+  // The facts of the rule (sees, care: core.relationship_facts) from two columns of a row,
+  // from `first` on; the person exists.
+  static access::Facts ReadFacts(const pqxx::row& row, int first);
 
   // Writes the audit row of a decision about a person (person_id empty: no such person).
   static void AuditDecision(pqxx::transaction_base& tx, const Caller& caller,

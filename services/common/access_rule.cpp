@@ -114,47 +114,43 @@ Decision DecideWrite(const Caller& caller, Write write, const Facts& facts,
                   kAuditDenied);
   }
   if (!facts.exists) return Refuse(NotVisible(field), kAuditNotFound);
+  // What the write needs beyond sight, and the refusal for an organisation that sees the person
+  // without it (one that does not see them is refused as if they did not exist).
+  bool needed = facts.sees;
+  const char* refusal = "";
   switch (write) {
     case Write::kOpenRelationship:
       return Allow();  // the event names the caller itself: its opening is the relationship
-    case Write::kEvent:
-      if (facts.sees) return Allow();
-      break;
     case Write::kDemographics:
     case Write::kDeath:
-      if (facts.care) return Allow();
-      if (facts.sees) {
-        return Refuse(absl::PermissionDeniedError(
-                          std::string(write == Write::kDeath ? "death" : "person") +
-                          ": needs a current care relationship with the person (open referral "
-                          "or stay, key worker, care plan role, S117 responsibility) or being "
-                          "their council or ICB"),
-                      kAuditDenied);
-      }
+      needed = facts.care;
+      refusal = write == Write::kDeath ? "death" : "person";
       break;
     case Write::kResponsibleBodies:
-      if (facts.responsible_body) return Allow();
-      if (facts.sees) {
-        return Refuse(absl::PermissionDeniedError(
-                          "entitlement_id: only a current responsible council or ICB changes the "
-                          "responsible bodies"),
-                      kAuditDenied);
-      }
+      needed = facts.responsible_body;
+      refusal =
+          "entitlement_id: only a current responsible council or ICB changes the responsible "
+          "bodies";
       break;
     case Write::kCarePlan:
-      if (facts.plan_role) return Allow();
-      if (facts.sees) {
-        return Refuse(absl::PermissionDeniedError(
-                          "plan_id: only the organisations named in the plan (author, key "
-                          "worker, MDT, signatories) and the person's responsible bodies change "
-                          "it"),
-                      kAuditDenied);
-      }
+      needed = facts.plan_role;
+      refusal =
+          "plan_id: only the organisations named in the plan (author, key worker, MDT, "
+          "signatories) and the person's responsible bodies change it";
       break;
+    case Write::kEvent:
     case Write::kCreatePerson:
       break;
   }
-  return Refuse(NotVisible(field), kAuditDenied);
+  if (needed) return Allow();
+  if (!facts.sees) return Refuse(NotVisible(field), kAuditDenied);
+  std::string message = refusal;
+  if (write == Write::kDemographics || write == Write::kDeath) {
+    message +=
+        ": needs a current care relationship with the person (open referral or stay, key "
+        "worker, care plan role, S117 responsibility) or being their council or ICB";
+  }
+  return Refuse(absl::PermissionDeniedError(message), kAuditDenied);
 }
 
 }  // namespace icr::access

@@ -15,9 +15,9 @@ namespace {
 // own on every call would cost it much of its throughput.
 constexpr auto kCacheTtl = std::chrono::seconds(1);
 
-#define TOKEN_COLUMNS                                                          \
-  "substr(encode(token_sha256, 'hex'), 1, 12), org_code, role, label, "        \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), "   \
+#define TOKEN_COLUMNS                                                      \
+  "substr(encode(token_sha256, 'hex'), 1, 12), org_code, role, label, "    \
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), " \
   "coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), '')"
 
 const Statement kTokenLookup{
@@ -28,9 +28,6 @@ const Statement kOrganisationKnown{"auth_organisation_known",
 const Statement kTokenInsert{
     "auth_token_insert",
     "INSERT INTO core.api_token (token_sha256, org_code, role, label) VALUES ($1, $2, $3, $4)"};
-const Statement kTokenRevoke{
-    "auth_token_revoke",
-    "UPDATE core.api_token SET revoked_at = now() WHERE token_sha256 = $1 AND revoked_at IS NULL"};
 const Statement kTokenList{"auth_token_list",
                            "SELECT " TOKEN_COLUMNS
                            " FROM core.api_token WHERE ($1 = '' OR org_code = $1) "
@@ -39,7 +36,8 @@ const Statement kTokenList{"auth_token_list",
 const Statement kTokenRevokeSelected{
     "auth_token_revoke_selected",
     "UPDATE core.api_token SET revoked_at = now() WHERE revoked_at IS NULL AND (token_sha256 = $1 "
-    "OR substr(encode(token_sha256, 'hex'), 1, 12) = $2 OR org_code = $3) RETURNING " TOKEN_COLUMNS};
+    "OR substr(encode(token_sha256, 'hex'), 1, 12) = $2 OR org_code = $3) "
+    "RETURNING " TOKEN_COLUMNS};
 
 constexpr char kThrottled[] = "too many failed authentications from this address; retry later";
 
@@ -90,8 +88,9 @@ std::string PeerAddress(std::string_view peer) {
   }
   const std::string_view host = peer.substr(0, colon);
   // An IPv6 address is bracketed before its port (percent-encoded by some gRPC versions).
-  const bool has_port = (host.starts_with("ipv4:") && colon > 5) ||
-                        (host.starts_with("ipv6:") && (host.ends_with("]") || host.ends_with("%5D")));
+  const bool has_port =
+      (host.starts_with("ipv4:") && colon > 5) ||
+      (host.starts_with("ipv6:") && (host.ends_with("]") || host.ends_with("%5D")));
   return std::string(has_port ? host : peer);
 }
 
@@ -130,9 +129,8 @@ Authenticator::Authenticator(Database& db, int auth_failure_limit)
 }
 
 const std::vector<Statement>& Authenticator::Statements() {
-  static const std::vector<Statement> kStatements = {
-      kTokenLookup, kOrganisationKnown, kTokenInsert, kTokenRevoke, kTokenList,
-      kTokenRevokeSelected};
+  static const std::vector<Statement> kStatements = {kTokenLookup, kOrganisationKnown, kTokenInsert,
+                                                     kTokenList, kTokenRevokeSelected};
   return kStatements;
 }
 
@@ -225,8 +223,8 @@ absl::StatusOr<std::string> Authenticator::CreateToken(Database& db, const std::
     if (tx.exec_prepared(kOrganisationKnown.name, org_code).empty()) {
       return InvalidField("org", "unknown organisation code " + org_code);
     }
-    tx.exec_prepared(kTokenInsert.name, pqxx::binarystring(Sha256(token)), org_code,
-                     RoleName(role), label);
+    tx.exec_prepared(kTokenInsert.name, pqxx::binarystring(Sha256(token)), org_code, RoleName(role),
+                     label);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -237,7 +235,7 @@ absl::Status Authenticator::RevokeTokens(Database& db, const std::vector<std::st
   db.Register(Statements());
   return db.Write([&](pqxx::work& tx) {
     for (const auto& token : tokens) {
-      tx.exec_prepared(kTokenRevoke.name, pqxx::binarystring(Sha256(token)));
+      tx.exec_prepared(kTokenRevokeSelected.name, pqxx::binarystring(Sha256(token)), "", "");
     }
     return absl::OkStatus();
   });
@@ -268,14 +266,14 @@ absl::StatusOr<std::vector<TokenInfo>> Authenticator::RevokeSelected(Database& d
   db.Register(Statements());
   std::vector<TokenInfo> revoked;
   absl::Status s = db.Write([&](pqxx::work& tx) {
-    if (which.kind == Kind::kOrg && tx.exec_prepared(kOrganisationKnown.name, which.value).empty()) {
+    if (which.kind == Kind::kOrg &&
+        tx.exec_prepared(kOrganisationKnown.name, which.value).empty()) {
       return InvalidField("org", "unknown organisation code " + which.value);
     }
     const std::string hash = which.kind == Kind::kToken ? Sha256(which.value) : "";
-    const pqxx::result r =
-        tx.exec_prepared(kTokenRevokeSelected.name, pqxx::binarystring(hash),
-                         which.kind == Kind::kId ? which.value : "",
-                         which.kind == Kind::kOrg ? which.value : "");
+    const pqxx::result r = tx.exec_prepared(kTokenRevokeSelected.name, pqxx::binarystring(hash),
+                                            which.kind == Kind::kId ? which.value : "",
+                                            which.kind == Kind::kOrg ? which.value : "");
     for (const auto& row : r) revoked.push_back(ReadTokenInfo(row));
     if (which.kind == Kind::kOrg) return absl::OkStatus();
     const std::string what = which.kind == Kind::kId ? "id " + which.value : "that token";

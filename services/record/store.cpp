@@ -32,11 +32,12 @@ using google::protobuf::util::TimeUtil;
                  "  WHERE i.person_id = p.person_id ORDER BY i.system, i.value) FROM core.person p "
 
 const Statement kPersonByNhs{"record_person_by_nhs", PERSON_SELECT "WHERE p.nhs_number = $1"};
-// The people of a batch's events, without their local identifiers (events do not need them:
-// two index scans a person saved).
+// The people of a batch, without their local identifiers (events do not need them: two index
+// scans a person saved), with the facts of the access rule for organisation $2.
 const Statement kPeopleByNhs{
     "record_people_by_nhs",
-    PERSON_COLUMNS "'{}'::text[], '{}'::text[] FROM core.person p "
+    PERSON_COLUMNS "'{}'::text[], '{}'::text[], f.sees, f.care FROM core.person p "
+                   "CROSS JOIN LATERAL core.relationship_facts(p.person_id, $2) f "
                    "WHERE p.nhs_number = ANY($1::bpchar[])"};
 // The rows a transaction leaves to its end (PendingWrites), in one statement: the event log
 // ($2-$6), the change outbox ($7-$11, in order: seq follows the array) and the relationships of
@@ -698,12 +699,13 @@ std::optional<icr::v1::Person> RecordStore::FindByNhsNumber(pqxx::transaction_ba
   return PersonFromRow(r[0]);
 }
 
-std::vector<icr::v1::Person> RecordStore::FindByNhsNumbers(
-    pqxx::transaction_base& tx, const std::vector<std::string>& nhs_numbers) {
-  std::vector<icr::v1::Person> people;
+std::vector<PersonFacts> RecordStore::FindByNhsNumbers(pqxx::transaction_base& tx,
+                                                       const std::vector<std::string>& nhs_numbers,
+                                                       const std::string& org_code) {
+  std::vector<PersonFacts> people;
   if (nhs_numbers.empty()) return people;
-  for (const auto& r : tx.exec_prepared(kPeopleByNhs.name, PgTextArray(nhs_numbers))) {
-    people.push_back(PersonFromRow(r));
+  for (const auto& r : tx.exec_prepared(kPeopleByNhs.name, PgTextArray(nhs_numbers), org_code)) {
+    people.push_back({PersonFromRow(r), Access::ReadFacts(r, 15)});
   }
   return people;
 }

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "icr/v1/record.pb.h"
+#include "services/common/access_rule.h"
 #include "services/common/auth.h"
 #include "services/common/changes.h"
 #include "services/common/db.h"
@@ -42,6 +43,11 @@ struct PendingWrites {
   std::vector<Deferred> deferred;
 };
 
+struct PersonFacts {
+  icr::v1::Person person;
+  access::Facts facts;
+};
+
 struct UpsertResult {
   icr::v1::Person person;
   bool changed = false;  // false: exactly as stored already (nothing written but the relationship)
@@ -55,9 +61,10 @@ class RecordStore {
   static std::optional<icr::v1::Person> FindByNhsNumber(pqxx::transaction_base& tx,
                                                         const std::string& nhs_number);
   // Those of these NHS numbers that are known, in no particular order, without their local
-  // identifiers (for the events of a batch).
-  static std::vector<icr::v1::Person> FindByNhsNumbers(pqxx::transaction_base& tx,
-                                                       const std::vector<std::string>& nhs_numbers);
+  // identifiers, with the facts of the access rule for org_code (for the writes of a batch).
+  static std::vector<PersonFacts> FindByNhsNumbers(pqxx::transaction_base& tx,
+                                                   const std::vector<std::string>& nhs_numbers,
+                                                   const std::string& org_code);
   // Creates or updates by NHS number, adding its change row to `changes` (the caller adds the
   // relationship: WriteBatch). ABORTED when expected_version is set and stale; ALREADY_EXISTS
   // when a local identifier belongs to someone else.

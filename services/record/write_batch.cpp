@@ -8,43 +8,34 @@ namespace icr::record {
 void WriteBatch::Prefetch(pqxx::transaction_base& tx,
                           const std::vector<const icr::v1::Event*>& events,
                           const std::set<std::string>& upserted) {
-  std::vector<std::string> ids, nhs_numbers, unknown_facts;
+  std::vector<std::string> ids, unknown;
   std::set<std::string> asked;
+  auto ask = [&](const std::string& nhs) {
+    if (!facts_.count(nhs) && asked.insert(nhs).second) unknown.push_back(nhs);
+  };
   for (const auto* e : events) {
     if (looked_up_.insert(e->event_id()).second) ids.push_back(e->event_id());
-    if (!people_.count(e->nhs_number()) && !upserted.count(e->nhs_number())) {
-      nhs_numbers.push_back(e->nhs_number());
-    }
-    if (!facts_.count(e->nhs_number()) && asked.insert(e->nhs_number()).second) {
-      unknown_facts.push_back(e->nhs_number());
-    }
+    ask(e->nhs_number());
   }
-  for (const auto& nhs : upserted) {
-    if (!facts_.count(nhs) && asked.insert(nhs).second) unknown_facts.push_back(nhs);
-  }
+  for (const auto& nhs : upserted) ask(nhs);
   known_.merge(RecordStore::KnownEventHashes(tx, caller_.org_code, ids));
-  if (nhs_numbers.size() > 1) {  // one alone is looked up by Event
-    for (auto& p : RecordStore::FindByNhsNumbers(tx, nhs_numbers)) {
-      people_.emplace(p.nhs_number(), std::move(p));
-    }
-  }
-  if (!unknown_facts.empty()) {
-    auto found = Access::FactsByNhs(tx, unknown_facts, caller_.org_code);
-    for (const auto& nhs : unknown_facts) {
-      auto it = found.find(nhs);
-      facts_[nhs] = it == found.end() ? access::Facts{} : it->second.facts;
-      if (it != found.end()) person_ids_[nhs] = it->second.person_id;
-    }
+  LookUp(tx, unknown);
+}
+
+void WriteBatch::LookUp(pqxx::transaction_base& tx, const std::vector<std::string>& nhs_numbers) {
+  if (nhs_numbers.empty()) return;
+  for (const auto& nhs : nhs_numbers) facts_[nhs] = access::Facts{};  // no one, unless found
+  for (auto& found : RecordStore::FindByNhsNumbers(tx, nhs_numbers, caller_.org_code)) {
+    const std::string nhs = found.person.nhs_number();
+    facts_[nhs] = found.facts;
+    person_ids_[nhs] = found.person.person_id();
+    people_.emplace(nhs, std::move(found.person));  // one stored in this batch is fresher
   }
 }
 
 access::Facts& WriteBatch::FactsFor(pqxx::transaction_base& tx, const std::string& nhs) {
-  auto it = facts_.find(nhs);
-  if (it != facts_.end()) return it->second;
-  auto found = Access::FactsByNhs(tx, {nhs}, caller_.org_code);
-  auto f = found.find(nhs);
-  if (f != found.end()) person_ids_[nhs] = f->second.person_id;
-  return facts_[nhs] = f == found.end() ? access::Facts{} : f->second.facts;
+  if (!facts_.count(nhs)) LookUp(tx, {nhs});
+  return facts_[nhs];
 }
 
 void WriteBatch::SetFacts(const std::string& nhs, const access::Facts& facts) {

@@ -23,9 +23,9 @@ class WriteBatch {
   WriteBatch(const Caller& caller, std::string action)
       : caller_(caller), action_(std::move(action)) {}
 
-  // Looks up in one query which of these events were stored before, and in another their
-  // people, but for those in `upserted` (NHS numbers of people this batch sends: Person caches
-  // them). Optional: Event looks up anything not prefetched on its own.
+  // Looks up in one query which of these events were stored before, and in another their people
+  // and those in `upserted` (NHS numbers of people this batch sends) with the facts of the
+  // access rule. Optional: Event and Person look up anything not prefetched on their own.
   void Prefetch(pqxx::transaction_base& tx, const std::vector<const icr::v1::Event*>& events,
                 const std::set<std::string>& upserted = {});
 
@@ -78,6 +78,8 @@ class WriteBatch {
   // The write rule's facts by NHS number, as this transaction's writes leave them; the current
   // item's changes to them, to undo when it is rolled back.
   access::Facts& FactsFor(pqxx::transaction_base& tx, const std::string& nhs);
+  // Looks up these people and their facts (none: they are not in the store) in one query.
+  void LookUp(pqxx::transaction_base& tx, const std::vector<std::string>& nhs_numbers);
   void SetFacts(const std::string& nhs, const access::Facts& facts);
   // Keeps a refusal to audit; returns its status.
   absl::Status Refuse(const std::string& person_id, const access::Decision& decision);

@@ -81,7 +81,6 @@ access::Facts S117ServiceImpl::FactsOf(pqxx::transaction_base& tx, const Caller&
   } else {
     f.sees = Access::CanSee(tx, person_id, caller.org_code);
   }
-  f.care = f.sees;
   f.responsible_body = caller.org_code == council || caller.org_code == icb;
   return f;
 }
