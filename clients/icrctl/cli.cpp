@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "services/common/config.h"
-#include "services/common/status.h"
+#include "services/common/grpc_status.h"
 
 namespace icrctl {
 namespace {

@@ -10,7 +10,7 @@
 #include "clients/icrctl/rpc.h"
 #include "icr/v1/careplan.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
-#include "services/common/status.h"
+#include "services/common/grpc_status.h"
 
 namespace icrctl::demo {
 namespace {

@@ -6,7 +6,7 @@
 #include "services/common/access.h"
 #include "services/common/audit.h"
 #include "services/common/changes.h"
-#include "services/common/status.h"
+#include "services/common/grpc_status.h"
 
 namespace icr::careplan {
 namespace {
@@ -63,9 +63,6 @@ CarePlanServiceImpl::CarePlanServiceImpl(Database& db, Authenticator& auth,
                                          std::shared_ptr<const ReferenceData> ref)
     : db_(db), auth_(auth), ref_(std::move(ref)) {
   db_.Register(CarePlanStore::Statements());
-  db_.Register(Access::Statements());
-  db_.Register(Audit::Statements());
-  db_.Register(Changes::Statements());
 }
 
 grpc::Status CarePlanServiceImpl::ChangePlan(const Caller& caller, const std::string& plan_id,

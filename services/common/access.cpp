@@ -1,20 +1,12 @@
 #include "services/common/access.h"
+#include "services/common/sql/statements.h"
 
 #include "services/common/audit.h"
 #include "services/common/status.h"
 
 namespace icr {
 namespace {
-const Statement kFactsByNhs{"access_facts_by_nhs",
-                            "SELECT p.person_id::text, f.sees, f.care FROM core.person p, "
-                            "core.relationship_facts(p.person_id, $2) f WHERE p.nhs_number = $1"};
-const Statement kCanSee{"access_can_see", "SELECT core.can_see($1::uuid, $2)"};
 }  // namespace
-
-const std::vector<Statement>& Access::Statements() {
-  static const std::vector<Statement> kStatements = {kFactsByNhs, kCanSee};
-  return kStatements;
-}
 
 absl::StatusOr<Caller> Access::Admit(Authenticator& auth, const grpc::ServerContextBase& ctx,
                                      std::string_view method) {
@@ -43,7 +35,7 @@ absl::StatusOr<PersonRef> Resolve(
     pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number,
     const std::string& action,
     const std::function<access::Decision(const access::Facts&)>& decide) {
-  auto r = tx.exec_prepared(kFactsByNhs.name, nhs_number, caller.org_code);
+  auto r = Exec(tx, common::sql::kAccessFactsByNhs, nhs_number, caller.org_code);
   const std::string person_id = r.empty() ? "" : r[0][0].c_str();
   const access::Decision d = decide(r.empty() ? access::Facts{} : Access::ReadFacts(r[0], 1));
   if (!d.ok()) {
@@ -75,7 +67,7 @@ absl::StatusOr<PersonRef> Access::ResolvePersonForWrite(pqxx::transaction_base& 
 
 bool Access::CanSee(pqxx::transaction_base& tx, const std::string& person_id,
                     const std::string& org_code) {
-  return tx.exec_prepared1(kCanSee.name, person_id, org_code)[0].as<bool>();
+  return Exec(tx, common::sql::kAccessCanSee, person_id, org_code)[0][0].as<bool>();
 }
 
 absl::Status Access::InTransaction(

@@ -22,7 +22,6 @@ struct PersonRef {
 
 class Access {
  public:
-  static const std::vector<Statement>& Statements();
 
   // Authentication, then the policy table's role check for `method` (e.g.
   // "icr.v1.RecordService.UpsertPerson"), before any validation of the request.

@@ -17,7 +17,6 @@ inline constexpr char kAuditDenied[] = "denied";
 
 class Audit {
  public:
-  static const std::vector<Statement>& Statements();
   // person_id may be empty for a call about no one person (e.g. a search with no results).
   static void Write(pqxx::transaction_base& tx, const Caller& caller, const std::string& person_id,
                     const std::string& action, const std::string& outcome);

@@ -1,4 +1,5 @@
 #include "services/common/auth.h"
+#include "services/common/sql/statements.h"
 
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -14,30 +15,6 @@ namespace {
 // trip: GetIntegratedRecord shares one round trip among a batch of calls, so a look-up of its
 // own on every call would cost it much of its throughput.
 constexpr auto kCacheTtl = std::chrono::seconds(1);
-
-#define TOKEN_COLUMNS                                                      \
-  "substr(encode(token_sha256, 'hex'), 1, 12), org_code, role, label, "    \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), " \
-  "coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), '')"
-
-const Statement kTokenLookup{
-    "auth_token_lookup",
-    "SELECT org_code, role FROM core.api_token WHERE token_sha256 = $1 AND revoked_at IS NULL"};
-const Statement kOrganisationKnown{"auth_organisation_known",
-                                   "SELECT 1 FROM core.organisation WHERE code = $1"};
-const Statement kTokenInsert{
-    "auth_token_insert",
-    "INSERT INTO core.api_token (token_sha256, org_code, role, label) VALUES ($1, $2, $3, $4)"};
-const Statement kTokenList{"auth_token_list",
-                           "SELECT " TOKEN_COLUMNS
-                           " FROM core.api_token WHERE ($1 = '' OR org_code = $1) "
-                           "AND (NOT $2 OR revoked_at IS NULL) ORDER BY org_code, created_at"};
-// One of $1 (a token's hash), $2 (its id) and $3 (an organisation) is set, the others empty.
-const Statement kTokenRevokeSelected{
-    "auth_token_revoke_selected",
-    "UPDATE core.api_token SET revoked_at = now() WHERE revoked_at IS NULL AND (token_sha256 = $1 "
-    "OR substr(encode(token_sha256, 'hex'), 1, 12) = $2 OR org_code = $3) "
-    "RETURNING " TOKEN_COLUMNS};
 
 constexpr char kThrottled[] = "too many failed authentications from this address; retry later";
 
@@ -125,13 +102,6 @@ void FailedAuthThrottle::Failed(const std::string& peer, Clock::time_point now) 
 
 Authenticator::Authenticator(Database& db, int auth_failure_limit)
     : db_(db), throttle_(auth_failure_limit) {
-  db_.Register(Statements());
-}
-
-const std::vector<Statement>& Authenticator::Statements() {
-  static const std::vector<Statement> kStatements = {kTokenLookup, kOrganisationKnown, kTokenInsert,
-                                                     kTokenList, kTokenRevokeSelected};
-  return kStatements;
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) {
@@ -183,7 +153,7 @@ absl::StatusOr<Caller> Authenticator::Lookup(const std::string& token,
   }
   std::optional<std::pair<std::string, Role>> row;
   absl::Status s = db_.Read([&](pqxx::nontransaction& tx) {
-    auto r = tx.exec_prepared(kTokenLookup.name, pqxx::binarystring(hash));
+    auto r = Exec(tx, common::sql::kAuthTokenLookup, pqxx::binarystring(hash));
     if (!r.empty()) {
       auto role = ParseRole(r[0][1].c_str());
       if (role) row.emplace(r[0][0].c_str(), *role);
@@ -217,13 +187,12 @@ std::string Authenticator::CachedOrg(std::string_view authorization_header) {
 
 absl::StatusOr<std::string> Authenticator::CreateToken(Database& db, const std::string& org_code,
                                                        Role role, const std::string& label) {
-  db.Register(Statements());
   std::string token = NewToken();
   absl::Status s = db.Write([&](pqxx::work& tx) {
-    if (tx.exec_prepared(kOrganisationKnown.name, org_code).empty()) {
+    if (Exec(tx, common::sql::kAuthOrganisationKnown, org_code).empty()) {
       return InvalidField("org", "unknown organisation code " + org_code);
     }
-    tx.exec_prepared(kTokenInsert.name, pqxx::binarystring(Sha256(token)), org_code, RoleName(role),
+    Exec(tx, common::sql::kAuthTokenInsert, pqxx::binarystring(Sha256(token)), org_code, RoleName(role),
                      label);
     return absl::OkStatus();
   });
@@ -232,10 +201,9 @@ absl::StatusOr<std::string> Authenticator::CreateToken(Database& db, const std::
 }
 
 absl::Status Authenticator::RevokeTokens(Database& db, const std::vector<std::string>& tokens) {
-  db.Register(Statements());
   return db.Write([&](pqxx::work& tx) {
     for (const auto& token : tokens) {
-      tx.exec_prepared(kTokenRevokeSelected.name, pqxx::binarystring(Sha256(token)), "", "");
+      Exec(tx, common::sql::kAuthTokenRevokeSelected, pqxx::binarystring(Sha256(token)), "", "");
     }
     return absl::OkStatus();
   });
@@ -244,10 +212,9 @@ absl::Status Authenticator::RevokeTokens(Database& db, const std::vector<std::st
 absl::StatusOr<std::vector<TokenInfo>> Authenticator::ListTokens(Database& db,
                                                                  const std::string& org_code,
                                                                  bool active_only) {
-  db.Register(Statements());
   std::vector<TokenInfo> tokens;
   absl::Status s = db.Read([&](pqxx::nontransaction& tx) {
-    for (const auto& row : tx.exec_prepared(kTokenList.name, org_code, active_only)) {
+    for (const auto& row : Exec(tx, common::sql::kAuthTokenList, org_code, active_only)) {
       tokens.push_back(ReadTokenInfo(row));
     }
     return absl::OkStatus();
@@ -263,15 +230,14 @@ absl::StatusOr<std::vector<TokenInfo>> Authenticator::RevokeSelected(Database& d
   if (which.kind == Kind::kId && !IsTokenId(which.value)) {
     return InvalidField("id", "a token id is the 12 lower-case hex digits `token list` shows");
   }
-  db.Register(Statements());
   std::vector<TokenInfo> revoked;
   absl::Status s = db.Write([&](pqxx::work& tx) {
     if (which.kind == Kind::kOrg &&
-        tx.exec_prepared(kOrganisationKnown.name, which.value).empty()) {
+        Exec(tx, common::sql::kAuthOrganisationKnown, which.value).empty()) {
       return InvalidField("org", "unknown organisation code " + which.value);
     }
     const std::string hash = which.kind == Kind::kToken ? Sha256(which.value) : "";
-    const pqxx::result r = tx.exec_prepared(kTokenRevokeSelected.name, pqxx::binarystring(hash),
+    const pqxx::result r = Exec(tx, common::sql::kAuthTokenRevokeSelected, pqxx::binarystring(hash),
                                             which.kind == Kind::kId ? which.value : "",
                                             which.kind == Kind::kOrg ? which.value : "");
     for (const auto& row : r) revoked.push_back(ReadTokenInfo(row));

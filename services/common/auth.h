@@ -108,7 +108,6 @@ class Authenticator {
   static absl::StatusOr<std::vector<TokenInfo>> RevokeSelected(Database& db,
                                                                const TokenSelector& which);
 
-  static const std::vector<Statement>& Statements();
 
  private:
   struct Entry {

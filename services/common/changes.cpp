@@ -1,26 +1,11 @@
 #include "services/common/changes.h"
+#include "services/common/sql/statements.h"
 
 #include "services/common/status.h"
 
 namespace icr {
 namespace {
-const Statement kChangeInsert{
-    "changes_insert",
-    "INSERT INTO core.changes (entity, entity_id, person_id, change_type, org_code) "
-    "VALUES ($1, $2, $3::uuid, $4, $5)"};
 
-// Only rows of transactions below the snapshot's xmin: every such transaction has ended, so no
-// row with a smaller (txid, seq) can appear later. ORDER BY names the table's columns: a bare
-// "txid" would be the text output column, and '1001' sorts before '996' as text.
-const Statement kChangeRead{
-    "changes_read",
-    "SELECT txid::text, seq, (extract(epoch FROM committed_at) * 1000000)::bigint, entity, "
-    "entity_id, coalesce(person_id::text, ''), change_type, org_code, "
-    "(extract(epoch FROM now() - committed_at) * 1000)::bigint "
-    "FROM core.changes c "
-    "WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) AND (txid, seq) > ($1::xid8, $2) "
-    "  AND ($4::text IS NULL OR person_id IS NULL OR core.can_see(person_id, $4)) "
-    "ORDER BY c.txid, c.seq LIMIT $3"};
 }  // namespace
 
 std::string EncodeCursor(const ChangeCursor& c) {
@@ -44,22 +29,17 @@ absl::StatusOr<ChangeCursor> DecodeCursor(const std::string& text) {
   return c;
 }
 
-const std::vector<Statement>& Changes::Statements() {
-  static const std::vector<Statement> kStatements = {kChangeInsert, kChangeRead};
-  return kStatements;
-}
-
 void Changes::Append(pqxx::transaction_base& tx, const std::string& entity,
                      const std::string& entity_id, const std::string& person_id,
                      const std::string& change_type, const std::string& org_code) {
   const char* person = person_id.empty() ? nullptr : person_id.c_str();
-  tx.exec_prepared(kChangeInsert.name, entity, entity_id, person, change_type, org_code);
+  Exec(tx, common::sql::kChangesInsert, entity, entity_id, person, change_type, org_code);
 }
 
 std::vector<ChangeRow> Changes::Read(pqxx::transaction_base& tx, const ChangeCursor& after,
                                      int limit, const std::optional<std::string>& visible_to_org) {
   const char* org = visible_to_org ? visible_to_org->c_str() : nullptr;
-  auto result = tx.exec_prepared(kChangeRead.name, after.txid, after.seq, limit, org);
+  auto result = Exec(tx, common::sql::kChangesRead, after.txid, after.seq, limit, org);
   std::vector<ChangeRow> rows;
   rows.reserve(result.size());
   for (const auto& r : result) {

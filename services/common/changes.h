@@ -45,7 +45,6 @@ struct NewChange {
 
 class Changes {
  public:
-  static const std::vector<Statement>& Statements();
   static void Append(pqxx::transaction_base& tx, const std::string& entity,
                      const std::string& entity_id, const std::string& person_id,
                      const std::string& change_type, const std::string& org_code);

@@ -8,21 +8,18 @@
 #include <string_view>
 #include <typeinfo>
 
+#include "services/common/sql/statements.h"
+
 namespace icr {
 namespace {
 using Clock = std::chrono::steady_clock;
 using SystemClock = std::chrono::system_clock;
 
-// The session's statement_timeout (milliseconds, as text): the database ends a statement that
-// runs longer by itself, so the backend of a call broken off by CallWatchdog does not outlive it.
-const Statement kSetStatementTimeout{"icr_set_statement_timeout",
-                                     "SELECT set_config('statement_timeout', $1, false)"};
-
 thread_local SystemClock::time_point t_call_deadline = SystemClock::time_point::max();
 
 void SetStatementTimeout(pqxx::connection& conn, std::chrono::milliseconds timeout) {
   pqxx::nontransaction tx(conn);
-  tx.exec_prepared(kSetStatementTimeout.name, std::to_string(timeout.count()));
+  Exec(tx, common::sql::kDbStatementTimeout, std::to_string(timeout.count()));
 }
 }  // namespace
 
@@ -131,8 +128,7 @@ void CallWatchdog::Loop() {
 Database::Database(std::string url, int pool_size, std::chrono::milliseconds call_timeout)
     : url_(HardenConnectionString(url)),
       pool_size_(pool_size > 0 ? pool_size : 1),
-      call_timeout_(call_timeout),
-      statements_{kSetStatementTimeout} {}
+      call_timeout_(call_timeout) {}
 
 Database::~Database() = default;
 

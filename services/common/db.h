@@ -1,5 +1,5 @@
-// PostgreSQL access: a fixed-size pool of libpqxx connections, each with every registered
-// statement prepared on connect, and the mapping of database failures to a status.
+// PostgreSQL access: a fixed-size pool of libpqxx connections, Exec for the statements of the
+// services' sql/ directories, and the mapping of database failures to a status.
 #pragma once
 
 #include <chrono>
@@ -14,14 +14,17 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "services/common/statement.h"
 
 namespace icr {
 
-// A named SQL statement; the name is the prepared statement's name.
-struct Statement {
-  const char* name;
-  const char* sql;
-};
+// Runs statement s (statement.h) in tx, preparing it on tx's connection the first time it is used
+// there (libpqxx prepares a defined statement lazily, and defining it again is a no-op).
+template <typename... Args>
+pqxx::result Exec(pqxx::transaction_base& tx, const Statement& s, Args&&... args) {
+  tx.conn().prepare(s.name, s.sql);
+  return tx.exec_prepared(s.name, std::forward<Args>(args)...);
+}
 
 // Adds connect_timeout, TCP keepalives and tcp_user_timeout to a libpq URL or key=value string,
 // so a database that stops answering fails a call within seconds instead of hanging it.
@@ -81,9 +84,6 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Registers statements to prepare on every connection (once each: a statement registered
-  // again is kept once; another statement under a registered name is a programming error).
-  void Register(const std::vector<Statement>& statements);
 
   // Runs fn on a pooled connection. Exceptions from libpqxx become a status; a broken
   // connection is dropped and replaced on next use.
@@ -100,6 +100,9 @@ class Database {
 
   // Runs fn with a single-statement (non-transactional) read.
   absl::Status Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn);
+
+  // TRANSITIONAL (issue 17): statements still held in C++; removed once every service uses sql/.
+  void Register(const std::vector<Statement>& statements);
 
   const std::string& url() const { return url_; }
 

@@ -4,38 +4,6 @@
 #include "services/common/validation.h"
 
 namespace icr {
-namespace {
-const Statement kOrganisations{
-    "reference_organisations",
-    "SELECT code, kind, name, coalesce(icb_code, '') FROM core.organisation "
-    "WHERE valid_to IS NULL OR valid_to >= current_date"};
-const Statement kCodes{
-    "reference_codes",
-    "SELECT list_name, code, description, coalesce(group_code, '') FROM core.code_list "
-    "WHERE valid_to IS NULL OR valid_to >= current_date"};
-const Statement kLegalStatuses{
-    "reference_legal_statuses",
-    "SELECT code, description, s117_qualifying, short_term_hold FROM core.mha_legal_status"};
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<const ReferenceData>> ReferenceData::Load(Database& db) {
-  db.Register({kOrganisations, kCodes, kLegalStatuses});
-  auto ref = std::make_shared<ReferenceData>();
-  absl::Status s = db.Read([&](pqxx::nontransaction& tx) {
-    for (const auto& r : tx.exec_prepared(kOrganisations.name)) {
-      ref->AddOrganisation({r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str()});
-    }
-    for (const auto& r : tx.exec_prepared(kCodes.name)) {
-      ref->AddCode(r[0].c_str(), r[1].c_str(), {r[2].c_str(), r[3].c_str()});
-    }
-    for (const auto& r : tx.exec_prepared(kLegalStatuses.name)) {
-      ref->AddLegalStatus({r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].as<bool>()});
-    }
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return std::shared_ptr<const ReferenceData>(ref);
-}
 
 const Organisation* ReferenceData::FindOrganisation(const std::string& code) const {
   auto it = organisations_.find(code);

@@ -1,5 +1,6 @@
-// Reference data (organisations, code lists, MHA legal status codes) loaded once from the store,
-// so validators check codes without a database round trip.
+// Reference data (organisations, code lists, MHA legal status codes), loaded once from the store
+// (reference_loader.h) so validators check codes without a database round trip. Pure: no
+// database here, so the rules libraries can use it.
 #pragma once
 
 #include <map>
@@ -9,7 +10,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "services/common/db.h"
 
 namespace icr {
 
@@ -34,8 +34,6 @@ struct LegalStatus {
 
 class ReferenceData {
  public:
-  static absl::StatusOr<std::shared_ptr<const ReferenceData>> Load(Database& db);
-
   const Organisation* FindOrganisation(const std::string& code) const;
   // Every current organisation, by code (e.g. for a dashboard's organisation filter).
   const std::map<std::string, Organisation>& organisations() const { return organisations_; }

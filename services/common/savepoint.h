@@ -16,7 +16,6 @@ namespace icr {
 
 class Savepoint {
  public:
-  static const std::vector<Statement>& Statements();
 
   explicit Savepoint(pqxx::transaction_base& tx);
   // Keeps what was done since the savepoint.

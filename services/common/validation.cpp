@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
+#include <cctype>
 #include <cstdio>
 #include <vector>
 
@@ -166,6 +167,22 @@ absl::Status CheckText(std::string_view value, std::string_view field, size_t ma
   for (unsigned char c : value) {
     if (c < 0x20 && c != '\n' && c != '\t') return InvalidField(field, "contains control characters");
   }
+  return absl::OkStatus();
+}
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+absl::Status CheckUuid(std::string_view value, std::string_view field, std::string_view what) {
+  if (value.empty()) return InvalidField(field, "required");
+  if (!IsUuid(value)) return InvalidField(field, "not " + std::string(what));
   return absl::OkStatus();
 }
 

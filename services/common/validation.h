@@ -23,6 +23,12 @@ bool NhsNumberChecksumOk(std::string_view s);
 // INVALID_ARGUMENT naming `field`. Numbers outside issued and test ranges are refused too.
 absl::StatusOr<std::string> NormaliseNhsNumber(std::string_view input, std::string_view field);
 
+// True for the canonical text of a UUID (8-4-4-4-12 hexadecimal digits).
+bool IsUuid(std::string_view s);
+// An id the service gave (a UUID): INVALID_ARGUMENT naming `field` when empty ("required") or
+// malformed ("not <what>", e.g. "not a care plan id").
+absl::Status CheckUuid(std::string_view value, std::string_view field, std::string_view what);
+
 // A calendar date as days since 1970-01-01.
 using Date = std::chrono::sys_days;
 

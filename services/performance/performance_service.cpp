@@ -8,7 +8,7 @@
 #include <map>
 
 #include "services/common/access.h"
-#include "services/common/status.h"
+#include "services/common/grpc_status.h"
 #include "services/performance/indicators.h"
 #include "services/performance/store.h"
 

@@ -12,7 +12,7 @@
 #include "services/common/audit.h"
 #include "services/common/changes.h"
 #include "services/common/savepoint.h"
-#include "services/common/status.h"
+#include "services/common/grpc_status.h"
 #include "services/record/import_lanes.h"
 #include "services/record/record_rules.h"
 #include "services/record/store.h"
@@ -78,10 +78,6 @@ RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
           },
           record_cache_bytes, kReadBatches) {
   db_.Register(RecordStore::Statements());
-  db_.Register(Access::Statements());
-  db_.Register(Audit::Statements());
-  db_.Register(Changes::Statements());
-  db_.Register(Savepoint::Statements());
 }
 
 grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,

@@ -196,21 +196,12 @@ bool RetryBatch(const std::exception& e) {
          dynamic_cast<const pqxx::deadlock_detected*>(&e);
 }
 
-std::vector<Statement> FollowerStatements() {
-  std::vector<Statement> all = S117Store::Statements();
-  for (const auto* more :
-       {&Audit::Statements(), &Changes::Statements(), &Savepoint::Statements()}) {
-    all.insert(all.end(), more->begin(), more->end());
-  }
-  return all;
-}
-
 }  // namespace
 
 FeedFollower::FeedFollower(const std::string& database_url,
                            std::shared_ptr<const ReferenceData> ref)
     : db_(database_url, 1), ref_(std::move(ref)), policy_(db_) {
-  db_.Register(FollowerStatements());
+  db_.Register(S117Store::Statements());
 }
 
 FeedFollower::~FeedFollower() { Stop(); }

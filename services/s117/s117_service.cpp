@@ -6,7 +6,7 @@
 #include "services/common/access.h"
 #include "services/common/audit.h"
 #include "services/common/changes.h"
-#include "services/common/status.h"
+#include "services/common/grpc_status.h"
 
 namespace icr::s117 {
 namespace {
@@ -57,9 +57,6 @@ S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
                                  std::shared_ptr<const ReferenceData> ref, bool follow_feed)
     : db_(db), auth_(auth), ref_(std::move(ref)), policy_(db) {
   db_.Register(S117Store::Statements());
-  db_.Register(Access::Statements());
-  db_.Register(Audit::Statements());
-  db_.Register(Changes::Statements());
   if (follow_feed) {
     follower_ = std::make_unique<FeedFollower>(db.url(), ref_);
     follower_->Start();

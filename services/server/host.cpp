@@ -6,7 +6,7 @@
 
 #include "services/careplan/careplan_service.h"
 #include "services/common/logging.h"
-#include "services/common/reference.h"
+#include "services/common/reference_loader.h"
 #include "services/common/status.h"
 #include "services/performance/dashboard.h"
 #include "services/performance/performance_service.h"
@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   std::string error;
   auto creds = MakeServerCredentials(options.tls, &error);
   if (!creds) return absl::InvalidArgumentError(error);
-  auto ref = ReferenceData::Load(db);
+  auto ref = LoadReferenceData(db);
   if (!ref.ok()) {
     return absl::FailedPreconditionError("cannot load reference data (is the database migrated?): " +
                                          std::string(ref.status().message()));

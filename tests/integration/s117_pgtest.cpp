@@ -15,7 +15,7 @@
 
 #include "icr/v1/performance.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
-#include "services/common/reference.h"
+#include "services/common/reference_loader.h"
 #include "services/common/validation.h"
 #include "services/s117/feed_follower.h"
 #include "tests/integration/harness.h"
@@ -44,7 +44,7 @@ google::protobuf::Timestamp At(int days_ago) {
 
 s117::FeedFollower& Follower() {
   static s117::FeedFollower* follower = [] {
-    auto ref = ReferenceData::Load(Stack::Get().db());
+    auto ref = LoadReferenceData(Stack::Get().db());
     EXPECT_TRUE(ref.ok()) << ref.status();
     return new s117::FeedFollower(Stack::Get().database_url(), *ref);
   }();
@@ -1037,7 +1037,7 @@ TEST(S117Feed, TheFollowerRidesOutTheDatabaseGoingAwayAndCatchesUpByItself) {
     pqxx::nontransaction tx(c);
     tx.exec(sql);
   };
-  auto ref = ReferenceData::Load(Stack::Get().db());
+  auto ref = LoadReferenceData(Stack::Get().db());
   ASSERT_TRUE(ref.ok());
   s117::FeedFollower follower(url, *ref);
   ASSERT_TRUE(follower.CatchUp().ok());

@@ -1,0 +1,40 @@
+// The change feed's vocabulary (core.changes): the entities and change types the record and
+// care plan services write and the S117 feed follower and WatchChanges readers act on. A type
+// is named once here, so writer and reader cannot drift apart.
+#pragma once
+
+namespace icr::change {
+
+// Entities.
+inline constexpr char kPerson[] = "person";
+inline constexpr char kReferral[] = "referral";
+inline constexpr char kHospitalSpell[] = "hospital_spell";
+inline constexpr char kDetention[] = "detention";
+inline constexpr char kCareContact[] = "care_contact";
+inline constexpr char kKeyWorker[] = "key_worker";
+inline constexpr char kSocialCareEvent[] = "social_care_event";
+inline constexpr char kCarerAssessment[] = "carer_assessment";
+inline constexpr char kCarePlan[] = "care_plan";
+inline constexpr char kS117Episode[] = "s117_episode";
+
+// Types of change to the record.
+inline constexpr char kCreated[] = "created";
+inline constexpr char kUpdated[] = "updated";
+inline constexpr char kDied[] = "died";
+inline constexpr char kEmploymentStatus[] = "employment_status";
+inline constexpr char kAccommodationStatus[] = "accommodation_status";
+inline constexpr char kReferralOpened[] = "referral_opened";
+inline constexpr char kReferralClosed[] = "referral_closed";
+inline constexpr char kAdmitted[] = "admitted";
+inline constexpr char kDischarged[] = "discharged";
+inline constexpr char kDetentionStarted[] = "detention_started";
+inline constexpr char kDetentionEnded[] = "detention_ended";
+inline constexpr char kCareContactRecorded[] = "care_contact";
+inline constexpr char kKeyWorkerAssigned[] = "key_worker_assigned";
+inline constexpr char kKeyWorkerEnded[] = "key_worker_ended";
+inline constexpr char kSocialCareEventRecorded[] = "social_care_event";
+inline constexpr char kCarerAssessmentRecorded[] = "carer_assessment";
+// Types of change to a care plan (besides kCreated and kUpdated).
+inline constexpr char kSignedOff[] = "signed_off";
+
+}  // namespace icr::change

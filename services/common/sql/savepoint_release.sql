@@ -1,0 +1,2 @@
+-- Nothing: keeps what was done since the savepoint.
+RELEASE SAVEPOINT icr_part
