@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "services/common/access_rule.h"
+#include "services/common/status.h"
 #include "services/performance/dashboard_html.h"
 #include "services/performance/indicators.h"
 
@@ -34,11 +35,6 @@ Month CurrentMonth() {
   const std::chrono::year_month_day today{
       std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
   return Month{static_cast<int>(today.year()), static_cast<unsigned>(today.month())};
-}
-
-Month MonthsBefore(Month m, int n) {
-  for (int i = 0; i < n; ++i) m = m.Prev();
-  return m;
 }
 
 std::string CookieValue(const httplib::Request& req, const std::string& name) {
@@ -212,7 +208,7 @@ absl::StatusOr<icr::v1::Scope> DashboardServer::Impl::ParseScope(const std::stri
   }
   scope.set_type(kind->first);
   scope.set_code(value.substr(colon + 1));
-  if (auto s = ref->CheckOrganisation(scope.code(), "scope", {kind->second}); !s.ok()) return s;
+  RETURN_IF_ERROR(ref->CheckOrganisation(scope.code(), "scope", {kind->second}));
   *label = ref->FindOrganisation(scope.code())->name;
   return scope;
 }
@@ -275,15 +271,12 @@ std::vector<std::string> DashboardServer::Impl::MonthsWithResults(const Caller& 
 absl::StatusOr<DashboardServer::Impl::Selection> DashboardServer::Impl::Select(
     const httplib::Request& req, const Caller& caller) {
   Selection sel;
-  auto scope = ParseScope(req.get_param_value("scope"), &sel.scope_label);
-  if (!scope.ok()) return scope.status();
-  sel.scope = *scope;
+  ASSIGN_OR_RETURN(sel.scope, ParseScope(req.get_param_value("scope"), &sel.scope_label));
   sel.scope_value = sel.scope.type() == "all" ? "all" : sel.scope.type() + ":" + sel.scope.code();
   sel.months = MonthsWithResults(caller);
   if (req.has_param("month") && !req.get_param_value("month").empty()) {
-    auto month = ParseMonth(req.get_param_value("month"), "month");
-    if (!month.ok()) return month.status();
-    sel.month = month->ToString();
+    ASSIGN_OR_RETURN(const Month month, ParseMonth(req.get_param_value("month"), "month"));
+    sel.month = month.ToString();
   } else {
     sel.month = sel.months.empty() ? CurrentMonth().Prev().ToString() : sel.months.front();
   }
@@ -534,7 +527,7 @@ void DashboardServer::Impl::Routes() {
   server.Get("/",
              [this](const httplib::Request& req, httplib::Response& res) { Overview(req, res); });
   server.Get(
-      R"(/indicator/([A-Za-z0-9_]{1,64}))",
+      R"re(/indicator/([A-Za-z0-9_]{1,64}))re",
       [this](const httplib::Request& req, httplib::Response& res) { IndicatorDetail(req, res); });
   server.Get("/export.csv",
              [this](const httplib::Request& req, httplib::Response& res) { ExportCsv(req, res); });

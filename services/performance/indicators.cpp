@@ -127,10 +127,16 @@ absl::StatusOr<std::vector<Month>> MonthRange(const Month& from, const Month& to
   for (Month m = from; !(to < m); m = m.Next()) {
     out.push_back(m);
     if (static_cast<int>(out.size()) > max_months) {
-      return InvalidField("to_month", "range longer than " + std::to_string(max_months) + " months");
+      return InvalidField("to_month",
+                          "range longer than " + std::to_string(max_months) + " months");
     }
   }
   return out;
+}
+
+Month MonthsBefore(Month m, int n) {
+  for (int i = 0; i < n; ++i) m = m.Prev();
+  return m;
 }
 
 std::unique_ptr<DisclosurePolicy> UnroundedPolicy() { return std::make_unique<Unrounded>(); }
@@ -189,7 +195,8 @@ SpcResult ComputeSpc(const std::vector<std::optional<double>>& values,
   for (size_t i = 0; i < v.size();) {
     const int side = v[i] > r.mean ? 1 : (v[i] < r.mean ? -1 : 0);
     size_t j = i;
-    while (j < v.size() && side != 0 && ((v[j] > r.mean ? 1 : (v[j] < r.mean ? -1 : 0)) == side)) ++j;
+    while (j < v.size() && side != 0 && ((v[j] > r.mean ? 1 : (v[j] < r.mean ? -1 : 0)) == side))
+      ++j;
     if (side != 0 && j - i >= 7) {
       for (size_t k = i; k < j; ++k) {
         r.run[at[k]] = true;
@@ -202,7 +209,8 @@ SpcResult ComputeSpc(const std::vector<std::optional<double>>& values,
   for (size_t i = 0; i + 1 < v.size();) {
     const int dir = v[i + 1] > v[i] ? 1 : (v[i + 1] < v[i] ? -1 : 0);
     size_t j = i + 1;
-    while (dir != 0 && j < v.size() && ((v[j] > v[j - 1] ? 1 : (v[j] < v[j - 1] ? -1 : 0)) == dir)) ++j;
+    while (dir != 0 && j < v.size() && ((v[j] > v[j - 1] ? 1 : (v[j] < v[j - 1] ? -1 : 0)) == dir))
+      ++j;
     if (dir != 0 && j - i >= 7) {
       for (size_t k = i; k < j; ++k) {
         r.trend[at[k]] = true;

@@ -29,6 +29,8 @@ struct Month {
 absl::StatusOr<Month> ParseMonth(const std::string& text, const std::string& field);
 // Months from..to inclusive; INVALID_ARGUMENT when to < from or the range exceeds max_months.
 absl::StatusOr<std::vector<Month>> MonthRange(const Month& from, const Month& to, int max_months);
+// The month n months before m (m itself for n <= 0).
+Month MonthsBefore(Month m, int n);
 
 // What a reader may see of one stored figure.
 struct Shown {

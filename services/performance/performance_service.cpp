@@ -16,7 +16,7 @@ namespace icr::perf {
 namespace {
 using google::protobuf::util::TimeUtil;
 
-constexpr int kSpcMonths = 24;       // history behind each SPC signal
+constexpr int kSpcMonths = 24;  // history behind each SPC signal
 constexpr int kMaxComputeMonths = 120;
 constexpr int kMaxSeriesMonths = 120;
 // Recomputing a month over a large population is known long work.
@@ -91,19 +91,12 @@ SpcResult SpcOf(const std::vector<StoredFigure>& totals, const Month& from, cons
   return ComputeSpc(values, direction);
 }
 
-Month MonthsBefore(Month m, int n) {
-  for (int i = 0; i < n; ++i) m = m.Prev();
-  return m;
-}
-
 }  // namespace
 
 PerformanceServiceImpl::PerformanceServiceImpl(Database& db, Authenticator& auth,
                                                std::shared_ptr<const ReferenceData> ref,
                                                bool national_store)
-    : db_(db), auth_(auth), ref_(std::move(ref)), national_store_(national_store) {
-  db_.Register(PerformanceStore::Statements());
-}
+    : db_(db), auth_(auth), ref_(std::move(ref)), national_store_(national_store) {}
 
 PerformanceServiceImpl::~PerformanceServiceImpl() {
   {
@@ -172,8 +165,7 @@ absl::Status PerformanceServiceImpl::Indicators(icr::v1::ListIndicatorsResponse*
 absl::Status PerformanceServiceImpl::Dashboard(const Caller& caller,
                                                const icr::v1::GetDashboardRequest& req,
                                                icr::v1::Dashboard* resp) {
-  auto month = ParseMonth(req.month(), "month");
-  if (!month.ok()) return month.status();
+  ASSIGN_OR_RETURN(const Month month, ParseMonth(req.month(), "month"));
   icr::v1::Scope scope = req.scope();
   RETURN_IF_ERROR(CheckScope(&scope));
   std::string breakdown = req.breakdown().empty() ? "none" : req.breakdown();
@@ -186,7 +178,7 @@ absl::Status PerformanceServiceImpl::Dashboard(const Caller& caller,
   return db_.Read([&](pqxx::nontransaction& tx) {
     auto defs = PerformanceStore::Indicators(tx);
     auto policy = PolicyFor(caller, scope, tx);
-    resp->set_month(month->ToString());
+    resp->set_month(month.ToString());
     *resp->mutable_scope() = scope;
     resp->set_breakdown(breakdown);
     resp->set_disclosure_policy(policy->name());
@@ -195,18 +187,18 @@ absl::Status PerformanceServiceImpl::Dashboard(const Caller& caller,
       ToProto(d, resp->add_indicators());
       by_id[d.id] = &d;
     }
-    const Month from = MonthsBefore(*month, kSpcMonths - 1);
-    auto totals = PerformanceStore::Totals(tx, from, *month, scope.type(), scope.code(), "");
+    const Month from = MonthsBefore(month, kSpcMonths - 1);
+    auto totals = PerformanceStore::Totals(tx, from, month, scope.type(), scope.code(), "");
     std::map<std::string, std::vector<StoredFigure>> series;
     for (auto& t : totals) series[t.indicator_id].push_back(t);
     for (const auto& f :
-         PerformanceStore::Figures(tx, *month, scope.type(), scope.code(), breakdown)) {
+         PerformanceStore::Figures(tx, month, scope.type(), scope.code(), breakdown)) {
       auto def = by_id.find(f.indicator_id);
       if (def == by_id.end()) continue;
       auto figure = Show(f, *policy, def->second);
       if (breakdown == "none") {
         figure.set_spc_signal(
-            SpcOf(series[f.indicator_id], from, *month, *policy, def->second->direction).signal);
+            SpcOf(series[f.indicator_id], from, month, *policy, def->second->direction).signal);
       }
       *resp->add_figures() = std::move(figure);
     }
@@ -217,12 +209,9 @@ absl::Status PerformanceServiceImpl::Dashboard(const Caller& caller,
 absl::Status PerformanceServiceImpl::Series(const Caller& caller,
                                             const icr::v1::GetSeriesRequest& req,
                                             icr::v1::Series* resp) {
-  auto from = ParseMonth(req.from_month(), "from_month");
-  if (!from.ok()) return from.status();
-  auto to = ParseMonth(req.to_month(), "to_month");
-  if (!to.ok()) return to.status();
-  auto months = MonthRange(*from, *to, kMaxSeriesMonths);
-  if (!months.ok()) return months.status();
+  ASSIGN_OR_RETURN(const Month from, ParseMonth(req.from_month(), "from_month"));
+  ASSIGN_OR_RETURN(const Month to, ParseMonth(req.to_month(), "to_month"));
+  RETURN_IF_ERROR(MonthRange(from, to, kMaxSeriesMonths).status());
   icr::v1::Scope scope = req.scope();
   RETURN_IF_ERROR(CheckScope(&scope));
   return db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
@@ -236,14 +225,14 @@ absl::Status PerformanceServiceImpl::Series(const Caller& caller,
     ToProto(*def, resp->mutable_indicator());
     *resp->mutable_scope() = scope;
     resp->set_disclosure_policy(policy->name());
-    auto totals = PerformanceStore::Totals(tx, *from, *to, scope.type(), scope.code(), def->id);
+    auto totals = PerformanceStore::Totals(tx, from, to, scope.type(), scope.code(), def->id);
     for (const auto& f : totals) {
       auto figure = Show(f, *policy, def);
       figure.set_breakdown_value(f.period_start.substr(0, 7));
       *resp->add_figures() = std::move(figure);
     }
     std::vector<std::pair<Month, std::optional<double>>> points;
-    SpcResult spc = SpcOf(totals, *from, *to, *policy, def->direction, &points);
+    SpcResult spc = SpcOf(totals, from, to, *policy, def->direction, &points);
     auto* s = resp->mutable_spc();
     s->set_mean(spc.mean);
     s->set_upper_limit(spc.upper);
@@ -263,14 +252,13 @@ absl::Status PerformanceServiceImpl::Series(const Caller& caller,
   });
 }
 
-absl::Status PerformanceServiceImpl::Csv(const Caller& caller,
-                                         const icr::v1::ExportCsvRequest& req,
+absl::Status PerformanceServiceImpl::Csv(const Caller& caller, const icr::v1::ExportCsvRequest& req,
                                          const std::function<bool(const std::string&)>& emit) {
-  auto from = ParseMonth(req.from_month(), "from_month");
-  if (!from.ok()) return from.status();
-  auto to = ParseMonth(req.to_month().empty() ? req.from_month() : req.to_month(), "to_month");
-  if (!to.ok()) return to.status();
-  RETURN_IF_ERROR(MonthRange(*from, *to, kMaxSeriesMonths).status());
+  ASSIGN_OR_RETURN(const Month from, ParseMonth(req.from_month(), "from_month"));
+  ASSIGN_OR_RETURN(
+      const Month to,
+      ParseMonth(req.to_month().empty() ? req.from_month() : req.to_month(), "to_month"));
+  RETURN_IF_ERROR(MonthRange(from, to, kMaxSeriesMonths).status());
   icr::v1::Scope scope = req.scope();
   RETURN_IF_ERROR(CheckScope(&scope));
   return db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
@@ -285,16 +273,16 @@ absl::Status PerformanceServiceImpl::Csv(const Caller& caller,
     }
     std::string chunk = CsvHeader();
     for (const auto& [breakdown, f] :
-         PerformanceStore::AllFigures(tx, *from, *to, scope.type(), scope.code())) {
+         PerformanceStore::AllFigures(tx, from, to, scope.type(), scope.code())) {
       auto def = defs.find(f.indicator_id);
       if (def == defs.end()) continue;
       Shown s = policy->Apply(f.raw);
       auto month = ParseMonth(f.period_start.substr(0, 7), "period");
       const std::string prefix =
           CsvField(f.period_start) + "," + CsvField(FormatDate(month->last())) + "," +
-          CsvField(scope.type() == "all" ? (breakdown == "none" ? "England" : "England; " + breakdown)
-                                         : (breakdown == "none" ? scope.type()
-                                                                : scope.type() + "; " + breakdown)) +
+          CsvField(scope.type() == "all"
+                       ? (breakdown == "none" ? "England" : "England; " + breakdown)
+                       : (breakdown == "none" ? scope.type() : scope.type() + "; " + breakdown)) +
           "," + CsvField(level) + "," + CsvField(level_name) + "," +
           CsvField(breakdown == "none" ? "NONE" : f.breakdown_value) + "," +
           CsvField(breakdown == "none" ? "NONE" : f.breakdown_value) + ",";
@@ -322,17 +310,17 @@ absl::Status PerformanceServiceImpl::Compute(const Caller& caller,
                                              icr::v1::ComputeIndicatorsResponse* resp) {
   if (caller.role != Role::kAdmin && caller.role != Role::kPerformanceAnalyst &&
       caller.role != Role::kSystem) {
-    return absl::PermissionDeniedError("computing indicators needs admin, performance_analyst or system");
+    return absl::PermissionDeniedError(
+        "computing indicators needs admin, performance_analyst or system");
   }
-  auto from = ParseMonth(req.from_month(), "from_month");
-  if (!from.ok()) return from.status();
-  auto to = ParseMonth(req.to_month().empty() ? req.from_month() : req.to_month(), "to_month");
-  if (!to.ok()) return to.status();
-  auto months = MonthRange(*from, *to, kMaxComputeMonths);
-  if (!months.ok()) return months.status();
+  ASSIGN_OR_RETURN(const Month from, ParseMonth(req.from_month(), "from_month"));
+  ASSIGN_OR_RETURN(
+      const Month to,
+      ParseMonth(req.to_month().empty() ? req.from_month() : req.to_month(), "to_month"));
+  ASSIGN_OR_RETURN(const std::vector<Month> months, MonthRange(from, to, kMaxComputeMonths));
   const auto start = std::chrono::steady_clock::now();
   int64_t rows = 0;
-  for (const auto& m : *months) {
+  for (const auto& m : months) {
     // The long part only reads (a consistent snapshot that takes no transaction id, so the
     // change feed is never held back); a short transaction then replaces the month's results.
     std::vector<ResultRow> results;
@@ -349,7 +337,7 @@ absl::Status PerformanceServiceImpl::Compute(const Caller& caller,
       return absl::OkStatus();
     }));
   }
-  resp->set_months(static_cast<int>(months->size()));
+  resp->set_months(static_cast<int>(months.size()));
   resp->set_results(rows);
   resp->set_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -392,9 +380,9 @@ grpc::Status PerformanceServiceImpl::ExportCsv(grpc::ServerContext* ctx,
   }));
 }
 
-grpc::Status PerformanceServiceImpl::ComputeIndicators(
-    grpc::ServerContext* ctx, const icr::v1::ComputeIndicatorsRequest* req,
-    icr::v1::ComputeIndicatorsResponse* resp) {
+grpc::Status PerformanceServiceImpl::ComputeIndicators(grpc::ServerContext* ctx,
+                                                       const icr::v1::ComputeIndicatorsRequest* req,
+                                                       icr::v1::ComputeIndicatorsResponse* resp) {
   auto caller = Access::Admit(auth_, *ctx, "icr.v1.PerformanceService.ComputeIndicators");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(Compute(*caller, *req, resp));

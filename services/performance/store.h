@@ -1,6 +1,7 @@
-// The performance service's SQL: one unit query per indicator (a row per person or event with
-// its breakdown attributes and numerator/denominator flags), aggregated for every organisation
-// scope and breakdown with GROUPING SETS and stored in perf.kpi_result.
+// The performance service's store: one unit query per indicator (sql/indicator_*.sql, a row per
+// person or event with its breakdown attributes and numerator/denominator flags), aggregated for
+// every organisation scope and breakdown by perf.kpi_results (db/functions/perf) and stored in
+// perf.kpi_result; the stored figures read back (sql/*.sql).
 #pragma once
 
 #include <map>
@@ -26,9 +27,9 @@ struct IndicatorDef {
 
 // One perf.kpi_result row: indicator, period start, scope type and code, breakdown and its
 // value, then numerator, denominator and value (NULL when absent).
-using ResultRow = std::tuple<std::string, std::string, std::string, std::string, std::string,
-                             std::string, std::optional<std::string>, std::optional<std::string>,
-                             std::optional<std::string>>;
+using ResultRow =
+    std::tuple<std::string, std::string, std::string, std::string, std::string, std::string,
+               std::optional<std::string>, std::optional<std::string>, std::optional<std::string>>;
 
 struct StoredFigure {
   std::string indicator_id;
@@ -40,9 +41,6 @@ struct StoredFigure {
 
 class PerformanceStore {
  public:
-  // Statements for every indicator that has a query (indicators without one are listed but
-  // never computed).
-  static const std::vector<Statement>& Statements();
   // Every breakdown a stored figure can have: none, ethnicity, age_band, sex, then each
   // indicator's own (detail) breakdown.
   static const std::vector<std::string>& Breakdowns();
@@ -70,8 +68,8 @@ class PerformanceStore {
                                           const std::string& indicator_id);
   // Every stored figure of a scope in a range of months, all breakdowns, for CSV.
   static std::vector<std::pair<std::string, StoredFigure>> AllFigures(
-      pqxx::transaction_base& tx, const Month& from, const Month& to,
-      const std::string& scope_type, const std::string& scope_code);
+      pqxx::transaction_base& tx, const Month& from, const Month& to, const std::string& scope_type,
+      const std::string& scope_code);
 };
 
 }  // namespace icr::perf

@@ -57,7 +57,8 @@ TEST(Disclosure, AllOrganisationsIsUnroundedOnlyInANationalStore) {
 }
 
 TEST(Spc, LimitsFromMeanMovingRange) {
-  // Values 10, 12, 11, 13, 12, 14, 13, 15, 14, 16, 15, 17: mean 13.5; moving ranges 2,1,2,... sum to 17, so MR-bar = 17/11.
+  // Values 10, 12, 11, 13, 12, 14, 13, 15, 14, 16, 15, 17: mean 13.5; moving ranges 2,1,2,... sum
+  // to 17, so MR-bar = 17/11.
   std::vector<std::optional<double>> v = {10, 12, 11, 13, 12, 14, 13, 15, 14, 16, 15, 17};
   auto r = ComputeSpc(v, "higher");
   EXPECT_DOUBLE_EQ(r.mean, 13.5);
@@ -76,7 +77,8 @@ TEST(Spc, PointBeyondUpperLimitIsImprovementWhenHigherIsBetter) {
 }
 
 TEST(Spc, RunOfSevenBelowTheMean) {
-  std::vector<std::optional<double>> v = {60, 61, 59, 60, 62, 61, 50, 50.5, 49.5, 50, 50.2, 49.8, 50.1};
+  std::vector<std::optional<double>> v = {60,   61,   59, 60,   62,   61,  50,
+                                          50.5, 49.5, 50, 50.2, 49.8, 50.1};
   auto r = ComputeSpc(v, "higher");
   EXPECT_TRUE(r.run.back());
   EXPECT_FALSE(r.run.front());
@@ -111,6 +113,14 @@ TEST(Months, ParseAndRange) {
   EXPECT_EQ(range->size(), 4u);
   EXPECT_EQ(range->back().ToString(), "2026-02");
   EXPECT_FALSE(MonthRange(*ParseMonth("2026-02", "f"), *ParseMonth("2025-11", "t"), 24).ok());
+}
+
+TEST(Months, MonthsBeforeCrossesYears) {
+  const Month m = *ParseMonth("2026-02", "m");
+  EXPECT_EQ(MonthsBefore(m, 0).ToString(), "2026-02");
+  EXPECT_EQ(MonthsBefore(m, 2).ToString(), "2025-12");
+  EXPECT_EQ(MonthsBefore(m, 23).ToString(), "2024-03");
+  EXPECT_EQ(MonthsBefore(m, -1).ToString(), "2026-02");
 }
 
 TEST(Csv, QuotesOnlyWhenNeeded) {

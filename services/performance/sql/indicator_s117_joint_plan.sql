@@ -1,0 +1,32 @@
+-- S117_JOINT_PLAN: a row per S117 entitlement in force at period end ($2) for at least 28 days,
+-- counted when the person has an agreed S117 care plan, agreed by period end and agreed or
+-- reviewed in the 12 months to it, signed off by both agencies, whose S117 interventions all
+-- name a funder. By qualifying section (detail). The unit query of perf.kpi_results.
+SELECT e.detaining_provider_code AS provider_code, e.responsible_icb_code AS icb_code,
+       e.responsible_council_code AS council_code,
+       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
+       CASE WHEN EXISTS (
+              SELECT 1
+              FROM careplan.plan cp
+              JOIN careplan.plan_version v ON v.plan_id = cp.plan_id AND v.version = cp.agreed_version
+              WHERE cp.person_id = e.person_id
+                AND cp.agreed_s117
+                AND perf.local_date(cp.agreed_at) <= $2
+                AND greatest(perf.local_date(cp.agreed_at), cp.last_review_date)
+                    > ($2::date - interval '12 months')::date
+                AND (SELECT count(DISTINCT so.agency)
+                     FROM careplan.signoff so
+                     WHERE so.plan_id = cp.plan_id AND so.version = cp.signed_version) = 2
+                AND NOT EXISTS (
+                      SELECT 1
+                      FROM jsonb_array_elements(coalesce(v.content->'interventions', '[]')) i
+                      WHERE coalesce((i->>'is_s117')::boolean, false)
+                        AND coalesce(i->>'funder', 'FUNDER_UNSPECIFIED')
+                            IN ('FUNDER_UNSPECIFIED', 'SELF')))
+            THEN 1 ELSE 0 END AS in_num,
+       1 AS in_den,
+       NULL::numeric AS amount,
+       perf.qualifying_section_label(e.qualifying_section) AS detail
+FROM perf.s117_in_force($2) e
+JOIN core.person p USING (person_id)
+WHERE e.effective_from <= $2::date - 28
