@@ -6,9 +6,11 @@
 #include <pqxx/pqxx>
 #include <span>
 
+#include "services/careplan/sql/statements.h"
 #include "services/common/db.h"
 #include "services/common/migrations.h"
 #include "services/common/sql/statements.h"
+#include "services/s117/sql/statements.h"
 #include "tests/integration/harness.h"
 
 namespace icr::test {
@@ -18,6 +20,8 @@ namespace {
 const std::vector<std::span<const Statement>>& AllStatements() {
   static const std::vector<std::span<const Statement>> kAll = {
       common::sql::kAll,
+      careplan::sql::kAll,
+      s117::sql::kAll,
   };
   return kAll;
 }
