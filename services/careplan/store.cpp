@@ -77,7 +77,8 @@ void AddSignoffs(pqxx::transaction_base& tx, const std::string& plan_id, int64_t
 std::optional<PlanRow> CarePlanStore::FindPlan(pqxx::transaction_base& tx,
                                                const std::string& plan_id,
                                                const std::string& org_code, bool lock) {
-  auto r = Exec(tx, lock ? sql::kPlanLock : sql::kPlanFind, plan_id, org_code);
+  if (lock) Exec(tx, sql::kPlanLock, plan_id);
+  auto r = Exec(tx, sql::kPlanFind, plan_id, org_code);
   if (r.empty()) return std::nullopt;
   PlanRow row;
   row.plan_id = r[0][0].c_str();

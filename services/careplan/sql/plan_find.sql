@@ -1,7 +1,7 @@
 -- Plan $1 as organisation $2 may act on it: plan id, person id, NHS number, current version,
 -- status, S117 flag, agreed S117 flag, agreed version (0: never), signed version, whether $2
 -- sees the person, whether $2 has a role on the plan (responsible for the person, its author,
--- or named in it: careplan.plan_org). plan_lock.sql is the same, locked.
+-- or named in it: careplan.plan_org). A writer locks the plan first (plan_lock.sql).
 SELECT p.plan_id::text, p.person_id::text, per.nhs_number, p.current_version, p.status,
   p.is_s117_aftercare_plan, p.agreed_s117, coalesce(p.agreed_version, 0), p.signed_version,
   f.sees,

@@ -1,16 +1,5 @@
--- plan_find.sql for a writer: the same row, the plan locked against concurrent writers.
-SELECT p.plan_id::text, p.person_id::text, per.nhs_number, p.current_version, p.status,
-  p.is_s117_aftercare_plan, p.agreed_s117, coalesce(p.agreed_version, 0), p.signed_version,
-  f.sees,
-  f.responsible
-    OR p.created_by_org = $2
-    OR EXISTS (
-      SELECT 1
-      FROM careplan.plan_org o
-      WHERE o.plan_id = p.plan_id
-        AND o.org_code = $2)
-FROM careplan.plan p
-JOIN core.person per ON per.person_id = p.person_id
-CROSS JOIN LATERAL core.relationship_facts(p.person_id, $2) f
-WHERE p.plan_id = $1::uuid
-FOR UPDATE OF p
+-- Locks plan $1 against concurrent writers (a writer then reads it with plan_find.sql).
+SELECT 1
+FROM careplan.plan
+WHERE plan_id = $1::uuid
+FOR UPDATE
