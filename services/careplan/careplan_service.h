@@ -1,5 +1,5 @@
-// icr.v1.CarePlanService handlers: authenticate, validate, run one transaction with its audit row
-// and change-feed entry, map the result to a gRPC status.
+// icr.v1.CarePlanService: each RPC admits the caller and runs an operation returning
+// absl::Status that validates and runs one transaction with its audit row and change-feed entry.
 #pragma once
 
 #include <functional>
@@ -49,19 +49,41 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
   };
   using Change = std::function<absl::Status(pqxx::work&, Step&)>;
 
+  // Authentication and the policy table's role check for `rpc` of this service.
+  absl::StatusOr<Caller> Admit(grpc::ServerContext* ctx, const char* rpc);
 
   // One transaction for a change to plan_id at expected_version: NOT_FOUND (the refusal audited
   // and kept) when the caller may not see the plan, ABORTED when the version is stale,
   // FAILED_PRECONDITION when the state machine refuses `kind`, otherwise `change`, whose errors
   // roll everything back. The response is the plan's current version afterwards.
-  grpc::Status ChangePlan(
+  absl::Status ChangePlan(
       const Caller& caller, const std::string& plan_id, int64_t expected_version,
       const std::string& audit_action, Action kind, const Change& change, icr::v1::CarePlan* resp,
       icr::v1::CarePlanReview::Outcome outcome = icr::v1::CarePlanReview::OUTCOME_UNSPECIFIED);
 
   // One transaction for a read of a plan (break-glass allowed, audited).
-  grpc::Status ReadPlan(const Caller& caller, const std::string& plan_id, const std::string& action,
+  absl::Status ReadPlan(const Caller& caller, const std::string& plan_id, const std::string& action,
                         const std::function<absl::Status(pqxx::work&, const PlanRow&)>& read);
+
+  // The operations behind the RPCs, for an admitted caller.
+  absl::Status Create(const Caller& caller, const icr::v1::CreateCarePlanRequest& req,
+                      icr::v1::CarePlan* resp);
+  absl::Status Get(const Caller& caller, const icr::v1::GetCarePlanRequest& req,
+                   icr::v1::CarePlan* resp);
+  absl::Status Update(const Caller& caller, const icr::v1::UpdateCarePlanRequest& req,
+                      icr::v1::CarePlan* resp);
+  absl::Status Agree(const Caller& caller, const icr::v1::AgreeCarePlanRequest& req,
+                     icr::v1::CarePlan* resp);
+  absl::Status StartReviewOf(const Caller& caller, const icr::v1::StartCarePlanReviewRequest& req,
+                             icr::v1::CarePlan* resp);
+  absl::Status Review(const Caller& caller, const icr::v1::RecordCarePlanReviewRequest& req,
+                      icr::v1::CarePlan* resp);
+  absl::Status Close(const Caller& caller, const icr::v1::CloseCarePlanRequest& req,
+                     icr::v1::CarePlan* resp);
+  absl::Status Versions(const Caller& caller, const icr::v1::ListCarePlanVersionsRequest& req,
+                        icr::v1::ListCarePlanVersionsResponse* resp);
+  absl::Status Plans(const Caller& caller, const icr::v1::ListCarePlansRequest& req,
+                     icr::v1::ListCarePlansResponse* resp);
 
   Database& db_;
   Authenticator& auth_;

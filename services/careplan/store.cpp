@@ -5,137 +5,13 @@
 
 #include <sstream>
 
+#include "services/careplan/sql/statements.h"
 #include "services/common/status.h"
 
 namespace icr::careplan {
 namespace {
 using google::protobuf::util::TimeUtil;
 using icr::v1::CarePlan;
-
-#define PLAN_SELECT                                                                            \
-  "SELECT p.plan_id::text, p.person_id::text, per.nhs_number, p.current_version, p.status, "   \
-  "p.is_s117_aftercare_plan, p.agreed_s117, coalesce(p.agreed_version, 0), p.signed_version, " \
-  "f.sees, f.responsible OR p.created_by_org = $2 OR EXISTS (SELECT 1 FROM careplan.plan_org o " \
-  "  WHERE o.plan_id = p.plan_id AND o.org_code = $2) FROM careplan.plan p "                   \
-  "JOIN core.person per ON per.person_id = p.person_id "                                       \
-  "CROSS JOIN LATERAL core.relationship_facts(p.person_id, $2) f WHERE p.plan_id = $1::uuid"
-
-const Statement kPlanFind{"careplan_plan_find", PLAN_SELECT};
-const Statement kPlanLock{"careplan_plan_lock", PLAN_SELECT " FOR UPDATE OF p"};
-const Statement kOpenPlanOf{
-    "careplan_open_plan_of",
-    "SELECT plan_id::text FROM careplan.plan WHERE person_id = $1::uuid AND status <> 'CLOSED'"};
-const Statement kRule{
-    "careplan_rule",
-    "SELECT array_to_string(signoff_agencies, ','), signoffs_needed, max_review_months "
-    "FROM careplan.plan_type_rule WHERE plan_type = $1"};
-const Statement kS117Open{"careplan_s117_open",
-                          "SELECT EXISTS (SELECT 1 FROM s117.episode WHERE person_id = $1::uuid "
-                          "AND state IN ('ACTIVE', 'PLANNED'))"};
-
-const Statement kPlanInsert{
-    "careplan_plan_insert",
-    "INSERT INTO careplan.plan (person_id, status, key_worker_org, next_review_date, "
-    "is_s117_aftercare_plan, is_care_act_plan, is_nhs_pcsp, created_by_org) "
-    "VALUES ($1::uuid, 'DRAFT', nullif($2, ''), nullif($3, '')::date, $4, $5, $6, $7) "
-    "RETURNING plan_id::text"};
-// The optimistic lock: only moves on from the version the writer read.
-const Statement kPlanAdvance{
-    "careplan_plan_advance",
-    "UPDATE careplan.plan SET current_version = current_version + 1, status = $3, "
-    "key_worker_org = nullif($4, ''), next_review_date = nullif($5, '')::date, "
-    "is_s117_aftercare_plan = $6, is_care_act_plan = $7, is_nhs_pcsp = $8, updated_at = now() "
-    "WHERE plan_id = $1::uuid AND current_version = $2 RETURNING current_version"};
-const Statement kVersionInsert{
-    "careplan_version_insert",
-    "INSERT INTO careplan.plan_version (plan_id, version, status, content, change, "
-    "change_reason, signed_version, created_by_org, created_by_role) "
-    "VALUES ($1::uuid, $2, $3, $4::jsonb, $5, $6, $7, $8, $9)"};
-const Statement kPlanAgreed{
-    "careplan_plan_agreed",
-    "UPDATE careplan.plan SET agreed_version = current_version, agreed_at = now(), "
-    "agreed_s117 = is_s117_aftercare_plan, signed_version = $2 WHERE plan_id = $1::uuid"};
-const Statement kPlanReviewed{
-    "careplan_plan_reviewed",
-    "UPDATE careplan.plan SET last_review_date = $2::date, last_reviewed_at = now(), "
-    "agreed_version = CASE WHEN status = 'AGREED' THEN current_version ELSE agreed_version END "
-    "WHERE plan_id = $1::uuid"};
-const Statement kPlanClosed{
-    "careplan_plan_closed",
-    "UPDATE careplan.plan SET closed_at = now(), close_reason = $2 WHERE plan_id = $1::uuid"};
-
-const Statement kPlanOrgClear{"careplan_plan_org_clear",
-                              "DELETE FROM careplan.plan_org WHERE plan_id = $1::uuid"};
-const Statement kPlanOrgAdd{"careplan_plan_org_add",
-                            "INSERT INTO careplan.plan_org (person_id, org_code, plan_id) "
-                            "VALUES ($2::uuid, $3, $1::uuid) ON CONFLICT DO NOTHING"};
-const Statement kPlanOrgAddSigners{
-    "careplan_plan_org_add_signers",
-    "INSERT INTO careplan.plan_org (person_id, org_code, plan_id) "
-    "SELECT DISTINCT $2::uuid, org_code, plan_id FROM careplan.signoff WHERE plan_id = $1::uuid "
-    "ON CONFLICT DO NOTHING"};
-
-const Statement kVersionGet{
-    "careplan_version_get",
-    "SELECT v.version, v.status, v.content::text, v.change, v.change_reason, "
-    "coalesce(v.signed_version, v.version), (extract(epoch FROM v.created_at) * 1000000)::bigint, "
-    "v.created_by_org, p.current_version, coalesce(p.agreed_version, 0), "
-    "coalesce((extract(epoch FROM p.agreed_at) * 1000000)::bigint, 0), p.person_id::text, "
-    "per.nhs_number FROM careplan.plan_version v "
-    "JOIN careplan.plan p ON p.plan_id = v.plan_id "
-    "JOIN core.person per ON per.person_id = p.person_id "
-    "WHERE v.plan_id = $1::uuid "
-    "AND v.version = CASE WHEN $2 = 0 THEN p.current_version ELSE $2 END"};
-const Statement kSignoffs{
-    "careplan_signoffs",
-    "SELECT agency, org_code, signed_by, role, (extract(epoch FROM signed_at) * 1000000)::bigint, "
-    "version FROM careplan.signoff WHERE plan_id = $1::uuid AND version = $2 "
-    "ORDER BY signed_at, agency"};
-const Statement kSignoffInsert{
-    "careplan_signoff_insert",
-    "INSERT INTO careplan.signoff (plan_id, version, agency, org_code, signed_by, role) "
-    "VALUES ($1::uuid, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1"};
-// The review of version k made version k + 1, so a version shows the reviews before it.
-const Statement kLastReview{
-    "careplan_last_review",
-    "SELECT review_id::text, review_date::text, participants::text, outcome, "
-    "next_review_date::text, notes, plan_version, recorded_by_org FROM careplan.review "
-    "WHERE plan_id = $1::uuid AND plan_version < $2 "
-    "ORDER BY review_date DESC, recorded_at DESC LIMIT 1"};
-const Statement kReviewInsert{
-    "careplan_review_insert",
-    "INSERT INTO careplan.review (plan_id, plan_version, person_id, review_date, participants, "
-    "health_participated, social_care_participated, outcome, next_review_date, notes, "
-    "recorded_by_org) VALUES ($1::uuid, $2, $3::uuid, $4::date, $5::jsonb, $6, $7, $8, $9::date, "
-    "$10, $11) RETURNING review_id::text"};
-
-const Statement kVersions{
-    "careplan_versions",
-    "SELECT version, status, change, change_reason, "
-    "(extract(epoch FROM created_at) * 1000000)::bigint, created_by_org, created_by_role "
-    "FROM careplan.plan_version WHERE plan_id = $1::uuid AND version > $2 "
-    "ORDER BY version LIMIT $3"};
-// Keyset paging on (next review date, plan id); plans with no review date sort last.
-const Statement kPlans{
-    "careplan_plans",
-    "SELECT p.plan_id::text, p.person_id::text, per.nhs_number, p.current_version, p.status, "
-    "coalesce(v.content->'key_worker'->>'name', ''), "
-    "coalesce(v.content->'key_worker'->>'role', ''), coalesce(p.key_worker_org, ''), "
-    "coalesce(v.content->'key_worker'->>'contact', ''), "
-    "coalesce(p.next_review_date::text, ''), p.is_s117_aftercare_plan, p.is_care_act_plan, "
-    "coalesce(p.agreed_version, 0), "
-    "coalesce((extract(epoch FROM p.agreed_at) * 1000000)::bigint, 0), "
-    "coalesce(p.last_review_date::text, ''), "
-    "coalesce(p.next_review_date, 'infinity'::date)::text "
-    "FROM careplan.plan p JOIN core.person per ON per.person_id = p.person_id "
-    "JOIN careplan.plan_version v ON v.plan_id = p.plan_id AND v.version = p.current_version "
-    "WHERE ($1::uuid IS NULL OR p.person_id = $1::uuid) "
-    "AND ($2::text IS NULL OR p.key_worker_org = $2) "
-    "AND ($3::date IS NULL OR p.next_review_date < $3::date) "
-    "AND ($4 OR p.status <> 'CLOSED') "
-    "AND (coalesce(p.next_review_date, 'infinity'::date), p.plan_id) > ($5::date, $6::uuid) "
-    "AND ($7::text IS NULL OR core.can_see(p.person_id, $7)) "
-    "ORDER BY coalesce(p.next_review_date, 'infinity'::date), p.plan_id LIMIT $8"};
 
 std::string ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
@@ -167,25 +43,25 @@ void InsertVersion(pqxx::transaction_base& tx, const std::string& plan_id, int64
                    const NewVersion& v, const Caller& caller) {
   CarePlan content = *v.content;
   ClearAssigned(content);
-  tx.exec_prepared(kVersionInsert.name, plan_id, version, StatusName(v.status), ToJson(content),
-                   v.change, v.reason, v.signed_version, caller.org_code, RoleName(caller.role));
+  Exec(tx, sql::kVersionInsert, plan_id, version, StatusName(v.status), ToJson(content), v.change,
+       v.reason, v.signed_version, caller.org_code, RoleName(caller.role));
 }
 
 // The organisations with a role on an open plan: key worker, MDT members and signatories.
 void RefreshOrganisations(pqxx::transaction_base& tx, const std::string& plan_id,
                           const std::string& person_id, const CarePlan* open_content) {
-  tx.exec_prepared(kPlanOrgClear.name, plan_id);
+  Exec(tx, sql::kPlanOrgClear, plan_id);
   if (!open_content) return;
   std::set<std::string> orgs = {open_content->key_worker().organisation_code()};
   for (const auto& m : open_content->mdt_members()) orgs.insert(m.organisation_code());
   orgs.erase("");
-  for (const auto& org : orgs) tx.exec_prepared(kPlanOrgAdd.name, plan_id, person_id, org);
-  tx.exec_prepared(kPlanOrgAddSigners.name, plan_id, person_id);
+  for (const auto& org : orgs) Exec(tx, sql::kPlanOrgAdd, plan_id, person_id, org);
+  Exec(tx, sql::kPlanOrgAddSigners, plan_id, person_id);
 }
 
 void AddSignoffs(pqxx::transaction_base& tx, const std::string& plan_id, int64_t version,
                  google::protobuf::RepeatedPtrField<icr::v1::CarePlanSignOff>* out) {
-  for (const auto& r : tx.exec_prepared(kSignoffs.name, plan_id, version)) {
+  for (const auto& r : Exec(tx, sql::kSignoffs, plan_id, version)) {
     auto* s = out->Add();
     s->set_agency(ParseAgency(r[0].c_str()).value_or(icr::v1::CarePlanSignOff::AGENCY_UNSPECIFIED));
     s->set_organisation_code(r[1].c_str());
@@ -198,19 +74,11 @@ void AddSignoffs(pqxx::transaction_base& tx, const std::string& plan_id, int64_t
 
 }  // namespace
 
-const std::vector<Statement>& CarePlanStore::Statements() {
-  static const std::vector<Statement> kStatements = {
-      kPlanFind,     kPlanLock,          kOpenPlanOf, kRule,         kS117Open,      kPlanInsert,
-      kPlanAdvance,  kVersionInsert,     kPlanAgreed, kPlanReviewed, kPlanClosed,    kPlanOrgClear,
-      kPlanOrgAdd,   kPlanOrgAddSigners, kVersionGet, kSignoffs,     kSignoffInsert, kLastReview,
-      kReviewInsert, kVersions,          kPlans};
-  return kStatements;
-}
-
 std::optional<PlanRow> CarePlanStore::FindPlan(pqxx::transaction_base& tx,
                                                const std::string& plan_id,
                                                const std::string& org_code, bool lock) {
-  auto r = tx.exec_prepared(lock ? kPlanLock.name : kPlanFind.name, plan_id, org_code);
+  if (lock) Exec(tx, sql::kPlanLock, plan_id);
+  auto r = Exec(tx, sql::kPlanFind, plan_id, org_code);
   if (r.empty()) return std::nullopt;
   PlanRow row;
   row.plan_id = r[0][0].c_str();
@@ -229,14 +97,14 @@ std::optional<PlanRow> CarePlanStore::FindPlan(pqxx::transaction_base& tx,
 
 std::optional<std::string> CarePlanStore::OpenPlanOf(pqxx::transaction_base& tx,
                                                      const std::string& person_id) {
-  auto r = tx.exec_prepared(kOpenPlanOf.name, person_id);
+  auto r = Exec(tx, sql::kOpenPlanOf, person_id);
   if (r.empty()) return std::nullopt;
   return std::string(r[0][0].c_str());
 }
 
 absl::StatusOr<PlanTypeRule> CarePlanStore::LoadRule(pqxx::transaction_base& tx,
                                                      const std::string& plan_type) {
-  auto r = tx.exec_prepared(kRule.name, plan_type);
+  auto r = Exec(tx, sql::kRule, plan_type);
   if (r.empty()) {
     return absl::InternalError("no careplan.plan_type_rule row for plan type " + plan_type);
   }
@@ -251,15 +119,15 @@ absl::StatusOr<PlanTypeRule> CarePlanStore::LoadRule(pqxx::transaction_base& tx,
 }
 
 bool CarePlanStore::S117EntitlementOpen(pqxx::transaction_base& tx, const std::string& person_id) {
-  return tx.exec_prepared1(kS117Open.name, person_id)[0].as<bool>();
+  return Exec(tx, sql::kS117Open, person_id).at(0)[0].as<bool>();
 }
 
 std::string CarePlanStore::Create(pqxx::transaction_base& tx, const std::string& person_id,
                                   const CarePlan& p, const Caller& caller) {
-  auto r = tx.exec_prepared1(kPlanInsert.name, person_id, p.key_worker().organisation_code(),
-                             p.review().next_review_date(), p.is_s117_aftercare_plan(),
-                             p.is_care_act_plan(), p.is_nhs_pcsp(), caller.org_code);
-  const std::string plan_id = r[0].c_str();
+  auto r = Exec(tx, sql::kPlanInsert, person_id, p.key_worker().organisation_code(),
+                p.review().next_review_date(), p.is_s117_aftercare_plan(), p.is_care_act_plan(),
+                p.is_nhs_pcsp(), caller.org_code);
+  const std::string plan_id = r.at(0)[0].c_str();
   InsertVersion(tx, plan_id, 1, {CarePlan::DRAFT, &p, "created", "", std::nullopt}, caller);
   RefreshOrganisations(tx, plan_id, person_id, &p);
   return plan_id;
@@ -269,9 +137,9 @@ absl::StatusOr<int64_t> CarePlanStore::AppendVersion(pqxx::transaction_base& tx,
                                                      int64_t expected, const NewVersion& v,
                                                      const Caller& caller) {
   const CarePlan& p = *v.content;
-  auto r = tx.exec_prepared(kPlanAdvance.name, row.plan_id, expected, StatusName(v.status),
-                            p.key_worker().organisation_code(), p.review().next_review_date(),
-                            p.is_s117_aftercare_plan(), p.is_care_act_plan(), p.is_nhs_pcsp());
+  auto r = Exec(tx, sql::kPlanAdvance, row.plan_id, expected, StatusName(v.status),
+                p.key_worker().organisation_code(), p.review().next_review_date(),
+                p.is_s117_aftercare_plan(), p.is_care_act_plan(), p.is_nhs_pcsp());
   if (r.empty()) {
     return absl::AbortedError("expected_version: the plan has changed since version " +
                               std::to_string(expected) + " was read");
@@ -284,7 +152,7 @@ absl::StatusOr<int64_t> CarePlanStore::AppendVersion(pqxx::transaction_base& tx,
 
 std::optional<CarePlan> CarePlanStore::LoadVersion(pqxx::transaction_base& tx,
                                                    const std::string& plan_id, int64_t version) {
-  auto r = tx.exec_prepared(kVersionGet.name, plan_id, version);
+  auto r = Exec(tx, sql::kVersionGet, plan_id, version);
   if (r.empty()) return std::nullopt;
   const auto& row = r[0];
   CarePlan plan;
@@ -303,7 +171,7 @@ std::optional<CarePlan> CarePlanStore::LoadVersion(pqxx::transaction_base& tx,
   plan.set_person_id(row[11].c_str());
   plan.set_nhs_number(row[12].c_str());
   AddSignoffs(tx, plan_id, row[5].as<int64_t>(), plan.mutable_signoffs());
-  auto review = tx.exec_prepared(kLastReview.name, plan_id, plan.version());
+  auto review = Exec(tx, sql::kLastReview, plan_id, plan.version());
   if (!review.empty()) {
     const auto& rv = review[0];
     auto* last = plan.mutable_last_review();
@@ -323,19 +191,19 @@ std::optional<CarePlan> CarePlanStore::LoadVersion(pqxx::transaction_base& tx,
 bool CarePlanStore::AddSignoff(pqxx::transaction_base& tx, const PlanRow& row, Agency agency,
                                const std::string& org_code, const std::string& signed_by,
                                const std::string& role) {
-  if (tx.exec_prepared(kSignoffInsert.name, row.plan_id, row.current_version, AgencyName(agency),
-                       org_code, signed_by, role)
+  if (Exec(tx, sql::kSignoffInsert, row.plan_id, row.current_version, AgencyName(agency), org_code,
+           signed_by, role)
           .empty()) {
     return false;
   }
-  tx.exec_prepared(kPlanOrgAdd.name, row.plan_id, row.person_id, org_code);  // a role on the plan
+  Exec(tx, sql::kPlanOrgAdd, row.plan_id, row.person_id, org_code);  // a role on the plan
   return true;
 }
 
 std::set<Agency> CarePlanStore::SignedAgencies(pqxx::transaction_base& tx,
                                                const std::string& plan_id, int64_t version) {
   std::set<Agency> out;
-  for (const auto& r : tx.exec_prepared(kSignoffs.name, plan_id, version)) {
+  for (const auto& r : Exec(tx, sql::kSignoffs, plan_id, version)) {
     if (auto a = ParseAgency(r[0].c_str())) out.insert(*a);
   }
   return out;
@@ -343,7 +211,7 @@ std::set<Agency> CarePlanStore::SignedAgencies(pqxx::transaction_base& tx,
 
 void CarePlanStore::MarkAgreed(pqxx::transaction_base& tx, const std::string& plan_id,
                                int64_t signed_version) {
-  tx.exec_prepared(kPlanAgreed.name, plan_id, signed_version);
+  Exec(tx, sql::kPlanAgreed, plan_id, signed_version);
 }
 
 std::string CarePlanStore::InsertReview(pqxx::transaction_base& tx, const PlanRow& row,
@@ -354,17 +222,17 @@ std::string CarePlanStore::InsertReview(pqxx::transaction_base& tx, const PlanRo
     participants += (i ? "," : "") + ToJson(review.participants(i));
   }
   participants += "]";
-  auto r = tx.exec_prepared1(kReviewInsert.name, row.plan_id, row.current_version, row.person_id,
-                             review.review_date(), participants, health, social_care,
-                             icr::v1::CarePlanReview::Outcome_Name(review.outcome()),
-                             review.next_review_date(), review.notes(), org_code);
-  tx.exec_prepared(kPlanReviewed.name, row.plan_id, review.review_date());
-  return r[0].c_str();
+  auto r = Exec(tx, sql::kReviewInsert, row.plan_id, row.current_version, row.person_id,
+                review.review_date(), participants, health, social_care,
+                icr::v1::CarePlanReview::Outcome_Name(review.outcome()), review.next_review_date(),
+                review.notes(), org_code);
+  Exec(tx, sql::kPlanReviewed, row.plan_id, review.review_date());
+  return r.at(0)[0].c_str();
 }
 
 void CarePlanStore::MarkClosed(pqxx::transaction_base& tx, const std::string& plan_id,
                                const std::string& reason) {
-  tx.exec_prepared(kPlanClosed.name, plan_id, reason);
+  Exec(tx, sql::kPlanClosed, plan_id, reason);
 }
 
 std::vector<icr::v1::CarePlanVersion> CarePlanStore::ListVersions(pqxx::transaction_base& tx,
@@ -372,7 +240,7 @@ std::vector<icr::v1::CarePlanVersion> CarePlanStore::ListVersions(pqxx::transact
                                                                   int64_t after_version,
                                                                   int limit) {
   std::vector<icr::v1::CarePlanVersion> out;
-  for (const auto& r : tx.exec_prepared(kVersions.name, plan_id, after_version, limit)) {
+  for (const auto& r : Exec(tx, sql::kVersions, plan_id, after_version, limit)) {
     icr::v1::CarePlanVersion v;
     v.set_version(r[0].as<int64_t>());
     v.set_status(StatusOf(r[1]));
@@ -392,10 +260,9 @@ std::vector<std::pair<icr::v1::CarePlanHeader, std::string>> CarePlanStore::List
   const std::optional<std::string> org =
       visible_to_org.empty() ? std::nullopt : std::optional<std::string>(visible_to_org);
   std::vector<std::pair<icr::v1::CarePlanHeader, std::string>> out;
-  for (const auto& r :
-       tx.exec_prepared(kPlans.name, Optional(f.person_id), Optional(f.key_worker_org),
-                        Optional(f.review_due_before), f.include_closed, f.after_date, f.after_plan,
-                        Optional(org), limit)) {
+  for (const auto& r : Exec(tx, sql::kPlans, Optional(f.person_id), Optional(f.key_worker_org),
+                            Optional(f.review_due_before), f.include_closed, f.after_date,
+                            f.after_plan, Optional(org), limit)) {
     icr::v1::CarePlanHeader h;
     h.set_plan_id(r[0].c_str());
     h.set_person_id(r[1].c_str());

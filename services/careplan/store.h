@@ -1,5 +1,5 @@
-// The care plan's SQL: named prepared statements over careplan.* (and reads of core.person and
-// s117.episode), composed by the handlers into one transaction per call.
+// The care plan's store: the statements of services/careplan/sql/ over careplan.* (and reads of
+// core.person and s117.episode), composed by the handlers into one transaction per call.
 #pragma once
 
 #include <optional>
@@ -53,8 +53,6 @@ struct PlanFilter {
 
 class CarePlanStore {
  public:
-  static const std::vector<Statement>& Statements();
-
   // The plan, locked against concurrent writers when `lock`; nullopt when there is none.
   static std::optional<PlanRow> FindPlan(pqxx::transaction_base& tx, const std::string& plan_id,
                                          const std::string& org_code, bool lock);

@@ -70,6 +70,15 @@ bool Access::CanSee(pqxx::transaction_base& tx, const std::string& person_id,
   return Exec(tx, common::sql::kAccessCanSee, person_id, org_code)[0][0].as<bool>();
 }
 
+access::Facts Access::EntitlementFacts(pqxx::transaction_base& tx,
+                                       const access::RegisterScope& scope,
+                                       const std::string& person_id, const std::string& council,
+                                       const std::string& icb) {
+  const bool related =
+      scope.by == access::RegisterScope::By::kRelationship && CanSee(tx, person_id, scope.org_code);
+  return access::EntitlementFacts(scope, council, icb, related);
+}
+
 absl::Status Access::InTransaction(
     Database& db, const std::function<absl::Status(pqxx::work&, absl::Status&)>& fn) {
   absl::Status refused;

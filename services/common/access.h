@@ -54,6 +54,14 @@ class Access {
   static bool CanSee(pqxx::transaction_base& tx, const std::string& person_id,
                      const std::string& org_code);
 
+  // The facts of the rule for an organisation in `scope` and an entitlement of person_id
+  // (access::EntitlementFacts); its relationship with the person is read only when the scope
+  // needs it.
+  static access::Facts EntitlementFacts(pqxx::transaction_base& tx,
+                                        const access::RegisterScope& scope,
+                                        const std::string& person_id, const std::string& council,
+                                        const std::string& icb);
+
   // Runs fn in one transaction. A refusal fn reports in `refused` is returned after the commit,
   // so the audit row of a refused attempt is kept; an error fn returns rolls everything back.
   static absl::Status InTransaction(

@@ -89,6 +89,45 @@ std::string ListScope(const Caller& caller, std::string_view method) {
   return glass ? "" : caller.org_code;
 }
 
+std::string_view RegisterScope::mode() const {
+  switch (by) {
+    case By::kCouncil:
+      return "council";
+    case By::kIcb:
+      return "icb";
+    case By::kRelationship:
+      break;
+  }
+  return "relationship";
+}
+
+RegisterScope RegisterScopeOf(const Caller& caller, std::string_view org_kind) {
+  RegisterScope scope;
+  scope.org_code = caller.org_code;
+  if (org_kind == "council") scope.by = RegisterScope::By::kCouncil;
+  if (org_kind == "icb") scope.by = RegisterScope::By::kIcb;
+  return scope;
+}
+
+Facts EntitlementFacts(const RegisterScope& scope, std::string_view council, std::string_view icb,
+                       bool related) {
+  Facts f;
+  f.exists = true;
+  switch (scope.by) {
+    case RegisterScope::By::kCouncil:
+      f.sees = council == scope.org_code;
+      break;
+    case RegisterScope::By::kIcb:
+      f.sees = icb == scope.org_code;
+      break;
+    case RegisterScope::By::kRelationship:
+      f.sees = related;
+      break;
+  }
+  f.responsible_body = scope.org_code == council || scope.org_code == icb;
+  return f;
+}
+
 absl::Status NotVisible(std::string_view field) {
   return absl::NotFoundError(std::string(field) + ": no such person visible to you");
 }

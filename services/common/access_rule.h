@@ -76,6 +76,29 @@ struct Decision {
 // when the caller breaks glass and the RPC admits it; each person listed is audited either way.
 std::string ListScope(const Caller& caller, std::string_view method);
 
+// Whose S117 entitlements an organisation sees, in the register (ListRegister, ExportRegister)
+// and one at a time: a council or an ICB those it is a responsible body of; any other
+// organisation those of the people it has a relationship with (core.relationship).
+struct RegisterScope {
+  enum class By { kCouncil, kIcb, kRelationship };
+  By by = By::kRelationship;
+  std::string org_code;
+  // How the register statement names `by` (services/s117/sql/register.sql):
+  // "council", "icb" or "relationship".
+  std::string_view mode() const;
+};
+
+// The register scope of the caller, whose organisation is of kind `org_kind` (reference data:
+// "council", "icb", "trust", ...; empty when the organisation is unknown).
+RegisterScope RegisterScopeOf(const Caller& caller, std::string_view org_kind);
+
+// The facts of the rule for an organisation in `scope` and one entitlement, whose responsible
+// council and ICB are `council` and `icb`: it sees the entitlement by its scope (`related`: it has
+// a relationship with the person, used only for a scope by relationship), and is a responsible
+// body when it is either of them.
+Facts EntitlementFacts(const RegisterScope& scope, std::string_view council, std::string_view icb,
+                       bool related);
+
 // The refusal for a person who does not exist or whom the caller may not see: the same code and
 // message for both ("<field>: no such person visible to you").
 absl::Status NotVisible(std::string_view field);

@@ -36,5 +36,9 @@ inline constexpr char kSocialCareEventRecorded[] = "social_care_event";
 inline constexpr char kCarerAssessmentRecorded[] = "carer_assessment";
 // Types of change to a care plan (besides kCreated and kUpdated).
 inline constexpr char kSignedOff[] = "signed_off";
+inline constexpr char kAgreed[] = "agreed";
+inline constexpr char kReviewStarted[] = "review_started";
+inline constexpr char kReviewed[] = "reviewed";
+inline constexpr char kClosed[] = "closed";
 
 }  // namespace icr::change

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "services/common/audit.h"
+#include "services/common/change_types.h"
 #include "services/common/changes.h"
 #include "services/common/savepoint.h"
 #include "services/common/status.h"
@@ -26,12 +27,13 @@ class ChangeApplier {
   // What a change of this type means for the register; nullptr: nothing (passed over without a
   // savepoint).
   static Handler HandlerOf(const std::string& type) {
-    if (type == "detention_started") return &ChangeApplier::DetentionStarted;
-    if (type == "detention_ended" || type == "admitted" || type == "discharged") {
+    if (type == change::kDetentionStarted) return &ChangeApplier::DetentionStarted;
+    if (type == change::kDetentionEnded || type == change::kAdmitted ||
+        type == change::kDischarged) {
       return &ChangeApplier::ReconcileChanged;
     }
-    if (type == "referral_closed") return &ChangeApplier::ReferralClosed;
-    if (type == "died") return &ChangeApplier::Died;
+    if (type == change::kReferralClosed) return &ChangeApplier::ReferralClosed;
+    if (type == change::kDied) return &ChangeApplier::Died;
     return nullptr;
   }
   static bool Concerns(const std::string& type) { return HandlerOf(type) != nullptr; }
@@ -200,9 +202,7 @@ bool RetryBatch(const std::exception& e) {
 
 FeedFollower::FeedFollower(const std::string& database_url,
                            std::shared_ptr<const ReferenceData> ref)
-    : db_(database_url, 1), ref_(std::move(ref)), policy_(db_) {
-  db_.Register(S117Store::Statements());
-}
+    : db_(database_url, 1), ref_(std::move(ref)), policy_(db_) {}
 
 FeedFollower::~FeedFollower() { Stop(); }
 
@@ -247,7 +247,7 @@ absl::StatusOr<int> FeedFollower::Step(std::chrono::milliseconds min_age) {
     changes.erase(young, changes.end());
     read = static_cast<int>(changes.size());
     for (const auto& change : changes) {
-      if (change.entity == "s117_episode") continue;  // our own
+      if (change.entity == icr::change::kS117Episode) continue;  // our own
       if (!ChangeApplier::Concerns(change.change_type)) continue;
       // A savepoint per change: a change the rules refuse is recorded and passed over, never
       // allowed to stop the feed. A lost connection or a conflicting writer retries the batch.

@@ -1,26 +1,20 @@
 #include "services/s117/s117_service.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "services/common/access.h"
 #include "services/common/audit.h"
-#include "services/common/changes.h"
 #include "services/common/grpc_status.h"
+#include "services/common/paging.h"
 
 namespace icr::s117 {
 namespace {
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
+constexpr char kService[] = "icr.v1.S117RegisterService.";
 constexpr char kNotVisible[] = "entitlement_id: no such entitlement visible to you";
 
-absl::Status CheckUuid(const std::string& value, const std::string& field) {
-  static const std::regex kUuid(
-      "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-  if (value.empty()) return InvalidField(field, "required");
-  if (!std::regex_match(value, kUuid))
-    return InvalidField(field, "not an id given by the register");
-  return absl::OkStatus();
+// An id the register gave: INVALID_ARGUMENT naming `field` when empty or malformed.
+absl::Status CheckRegisterId(const std::string& value, const std::string& field) {
+  return CheckUuid(value, field, "an id given by the register");
 }
 
 absl::Status CheckFilter(const icr::v1::RegisterFilter& f) {
@@ -56,7 +50,6 @@ Actor ActorOf(const Caller& caller) { return {caller.org_code, RoleName(caller.r
 S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
                                  std::shared_ptr<const ReferenceData> ref, bool follow_feed)
     : db_(db), auth_(auth), ref_(std::move(ref)), policy_(db) {
-  db_.Register(S117Store::Statements());
   if (follow_feed) {
     follower_ = std::make_unique<FeedFollower>(db.url(), ref_);
     follower_->Start();
@@ -65,248 +58,201 @@ S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
 
 S117ServiceImpl::~S117ServiceImpl() = default;
 
-access::Facts S117ServiceImpl::FactsOf(pqxx::transaction_base& tx, const Caller& caller,
-                                       const std::string& person_id, const std::string& council,
-                                       const std::string& icb) {
-  const Visibility v = RegisterVisibility(caller);
-  access::Facts f;
-  f.exists = true;
-  if (v.mode == "council") {
-    f.sees = council == caller.org_code;
-  } else if (v.mode == "icb") {
-    f.sees = icb == caller.org_code;
-  } else {
-    f.sees = Access::CanSee(tx, person_id, caller.org_code);
-  }
-  f.responsible_body = caller.org_code == council || caller.org_code == icb;
-  return f;
+absl::StatusOr<Caller> S117ServiceImpl::Admit(grpc::ServerContext* ctx, const char* rpc) {
+  return Access::Admit(auth_, *ctx, std::string(kService) + rpc);
 }
 
-Visibility S117ServiceImpl::RegisterVisibility(const Caller& caller) const {
+access::RegisterScope S117ServiceImpl::ScopeOf(const Caller& caller) const {
   const Organisation* org = ref_->FindOrganisation(caller.org_code);
-  const std::string kind = org ? org->kind : "";
-  return {kind == "council" || kind == "icb" ? kind : "relationship", caller.org_code};
+  return access::RegisterScopeOf(caller, org ? org->kind : "");
 }
 
-grpc::Status S117ServiceImpl::WriteEpisode(grpc::ServerContext* ctx, const std::string& rpc,
+absl::Status S117ServiceImpl::WriteEpisode(const Caller& caller, const std::string& rpc,
                                            const std::string& entitlement_id,
-                                           int64_t expected_version,
-                                           const std::function<absl::Status()>& check,
-                                           const Change& change, icr::v1::Entitlement* resp) {
-  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService." + rpc);
-  if (!caller.ok()) return ToGrpc(caller.status());
-  if (check) {
-    if (auto s = check(); !s.ok()) return ToGrpc(s);
-  }
-  if (auto s = CheckUuid(entitlement_id, "entitlement_id"); !s.ok()) return ToGrpc(s);
+                                           int64_t expected_version, const Change& change,
+                                           icr::v1::Entitlement* resp) {
+  RETURN_IF_ERROR(CheckRegisterId(entitlement_id, "entitlement_id"));
   if (expected_version <= 0) {
-    return ToGrpc(InvalidField("expected_version", "required: the version last read"));
+    return InvalidField("expected_version", "required: the version last read");
   }
-  if (auto s = CheckVersion(expected_version, "expected_version"); !s.ok()) return ToGrpc(s);
-  auto policy = policy_.Get();
-  if (!policy.ok()) return ToGrpc(policy.status());
-  return ToGrpc(
-      Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& result) -> absl::Status {
-        auto e = S117Store::LoadEpisode(tx, entitlement_id);
-        access::Facts facts;
-        if (e) {
-          facts = FactsOf(tx, *caller, e->person_id, e->responsible_council_code,
-                          e->responsible_icb_code);
-        }
-        const access::Decision d =
-            access::DecideWrite(*caller,
-                                rpc == "SetResponsibleBodies" ? access::Write::kResponsibleBodies
-                                                              : access::Write::kEvent,
-                                facts, "entitlement_id");
-        if (!d.ok()) {
-          Access::AuditDecision(tx, *caller, e ? e->person_id : "", rpc, d);
-          result = absl::IsNotFound(d.status) ? absl::NotFoundError(kNotVisible) : d.status;
-          return absl::OkStatus();  // commit the audit of the refused attempt
-        }
-        if (e->version != expected_version) {
-          return absl::AbortedError("expected_version: the entitlement is at version " +
-                                    std::to_string(e->version) + "; read it again");
-        }
-        Mutation m;
-        RETURN_IF_ERROR(change(tx, *caller, **policy, *e, m));
-        RETURN_IF_ERROR(S117Store::SaveEpisode(tx, *e, ActorOf(*caller), m.action, m.reason));
-        if (m.after_save) RETURN_IF_ERROR(m.after_save());
-        Audit::Write(tx, *caller, e->person_id, rpc, kAuditOk);
-        return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
-      }));
-}
-
-grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
-                                             const icr::v1::GetEntitlementRequest* req,
-                                             icr::v1::Entitlement* resp) {
-  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService.GetEntitlement");
-  if (!caller.ok()) return ToGrpc(caller.status());
-  std::string nhs;
-  if (req->key_case() == icr::v1::GetEntitlementRequest::kNhsNumber) {
-    auto normalised = NormaliseNhsNumber(req->nhs_number(), "nhs_number");
-    if (!normalised.ok()) return ToGrpc(normalised.status());
-    nhs = *normalised;
-  } else if (auto s = CheckUuid(req->entitlement_id(), "entitlement_id"); !s.ok()) {
-    return ToGrpc(s);
-  }
-  return ToGrpc(
-      Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& result) -> absl::Status {
-        std::string id = req->entitlement_id();
-        if (!nhs.empty()) {
-          auto person = Access::ResolvePerson(tx, *caller, nhs, "GetEntitlement");
-          if (!person.ok()) {
-            result = person.status();
-            return absl::OkStatus();
-          }
-          auto current = S117Store::CurrentEpisodeId(tx, person->person_id);
-          if (!current) {
-            Audit::Write(tx, *caller, person->person_id, "GetEntitlement", kAuditOk);
-            result = absl::NotFoundError("nhs_number: no S117 entitlement for this person");
-            return absl::OkStatus();
-          }
-          id = *current;
-        }
-        auto loaded = S117Store::LoadEntitlement(tx, id, req->include_history(), resp);
-        if (!loaded.ok() && loaded.code() != absl::StatusCode::kNotFound) return loaded;
-        access::Facts facts;
-        if (loaded.ok()) {
-          facts =
-              FactsOf(tx, *caller, resp->person_id(), resp->council().code(), resp->icb().code());
-        }
-        const access::Decision d = access::DecideRead(*caller, facts, true, "entitlement_id");
-        if (!d.ok()) {
-          Access::AuditDecision(tx, *caller, loaded.ok() ? resp->person_id() : "", "GetEntitlement",
-                                d);
-          resp->Clear();
-          result = absl::NotFoundError(kNotVisible);
-          return absl::OkStatus();
-        }
-        Audit::Write(tx, *caller, resp->person_id(), "GetEntitlement", kAuditOk);
-        return absl::OkStatus();
-      }));
-}
-
-grpc::Status S117ServiceImpl::ListRegister(grpc::ServerContext* ctx,
-                                           const icr::v1::ListRegisterRequest* req,
-                                           icr::v1::ListRegisterResponse* resp) {
-  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService.ListRegister");
-  if (!caller.ok()) return ToGrpc(caller.status());
-  if (auto s = CheckFilter(req->filter()); !s.ok()) return ToGrpc(s);
-  const std::string& token = req->page().page_token();
-  if (!token.empty()) {
-    if (auto s = CheckUuid(token, "page.page_token"); !s.ok()) return ToGrpc(s);
-  }
-  const int limit = req->page().page_size() <= 0 ? kDefaultPageSize
-                                                 : std::min(req->page().page_size(), kMaxPageSize);
-  auto policy = policy_.Get();
-  if (!policy.ok()) return ToGrpc(policy.status());
-  return ToGrpc(db_.Write([&](pqxx::work& tx) -> absl::Status {
-    auto rows = S117Store::ListRegister(tx, req->filter(), RegisterVisibility(*caller), **policy,
-                                        token, limit);
-    if (!rows.ok()) return rows.status();
-    std::vector<std::string> seen;
-    for (auto& [person_id, row] : *rows) {
-      seen.push_back(person_id);
-      *resp->add_rows() = std::move(row);
+  RETURN_IF_ERROR(CheckVersion(expected_version, "expected_version"));
+  ASSIGN_OR_RETURN(const auto policy, policy_.Get());
+  const access::Write write =
+      rpc == "SetResponsibleBodies" ? access::Write::kResponsibleBodies : access::Write::kEvent;
+  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+    auto e = S117Store::LoadEpisode(tx, entitlement_id);
+    const access::Facts facts =
+        e ? Access::EntitlementFacts(tx, ScopeOf(caller), e->person_id, e->responsible_council_code,
+                                     e->responsible_icb_code)
+          : access::Facts{};
+    const access::Decision d = access::DecideWrite(caller, write, facts, "entitlement_id");
+    if (!d.ok()) {
+      Access::AuditDecision(tx, caller, e ? e->person_id : "", rpc, d);
+      refused = absl::IsNotFound(d.status) ? absl::NotFoundError(kNotVisible) : d.status;
+      return absl::OkStatus();  // commit the audit of the refused attempt
     }
-    Audit::WriteMany(tx, *caller, seen, "ListRegister", kAuditOk);
-    if (static_cast<int>(rows->size()) == limit) {
+    if (e->version != expected_version) {
+      return absl::AbortedError("expected_version: the entitlement is at version " +
+                                std::to_string(e->version) + "; read it again");
+    }
+    Mutation m;
+    RETURN_IF_ERROR(change(tx, *policy, *e, m));
+    RETURN_IF_ERROR(S117Store::SaveEpisode(tx, *e, ActorOf(caller), m.action, m.reason));
+    if (m.after_save) RETURN_IF_ERROR(m.after_save());
+    Audit::Write(tx, caller, e->person_id, rpc, kAuditOk);
+    return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
+  });
+}
+
+absl::Status S117ServiceImpl::Get(const Caller& caller, const icr::v1::GetEntitlementRequest& req,
+                                  icr::v1::Entitlement* resp) {
+  std::string nhs;
+  if (req.key_case() == icr::v1::GetEntitlementRequest::kNhsNumber) {
+    ASSIGN_OR_RETURN(nhs, NormaliseNhsNumber(req.nhs_number(), "nhs_number"));
+  } else {
+    RETURN_IF_ERROR(CheckRegisterId(req.entitlement_id(), "entitlement_id"));
+  }
+  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+    std::string id = req.entitlement_id();
+    if (!nhs.empty()) {
+      auto person = Access::ResolvePerson(tx, caller, nhs, "GetEntitlement");
+      if (!person.ok()) {
+        refused = person.status();
+        return absl::OkStatus();
+      }
+      auto current = S117Store::CurrentEpisodeId(tx, person->person_id);
+      if (!current) {
+        Audit::Write(tx, caller, person->person_id, "GetEntitlement", kAuditOk);
+        refused = absl::NotFoundError("nhs_number: no S117 entitlement for this person");
+        return absl::OkStatus();
+      }
+      id = *current;
+    }
+    auto loaded = S117Store::LoadEntitlement(tx, id, req.include_history(), resp);
+    if (!loaded.ok() && loaded.code() != absl::StatusCode::kNotFound) return loaded;
+    const access::Facts facts =
+        loaded.ok() ? Access::EntitlementFacts(tx, ScopeOf(caller), resp->person_id(),
+                                               resp->council().code(), resp->icb().code())
+                    : access::Facts{};
+    const access::Decision d = access::DecideRead(caller, facts, true, "entitlement_id");
+    if (!d.ok()) {
+      Access::AuditDecision(tx, caller, loaded.ok() ? resp->person_id() : "", "GetEntitlement", d);
+      resp->Clear();
+      refused = absl::NotFoundError(kNotVisible);
+      return absl::OkStatus();
+    }
+    Audit::Write(tx, caller, resp->person_id(), "GetEntitlement", kAuditOk);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<icr::v1::RegisterRow>> S117ServiceImpl::RegisterPage(
+    pqxx::work& tx, const Caller& caller, const icr::v1::RegisterFilter& filter,
+    const Policy& policy, const std::string& after, int limit, const std::string& action) {
+  ASSIGN_OR_RETURN(auto rows,
+                   S117Store::ListRegister(tx, filter, ScopeOf(caller), policy, after, limit));
+  std::vector<std::string> seen;
+  std::vector<icr::v1::RegisterRow> page;
+  for (auto& [person_id, row] : rows) {
+    seen.push_back(person_id);
+    page.push_back(std::move(row));
+  }
+  Audit::WriteMany(tx, caller, seen, action, kAuditOk);
+  return page;
+}
+
+absl::Status S117ServiceImpl::List(const Caller& caller, const icr::v1::ListRegisterRequest& req,
+                                   icr::v1::ListRegisterResponse* resp) {
+  RETURN_IF_ERROR(CheckFilter(req.filter()));
+  const std::string& token = req.page().page_token();
+  if (!token.empty()) RETURN_IF_ERROR(CheckRegisterId(token, "page.page_token"));
+  const int limit = PageSize(req.page());
+  ASSIGN_OR_RETURN(const auto policy, policy_.Get());
+  return db_.Write([&](pqxx::work& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto page,
+                     RegisterPage(tx, caller, req.filter(), *policy, token, limit, "ListRegister"));
+    for (auto& row : page) *resp->add_rows() = std::move(row);
+    if (static_cast<int>(page.size()) == limit) {
       resp->mutable_page()->set_next_page_token(resp->rows(limit - 1).entitlement_id());
     }
     return absl::OkStatus();
-  }));
+  });
 }
 
-grpc::Status S117ServiceImpl::ExportRegister(grpc::ServerContext* ctx,
-                                             const icr::v1::ExportRegisterRequest* req,
-                                             grpc::ServerWriter<icr::v1::RegisterRow>* writer) {
-  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService.ExportRegister");
-  if (!caller.ok()) return ToGrpc(caller.status());
-  if (auto s = CheckFilter(req->filter()); !s.ok()) return ToGrpc(s);
-  auto policy = policy_.Get();
-  if (!policy.ok()) return ToGrpc(policy.status());
+absl::Status S117ServiceImpl::Export(const Caller& caller,
+                                     const icr::v1::ExportRegisterRequest& req,
+                                     const std::function<bool()>& cancelled,
+                                     const std::function<bool(const icr::v1::RegisterRow&)>& emit) {
+  RETURN_IF_ERROR(CheckFilter(req.filter()));
+  ASSIGN_OR_RETURN(const auto policy, policy_.Get());
   std::string after;
-  while (!ctx->IsCancelled()) {
+  while (!cancelled()) {
     std::vector<icr::v1::RegisterRow> page;
     // A page per transaction, each row audited before it is sent.
-    absl::Status s = db_.Write([&](pqxx::work& tx) -> absl::Status {
-      auto rows = S117Store::ListRegister(tx, req->filter(), RegisterVisibility(*caller), **policy,
-                                          after, kMaxPageSize);
-      if (!rows.ok()) return rows.status();
-      std::vector<std::string> seen;
-      for (auto& [person_id, row] : *rows) {
-        seen.push_back(person_id);
-        page.push_back(std::move(row));
-      }
-      Audit::WriteMany(tx, *caller, seen, "ExportRegister", kAuditOk);
+    RETURN_IF_ERROR(db_.Write([&](pqxx::work& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(page, RegisterPage(tx, caller, req.filter(), *policy, after, kMaxPageSize,
+                                          "ExportRegister"));
       return absl::OkStatus();
-    });
-    if (!s.ok()) return ToGrpc(s);
+    }));
     for (const auto& row : page) {
-      if (!writer->Write(row)) return grpc::Status::CANCELLED;
+      if (!emit(row)) return absl::CancelledError();
     }
-    if (static_cast<int>(page.size()) < kMaxPageSize) return grpc::Status::OK;
+    if (static_cast<int>(page.size()) < kMaxPageSize) return absl::OkStatus();
     after = page.back().entitlement_id();
   }
-  return grpc::Status::CANCELLED;
+  return absl::CancelledError();
 }
 
-grpc::Status S117ServiceImpl::OpenEntitlement(grpc::ServerContext* ctx,
-                                              const icr::v1::OpenEntitlementRequest* req,
-                                              icr::v1::Entitlement* resp) {
-  auto caller = Access::Admit(auth_, *ctx, "icr.v1.S117RegisterService.OpenEntitlement");
-  if (!caller.ok()) return ToGrpc(caller.status());
-  auto nhs = NormaliseNhsNumber(req->nhs_number(), "nhs_number");
-  if (!nhs.ok()) return ToGrpc(nhs.status());
-  auto policy = policy_.Get();
-  if (!policy.ok()) return ToGrpc(policy.status());
-  return ToGrpc(
-      Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& result) -> absl::Status {
-        auto person = Access::ResolvePersonForWrite(tx, *caller, *nhs, "OpenEntitlement",
-                                                    access::Write::kEvent);
-        if (!person.ok()) {
-          result = person.status();
-          return absl::OkStatus();  // commit the audit of the refused attempt
-        }
-        Episode bodies;
-        bodies.responsible_council_code = req->council().code();
-        bodies.responsible_icb_code = req->icb().code();
-        auto e = EpisodeFromOpenRequest(*req, person->person_id, *ref_, **policy, Today(),
-                                        S117Store::ReviewIntervalMonths(tx, bodies, **policy));
-        if (!e.ok()) return e.status();
-        const absl::Status second = absl::FailedPreconditionError(
-            "nhs_number: the person already has an open S117 entitlement (at most one is open)");
-        if (S117Store::OpenEpisode(tx, person->person_id)) return second;
-        try {
-          S117Store::InsertEpisode(tx, *e, ActorOf(*caller), "s117_opened_by_hand", req->reason());
-        } catch (const pqxx::unique_violation&) {
-          return second;  // opened concurrently: the database's one-open-episode index
-        }
-        Audit::Write(tx, *caller, person->person_id, "OpenEntitlement", kAuditOk);
-        return S117Store::LoadEntitlement(tx, e->episode_id, false, resp);
-      }));
+absl::Status S117ServiceImpl::Open(const Caller& caller, const icr::v1::OpenEntitlementRequest& req,
+                                   icr::v1::Entitlement* resp) {
+  ASSIGN_OR_RETURN(const std::string nhs, NormaliseNhsNumber(req.nhs_number(), "nhs_number"));
+  ASSIGN_OR_RETURN(const auto policy, policy_.Get());
+  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+    auto person =
+        Access::ResolvePersonForWrite(tx, caller, nhs, "OpenEntitlement", access::Write::kEvent);
+    if (!person.ok()) {
+      refused = person.status();
+      return absl::OkStatus();  // commit the audit of the refused attempt
+    }
+    Episode bodies;
+    bodies.responsible_council_code = req.council().code();
+    bodies.responsible_icb_code = req.icb().code();
+    ASSIGN_OR_RETURN(auto e,
+                     EpisodeFromOpenRequest(req, person->person_id, *ref_, *policy, Today(),
+                                            S117Store::ReviewIntervalMonths(tx, bodies, *policy)));
+    const absl::Status second = absl::FailedPreconditionError(
+        "nhs_number: the person already has an open S117 entitlement (at most one is open)");
+    if (S117Store::OpenEpisode(tx, person->person_id)) return second;
+    try {
+      S117Store::InsertEpisode(tx, e, ActorOf(caller), "s117_opened_by_hand", req.reason());
+    } catch (const pqxx::unique_violation&) {
+      return second;  // opened concurrently: the database's one-open-episode index
+    }
+    Audit::Write(tx, caller, person->person_id, "OpenEntitlement", kAuditOk);
+    return S117Store::LoadEntitlement(tx, e.episode_id, false, resp);
+  });
 }
 
-grpc::Status S117ServiceImpl::SetResponsibleBodies(grpc::ServerContext* ctx,
-                                                   const icr::v1::SetResponsibleBodiesRequest* req,
-                                                   icr::v1::Entitlement* resp) {
+absl::Status S117ServiceImpl::SetBodies(const Caller& caller,
+                                        const icr::v1::SetResponsibleBodiesRequest& req,
+                                        icr::v1::Entitlement* resp) {
   return WriteEpisode(
-      ctx, "SetResponsibleBodies", req->entitlement_id(), req->expected_version(), nullptr,
-      [&](pqxx::work&, const Caller&, const Policy&, Episode& e, Mutation& m) {
+      caller, "SetResponsibleBodies", req.entitlement_id(), req.expected_version(),
+      [&](pqxx::work&, const Policy&, Episode& e, Mutation& m) {
         m.action = "s117_responsible_bodies_set";
-        m.reason = req->reason();
-        return s117::SetResponsibleBodies(e, *req, *ref_);
+        m.reason = req.reason();
+        return s117::SetResponsibleBodies(e, req, *ref_);
       },
       resp);
 }
 
-grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
-                                                  const icr::v1::AddAftercareServiceRequest* req,
-                                                  icr::v1::Entitlement* resp) {
+absl::Status S117ServiceImpl::AddService(const Caller& caller,
+                                         const icr::v1::AddAftercareServiceRequest& req,
+                                         icr::v1::Entitlement* resp) {
   return WriteEpisode(
-      ctx, "AddAftercareService", req->entitlement_id(), req->expected_version(), nullptr,
-      [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
-        icr::v1::AftercareService line = req->service();
+      caller, "AddAftercareService", req.entitlement_id(), req.expected_version(),
+      [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
+        icr::v1::AftercareService line = req.service();
         const Date on = ParseDate(line.start_date()).value_or(Today());
         RETURN_IF_ERROR(
             ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e, "service"));
@@ -318,35 +264,32 @@ grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
       resp);
 }
 
-grpc::Status S117ServiceImpl::EndAftercareService(grpc::ServerContext* ctx,
-                                                  const icr::v1::EndAftercareServiceRequest* req,
-                                                  icr::v1::Entitlement* resp) {
-  auto check = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckUuid(req->service_line_id(), "service_line_id"));
-    RETURN_IF_ERROR(RequireDate(req->end_date(), "end_date").status());
-    RETURN_IF_ERROR(CheckText(req->end_reason(), "end_reason", 500, true));
-    return CheckText(req->moved_to_legal_basis(), "moved_to_legal_basis", 200, false);
-  };
+absl::Status S117ServiceImpl::EndService(const Caller& caller,
+                                         const icr::v1::EndAftercareServiceRequest& req,
+                                         icr::v1::Entitlement* resp) {
+  RETURN_IF_ERROR(CheckRegisterId(req.service_line_id(), "service_line_id"));
+  RETURN_IF_ERROR(RequireDate(req.end_date(), "end_date").status());
+  RETURN_IF_ERROR(CheckText(req.end_reason(), "end_reason", 500, true));
+  RETURN_IF_ERROR(CheckText(req.moved_to_legal_basis(), "moved_to_legal_basis", 200, false));
   return WriteEpisode(
-      ctx, "EndAftercareService", req->entitlement_id(), req->expected_version(), check,
-      [&](pqxx::work& tx, const Caller&, const Policy&, Episode& e, Mutation& m) {
+      caller, "EndAftercareService", req.entitlement_id(), req.expected_version(),
+      [&](pqxx::work& tx, const Policy&, Episode& e, Mutation& m) {
         if (e.state == State::kVoid) {
           return absl::FailedPreconditionError("state: the entitlement is VOID");
         }
         m.action = "s117_service_ended";
-        m.reason = req->end_reason();
-        return S117Store::EndServiceLine(tx, e.episode_id, *req);
+        m.reason = req.end_reason();
+        return S117Store::EndServiceLine(tx, e.episode_id, req);
       },
       resp);
 }
 
-grpc::Status S117ServiceImpl::RecordReview(grpc::ServerContext* ctx,
-                                           const icr::v1::RecordReviewRequest* req,
-                                           icr::v1::Entitlement* resp) {
+absl::Status S117ServiceImpl::Review(const Caller& caller, const icr::v1::RecordReviewRequest& req,
+                                     icr::v1::Entitlement* resp) {
   return WriteEpisode(
-      ctx, "RecordReview", req->entitlement_id(), req->expected_version(), nullptr,
-      [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
-        icr::v1::S117Review review = req->review();
+      caller, "RecordReview", req.entitlement_id(), req.expected_version(),
+      [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
+        icr::v1::S117Review review = req.review();
         RETURN_IF_ERROR(ValidateReview(review, e, Today(),
                                        S117Store::ReviewIntervalMonths(tx, e, policy), "review"));
         S117Store::InsertReview(tx, e.episode_id, review, caller.org_code);
@@ -364,21 +307,19 @@ grpc::Status S117ServiceImpl::RecordReview(grpc::ServerContext* ctx,
       resp);
 }
 
-grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
-                                                const icr::v1::RecordEndDecisionRequest* req,
-                                                icr::v1::Entitlement* resp) {
-  auto check = [&]() -> absl::Status {
-    auto policy = policy_.Get();
-    if (!policy.ok()) return policy.status();
-    RETURN_IF_ERROR(ValidateEndDecision(req->decision(), **policy, Today(), "decision"));
-    return OptionalDate(req->notification_sent_date(), "notification_sent_date").status();
-  };
+absl::Status S117ServiceImpl::EndDecision(const Caller& caller,
+                                          const icr::v1::RecordEndDecisionRequest& req,
+                                          icr::v1::Entitlement* resp) {
+  {
+    ASSIGN_OR_RETURN(const auto policy, policy_.Get());
+    RETURN_IF_ERROR(ValidateEndDecision(req.decision(), *policy, Today(), "decision"));
+  }
+  ASSIGN_OR_RETURN(const std::optional<Date> notified,
+                   OptionalDate(req.notification_sent_date(), "notification_sent_date"));
   return WriteEpisode(
-      ctx, "RecordEndDecision", req->entitlement_id(), req->expected_version(), check,
-      [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
-        const auto& d = req->decision();
-        const std::optional<Date> notified =
-            *OptionalDate(req->notification_sent_date(), "notification_sent_date");
+      caller, "RecordEndDecision", req.entitlement_id(), req.expected_version(),
+      [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) -> absl::Status {
+        const auto& d = req.decision();
         const bool council = d.body() == "COUNCIL";
         const std::string& body_code =
             council ? e.responsible_council_code : e.responsible_icb_code;
@@ -399,12 +340,13 @@ grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
         S117Store::InsertEndDecision(tx, e.episode_id, d, body_code, caller.org_code);
         m.reason = d.primary_reason() + ": " + d.reason_text();
         m.action = "s117_end_decision_recorded";
-        if (decisions.size() < 2 && !req->finalise()) return absl::OkStatus();
+        if (decisions.size() < 2 && !req.finalise()) return absl::OkStatus();
         // Both bodies have decided (or the caller asked to end now): every guard of T6.
-        auto effective = CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
-                                       S117Store::ServiceLines(tx, e.episode_id), notified, policy);
-        if (!effective.ok()) return effective.status();
-        EndDischarged(e, *effective, notified);
+        ASSIGN_OR_RETURN(
+            const Date effective,
+            CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
+                          S117Store::ServiceLines(tx, e.episode_id), notified, policy));
+        EndDischarged(e, effective, notified);
         S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");
         m.action = "s117_discharged";
         return absl::OkStatus();
@@ -445,15 +387,14 @@ absl::Status S117ServiceImpl::LegalDecision(pqxx::work& tx, const Caller& caller
   RETURN_IF_ERROR(ContinueAfterDetermination(e));
   RETURN_IF_ERROR(Supersede(e, d.start));
   S117Store::CloseTasks(tx, e.episode_id, "LEGAL_DETERMINATION_REQUIRED", "new duty: " + m.reason);
-  auto next = OpenPlanned(d, *person, &e, policy);
-  if (!next.ok()) return next.status();
+  ASSIGN_OR_RETURN(auto next, OpenPlanned(d, *person, &e, policy));
   if (QualifyingOf(ref_->FindLegalStatus(d.legal_status_code)) == Qualifying::kCaseDecision) {
-    next->case_decision_by = req.decided_by().name();
-    next->case_decision_role = req.decided_by().role();
-    next->case_decision_date = ParseDate(req.date());
-    next->case_decision_rationale = req.rationale();
+    next.case_decision_by = req.decided_by().name();
+    next.case_decision_role = req.decided_by().role();
+    next.case_decision_date = ParseDate(req.date());
+    next.case_decision_rationale = req.rationale();
   }
-  m.after_save = [&tx, &caller, next = *next, d, reason = m.reason]() mutable {
+  m.after_save = [&tx, &caller, next = std::move(next), d, reason = m.reason]() mutable {
     S117Store::InsertEpisode(tx, next, ActorOf(caller), "s117_opened", "determined: " + reason);
     S117Store::LinkDetention(tx, d, next.episode_id, "QUALIFYING");
     return absl::OkStatus();
@@ -461,38 +402,130 @@ absl::Status S117ServiceImpl::LegalDecision(pqxx::work& tx, const Caller& caller
   return absl::OkStatus();
 }
 
+absl::Status S117ServiceImpl::LegalEvent(const Caller& caller,
+                                         const icr::v1::RecordLegalEventRequest& req,
+                                         icr::v1::Entitlement* resp) {
+  RETURN_IF_ERROR(ValidateLegalEvent(req, Today()));
+  std::string action = "s117_" + req.kind();
+  std::transform(action.begin(), action.end(), action.begin(), ::tolower);
+  return WriteEpisode(
+      caller, "RecordLegalEvent", req.entitlement_id(), req.expected_version(),
+      [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
+        m.action = action;
+        if (!IsLegalDateEvent(req.kind())) return LegalDecision(tx, caller, policy, req, e, m);
+        m.reason = req.rationale();
+        return ApplyLegalDateEvent(e, req, S117Store::ReviewIntervalMonths(tx, e, policy));
+      },
+      resp);
+}
+
+absl::Status S117ServiceImpl::InError(const Caller& caller,
+                                      const icr::v1::RecordInErrorRequest& req,
+                                      icr::v1::Entitlement* resp) {
+  RETURN_IF_ERROR(CheckText(req.reason(), "reason", 1000, true));
+  return WriteEpisode(
+      caller, "RecordInError", req.entitlement_id(), req.expected_version(),
+      [&](pqxx::work& tx, const Policy&, Episode& e, Mutation& m) {
+        RETURN_IF_ERROR(RequirePrivileged(caller, e, "RecordInError"));
+        RETURN_IF_ERROR(MarkVoid(e, req.reason()));
+        S117Store::CloseTasks(tx, e.episode_id, "", "recorded in error");
+        m.action = "s117_voided";
+        m.reason = req.reason();
+        return absl::OkStatus();
+      },
+      resp);
+}
+
+// The RPCs: the caller admitted by the policy table, then the operation.
+
+grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
+                                             const icr::v1::GetEntitlementRequest* req,
+                                             icr::v1::Entitlement* resp) {
+  auto caller = Admit(ctx, "GetEntitlement");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(Get(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::ListRegister(grpc::ServerContext* ctx,
+                                           const icr::v1::ListRegisterRequest* req,
+                                           icr::v1::ListRegisterResponse* resp) {
+  auto caller = Admit(ctx, "ListRegister");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(List(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::ExportRegister(grpc::ServerContext* ctx,
+                                             const icr::v1::ExportRegisterRequest* req,
+                                             grpc::ServerWriter<icr::v1::RegisterRow>* writer) {
+  auto caller = Admit(ctx, "ExportRegister");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(Export(
+      *caller, *req, [&] { return ctx->IsCancelled(); },
+      [&](const icr::v1::RegisterRow& row) { return writer->Write(row); }));
+}
+
+grpc::Status S117ServiceImpl::OpenEntitlement(grpc::ServerContext* ctx,
+                                              const icr::v1::OpenEntitlementRequest* req,
+                                              icr::v1::Entitlement* resp) {
+  auto caller = Admit(ctx, "OpenEntitlement");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(Open(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::SetResponsibleBodies(grpc::ServerContext* ctx,
+                                                   const icr::v1::SetResponsibleBodiesRequest* req,
+                                                   icr::v1::Entitlement* resp) {
+  auto caller = Admit(ctx, "SetResponsibleBodies");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(SetBodies(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
+                                                  const icr::v1::AddAftercareServiceRequest* req,
+                                                  icr::v1::Entitlement* resp) {
+  auto caller = Admit(ctx, "AddAftercareService");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(AddService(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::EndAftercareService(grpc::ServerContext* ctx,
+                                                  const icr::v1::EndAftercareServiceRequest* req,
+                                                  icr::v1::Entitlement* resp) {
+  auto caller = Admit(ctx, "EndAftercareService");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(EndService(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::RecordReview(grpc::ServerContext* ctx,
+                                           const icr::v1::RecordReviewRequest* req,
+                                           icr::v1::Entitlement* resp) {
+  auto caller = Admit(ctx, "RecordReview");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(Review(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::RecordEndDecision(grpc::ServerContext* ctx,
+                                                const icr::v1::RecordEndDecisionRequest* req,
+                                                icr::v1::Entitlement* resp) {
+  auto caller = Admit(ctx, "RecordEndDecision");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(EndDecision(*caller, *req, resp));
+}
+
 grpc::Status S117ServiceImpl::RecordLegalEvent(grpc::ServerContext* ctx,
                                                const icr::v1::RecordLegalEventRequest* req,
                                                icr::v1::Entitlement* resp) {
-  std::string action = "s117_" + req->kind();
-  std::transform(action.begin(), action.end(), action.begin(), ::tolower);
-  return WriteEpisode(
-      ctx, "RecordLegalEvent", req->entitlement_id(), req->expected_version(),
-      [&] { return ValidateLegalEvent(*req, Today()); },
-      [&](pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e, Mutation& m) {
-        m.action = action;
-        if (!IsLegalDateEvent(req->kind())) return LegalDecision(tx, caller, policy, *req, e, m);
-        m.reason = req->rationale();
-        return ApplyLegalDateEvent(e, *req, S117Store::ReviewIntervalMonths(tx, e, policy));
-      },
-      resp);
+  auto caller = Admit(ctx, "RecordLegalEvent");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(LegalEvent(*caller, *req, resp));
 }
 
 grpc::Status S117ServiceImpl::RecordInError(grpc::ServerContext* ctx,
                                             const icr::v1::RecordInErrorRequest* req,
                                             icr::v1::Entitlement* resp) {
-  return WriteEpisode(
-      ctx, "RecordInError", req->entitlement_id(), req->expected_version(),
-      [&] { return CheckText(req->reason(), "reason", 1000, true); },
-      [&](pqxx::work& tx, const Caller& caller, const Policy&, Episode& e, Mutation& m) {
-        RETURN_IF_ERROR(RequirePrivileged(caller, e, "RecordInError"));
-        RETURN_IF_ERROR(MarkVoid(e, req->reason()));
-        S117Store::CloseTasks(tx, e.episode_id, "", "recorded in error");
-        m.action = "s117_voided";
-        m.reason = req->reason();
-        return absl::OkStatus();
-      },
-      resp);
+  auto caller = Admit(ctx, "RecordInError");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(InError(*caller, *req, resp));
 }
 
 }  // namespace icr::s117

@@ -1,7 +1,7 @@
-// icr.v1.S117RegisterService handlers: authenticate, check who may see the entitlement, run one
-// transaction holding the change, its history, change-feed and audit rows, and map the result
-// to a gRPC status. Owns the change-feed follower that keeps the register in step with the
-// record (started here, stopped on destruction).
+// icr.v1.S117RegisterService: each RPC admits the caller and runs an operation returning
+// absl::Status, which checks who may see the entitlement (access::RegisterScope) and runs one
+// transaction holding the change, its history, change-feed and audit rows. Owns the change-feed
+// follower that keeps the register in step with the record (started here, stopped on destruction).
 #pragma once
 
 #include <functional>
@@ -30,8 +30,7 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
                             icr::v1::ListRegisterResponse* resp) override;
   grpc::Status ExportRegister(grpc::ServerContext* ctx, const icr::v1::ExportRegisterRequest* req,
                               grpc::ServerWriter<icr::v1::RegisterRow>* writer) override;
-  grpc::Status OpenEntitlement(grpc::ServerContext* ctx,
-                               const icr::v1::OpenEntitlementRequest* req,
+  grpc::Status OpenEntitlement(grpc::ServerContext* ctx, const icr::v1::OpenEntitlementRequest* req,
                                icr::v1::Entitlement* resp) override;
   grpc::Status SetResponsibleBodies(grpc::ServerContext* ctx,
                                     const icr::v1::SetResponsibleBodiesRequest* req,
@@ -61,27 +60,53 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
     std::string reason;
     std::function<absl::Status()> after_save;
   };
-  using Change = std::function<absl::Status(pqxx::work& tx, const Caller& caller,
-                                            const Policy& policy, Episode& e, Mutation& m)>;
+  using Change =
+      std::function<absl::Status(pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m)>;
+
+  // Authentication and the policy table's role check for `rpc` of this service.
+  absl::StatusOr<Caller> Admit(grpc::ServerContext* ctx, const char* rpc);
+  // Whose entitlements the caller sees (access::RegisterScope), by its organisation's kind.
+  access::RegisterScope ScopeOf(const Caller& caller) const;
 
   // The shape every write takes: the visible episode at expected_version, changed, stored as
-  // the next version with its audit row, and returned.
-  // `check` validates the request after the caller is admitted (nullptr: nothing more to check).
-  grpc::Status WriteEpisode(grpc::ServerContext* ctx, const std::string& rpc,
+  // the next version with its audit row, and returned. A refusal by the access rule is audited
+  // and kept.
+  absl::Status WriteEpisode(const Caller& caller, const std::string& rpc,
                             const std::string& entitlement_id, int64_t expected_version,
-                            const std::function<absl::Status()>& check, const Change& change,
-                            icr::v1::Entitlement* resp);
-  // A council or an ICB sees the entitlements it is responsible for; anyone else those of
-  // people it has a legitimate relationship with.
-  // The facts of the access rule for the caller and an entitlement's person: a council or ICB
-  // sees what it is responsible for, anyone else what core.relationship lets it see.
-  access::Facts FactsOf(pqxx::transaction_base& tx, const Caller& caller,
-                        const std::string& person_id, const std::string& council,
-                        const std::string& icb);
-  Visibility RegisterVisibility(const Caller& caller) const;
+                            const Change& change, icr::v1::Entitlement* resp);
+  // One page of the register after `after` for the caller, each row's person audited as
+  // `action`.
+  absl::StatusOr<std::vector<icr::v1::RegisterRow>> RegisterPage(
+      pqxx::work& tx, const Caller& caller, const icr::v1::RegisterFilter& filter,
+      const Policy& policy, const std::string& after, int limit, const std::string& action);
   absl::Status LegalDecision(pqxx::work& tx, const Caller& caller, const Policy& policy,
-                             const icr::v1::RecordLegalEventRequest& req, Episode& e,
-                             Mutation& m);
+                             const icr::v1::RecordLegalEventRequest& req, Episode& e, Mutation& m);
+
+  // The operations behind the RPCs, for an admitted caller.
+  absl::Status Get(const Caller& caller, const icr::v1::GetEntitlementRequest& req,
+                   icr::v1::Entitlement* resp);
+  absl::Status List(const Caller& caller, const icr::v1::ListRegisterRequest& req,
+                    icr::v1::ListRegisterResponse* resp);
+  // Sends the whole register a page at a time until `emit` refuses a row or `cancelled`.
+  absl::Status Export(const Caller& caller, const icr::v1::ExportRegisterRequest& req,
+                      const std::function<bool()>& cancelled,
+                      const std::function<bool(const icr::v1::RegisterRow&)>& emit);
+  absl::Status Open(const Caller& caller, const icr::v1::OpenEntitlementRequest& req,
+                    icr::v1::Entitlement* resp);
+  absl::Status SetBodies(const Caller& caller, const icr::v1::SetResponsibleBodiesRequest& req,
+                         icr::v1::Entitlement* resp);
+  absl::Status AddService(const Caller& caller, const icr::v1::AddAftercareServiceRequest& req,
+                          icr::v1::Entitlement* resp);
+  absl::Status EndService(const Caller& caller, const icr::v1::EndAftercareServiceRequest& req,
+                          icr::v1::Entitlement* resp);
+  absl::Status Review(const Caller& caller, const icr::v1::RecordReviewRequest& req,
+                      icr::v1::Entitlement* resp);
+  absl::Status EndDecision(const Caller& caller, const icr::v1::RecordEndDecisionRequest& req,
+                           icr::v1::Entitlement* resp);
+  absl::Status LegalEvent(const Caller& caller, const icr::v1::RecordLegalEventRequest& req,
+                          icr::v1::Entitlement* resp);
+  absl::Status InError(const Caller& caller, const icr::v1::RecordInErrorRequest& req,
+                       icr::v1::Entitlement* resp);
 
   Database& db_;
   Authenticator& auth_;

@@ -1,6 +1,6 @@
-// The register's SQL: named prepared statements over s117.* (and reads of core.*), composed by
-// the handlers and the feed follower into one transaction each. Every change to an episode
-// writes its history row and a core.changes row in the caller's transaction.
+// The register's store: the statements of services/s117/sql/ over s117.* (and reads of core.*),
+// composed by the handlers and the feed follower into one transaction each. Every change to an
+// episode writes its history row and a core.changes row in the caller's transaction.
 #pragma once
 
 #include <memory>
@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "icr/v1/s117.pb.h"
+#include "services/common/access_rule.h"
 #include "services/common/changes.h"
 #include "services/common/db.h"
 #include "services/s117/entitlement.h"
@@ -24,13 +25,6 @@ struct Actor {
   std::string role;
 };
 
-// Whose register rows a caller sees: a council or an ICB those it is responsible for, anyone
-// else the people it has a legitimate relationship with (core.can_see).
-struct Visibility {
-  std::string mode;  // council | icb | relationship
-  std::string org_code;
-};
-
 // The recorded state of the detention and hospital stays behind an episode.
 struct DetentionRecord {
   DetentionFacts facts;
@@ -38,14 +32,12 @@ struct DetentionRecord {
   std::optional<Date> ended;
 };
 struct Presence {
-  bool in_hospital = false;               // an open hospital spell or detention
-  std::optional<Date> last_discharge;     // latest discharge on or after a given date
+  bool in_hospital = false;            // an open hospital spell or detention
+  std::optional<Date> last_discharge;  // latest discharge on or after a given date
 };
 
 class S117Store {
  public:
-  static const std::vector<Statement>& Statements();
-
   // Configuration: s117.policy and the code tables.
   static absl::StatusOr<Policy> LoadPolicy(pqxx::transaction_base& tx);
   // The agreement's default split for a JOINT line on `date`, if any.
@@ -78,8 +70,7 @@ class S117Store {
   static std::optional<DetentionRecord> Detention(pqxx::transaction_base& tx,
                                                   const std::string& source_org,
                                                   const std::string& detention_id);
-  static std::optional<PersonFacts> Person(pqxx::transaction_base& tx,
-                                           const std::string& person_id,
+  static std::optional<PersonFacts> Person(pqxx::transaction_base& tx, const std::string& person_id,
                                            std::optional<Date>* date_of_death = nullptr);
   static Presence HospitalPresence(pqxx::transaction_base& tx, const std::string& person_id,
                                    Date since);
@@ -117,7 +108,8 @@ class S117Store {
   // Register rows after `after_id` (keyset), with each row's person_id for the audit.
   static absl::StatusOr<std::vector<std::pair<std::string, icr::v1::RegisterRow>>> ListRegister(
       pqxx::transaction_base& tx, const icr::v1::RegisterFilter& filter,
-      const Visibility& visibility, const Policy& policy, const std::string& after_id, int limit);
+      const access::RegisterScope& scope, const Policy& policy, const std::string& after_id,
+      int limit);
 
   // The change-feed follower's cursor (locked: one follower at a time) and its failures.
   static absl::StatusOr<ChangeCursor> LockCursor(pqxx::transaction_base& tx);

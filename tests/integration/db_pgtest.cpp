@@ -6,10 +6,12 @@
 #include <pqxx/pqxx>
 #include <span>
 
+#include "services/careplan/sql/statements.h"
 #include "services/common/db.h"
 #include "services/common/migrations.h"
 #include "services/common/sql/statements.h"
 #include "services/performance/sql/statements.h"
+#include "services/s117/sql/statements.h"
 #include "tests/integration/harness.h"
 
 namespace icr::test {
@@ -20,6 +22,8 @@ const std::vector<std::span<const Statement>>& AllStatements() {
   static const std::vector<std::span<const Statement>> kAll = {
       common::sql::kAll,
       performance::sql::kAll,
+      careplan::sql::kAll,
+      s117::sql::kAll,
   };
   return kAll;
 }

@@ -112,5 +112,37 @@ TEST(WriteRule, ResponsibleBodiesOnlyByACurrentOne) {
   EXPECT_TRUE(DecideWrite(council, Write::kResponsibleBodies, seen, "f").ok());
 }
 
+TEST(RegisterScope, ByTheKindOfTheCallersOrganisation) {
+  const Caller leeds{"E08000035", Role::kS117Officer};
+  EXPECT_EQ(RegisterScopeOf(leeds, "council").by, RegisterScope::By::kCouncil);
+  EXPECT_EQ(RegisterScopeOf(leeds, "council").mode(), "council");
+  EXPECT_EQ(RegisterScopeOf(leeds, "council").org_code, "E08000035");
+  const Caller icb{"15F", Role::kS117Officer};
+  EXPECT_EQ(RegisterScopeOf(icb, "icb").mode(), "icb");
+  const Caller trust{"RGD", Role::kClinician};
+  EXPECT_EQ(RegisterScopeOf(trust, "trust").mode(), "relationship");
+  EXPECT_EQ(RegisterScopeOf(trust, "").mode(), "relationship");  // unknown organisation
+}
+
+TEST(RegisterScope, ACouncilOrIcbSeesWhatItIsResponsibleForWhateverItsRelationships) {
+  const RegisterScope council = RegisterScopeOf({"E08000035", Role::kS117Officer}, "council");
+  Facts f = EntitlementFacts(council, "E08000035", "15F", false);
+  EXPECT_TRUE(f.exists && f.sees && f.responsible_body);
+  f = EntitlementFacts(council, "E08000019", "15F", true);  // related, not responsible
+  EXPECT_FALSE(f.sees || f.responsible_body);
+  const RegisterScope icb = RegisterScopeOf({"15F", Role::kS117Officer}, "icb");
+  f = EntitlementFacts(icb, "E08000035", "15F", false);
+  EXPECT_TRUE(f.sees && f.responsible_body);
+  EXPECT_FALSE(EntitlementFacts(icb, "E08000035", "", true).sees);
+}
+
+TEST(RegisterScope, AnyOtherOrganisationSeesByItsRelationship) {
+  const RegisterScope trust = RegisterScopeOf({"RGD", Role::kClinician}, "trust");
+  EXPECT_TRUE(EntitlementFacts(trust, "E08000035", "15F", true).sees);
+  const Facts f = EntitlementFacts(trust, "E08000035", "15F", false);
+  EXPECT_TRUE(f.exists);
+  EXPECT_FALSE(f.sees || f.responsible_body);
+}
+
 }  // namespace
 }  // namespace icr::access

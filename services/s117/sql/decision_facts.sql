@@ -1,0 +1,5 @@
+-- Episode $1's end decisions in force (not rescinded): body (COUNCIL or ICB), decision date.
+SELECT body, decision_date::text
+FROM s117.end_decision
+WHERE episode_id = $1::uuid
+  AND rescinded_at IS NULL

@@ -1,0 +1,30 @@
+-- Stores a new episode from its JSON $1 (the columns of s117.episode by name); returns its id.
+-- Every stored column but the key, generated columns and timestamps is taken from the JSON.
+WITH given AS (
+  SELECT *
+  FROM jsonb_populate_record(NULL::s117.episode, $1::jsonb)
+)
+INSERT INTO s117.episode (person_id, state, predecessor_episode_id, qualifying_section,
+  legal_status_code, detention_source_org, detention_id, detention_start_date,
+  detaining_provider_code, case_decision_by, case_decision_role, case_decision_rationale,
+  case_decision_date, s17_trigger_by, s17_trigger_role, s17_trigger_rationale, s17_trigger_date,
+  ceased_detained_date, left_hospital_date, effective_from, cto_start_date, cto_end_date,
+  conditional_discharge_date, absolute_discharge_date, responsible_council_code, council_basis,
+  council_provisional, ordinary_residence_evidence, or_dispute_status, responsible_icb_code,
+  icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
+  legal_determination_required, pending_detention_source_org, pending_detention_id,
+  pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
+  ended_on, notification_sent_date, void_reason, version)
+SELECT person_id, state, predecessor_episode_id, qualifying_section,
+  legal_status_code, detention_source_org, detention_id, detention_start_date,
+  detaining_provider_code, case_decision_by, case_decision_role, case_decision_rationale,
+  case_decision_date, s17_trigger_by, s17_trigger_role, s17_trigger_rationale, s17_trigger_date,
+  ceased_detained_date, left_hospital_date, effective_from, cto_start_date, cto_end_date,
+  conditional_discharge_date, absolute_discharge_date, responsible_council_code, council_basis,
+  council_provisional, ordinary_residence_evidence, or_dispute_status, responsible_icb_code,
+  icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
+  legal_determination_required, pending_detention_source_org, pending_detention_id,
+  pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
+  ended_on, notification_sent_date, void_reason, version
+FROM given
+RETURNING episode_id::text
