@@ -148,9 +148,8 @@ absl::Status S117ServiceImpl::Get(const Caller& caller, const icr::v1::GetEntitl
 
 absl::StatusOr<std::vector<icr::v1::RegisterRow>> S117ServiceImpl::RegisterPage(
     pqxx::work& tx, const Caller& caller, const icr::v1::RegisterFilter& filter,
-    const Policy& policy, const std::string& after, int limit, const std::string& action) {
-  ASSIGN_OR_RETURN(auto rows,
-                   S117Store::ListRegister(tx, filter, ScopeOf(caller), policy, after, limit));
+    const std::string& after, int limit, const std::string& action) {
+  ASSIGN_OR_RETURN(auto rows, S117Store::ListRegister(tx, filter, ScopeOf(caller), after, limit));
   std::vector<std::string> seen;
   std::vector<icr::v1::RegisterRow> page;
   for (auto& [person_id, row] : rows) {
@@ -167,10 +166,8 @@ absl::Status S117ServiceImpl::List(const Caller& caller, const icr::v1::ListRegi
   const std::string& token = req.page().page_token();
   if (!token.empty()) RETURN_IF_ERROR(CheckRegisterId(token, "page.page_token"));
   const int limit = PageSize(req.page());
-  ASSIGN_OR_RETURN(const auto policy, policy_.Get());
   return db_.Write([&](pqxx::work& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(auto page,
-                     RegisterPage(tx, caller, req.filter(), *policy, token, limit, "ListRegister"));
+    ASSIGN_OR_RETURN(auto page, RegisterPage(tx, caller, req.filter(), token, limit, "ListRegister"));
     for (auto& row : page) *resp->add_rows() = std::move(row);
     if (static_cast<int>(page.size()) == limit) {
       resp->mutable_page()->set_next_page_token(resp->rows(limit - 1).entitlement_id());
@@ -184,14 +181,13 @@ absl::Status S117ServiceImpl::Export(const Caller& caller,
                                      const std::function<bool()>& cancelled,
                                      const std::function<bool(const icr::v1::RegisterRow&)>& emit) {
   RETURN_IF_ERROR(CheckFilter(req.filter()));
-  ASSIGN_OR_RETURN(const auto policy, policy_.Get());
   std::string after;
   while (!cancelled()) {
     std::vector<icr::v1::RegisterRow> page;
     // A page per transaction, each row audited before it is sent.
     RETURN_IF_ERROR(db_.Write([&](pqxx::work& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(page, RegisterPage(tx, caller, req.filter(), *policy, after, kMaxPageSize,
-                                          "ExportRegister"));
+      ASSIGN_OR_RETURN(page,
+                       RegisterPage(tx, caller, req.filter(), after, kMaxPageSize, "ExportRegister"));
       return absl::OkStatus();
     }));
     for (const auto& row : page) {

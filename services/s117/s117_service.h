@@ -78,7 +78,7 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   // `action`.
   absl::StatusOr<std::vector<icr::v1::RegisterRow>> RegisterPage(
       pqxx::work& tx, const Caller& caller, const icr::v1::RegisterFilter& filter,
-      const Policy& policy, const std::string& after, int limit, const std::string& action);
+      const std::string& after, int limit, const std::string& action);
   absl::Status LegalDecision(pqxx::work& tx, const Caller& caller, const Policy& policy,
                              const icr::v1::RecordLegalEventRequest& req, Episode& e, Mutation& m);
 

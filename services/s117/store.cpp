@@ -295,15 +295,13 @@ absl::Status S117Store::LoadEntitlement(pqxx::transaction_base& tx, const std::s
 
 absl::StatusOr<std::vector<std::pair<std::string, icr::v1::RegisterRow>>> S117Store::ListRegister(
     pqxx::transaction_base& tx, const icr::v1::RegisterFilter& f,
-    const access::RegisterScope& scope, const Policy& policy, const std::string& after_id,
-    int limit) {
+    const access::RegisterScope& scope, const std::string& after_id, int limit) {
   const std::string as_of =
       f.review_overdue_as_of().empty() ? FormatDate(Today()) : f.review_overdue_as_of();
   auto r =
       Exec(tx, sql::kRegister, after_id.empty() ? kNoUuid : after_id, std::string(scope.mode()),
            scope.org_code, Text(f.council_code()), Text(f.icb_code()), Text(f.state()), as_of,
-           !f.review_overdue_as_of().empty(), f.stale(), f.legal_determination_required(),
-           policy.review_overdue_tolerance_days, policy.stale_after_months, limit);
+           !f.review_overdue_as_of().empty(), f.stale(), f.legal_determination_required(), limit);
   std::vector<std::pair<std::string, icr::v1::RegisterRow>> rows;
   for (const auto& row : r) {
     icr::v1::RegisterRow out;

@@ -108,8 +108,7 @@ class S117Store {
   // Register rows after `after_id` (keyset), with each row's person_id for the audit.
   static absl::StatusOr<std::vector<std::pair<std::string, icr::v1::RegisterRow>>> ListRegister(
       pqxx::transaction_base& tx, const icr::v1::RegisterFilter& filter,
-      const access::RegisterScope& scope, const Policy& policy, const std::string& after_id,
-      int limit);
+      const access::RegisterScope& scope, const std::string& after_id, int limit);
 
   // The change-feed follower's cursor (locked: one follower at a time) and its failures.
   static absl::StatusOr<ChangeCursor> LockCursor(pqxx::transaction_base& tx);

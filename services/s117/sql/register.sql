@@ -1,13 +1,13 @@
 -- One page of the S117 register (icr.v1.RegisterRow as JSON), each row with its person id for
--- the audit, in episode id order after $1 (keyset), at most $13 rows.
+-- the audit, in episode id order after $1 (keyset), at most $11 rows.
 --   $2, $3: whose rows the caller sees (access::RegisterScope): 'council' or 'icb', those
 --           organisation $3 is the responsible body of; 'relationship', the people $3 sees.
 --   $4 council, $5 ICB, $6 state (NULL: any but VOID): filters.
 --   $7: the date a review is judged overdue on, and open services costed on.
 --   $8: only overdue reviews; $9: only stale entitlements; $10: only those awaiting a legal
---       determination. $11: the days' tolerance before a review is overdue, $12: the months
---       without a review or open referral after which an entitlement is stale (s117.policy).
--- "Overdue" and "stale" are defined once each, in the lateral `judged` below.
+--       determination.
+-- "Overdue" and "stale" are the functions s117.review_overdue and s117.stale (db/functions/s117),
+-- which the indicators S117_OVERDUE and S117_STALE call too; both follow s117.policy.
 -- Open S117 lines are costed per funder share; each sum of stored pence (never negative) is
 -- summed as numeric and held at bigint's largest value, so amounts stored before they were
 -- bounded (kMaxWeeklyPence) never fail a listing.
@@ -57,22 +57,8 @@ CROSS JOIN LATERAL (
     AND (l.end_date IS NULL OR l.end_date > $7::date)) costs
 CROSS JOIN LATERAL (
   SELECT
-    -- Overdue: ACTIVE, and the next review was due more than $11 days before $7.
-    coalesce(e.state = 'ACTIVE' AND e.next_review_due + $11::int < $7::date, false)
-      AS review_overdue,
-    -- Stale: ACTIVE, with no open referral and no review in the last $12 months.
-    e.state = 'ACTIVE'
-      AND NOT EXISTS (
-        SELECT 1
-        FROM core.referral r
-        WHERE r.person_id = e.person_id
-          AND r.closed_date IS NULL)
-      AND NOT EXISTS (
-        SELECT 1
-        FROM s117.review v
-        WHERE v.episode_id = e.episode_id
-          AND v.review_date > current_date - make_interval(months => $12::int))
-      AS stale) judged
+    e.state = 'ACTIVE' AND s117.review_overdue(e.next_review_due, $7::date) AS review_overdue,
+    e.state = 'ACTIVE' AND s117.stale(e.person_id, e.episode_id, current_date) AS stale) judged
 WHERE e.episode_id > $1::uuid
   AND CASE $2
     WHEN 'council' THEN e.responsible_council_code = $3
@@ -85,4 +71,4 @@ WHERE e.episode_id > $1::uuid
   AND (NOT $9::bool OR judged.stale)
   AND (NOT $10::bool OR e.legal_determination_required)
 ORDER BY e.episode_id
-LIMIT $13
+LIMIT $11
