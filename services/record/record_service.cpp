@@ -77,7 +77,6 @@ RecordServiceImpl::RecordServiceImpl(Database& db, Authenticator& auth,
             return Access::Admit(auth_, ctx, "icr.v1.RecordService.GetIntegratedRecord");
           },
           record_cache_bytes, kReadBatches) {
-  db_.Register(RecordStore::Statements());
 }
 
 grpc::Status RecordServiceImpl::UpsertPerson(grpc::ServerContext* ctx,

@@ -9,6 +9,7 @@
 #include "services/common/db.h"
 #include "services/common/migrations.h"
 #include "services/common/sql/statements.h"
+#include "services/record/sql/statements.h"
 #include "tests/integration/harness.h"
 
 namespace icr::test {
@@ -18,6 +19,7 @@ namespace {
 const std::vector<std::span<const Statement>>& AllStatements() {
   static const std::vector<std::span<const Statement>> kAll = {
       common::sql::kAll,
+      record::sql::kAll,
   };
   return kAll;
 }
