@@ -259,6 +259,30 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
   return InvalidField(f, "event has no kind (referral_opened, admission, ...)");
 }
 
+absl::Status ValidateQuery(icr::v1::FindPeopleRequest& query) {
+  const std::string& token = query.page().page_token();
+  if (!token.empty() && !IsUuid(token)) {
+    return InvalidField("page.page_token", "not a token returned by FindPeople");
+  }
+  switch (query.query_case()) {
+    case icr::v1::FindPeopleRequest::kNameAndBirth: {
+      const auto& q = query.name_and_birth();
+      RETURN_IF_ERROR(CheckText(q.family_name(), "name_and_birth.family_name", 100, true));
+      return RequireDate(q.date_of_birth(), "name_and_birth.date_of_birth").status();
+    }
+    case icr::v1::FindPeopleRequest::kPostcode:
+      query.set_postcode(Upper(query.postcode()));
+      return CheckText(query.postcode(), "postcode", 8, true);
+    case icr::v1::FindPeopleRequest::kLocalIdentifier:
+      RETURN_IF_ERROR(
+          CheckText(query.local_identifier().system(), "local_identifier.system", 64, true));
+      return CheckText(query.local_identifier().value(), "local_identifier.value", 64, true);
+    case icr::v1::FindPeopleRequest::QUERY_NOT_SET:
+      break;
+  }
+  return InvalidField("query", "one of name_and_birth, postcode or local_identifier");
+}
+
 std::string EventKind(const icr::v1::Event& e) {
   const auto* field = e.GetDescriptor()->FindFieldByNumber(static_cast<int>(e.kind_case()));
   return field ? field->name() : "unknown";

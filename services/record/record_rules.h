@@ -24,6 +24,10 @@ absl::Status ValidatePerson(icr::v1::Person& person, const ReferenceData& ref,
 absl::Status ValidateEvent(icr::v1::Event& event, const ReferenceData& ref,
                            const std::string& field, Date today);
 
+// Normalises (upper-case postcode) and validates a FindPeople request: its page token (a person
+// id FindPeople returned) and its one query.
+absl::Status ValidateQuery(icr::v1::FindPeopleRequest& query);
+
 // The event kind's name ("referral_opened", ...), as stored and sent on the change feed.
 std::string EventKind(const icr::v1::Event& event);
 
