@@ -304,7 +304,7 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
 
 std::optional<icr::v1::Person> RecordStore::FindByNhsNumber(pqxx::transaction_base& tx,
                                                             const std::string& nhs_number) {
-  auto r = Exec(tx, sql::kPersonByNhs, nhs_number);
+  auto r = Exec(tx, sql::kPeople, "nhs", nhs_number, nullptr, nullptr, kNoUuid, nullptr, 1);
   if (r.empty()) return std::nullopt;
   return PersonFromRow(r[0]);
 }
@@ -459,24 +459,32 @@ absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(
     const std::string& visible_to_org, int limit) {
   std::string after = req.page().page_token().empty() ? kNoUuid : req.page().page_token();
   const char* org = visible_to_org.empty() ? nullptr : visible_to_org.c_str();
-  pqxx::result r;
+  // The key by kind (people.sql): the name's date of birth, the identifier's value.
+  const char* kind = nullptr;
+  std::string key;
+  const char* value = nullptr;
+  const char* date_of_birth = nullptr;
   using Q = icr::v1::FindPeopleRequest::QueryCase;
   switch (req.query_case()) {
     case Q::kNameAndBirth:
-      r = Exec(tx, sql::kFindByName, req.name_and_birth().family_name(),
-               req.name_and_birth().date_of_birth(), after, org, limit);
+      kind = "name";
+      key = req.name_and_birth().family_name();
+      date_of_birth = req.name_and_birth().date_of_birth().c_str();
       break;
     case Q::kPostcode:
-      r = Exec(tx, sql::kFindByPostcode, req.postcode(), after, org, limit);
+      kind = "postcode";
+      key = req.postcode();
       break;
     case Q::kLocalIdentifier:
-      r = Exec(tx, sql::kFindByIdentifier, req.local_identifier().system(),
-               req.local_identifier().value(), after, org, limit);
+      kind = "identifier";
+      key = req.local_identifier().system();
+      value = req.local_identifier().value().c_str();
       break;
     case Q::QUERY_NOT_SET:
       return InvalidField("query",
                           "one of name_and_birth, postcode or local_identifier is required");
   }
+  const auto r = Exec(tx, sql::kPeople, kind, key, value, date_of_birth, after, org, limit);
   std::vector<icr::v1::Person> people;
   for (const auto& row : r) {
     people.push_back(PersonFromRow(row));
