@@ -226,5 +226,22 @@ TEST(CloseRefusal, NamesTheFieldOfEachReason) {
   }
 }
 
+TEST(ValidateQuery, NormalisesThePostcodeAndNamesTheBadField) {
+  icr::v1::FindPeopleRequest q;
+  EXPECT_EQ(Message(ValidateQuery(q)),
+            "query: one of name_and_birth, postcode or local_identifier");
+  q.set_postcode("ls1 4ab");
+  ASSERT_TRUE(ValidateQuery(q).ok());
+  EXPECT_EQ(q.postcode(), "LS1 4AB");
+  q.mutable_page()->set_page_token("not-a-token");
+  EXPECT_EQ(Message(ValidateQuery(q)), "page.page_token: not a token returned by FindPeople");
+  q.mutable_page()->set_page_token("00000000-0000-0000-0000-000000000001");
+  q.mutable_name_and_birth()->set_family_name("Smith");
+  q.mutable_name_and_birth()->set_date_of_birth("1970-02-30");
+  EXPECT_EQ(ValidateQuery(q).code(), absl::StatusCode::kInvalidArgument);
+  q.mutable_name_and_birth()->set_date_of_birth("1970-02-28");
+  EXPECT_TRUE(ValidateQuery(q).ok());
+}
+
 }  // namespace
 }  // namespace icr::record
