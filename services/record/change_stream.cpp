@@ -76,6 +76,7 @@ void ChangeNotifier::Wake() {
 void ChangeNotifier::Listen() {
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<Receiver> receiver;
+  bool warned = false;  // once an outage, not every second of it
   auto stopping = [&] {
     std::lock_guard<std::mutex> lock(mu_);
     return stop_;
@@ -86,10 +87,14 @@ void ChangeNotifier::Listen() {
         conn = std::make_unique<pqxx::connection>(url_);
         receiver = std::make_unique<Receiver>(*conn, *this);
         Wake();  // notifications may have been missed while not listening
+        warned = false;
       }
       conn->await_notification(0, 200'000);  // looks at stop_ five times a second
     } catch (const std::exception& e) {
-      spdlog::warn("change feed listener: {}; followers poll until it reconnects", e.what());
+      if (!warned) {
+        spdlog::warn("change feed listener: {}; followers poll until it reconnects", e.what());
+        warned = true;
+      }
       receiver.reset();
       conn.reset();
       std::unique_lock<std::mutex> lock(mu_);
