@@ -33,6 +33,8 @@ inline constexpr char kCareContactRecorded[] = "care_contact";
 inline constexpr char kKeyWorkerAssigned[] = "key_worker_assigned";
 inline constexpr char kKeyWorkerEnded[] = "key_worker_ended";
 inline constexpr char kSocialCareEventRecorded[] = "social_care_event";
+// A Care Act event is sent as this prefix and its kind in lower case ("care_act_assessment").
+inline constexpr char kCareActPrefix[] = "care_act_";
 inline constexpr char kCarerAssessmentRecorded[] = "carer_assessment";
 // Types of change to a care plan (besides kCreated and kUpdated).
 inline constexpr char kSignedOff[] = "signed_off";

@@ -259,6 +259,30 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
   return InvalidField(f, "event has no kind (referral_opened, admission, ...)");
 }
 
+absl::Status ValidateQuery(icr::v1::FindPeopleRequest& query) {
+  const std::string& token = query.page().page_token();
+  if (!token.empty() && !IsUuid(token)) {
+    return InvalidField("page.page_token", "not a token returned by FindPeople");
+  }
+  switch (query.query_case()) {
+    case icr::v1::FindPeopleRequest::kNameAndBirth: {
+      const auto& q = query.name_and_birth();
+      RETURN_IF_ERROR(CheckText(q.family_name(), "name_and_birth.family_name", 100, true));
+      return RequireDate(q.date_of_birth(), "name_and_birth.date_of_birth").status();
+    }
+    case icr::v1::FindPeopleRequest::kPostcode:
+      query.set_postcode(Upper(query.postcode()));
+      return CheckText(query.postcode(), "postcode", 8, true);
+    case icr::v1::FindPeopleRequest::kLocalIdentifier:
+      RETURN_IF_ERROR(
+          CheckText(query.local_identifier().system(), "local_identifier.system", 64, true));
+      return CheckText(query.local_identifier().value(), "local_identifier.value", 64, true);
+    case icr::v1::FindPeopleRequest::QUERY_NOT_SET:
+      break;
+  }
+  return InvalidField("query", "one of name_and_birth, postcode or local_identifier");
+}
+
 std::string EventKind(const icr::v1::Event& e) {
   const auto* field = e.GetDescriptor()->FindFieldByNumber(static_cast<int>(e.kind_case()));
   return field ? field->name() : "unknown";
@@ -355,6 +379,76 @@ bool ChangesDemographics(const icr::v1::Person& stored, const icr::v1::Person& i
          stored.gp_practice_code() != incoming.gp_practice_code() ||
          stored.council_code() != incoming.council_code() ||
          stored.icb_code() != incoming.icb_code();
+}
+
+namespace {
+
+absl::Status Refused(const std::string& field, const std::string& reason) {
+  return absl::FailedPreconditionError(field + ": " + reason);
+}
+
+// A closing event's refusals, by the field they name (after the item's prefix).
+struct ClosingText {
+  const char* id_field;
+  const char* what;
+  const char* closed;
+  const char* date_field;
+  const char* early;
+};
+
+ClosingText TextOf(Closing closing) {
+  switch (closing) {
+    case Closing::kReferralClosed:
+      return {".referral_closed.referral_id", "referral", "already closed",
+              ".referral_closed.closed_date", "before the referral was received"};
+    case Closing::kDischarge:
+      return {".discharge.spell_id", "hospital admission", "already discharged",
+              ".discharge.discharged_at", "before the admission"};
+    case Closing::kDetentionEnd:
+      return {".detention_end.detention_id", "detention", "already ended",
+              ".detention_end.ended_at", "before the detention started"};
+    case Closing::kKeyWorkerEnded:
+      return {".key_worker_ended.assignment_id", "key worker assignment", "already ended",
+              ".key_worker_ended.end_date", "before the assignment started"};
+  }
+  return {"", "row", "already closed", "", "before it started"};
+}
+
+}  // namespace
+
+absl::Status CheckNotAfterDeath(const icr::v1::Event& event, const std::string& date_of_death,
+                                const std::string& field) {
+  if (date_of_death.empty()) return absl::OkStatus();
+  const auto when = EventDate(event);
+  if (when && FormatDate(*when) > date_of_death) {
+    return Refused(field, "dated after the person's death");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDeath(const std::string& date_of_death, const icr::v1::Person& person,
+                        const std::optional<std::string>& latest_activity,
+                        const std::string& field) {
+  const std::string f = field + ".death.date_of_death";
+  if (date_of_death < person.date_of_birth()) return Refused(f, "before the date of birth");
+  if (!person.date_of_death().empty() && person.date_of_death() != date_of_death) {
+    return Refused(f, "a different date of death is already recorded");
+  }
+  if (latest_activity && date_of_death < *latest_activity) {
+    return Refused(f, "before activity already recorded");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CloseRefusal(Closing closing, const std::optional<ClosedRowFacts>& row,
+                          const std::string& field) {
+  const ClosingText text = TextOf(closing);
+  const std::string id_field = field + text.id_field;
+  if (!row)
+    return Refused(id_field, std::string("no ") + text.what + " with this id for this person");
+  if (row->closed) return Refused(id_field, text.closed);
+  if (row->before_start) return Refused(field + text.date_field, text.early);
+  return absl::AbortedError(id_field + ": changed by a concurrent call; send again");
 }
 
 }  // namespace icr::record

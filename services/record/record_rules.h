@@ -19,9 +19,14 @@ absl::Status ValidatePerson(icr::v1::Person& person, const ReferenceData& ref,
                             const std::string& field, Date today);
 
 // Validates one event (normalising its NHS number); `field` is the path prefix, e.g.
-// "events[3]". Rules needing stored state (e.g. discharge before admission) are in the store.
+// "events[3]". The rules needing stored state are below (CheckNotAfterDeath, CheckDeath,
+// CloseRefusal): the store reads the facts, they decide.
 absl::Status ValidateEvent(icr::v1::Event& event, const ReferenceData& ref,
                            const std::string& field, Date today);
+
+// Normalises (upper-case postcode) and validates a FindPeople request: its page token (a person
+// id FindPeople returned) and its one query.
+absl::Status ValidateQuery(icr::v1::FindPeopleRequest& query);
 
 // The event kind's name ("referral_opened", ...), as stored and sent on the change feed.
 std::string EventKind(const icr::v1::Event& event);
@@ -40,6 +45,37 @@ access::Write EventWrite(const icr::v1::Event& event, const std::string& org,
 // Whether an upsert changes the stored person's demographics (names, birth, sex, ethnicity,
 // address, GP, council, ICB).
 bool ChangesDemographics(const icr::v1::Person& stored, const icr::v1::Person& incoming);
+
+// The rules that depend on what is stored. Each refuses with FAILED_PRECONDITION naming the field
+// (architecture.md, Errors): the request is well formed, the record's state forbids it.
+
+// Nothing happens after death: an event dated after the person's recorded date of death
+// (YYYY-MM-DD, "" for none) is refused.
+absl::Status CheckNotAfterDeath(const icr::v1::Event& event, const std::string& date_of_death,
+                                const std::string& field);
+
+// A death dated date_of_death for `person` as stored: refused before their date of birth, when a
+// different date of death is recorded already, and before their latest activity already
+// recorded (latest_activity, YYYY-MM-DD, nullopt for none). `field` is the item's prefix.
+absl::Status CheckDeath(const std::string& date_of_death, const icr::v1::Person& person,
+                        const std::optional<std::string>& latest_activity,
+                        const std::string& field);
+
+// The closing events: each closes a row an opening event of the same organisation wrote.
+enum class Closing { kReferralClosed, kDischarge, kDetentionEnd, kKeyWorkerEnded };
+
+// What is stored of the row a close names (same organisation, id and person), read when the
+// close was not written.
+struct ClosedRowFacts {
+  bool closed = false;        // closed (discharged, ended) already
+  bool before_start = false;  // the close is dated before the row started
+};
+
+// Why a close was not written, `field` being its item's prefix ("events[2]"): no such row for the
+// person (nullopt), closed already, or dated before the row started; ABORTED when none holds (a
+// concurrent call changed the row: sending again decides).
+absl::Status CloseRefusal(Closing closing, const std::optional<ClosedRowFacts>& row,
+                          const std::string& field);
 
 // Canonical content of an event for idempotency: equal for resends of the same content.
 std::string CanonicalJson(const google::protobuf::Message& message);

@@ -1,5 +1,6 @@
-// icr.v1.RecordService handlers: authenticate, validate, run one transaction with its audit row
-// and change-feed entries, map the result to a gRPC status.
+// icr.v1.RecordService handlers: each admits the caller and hands the request to a method
+// returning absl::Status (one transaction with its audit row and change-feed entries), whose
+// status it maps to gRPC. The import workflow is Importer, the change feed ChangeStream.
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/reference.h"
+#include "services/record/change_stream.h"
 #include "services/record/record_reader.h"
 #include "services/record/write_batch.h"
 
@@ -40,6 +42,16 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
                              icr::v1::AuditTrail* resp) override;
 
  private:
+  absl::Status StorePerson(const Caller& caller, const icr::v1::UpsertPersonRequest& req,
+                           icr::v1::Person* resp);
+  absl::Status ReadPerson(const Caller& caller, const icr::v1::GetPersonRequest& req,
+                          icr::v1::Person* resp);
+  absl::Status SearchPeople(const Caller& caller, const icr::v1::FindPeopleRequest& req,
+                            icr::v1::FindPeopleResponse* resp);
+  absl::Status StoreEvents(const Caller& caller, const icr::v1::RecordEventsRequest& req,
+                           icr::v1::RecordEventsResponse* resp);
+  absl::Status ReadAuditTrail(const Caller& caller, const icr::v1::GetAuditTrailRequest& req,
+                              icr::v1::AuditTrail* resp);
   // Runs fn, the writes of one call through `batch`, in one transaction. When the write rule
   // refused the call, its writes are rolled back and the refusal's audit row is written alone.
   absl::Status WriteAll(WriteBatch& batch, const std::function<absl::Status(pqxx::work&)>& fn);
@@ -48,6 +60,7 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
   Authenticator& auth_;
   std::shared_ptr<const ReferenceData> ref_;
   RecordReader reader_;
+  ChangeStream changes_;
 };
 
 }  // namespace icr::record

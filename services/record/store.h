@@ -1,5 +1,6 @@
-// The record's SQL: named prepared statements over core.*, and the reads and writes the
-// handlers compose into one transaction each.
+// The record's reads and writes over core.* (statements in services/record/sql/), which the
+// handlers compose into one transaction each. The rules they apply to what is stored are in
+// record_rules.h.
 #pragma once
 
 #include <map>
@@ -56,8 +57,6 @@ struct UpsertResult {
 
 class RecordStore {
  public:
-  static const std::vector<Statement>& Statements();
-
   static std::optional<icr::v1::Person> FindByNhsNumber(pqxx::transaction_base& tx,
                                                         const std::string& nhs_number);
   // Those of these NHS numbers that are known, in no particular order, without their local
@@ -89,8 +88,8 @@ class RecordStore {
                                                 PendingWrites& out);
   // Writes the deferred episode-table rows, one statement per kind; ALREADY_EXISTS when an
   // inserted row was recorded before, and a close's refusal (no such row for the person:
-  // FAILED_PRECONDITION, closed already: FAILED_PRECONDITION, dated before the row's start:
-  // INVALID_ARGUMENT), for the first refused row of the first kind. Clears them either way.
+  // FAILED_PRECONDITION, closed already, dated before the row's start: the same; record_rules:
+  // CloseRefusal), for the first refused row of the first kind. Clears them either way.
   static absl::Status FlushDeferred(pqxx::transaction_base& tx, const std::string& org_code,
                                     PendingWrites& pending);
   // Writes the pending rows and the relationships of org_code with these people (core.relationship:
@@ -118,8 +117,8 @@ class RecordStore {
   struct RecordLookupRequest {
     std::string nhs_number;
     const Caller* caller = nullptr;
-    std::string seen_version;           // "" when the server holds no body
-    std::optional<bool> seen_visible;   // the caller's organisation at seen_version, if known
+    std::string seen_version;          // "" when the server holds no body
+    std::optional<bool> seen_visible;  // the caller's organisation at seen_version, if known
   };
   struct RecordLookup {
     std::string person_id;

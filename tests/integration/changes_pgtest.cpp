@@ -1,15 +1,15 @@
 // The change feed never skips a change: six writers commit concurrently (and one holds its
 // transaction open so commits land out of sequence order) while the reader is stopped and
 // resumed many times; every committed change must be delivered at least once.
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <random>
 #include <thread>
 
-#include <google/protobuf/util/time_util.h>
-
 #include "services/common/changes.h"
+#include "services/record/change_stream.h"
 #include "tests/integration/harness.h"
 
 namespace icr::test {
@@ -37,7 +37,8 @@ TEST(ChangeFeed, DeliversEveryCommittedChangeDespiteConcurrentWritersAndRestarts
   const std::string writer_token = stack.Token("RGD", "system");
   const std::string reader_token = stack.Token("RGD", "admin");
   std::vector<std::string> people;
-  for (int w = 0; w < kWriters; ++w) people.push_back(SeedPerson("RGD", NextNhsNumber()).nhs_number());
+  for (int w = 0; w < kWriters; ++w)
+    people.push_back(SeedPerson("RGD", NextNhsNumber()).nhs_number());
 
   std::atomic<int> writers_left{kWriters + 1};
   std::atomic<int> failures{0};
@@ -131,6 +132,20 @@ TEST(ChangeFeed, DeliversEveryCommittedChangeDespiteConcurrentWritersAndRestarts
   bool out_of_order = false;
   for (size_t i = 1; i < delivered.size(); ++i) out_of_order |= delivered[i] < delivered[i - 1];
   EXPECT_TRUE(out_of_order);
+}
+
+// A follower waits for a notification, not for its next poll: a commit that adds to the feed
+// wakes the process's listener (migration 0017's trigger), well within the wait's bound here.
+TEST(ChangeFeed, ACommitToTheFeedWakesTheListener) {
+  auto& stack = Stack::Get();
+  icr::record::ChangeNotifier notifier(stack.database_url());
+  // Listening: the listener wakes once when it has connected.
+  ASSERT_TRUE(notifier.Wait(0, std::chrono::seconds(10)));
+  const uint64_t seen = notifier.Generation();
+  stack.Scalar(
+      "WITH x AS (INSERT INTO core.changes (entity, entity_id, change_type) VALUES "
+      "('notify_test', 'a', 'test') RETURNING 1) SELECT count(*) FROM x");
+  EXPECT_TRUE(notifier.Wait(seen, std::chrono::seconds(10)));
 }
 
 TEST(ChangeFeed, FollowWaitsForNewChangesAndReportsLag) {

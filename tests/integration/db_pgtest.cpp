@@ -11,6 +11,7 @@
 #include "services/common/migrations.h"
 #include "services/common/sql/statements.h"
 #include "services/performance/sql/statements.h"
+#include "services/record/sql/statements.h"
 #include "services/s117/sql/statements.h"
 #include "tests/integration/harness.h"
 
@@ -24,6 +25,7 @@ const std::vector<std::span<const Statement>>& AllStatements() {
       performance::sql::kAll,
       careplan::sql::kAll,
       s117::sql::kAll,
+      record::sql::kAll,
   };
   return kAll;
 }

@@ -252,9 +252,10 @@ TEST_F(RecordTest, BadEventsAreRefusedAndNothingIsWritten) {
       {{bad_destination}, grpc::StatusCode::INVALID_ARGUMENT,
        "events[0].discharge.discharge_destination"},
       {{bad_nhs}, grpc::StatusCode::INVALID_ARGUMENT, "events[0].nhs_number"},
-      // Discharge before admission: the second event of a valid-looking pair.
+      // Discharge before admission: the second event of a valid-looking pair. The stored
+      // admission refuses it (architecture.md, Errors: a rule of the domain).
       {{Referral(nhs, "ref-ok", "R-OK"), Discharge(nhs, "dis-1", "SP1", kJan2026 - kDay)},
-       grpc::StatusCode::INVALID_ARGUMENT, "events[1].discharge.discharged_at"},
+       grpc::StatusCode::FAILED_PRECONDITION, "events[1].discharge.discharged_at"},
       // Same event id with different content.
       {{Admission(nhs, "adm-1", "SP9", kJan2026)}, grpc::StatusCode::ALREADY_EXISTS,
        "events[0].event_id"},
@@ -286,7 +287,7 @@ TEST_F(RecordTest, EventsAfterDeathAreRefused) {
   ASSERT_TRUE(Send(token, {Referral(nhs, "r-care", "REFCARE")}).ok());
   ASSERT_TRUE(Send(token, {death}).ok());
   auto late = Send(token, {Admission(nhs, "adm-late", "SPL", kJan2026 + 40 * kDay)});
-  EXPECT_EQ(late.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(late.error_message().find("after the person's death"), std::string::npos);
   // Before the death is fine.
   EXPECT_TRUE(Send(token, {Admission(nhs, "adm-early", "SPE", kJan2026)}).ok());
@@ -1081,7 +1082,7 @@ TEST_F(RecordTest, ImportClosesForSeveralPeopleAndRefusesBadClosesAlone) {
       {12, grpc::StatusCode::FAILED_PRECONDITION, "event.discharge.spell_id: already discharged"},
       {13, grpc::StatusCode::FAILED_PRECONDITION, "event.discharge.spell_id: no hospital"},
       {14, grpc::StatusCode::FAILED_PRECONDITION, "event.referral_closed.referral_id: no referral"},
-      {16, grpc::StatusCode::INVALID_ARGUMENT, "event.referral_closed.closed_date: before"},
+      {16, grpc::StatusCode::FAILED_PRECONDITION, "event.referral_closed.closed_date: before"},
       {17, grpc::StatusCode::FAILED_PRECONDITION, "event.detention_end.detention_id: already"},
   };
   for (size_t i = 0; i < refused.size(); ++i) {

@@ -106,7 +106,8 @@ TEST(ValidateEvent, UnknownBedTypeNamesField) {
 TEST(ValidateEvent, UnknownProviderAndFutureTime) {
   auto e = Admission();
   e.mutable_admission()->set_provider_code("QWO");  // an ICB is not a provider
-  EXPECT_EQ(Message(ValidateEvent(e, Ref(), "e", kToday)).rfind("e.admission.provider_code", 0), 0u);
+  EXPECT_EQ(Message(ValidateEvent(e, Ref(), "e", kToday)).rfind("e.admission.provider_code", 0),
+            0u);
   e = Admission();
   *e.mutable_admission()->mutable_admitted_at() = TimeUtil::SecondsToTimestamp(1893456000);  // 2030
   EXPECT_EQ(Message(ValidateEvent(e, Ref(), "e", kToday)).rfind("e.admission.admitted_at", 0), 0u);
@@ -140,7 +141,8 @@ TEST(ValidateEvent, ContactAttendanceMustAgree) {
   c->set_attend_status("3");
   c->set_attended(true);
   c->set_consultation_mechanism("01");
-  EXPECT_EQ(Message(ValidateEvent(e, Ref(), "e", kToday)), "e.care_contact.attended: contradicts attend_status");
+  EXPECT_EQ(Message(ValidateEvent(e, Ref(), "e", kToday)),
+            "e.care_contact.attended: contradicts attend_status");
   c->set_attended(false);
   EXPECT_TRUE(ValidateEvent(e, Ref(), "e", kToday).ok());
 }
@@ -158,6 +160,87 @@ TEST(CanonicalJson, SameContentSameText) {
   EXPECT_EQ(CanonicalJson(a), CanonicalJson(b));
   b.mutable_admission()->set_bed_type("201");
   EXPECT_NE(CanonicalJson(a), CanonicalJson(b));
+}
+
+// The rules on what is stored refuse with FAILED_PRECONDITION (architecture.md, Errors).
+TEST(CheckNotAfterDeath, RefusesOnlyWhatIsDatedAfterTheDeath) {
+  const auto admission = Admission();  // 2026-01-01
+  EXPECT_TRUE(CheckNotAfterDeath(admission, "", "e").ok());
+  EXPECT_TRUE(CheckNotAfterDeath(admission, "2026-01-01", "e").ok());
+  const absl::Status late = CheckNotAfterDeath(admission, "2025-12-31", "events[2]");
+  EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Message(late), "events[2]: dated after the person's death");
+}
+
+TEST(CheckDeath, RefusesBeforeBirthAnotherDateAndBeforeActivity) {
+  icr::v1::Person p;
+  p.set_date_of_birth("1970-01-01");
+  EXPECT_TRUE(CheckDeath("2026-02-01", p, std::nullopt, "e").ok());
+  EXPECT_TRUE(CheckDeath("2026-02-01", p, "2026-02-01", "e").ok());
+  struct Case {
+    std::string date, recorded, latest, message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"1969-12-31", "", "", "e.death.date_of_death: before the date of birth"},
+           {"2026-02-01", "2026-01-01", "",
+            "e.death.date_of_death: a different date of death is already recorded"},
+           {"2026-02-01", "", "2026-02-02",
+            "e.death.date_of_death: before activity already recorded"},
+       }) {
+    p.set_date_of_death(c.recorded);
+    const auto latest = c.latest.empty() ? std::nullopt : std::optional<std::string>(c.latest);
+    const absl::Status s = CheckDeath(c.date, p, latest, "e");
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << c.message;
+    EXPECT_EQ(Message(s), c.message);
+  }
+  p.set_date_of_death("2026-02-01");  // the same death again
+  EXPECT_TRUE(CheckDeath("2026-02-01", p, std::nullopt, "e").ok());
+}
+
+TEST(CloseRefusal, NamesTheFieldOfEachReason) {
+  struct Case {
+    Closing closing;
+    std::optional<ClosedRowFacts> row;
+    absl::StatusCode code;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {Closing::kReferralClosed, std::nullopt, absl::StatusCode::kFailedPrecondition,
+            "e.referral_closed.referral_id: no referral with this id for this person"},
+           {Closing::kDischarge, ClosedRowFacts{true, false}, absl::StatusCode::kFailedPrecondition,
+            "e.discharge.spell_id: already discharged"},
+           {Closing::kDischarge, ClosedRowFacts{false, true}, absl::StatusCode::kFailedPrecondition,
+            "e.discharge.discharged_at: before the admission"},
+           {Closing::kDetentionEnd, ClosedRowFacts{false, true},
+            absl::StatusCode::kFailedPrecondition,
+            "e.detention_end.ended_at: before the detention started"},
+           {Closing::kKeyWorkerEnded, ClosedRowFacts{true, true},
+            absl::StatusCode::kFailedPrecondition,
+            "e.key_worker_ended.assignment_id: already ended"},
+           {Closing::kReferralClosed, ClosedRowFacts{false, false}, absl::StatusCode::kAborted,
+            "e.referral_closed.referral_id: changed by a concurrent call; send again"},
+       }) {
+    const absl::Status s = CloseRefusal(c.closing, c.row, "e");
+    EXPECT_EQ(s.code(), c.code) << c.message;
+    EXPECT_EQ(Message(s), c.message);
+  }
+}
+
+TEST(ValidateQuery, NormalisesThePostcodeAndNamesTheBadField) {
+  icr::v1::FindPeopleRequest q;
+  EXPECT_EQ(Message(ValidateQuery(q)),
+            "query: one of name_and_birth, postcode or local_identifier");
+  q.set_postcode("ls1 4ab");
+  ASSERT_TRUE(ValidateQuery(q).ok());
+  EXPECT_EQ(q.postcode(), "LS1 4AB");
+  q.mutable_page()->set_page_token("not-a-token");
+  EXPECT_EQ(Message(ValidateQuery(q)), "page.page_token: not a token returned by FindPeople");
+  q.mutable_page()->set_page_token("00000000-0000-0000-0000-000000000001");
+  q.mutable_name_and_birth()->set_family_name("Smith");
+  q.mutable_name_and_birth()->set_date_of_birth("1970-02-30");
+  EXPECT_EQ(ValidateQuery(q).code(), absl::StatusCode::kInvalidArgument);
+  q.mutable_name_and_birth()->set_date_of_birth("1970-02-28");
+  EXPECT_TRUE(ValidateQuery(q).ok());
 }
 
 }  // namespace
