@@ -132,26 +132,6 @@ Database::Database(std::string url, int pool_size, std::chrono::milliseconds cal
 
 Database::~Database() = default;
 
-void Database::Register(const std::vector<Statement>& statements) {
-  std::lock_guard lock(mu_);
-  bool added = false;
-  for (const Statement& s : statements) {
-    auto same = std::find_if(statements_.begin(), statements_.end(), [&](const Statement& r) {
-      return std::string_view(r.name) == s.name;
-    });
-    if (same == statements_.end()) {
-      statements_.push_back(s);
-      added = true;
-    } else if (std::string_view(same->sql) != s.sql) {
-      throw std::logic_error(std::string("two statements named ") + s.name);
-    }
-  }
-  if (!added) return;
-  // Connections opened before this call would lack the new statements: drop the idle ones.
-  open_ -= static_cast<int>(idle_.size());
-  idle_.clear();
-}
-
 Database::Limit Database::LimitFor(std::chrono::milliseconds timeout) {
   const auto now = Clock::now();
   Limit limit{now + timeout, false, timeout};
@@ -174,17 +154,8 @@ absl::Status Database::OutOfTime(const Limit& limit) {
 std::unique_ptr<pqxx::connection> Database::Connect(const Limit& limit) {
   // Connecting is bounded by connect_timeout (HardenConnectionString); what follows by the limit.
   auto conn = std::make_unique<pqxx::connection>(url_);
-  std::vector<Statement> statements;
-  {
-    std::lock_guard lock(mu_);
-    statements = statements_;
-  }
   const uint64_t watch = watchdog_.Arm(conn->sock(), limit.at);
   try {
-    for (const auto& s : statements) {
-      conn->prepare(s.name, s.sql);
-      conn->prepare_now(s.name);  // fail fast on bad SQL
-    }
     SetStatementTimeout(*conn, call_timeout_);
   } catch (...) {
     watchdog_.Disarm(watch);

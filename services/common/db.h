@@ -101,9 +101,6 @@ class Database {
   // Runs fn with a single-statement (non-transactional) read.
   absl::Status Read(const std::function<absl::Status(pqxx::nontransaction&)>& fn);
 
-  // TRANSITIONAL (issue 17): statements still held in C++; removed once every service uses sql/.
-  void Register(const std::vector<Statement>& statements);
-
   const std::string& url() const { return url_; }
 
  private:
@@ -127,7 +124,6 @@ class Database {
   int open_ = 0;  // connections handed out or idle
   std::chrono::milliseconds call_timeout_;
   CallWatchdog watchdog_;
-  std::vector<Statement> statements_;
 };
 
 }  // namespace icr
