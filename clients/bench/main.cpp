@@ -20,6 +20,7 @@
 #include "services/common/auth.h"
 #include "services/common/config.h"
 #include "services/common/db.h"
+#include "tests/support/builders.h"
 
 namespace {
 using icr::bench::LoadResult;
@@ -157,13 +158,9 @@ std::vector<std::string> SomePlans(icr::Database& db, const std::string& token, 
   return out;
 }
 
+// The event the write phases send (tests/support/builders.h).
 icr::v1::Event EmploymentEvent(const std::string& nhs, const std::string& id) {
-  icr::v1::Event e;
-  e.set_event_id(id);
-  e.set_nhs_number(nhs);
-  e.mutable_employment_status()->set_code("01");
-  e.mutable_employment_status()->set_recorded_date("2026-01-15");
-  return e;
+  return icr::build::EmploymentStatus(nhs, id, "01", "2026-01-15");
 }
 
 // Runs the phases of o and writes the report; throws when the database cannot be read.
