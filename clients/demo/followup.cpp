@@ -363,7 +363,7 @@ void Followup::JointDischarge(const std::vector<RegisterRow>& rows) {
   Actor* icb = who_.For(chosen->responsible_icb_code(), icr::Role::kS117Officer);
   if (!council || !icb) {
     return summary_.notes.push_back(
-        "joint discharge: skipped (the council's and the ICB's decisions need --database-url)");
+        "joint discharge: skipped (the council's and the ICB's decisions need a --tokens file)");
   }
   const Facts& f = *FactsOf(chosen->nhs_number());
   Actor& trust = TrustOf(f.nhs);
