@@ -20,47 +20,19 @@ echo "==> Installing missing packages"
 "$ROOT/deploy/install-deps.sh"
 echo "==> Building"
 "$ROOT/deploy/build.sh" >"$VAR/build.log" 2>&1 || { tail -30 "$VAR/build.log"; exit 1; }
-BIN=$ROOT/build
-ICRCTL=$BIN/clients/icrctl/icrctl
+source "$ROOT/deploy/stack.sh"
 
-echo "==> Starting PostgreSQL under var/pg"
-source "$ROOT/deploy/pg.sh"
-pg_start "$VAR/pg"
-export ICR_DATABASE_URL=$PG_URL
-"$ICRCTL" db migrate --database-url "$PG_URL"
-
-token_for() {  # token_for NAME ORG ROLE: created once, kept in var/tokens/NAME (mode 600)
-  local file=$VAR/tokens/$1
-  mkdir -p "$VAR/tokens" && chmod 700 "$VAR/tokens"
-  if [ ! -s "$file" ]; then
-    (umask 077; "$ICRCTL" admin token create --org "$2" --role "$3" --label "quickstart $1" \
-      --database-url "$PG_URL" >"$file")
-  fi
-  cat "$file"
-}
-SYSTEM_TOKEN=$(token_for system "$DEMO_ORG" system)
-CLINICIAN_TOKEN=$(token_for clinician "$DEMO_ORG" clinician)
-token_for analyst "$DEMO_ORG" performance_analyst >/dev/null   # to sign in to the dashboard
-
-echo "==> Starting icr-server on $LISTEN"
-if [ -f "$VAR/icr-server.pid" ] && kill -0 "$(cat "$VAR/icr-server.pid")" 2>/dev/null; then
-  echo "    already running (pid $(cat "$VAR/icr-server.pid"))"
-else
-  nohup "$BIN/services/server/icr-server" --listen "$LISTEN" --services all \
-    --dashboard-listen "$DASHBOARD" --database-url "$PG_URL" >>"$VAR/icr-server.log" 2>&1 &
-  echo $! >"$VAR/icr-server.pid"
-  host=${LISTEN%:*}; port=${LISTEN##*:}
-  for _ in $(seq 1 100); do
-    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && break
-    kill -0 "$(cat "$VAR/icr-server.pid")" 2>/dev/null || { tail -20 "$VAR/icr-server.log"; exit 1; }
-    sleep 0.1
-  done
-fi
+echo "==> Starting PostgreSQL under var/pg and icr-server on $LISTEN"
+stack_start "$VAR" "$LISTEN" --dashboard-listen "$DASHBOARD"
+SYSTEM_TOKEN=$(stack_token "$VAR" system "$DEMO_ORG" system)
+CLINICIAN_TOKEN=$(stack_token "$VAR" clinician "$DEMO_ORG" clinician)
+stack_token "$VAR" analyst "$DEMO_ORG" performance_analyst >/dev/null   # to sign in to the dashboard
 
 have=$(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc "SELECT count(*) FROM core.person")
 if [ "$have" -lt "$PEOPLE" ]; then
   echo "==> Seeding $PEOPLE synthetic people (seed $SEED) through ImportEvents"
-  "$ICRCTL" --server "$LISTEN" --token "$SYSTEM_TOKEN" demo seed --people "$PEOPLE" --seed "$SEED"
+  "$ICRCTL" --server "$LISTEN" --token "$SYSTEM_TOKEN" demo seed --people "$PEOPLE" --seed "$SEED" \
+    --tokens "$(stack_demo_tokens "$VAR")"
 else
   echo "==> Demo data present ($have people)"
 fi

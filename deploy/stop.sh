@@ -4,15 +4,5 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VAR=$ROOT/var
-if [ -f "$VAR/icr-server.pid" ]; then
-  pid=$(cat "$VAR/icr-server.pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    echo "icr-server stopped"
-  fi
-  rm -f "$VAR/icr-server.pid"
-fi
-source "$ROOT/deploy/pg.sh"
-pg_stop "$VAR/pg" && echo "PostgreSQL stopped"
+source "$ROOT/deploy/stack.sh"
+stack_stop "$VAR" && echo "PostgreSQL stopped"

@@ -17,14 +17,17 @@
 #include "icr/v1/performance.grpc.pb.h"
 #include "icr/v1/record.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
+#include "services/bench/sql/statements.h"
 #include "services/common/auth.h"
 #include "services/common/config.h"
 #include "services/common/db.h"
+#include "tests/support/builders.h"
 
 namespace {
 using icr::bench::LoadResult;
 using icr::bench::RunLoad;
 using json = nlohmann::json;
+namespace sql = icr::bench::sql;  // the benchmark's own statements (clients/bench/sql)
 
 struct Options {
   std::string server, token, analyst_token, database_url;
@@ -80,28 +83,6 @@ bool ReadRecord(icr::v1::RecordService::Stub& stub, const std::string& token,
   return done.get_future().get().ok();
 }
 
-// The benchmark's own SQL (the COPY baseline aside), as named prepared statements.
-const icr::Statement kEmptyBodies{"bench_empty_bodies", "DELETE FROM core.record_body"};
-const icr::Statement kNextEpoch{"bench_next_epoch", "UPDATE core.record_epoch SET n = n + 1"};
-// People and plans the token's organisation sees (a current relationship): the access rule
-// refuses the others (architecture.md, Security).
-#define ICR_BENCH_SEEN                                                                          \
-  "EXISTS (SELECT 1 FROM core.relationship r JOIN core.api_token t ON t.org_code = r.org_code " \
-  "WHERE t.token_sha256 = sha256(convert_to($2, 'UTF8')) AND r.person_id = x.person_id "        \
-  "AND r.to_at IS NULL)"
-const icr::Statement kSomePeople{
-    "bench_some_people",
-    "SELECT nhs_number FROM core.person x WHERE date_of_death IS NULL AND " ICR_BENCH_SEEN
-    " ORDER BY person_id LIMIT $1"};
-const icr::Statement kBusiestCouncil{
-    "bench_busiest_council",
-    "SELECT responsible_council_code FROM s117.episode WHERE state IN ('PLANNED', 'ACTIVE') "
-    "AND responsible_council_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"};
-const icr::Statement kSomePlans{
-    "bench_some_plans",
-    "SELECT plan_id::text FROM careplan.plan x WHERE status <> 'CLOSED' AND " ICR_BENCH_SEEN
-    " ORDER BY plan_id LIMIT $1"};
-
 // Throws on a database failure: the benchmark cannot go on without its data.
 void Check(const absl::Status& s, const char* what) {
   if (!s.ok()) throw std::runtime_error(std::string(what) + ": " + s.ToString());
@@ -118,8 +99,8 @@ std::vector<std::string> Column(const pqxx::result& r) {
 // in memory: the cold read path.
 void EmptyRecordCache(icr::Database& db) {
   auto empty = [](pqxx::work& tx) {
-    tx.exec_prepared0(kEmptyBodies.name);
-    tx.exec_prepared0(kNextEpoch.name);
+    icr::Exec(tx, sql::kEmptyBodies);
+    icr::Exec(tx, sql::kNextEpoch);
     return absl::OkStatus();
   };
   // Every body may be kept (at a million people, gigabytes): longer than a call's usual limit.
@@ -129,7 +110,7 @@ void EmptyRecordCache(icr::Database& db) {
 std::vector<std::string> SomePeople(icr::Database& db, const std::string& token, int limit) {
   std::vector<std::string> out;
   Check(db.Read([&](pqxx::nontransaction& tx) {
-    out = Column(tx.exec_prepared(kSomePeople.name, limit, token));
+    out = Column(icr::Exec(tx, sql::kSomePeople, limit, token));
     return absl::OkStatus();
   }),
         "picking people");
@@ -140,7 +121,7 @@ std::vector<std::string> SomePeople(icr::Database& db, const std::string& token,
 std::string BusiestCouncil(icr::Database& db) {
   std::vector<std::string> out;
   Check(db.Read([&](pqxx::nontransaction& tx) {
-    out = Column(tx.exec_prepared(kBusiestCouncil.name));
+    out = Column(icr::Exec(tx, sql::kBusiestCouncil));
     return absl::OkStatus();
   }),
         "finding a council");
@@ -150,20 +131,16 @@ std::string BusiestCouncil(icr::Database& db) {
 std::vector<std::string> SomePlans(icr::Database& db, const std::string& token, int limit) {
   std::vector<std::string> out;
   Check(db.Read([&](pqxx::nontransaction& tx) {
-    out = Column(tx.exec_prepared(kSomePlans.name, limit, token));
+    out = Column(icr::Exec(tx, sql::kSomePlans, limit, token));
     return absl::OkStatus();
   }),
         "picking care plans");
   return out;
 }
 
+// The event the write phases send (tests/support/builders.h).
 icr::v1::Event EmploymentEvent(const std::string& nhs, const std::string& id) {
-  icr::v1::Event e;
-  e.set_event_id(id);
-  e.set_nhs_number(nhs);
-  e.mutable_employment_status()->set_code("01");
-  e.mutable_employment_status()->set_recorded_date("2026-01-15");
-  return e;
+  return icr::build::EmploymentStatus(nhs, id, "01", "2026-01-15");
 }
 
 // Runs the phases of o and writes the report; throws when the database cannot be read.
@@ -185,7 +162,6 @@ int Bench(const Options& o, const std::string& json_file) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < max_callers; ++i) channels.push_back(Channel(o.server, i));
   icr::Database db(o.database_url, 1);
-  db.Register({kEmptyBodies, kNextEpoch, kSomePeople, kBusiestCouncil, kSomePlans});
   const auto people = SomePeople(db, o.token, 20000);
   if (people.empty()) {
     std::cerr << "icr-bench: no people the token's organisation sees; seed the database first "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Browser test of the performance dashboard, on a stack of its own: a throwaway PostgreSQL,
-# icr-server with every service and the dashboard on free ports, a seeded synthetic population
-# (icrctl demo seed) and 24 months of computed indicators (icrctl kpi compute). Then headless
+# Browser test of the performance dashboard, on a stack of its own (deploy/stack.sh): a throwaway
+# PostgreSQL, icr-server with every service and the dashboard on free ports, a seeded synthetic
+# population (icrctl demo seed) and 24 months of computed indicators (icrctl kpi compute). Then headless
 # Chromium (Debian's package, driven by playwright-core from npm; no browser is downloaded) signs
 # in, checks the tiles against GetDashboard and saves screenshots.
 #
@@ -11,13 +11,11 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
-ICRCTL=$BUILD/clients/icrctl/icrctl
-SERVER=$BUILD/services/server/icr-server
 OUT=$BUILD/e2e
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 mkdir -p "$OUT"
 
-for f in "$ICRCTL" "$SERVER"; do
+for f in "$BUILD/clients/icrctl/icrctl" "$BUILD/services/server/icr-server"; do
   [ -x "$f" ] || { echo "dashboard_e2e: $f is not built" >&2; exit 1; }
 done
 for tool in node npm; do
@@ -30,47 +28,33 @@ if [ ! -d "$HERE/node_modules/playwright-core" ] || [ "$HERE/package-lock.json" 
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/npm.log" 2>&1 || { cat "$OUT/npm.log" >&2; exit 1; }
 fi
 
-source "$ROOT/deploy/pg.sh"
-PG_DIR=$(mktemp -d /tmp/icr-e2e-pg-XXXXXX)
-SERVER_PID=
+STACK_BUILD=$BUILD
+source "$ROOT/deploy/stack.sh"
+STACK_DIR=$(mktemp -d /tmp/icr-e2e-XXXXXX)
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  pg_stop "$PG_DIR"
-  rm -rf "$PG_DIR"
+  stack_stop "$STACK_DIR" >/dev/null
+  rm -rf "$STACK_DIR"
 }
 trap cleanup EXIT
-
-echo "==> PostgreSQL"
-pg_start "$PG_DIR"
-URL=$PG_URL
-"$ICRCTL" db migrate --database-url "$URL" >"$OUT/migrate.log"
-SYSTEM_TOKEN=$("$ICRCTL" admin token create --org RGD --role system --label e2e --database-url "$URL")
-ANALYST_TOKEN=$("$ICRCTL" admin token create --org RGD --role performance_analyst --label e2e --database-url "$URL")
 
 GRPC_PORT=$(pg_free_port)
 HTTP_PORT=$(pg_free_port)
 while [ "$HTTP_PORT" = "$GRPC_PORT" ]; do HTTP_PORT=$(pg_free_port); done
-echo "==> icr-server: gRPC 127.0.0.1:$GRPC_PORT, dashboard http://127.0.0.1:$HTTP_PORT/"
+echo "==> PostgreSQL and icr-server: gRPC 127.0.0.1:$GRPC_PORT, dashboard http://127.0.0.1:$HTTP_PORT/"
 # --national-store: the demo's figures for all organisations are shown unrounded, so that the
 # charts have a point for every month (in a regional store, the default, a small demo's months
 # are mostly suppressed; dashboard_pgtest covers that).
-"$SERVER" --services all --listen "127.0.0.1:$GRPC_PORT" --dashboard-listen "127.0.0.1:$HTTP_PORT" \
-  --national-store --database-url "$URL" >"$OUT/icr-server.log" 2>&1 &
-SERVER_PID=$!
-ready=
-for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$GRPC_PORT") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT") 2>/dev/null; then
-    ready=1
-    break
-  fi
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$ready" ] || { echo "dashboard_e2e: icr-server did not start" >&2; tail -20 "$OUT/icr-server.log" >&2; exit 1; }
+STACK_SERVER_LOG=$OUT/icr-server.log stack_start "$STACK_DIR" "127.0.0.1:$GRPC_PORT" \
+  --dashboard-listen "127.0.0.1:$HTTP_PORT" --national-store ||
+  { echo "dashboard_e2e: icr-server did not start" >&2; exit 1; }
+stack_wait "127.0.0.1:$HTTP_PORT" || { echo "dashboard_e2e: no dashboard" >&2; exit 1; }
+SYSTEM_TOKEN=$(stack_token "$STACK_DIR" system RGD system)
+ANALYST_TOKEN=$(stack_token "$STACK_DIR" analyst RGD performance_analyst)
 
 ctl() { "$ICRCTL" --server "127.0.0.1:$GRPC_PORT" "$@"; }
 echo "==> demo seed (300 people, seed 7)"
-ctl --token "$SYSTEM_TOKEN" demo seed --people 300 --seed 7 --database-url "$URL" >"$OUT/seed.log"
+ctl --token "$SYSTEM_TOKEN" demo seed --people 300 --seed 7 --tokens "$(stack_demo_tokens "$STACK_DIR")" \
+  >"$OUT/seed.log"
 # The demo history ends the day before the 1st of this month: compute the 24 months before it.
 FIRST_OF_MONTH=$(date -u +%Y-%m-01)
 LAST=$(date -u -d "$FIRST_OF_MONTH -1 month" +%Y-%m)

@@ -102,37 +102,17 @@ class AccessMatrixTest : public ::testing::Test {
     ASSERT_TRUE(Send(trust, {Referral("ref-1", kTrust)}).ok());
   }
 
-  icr::v1::Event Ev(const std::string& id) {
-    icr::v1::Event e;
-    e.set_event_id(nhs + "/" + id);
-    e.set_nhs_number(nhs);
-    return e;
-  }
+  // The test's events (tests/support/builders.h): ids prefixed with the NHS number.
   icr::v1::Event Referral(const std::string& id, const std::string& provider) {
-    auto e = Ev(id);
-    auto* r = e.mutable_referral_opened();
-    r->set_referral_id(nhs + "/" + id);
-    r->set_provider_code(provider);
-    r->set_team_type("C02");
-    r->set_service_area("adult_mh");
-    r->set_received_date("2026-01-05");
-    return e;
+    return build::ReferralOpened(nhs, nhs + "/" + id, nhs + "/" + id, provider, "2026-01-05");
   }
   icr::v1::Event Contact(const std::string& id) {
-    auto e = Ev(id);
-    auto* c = e.mutable_care_contact();
-    c->set_contact_id(nhs + "/" + id);
-    c->set_contact_date("2026-02-01");
-    c->set_attended(true);
-    c->set_attend_status("5");
-    c->set_consultation_mechanism("01");
-    c->set_team_type("C02");
+    auto e = build::CareContact(nhs, nhs + "/" + id, nhs + "/" + id, "2026-02-01");
+    e.mutable_care_contact()->set_team_type("C02");
     return e;
   }
   icr::v1::Event Death(const std::string& id) {
-    auto e = Ev(id);
-    e.mutable_death()->set_date_of_death("2026-03-01");
-    return e;
+    return build::Death(nhs, nhs + "/" + id, "2026-03-01");
   }
   std::string Audited(const std::string& org, const std::string& action,
                       const std::string& outcome) {
@@ -287,11 +267,9 @@ TEST_F(AccessMatrixTest, AnUnrelatedTrustCannotWriteAboutThePerson) {
     EXPECT_EQ(r.code(), static_cast<int>(Code::NOT_FOUND)) << r.message();
   }
   // A council's Care Act assessment by an unrelated council.
-  auto assess = Ev("ca-1");
-  assess.mutable_care_act()->set_care_act_id(nhs + "/CA1");
-  assess.mutable_care_act()->set_kind(icr::v1::CareActEvent::ASSESSMENT);
-  assess.mutable_care_act()->set_council_code(kOtherCouncil);
-  assess.mutable_care_act()->set_start_date("2026-02-01");
+  const auto assess =
+      build::CareAct(nhs, nhs + "/ca-1", nhs + "/CA1", icr::v1::CareActEvent::ASSESSMENT,
+                     kOtherCouncil, "2026-02-01");
   EXPECT_EQ(Send(stack.Token(kOtherCouncil, "social_worker"), {assess}).error_code(),
             Code::NOT_FOUND);
   // Nothing was written, the person is as they were, and the stranger still sees nothing.

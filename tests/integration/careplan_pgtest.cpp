@@ -501,15 +501,8 @@ TEST_F(CarePlanTest, AnUnrelatedOrganisationGetsNotFoundAndTheAttemptIsAudited) 
 TEST_F(CarePlanTest, OnlyOrganisationsNamedInThePlanOrResponsibleForThePersonChangeIt) {
   CarePlan plan = MustCreate(Plan(false));
   const auto other = stack.Token(kOtherTrust, "system");
-  icr::v1::Event referral;
-  referral.set_event_id(nhs + "/rx4-ref");
-  referral.set_nhs_number(nhs);
-  auto* r = referral.mutable_referral_opened();
-  r->set_referral_id(nhs + "/RX4REF");
-  r->set_provider_code(kOtherTrust);
-  r->set_team_type("C02");
-  r->set_service_area("adult_mh");
-  r->set_received_date("2026-01-05");
+  const auto referral =
+      build::ReferralOpened(nhs, nhs + "/rx4-ref", nhs + "/RX4REF", kOtherTrust, "2026-01-05");
   ASSERT_TRUE(Send(other, {referral}).ok());
   CarePlan out;
   EXPECT_TRUE(Get(other, plan.plan_id(), 0, &out).ok()) << "it sees the person";

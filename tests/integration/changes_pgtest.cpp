@@ -20,16 +20,7 @@ constexpr int kWriters = 6;
 constexpr int kCallsPerWriter = 40;
 
 icr::v1::Event ContactEvent(const std::string& nhs, const std::string& id) {
-  icr::v1::Event e;
-  e.set_event_id(id);
-  e.set_nhs_number(nhs);
-  auto* c = e.mutable_care_contact();
-  c->set_contact_id(id);
-  c->set_contact_date("2026-01-10");
-  c->set_attended(true);
-  c->set_attend_status("5");
-  c->set_consultation_mechanism("01");
-  return e;
+  return build::CareContact(nhs, id, id, "2026-01-10");
 }
 
 TEST(ChangeFeed, DeliversEveryCommittedChangeDespiteConcurrentWritersAndRestarts) {

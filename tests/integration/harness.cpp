@@ -116,20 +116,6 @@ std::string NextNhsNumber() {
   }
 }
 
-icr::v1::Person MakePerson(const std::string& nhs_number) {
-  icr::v1::Person p;
-  p.set_nhs_number(nhs_number);
-  p.set_family_name("Testperson");
-  p.set_given_name("Sam");
-  p.set_date_of_birth("1980-05-17");
-  p.set_sex("2");
-  p.set_ethnic_category("A");
-  p.set_postcode("LS1 4AP");
-  p.set_council_code("E08000035");
-  p.set_icb_code("QWO");
-  return p;
-}
-
 icr::v1::Person SeedPerson(const std::string& org, const std::string& nhs_number) {
   auto& stack = Stack::Get();
   icr::v1::UpsertPersonRequest req;

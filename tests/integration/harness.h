@@ -13,6 +13,7 @@
 #include "icr/v1/record.grpc.pb.h"
 #include "services/common/db.h"
 #include "services/server/host.h"
+#include "tests/support/builders.h"
 
 namespace icr::test {
 
@@ -56,8 +57,8 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
 // A unique NHS number in the 999 test range, valid under Modulus 11.
 std::string NextNhsNumber();
 
-// A valid person with the given NHS number, living in Leeds (E08000035, ICB QWO).
-icr::v1::Person MakePerson(const std::string& nhs_number);
+// A valid person with the given NHS number, living in Leeds (tests/support/builders.h).
+using build::MakePerson;
 
 // Upserts a person as org (role system) and returns it; fails the test on error.
 icr::v1::Person SeedPerson(const std::string& org, const std::string& nhs_number);

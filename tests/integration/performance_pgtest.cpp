@@ -64,12 +64,8 @@ class KpiTest : public ::testing::Test {
     return nhs;
   }
 
-  icr::v1::Event Ev(const std::string& nhs) {
-    icr::v1::Event e;
-    e.set_event_id("ev-" + std::to_string(++event_seq_));
-    e.set_nhs_number(nhs);
-    return e;
-  }
+  // A new event id: "ev-1", "ev-2", ...
+  std::string NextId() { return "ev-" + std::to_string(++event_seq_); }
 
   void Send(std::vector<icr::v1::Event> events) {
     icr::v1::RecordEventsRequest req;
@@ -83,113 +79,62 @@ class KpiTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
+  // The test's events (tests/support/builders.h), each with the next event id.
   icr::v1::Event Admit(const std::string& nhs, const std::string& spell, const std::string& date,
                        const std::string& bed = "200") {
-    auto e = Ev(nhs);
-    auto* a = e.mutable_admission();
-    a->set_spell_id(spell);
-    a->set_provider_code(kTrust);
-    *a->mutable_admitted_at() = TimeUtil::SecondsToTimestamp(At(date, 9));
-    a->set_bed_type(bed);
-    return e;
+    return build::Admission(nhs, NextId(), spell, kTrust, At(date, 9), bed);
   }
   icr::v1::Event Discharge(const std::string& nhs, const std::string& spell,
                            const std::string& date, const std::string& destination = "19") {
-    auto e = Ev(nhs);
-    auto* d = e.mutable_discharge();
-    d->set_spell_id(spell);
-    *d->mutable_discharged_at() = TimeUtil::SecondsToTimestamp(At(date));
-    d->set_discharge_method("1");
-    d->set_discharge_destination(destination);
-    return e;
+    return build::Discharge(nhs, NextId(), spell, At(date), destination);
   }
   icr::v1::Event Contact(const std::string& nhs, const std::string& date,
                          const std::string& mechanism = "01") {
-    auto e = Ev(nhs);
-    auto* c = e.mutable_care_contact();
-    c->set_contact_id(e.event_id());
-    c->set_contact_date(date);
-    c->set_attended(true);
-    c->set_attend_status("5");
-    c->set_consultation_mechanism(mechanism);
-    return e;
+    const std::string id = NextId();
+    return build::CareContact(nhs, id, id, date, mechanism);
   }
   icr::v1::Event Died(const std::string& nhs, const std::string& date) {
-    auto e = Ev(nhs);
-    e.mutable_death()->set_date_of_death(date);
-    return e;
+    return build::Death(nhs, NextId(), date);
   }
   icr::v1::Event Referral(const std::string& nhs, const std::string& opened,
                           const std::string& area = "adult_mh") {
-    auto e = Ev(nhs);
-    auto* r = e.mutable_referral_opened();
-    r->set_referral_id("R-" + e.event_id());
-    r->set_provider_code(kTrust);
-    r->set_team_type("C02");
-    r->set_service_area(area);
-    r->set_received_date(opened);
-    return e;
+    const std::string id = NextId();
+    return build::ReferralOpened(nhs, id, "R-" + id, kTrust, opened, area);
   }
   icr::v1::Event CloseReferral(const icr::v1::Event& opened, const std::string& date) {
-    auto e = Ev(opened.nhs_number());
-    e.mutable_referral_closed()->set_referral_id(opened.referral_opened().referral_id());
-    e.mutable_referral_closed()->set_closed_date(date);
-    return e;
+    return build::ReferralClosed(opened.nhs_number(), NextId(),
+                                 opened.referral_opened().referral_id(), date);
   }
   icr::v1::Event Status(const std::string& nhs, bool employment, const std::string& code,
                         const std::string& date) {
-    auto e = Ev(nhs);
-    if (employment) {
-      e.mutable_employment_status()->set_code(code);
-      e.mutable_employment_status()->set_recorded_date(date);
-    } else {
-      e.mutable_accommodation_status()->set_code(code);
-      e.mutable_accommodation_status()->set_recorded_date(date);
-    }
-    return e;
+    return employment ? build::EmploymentStatus(nhs, NextId(), code, date)
+                      : build::AccommodationStatus(nhs, NextId(), code, date);
   }
   icr::v1::Event KeyWorker(const std::string& nhs, const std::string& start) {
-    auto e = Ev(nhs);
-    auto* k = e.mutable_key_worker_assigned();
-    k->set_assignment_id("KW-" + e.event_id());
-    k->mutable_key_worker()->set_name("Alex Morgan");
-    k->mutable_key_worker()->set_role("Care coordinator");
-    k->mutable_key_worker()->set_organisation_code(kTrust);
-    k->set_start_date(start);
-    return e;
+    const std::string id = NextId();
+    return build::KeyWorkerAssigned(nhs, id, "KW-" + id,
+                                    build::Staff("Alex Morgan", "Care coordinator", kTrust), start);
   }
   icr::v1::Event EndKeyWorker(const icr::v1::Event& assigned, const std::string& date) {
-    auto e = Ev(assigned.nhs_number());
-    e.mutable_key_worker_ended()->set_assignment_id(assigned.key_worker_assigned().assignment_id());
-    e.mutable_key_worker_ended()->set_end_date(date);
-    return e;
+    return build::KeyWorkerEnded(assigned.nhs_number(), NextId(),
+                                 assigned.key_worker_assigned().assignment_id(), date);
   }
   icr::v1::Event Detention(const std::string& nhs, const std::string& code,
                            const std::string& start) {
-    auto e = Ev(nhs);
-    auto* d = e.mutable_detention_start();
-    d->set_detention_id("D-" + e.event_id());
-    d->set_legal_status_code(code);
-    d->set_provider_code(kTrust);
-    *d->mutable_started_at() = TimeUtil::SecondsToTimestamp(At(start, 10));
-    return e;
+    const std::string id = NextId();
+    return build::DetentionStart(nhs, id, "D-" + id, code, kTrust, At(start, 10));
   }
   icr::v1::Event EndDetention(const icr::v1::Event& started, const std::string& date) {
-    auto e = Ev(started.nhs_number());
-    e.mutable_detention_end()->set_detention_id(started.detention_start().detention_id());
-    *e.mutable_detention_end()->mutable_ended_at() = TimeUtil::SecondsToTimestamp(At(date, 10));
-    return e;
+    return build::DetentionEnd(started.nhs_number(), NextId(),
+                               started.detention_start().detention_id(), At(date, 10));
   }
   icr::v1::Event CareAct(const std::string& nhs, icr::v1::CareActEvent::Kind kind,
                          const std::string& start, const std::string& end,
                          const std::string& delivery = "",
                          const std::string& reason = "Mental Health Support") {
-    auto e = Ev(nhs);
+    const std::string id = NextId();
+    auto e = build::CareAct(nhs, id, "CA-" + id, kind, kCouncil, start);
     auto* c = e.mutable_care_act();
-    c->set_care_act_id("CA-" + e.event_id());
-    c->set_kind(kind);
-    c->set_council_code(kCouncil);
-    c->set_start_date(start);
     c->set_end_date(end);
     if (kind == icr::v1::CareActEvent::SERVICE) {
       c->set_service_type("Long term support: Community");
@@ -458,18 +403,10 @@ TEST_F(KpiTest, SocialCareIndicators) {
         CareAct(a3, K::ASSESSMENT, "2026-08-01", "2026-09-20")});
   // Carers' assessments: one completed in October, one only offered.
   auto cared = Person();
-  auto done = Ev(cared);
-  auto* c = done.mutable_carer_assessment();
-  c->set_carer_assessment_id("CAR1");
-  c->set_carer_name("Jo Carer");
-  c->set_council_code(kCouncil);
-  c->set_offered_date("2026-09-01");
-  c->set_completed_date("2026-10-07");
-  auto offered = Ev(cared);
-  offered.mutable_carer_assessment()->set_carer_assessment_id("CAR2");
-  offered.mutable_carer_assessment()->set_carer_name("Sam Carer");
-  offered.mutable_carer_assessment()->set_council_code(kCouncil);
-  offered.mutable_carer_assessment()->set_offered_date("2026-10-02");
+  auto done = build::CarerAssessment(cared, NextId(), "CAR1", "Jo Carer", kCouncil, "2026-09-01");
+  done.mutable_carer_assessment()->set_completed_date("2026-10-07");
+  const auto offered =
+      build::CarerAssessment(cared, NextId(), "CAR2", "Sam Carer", kCouncil, "2026-10-02");
   Send({done, offered});
   Compute();
   // Open mental health long-term community support: dp, pb, comm = 3.

@@ -1,6 +1,5 @@
 // RecordService through a real gRPC channel against real PostgreSQL: people, events, bad input,
 // idempotency, audit of every read, bulk import.
-#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,7 +13,6 @@
 
 namespace icr::test {
 namespace {
-using google::protobuf::util::TimeUtil;
 using icr::record::ImportLanes;
 
 constexpr char kTrust[] = "RGD";  // Leeds and York Partnership NHS FT
@@ -48,56 +46,24 @@ std::string InList(const std::vector<std::string>& values) {
   return in;
 }
 
+// The test's events (tests/support/builders.h); event ids are unique per sending organisation.
 icr::v1::Event Admission(const std::string& nhs, const std::string& id, const std::string& spell,
                          int64_t at) {
-  icr::v1::Event e;
-  e.set_event_id(nhs + "/" + id);  // event ids are unique per sending organisation
-  e.set_nhs_number(nhs);
-  auto* a = e.mutable_admission();
-  a->set_spell_id(nhs + "/" + spell);
-  a->set_provider_code(kTrust);
-  *a->mutable_admitted_at() = TimeUtil::SecondsToTimestamp(at);
-  a->set_bed_type("200");
-  return e;
+  return build::Admission(nhs, nhs + "/" + id, nhs + "/" + spell, kTrust, at);
 }
 
 icr::v1::Event Discharge(const std::string& nhs, const std::string& id, const std::string& spell,
                          int64_t at) {
-  icr::v1::Event e;
-  e.set_event_id(nhs + "/" + id);  // event ids are unique per sending organisation
-  e.set_nhs_number(nhs);
-  auto* d = e.mutable_discharge();
-  d->set_spell_id(nhs + "/" + spell);
-  *d->mutable_discharged_at() = TimeUtil::SecondsToTimestamp(at);
-  d->set_discharge_method("1");
-  d->set_discharge_destination("19");
-  return e;
+  return build::Discharge(nhs, nhs + "/" + id, nhs + "/" + spell, at);
 }
 
 icr::v1::Event Detention(const std::string& nhs, const std::string& id, const std::string& code,
                          int64_t at) {
-  icr::v1::Event e;
-  e.set_event_id(nhs + "/" + id);  // event ids are unique per sending organisation
-  e.set_nhs_number(nhs);
-  auto* d = e.mutable_detention_start();
-  d->set_detention_id(nhs + "/D-" + id);
-  d->set_legal_status_code(code);
-  d->set_provider_code(kTrust);
-  *d->mutable_started_at() = TimeUtil::SecondsToTimestamp(at);
-  return e;
+  return build::DetentionStart(nhs, nhs + "/" + id, nhs + "/D-" + id, code, kTrust, at);
 }
 
 icr::v1::Event Referral(const std::string& nhs, const std::string& id, const std::string& ref) {
-  icr::v1::Event e;
-  e.set_event_id(nhs + "/" + id);  // event ids are unique per sending organisation
-  e.set_nhs_number(nhs);
-  auto* r = e.mutable_referral_opened();
-  r->set_referral_id(nhs + "/" + ref);
-  r->set_provider_code(kTrust);
-  r->set_team_type("C02");
-  r->set_service_area("adult_mh");
-  r->set_received_date("2025-03-01");
-  return e;
+  return build::ReferralOpened(nhs, nhs + "/" + id, nhs + "/" + ref, kTrust, "2025-03-01");
 }
 
 constexpr int64_t kJan2026 = 1767225600;  // 2026-01-01T00:00:00Z
@@ -279,10 +245,7 @@ TEST_F(RecordTest, BadEventsAreRefusedAndNothingIsWritten) {
 TEST_F(RecordTest, EventsAfterDeathAreRefused) {
   const std::string nhs = NextNhsNumber();
   auto person = SeedPerson(kTrust, nhs);
-  icr::v1::Event death;
-  death.set_event_id(nhs + "/death-1");
-  death.set_nhs_number(nhs);
-  death.mutable_death()->set_date_of_death("2026-02-01");
+  const auto death = build::Death(nhs, nhs + "/death-1", "2026-02-01");
   // A death needs a care relationship: an open referral with the trust.
   ASSERT_TRUE(Send(token, {Referral(nhs, "r-care", "REFCARE")}).ok());
   ASSERT_TRUE(Send(token, {death}).ok());
@@ -316,36 +279,15 @@ TEST_F(RecordTest, ResendingTheSameEventChangesNothing) {
 TEST_F(RecordTest, IntegratedRecordShowsTheWholePicture) {
   const std::string nhs = NextNhsNumber();
   SeedPerson(kTrust, nhs);
-  icr::v1::Event kw;
-  kw.set_event_id(nhs + "/kw1");
-  kw.set_nhs_number(nhs);
-  kw.mutable_key_worker_assigned()->set_assignment_id(nhs + "/KW1");
-  kw.mutable_key_worker_assigned()->mutable_key_worker()->set_name("Alex Morgan");
-  kw.mutable_key_worker_assigned()->mutable_key_worker()->set_role("Care coordinator");
-  kw.mutable_key_worker_assigned()->mutable_key_worker()->set_organisation_code("E08000035");
-  kw.mutable_key_worker_assigned()->set_start_date("2025-06-01");
-  icr::v1::Event emp_old, emp_new, acc;
-  emp_old.set_event_id(nhs + "/emp1");
-  emp_old.set_nhs_number(nhs);
-  emp_old.mutable_employment_status()->set_code("02");
-  emp_old.mutable_employment_status()->set_recorded_date("2025-01-01");
-  emp_new = emp_old;
-  emp_new.set_event_id(nhs + "/emp2");
-  emp_new.mutable_employment_status()->set_code("01");
-  emp_new.mutable_employment_status()->set_recorded_date("2025-09-01");
-  acc.set_event_id(nhs + "/acc1");
-  acc.set_nhs_number(nhs);
-  acc.mutable_accommodation_status()->set_code("02");
-  acc.mutable_accommodation_status()->set_recorded_date("2025-09-01");
-  icr::v1::Event assess;
-  assess.set_event_id(nhs + "/ca1");
-  assess.set_nhs_number(nhs);
-  auto* ca = assess.mutable_care_act();
-  ca->set_care_act_id(nhs + "/CA1");
-  ca->set_kind(icr::v1::CareActEvent::ASSESSMENT);
-  ca->set_council_code("E08000035");
-  ca->set_start_date("2025-07-01");
-  ca->set_outcome("eligible");
+  const auto kw = build::KeyWorkerAssigned(
+      nhs, nhs + "/kw1", nhs + "/KW1", build::Staff("Alex Morgan", "Care coordinator", "E08000035"),
+      "2025-06-01");
+  const auto emp_old = build::EmploymentStatus(nhs, nhs + "/emp1", "02", "2025-01-01");
+  const auto emp_new = build::EmploymentStatus(nhs, nhs + "/emp2", "01", "2025-09-01");
+  const auto acc = build::AccommodationStatus(nhs, nhs + "/acc1", "02", "2025-09-01");
+  auto assess = build::CareAct(nhs, nhs + "/ca1", nhs + "/CA1", icr::v1::CareActEvent::ASSESSMENT,
+                               "E08000035", "2025-07-01");
+  assess.mutable_care_act()->set_outcome("eligible");
   auto sent = Send(token, {Referral(nhs, "r1", "REF1"), Admission(nhs, "a1", "SP1", kJan2026),
                            Detention(nhs, "d1", "03", kJan2026), kw, emp_old, emp_new, acc});
   ASSERT_TRUE(sent.ok()) << sent.error_message();
@@ -428,11 +370,7 @@ TEST_F(RecordTest, IntegratedRecordCacheFollowsEveryWrite) {
   EXPECT_EQ(fresh_server_read(), nhs);
 
   // A write through the service: the next read shows it.
-  icr::v1::Event emp;
-  emp.set_event_id(nhs + "/emp1");
-  emp.set_nhs_number(nhs);
-  emp.mutable_employment_status()->set_code("01");
-  emp.mutable_employment_status()->set_recorded_date("2025-09-01");
+  const auto emp = build::EmploymentStatus(nhs, nhs + "/emp1", "01", "2025-09-01");
   ASSERT_TRUE(Send(token, {emp}).ok());
   EXPECT_EQ(read(token).employment().code(), "01");
   // A write by any other path (here plain SQL, as another service would) stamps the person too.
@@ -678,16 +616,10 @@ TEST_F(RecordTest, OutOfRangeInputIsInvalidArgumentNamingTheField) {
   // Care Act events are the council's own.
   const std::string council = stack.Token("E08000035", "social_worker");
   auto care_act = [&](const std::string& id) {
-    icr::v1::Event e;
-    e.set_event_id(nhs + "/" + id);
-    e.set_nhs_number(nhs);
-    auto* c = e.mutable_care_act();
-    c->set_care_act_id(nhs + "/CA-" + id);
-    c->set_kind(icr::v1::CareActEvent::SERVICE);
-    c->set_council_code("E08000035");
-    c->set_start_date("2025-06-01");
-    c->set_service_type("Long term support: Community");
-    c->set_weekly_cost_pence(42000);
+    auto e = build::CareAct(nhs, nhs + "/" + id, nhs + "/CA-" + id, icr::v1::CareActEvent::SERVICE,
+                            "E08000035", "2025-06-01");
+    e.mutable_care_act()->set_service_type("Long term support: Community");
+    e.mutable_care_act()->set_weekly_cost_pence(42000);
     return e;
   };
   auto unknown_kind = care_act("kind");
@@ -1020,23 +952,12 @@ TEST_F(RecordTest, ImportClosesForSeveralPeopleAndRefusesBadClosesAlone) {
   const std::string a = NextNhsNumber(), b = NextNhsNumber();
   auto close_referral = [](const std::string& nhs, const std::string& id, const std::string& ref,
                            const std::string& date) {
-    icr::v1::Event e;
-    e.set_event_id(nhs + "/" + id);
-    e.set_nhs_number(nhs);
-    e.mutable_referral_closed()->set_referral_id(nhs + "/" + ref);
-    e.mutable_referral_closed()->set_closed_date(date);
-    e.mutable_referral_closed()->set_reason("Discharged");
-    return e;
+    return build::ReferralClosed(nhs, nhs + "/" + id, nhs + "/" + ref, date, "Discharged");
   };
   auto end_detention = [](const std::string& nhs, const std::string& id,
                           const std::string& detention, int64_t at) {
-    icr::v1::Event e;
-    e.set_event_id(nhs + "/" + id);
-    e.set_nhs_number(nhs);
-    e.mutable_detention_end()->set_detention_id(nhs + "/D-" + detention);
-    *e.mutable_detention_end()->mutable_ended_at() = TimeUtil::SecondsToTimestamp(at);
-    e.mutable_detention_end()->set_end_reason("Discharged from section");
-    return e;
+    return build::DetentionEnd(nhs, nhs + "/" + id, nhs + "/D-" + detention, at,
+                               "Discharged from section");
   };
   auto discharge_of = [](const std::string& nhs, const std::string& id, const std::string& spell,
                          int64_t at) {

@@ -67,76 +67,35 @@ void CatchUp() {
   }
 }
 
-// Record events as the trust, with ids unique to the person.
+// Record events as the trust (tests/support/builders.h), with ids unique to the person.
 class Events {
  public:
   explicit Events(std::string nhs) : nhs_(std::move(nhs)) {}
   icr::v1::Event Admit(const std::string& spell, int days_ago) {
-    auto e = Base("adm-" + spell);
-    auto* a = e.mutable_admission();
-    a->set_spell_id(Id(spell));
-    a->set_provider_code(kTrust);
-    *a->mutable_admitted_at() = At(days_ago);
-    a->set_bed_type("200");
-    return e;
+    return build::Admission(nhs_, Id("adm-" + spell), Id(spell), kTrust, At(days_ago).seconds());
   }
   icr::v1::Event Discharge(const std::string& spell, int days_ago) {
-    auto e = Base("dis-" + spell);
-    auto* d = e.mutable_discharge();
-    d->set_spell_id(Id(spell));
-    *d->mutable_discharged_at() = At(days_ago);
-    d->set_discharge_method("1");
-    d->set_discharge_destination("19");
-    return e;
+    return build::Discharge(nhs_, Id("dis-" + spell), Id(spell), At(days_ago).seconds());
   }
   icr::v1::Event Detain(const std::string& detention, const std::string& code, int days_ago) {
-    auto e = Base("det-" + detention);
-    auto* d = e.mutable_detention_start();
-    d->set_detention_id(Id(detention));
-    d->set_legal_status_code(code);
-    d->set_provider_code(kTrust);
-    *d->mutable_started_at() = At(days_ago);
-    return e;
+    return build::DetentionStart(nhs_, Id("det-" + detention), Id(detention), code, kTrust,
+                                 At(days_ago).seconds());
   }
   icr::v1::Event EndDetention(const std::string& detention, int days_ago) {
-    auto e = Base("end-" + detention);
-    auto* d = e.mutable_detention_end();
-    d->set_detention_id(Id(detention));
-    *d->mutable_ended_at() = At(days_ago);
-    d->set_end_reason("discharged by RC");
-    return e;
+    return build::DetentionEnd(nhs_, Id("end-" + detention), Id(detention), At(days_ago).seconds(),
+                               "discharged by RC");
   }
   icr::v1::Event OpenReferral(const std::string& referral, int days_ago) {
-    auto e = Base("ref-" + referral);
-    auto* r = e.mutable_referral_opened();
-    r->set_referral_id(Id(referral));
-    r->set_provider_code(kTrust);
-    r->set_team_type("C02");
-    r->set_service_area("adult_mh");
-    r->set_received_date(Day(days_ago));
-    return e;
+    return build::ReferralOpened(nhs_, Id("ref-" + referral), Id(referral), kTrust, Day(days_ago));
   }
   icr::v1::Event CloseReferral(const std::string& referral, int days_ago) {
-    auto e = Base("close-" + referral);
-    e.mutable_referral_closed()->set_referral_id(Id(referral));
-    e.mutable_referral_closed()->set_closed_date(Day(days_ago));
-    e.mutable_referral_closed()->set_reason("discharged from CMHT");
-    return e;
+    return build::ReferralClosed(nhs_, Id("close-" + referral), Id(referral), Day(days_ago),
+                                 "discharged from CMHT");
   }
-  icr::v1::Event Die(int days_ago) {
-    auto e = Base("death");
-    e.mutable_death()->set_date_of_death(Day(days_ago));
-    return e;
-  }
+  icr::v1::Event Die(int days_ago) { return build::Death(nhs_, Id("death"), Day(days_ago)); }
 
  private:
   std::string Id(const std::string& s) const { return s + "-" + nhs_; }
-  icr::v1::Event Base(const std::string& id) const {
-    icr::v1::Event e;
-    e.set_event_id(Id(id));
-    e.set_nhs_number(nhs_);
-    return e;
-  }
   std::string nhs_;
 };
 

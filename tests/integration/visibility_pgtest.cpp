@@ -74,15 +74,8 @@ TEST_F(VisibilityTest, AnotherOrganisationGetsNotFoundAndTheAttemptIsAudited) {
 TEST_F(VisibilityTest, AnOpenReferralGivesTheTrustARelationship) {
   const auto other = stack.Token(kOtherTrust, "system");
   ASSERT_EQ(Get(other).error_code(), grpc::StatusCode::NOT_FOUND);
-  icr::v1::Event referral;
-  referral.set_event_id("vis-ref-" + nhs);
-  referral.set_nhs_number(nhs);
-  auto* r = referral.mutable_referral_opened();
-  r->set_referral_id("R1");
-  r->set_provider_code(kOtherTrust);
-  r->set_team_type("C02");
-  r->set_service_area("adult_mh");
-  r->set_received_date("2026-01-05");
+  const auto referral =
+      build::ReferralOpened(nhs, "vis-ref-" + nhs, "R1", kOtherTrust, "2026-01-05");
   ASSERT_TRUE(Send(other, {referral}).ok());
   EXPECT_TRUE(Get(other).ok());
 }

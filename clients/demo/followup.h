@@ -10,9 +10,10 @@
 // Every step reads the current state first, so a second run finds the work done and changes
 // nothing. Each step is taken by an organisation the write rule allows: the person's trust (its
 // system principal) for care plans, service lines and reviews, the responsible council and ICB
-// (s117_officer) for the social care sign-off, end decisions and disputes. Those principals are
-// issued for the run when a database URL is given (Principals); without one everything is done
-// with the caller's token and the steps only councils and ICBs may take are skipped and said so.
+// (s117_officer) for the social care sign-off, end decisions and disputes. Their tokens come
+// from a tokens file (Principals); without one everything is done with the caller's token and
+// the steps only councils and ICBs may take are skipped and said so. What it knows of the people
+// comes from the seeding run (Seeded); what it knows of the register, from the register's RPCs.
 #pragma once
 
 #include <chrono>
@@ -20,9 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "clients/demo/population.h"
+#include "clients/demo/principals.h"
 #include "clients/icrctl/cli.h"
-#include "clients/icrctl/demo_principals.h"
-#include "clients/icrctl/demo_seed.h"
 
 namespace icrctl::demo {
 
@@ -49,8 +50,14 @@ struct FollowupSummary {
   std::vector<std::string> notes;  // steps skipped, and why
 };
 
+// What the seeding run sent: its people by NHS number, and the events to record after the import.
+struct Seeded {
+  std::map<std::string, PersonFacts> people;
+  std::vector<icr::v1::Event> later;
+};
+
 // Runs the follow-up as `who`. Throws Failure when the server does not
 // serve the services, the register does not settle in time, or steps fail (after the others ran).
-FollowupSummary RunFollowup(Principals& who, const FollowupOptions& options);
+FollowupSummary RunFollowup(Principals& who, const FollowupOptions& options, const Seeded& seeded);
 
 }  // namespace icrctl::demo

@@ -5,11 +5,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "clients/demo/followup.h"
+#include "clients/demo/population.h"
+#include "clients/demo/principals.h"
 #include "clients/icrctl/client.h"
 #include "clients/icrctl/commands.h"
-#include "clients/icrctl/demo_followup.h"
-#include "clients/icrctl/demo_principals.h"
-#include "clients/icrctl/demo_seed.h"
 #include "clients/icrctl/output.h"
 #include "services/common/config.h"
 #include "services/common/validation.h"
@@ -152,7 +152,7 @@ class Stream {
 };
 
 // The streams of the organisations of one phase, one per principal (all the caller's own
-// without a database URL), opened on first use.
+// without a tokens file), opened on first use.
 class Streams {
  public:
   Streams(demo::Principals& who, std::chrono::seconds deadline) : who_(who), deadline_(deadline) {}
@@ -194,9 +194,10 @@ int Seed(const Invocation& inv) {
     return 0;
   }
 
-  const std::string database_url =
-      inv.Has("database-url") ? inv.Str("database-url") : icr::EnvOr("ICR_DATABASE_URL", "");
-  demo::Principals who(inv.globals, database_url);
+  const std::string tokens =
+      inv.Has("tokens") ? inv.Str("tokens") : icr::EnvOr("ICR_DEMO_TOKENS", "");
+  demo::Principals who(inv.globals, tokens);
+  demo::Seeded seeded;  // what the follow-up needs to know, kept from this run
   icr::v1::ImportSummary summary;
   const auto started = std::chrono::steady_clock::now();
   // The trusts send the people and their events; the councils then send their Care Act and
@@ -207,6 +208,9 @@ int Seed(const Invocation& inv) {
   icr::v1::ImportItem item;
   while (generator->Next(&person)) {
     ++people;
+    demo::PersonFacts facts = demo::FactsOf(person);
+    seeded.later.insert(seeded.later.end(), person.later.begin(), person.later.end());
+    seeded.people.emplace(facts.nhs, std::move(facts));
     Stream& trust = trusts.Of(person.trust);
     *item.mutable_person() = std::move(person.person);
     trust.Write(item);
@@ -240,9 +244,9 @@ int Seed(const Invocation& inv) {
     std::string first =
         summary.rejections().empty() ? "" : "; first: " + summary.rejections(0).message();
     const std::string hint =
-        who.issues() ? ""
-                     : " (without --database-url every item goes with your token, and events of "
-                       "other organisations are refused)";
+        who.has_tokens() ? ""
+                         : " (without --tokens every item goes with your token, and events of "
+                           "other organisations are refused)";
     throw Failure("demo seed: " + std::to_string(summary.rejected()) + " of " +
                   std::to_string(summary.received()) + " items rejected" + first + hint);
   }
@@ -256,7 +260,7 @@ int Seed(const Invocation& inv) {
   if (!json)
     std::cout << "\nWaiting for the S117 register to take in the detentions ..." << std::endl;
   const auto followed = std::chrono::steady_clock::now();
-  const auto result = demo::RunFollowup(who, follow);
+  const auto result = demo::RunFollowup(who, follow, seeded);
   if (json) {
     std::cout << nlohmann::json{{"import", nlohmann::json::parse(out::ToJson(summary, false))},
                                 {"followup", FollowupJson(result)}}
@@ -268,9 +272,21 @@ int Seed(const Invocation& inv) {
   return 0;
 }
 
+// The organisations and roles a --tokens file needs, one "ORG ROLE" line each.
+int PrintPrincipals(const Invocation&) {
+  for (const auto& [org, role] : demo::NeededPrincipals())
+    std::cout << org << " " << icr::RoleName(role) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void AddDemoCommands(std::vector<Command>& commands) {
+  commands.push_back({{"demo", "principals"},
+                      "list the organisations and roles demo seed acts as (ORG ROLE per line)",
+                      "",
+                      [](cxxopts::Options&) {},
+                      PrintPrincipals});
   commands.push_back(
       {{"demo", "seed"},
        "send a deterministic synthetic population (999 test NHS numbers) through ImportEvents",
@@ -287,12 +303,13 @@ void AddDemoCommands(std::vector<Command>& commands) {
            ("register-timeout", "seconds to wait for the S117 register to take in the seeded detentions (default 120 plus 1 per 50 people)", cxxopts::value<std::string>());
          // clang-format on
          o.add_options()(
-             "database-url",
-             "PostgreSQL URL (env ICR_DATABASE_URL): issues tokens for this run, "
-             "revoked when it ends, so each trust sends its people and events, each "
-             "council its Care Act and carer's assessment events, and councils and "
-             "ICBs take the follow-up steps only they may take. Without it everything "
-             "goes with your token, which may record only its own organisation's events",
+             "tokens",
+             "a file of tokens, one line \"ORG ROLE TOKEN\" for each organisation and role "
+             "`icrctl demo principals` lists (env ICR_DEMO_TOKENS; deploy/stack.sh writes one), "
+             "so each trust sends its people and events, each council its Care Act and carer's "
+             "assessment events, and councils and ICBs take the follow-up steps only they may "
+             "take. Without it everything goes with your token, which may record only its own "
+             "organisation's events",
              cxxopts::value<std::string>());
        },
        Seed});

@@ -1,4 +1,4 @@
-#include "clients/icrctl/demo_followup.h"
+#include "clients/demo/followup.h"
 
 #include <algorithm>
 #include <memory>
@@ -23,10 +23,6 @@ using std::chrono::days;
 using PlanStub = icr::v1::CarePlanService::Stub;
 using RegisterStub = icr::v1::S117RegisterService::Stub;
 
-// Legal status codes that qualify for s117 aftercare among those the demo generates (s3, s37,
-// s45A; core.mha_legal_status.s117_qualifying = 'yes').
-const std::set<std::string> kQualifying = {"03", "10", "37"};
-
 // ---- Deterministic choices ----
 
 // A number in [0, 1) that depends only on the seed, the NHS number and what it decides.
@@ -49,60 +45,7 @@ const T& DrawFrom(uint64_t seed, const std::string& nhs, const std::string& what
 
 std::string Day(Date d) { return icr::FormatDate(d); }
 
-// ---- The population, regenerated ----
-
-struct Facts {
-  std::string nhs, given_name, family_name, trust, icb, council;
-  bool alive = true;
-  bool open_referral = false;
-  int qualifying_detentions = 0;  // imported
-  int later_detentions = 0;       // qualifying ones among the events recorded after the import
-  icr::v1::StaffRef key_worker;   // the open assignment, if any
-};
-
-// The people of the population, and the events to record after the import.
-std::map<std::string, Facts> Population(const Options& options,
-                                        std::vector<icr::v1::Event>* later) {
-  auto generator = Generator::Create(options);
-  Check(generator.status());
-  std::map<std::string, Facts> people;
-  DemoPerson person;
-  while (generator->Next(&person)) {
-    const auto& p = person.person;
-    Facts f;
-    f.nhs = p.nhs_number();
-    f.given_name = p.given_name();
-    f.family_name = p.family_name();
-    f.icb = p.icb_code();
-    f.council = p.council_code();
-    f.trust = person.trust;
-    std::set<std::string> referrals;
-    std::map<std::string, icr::v1::StaffRef> key_workers;
-    for (const auto& e : person.events) {
-      if (e.has_referral_opened()) referrals.insert(e.referral_opened().referral_id());
-      if (e.has_referral_closed()) referrals.erase(e.referral_closed().referral_id());
-      if (e.has_key_worker_assigned()) {
-        key_workers[e.key_worker_assigned().assignment_id()] = e.key_worker_assigned().key_worker();
-      }
-      if (e.has_key_worker_ended()) key_workers.erase(e.key_worker_ended().assignment_id());
-      if (e.has_detention_start() && kQualifying.count(e.detention_start().legal_status_code())) {
-        ++f.qualifying_detentions;
-      }
-      if (e.has_death()) f.alive = false;
-    }
-    for (const auto& e : person.later) {
-      if (e.has_detention_start() && kQualifying.count(e.detention_start().legal_status_code())) {
-        ++f.later_detentions;
-      }
-      if (e.has_death()) f.alive = false;
-      later->push_back(e);
-    }
-    f.open_referral = !referrals.empty();
-    if (!key_workers.empty()) f.key_worker = key_workers.rbegin()->second;
-    people.emplace(f.nhs, std::move(f));
-  }
-  return people;
-}
+using Facts = PersonFacts;
 
 bool Is(const grpc::Status& s, grpc::StatusCode code) { return s.error_code() == code; }
 
@@ -110,11 +53,12 @@ bool Is(const grpc::Status& s, grpc::StatusCode code) { return s.error_code() ==
 
 class Followup {
  public:
-  Followup(Principals& who, const FollowupOptions& o)
+  Followup(Principals& who, const FollowupOptions& o, const Seeded& seeded)
       : o_(o),
         seed_(o.population.seed),
         as_of_(o.population.as_of),
-        people_(Population(o.population, &later_)),
+        later_(seeded.later),
+        people_(seeded.people),
         who_(who) {}
 
   FollowupSummary Run();
@@ -129,22 +73,25 @@ class Followup {
   void Wrote(const std::string& what) { ++summary_.writes[what]; }
 
   std::vector<RegisterRow> ListAll(const icr::v1::RegisterFilter& filter);
-  // The register once every person in `expected` has at least that many entitlements and the
-  // count has stopped changing.
+  // The register once it holds something (when anything was detained), every person in
+  // `expected` has at least that many entitlements and the count has stopped changing.
   std::vector<RegisterRow> SettledRegister(const std::map<std::string, int>& expected);
-  std::map<std::string, int> Expected(bool with_later) const;
+  // What the register needs once the later events are in: one more entitlement for each later
+  // detention under a legal status that gave the same person one in `rows` (the register
+  // decides what qualifies, from the reference data; the demo does not restate it).
+  std::map<std::string, int> ExpectedAfterLater(const std::vector<RegisterRow>& rows);
   void RecordLater();
   const Facts* FactsOf(const std::string& nhs) const {
     auto it = people_.find(nhs);
     return it == people_.end() ? nullptr : &it->second;
   }
-  // The person's trust, which records their care (the caller without a database URL).
+  // The person's trust, which records their care (the caller without a tokens file).
   Actor& TrustOf(const std::string& nhs) {
     const Facts* f = FactsOf(nhs);
     return who_.ForOrGiven(f ? f->trust : "", icr::Role::kSystem);
   }
   // Who reads the register and the care plans: the trusts of the population, which see their
-  // people (the caller alone without a database URL).
+  // people (the caller alone without a tokens file).
   std::vector<Actor*> Readers() {
     std::vector<Actor*> readers;
     for (const auto& [nhs, f] : people_) {
@@ -214,33 +161,48 @@ std::vector<RegisterRow> Followup::ListAll(const icr::v1::RegisterFilter& filter
   return rows;
 }
 
-// One entitlement for everyone with a qualifying detention, and one more for each qualifying
-// re-detention (superseding the first) once the later events are recorded.
-std::map<std::string, int> Followup::Expected(bool with_later) const {
+std::map<std::string, int> Followup::ExpectedAfterLater(const std::vector<RegisterRow>& rows) {
   std::map<std::string, int> expected;
-  for (const auto& [nhs, f] : people_) {
-    if (f.qualifying_detentions) expected[nhs] = 1 + (with_later ? f.later_detentions : 0);
+  std::map<std::string, std::set<std::string>> qualifying;  // by person: codes that gave one
+  for (const auto& r : rows) {
+    const Facts* f = FactsOf(r.nhs_number());
+    if (!f || f->later_detention_codes.empty()) continue;
+    Entitlement e;
+    if (!GetEntitlement(TrustOf(f->nhs), r.entitlement_id(), &e)) continue;
+    const auto& later = f->later_detention_ids;
+    if (std::find(later.begin(), later.end(), e.detention_id()) != later.end()) continue;
+    ++expected[f->nhs];  // from the imported events
+    qualifying[f->nhs].insert(e.legal_status_code());
+  }
+  for (auto& [nhs, n] : expected) {
+    for (const auto& code : people_.at(nhs).later_detention_codes) n += qualifying[nhs].count(code);
   }
   return expected;
 }
 
 std::vector<RegisterRow> Followup::SettledRegister(const std::map<std::string, int>& expected) {
   const auto deadline = std::chrono::steady_clock::now() + o_.register_timeout;
+  const bool detained = std::any_of(people_.begin(), people_.end(), [](const auto& p) {
+    return !p.second.detention_codes.empty();
+  });
+  // The feed follower applies changes in commit order; the count unchanged over two polls
+  // (4 s, while it catches up every 200 ms) is taken as caught up.
   size_t last = SIZE_MAX;
+  int unchanged = 0;
   while (true) {
     auto rows = ListAll({});
     std::map<std::string, int> registered;
     for (const auto& r : rows) ++registered[r.nhs_number()];
-    size_t missing = 0;
+    size_t missing = detained && rows.empty() ? 1 : 0;
     for (const auto& [nhs, n] : expected) missing += registered[nhs] >= n ? 0 : 1;
-    if (missing == 0 && rows.size() == last) return rows;
+    unchanged = rows.size() == last ? unchanged + 1 : 0;
+    if (missing == 0 && unchanged >= 2) return rows;
     if (std::chrono::steady_clock::now() > deadline) {
       throw Failure("demo seed: the S117 register has not settled after " +
                     std::to_string(o_.register_timeout.count()) + " s (" +
-                    std::to_string(expected.size() - missing) + " of " +
-                    std::to_string(expected.size()) +
-                    " people with a qualifying detention fully registered); is icr-server's S117 "
-                    "feed follower running? Run demo seed again to finish");
+                    std::to_string(rows.size()) + " entitlements; " + std::to_string(missing) +
+                    " people still to register); is icr-server's S117 feed follower running? "
+                    "Run demo seed again to finish");
     }
     last = rows.size();
     std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -401,7 +363,7 @@ void Followup::JointDischarge(const std::vector<RegisterRow>& rows) {
   Actor* icb = who_.For(chosen->responsible_icb_code(), icr::Role::kS117Officer);
   if (!council || !icb) {
     return summary_.notes.push_back(
-        "joint discharge: skipped (the council's and the ICB's decisions need --database-url)");
+        "joint discharge: skipped (the council's and the ICB's decisions need a --tokens file)");
   }
   const Facts& f = *FactsOf(chosen->nhs_number());
   Actor& trust = TrustOf(f.nhs);
@@ -469,7 +431,7 @@ void Followup::Dispute(const std::vector<RegisterRow>& rows) {
   Actor* council = who_.For(chosen->responsible_council_code(), icr::Role::kS117Officer);
   if (!council) {
     return summary_.notes.push_back(
-        "OR dispute: skipped (the council's record needs --database-url)");
+        "OR dispute: skipped (the council's record needs a --tokens file)");
   }
   Entitlement e;
   if (!GetEntitlement(*council, chosen->entitlement_id(), &e)) return;
@@ -781,10 +743,10 @@ void Followup::CarePlans(const std::vector<RegisterRow>& rows) {
     registered.insert(r.nhs_number());
     if (r.state() == "ACTIVE" && r.entitlement_id() != discharge_id_) active[r.nhs_number()] = &r;
   }
-  if (!who_.issues()) {
+  if (!who_.has_tokens()) {
     summary_.notes.push_back(
         "S117 aftercare plans: left DRAFT with the health sign-off only (the council's sign-off "
-        "needs --database-url)");
+        "needs a --tokens file)");
   }
   for (const auto& [nhs, f] : people_) {
     if (!f.alive) continue;
@@ -832,9 +794,9 @@ void Followup::Summarise() {
 }
 
 FollowupSummary Followup::Run() {
-  SettledRegister(Expected(false));
+  const auto expected = ExpectedAfterLater(SettledRegister({}));
   RecordLater();
-  auto rows = SettledRegister(Expected(true));
+  auto rows = SettledRegister(expected);
   // By NHS number, so choices made in order (the one direct payment) do not depend on ids.
   std::sort(rows.begin(), rows.end(), [](const RegisterRow& a, const RegisterRow& b) {
     return std::tie(a.nhs_number(), a.effective_from(), a.entitlement_id()) <
@@ -854,8 +816,8 @@ FollowupSummary Followup::Run() {
 
 }  // namespace
 
-FollowupSummary RunFollowup(Principals& who, const FollowupOptions& options) {
-  return Followup(who, options).Run();
+FollowupSummary RunFollowup(Principals& who, const FollowupOptions& options, const Seeded& seeded) {
+  return Followup(who, options, seeded).Run();
 }
 
 }  // namespace icrctl::demo

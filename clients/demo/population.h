@@ -42,6 +42,18 @@ struct DemoPerson {
   std::vector<icr::v1::Event> later;
 };
 
+// What the follow-up needs to know of a person it seeded, taken from the items sent.
+struct PersonFacts {
+  std::string nhs, given_name, family_name, trust, icb, council;
+  bool alive = true;
+  bool open_referral = false;
+  std::vector<std::string> detention_codes;        // legal status codes of the imported detentions
+  std::vector<std::string> later_detention_codes;  // of those recorded after the import
+  std::vector<std::string> later_detention_ids;    // and their detention ids
+  icr::v1::StaffRef key_worker;                    // the open assignment, if any
+};
+PersonFacts FactsOf(const DemoPerson& person);
+
 // Every placement the demo knows (real ODS and GSS codes from reference/organisations.csv).
 const std::vector<Placement>& AllPlacements();
 

@@ -1,17 +1,20 @@
-#include "clients/icrctl/demo_seed.h"
+#include "clients/demo/population.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <random>
+#include <set>
 
 #include "services/common/status.h"
+#include "tests/support/builders.h"
 
 namespace icrctl::demo {
 namespace {
 
 using icr::Date;
 using icr::v1::Event;
+namespace build = icr::build;
 using std::chrono::days;
 
 constexpr int64_t kFirstStem = 999000001;
@@ -215,13 +218,13 @@ class History {
     return static_cast<int>(rel / kDay - (rel % kDay < 0 ? 1 : 0));
   }
 
-  Event& Add(int64_t at) {
+  // Adds an event built (tests/support/builders.h) with an empty id: Finish numbers them.
+  Event& Add(int64_t at, Event e) {
     Touch(DayOf(at));
-    items_.push_back({at, Event{}});
-    items_.back().event.set_nhs_number(nhs_);
+    items_.push_back({at, std::move(e)});
     return items_.back().event;
   }
-  Event& AddOnDay(int day) { return Add(Seconds(day)); }
+  Event& AddOnDay(int day, Event e) { return Add(Seconds(day), std::move(e)); }
 
   // Records activity on `day` that is not the date of an event (e.g. an assessment's end).
   void Touch(int day) { last_day_ = std::max(last_day_, day); }
@@ -404,20 +407,12 @@ void PersonBuilder::Demographics(icr::v1::Person& p) {
 }
 
 void PersonBuilder::OpenReferral(Referral& r) {
-  auto& e = h_.AddOnDay(r.start);
-  auto* ro = e.mutable_referral_opened();
-  ro->set_referral_id(r.id);
-  ro->set_provider_code(pl_.trust);
-  ro->set_team_type(r.team);
-  ro->set_service_area(r.area);
-  ro->set_received_date(h_.DateOf(r.start));
-  ro->set_source_of_referral(rng_.Pick(kReferralSource));
+  auto& e = h_.AddOnDay(r.start, build::ReferralOpened(nhs_, "", r.id, pl_.trust,
+                                                       h_.DateOf(r.start), r.area, r.team));
+  e.mutable_referral_opened()->set_source_of_referral(rng_.Pick(kReferralSource));
   if (r.end) {
-    auto& c = h_.AddOnDay(*r.end);
-    auto* rc = c.mutable_referral_closed();
-    rc->set_referral_id(r.id);
-    rc->set_closed_date(h_.DateOf(*r.end));
-    rc->set_reason(rng_.Pick(kCloseReason));
+    h_.AddOnDay(*r.end,
+                build::ReferralClosed(nhs_, "", r.id, h_.DateOf(*r.end), rng_.Pick(kCloseReason)));
   }
 }
 
@@ -469,15 +464,16 @@ void PersonBuilder::RoutineContacts(const Referral& r) {
   for (int i = 0; i < n; ++i) contact_days.push_back(rng_.Int(from, to));
   std::sort(contact_days.begin(), contact_days.end());  // ids in date order
   for (int day : contact_days) {
-    auto& e = h_.AddOnDay(day);
-    auto* c = e.mutable_care_contact();
-    c->set_contact_id(h_.Id("c"));
-    c->set_referral_id(r.id);
-    c->set_contact_date(h_.DateOf(day));
+    const std::string id = h_.Id("c");
+    // One draw per statement, in this order: the demo's history depends on it.
     const bool attended = rng_.Chance(0.85);
+    const char* status = attended ? (rng_.Chance(0.9) ? "5" : "6") : (rng_.Chance(0.6) ? "3" : "2");
+    const std::string mechanism = rng_.Pick(kMechanism);
+    auto* c = h_.AddOnDay(day, build::CareContact(nhs_, "", id, h_.DateOf(day), mechanism))
+                  .mutable_care_contact();
+    c->set_referral_id(r.id);
     c->set_attended(attended);
-    c->set_attend_status(attended ? (rng_.Chance(0.9) ? "5" : "6") : (rng_.Chance(0.6) ? "3" : "2"));
-    c->set_consultation_mechanism(rng_.Pick(kMechanism));
+    c->set_attend_status(status);
     c->set_team_type(r.team);
   }
 }
@@ -508,12 +504,10 @@ void PersonBuilder::Redetained(const Referral& r) {
 std::optional<int> PersonBuilder::Admission(const Referral& r, int day, const char* section) {
   const std::string spell = h_.Id("s");
   const int64_t admitted = h_.Seconds(day, rng_.Int(0, 86399));
-  auto& e = h_.Add(admitted);
-  auto* a = e.mutable_admission();
-  a->set_spell_id(spell);
-  a->set_provider_code(pl_.trust);
-  a->mutable_admitted_at()->set_seconds(admitted);
-  a->set_bed_type(older_ ? (rng_.Chance(0.8) ? "201" : "200") : (rng_.Chance(0.85) ? "200" : "202"));
+  const char* bed =
+      older_ ? (rng_.Chance(0.8) ? "201" : "200") : (rng_.Chance(0.85) ? "200" : "202");
+  auto* a = h_.Add(admitted, build::Admission(nhs_, "", spell, pl_.trust, admitted, bed))
+                .mutable_admission();
   a->set_admission_method(rng_.Pick(kAdmissionMethod));
   a->set_referral_id(r.id);
 
@@ -527,13 +521,8 @@ std::optional<int> PersonBuilder::Admission(const Referral& r, int day, const ch
     in_hospital_ = true;
     return std::nullopt;
   }
-  auto& d = h_.Add(*discharged);
-  auto* dis = d.mutable_discharge();
-  dis->set_spell_id(spell);
-  dis->mutable_discharged_at()->set_seconds(*discharged);
-  dis->set_discharge_method("1");
   const std::string destination = rng_.Pick(kDestination);
-  dis->set_discharge_destination(destination);
+  h_.Add(*discharged, build::Discharge(nhs_, "", spell, *discharged, destination));
   const int discharge_day = h_.DayOf(*discharged);
   // Transfers to another MH ward (53) and to prison (40) are followed up elsewhere.
   if (destination == "19") FollowUp(r, discharge_day);
@@ -544,20 +533,12 @@ void PersonBuilder::DetentionSpan(const std::string& code, int64_t start,
                                   std::optional<int64_t> end, const std::string& spell,
                                   const char* end_reason) {
   const std::string id = h_.Id("d");
-  auto& e = h_.Add(start);
-  auto* d = e.mutable_detention_start();
-  d->set_detention_id(id);
-  d->set_legal_status_code(code);
-  d->mutable_started_at()->set_seconds(start);
-  d->set_spell_id(spell);
-  d->set_provider_code(pl_.trust);
+  h_.Add(start, build::DetentionStart(nhs_, "", id, code, pl_.trust, start))
+      .mutable_detention_start()
+      ->set_spell_id(spell);
   // A detention whose end would be on or after the as-of date is still in force.
   if (!end || *end >= h_.Seconds(0)) return;
-  auto& x = h_.Add(*end);
-  auto* de = x.mutable_detention_end();
-  de->set_detention_id(id);
-  de->mutable_ended_at()->set_seconds(*end);
-  de->set_end_reason(end_reason);
+  h_.Add(*end, build::DetentionEnd(nhs_, "", id, *end, end_reason));
 }
 
 void PersonBuilder::Detention(const std::string& spell, int64_t admitted,
@@ -604,14 +585,11 @@ void PersonBuilder::FollowUp(const Referral& r, int discharge_day) {
     return;
   }
   if (day > -1) return;  // not happened yet
-  auto& e = h_.AddOnDay(day);
-  auto* c = e.mutable_care_contact();
-  c->set_contact_id(h_.Id("c"));
+  const std::string id = h_.Id("c");
+  auto* c =
+      h_.AddOnDay(day, build::CareContact(nhs_, "", id, h_.DateOf(day), rng_.Pick(kMechanism)))
+          .mutable_care_contact();
   c->set_referral_id(r.id);
-  c->set_contact_date(h_.DateOf(day));
-  c->set_attended(true);
-  c->set_attend_status("5");
-  c->set_consultation_mechanism(rng_.Pick(kMechanism));
   c->set_team_type(r.team);
 }
 
@@ -622,20 +600,15 @@ void PersonBuilder::KeyWorkers(const Referral& r) {
   if (start > last) return;
   auto assign = [&](int day) {
     const std::string id = h_.Id("k");
-    auto& e = h_.AddOnDay(day);
-    auto* k = e.mutable_key_worker_assigned();
-    k->set_assignment_id(id);
-    k->mutable_key_worker()->set_name(StaffName());
-    k->mutable_key_worker()->set_role(kKeyWorkerRole);
+    const std::string name = StaffName();
     // Most care coordinators are trust staff; some are council social workers.
-    k->mutable_key_worker()->set_organisation_code(rng_.Chance(0.75) ? pl_.trust : pl_.council);
-    k->set_start_date(h_.DateOf(day));
+    const std::string& org = rng_.Chance(0.75) ? pl_.trust : pl_.council;
+    h_.AddOnDay(day, build::KeyWorkerAssigned(nhs_, "", id, build::Staff(name, kKeyWorkerRole, org),
+                                              h_.DateOf(day)));
     return id;
   };
   auto end = [&](const std::string& id, int day) {
-    auto& e = h_.AddOnDay(day);
-    e.mutable_key_worker_ended()->set_assignment_id(id);
-    e.mutable_key_worker_ended()->set_end_date(h_.DateOf(day));
+    h_.AddOnDay(day, build::KeyWorkerEnded(nhs_, "", id, h_.DateOf(day)));
   };
   std::string id = assign(start);
   if (start + 60 <= last - 1 && rng_.Chance(0.2)) {  // a change of key worker
@@ -660,18 +633,15 @@ int PersonBuilder::RecentOrOlderDay() {
 void PersonBuilder::Statuses() {
   const auto& employment = age_ >= 66 ? kEmploymentOlder : kEmploymentWorkingAge;
   auto employment_status = [&](int day) {
-    auto& e = h_.AddOnDay(day);
-    auto* s = e.mutable_employment_status();
-    s->set_code(rng_.Pick(employment));
-    s->set_recorded_date(h_.DateOf(day));
+    auto* s =
+        h_.AddOnDay(day, build::EmploymentStatus(nhs_, "", rng_.Pick(employment), h_.DateOf(day)))
+            .mutable_employment_status();
     if (s->code() == "01") s->set_weekly_hours(rng_.Int(8, 40));
     if (s->code() == "07") s->set_weekly_hours(rng_.Int(2, 16));
   };
   auto accommodation_status = [&](int day) {
-    auto& e = h_.AddOnDay(day);
-    auto* s = e.mutable_accommodation_status();
-    s->set_code(rng_.Pick(kAccommodation));
-    s->set_recorded_date(h_.DateOf(day));
+    h_.AddOnDay(day,
+                build::AccommodationStatus(nhs_, "", rng_.Pick(kAccommodation), h_.DateOf(day)));
   };
   if (rng_.Chance(0.92)) {
     const int latest = RecentOrOlderDay();
@@ -688,12 +658,9 @@ void PersonBuilder::Statuses() {
 void PersonBuilder::CareAct() {
   if (!rng_.Chance(older_ ? 0.45 : 0.3) || first_day_ > -21) return;
   auto event = [&](icr::v1::CareActEvent::Kind kind, int start) -> icr::v1::CareActEvent& {
-    auto& e = h_.AddOnDay(start);
-    auto* c = e.mutable_care_act();
-    c->set_care_act_id(h_.Id("ca"));
-    c->set_kind(kind);
-    c->set_council_code(pl_.council);
-    c->set_start_date(h_.DateOf(start));
+    auto* c = h_.AddOnDay(start, build::CareAct(nhs_, "", h_.Id("ca"), kind, pl_.council,
+                                                h_.DateOf(start)))
+                  .mutable_care_act();
     c->set_primary_support_reason(kPrimarySupportReason);
     return *c;
   };
@@ -744,17 +711,16 @@ void PersonBuilder::CareAct() {
 void PersonBuilder::Carer() {
   if (!rng_.Chance(0.15) || first_day_ > -10) return;
   const int offered = rng_.Int(first_day_, -10);
-  auto& e = h_.AddOnDay(offered);
-  auto* c = e.mutable_carer_assessment();
-  c->set_carer_assessment_id(h_.Id("cr"));
+  const std::string id = h_.Id("cr");
   const std::string relationship = rng_.Pick(kCarerRelationship);
   const bool male = rng_.Chance(0.4);
   const std::string given = rng_.Pick(male ? kMaleGeneral : kFemaleGeneral);
-  c->set_carer_name(given + " " +
-                    (relationship == "Friend" ? rng_.Pick(kFamilyGeneral) : person_.family_name()));
+  const std::string name =
+      given + " " + (relationship == "Friend" ? rng_.Pick(kFamilyGeneral) : person_.family_name());
+  auto* c = h_.AddOnDay(offered,
+                        build::CarerAssessment(nhs_, "", id, name, pl_.council, h_.DateOf(offered)))
+                .mutable_carer_assessment();
   c->set_relationship(relationship);
-  c->set_council_code(pl_.council);
-  c->set_offered_date(h_.DateOf(offered));
   const int completed = offered + rng_.Int(7, 60);
   if (completed <= -1 && rng_.Chance(0.75)) {
     c->set_completed_date(h_.DateOf(completed));
@@ -772,19 +738,13 @@ void PersonBuilder::Death() {
   const int day = rng_.Int(last + 10, std::min(last + 200, -1));
   // What the death ends: open referrals, key worker assignments, services.
   for (const auto& r : referrals_) {
-    if (r.end) continue;
-    auto& e = h_.AddOnDay(day);
-    e.mutable_referral_closed()->set_referral_id(r.id);
-    e.mutable_referral_closed()->set_closed_date(h_.DateOf(day));
-    e.mutable_referral_closed()->set_reason("Died");
+    if (!r.end) h_.AddOnDay(day, build::ReferralClosed(nhs_, "", r.id, h_.DateOf(day), "Died"));
   }
   for (const auto& [id, start] : open_key_workers_) {
-    auto& e = h_.AddOnDay(day);
-    e.mutable_key_worker_ended()->set_assignment_id(id);
-    e.mutable_key_worker_ended()->set_end_date(h_.DateOf(day));
+    h_.AddOnDay(day, build::KeyWorkerEnded(nhs_, "", id, h_.DateOf(day)));
   }
   if (open_service_) h_.at(*open_service_).mutable_care_act()->set_end_date(h_.DateOf(day));
-  h_.AddOnDay(day).mutable_death()->set_date_of_death(h_.DateOf(day));
+  h_.AddOnDay(day, build::Death(nhs_, "", h_.DateOf(day)));
 }
 
 DemoPerson PersonBuilder::Build() {
@@ -810,6 +770,40 @@ uint64_t SplitMix64(uint64_t x) {
 }
 
 const std::vector<Placement>& AllPlacements() { return kPlacements; }
+
+PersonFacts FactsOf(const DemoPerson& person) {
+  const auto& p = person.person;
+  PersonFacts f;
+  f.nhs = p.nhs_number();
+  f.given_name = p.given_name();
+  f.family_name = p.family_name();
+  f.icb = p.icb_code();
+  f.council = p.council_code();
+  f.trust = person.trust;
+  std::set<std::string> referrals;
+  std::map<std::string, icr::v1::StaffRef> key_workers;
+  for (const auto& e : person.events) {
+    if (e.has_referral_opened()) referrals.insert(e.referral_opened().referral_id());
+    if (e.has_referral_closed()) referrals.erase(e.referral_closed().referral_id());
+    if (e.has_key_worker_assigned()) {
+      key_workers[e.key_worker_assigned().assignment_id()] = e.key_worker_assigned().key_worker();
+    }
+    if (e.has_key_worker_ended()) key_workers.erase(e.key_worker_ended().assignment_id());
+    if (e.has_detention_start())
+      f.detention_codes.push_back(e.detention_start().legal_status_code());
+    if (e.has_death()) f.alive = false;
+  }
+  for (const auto& e : person.later) {
+    if (e.has_detention_start()) {
+      f.later_detention_codes.push_back(e.detention_start().legal_status_code());
+      f.later_detention_ids.push_back(e.detention_start().detention_id());
+    }
+    if (e.has_death()) f.alive = false;
+  }
+  f.open_referral = !referrals.empty();
+  if (!key_workers.empty()) f.key_worker = key_workers.rbegin()->second;
+  return f;
+}
 
 std::optional<std::string> NhsNumberFromStem(int64_t stem) {
   std::string digits = std::to_string(stem);
