@@ -17,7 +17,7 @@
 #include "icr/v1/performance.grpc.pb.h"
 #include "icr/v1/record.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
-#include "services/bench/sql/statements.h"
+#include "clients/bench/sql/statements.h"
 #include "services/common/auth.h"
 #include "services/common/config.h"
 #include "services/common/db.h"
