@@ -570,7 +570,13 @@ TEST_F(S117Test, EveryBadInputOfTheTableIsRefusedAndChangesNothing) {
   icr::v1::Entitlement e;
   ASSERT_TRUE(s117()->OpenEntitlement(Ctx(council).get(), OpenActive(nhs, kLeeds, kLeedsIcb, 200), &e)
                   .ok());
-  ASSERT_EQ(e.state(), "ACTIVE");
+  ASSERT_EQ(e.state(), "ACTIVE");  // detained 260 days ago, in force from 200 days ago
+  icr::v1::AddAftercareServiceRequest first;
+  first.set_entitlement_id(e.entitlement_id());
+  first.set_expected_version(e.version());
+  *first.mutable_service() = HomeCare(100);
+  ASSERT_TRUE(s117()->AddAftercareService(Ctx(council).get(), first, &e).ok());
+  ASSERT_EQ(e.services_size(), 1);
   // The other person has no entitlement yet.
   const std::string nhs2 = NextNhsNumber();
   auto person2 = SeedPerson(kTrust, nhs2);
@@ -622,7 +628,58 @@ TEST_F(S117Test, EveryBadInputOfTheTableIsRefusedAndChangesNothing) {
       return s117()->SetResponsibleBodies(Ctx(council).get(), req, &out);
     };
   };
+  // Refused against what is stored (architecture.md, Errors): FAILED_PRECONDITION.
+  auto end_line = [&](int days_ago) {
+    return [&, days_ago] {
+      icr::v1::EndAftercareServiceRequest req;
+      req.set_entitlement_id(e.entitlement_id());
+      req.set_expected_version(e.version());
+      req.set_service_line_id(e.services(0).service_line_id());
+      req.set_end_date(Day(days_ago));
+      req.set_end_reason("needs met");
+      icr::v1::Entitlement out;
+      return s117()->EndAftercareService(Ctx(council).get(), req, &out);
+    };
+  };
+  auto review = [&](int days_ago) {
+    return [&, days_ago] {
+      icr::v1::RecordReviewRequest req;
+      req.set_entitlement_id(e.entitlement_id());
+      req.set_expected_version(e.version());
+      *req.mutable_review() = Review(days_ago, "CONTINUE");
+      icr::v1::Entitlement out;
+      return s117()->RecordReview(Ctx(council).get(), req, &out);
+    };
+  };
+  auto decide_on = [&](int days_ago) {
+    return [&, days_ago] {
+      icr::v1::RecordEndDecisionRequest req;
+      req.set_entitlement_id(e.entitlement_id());
+      req.set_expected_version(e.version());
+      *req.mutable_decision() = Decision("COUNCIL", days_ago);
+      icr::v1::Entitlement out;
+      return s117()->RecordEndDecision(Ctx(council).get(), req, &out);
+    };
+  };
+  auto cto_from = [&](int days_ago) {
+    return [&, days_ago] {
+      icr::v1::RecordLegalEventRequest req;
+      req.set_entitlement_id(e.entitlement_id());
+      req.set_expected_version(e.version());
+      req.set_kind("CTO_STARTED");
+      req.set_date(Day(days_ago));
+      icr::v1::Entitlement out;
+      return s117()->RecordLegalEvent(Ctx(council).get(), req, &out);
+    };
+  };
   const std::vector<Row> rows = {
+      {"service before the detention", add([](auto& l) { l.set_start_date(Day(300)); }),
+       Code::FAILED_PRECONDITION, "service.start_date"},
+      {"service ended before it started", end_line(150), Code::FAILED_PRECONDITION, "end_date"},
+      {"review before the duty", review(230), Code::FAILED_PRECONDITION, "review.review_date"},
+      {"end decision before the duty", decide_on(230), Code::FAILED_PRECONDITION,
+       "decision.decision_date"},
+      {"CTO before the detention", cto_from(300), Code::FAILED_PRECONDITION, "date"},
       {"section 2", open([](auto& r) { r.set_legal_status_code("02"); }), Code::INVALID_ARGUMENT,
        "legal_status_code"},
       {"left before ceased", open([](auto& r) { r.set_left_hospital_date(Day(110)); }),
