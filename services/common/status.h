@@ -12,7 +12,12 @@
 
 namespace icr {
 
+// INVALID_ARGUMENT "field: reason": the request alone is wrong (format, range, required, an
+// unknown code, a date before another date of the same request).
 absl::Status InvalidField(std::string_view field, std::string_view reason);
+// FAILED_PRECONDITION "field: reason": the field is well formed but a rule of the domain refuses
+// it against what is stored (a date before the entitlement's start, the service's start, ...).
+absl::Status RefusedField(std::string_view field, std::string_view reason);
 
 }  // namespace icr
 

@@ -151,14 +151,12 @@ void Close(Episode& e, State to, Date on) {
 
 absl::Status RequireState(const Episode& e, State want, const std::string& what) {
   if (e.state == want) return absl::OkStatus();
-  return absl::FailedPreconditionError("state: " + what + " (the entitlement is " +
-                                       StateName(e.state) + ")");
+  return RefusedField("state", what + " (the entitlement is " + StateName(e.state) + ")");
 }
 
 absl::Status RequireOpen(const Episode& e, const std::string& what) {
   if (IsOpen(e.state)) return absl::OkStatus();
-  return absl::FailedPreconditionError("state: " + what + " (the entitlement is " +
-                                       StateName(e.state) + ")");
+  return RefusedField("state", what + " (the entitlement is " + StateName(e.state) + ")");
 }
 
 int64_t Hundredths(double pct) { return std::llround(pct * 100); }
@@ -341,12 +339,12 @@ DetentionAction OnDetentionStarted(const Episode* open, const DetentionFacts& d,
 absl::StatusOr<Episode> OpenPlanned(const DetentionFacts& d, const PersonFacts& person,
                                     const Episode* predecessor, const Policy& policy) {
   if (d.qualifying != Qualifying::kYes) {
-    return absl::FailedPreconditionError("legal_status_code: '" + d.legal_status_code +
-                                         "' does not qualify for s117 aftercare");
+    return RefusedField("legal_status_code",
+                        "'" + d.legal_status_code + "' does not qualify for s117 aftercare");
   }
   if (predecessor && IsOpen(predecessor->state)) {
-    return absl::FailedPreconditionError(
-        "state: the person already has an open S117 entitlement " + predecessor->episode_id);
+    return RefusedField(
+        "state", "the person already has an open S117 entitlement " + predecessor->episode_id);
   }
   auto e = NewEpisode(person.person_id, d.legal_status_code, d.start, d.provider_code, policy);
   if (!e.ok()) return e.status();
@@ -371,8 +369,8 @@ absl::Status ChangeSection(Episode& e, const DetentionFacts& d, const PersonFact
                            const Policy& policy) {
   RETURN_IF_ERROR(RequireState(e, State::kPlanned, "a section changes only before leaving hospital"));
   if (d.qualifying != Qualifying::kYes) {
-    return absl::FailedPreconditionError("legal_status_code: '" + d.legal_status_code +
-                                         "' does not qualify for s117 aftercare");
+    return RefusedField("legal_status_code",
+                        "'" + d.legal_status_code + "' does not qualify for s117 aftercare");
   }
   auto section = policy.sections.find(d.legal_status_code);
   if (section == policy.sections.end()) {
@@ -394,7 +392,7 @@ absl::Status ActivateOnLeavingHospital(Episode& e, Date ceased, Date left,
                                        int review_interval_months) {
   RETURN_IF_ERROR(RequireState(e, State::kPlanned, "only a PLANNED entitlement comes into force"));
   if (e.detention_start_date && ceased < *e.detention_start_date) {
-    return InvalidField("ceased_detained_date", "before the detention started");
+    return RefusedField("ceased_detained_date", "before the detention started");
   }
   if (left < ceased) {
     return InvalidField("left_hospital_date",
@@ -427,7 +425,7 @@ bool SetInHospital(Episode& e, bool in_hospital) {
 absl::Status Supersede(Episode& e, Date new_start) {
   RETURN_IF_ERROR(RequireState(e, State::kActive, "only an ACTIVE entitlement is superseded"));
   if (e.effective_from && new_start < *e.effective_from) {
-    return InvalidField("detention_start_date", "before the entitlement came into force");
+    return RefusedField("detention_start_date", "before the entitlement came into force");
   }
   Close(e, State::kEndedSuperseded, new_start);
   e.in_hospital = true;
@@ -437,7 +435,7 @@ absl::Status Supersede(Episode& e, Date new_start) {
 absl::Status EndOnDeath(Episode& e, Date date_of_death) {
   RETURN_IF_ERROR(RequireOpen(e, "only an open entitlement ends on death"));
   if (e.detention_start_date && date_of_death < *e.detention_start_date) {
-    return InvalidField("date_of_death", "before the qualifying detention started");
+    return RefusedField("date_of_death", "before the qualifying detention started");
   }
   Close(e, State::kEndedDeceased, date_of_death);
   return absl::OkStatus();
@@ -458,7 +456,7 @@ absl::Status RequireLegalDetermination(Episode& e, const DetentionFacts& d) {
 
 absl::Status ContinueAfterDetermination(Episode& e) {
   if (!e.legal_determination_required) {
-    return absl::FailedPreconditionError("legal_determination_required: no determination is pending");
+    return RefusedField("legal_determination_required", "no determination is pending");
   }
   e.legal_determination_required = false;
   e.pending_detention_source_org.clear();
@@ -471,15 +469,15 @@ absl::Status ContinueAfterDetermination(Episode& e) {
 absl::Status RescindDischarge(Episode& e, Date date, bool other_open, const Policy& policy,
                               int review_interval_months) {
   if (!policy.allow_discharge_rescission) {
-    return absl::FailedPreconditionError(
-        "kind: rescinding a discharge is not allowed by policy (allow_discharge_rescission)");
+    return RefusedField(
+        "kind", "rescinding a discharge is not allowed by policy (allow_discharge_rescission)");
   }
   RETURN_IF_ERROR(RequireState(e, State::kEndedDischarged, "only a discharge can be rescinded"));
   if (other_open) {
-    return absl::FailedPreconditionError(
-        "state: the person has another open S117 entitlement; it cannot be reinstated");
+    return RefusedField("state",
+                        "the person has another open S117 entitlement; it cannot be reinstated");
   }
-  if (e.ended_on && date < *e.ended_on) return InvalidField("date", "before the discharge");
+  if (e.ended_on && date < *e.ended_on) return RefusedField("date", "before the discharge");
   e.state = State::kActive;
   e.ended_on.reset();
   e.notification_sent_date.reset();
@@ -488,7 +486,7 @@ absl::Status RescindDischarge(Episode& e, Date date, bool other_open, const Poli
 }
 
 absl::Status MarkVoid(Episode& e, const std::string& reason) {
-  if (e.state == State::kVoid) return absl::FailedPreconditionError("state: already VOID");
+  if (e.state == State::kVoid) return RefusedField("state", "already VOID");
   e.state = State::kVoid;
   e.void_reason = reason;
   e.next_review_due.reset();
@@ -501,23 +499,24 @@ absl::Status CheckEndDecision(const Episode& e, const icr::v1::S117EndDecision& 
   RETURN_IF_ERROR(RequireState(e, State::kActive, "only an ACTIVE entitlement can be ended"));
   const Date date = *ParseDate(decision.decision_date());
   if (e.effective_from && date < *e.effective_from) {
-    return InvalidField("decision.decision_date", "before the entitlement came into force");
+    return RefusedField("decision.decision_date", "before the entitlement came into force");
   }
   if (e.OnCtoAt(date)) {
-    return absl::FailedPreconditionError(
-        "on_cto: the person is on a community treatment order on " + FormatDate(date) +
-        "; aftercare cannot end while they are (s117(2))");
+    return RefusedField("on_cto", "the person is on a community treatment order on " +
+                                      FormatDate(date) +
+                                      "; aftercare cannot end while they are (s117(2))");
   }
   auto reason = policy.end_reasons.find(decision.primary_reason());
   if (reason == policy.end_reasons.end() || !reason->second) {
-    return absl::FailedPreconditionError(
-        "decision.primary_reason: '" + decision.primary_reason() +
-        "' cannot be the sole reason to end aftercare (Code of Practice ch. 33); it may be "
-        "given in other_reasons");
+    return RefusedField(
+        "decision.primary_reason",
+        "'" + decision.primary_reason() +
+            "' cannot be the sole reason to end aftercare (Code of Practice ch. 33); it may be "
+            "given in other_reasons");
   }
   if (e.legal_determination_required) {
-    return absl::FailedPreconditionError(
-        "legal_determination_required: a legal determination is pending for this entitlement");
+    return RefusedField("legal_determination_required",
+                        "a legal determination is pending for this entitlement");
   }
   return absl::OkStatus();
 }
@@ -569,8 +568,7 @@ absl::StatusOr<Date> CheckJointEnd(const Episode& e, const std::vector<EndDecisi
   if (!missing.empty()) {
     std::string text;
     for (const auto& m : missing) text += (text.empty() ? "" : "; ") + m;
-    return absl::FailedPreconditionError("end_decision: the entitlement cannot end yet; missing: " +
-                                         text);
+    return RefusedField("end_decision", "the entitlement cannot end yet; missing: " + text);
   }
   return *effective;
 }
@@ -654,9 +652,6 @@ absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& 
   }
   auto start = RequireDate(line.start_date(), f + ".start_date");
   if (!start.ok()) return start.status();
-  if (e.detention_start_date && *start < *e.detention_start_date) {
-    return InvalidField(f + ".start_date", "before the qualifying detention started");
-  }
   if (!line.end_date().empty() || !line.end_reason().empty() || !line.moved_to_legal_basis().empty()) {
     return InvalidField(f + ".end_date", "a service is ended with EndAftercareService");
   }
@@ -679,6 +674,10 @@ absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& 
     RETURN_IF_ERROR(CheckPence(line.top_up_weekly_pence(), f + ".top_up_weekly_pence"));
     RETURN_IF_ERROR(CheckText(line.top_up_payer(), f + ".top_up_payer", 100, true));
   }
+  // Against what is stored: only once the request itself is well formed.
+  if (e.detention_start_date && *start < *e.detention_start_date) {
+    return RefusedField(f + ".start_date", "before the qualifying detention started");
+  }
   return RequireOpen(e, "services are added only to an open entitlement");
 }
 
@@ -687,9 +686,6 @@ absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Date 
   if (!review.review_id().empty()) return InvalidField(f + ".review_id", "assigned by the register");
   auto date = PastDate(review.review_date(), f + ".review_date", today);
   if (!date.ok()) return date.status();
-  if (e.effective_from && *date < *e.effective_from) {
-    return InvalidField(f + ".review_date", "before the entitlement came into force");
-  }
   RETURN_IF_ERROR(CheckStaff(review.council_rep(), f + ".council_rep"));
   RETURN_IF_ERROR(CheckStaff(review.health_rep(), f + ".health_rep"));
   RETURN_IF_ERROR(CheckEnum(review.person_involvement(), kInvolvement, f + ".person_involvement"));
@@ -707,6 +703,10 @@ absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Date 
                                                       std::to_string(review_interval_months) +
                                                       " months of it");
     }
+  }
+  // Against what is stored: only once the request itself is well formed.
+  if (e.effective_from && *date < *e.effective_from) {
+    return RefusedField(f + ".review_date", "before the entitlement came into force");
   }
   if (review.council_rep().organisation_code().empty()) {
     review.mutable_council_rep()->set_organisation_code(e.responsible_council_code);
@@ -864,38 +864,36 @@ absl::Status ApplyLegalDateEvent(Episode& e, const icr::v1::RecordLegalEventRequ
   RETURN_IF_ERROR(RequireOpen(e, req.kind() + " applies to an open entitlement"));
   const Date date = *ParseDate(req.date());
   if (e.detention_start_date && date < *e.detention_start_date) {
-    return InvalidField("date", "before the qualifying detention started");
+    return RefusedField("date", "before the qualifying detention started");
   }
   const std::string& kind = req.kind();
   if (kind == "CTO_STARTED") {
     if (!kCtoSections.count(e.legal_status_code)) {
-      return absl::FailedPreconditionError(
-          "kind: a CTO can follow only section 3 or an unrestricted section 37");
+      return RefusedField("kind", "a CTO can follow only section 3 or an unrestricted section 37");
     }
     if (e.cto_start_date && !e.cto_end_date) {
-      return absl::FailedPreconditionError("on_cto: a CTO is already in force");
+      return RefusedField("on_cto", "a CTO is already in force");
     }
     e.cto_start_date = date;
     e.cto_end_date.reset();
   } else if (kind == "CTO_ENDED") {
     if (!e.cto_start_date || e.cto_end_date) {
-      return absl::FailedPreconditionError("on_cto: no CTO is in force");
+      return RefusedField("on_cto", "no CTO is in force");
     }
-    if (date < *e.cto_start_date) return InvalidField("date", "before the CTO started");
+    if (date < *e.cto_start_date) return RefusedField("date", "before the CTO started");
     e.cto_end_date = date;
   } else if (kind == "CONDITIONALLY_DISCHARGED") {
     if (!kRestrictedSections.count(e.legal_status_code)) {
-      return absl::FailedPreconditionError(
-          "kind: conditional discharge applies only to a restricted patient");
+      return RefusedField("kind", "conditional discharge applies only to a restricted patient");
     }
     e.conditional_discharge_date = date;
     e.absolute_discharge_date.reset();
   } else if (kind == "ABSOLUTELY_DISCHARGED") {
     if (!e.ConditionallyDischargedNow()) {
-      return absl::FailedPreconditionError("conditionally_discharged: not conditionally discharged");
+      return RefusedField("conditionally_discharged", "not conditionally discharged");
     }
     if (date < *e.conditional_discharge_date) {
-      return InvalidField("date", "before the conditional discharge");
+      return RefusedField("date", "before the conditional discharge");
     }
     e.absolute_discharge_date = date;
   } else if (kind == "S17_LEAVE_TRIGGER") {

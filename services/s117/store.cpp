@@ -211,9 +211,9 @@ absl::Status S117Store::EndServiceLine(pqxx::transaction_base& tx, const std::st
   if (r.empty()) {
     return absl::NotFoundError("service_line_id: no such service on this entitlement");
   }
-  if (r[0][1].as<bool>()) return absl::FailedPreconditionError("service_line_id: already ended");
+  if (r[0][1].as<bool>()) return RefusedField("service_line_id", "already ended");
   if (req.end_date() < std::string(r[0][0].c_str())) {
-    return InvalidField("end_date", "before the service started");
+    return RefusedField("end_date", "before the service started");
   }
   Exec(tx, sql::kServiceEnd, episode_id, req.service_line_id(), req.end_date(), req.end_reason(),
        req.moved_to_legal_basis());

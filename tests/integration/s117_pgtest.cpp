@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 
 #include "icr/v1/performance.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
@@ -529,7 +530,13 @@ TEST_F(S117Test, EveryBadInputOfTheTableIsRefusedAndChangesNothing) {
   icr::v1::Entitlement e;
   ASSERT_TRUE(s117()->OpenEntitlement(Ctx(council).get(), OpenActive(nhs, kLeeds, kLeedsIcb, 200), &e)
                   .ok());
-  ASSERT_EQ(e.state(), "ACTIVE");
+  ASSERT_EQ(e.state(), "ACTIVE");  // detained 260 days ago, in force from 200 days ago
+  icr::v1::AddAftercareServiceRequest first;
+  first.set_entitlement_id(e.entitlement_id());
+  first.set_expected_version(e.version());
+  *first.mutable_service() = HomeCare(100);
+  ASSERT_TRUE(s117()->AddAftercareService(Ctx(council).get(), first, &e).ok());
+  ASSERT_EQ(e.services_size(), 1);
   // The other person has no entitlement yet.
   const std::string nhs2 = NextNhsNumber();
   auto person2 = SeedPerson(kTrust, nhs2);
@@ -581,7 +588,43 @@ TEST_F(S117Test, EveryBadInputOfTheTableIsRefusedAndChangesNothing) {
       return s117()->SetResponsibleBodies(Ctx(council).get(), req, &out);
     };
   };
+  // Refused against what is stored (architecture.md, Errors): FAILED_PRECONDITION. A write by the
+  // council on e, its request filled in by fill.
+  using Stub = icr::v1::S117RegisterService::Stub;
+  auto write = [&]<class Req>(grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Req&,
+                                                        icr::v1::Entitlement*),
+                              std::type_identity_t<std::function<void(Req&)>> fill) {
+    return [&, rpc, fill] {
+      Req req;
+      req.set_entitlement_id(e.entitlement_id());
+      req.set_expected_version(e.version());
+      fill(req);
+      icr::v1::Entitlement out;
+      auto stub = s117();
+      return (stub.get()->*rpc)(Ctx(council).get(), req, &out);
+    };
+  };
+  auto end_early = write(&Stub::EndAftercareService, [&](auto& r) {
+    r.set_service_line_id(e.services(0).service_line_id());
+    r.set_end_date(Day(150));
+    r.set_end_reason("needs met");
+  });
+  auto review_early =
+      write(&Stub::RecordReview, [](auto& r) { *r.mutable_review() = Review(230, "CONTINUE"); });
+  auto decision_early = write(&Stub::RecordEndDecision,
+                              [](auto& r) { *r.mutable_decision() = Decision("COUNCIL", 230); });
+  auto cto_early = write(&Stub::RecordLegalEvent, [](auto& r) {
+    r.set_kind("CTO_STARTED");
+    r.set_date(Day(300));
+  });
   const std::vector<Row> rows = {
+      {"service before the detention", add([](auto& l) { l.set_start_date(Day(300)); }),
+       Code::FAILED_PRECONDITION, "service.start_date"},
+      {"service ended before it started", end_early, Code::FAILED_PRECONDITION, "end_date"},
+      {"review before the duty", review_early, Code::FAILED_PRECONDITION, "review.review_date"},
+      {"end decision before the duty", decision_early, Code::FAILED_PRECONDITION,
+       "decision.decision_date"},
+      {"CTO before the detention", cto_early, Code::FAILED_PRECONDITION, "date"},
       {"section 2", open([](auto& r) { r.set_legal_status_code("02"); }), Code::INVALID_ARGUMENT,
        "legal_status_code"},
       {"left before ceased", open([](auto& r) { r.set_left_hospital_date(Day(110)); }),
@@ -590,8 +633,8 @@ TEST_F(S117Test, EveryBadInputOfTheTableIsRefusedAndChangesNothing) {
        Code::INVALID_ARGUMENT, "left_hospital_date"},
       {"council decision only", end("NO_LONGER_NEEDS_AFTERCARE", true), Code::FAILED_PRECONDITION,
        "end_decision"},
-      {"DISCHARGED_FROM_CMHT alone", end("DISCHARGED_FROM_CMHT", false),
-       Code::FAILED_PRECONDITION, "decision.primary_reason"},
+      {"DISCHARGED_FROM_CMHT alone", end("DISCHARGED_FROM_CMHT", false), Code::FAILED_PRECONDITION,
+       "decision.primary_reason"},
       {"TIME_ELAPSED alone", end("TIME_ELAPSED", false), Code::FAILED_PRECONDITION,
        "decision.primary_reason"},
       {"REFUSED_SERVICES alone", end("REFUSED_SERVICES", false), Code::FAILED_PRECONDITION,
@@ -612,8 +655,7 @@ TEST_F(S117Test, EveryBadInputOfTheTableIsRefusedAndChangesNothing) {
                                         &out);
        },
        Code::FAILED_PRECONDITION, "nhs_number"},
-      {"top-up on home care",
-       add([](auto& l) {
+      {"top-up on home care", add([](auto& l) {
          l.set_top_up_payer("sister");
          l.set_top_up_weekly_pence(5000);
        }),

@@ -348,7 +348,8 @@ TEST(Entitlement, T6JointEndNeedsEveryGuard) {
 
 TEST(Entitlement, T7EndsOnDeath) {
   Episode e = Active();
-  EXPECT_EQ(EndOnDeath(e, D("2024-01-01")).code(), absl::StatusCode::kInvalidArgument);
+  ExpectField(EndOnDeath(e, D("2024-01-01")), absl::StatusCode::kFailedPrecondition,
+              "date_of_death");
   ASSERT_TRUE(EndOnDeath(e, D("2025-10-01")).ok());
   EXPECT_EQ(e.state, State::kEndedDeceased);
   EXPECT_EQ(e.ended_on, D("2025-10-01"));
@@ -690,6 +691,65 @@ TEST(Entitlement, LegalDatesSetTheFlagsAndStartAPlannedDuty) {
               "decided_by.name");
   ExpectField(ValidateLegalEvent(Event("RECALLED", "2025-03-01"), D("2025-04-01")),
               absl::StatusCode::kInvalidArgument, "kind");
+}
+
+// architecture.md, Errors: a date refused against what is stored (the detention's, the
+// entitlement's, the CTO's or the discharge's date) is FAILED_PRECONDITION naming the field; the
+// same field wrong in the request alone stays INVALID_ARGUMENT. A refusal changes nothing.
+TEST(Entitlement, DatesRefusedAgainstTheStoredEntitlementAreFailedPreconditionNamingTheField) {
+  const auto refused = [](const std::string& field, Episode e, const auto& change) {
+    const Episode before = e;
+    ExpectField(change(e), absl::StatusCode::kFailedPrecondition, field);
+    EXPECT_EQ(e, before) << field;
+  };
+  // Detention started 2025-01-10; ACTIVE from 2025-03-01.
+  refused("ceased_detained_date", Planned(), [](Episode& e) {
+    return ActivateOnLeavingHospital(e, D("2025-01-01"), D("2025-03-01"), 12);
+  });
+  refused("detention_start_date", Active(),
+          [](Episode& e) { return Supersede(e, D("2025-02-01")); });
+  refused("date_of_death", Active(), [](Episode& e) { return EndOnDeath(e, D("2025-01-01")); });
+  refused("decision.decision_date", Active(), [](Episode& e) {
+    return CheckEndDecision(e, Decision("COUNCIL", "2025-02-01"), TestPolicy());
+  });
+  Episode discharged = Active();
+  EndDischarged(discharged, D("2026-01-20"), std::nullopt);
+  refused("date", discharged,
+          [](Episode& e) { return RescindDischarge(e, D("2026-01-01"), false, TestPolicy(), 12); });
+  refused("date", Active(), [](Episode& e) {
+    return ApplyLegalDateEvent(e, Event("CTO_STARTED", "2025-01-01"), 12);
+  });
+  Episode on_cto = Active();
+  on_cto.cto_start_date = D("2025-04-01");
+  refused("date", on_cto,
+          [](Episode& e) { return ApplyLegalDateEvent(e, Event("CTO_ENDED", "2025-03-15"), 12); });
+  Episode conditional = Active();
+  conditional.legal_status_code = "09";
+  conditional.conditional_discharge_date = D("2025-04-01");
+  refused("date", conditional, [](Episode& e) {
+    return ApplyLegalDateEvent(e, Event("ABSOLUTELY_DISCHARGED", "2025-03-15"), 12);
+  });
+
+  auto early = Line();
+  early.set_start_date("2025-01-01");
+  ExpectField(Validate(early), absl::StatusCode::kFailedPrecondition, "service.start_date");
+  early.set_client_contribution_pence(1250);  // the request's own fault comes first
+  ExpectField(Validate(early), absl::StatusCode::kInvalidArgument,
+              "service.client_contribution_pence");
+
+  icr::v1::S117Review review;
+  review.set_review_date("2025-02-01");
+  review.mutable_council_rep()->set_name("Sam Patel");
+  review.mutable_council_rep()->set_role("Social worker");
+  review.mutable_health_rep()->set_name("Dr Jo Wu");
+  review.mutable_health_rep()->set_role("Consultant psychiatrist");
+  review.set_person_involvement("ATTENDED");
+  review.set_outcome("CONTINUE");
+  ExpectField(ValidateReview(review, Active(), D("2025-10-01"), 12, "review"),
+              absl::StatusCode::kFailedPrecondition, "review.review_date");
+  review.set_outcome("CLOSE");
+  ExpectField(ValidateReview(review, Active(), D("2025-10-01"), 12, "review"),
+              absl::StatusCode::kInvalidArgument, "review.outcome");
 }
 
 TEST(Entitlement, PolicySettingsAreCheckedWhenLoaded) {
