@@ -383,10 +383,6 @@ bool ChangesDemographics(const icr::v1::Person& stored, const icr::v1::Person& i
 
 namespace {
 
-absl::Status Refused(const std::string& field, const std::string& reason) {
-  return absl::FailedPreconditionError(field + ": " + reason);
-}
-
 // A closing event's refusals, by the field they name (after the item's prefix).
 struct ClosingText {
   const char* id_field;
@@ -421,7 +417,7 @@ absl::Status CheckNotAfterDeath(const icr::v1::Event& event, const std::string& 
   if (date_of_death.empty()) return absl::OkStatus();
   const auto when = EventDate(event);
   if (when && FormatDate(*when) > date_of_death) {
-    return Refused(field, "dated after the person's death");
+    return RefusedField(field, "dated after the person's death");
   }
   return absl::OkStatus();
 }
@@ -430,12 +426,12 @@ absl::Status CheckDeath(const std::string& date_of_death, const icr::v1::Person&
                         const std::optional<std::string>& latest_activity,
                         const std::string& field) {
   const std::string f = field + ".death.date_of_death";
-  if (date_of_death < person.date_of_birth()) return Refused(f, "before the date of birth");
+  if (date_of_death < person.date_of_birth()) return RefusedField(f, "before the date of birth");
   if (!person.date_of_death().empty() && person.date_of_death() != date_of_death) {
-    return Refused(f, "a different date of death is already recorded");
+    return RefusedField(f, "a different date of death is already recorded");
   }
   if (latest_activity && date_of_death < *latest_activity) {
-    return Refused(f, "before activity already recorded");
+    return RefusedField(f, "before activity already recorded");
   }
   return absl::OkStatus();
 }
@@ -445,9 +441,9 @@ absl::Status CloseRefusal(Closing closing, const std::optional<ClosedRowFacts>& 
   const ClosingText text = TextOf(closing);
   const std::string id_field = field + text.id_field;
   if (!row)
-    return Refused(id_field, std::string("no ") + text.what + " with this id for this person");
-  if (row->closed) return Refused(id_field, text.closed);
-  if (row->before_start) return Refused(field + text.date_field, text.early);
+    return RefusedField(id_field, std::string("no ") + text.what + " with this id for this person");
+  if (row->closed) return RefusedField(id_field, text.closed);
+  if (row->before_start) return RefusedField(field + text.date_field, text.early);
   return absl::AbortedError(id_field + ": changed by a concurrent call; send again");
 }
 
