@@ -1,13 +1,12 @@
 -- CARE_ACT_DAYS: a row per Care Act assessment completed in the period ($1 to $2), its amount
 -- the days from the latest request to the same council on or before its end. The unit query of
 -- perf.kpi_results (median).
-SELECT NULL::text AS provider_code, p.icb_code, a.council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
+SELECT NULL::text AS provider_code, p.icb_code, a.council_code, p.eth_code, p.age_band, p.sex,
        1 AS in_num,
        NULL::int AS in_den,
        (a.end_date - rq.start_date)::numeric AS amount
 FROM core.social_care_event a
-JOIN core.person p USING (person_id)
+JOIN perf.person_units($2) p USING (person_id)
 JOIN LATERAL (SELECT r.start_date
               FROM core.social_care_event r
               WHERE r.person_id = a.person_id

@@ -1,13 +1,10 @@
 -- DETENTIONS: a row per new detention started in the period ($1 to $2): not a short-term hold,
 -- guardianship or informal, and not following on from another (non short-term) detention still
 -- in force the day before. The unit query of perf.kpi_results.
-SELECT d.provider_code, p.icb_code, p.council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
-       1 AS in_num,
-       NULL::int AS in_den,
-       NULL::numeric AS amount
+SELECT d.provider_code, p.icb_code, p.council_code, p.eth_code, p.age_band, p.sex,
+       1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount
 FROM core.detention d
-JOIN core.person p USING (person_id)
+JOIN perf.person_units($2) p USING (person_id)
 JOIN core.mha_legal_status l ON l.code = d.legal_status_code
 WHERE perf.local_date(d.started_at) BETWEEN $1 AND $2
   AND NOT l.short_term_hold

@@ -14,8 +14,7 @@ WITH discharge AS (
                        (SELECT perf.group_codes('discharge_destination', 'fu72_excluded', $2))::text[]),
                      false)
 )
-SELECT s.provider_code, p.icb_code, p.council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
+SELECT s.provider_code, p.icb_code, p.council_code, p.eth_code, p.age_band, p.sex,
        CASE WHEN EXISTS (SELECT 1
                          FROM core.care_contact c
                          WHERE c.person_id = s.person_id
@@ -31,8 +30,7 @@ SELECT s.provider_code, p.icb_code, p.council_code,
                            AND perf.local_date(r.admitted_at) > s.day
                            AND perf.local_date(r.admitted_at) <= s.day + 3)
             THEN 1 ELSE 0 END AS in_num,
-       1 AS in_den,
-       NULL::numeric AS amount
+       1 AS in_den, NULL::numeric AS amount
 FROM discharge s
-JOIN core.person p USING (person_id)
+JOIN perf.person_units($2) p USING (person_id)
 WHERE p.date_of_death IS NULL OR p.date_of_death > s.day + 3

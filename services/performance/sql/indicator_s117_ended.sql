@@ -2,13 +2,12 @@
 -- (detail): the end state (VOID, recorded in error, is not an end). The unit query of
 -- perf.kpi_results.
 SELECT e.detaining_provider_code AS provider_code, e.responsible_icb_code AS icb_code,
-       e.responsible_council_code AS council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
+       e.responsible_council_code AS council_code, p.eth_code, p.age_band, p.sex,
        1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount,
        CASE e.state WHEN 'ENDED_DISCHARGED' THEN 'Joint discharge'
                     WHEN 'ENDED_SUPERSEDED' THEN 'Superseded by re-detention'
                     WHEN 'ENDED_DECEASED' THEN 'Died' END AS detail
 FROM s117.episode e
-JOIN core.person p USING (person_id)
+JOIN perf.person_units($2) p USING (person_id)
 WHERE e.state IN ('ENDED_DISCHARGED', 'ENDED_SUPERSEDED', 'ENDED_DECEASED')
   AND e.ended_on BETWEEN $1 AND $2

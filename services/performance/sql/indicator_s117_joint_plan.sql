@@ -2,9 +2,7 @@
 -- counted when the person has an agreed S117 care plan, agreed by period end and agreed or
 -- reviewed in the 12 months to it, signed off by both agencies, whose S117 interventions all
 -- name a funder. By qualifying section (detail). The unit query of perf.kpi_results.
-SELECT e.detaining_provider_code AS provider_code, e.responsible_icb_code AS icb_code,
-       e.responsible_council_code AS council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
+SELECT e.provider_code, e.icb_code, e.council_code, e.eth_code, e.age_band, e.sex,
        CASE WHEN EXISTS (
               SELECT 1
               FROM careplan.plan cp
@@ -24,9 +22,6 @@ SELECT e.detaining_provider_code AS provider_code, e.responsible_icb_code AS icb
                         AND coalesce(i->>'funder', 'FUNDER_UNSPECIFIED')
                             IN ('FUNDER_UNSPECIFIED', 'SELF')))
             THEN 1 ELSE 0 END AS in_num,
-       1 AS in_den,
-       NULL::numeric AS amount,
-       perf.qualifying_section_label(e.qualifying_section) AS detail
-FROM perf.s117_in_force($2) e
-JOIN core.person p USING (person_id)
+       1 AS in_den, NULL::numeric AS amount, e.section AS detail
+FROM perf.s117_units($2) e
 WHERE e.effective_from <= $2::date - 28

@@ -12,13 +12,10 @@ WITH entitlement AS (
                    ORDER BY r.review_date DESC
                    LIMIT 1),
                   (e.effective_from + interval '12 months')::date) AS due
-  FROM perf.s117_in_force($2) e
+  FROM perf.s117_units($2) e
 )
-SELECT e.detaining_provider_code AS provider_code, e.responsible_icb_code AS icb_code,
-       e.responsible_council_code AS council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
+SELECT provider_code, icb_code, council_code, eth_code, age_band, sex,
        1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount,
-       perf.overdue_band(e.due, $2) AS detail
-FROM entitlement e
-JOIN core.person p USING (person_id)
-WHERE s117.review_overdue(e.due, $2)
+       perf.overdue_band(due, $2) AS detail
+FROM entitlement
+WHERE s117.review_overdue(due, $2)

@@ -2,8 +2,7 @@
 -- person was detained under a section that qualifies for S117, counted when an entitlement
 -- (detention started on or before the discharge) was registered within 28 days of discharge.
 -- The unit query of perf.kpi_results.
-SELECT s.provider_code, p.icb_code, p.council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
+SELECT s.provider_code, p.icb_code, p.council_code, p.eth_code, p.age_band, p.sex,
        CASE WHEN EXISTS (SELECT 1
                          FROM s117.episode e
                          WHERE e.person_id = s.person_id
@@ -11,10 +10,9 @@ SELECT s.provider_code, p.icb_code, p.council_code,
                            AND e.detention_start_date <= perf.local_date(s.discharged_at)
                            AND perf.local_date(e.created_at) <= perf.local_date(s.discharged_at) + 28)
             THEN 1 ELSE 0 END AS in_num,
-       1 AS in_den,
-       NULL::numeric AS amount
+       1 AS in_den, NULL::numeric AS amount
 FROM core.hospital_spell s
-JOIN core.person p USING (person_id)
+JOIN perf.person_units($2) p USING (person_id)
 WHERE perf.local_date(s.discharged_at) BETWEEN $1 AND $2
   AND EXISTS (SELECT 1
               FROM core.detention d

@@ -2,9 +2,7 @@
 -- months before it, counted when it had a review in the 12 months to period end attended by
 -- both a council and a health representative. By qualifying section (detail). The unit query of
 -- perf.kpi_results.
-SELECT e.detaining_provider_code AS provider_code, e.responsible_icb_code AS icb_code,
-       e.responsible_council_code AS council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
+SELECT e.provider_code, e.icb_code, e.council_code, e.eth_code, e.age_band, e.sex,
        CASE WHEN EXISTS (SELECT 1
                          FROM s117.review r
                          WHERE r.episode_id = e.episode_id
@@ -13,9 +11,6 @@ SELECT e.detaining_provider_code AS provider_code, e.responsible_icb_code AS icb
                            AND r.council_rep_name <> ''
                            AND r.health_rep_name <> '')
             THEN 1 ELSE 0 END AS in_num,
-       1 AS in_den,
-       NULL::numeric AS amount,
-       perf.qualifying_section_label(e.qualifying_section) AS detail
-FROM perf.s117_in_force($2) e
-JOIN core.person p USING (person_id)
+       1 AS in_den, NULL::numeric AS amount, e.section AS detail
+FROM perf.s117_units($2) e
 WHERE e.effective_from <= ($2::date - interval '12 months')::date

@@ -2,11 +2,7 @@
 -- (s117.stale, the register's rule: no referral open and no review within the policy's
 -- stale_after_months, 12 unless changed). By qualifying section (detail). The unit query of
 -- perf.kpi_results.
-SELECT e.detaining_provider_code AS provider_code, e.responsible_icb_code AS icb_code,
-       e.responsible_council_code AS council_code,
-       p.ethnic_category AS eth_code, perf.age_band(p.date_of_birth, $2) AS age_band, p.sex,
-       1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount,
-       perf.qualifying_section_label(e.qualifying_section) AS detail
-FROM perf.s117_in_force($2) e
-JOIN core.person p USING (person_id)
-WHERE s117.stale(e.person_id, e.episode_id, $2)
+SELECT provider_code, icb_code, council_code, eth_code, age_band, sex,
+       1 AS in_num, NULL::int AS in_den, NULL::numeric AS amount, section AS detail
+FROM perf.s117_units($2)
+WHERE s117.stale(person_id, episode_id, $2)
