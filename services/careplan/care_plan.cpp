@@ -677,7 +677,7 @@ std::optional<PlanStatus> ParseStatus(const std::string& name) {
 absl::StatusOr<PlanStatus> Transition(PlanStatus from, Action action,
                                       icr::v1::CarePlanReview::Outcome outcome) {
   auto refuse = [](const std::string& why) {
-    return absl::FailedPreconditionError("status: " + why);
+    return RefusedField("status", why);
   };
   if (from == CarePlan::CLOSED) return refuse("the plan is CLOSED; nothing changes it");
   switch (action) {
@@ -749,9 +749,9 @@ absl::Status ValidateReview(icr::v1::CarePlanReview& r, const ReferenceData& ref
   }
   RETURN_IF_ERROR(CheckText(r.notes(), "review.notes", kTextLen, false));
   if (is_s117_plan && ParticipantAgencies(r.participants(), ref).size() < 2) {
-    return absl::FailedPreconditionError(
-        "review.participants: an S117 aftercare plan is reviewed jointly: a participant from the "
-        "council and one from health (domain-rules 5)");
+    return RefusedField("review.participants",
+                        "an S117 aftercare plan is reviewed jointly: a participant from the "
+                        "council and one from health (domain-rules 5)");
   }
   return absl::OkStatus();
 }

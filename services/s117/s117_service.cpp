@@ -216,8 +216,8 @@ absl::Status S117ServiceImpl::Open(const Caller& caller, const icr::v1::OpenEnti
     ASSIGN_OR_RETURN(auto e,
                      EpisodeFromOpenRequest(req, person->person_id, *ref_, *policy, Today(),
                                             S117Store::ReviewIntervalMonths(tx, bodies, *policy)));
-    const absl::Status second = absl::FailedPreconditionError(
-        "nhs_number: the person already has an open S117 entitlement (at most one is open)");
+    const absl::Status second = RefusedField(
+        "nhs_number", "the person already has an open S117 entitlement (at most one is open)");
     if (S117Store::OpenEpisode(tx, person->person_id)) return second;
     try {
       S117Store::InsertEpisode(tx, e, ActorOf(caller), "s117_opened_by_hand", req.reason());
@@ -271,7 +271,7 @@ absl::Status S117ServiceImpl::EndService(const Caller& caller,
       caller, "EndAftercareService", req.entitlement_id(), req.expected_version(),
       [&](pqxx::work& tx, const Policy&, Episode& e, Mutation& m) {
         if (e.state == State::kVoid) {
-          return absl::FailedPreconditionError("state: the entitlement is VOID");
+          return RefusedField("state", "the entitlement is VOID");
         }
         m.action = "s117_service_ended";
         m.reason = req.end_reason();
@@ -372,12 +372,12 @@ absl::Status S117ServiceImpl::LegalDecision(pqxx::work& tx, const Caller& caller
   }
   // LEGAL_DETERMINATION_NEW_DUTY: the pending detention starts a new duty (T5, then T1).
   if (!e.legal_determination_required || e.pending_detention_id.empty()) {
-    return absl::FailedPreconditionError(
-        "legal_determination_required: no detention is awaiting a determination");
+    return RefusedField("legal_determination_required",
+                        "no detention is awaiting a determination");
   }
   auto detention = S117Store::Detention(tx, e.pending_detention_source_org, e.pending_detention_id);
   auto person = S117Store::Person(tx, e.person_id);
-  if (!detention || !person) return absl::FailedPreconditionError("detention: no longer recorded");
+  if (!detention || !person) return RefusedField("detention", "no longer recorded");
   DetentionFacts d = detention->facts;
   d.qualifying = Qualifying::kYes;  // so determined
   RETURN_IF_ERROR(ContinueAfterDetermination(e));
