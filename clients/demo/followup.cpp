@@ -104,10 +104,10 @@ class Followup {
 
   // S117 register.
   bool GetEntitlement(Actor& actor, const std::string& id, Entitlement* e);
-  template <class Req>
+  template <class Req, class Resp>
   bool WriteEntitlement(Actor& actor,
                         grpc::Status (RegisterStub::*method)(grpc::ClientContext*, const Req&,
-                                                             Entitlement*),
+                                                             Resp*),
                         Req req, Entitlement* e, const std::string& what);
   icr::v1::AftercareService Line(const RegisterRow& row, const std::string& kind) const;
   icr::v1::S117Review Review(const Facts& f, Date date, const std::string& outcome) const;
@@ -243,18 +243,24 @@ bool Followup::GetEntitlement(Actor& actor, const std::string& id, Entitlement* 
 
 // A write naming the version read; a stale version (the feed follower was there first) is read
 // again and the write retried.
-template <class Req>
+// The entitlement a register write returns (AddAftercareService returns it with the new line).
+const Entitlement& EntitlementOf(const Entitlement& e) { return e; }
+const Entitlement& EntitlementOf(const icr::v1::AddAftercareServiceResponse& r) {
+  return r.entitlement();
+}
+
+template <class Req, class Resp>
 bool Followup::WriteEntitlement(Actor& actor,
                                 grpc::Status (RegisterStub::*method)(grpc::ClientContext*,
-                                                                     const Req&, Entitlement*),
+                                                                     const Req&, Resp*),
                                 Req req, Entitlement* e, const std::string& what) {
   for (int attempt = 0;; ++attempt) {
     req.set_entitlement_id(e->entitlement_id());
     req.set_expected_version(e->version());
-    Entitlement after;
+    Resp after;
     auto s = TryCall(actor.client, *actor.register_, method, req, &after);
     if (s.ok()) {
-      *e = std::move(after);
+      *e = EntitlementOf(after);
       Wrote(what);
       return true;
     }

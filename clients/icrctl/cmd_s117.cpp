@@ -339,6 +339,11 @@ int ServicesList(const Invocation& inv) {
   return 0;
 }
 
+void PrintAddedService(std::ostream& os, const icr::v1::AddAftercareServiceResponse& r) {
+  os << "service line " << r.service_line_id() << " added\n";
+  PrintEntitlement(os, r.entitlement());
+}
+
 int ServicesAdd(const Invocation& inv) {
   icr::v1::AddAftercareServiceRequest req;
   req.set_entitlement_id(Required(inv, "entitlement"));
@@ -371,7 +376,7 @@ int ServicesAdd(const Invocation& inv) {
               {"top-up-weekly-pence", [&](auto) {
                  s->set_top_up_weekly_pence(inv.Int("top-up-weekly-pence", 0, INT64_MAX));
                }}});
-  return PrintResult(inv, CallOnce(inv, &Stub::AddAftercareService, req), PrintEntitlement);
+  return PrintResult(inv, CallOnce(inv, &Stub::AddAftercareService, req), PrintAddedService);
 }
 
 int ServicesEnd(const Invocation& inv) {

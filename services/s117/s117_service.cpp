@@ -244,7 +244,7 @@ absl::Status S117ServiceImpl::SetBodies(const Caller& caller,
 
 absl::Status S117ServiceImpl::AddService(const Caller& caller,
                                          const icr::v1::AddAftercareServiceRequest& req,
-                                         icr::v1::Entitlement* resp) {
+                                         icr::v1::AddAftercareServiceResponse* resp) {
   return WriteEpisode(
       caller, "AddAftercareService", req.entitlement_id(), req.expected_version(),
       [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
@@ -252,12 +252,13 @@ absl::Status S117ServiceImpl::AddService(const Caller& caller,
         const Date on = ParseDate(line.start_date()).value_or(Today());
         RETURN_IF_ERROR(
             ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e, "service"));
-        S117Store::InsertServiceLine(tx, e.episode_id, line, caller.org_code);
+        resp->set_service_line_id(
+            S117Store::InsertServiceLine(tx, e.episode_id, line, caller.org_code));
         m.action = "s117_service_added";
         m.reason = line.service_type() + " from " + line.start_date();
         return absl::OkStatus();
       },
-      resp);
+      resp->mutable_entitlement());
 }
 
 absl::Status S117ServiceImpl::EndService(const Caller& caller,
@@ -478,7 +479,7 @@ grpc::Status S117ServiceImpl::SetResponsibleBodies(grpc::ServerContext* ctx,
 
 grpc::Status S117ServiceImpl::AddAftercareService(grpc::ServerContext* ctx,
                                                   const icr::v1::AddAftercareServiceRequest* req,
-                                                  icr::v1::Entitlement* resp) {
+                                                  icr::v1::AddAftercareServiceResponse* resp) {
   auto caller = Admit(ctx, "AddAftercareService");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(AddService(*caller, *req, resp));

@@ -37,7 +37,7 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
                                     icr::v1::Entitlement* resp) override;
   grpc::Status AddAftercareService(grpc::ServerContext* ctx,
                                    const icr::v1::AddAftercareServiceRequest* req,
-                                   icr::v1::Entitlement* resp) override;
+                                   icr::v1::AddAftercareServiceResponse* resp) override;
   grpc::Status EndAftercareService(grpc::ServerContext* ctx,
                                    const icr::v1::EndAftercareServiceRequest* req,
                                    icr::v1::Entitlement* resp) override;
@@ -96,7 +96,7 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   absl::Status SetBodies(const Caller& caller, const icr::v1::SetResponsibleBodiesRequest& req,
                          icr::v1::Entitlement* resp);
   absl::Status AddService(const Caller& caller, const icr::v1::AddAftercareServiceRequest& req,
-                          icr::v1::Entitlement* resp);
+                          icr::v1::AddAftercareServiceResponse* resp);
   absl::Status EndService(const Caller& caller, const icr::v1::EndAftercareServiceRequest& req,
                           icr::v1::Entitlement* resp);
   absl::Status Review(const Caller& caller, const icr::v1::RecordReviewRequest& req,

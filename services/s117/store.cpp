@@ -196,13 +196,17 @@ Presence S117Store::HospitalPresence(pqxx::transaction_base& tx, const std::stri
   return Presence{r[0].as<bool>(), ParseDate(r[1].c_str())};
 }
 
-void S117Store::InsertServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
-                                  const icr::v1::AftercareService& l, const std::string& org) {
-  Exec(tx, sql::kServiceInsert, episode_id, l.service_type(), l.description(), l.provider_name(),
+std::string S117Store::InsertServiceLine(pqxx::transaction_base& tx,
+                                         const std::string& episode_id,
+                                         const icr::v1::AftercareService& l,
+                                         const std::string& org) {
+  return Exec(tx, sql::kServiceInsert, episode_id, l.service_type(), l.description(), l.provider_name(),
        l.provider_code(), l.need_ref(), l.need_arises_from_mental_disorder(), l.is_s117(),
        l.start_date(), l.funder(), l.council_pct(), l.icb_pct(), l.split_override_reason(),
        l.weekly_cost_pence(), l.client_contribution_pence(), l.delivery_mode(), l.top_up_payer(),
-       l.top_up_weekly_pence(), org);
+       l.top_up_weekly_pence(), org)
+      .at(0)[0]
+      .c_str();
 }
 
 absl::Status S117Store::EndServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,

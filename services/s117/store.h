@@ -76,8 +76,10 @@ class S117Store {
                                    Date since);
 
   // Service lines, reviews, end decisions and tasks of an episode.
-  static void InsertServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
-                                const icr::v1::AftercareService& line, const std::string& org);
+  // Returns the new line's id.
+  static std::string InsertServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
+                                       const icr::v1::AftercareService& line,
+                                       const std::string& org);
   static absl::Status EndServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
                                      const icr::v1::EndAftercareServiceRequest& req);
   static void EndOpenServiceLines(pqxx::transaction_base& tx, const std::string& episode_id,

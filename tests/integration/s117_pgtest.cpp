@@ -108,6 +108,17 @@ class S117Test : public ::testing::Test {
   std::string Token(const std::string& org, const std::string& role = "s117_officer") {
     return stack.Token(org, role);
   }
+  // AddAftercareService, keeping the entitlement after the write (and the new line's id).
+  grpc::Status AddLine(grpc::ClientContext* ctx, const icr::v1::AddAftercareServiceRequest& req,
+                       icr::v1::Entitlement* out, std::string* line_id = nullptr) {
+    icr::v1::AddAftercareServiceResponse resp;
+    auto s = s117()->AddAftercareService(ctx, req, &resp);
+    if (s.ok()) {
+      *out = resp.entitlement();
+      if (line_id) *line_id = resp.service_line_id();
+    }
+    return s;
+  }
   void Record(const std::vector<icr::v1::Event>& events) {
     auto s = Send(trust, events);
     ASSERT_TRUE(s.ok()) << s.error_message();
@@ -368,7 +379,7 @@ TEST_F(S117Test, DeathEndsTheEntitlementAndItsServices) {
   add.set_expected_version(active.version());
   *add.mutable_service() = HomeCare(200);
   icr::v1::Entitlement with_line;
-  ASSERT_TRUE(s117()->AddAftercareService(Ctx(Token(kLeeds)).get(), add, &with_line).ok());
+  ASSERT_TRUE(AddLine(Ctx(Token(kLeeds)).get(), add, &with_line).ok());
   Events ev(nhs);
   // The trust's stay has ended: the council, a responsible body, records the death.
   auto died = Send(Token(kLeeds, "social_worker"), {ev.Die(3)});
@@ -471,7 +482,7 @@ TEST_F(S117Test, TheEntitlementEndsOnlyOnBothDecisionsAndEveryGuardOfT6) {
   add.set_entitlement_id(e.entitlement_id());
   add.set_expected_version(e.version());
   *add.mutable_service() = HomeCare(240);
-  ASSERT_TRUE(s117()->AddAftercareService(Ctx(council).get(), add, &e).ok());
+  ASSERT_TRUE(AddLine(Ctx(council).get(), add, &e).ok());
   const std::string line_id = e.services(0).service_line_id();
 
   auto decide = [&](const std::string& token, icr::v1::S117EndDecision d, bool finalise,
@@ -535,7 +546,7 @@ TEST_F(S117Test, EveryBadInputOfTheTableIsRefusedAndChangesNothing) {
   first.set_entitlement_id(e.entitlement_id());
   first.set_expected_version(e.version());
   *first.mutable_service() = HomeCare(100);
-  ASSERT_TRUE(s117()->AddAftercareService(Ctx(council).get(), first, &e).ok());
+  ASSERT_TRUE(AddLine(Ctx(council).get(), first, &e).ok());
   ASSERT_EQ(e.services_size(), 1);
   // The other person has no entitlement yet.
   const std::string nhs2 = NextNhsNumber();
@@ -563,7 +574,7 @@ TEST_F(S117Test, EveryBadInputOfTheTableIsRefusedAndChangesNothing) {
       *req.mutable_service() = HomeCare(100);
       change(*req.mutable_service());
       icr::v1::Entitlement out;
-      return s117()->AddAftercareService(Ctx(council).get(), req, &out);
+      return AddLine(Ctx(council).get(), req, &out);
     };
   };
   auto end = [&](const std::string& reason, bool finalise) {
@@ -965,12 +976,12 @@ TEST_F(S117Test, AFundingAgreementGivesTheDefaultSplit) {
   add.set_expected_version(e.version());
   *add.mutable_service() = HomeCare(50);
   icr::v1::Entitlement out;
-  auto differs = s117()->AddAftercareService(Ctx(camden).get(), add, &out);
+  auto differs = AddLine(Ctx(camden).get(), add, &out);
   EXPECT_EQ(differs.error_code(), Code::INVALID_ARGUMENT);
   EXPECT_EQ(differs.error_message().rfind("service.split_override_reason:", 0), 0u);
   add.mutable_service()->set_council_pct(0);
   add.mutable_service()->set_icb_pct(0);
-  ASSERT_TRUE(s117()->AddAftercareService(Ctx(camden).get(), add, &out).ok());
+  ASSERT_TRUE(AddLine(Ctx(camden).get(), add, &out).ok());
   EXPECT_EQ(out.services(0).council_pct(), 40);
   EXPECT_EQ(out.services(0).icb_pct(), 60);
   // The agreement's 6-month review interval bounds the next review.
@@ -1015,7 +1026,7 @@ TEST_F(S117Test, TheIntegratedRecordShowsTheS117Summary) {
   add.set_entitlement_id(e.entitlement_id());
   add.set_expected_version(e.version());
   *add.mutable_service() = HomeCare(200);
-  ASSERT_TRUE(s117()->AddAftercareService(Ctx(Token(kLeeds)).get(), add, &e).ok());
+  ASSERT_TRUE(AddLine(Ctx(Token(kLeeds)).get(), add, &e).ok());
   icr::v1::GetIntegratedRecordRequest req;
   req.set_nhs_number(nhs);
   icr::v1::IntegratedRecord rec;
@@ -1091,7 +1102,7 @@ TEST_F(S117Test, OutOfRangeInputIsInvalidArgumentNamingTheField) {
   first.set_entitlement_id(e.entitlement_id());
   first.set_expected_version(e.version());
   *first.mutable_service() = HomeCare(100);
-  ASSERT_TRUE(s117()->AddAftercareService(Ctx(council).get(), first, &e).ok());
+  ASSERT_TRUE(AddLine(Ctx(council).get(), first, &e).ok());
   ASSERT_EQ(e.services_size(), 1);
 
   // The version as stored (read without a call, which would be audited).
@@ -1107,7 +1118,7 @@ TEST_F(S117Test, OutOfRangeInputIsInvalidArgumentNamingTheField) {
       *req.mutable_service() = HomeCare(100);
       change(req);
       icr::v1::Entitlement out;
-      return s117()->AddAftercareService(Ctx(council).get(), req, &out);
+      return AddLine(Ctx(council).get(), req, &out);
     };
   };
   auto end_line = [&](std::optional<int64_t> expected_version, const std::string& date) {
@@ -1180,7 +1191,7 @@ TEST_F(S117Test, HugeStoredCostsDoNotBreakTheRegister) {
   add.set_entitlement_id(e.entitlement_id());
   add.set_expected_version(e.version());
   *add.mutable_service() = HomeCare(50);
-  ASSERT_TRUE(s117()->AddAftercareService(Ctx(sheffield).get(), add, &e).ok());
+  ASSERT_TRUE(AddLine(Ctx(sheffield).get(), add, &e).ok());
   const std::string line = "FROM s117.service_line WHERE episode_id = '" + e.entitlement_id() + "'";
   stack.Scalar(
       "UPDATE s117.service_line SET weekly_cost_pence = 9223372036854775807 WHERE "
