@@ -1,6 +1,6 @@
 #include "services/common/changes.h"
-#include "services/common/sql/statements.h"
 
+#include "services/common/sql/statements.h"
 #include "services/common/status.h"
 
 namespace icr {

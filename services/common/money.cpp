@@ -51,7 +51,8 @@ std::optional<int64_t> ParsePounds(std::string_view text) {
     if (pence > (kMax + 1) / 10) return std::nullopt;
     pence = pence * 10 + static_cast<uint64_t>(c - '0');
   }
-  const uint64_t cents = frac.empty() ? 0 : (frac[0] - '0') * 10 + (frac.size() > 1 ? frac[1] - '0' : 0);
+  const uint64_t cents =
+      frac.empty() ? 0 : (frac[0] - '0') * 10 + (frac.size() > 1 ? frac[1] - '0' : 0);
   if (pence > (kMax + 1 - cents) / 100) return std::nullopt;
   pence = pence * 100 + cents;
   if (pence > kMax + (negative ? 1 : 0)) return std::nullopt;

@@ -788,9 +788,11 @@ std::string XmrChart(const icr::v1::Series& s) {
     const std::string cause = PointCause(s, i);
     svg += "<g class=\"point\"" + Attr("data-month", p.month()) +
            Attr("data-cause", cause.empty() ? "common" : cause) + "><title>" +
-           Escape(ShortMonth(p.month()) + ": " + WithUnit(ind.unit() == "pounds_per_week" ? PlainPounds(std::llround(p.value() * 100.0))
-                                                       : TickLabel(p.value()),
-                             ind.unit()) +
+           Escape(ShortMonth(p.month()) + ": " +
+                  WithUnit(ind.unit() == "pounds_per_week"
+                               ? PlainPounds(std::llround(p.value() * 100.0))
+                               : TickLabel(p.value()),
+                           ind.unit()) +
                   (cause.empty() ? "" : " (special cause)")) +
            "</title>" + Marker(cause, x(i), y(p.value())) + "</g>";
   }

@@ -96,8 +96,8 @@ class Strict : public DisclosurePolicy {
       s.value = s.numerator;
     } else {
       s.value = (f.numerator && *f.numerator >= 1 && *f.numerator <= 7) ? "*"
-                : f.kind == "sum"                                        ? Money(*f.value)
-                                                                         : Number(*f.value, 1);
+                : f.kind == "sum"                                       ? Money(*f.value)
+                                                                        : Number(*f.value, 1);
     }
     if (s.value == "*") s.suppressed = true;
     return s;

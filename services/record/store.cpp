@@ -420,10 +420,9 @@ absl::Status RecordStore::FlushDeferred(pqxx::transaction_base& tx, const std::s
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<ChangeCursor>> RecordStore::WritePending(pqxx::transaction_base& tx, const std::string& org,
-                                       const PendingWrites& pending,
-                                       const std::vector<std::string>& person_ids,
-                                       const std::vector<std::string>& registered) {
+absl::StatusOr<std::optional<ChangeCursor>> RecordStore::WritePending(
+    pqxx::transaction_base& tx, const std::string& org, const PendingWrites& pending,
+    const std::vector<std::string>& person_ids, const std::vector<std::string>& registered) {
   std::vector<std::string> ids, people, kinds, hashes, payloads;
   for (const auto& e : pending.events) {
     ids.push_back(e.event_id);

@@ -31,8 +31,8 @@ absl::Status FeedPosition(Database& db, const icr::v1::GetFeedPositionRequest& r
   RETURN_IF_ERROR(CheckFeedPositionRequest(req));
   const ChangeCursor wanted = *DecodeCursor(req.cursor());
   const auto now = std::chrono::system_clock::now();
-  const auto until = std::min(now + std::chrono::milliseconds(req.wait_ms()),
-                              deadline - kAnswerMargin);
+  const auto until =
+      std::min(now + std::chrono::milliseconds(req.wait_ms()), deadline - kAnswerMargin);
   for (;;) {
     RETURN_IF_ERROR(db.Read([&](pqxx::nontransaction& tx) -> absl::Status {
       auto r = Exec(tx, sql::kFeedPosition, wanted.txid, wanted.seq);

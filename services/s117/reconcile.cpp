@@ -44,8 +44,7 @@ absl::StatusOr<std::vector<icr::v1::ReconciliationFinding>> Reconcile(
       add(kTwoOpenEntitlements, r, r[3].c_str());
     }
     for (const auto& r : Exec(tx, sql::kReconcileCharged, mode, scope.org_code, day)) {
-      add(kChargedWhileEntitled, r,
-          r[3].c_str() + FormatPounds(r[4].as<int64_t>()) + r[5].c_str());
+      add(kChargedWhileEntitled, r, r[3].c_str() + FormatPounds(r[4].as<int64_t>()) + r[5].c_str());
     }
     Audit::WriteMany(tx, caller, {people.begin(), people.end()}, "ReconcileRegister",
                      std::string(access::kAuditOk));

@@ -54,9 +54,9 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   // feed_position.h, reconcile.h.
   grpc::Status GetFeedPosition(grpc::ServerContext* ctx, const icr::v1::GetFeedPositionRequest* req,
                                icr::v1::FeedPosition* resp) override;
-  grpc::Status ReconcileRegister(grpc::ServerContext* ctx,
-                                 const icr::v1::ReconcileRegisterRequest* req,
-                                 grpc::ServerWriter<icr::v1::ReconciliationFinding>* writer) override;
+  grpc::Status ReconcileRegister(
+      grpc::ServerContext* ctx, const icr::v1::ReconcileRegisterRequest* req,
+      grpc::ServerWriter<icr::v1::ReconciliationFinding>* writer) override;
 
  private:
   // What a write did, for the history and the change feed; after_save runs once the episode

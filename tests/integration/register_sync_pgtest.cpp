@@ -26,7 +26,9 @@ constexpr char kLeedsIcb[] = "QWO";
 
 std::string Day(int days_ago) { return FormatDate(Today() - std::chrono::days{days_ago}); }
 int64_t At(int days_ago) {
-  return std::chrono::sys_seconds{Today() - std::chrono::days{days_ago}}.time_since_epoch().count() +
+  return std::chrono::sys_seconds{Today() - std::chrono::days{days_ago}}
+             .time_since_epoch()
+             .count() +
          43200;
 }
 
@@ -41,16 +43,18 @@ class RegisterSyncTest : public ::testing::Test {
     SeedPerson(kTrust, nhs);
     const std::string spell = "S-" + nhs, detention = "D-" + nhs;
     icr::v1::RecordEventsResponse first, second;
-    EXPECT_TRUE(Send(trust, {build::Admission(nhs, "adm-" + nhs, spell, kTrust, At(detained)),
-                             build::DetentionStart(nhs, "det-" + nhs, detention, "03", kTrust,
-                                                   At(detained))},
-                     &first)
-                    .ok());
-    EXPECT_TRUE(Send(trust, {build::DetentionEnd(nhs, "end-" + nhs, detention, At(left),
-                                                 "discharged by RC"),
-                             build::Discharge(nhs, "dis-" + nhs, spell, At(left))},
-                     &second)
-                    .ok());
+    EXPECT_TRUE(
+        Send(trust,
+             {build::Admission(nhs, "adm-" + nhs, spell, kTrust, At(detained)),
+              build::DetentionStart(nhs, "det-" + nhs, detention, "03", kTrust, At(detained))},
+             &first)
+            .ok());
+    EXPECT_TRUE(
+        Send(trust,
+             {build::DetentionEnd(nhs, "end-" + nhs, detention, At(left), "discharged by RC"),
+              build::Discharge(nhs, "dis-" + nhs, spell, At(left))},
+             &second)
+            .ok());
     EXPECT_FALSE(first.change_cursor().empty());
     EXPECT_FALSE(second.change_cursor().empty());
     return second.change_cursor();
@@ -239,11 +243,18 @@ TEST_F(RegisterSyncTest, ReconciliationFindsWhatTheRegisterAndTheRecordDisagreeO
     req.set_entitlement_id(e.entitlement_id());
     req.set_expected_version(e.version());
     ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
-        R"pb(service_type: "HOME_CARE" description: "Evening calls"
-             provider_name: "Leeds Home Support" need_ref: "need-2"
-             need_arises_from_mental_disorder: true is_s117: false funder: "COUNCIL"
-             council_pct: 100 icb_pct: 0 weekly_cost_pence: 150000
-             client_contribution_pence: 101250 delivery_mode: "COMMISSIONED")pb",
+        R"pb(service_type: "HOME_CARE"
+             description: "Evening calls"
+             provider_name: "Leeds Home Support"
+             need_ref: "need-2"
+             need_arises_from_mental_disorder: true
+             is_s117: false
+             funder: "COUNCIL"
+             council_pct: 100
+             icb_pct: 0
+             weekly_cost_pence: 150000
+             client_contribution_pence: 101250
+             delivery_mode: "COMMISSIONED")pb",
         req.mutable_service()));
     req.mutable_service()->set_start_date(Day(100));
     icr::v1::AddAftercareServiceResponse resp;
@@ -281,7 +292,8 @@ TEST_F(RegisterSyncTest, ReconciliationFindsWhatTheRegisterAndTheRecordDisagreeO
   EXPECT_EQ(c.begin()->first, "CHARGED_WHILE_ENTITLED");
   EXPECT_EQ(c.begin()->second.entitlement_id(), charged_id);
   EXPECT_EQ(c.begin()->second.detail(), "service line " + line_id + " (HOME_CARE) from " +
-                                            Day(100) + ": client contribution \u00a31,012.50 a week");
+                                            Day(100) +
+                                            ": client contribution \u00a31,012.50 a week");
 
   // Nothing names a person; one audited read per person reported.
   for (const auto& f : all) {
