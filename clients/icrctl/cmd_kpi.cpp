@@ -9,6 +9,7 @@
 #include "clients/icrctl/commands.h"
 #include "clients/icrctl/output.h"
 #include "icr/v1/performance.grpc.pb.h"
+#include "services/common/money.h"
 
 namespace icrctl {
 namespace {
@@ -117,6 +118,13 @@ int List(const Invocation& inv) {
   return 0;
 }
 
+// A figure's value for people: money ("16252.31", pounds) as "£16,252.31", others as given.
+std::string ShownValue(const std::string& value, const std::string& unit) {
+  if (unit != "pounds_per_week") return value;
+  const auto pence = icr::ParsePounds(value);
+  return pence ? icr::FormatPounds(*pence) : value;
+}
+
 int Dashboard(const Invocation& inv) {
   icr::v1::GetDashboardRequest req;
   req.set_month(Required(inv, "month"));
@@ -138,8 +146,10 @@ int Dashboard(const Invocation& inv) {
   out::Table t({"INDICATOR", "BREAKDOWN", "NUMERATOR", "DENOMINATOR", "VALUE", "TARGET", "SPC"});
   for (const auto& f : d.figures()) {
     auto it = by_id.find(f.indicator_id());
-    t.Row({f.indicator_id(), f.breakdown_value(), f.numerator(), f.denominator(), f.value(),
-           it == by_id.end() ? "" : Target(*it->second), f.spc_signal()});
+    const std::string unit = it == by_id.end() ? "" : it->second->unit();
+    t.Row({f.indicator_id(), f.breakdown_value(), f.numerator(), f.denominator(),
+           ShownValue(f.value(), unit), it == by_id.end() ? "" : Target(*it->second),
+           f.spc_signal()});
   }
   t.Print(std::cout);
   if (t.empty()) std::cout << "(no results for this month: run icrctl kpi compute)\n";
@@ -173,7 +183,8 @@ int Series(const Invocation& inv) {
     if (p.beyond_limit()) cause += "beyond limit";
     if (p.run()) cause += std::string(cause.empty() ? "" : ", ") + "run";
     if (p.trend()) cause += std::string(cause.empty() ? "" : ", ") + "trend";
-    t.Row({p.month(), f ? f->numerator() : "", f ? f->denominator() : "", f ? f->value() : "", cause});
+    t.Row({p.month(), f ? f->numerator() : "", f ? f->denominator() : "",
+           f ? ShownValue(f->value(), s.indicator().unit()) : "", cause});
   }
   t.Print(std::cout);
   const auto& spc = s.spc();

@@ -5,6 +5,7 @@
 #include "clients/icrctl/commands.h"
 #include "clients/icrctl/output.h"
 #include "clients/icrctl/views.h"
+#include "services/common/money.h"
 
 namespace icrctl {
 namespace {
@@ -83,13 +84,8 @@ void Observation(std::ostream& os, const std::string& title, bool present,
   f.Print(os);
 }
 
-std::string Pounds(int64_t pence) {
-  if (pence == 0) return "";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "£%lld.%02lld/wk", static_cast<long long>(pence / 100),
-                static_cast<long long>(pence % 100));
-  return buf;
-}
+// A weekly cost: "£1,036.00/wk" (exact pence, thousands separators); empty for 0.
+std::string Weekly(int64_t pence) { return pence == 0 ? "" : icr::FormatPounds(pence) + "/wk"; }
 
 void CareAct(std::ostream& os, const IntegratedRecord& r) {
   Section(os, "Care Act assessments and services");
@@ -101,7 +97,7 @@ void CareAct(std::ostream& os, const IntegratedRecord& r) {
     const std::string what = c.kind() == icr::v1::CareActEvent::SERVICE ? c.service_type()
                                                                          : c.outcome();
     t.Row({c.care_act_id(), kind, c.council_code(), c.start_date(), c.end_date(), what,
-           c.delivery_mechanism(), Pounds(c.weekly_cost_pence())});
+           c.delivery_mechanism(), Weekly(c.weekly_cost_pence())});
   }
   t.Print(os, "  ");
 }

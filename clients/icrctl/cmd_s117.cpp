@@ -1,7 +1,8 @@
-// s117 list | show | export | review | end-decision | services list|add|end | bodies: the
-// Section 117 aftercare register through S117RegisterService.
+// s117 list | show | export | review | end-decision | services list|add|end | bodies |
+// reconcile | wait: the Section 117 aftercare register through S117RegisterService.
 #include <functional>
 #include <iostream>
+#include <map>
 
 #include "clients/icrctl/commands.h"
 #include "clients/icrctl/rpc.h"
@@ -9,6 +10,9 @@
 #include "services/common/csv.h"
 
 namespace icrctl {
+
+void AddS117SyncCommands(std::vector<Command>& commands);  // at the end of this file
+
 namespace {
 
 using icr::v1::Entitlement;
@@ -583,6 +587,84 @@ void AddS117Commands(std::vector<Command>& commands) {
          // clang-format on
        },
        Bodies});
+  AddS117SyncCommands(commands);
+}
+
+// ---- The register against the record: s117 reconcile, s117 wait ----
+
+namespace {
+
+// icrctl s117 reconcile [--as-of DATE]: a table of findings and a count per kind (--json: one
+// icr.v1.ReconciliationFinding per line).
+int Reconcile(const Invocation& inv) {
+  icr::v1::ReconcileRegisterRequest req;
+  req.set_as_of(inv.Str("as-of"));
+  Client client(inv.globals);
+  auto stub = S117RegisterService::NewStub(client.channel());
+  grpc::ClientContext ctx;
+  client.Prepare(ctx, kNoDeadline);
+  auto reader = stub->ReconcileRegister(&ctx, req);
+  out::Table table({"KIND", "NHS NUMBER", "ENTITLEMENT", "DETAIL"});
+  std::map<std::string, int> per_kind;
+  icr::v1::ReconciliationFinding f;
+  while (reader->Read(&f)) {
+    ++per_kind[f.kind()];
+    if (inv.globals.json) {
+      out::PrintJsonLine(f);
+    } else {
+      table.Row({f.kind(), f.nhs_number(), f.entitlement_id(), f.detail()});
+    }
+  }
+  std::cout.flush();
+  Check(reader->Finish());
+  if (inv.globals.json) return 0;
+  table.Print(std::cout);
+  int n = 0;
+  for (const auto& [kind, count] : per_kind) n += count;
+  PrintCount(n, "finding", "findings", {});
+  for (const auto& [kind, count] : per_kind) std::cout << "  " << kind << ": " << count << "\n";
+  return 0;
+}
+
+// icrctl s117 wait --cursor C [--wait-ms N]: waits until the register has applied a write's
+// change cursor; exits 0 when it has, 1 (with a one-line reason) when not within the wait.
+int Wait(const Invocation& inv) {
+  icr::v1::GetFeedPositionRequest req;
+  req.set_cursor(inv.Str("cursor"));
+  req.set_wait_ms(static_cast<int>(inv.Has("wait-ms") ? inv.Int("wait-ms", 0, 30000) : 30000));
+  const auto resp = CallOnce(inv, &Stub::GetFeedPosition, req);
+  if (inv.globals.json) {
+    out::PrintJson(resp);
+  } else {
+    std::cout << "applied up to " << resp.applied_cursor() << "\n";
+  }
+  if (resp.applied()) return 0;
+  std::cerr << "icrctl: the register has not applied " << req.cursor() << " within "
+            << req.wait_ms() << " ms\n";
+  return 1;
+}
+
+}  // namespace
+
+void AddS117SyncCommands(std::vector<Command>& commands) {
+  commands.push_back({{"s117", "reconcile"},
+                      "findings of your council's or ICB's register against the record",
+                      "",
+                      [](cxxopts::Options& o) {
+                        o.add_options()("as-of", "YYYY-MM-DD (default today)",
+                                        cxxopts::value<std::string>());
+                      },
+                      Reconcile});
+  commands.push_back({{"s117", "wait"},
+                      "wait until the register has applied a write's change cursor",
+                      "",
+                      [](cxxopts::Options& o) {
+                        o.add_options()("cursor", "the change_cursor a write returned",
+                                        cxxopts::value<std::string>())(
+                            "wait-ms", "at most this long, 0 to 30000 (default 30000)",
+                            cxxopts::value<std::string>());
+                      },
+                      Wait});
 }
 
 }  // namespace icrctl

@@ -14,6 +14,7 @@
 #include "clients/icrctl/client.h"
 #include "clients/icrctl/output.h"
 #include "icr/v1/common.pb.h"
+#include "services/common/money.h"
 
 namespace icrctl {
 
@@ -148,16 +149,11 @@ inline std::string StaffText(const icr::v1::StaffRef& s) {
 
 inline std::string Yes(bool b) { return b ? "yes" : ""; }
 
-// "£1,036.00"; empty for 0 unless `zero`.
+// "£1,036.00" (icr::FormatPounds: exact pence, thousands separators); empty for 0 unless
+// `zero`.
 inline std::string Pounds(int64_t pence, bool zero = false) {
   if (pence == 0 && !zero) return "";
-  const uint64_t abs = pence < 0 ? 0 - static_cast<uint64_t>(pence) : static_cast<uint64_t>(pence);
-  std::string whole = std::to_string(abs / 100);
-  for (int at = static_cast<int>(whole.size()) - 3; at > 0; at -= 3)
-    whole.insert(static_cast<size_t>(at), ",");
-  char cents[4];
-  std::snprintf(cents, sizeof cents, "%02u", static_cast<unsigned>(abs % 100));
-  return std::string(pence < 0 ? "-" : "") + "£" + whole + "." + cents;
+  return icr::FormatPounds(pence);
 }
 
 }  // namespace icrctl

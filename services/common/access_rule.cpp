@@ -11,6 +11,8 @@ const std::vector<Role> kPersonLevel = {R::kClinician, R::kSocialWorker, R::kS11
 const std::vector<Role> kEveryone = {R::kClinician,          R::kSocialWorker, R::kS117Officer,
                                      R::kPerformanceAnalyst, R::kSystem,       R::kAdmin};
 const std::vector<Role> kComputers = {R::kPerformanceAnalyst, R::kSystem, R::kAdmin};
+// Roles that may reconcile a council's or ICB's register against the record.
+const std::vector<Role> kRegisterOfficers = {R::kS117Officer, R::kAdmin};
 // Roles that may create a person (architecture.md, Who may write).
 const std::vector<Role> kCreators = {R::kSystem, R::kClinician, R::kSocialWorker};
 
@@ -54,6 +56,9 @@ const std::vector<RpcPolicy>& Policies() {
       {"icr.v1.S117RegisterService.RecordEndDecision", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.S117RegisterService.RecordLegalEvent", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.S117RegisterService.RecordInError", Kind::kPersonWrite, kPersonLevel, false},
+      // The follower's position: no person-level data.
+      {"icr.v1.S117RegisterService.GetFeedPosition", Kind::kAggregate, kEveryone, false},
+      {"icr.v1.S117RegisterService.ReconcileRegister", Kind::kList, kRegisterOfficers, false},
       {"icr.v1.PerformanceService.ListIndicators", Kind::kAggregate, kEveryone, false},
       {"icr.v1.PerformanceService.GetDashboard", Kind::kAggregate, kEveryone, false},
       {"icr.v1.PerformanceService.GetSeries", Kind::kAggregate, kEveryone, false},

@@ -1,15 +1,19 @@
 #include "services/common/changes.h"
-#include "services/common/sql/statements.h"
 
+#include "services/common/sql/statements.h"
 #include "services/common/status.h"
 
 namespace icr {
-namespace {
-
-}  // namespace
 
 std::string EncodeCursor(const ChangeCursor& c) {
   return "c1." + c.txid + "." + std::to_string(c.seq);
+}
+
+bool CursorBefore(const ChangeCursor& a, const ChangeCursor& b) {
+  // Decimal text without leading zeros: a shorter number is smaller.
+  if (a.txid.size() != b.txid.size()) return a.txid.size() < b.txid.size();
+  if (a.txid != b.txid) return a.txid < b.txid;
+  return a.seq < b.seq;
 }
 
 absl::StatusOr<ChangeCursor> DecodeCursor(const std::string& text) {

@@ -20,6 +20,8 @@ struct ChangeCursor {
 };
 
 std::string EncodeCursor(const ChangeCursor& c);
+// The feed's order: by transaction id (as numbers, not text), then seq.
+bool CursorBefore(const ChangeCursor& a, const ChangeCursor& b);
 // Empty text is the start of the feed; anything malformed is INVALID_ARGUMENT.
 absl::StatusOr<ChangeCursor> DecodeCursor(const std::string& text);
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <tuple>
 
+#include "services/common/money.h"
+
 namespace icr::perf::html {
 namespace {
 
@@ -596,12 +598,24 @@ std::string MonthLabel(const std::string& month) {
   return std::string(kMonthNames[ym->second - 1]) + " " + std::to_string(ym->first);
 }
 
+ValueParts ShownParts(const std::string& value, const std::string& unit) {
+  if (value.empty() || value == "*") return {"", value, ""};
+  if (unit == "percent") return {"", value, "%"};
+  if (unit == "days") return {"", value, value == "1" ? " day" : " days"};
+  if (unit == "pounds_per_week") {
+    // Exact pence with thousands separators: "16252.31" -> "£16,252.31"; "-£1,234.50".
+    const auto pence = ParsePounds(value);
+    if (!pence) return {"\u00a3", value, " a week"};
+    const std::string money = FormatPounds(*pence);
+    const size_t number = money.find("\u00a3") + std::string("\u00a3").size();
+    return {money.substr(0, number), money.substr(number), " a week"};
+  }
+  return {"", value, ""};
+}
+
 std::string WithUnit(const std::string& value, const std::string& unit) {
-  if (value.empty() || value == "*") return value;
-  if (unit == "percent") return value + "%";
-  if (unit == "days") return value + (value == "1" ? " day" : " days");
-  if (unit == "pounds_per_week") return "\u00a3" + value + " a week";
-  return value;
+  const ValueParts p = ShownParts(value, unit);
+  return p.before + p.number + p.after;
 }
 
 std::string SignalLabel(const std::string& signal) { return SignalWords(signal).label; }
@@ -774,7 +788,11 @@ std::string XmrChart(const icr::v1::Series& s) {
     const std::string cause = PointCause(s, i);
     svg += "<g class=\"point\"" + Attr("data-month", p.month()) +
            Attr("data-cause", cause.empty() ? "common" : cause) + "><title>" +
-           Escape(ShortMonth(p.month()) + ": " + WithUnit(TickLabel(p.value()), ind.unit()) +
+           Escape(ShortMonth(p.month()) + ": " +
+                  WithUnit(ind.unit() == "pounds_per_week"
+                               ? PlainPounds(std::llround(p.value() * 100.0))
+                               : TickLabel(p.value()),
+                           ind.unit()) +
                   (cause.empty() ? "" : " (special cause)")) +
            "</title>" + Marker(cause, x(i), y(p.value())) + "</g>";
   }
@@ -850,13 +868,12 @@ std::string OverviewPage(const PageContext& c, const icr::v1::Dashboard& dashboa
     body += "<h3><a href=\"" + link + "\">" + Escape(ind->name()) + "</a></h3>";
     if (f && !f->value().empty()) {
       // The unit around the value: "%" or " days" after it, "£" before and " a week" after.
-      const std::string shown = WithUnit(f->value(), ind->unit());
-      const size_t at = shown.find(f->value());
+      const ValueParts shown = ShownParts(f->value(), ind->unit());
       auto unit = [](const std::string& text) {
         return text.empty() ? text : "<span class=\"unit\">" + Escape(text) + "</span>";
       };
-      body += "<p class=\"value\">" + unit(shown.substr(0, at)) + Escape(f->value()) +
-              unit(shown.substr(at + f->value().size())) + "</p>";
+      body += "<p class=\"value\">" + unit(shown.before) + Escape(shown.number) +
+              unit(shown.after) + "</p>";
       body +=
           "<p class=\"counts\">" +
           (f->value() == "*" ? std::string("Hidden: too few people to show") : Counts(*ind, f)) +

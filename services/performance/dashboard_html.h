@@ -18,8 +18,14 @@ std::string UrlEncode(std::string_view text);
 
 // "2026-10" -> "October 2026" (unchanged when not a month).
 std::string MonthLabel(const std::string& month);
-// A displayed value with its unit: "82.4%", "12", "4.5 days", "£1200 a week"; "*" stays "*".
+// A displayed value with its unit: "82.4%", "12", "4.5 days", "£1,200.00 a week" (money exact
+// to the penny, with thousands separators); "*" stays "*".
 std::string WithUnit(const std::string& value, const std::string& unit);
+// The same in parts: what goes before the number ("£", "-£"), the number as shown, and after.
+struct ValueParts {
+  std::string before, number, after;
+};
+ValueParts ShownParts(const std::string& value, const std::string& unit);
 // The SPC signal in words: "Improvement", "Concern", "Common cause", "Special cause",
 // "Too few points".
 std::string SignalLabel(const std::string& signal);

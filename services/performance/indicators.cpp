@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "services/common/money.h"
 #include "services/common/status.h"
 
 namespace icr::perf {
@@ -18,6 +19,9 @@ std::string Count(const std::optional<double>& v) { return v ? Number(*v, 0) : "
 
 double RoundTo5(double v) { return std::round(v / 5.0) * 5.0; }
 
+// A sum of money ('sum': pounds, stored rounded to the penny) as exact pence, two decimals.
+std::string Money(double pounds) { return PlainPounds(std::llround(pounds * 100.0)); }
+
 class Unrounded : public DisclosurePolicy {
  public:
   std::string name() const override { return "unrounded"; }
@@ -25,7 +29,9 @@ class Unrounded : public DisclosurePolicy {
     Shown s;
     s.numerator = Count(f.numerator);
     s.denominator = f.kind == "ratio" ? Count(f.denominator) : "";
-    if (f.value) s.value = Number(*f.value, f.kind == "count" ? 0 : 1);
+    if (f.value) {
+      s.value = f.kind == "sum" ? Money(*f.value) : Number(*f.value, f.kind == "count" ? 0 : 1);
+    }
     return s;
   }
 };
@@ -53,8 +59,8 @@ class Mhsds : public DisclosurePolicy {
       s.value = s.numerator;
     } else if (f.kind == "median") {
       s.value = (f.numerator && *f.numerator < 5) ? "*" : Number(*f.value, 1);
-    } else {  // sums of money are not counts of people
-      s.value = (f.numerator && *f.numerator < 5) ? "*" : Number(*f.value, 0);
+    } else {  // sums of money are not counts of people: shown to the penny
+      s.value = (f.numerator && *f.numerator < 5) ? "*" : Money(*f.value);
     }
     if (s.value == "*") s.suppressed = true;
     return s;
@@ -89,7 +95,9 @@ class Strict : public DisclosurePolicy {
     } else if (f.kind == "count") {
       s.value = s.numerator;
     } else {
-      s.value = (f.numerator && *f.numerator >= 1 && *f.numerator <= 7) ? "*" : Number(*f.value, 1);
+      s.value = (f.numerator && *f.numerator >= 1 && *f.numerator <= 7) ? "*"
+                : f.kind == "sum"                                       ? Money(*f.value)
+                                                                        : Number(*f.value, 1);
     }
     if (s.value == "*") s.suppressed = true;
     return s;

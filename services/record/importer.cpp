@@ -89,6 +89,11 @@ absl::Status Importer::StoreBatch(Batch& batch) {
   std::lock_guard<std::mutex> lock(mu_);
   summary_.set_stored(summary_.stored() + run.stored);
   summary_.set_duplicates(summary_.duplicates() + run.duplicates);
+  // Lanes commit in any order: the import's last change is the furthest in the feed.
+  if (run.last_change && (!last_change_ || CursorBefore(*last_change_, *run.last_change))) {
+    last_change_ = run.last_change;
+    summary_.set_change_cursor(EncodeCursor(*last_change_));
+  }
   return absl::OkStatus();
 }
 
@@ -123,6 +128,7 @@ absl::Status Importer::RunBatch(const Batch& batch, bool savepoints, BatchRun& r
     // Without savepoints a refusal found at the end is not yet any one item's: run again.
     const absl::Status finished = Guard([&] { return writes.Finish(tx); });
     if (!finished.ok() && !savepoints) return RunAgainWithSavepoints();
+    run.last_change = writes.LastChange();
     return finished;
   });
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/status/status.h"
 #include "icr/v1/record.pb.h"
 #include "services/common/auth.h"
+#include "services/common/changes.h"
 #include "services/common/db.h"
 #include "services/common/reference.h"
 #include "services/record/import_lanes.h"
@@ -45,6 +47,7 @@ class Importer {
   struct BatchRun {
     int64_t stored = 0, duplicates = 0;
     std::vector<std::pair<const Item*, absl::Status>> failures;
+    std::optional<ChangeCursor> last_change;  // of the batch's transaction
   };
 
   // Stores a batch in one transaction: first without savepoints; when an item fails, again with
@@ -70,6 +73,7 @@ class Importer {
   // refusals as the first kMaxReportedRejections by index (lanes report out of stream order).
   std::mutex mu_;
   std::vector<icr::v1::ImportSummary::Rejection> rejections_;
+  std::optional<ChangeCursor> last_change_;  // the greatest of the batches' (under mu_)
 };
 
 }  // namespace icr::record

@@ -179,6 +179,7 @@ absl::Status RecordServiceImpl::StoreEvents(const Caller& caller,
   WriteBatch batch(caller, "RecordEvents");
   return WriteAll(batch, [&](pqxx::work& tx) -> absl::Status {
     resp->clear_outcomes();
+    resp->clear_change_cursor();
     std::vector<const icr::v1::Event*> all;
     for (const auto& e : events) all.push_back(&e);
     batch.Prefetch(tx, all);
@@ -190,7 +191,9 @@ absl::Status RecordServiceImpl::StoreEvents(const Caller& caller,
       o->set_result(result == EventResult::kStored ? icr::v1::EventOutcome::STORED
                                                    : icr::v1::EventOutcome::DUPLICATE);
     }
-    return batch.Finish(tx);
+    RETURN_IF_ERROR(batch.Finish(tx));
+    if (batch.LastChange()) resp->set_change_cursor(EncodeCursor(*batch.LastChange()));
+    return absl::OkStatus();
   });
 }
 

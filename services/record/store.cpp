@@ -420,10 +420,9 @@ absl::Status RecordStore::FlushDeferred(pqxx::transaction_base& tx, const std::s
   return absl::OkStatus();
 }
 
-absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const std::string& org,
-                                       const PendingWrites& pending,
-                                       const std::vector<std::string>& person_ids,
-                                       const std::vector<std::string>& registered) {
+absl::StatusOr<std::optional<ChangeCursor>> RecordStore::WritePending(
+    pqxx::transaction_base& tx, const std::string& org, const PendingWrites& pending,
+    const std::vector<std::string>& person_ids, const std::vector<std::string>& registered) {
   std::vector<std::string> ids, people, kinds, hashes, payloads;
   for (const auto& e : pending.events) {
     ids.push_back(e.event_id);
@@ -451,7 +450,8 @@ absl::Status RecordStore::WritePending(pqxx::transaction_base& tx, const std::st
     return absl::AbortedError(
         "event_id: an event of this call was stored by a concurrent call; send again");
   }
-  return absl::OkStatus();
+  if (r[1].is_null()) return std::nullopt;
+  return ChangeCursor{r[1].c_str(), r[2].as<int64_t>()};
 }
 
 absl::StatusOr<std::vector<icr::v1::Person>> RecordStore::FindPeople(

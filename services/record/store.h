@@ -94,11 +94,11 @@ class RecordStore {
                                     PendingWrites& pending);
   // Writes the pending rows and the relationships of org_code with these people (core.relationship:
   // "recorded" something for person_ids, "registered" the people it created), in one statement.
-  // ABORTED when a concurrent call stored one of the events.
-  static absl::Status WritePending(pqxx::transaction_base& tx, const std::string& org_code,
-                                   const PendingWrites& pending,
-                                   const std::vector<std::string>& person_ids,
-                                   const std::vector<std::string>& registered);
+  // ABORTED when a concurrent call stored one of the events. Returns the feed position of the
+  // last change written (none when there was no change).
+  static absl::StatusOr<std::optional<ChangeCursor>> WritePending(
+      pqxx::transaction_base& tx, const std::string& org_code, const PendingWrites& pending,
+      const std::vector<std::string>& person_ids, const std::vector<std::string>& registered);
 
   // Visible people matching the request, after the page token; org empty = no visibility filter.
   static absl::StatusOr<std::vector<icr::v1::Person>> FindPeople(

@@ -1,6 +1,7 @@
 #include "services/record/write_batch.h"
 
 #include "services/common/audit.h"
+#include "services/common/status.h"
 #include "services/record/record_rules.h"
 
 namespace icr::record {
@@ -182,10 +183,8 @@ absl::Status WriteBatch::Finish(pqxx::transaction_base& tx) {
   Keep();
   const std::vector<std::string> ids(kept_.begin(), kept_.end());
   const std::vector<std::string> registered(registered_.begin(), registered_.end());
-  if (auto s = RecordStore::WritePending(tx, caller_.org_code, pending_, ids, registered);
-      !s.ok()) {
-    return s;
-  }
+  ASSIGN_OR_RETURN(last_change_,
+                   RecordStore::WritePending(tx, caller_.org_code, pending_, ids, registered));
   // Audited ok; those whose relationship an event of this call opened, as such.
   std::vector<std::string> ok, opened;
   for (const auto& id : ids) (opened_.count(id) ? opened : ok).push_back(id);

@@ -60,6 +60,8 @@ class WriteBatch {
   // were rolled back.
   void WriteRefusals(pqxx::transaction_base& tx) const;
   bool Refused() const { return !refusals_.empty(); }
+  // After Finish: the feed position of the last change written (none when nothing changed).
+  const std::optional<ChangeCursor>& LastChange() const { return last_change_; }
 
  private:
   const Caller& caller_;
@@ -90,6 +92,7 @@ class WriteBatch {
   std::set<std::string> item_opened_, opened_;  // people an event opened a relationship with
 
   std::vector<std::pair<std::string, access::Decision>> refusals_;
+  std::optional<ChangeCursor> last_change_;
 };
 
 }  // namespace icr::record

@@ -6,6 +6,8 @@
 #include "services/common/audit.h"
 #include "services/common/grpc_status.h"
 #include "services/common/paging.h"
+#include "services/s117/feed_position.h"
+#include "services/s117/reconcile.h"
 
 namespace icr::s117 {
 namespace {
@@ -523,6 +525,28 @@ grpc::Status S117ServiceImpl::RecordInError(grpc::ServerContext* ctx,
   auto caller = Admit(ctx, "RecordInError");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(InError(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::GetFeedPosition(grpc::ServerContext* ctx,
+                                              const icr::v1::GetFeedPositionRequest* req,
+                                              icr::v1::FeedPosition* resp) {
+  auto caller = Admit(ctx, "GetFeedPosition");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(FeedPosition(
+      db_, *req, ctx->deadline(), [&] { return ctx->IsCancelled(); }, resp));
+}
+
+grpc::Status S117ServiceImpl::ReconcileRegister(
+    grpc::ServerContext* ctx, const icr::v1::ReconcileRegisterRequest* req,
+    grpc::ServerWriter<icr::v1::ReconciliationFinding>* writer) {
+  auto caller = Admit(ctx, "ReconcileRegister");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto findings = Reconcile(db_, *caller, ScopeOf(*caller), *req);
+  if (!findings.ok()) return ToGrpc(findings.status());
+  for (const auto& f : *findings) {
+    if (!writer->Write(f)) return ToGrpc(absl::CancelledError());
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace icr::s117

@@ -51,6 +51,12 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
                                 icr::v1::Entitlement* resp) override;
   grpc::Status RecordInError(grpc::ServerContext* ctx, const icr::v1::RecordInErrorRequest* req,
                              icr::v1::Entitlement* resp) override;
+  // feed_position.h, reconcile.h.
+  grpc::Status GetFeedPosition(grpc::ServerContext* ctx, const icr::v1::GetFeedPositionRequest* req,
+                               icr::v1::FeedPosition* resp) override;
+  grpc::Status ReconcileRegister(
+      grpc::ServerContext* ctx, const icr::v1::ReconcileRegisterRequest* req,
+      grpc::ServerWriter<icr::v1::ReconciliationFinding>* writer) override;
 
  private:
   // What a write did, for the history and the change feed; after_save runs once the episode

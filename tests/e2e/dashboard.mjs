@@ -77,8 +77,11 @@ try {
     check(tile !== undefined && tile.value === want,
       `tile ${f.indicator_id}: data-value ${JSON.stringify(tile?.value)} = GetDashboard ${JSON.stringify(want)}`);
     if (tile && want !== '') {
-      // The value as GetDashboard gives it, with only its unit around it ("£" before money).
-      check(tile.shown.replace(/^£/, '').startsWith(want) && !tile.shown.includes(`${want}.`),
+      // The value as GetDashboard gives it, with only its unit around it; money (a plain
+      // amount with two decimals) shown to the penny with thousands separators ("£16,252.31").
+      const money = /^-?\d+\.\d\d$/.test(want) && tile.shown.includes('£');
+      const shown = money ? tile.shown.replace(/^(-?)£/, '$1').replace(/,/g, '') : tile.shown;
+      check(shown.startsWith(want) && !shown.includes(`${want}.`),
         `tile ${f.indicator_id} shows ${JSON.stringify(tile.shown)}`);
     }
   }

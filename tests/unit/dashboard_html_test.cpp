@@ -101,6 +101,9 @@ TEST(DashboardHtml, UnitsAndMonths) {
   EXPECT_EQ(WithUnit("*", "percent"), "*");
   EXPECT_EQ(WithUnit("12", "count"), "12");
   EXPECT_EQ(WithUnit("4.5", "days"), "4.5 days");
+  EXPECT_EQ(WithUnit("16252.31", "pounds_per_week"), "\u00a316,252.31 a week");
+  EXPECT_EQ(WithUnit("-1234.5", "pounds_per_week"), "-\u00a31,234.50 a week");
+  EXPECT_EQ(WithUnit("*", "pounds_per_week"), "*");
   EXPECT_EQ(MonthLabel("2026-10"), "October 2026");
   EXPECT_EQ(MonthLabel("nonsense"), "nonsense");
   EXPECT_EQ(SignalLabel("concern"), "Concern");
@@ -128,7 +131,7 @@ TEST(DashboardHtml, TilesCarryTheServiceValuesExactly) {
   cost.set_id("S117_COST_COUNCIL");
   cost.set_unit("pounds_per_week");
   *d.add_indicators() = cost;
-  *d.add_figures() = FigureOf("S117_COST_COUNCIL", "5001.0", "12", "");
+  *d.add_figures() = FigureOf("S117_COST_COUNCIL", "16252.31", "12", "");
   auto eth = FigureOf("FU72", "50.0", "5", "10");
   eth.set_breakdown_value("White");  // not a total: never a tile
   *d.add_figures() = eth;
@@ -140,10 +143,12 @@ TEST(DashboardHtml, TilesCarryTheServiceValuesExactly) {
   EXPECT_NE(page.find("410 of 500"), std::string::npos);
   EXPECT_NE(page.find("Target 80%: met"), std::string::npos);
   EXPECT_NE(page.find("data-indicator=\"DETENTIONS\" data-value=\"*\""), std::string::npos);
-  // Money: the pound sign before the value, "a week" after it, the value once.
-  EXPECT_NE(page.find("<span class=\"unit\">\u00a3</span>5001.0<span class=\"unit\"> a "
+  // Money: the pound sign before the value, exact to the penny with thousands separators,
+  // "a week" after it; the attribute keeps the plain amount.
+  EXPECT_NE(page.find("<span class=\"unit\">\u00a3</span>16,252.31<span class=\"unit\"> a "
                       "week</span>"),
             std::string::npos);
+  EXPECT_NE(page.find("data-value=\"16252.31\""), std::string::npos);
   // An indicator without a result this month has a tile but no value.
   EXPECT_NE(page.find("data-indicator=\"S117_ACTIVE\">"), std::string::npos);
   EXPECT_EQ(page.find("data-value=\"50.0\""), std::string::npos);

@@ -42,6 +42,19 @@ TEST(Disclosure, StrictHidesOneToSevenAndUsesRoundedCounts) {
   EXPECT_EQ(p->Apply(Ratio(33, 47)).value, "78");
 }
 
+// Sums of money (pounds, stored to the penny) are shown to the penny by every policy, two
+// decimals and no separator; a sum over fewer than 5 (MHSDS) or 1 to 7 (strict) lines is hidden.
+TEST(Disclosure, MoneyIsShownToThePenny) {
+  const RawFigure cost{12, std::nullopt, 16252.31, "sum"};
+  EXPECT_EQ(UnroundedPolicy()->Apply(cost).value, "16252.31");
+  EXPECT_EQ(MhsdsPolicy()->Apply(cost).value, "16252.31");
+  EXPECT_EQ(StrictPolicy()->Apply(cost).value, "16252.31");
+  EXPECT_EQ(UnroundedPolicy()->Apply({1, std::nullopt, 0.1 + 0.2, "sum"}).value, "0.30");
+  EXPECT_EQ(UnroundedPolicy()->Apply({1, std::nullopt, 400, "sum"}).value, "400.00");
+  EXPECT_EQ(MhsdsPolicy()->Apply({3, std::nullopt, 400, "sum"}).value, "*");
+  EXPECT_EQ(StrictPolicy()->Apply({7, std::nullopt, 400, "sum"}).value, "*");
+}
+
 TEST(Disclosure, PolicyFollowsWhoAsksAndWhoseDataItIs) {
   for (bool national : {false, true}) {
     EXPECT_EQ(SelectPolicy("RGD", "provider", "RGD", "mhsds", national)->name(), "unrounded");
