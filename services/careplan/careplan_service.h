@@ -37,6 +37,10 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
                                     icr::v1::ListCarePlanVersionsResponse* resp) override;
   grpc::Status ListCarePlans(grpc::ServerContext* ctx, const icr::v1::ListCarePlansRequest* req,
                              icr::v1::ListCarePlansResponse* resp) override;
+  grpc::Status ImportCarePlans(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<icr::v1::ImportRowResult, icr::v1::CarePlanImportRow>* stream)
+      override;
 
  private:
   // What a change to an existing plan works on: the caller, the locked plan row, its current
@@ -84,6 +88,12 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
                         icr::v1::ListCarePlanVersionsResponse* resp);
   absl::Status Plans(const Caller& caller, const icr::v1::ListCarePlansRequest& req,
                      icr::v1::ListCarePlansResponse* resp);
+  // One row of ImportCarePlans, in one transaction (rolled back for a dry run).
+  icr::v1::ImportRowResult ImportRow(const Caller& caller, const icr::v1::CarePlanImportRow& in);
+  // The plan stored (or, for a duplicate, found) in *id; *duplicate when the row was imported
+  // already with the same content.
+  absl::Status Import(const Caller& caller, const icr::v1::CarePlanImportRow& in, std::string* id,
+                      bool* duplicate);
 
   Database& db_;
   Authenticator& auth_;
