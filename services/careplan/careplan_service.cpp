@@ -214,6 +214,20 @@ absl::Status CarePlanServiceImpl::ReadPlan(
   });
 }
 
+absl::Status CarePlanServiceImpl::NewPlanFor(
+    const Caller& caller, const std::string& nhs, const std::string& action, Date started,
+    const std::function<absl::Status(pqxx::work&, const PersonRef&)>& store) {
+  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+    auto person = Access::ResolvePersonForWrite(tx, caller, nhs, action, access::Write::kEvent);
+    if (!person.ok()) {
+      refused = person.status();
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(CheckStart(tx, person->person_id, started));
+    return store(tx, *person);
+  });
+}
+
 absl::Status CarePlanServiceImpl::Create(const Caller& caller,
                                          const icr::v1::CreateCarePlanRequest& req,
                                          CarePlan* resp) {
@@ -222,26 +236,21 @@ absl::Status CarePlanServiceImpl::Create(const Caller& caller,
   RETURN_IF_ERROR(ValidatePlan(plan, *ref_, "plan", Today()));
   ASSIGN_OR_RETURN(const Date started,
                    FactDate(req.started_on(), "started_on", caller.role, Today()));
-  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
-    auto person =
-        Access::ResolvePersonForWrite(tx, caller, nhs, "CreateCarePlan", access::Write::kEvent);
-    if (!person.ok()) {
-      refused = person.status();
-      return absl::OkStatus();
-    }
-    RETURN_IF_ERROR(CheckStart(tx, person->person_id, started));
-    if (auto open = CarePlanStore::OpenPlanOf(tx, person->person_id)) {
-      return absl::AlreadyExistsError("nhs_number: the person already has an open care plan (" +
-                                      *open + "); update it instead");
-    }
-    const std::string plan_id =
-        CarePlanStore::Create(tx, person->person_id, plan, caller, {FormatDate(started)});
-    Changes::Append(tx, change::kCarePlan, plan_id, person->person_id, change::kCreated,
-                    caller.org_code);
-    Audit::Write(tx, caller, person->person_id, "CreateCarePlan", kAuditOk);
-    *resp = *CarePlanStore::LoadVersion(tx, plan_id, 0);
-    return absl::OkStatus();
-  });
+  return NewPlanFor(
+      caller, nhs, "CreateCarePlan", started,
+      [&](pqxx::work& tx, const PersonRef& person) -> absl::Status {
+        if (auto open = CarePlanStore::OpenPlanOf(tx, person.person_id)) {
+          return absl::AlreadyExistsError("nhs_number: the person already has an open care plan (" +
+                                          *open + "); update it instead");
+        }
+        const std::string plan_id =
+            CarePlanStore::Create(tx, person.person_id, plan, caller, {FormatDate(started)});
+        Changes::Append(tx, change::kCarePlan, plan_id, person.person_id, change::kCreated,
+                        caller.org_code);
+        Audit::Write(tx, caller, person.person_id, "CreateCarePlan", kAuditOk);
+        *resp = *CarePlanStore::LoadVersion(tx, plan_id, 0);
+        return absl::OkStatus();
+      });
 }
 
 absl::Status CarePlanServiceImpl::Get(const Caller& caller, const icr::v1::GetCarePlanRequest& req,
@@ -493,75 +502,71 @@ absl::Status CarePlanServiceImpl::Import(const Caller& caller, const icr::v1::Ca
   std::stable_sort(reviews.begin(), reviews.end(), [&](int a, int b) {
     return in.reviews(a).review_date() < in.reviews(b).review_date();
   });
-  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
-    auto person =
-        Access::ResolvePersonForWrite(tx, caller, nhs, "ImportCarePlans", access::Write::kEvent);
-    if (!person.ok()) {
-      refused = person.status();
-      return absl::OkStatus();
-    }
-    RETURN_IF_ERROR(CheckStart(tx, person->person_id, started));
-    const std::string source_row = CarePlanStore::SourceRow(in);
-    if (auto found =
-            CarePlanStore::FindBySource(tx, caller.org_code, in.source_ref(), source_row)) {
-      *id = found->first;
-      if (!found->second) {
-        return RefusedField("source_ref",
-                            "already imported as plan " + found->first + " with different content");
-      }
-      *duplicate = true;
-      return in.dry_run() ? DryRunDone() : absl::OkStatus();
-    }
-    if (auto open = CarePlanStore::OpenPlanOf(tx, person->person_id)) {
-      return RefusedField("nhs_number", "the person already has an open care plan (" + *open + ")");
-    }
-    const std::string plan_id = CarePlanStore::Create(
-        tx, person->person_id, plan, caller, {FormatDate(started), in.source_ref(), source_row});
-    Changes::Append(tx, change::kCarePlan, plan_id, person->person_id, change::kCreated,
-                    caller.org_code);
-    ASSIGN_OR_RETURN(const PlanTypeRule rule, CarePlanStore::LoadRule(tx, PlanType(plan)));
-    // The plan as it is now, after each step.
-    auto now = [&]() -> absl::StatusOr<std::pair<PlanRow, CarePlan>> {
-      auto row = CarePlanStore::FindPlan(tx, plan_id, caller.org_code, false);
-      auto current = CarePlanStore::LoadVersion(tx, plan_id, 0);
-      if (!row || !current) return absl::InternalError("imported care plan missing");
-      return std::make_pair(std::move(*row), std::move(*current));
-    };
-    for (const auto& [fact, field] : signoffs) {
-      ASSIGN_OR_RETURN(auto state, now());
-      RETURN_IF_ERROR(
-          Renamed(SignOff(tx, caller, state.first, state.second, rule, fact), "", field));
-    }
-    for (int i : reviews) {
-      const std::string f = "reviews[" + std::to_string(i) + "].";
-      const auto& review = in.reviews(i);
-      ASSIGN_OR_RETURN(auto state, now());
-      const auto agreed_on = ParseDate(state.second.agreed_on());
-      if (!agreed_on) {
-        return RefusedField(f + "review_date",
-                            "a review of a plan never agreed (its sign-offs are incomplete)");
-      }
-      const auto date = ParseDate(review.review_date());
-      if (date) {
-        RETURN_IF_ERROR(
-            CheckNotBefore(*date, *agreed_on, f + "review_date", "the plan's agreement"));
-      }
-      auto reviewing = Transition(state.first.status, Action::kStartReview);
-      if (!reviewing.ok()) return Renamed(reviewing.status(), "", f);
-      RETURN_IF_ERROR(Advance(tx, caller, state.first,
-                              {*reviewing, &state.second, change::kReviewStarted, "imported",
-                               state.first.signed_version}));
-      ASSIGN_OR_RETURN(state, now());
-      auto next = Transition(state.first.status, Action::kRecordReview, review.outcome());
-      if (!next.ok()) return Renamed(next.status(), "", f);
-      RETURN_IF_ERROR(
-          Renamed(RecordReviewOf(tx, caller, state.first, state.second, *next, review, *ref_),
-                  "review.", f));
-    }
-    Audit::Write(tx, caller, person->person_id, "ImportCarePlans", kAuditOk);
-    *id = plan_id;
-    return in.dry_run() ? DryRunDone() : absl::OkStatus();
-  });
+  return NewPlanFor(
+      caller, nhs, "ImportCarePlans", started,
+      [&](pqxx::work& tx, const PersonRef& person) -> absl::Status {
+        const std::string source_row = CarePlanStore::SourceRow(in);
+        if (auto found =
+                CarePlanStore::FindBySource(tx, caller.org_code, in.source_ref(), source_row)) {
+          *id = found->first;
+          if (!found->second) {
+            return RefusedField("source_ref", "already imported as plan " + found->first +
+                                                  " with different content");
+          }
+          *duplicate = true;
+          return in.dry_run() ? DryRunDone() : absl::OkStatus();
+        }
+        if (auto open = CarePlanStore::OpenPlanOf(tx, person.person_id)) {
+          return RefusedField("nhs_number",
+                              "the person already has an open care plan (" + *open + ")");
+        }
+        const std::string plan_id = CarePlanStore::Create(
+            tx, person.person_id, plan, caller, {FormatDate(started), in.source_ref(), source_row});
+        Changes::Append(tx, change::kCarePlan, plan_id, person.person_id, change::kCreated,
+                        caller.org_code);
+        ASSIGN_OR_RETURN(const PlanTypeRule rule, CarePlanStore::LoadRule(tx, PlanType(plan)));
+        // The plan as it is now, after each step.
+        auto now = [&]() -> absl::StatusOr<std::pair<PlanRow, CarePlan>> {
+          auto row = CarePlanStore::FindPlan(tx, plan_id, caller.org_code, false);
+          auto current = CarePlanStore::LoadVersion(tx, plan_id, 0);
+          if (!row || !current) return absl::InternalError("imported care plan missing");
+          return std::make_pair(std::move(*row), std::move(*current));
+        };
+        for (const auto& [fact, field] : signoffs) {
+          ASSIGN_OR_RETURN(auto state, now());
+          RETURN_IF_ERROR(
+              Renamed(SignOff(tx, caller, state.first, state.second, rule, fact), "", field));
+        }
+        for (int i : reviews) {
+          const std::string f = "reviews[" + std::to_string(i) + "].";
+          const auto& review = in.reviews(i);
+          ASSIGN_OR_RETURN(auto state, now());
+          const auto agreed_on = ParseDate(state.second.agreed_on());
+          if (!agreed_on) {
+            return RefusedField(f + "review_date",
+                                "a review of a plan never agreed (its sign-offs are incomplete)");
+          }
+          const auto date = ParseDate(review.review_date());
+          if (date) {
+            RETURN_IF_ERROR(
+                CheckNotBefore(*date, *agreed_on, f + "review_date", "the plan's agreement"));
+          }
+          auto reviewing = Transition(state.first.status, Action::kStartReview);
+          if (!reviewing.ok()) return Renamed(reviewing.status(), "", f);
+          RETURN_IF_ERROR(Advance(tx, caller, state.first,
+                                  {*reviewing, &state.second, change::kReviewStarted, "imported",
+                                   state.first.signed_version}));
+          ASSIGN_OR_RETURN(state, now());
+          auto next = Transition(state.first.status, Action::kRecordReview, review.outcome());
+          if (!next.ok()) return Renamed(next.status(), "", f);
+          RETURN_IF_ERROR(
+              Renamed(RecordReviewOf(tx, caller, state.first, state.second, *next, review, *ref_),
+                      "review.", f));
+        }
+        Audit::Write(tx, caller, person.person_id, "ImportCarePlans", kAuditOk);
+        *id = plan_id;
+        return in.dry_run() ? DryRunDone() : absl::OkStatus();
+      });
 }
 
 icr::v1::ImportRowResult CarePlanServiceImpl::ImportRow(const Caller& caller,

@@ -7,6 +7,7 @@
 
 #include "icr/v1/careplan.grpc.pb.h"
 #include "services/careplan/store.h"
+#include "services/common/access.h"
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/reference.h"
@@ -68,6 +69,13 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
   // One transaction for a read of a plan (break-glass allowed, audited).
   absl::Status ReadPlan(const Caller& caller, const std::string& plan_id, const std::string& action,
                         const std::function<absl::Status(pqxx::work&, const PlanRow&)>& read);
+
+  // One transaction storing a new plan for the person with NHS number nhs, started on `started`:
+  // NOT_FOUND (the refusal audited and kept) when the caller may not write for them,
+  // FAILED_PRECONDITION when the plan would start before their birth, otherwise `store`.
+  absl::Status NewPlanFor(const Caller& caller, const std::string& nhs, const std::string& action,
+                          Date started,
+                          const std::function<absl::Status(pqxx::work&, const PersonRef&)>& store);
 
   // The operations behind the RPCs, for an admitted caller.
   absl::Status Create(const Caller& caller, const icr::v1::CreateCarePlanRequest& req,

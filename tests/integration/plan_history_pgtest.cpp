@@ -3,7 +3,6 @@
 // sign-off of a plan of any type and the other agency's late sign-off, the council a plan acts
 // for, ImportCarePlans (stored, duplicate, refused, dry run), and the indicators that read the
 // dates (PLAN12, S117_JOINT_PLAN, S117_PLAN_AT_DISCHARGE) with hand-worked answers.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include "icr/v1/careplan.grpc.pb.h"
@@ -30,52 +29,9 @@ std::string MonthsAfter(const std::string& iso, int months) {
   return Iso(careplan::AddMonths(Day(iso), months));
 }
 
-// A complete plan (PCSP and Care Act plan, optionally the S117 aftercare plan) whose next
-// review is on next_review.
+// A complete plan (tests/support/builders) whose next review is on next_review.
 CarePlan Plan(bool s117, const std::string& next_review) {
-  std::string json = R"({
-    "is_nhs_pcsp": true, "is_care_act_plan": true, "is_s117_aftercare_plan": S117,
-    "key_worker": {"name": "Alex Key", "role": "Care coordinator", "organisation_code": "RGD"},
-    "mdt_members": [{"role": "Social worker", "organisation_code": "E08000035"}],
-    "about_me": {"what_matters_to_me": "Getting back to my allotment."},
-    "needs": [
-      {"need_id": "n1", "description": "Managing meals and the home",
-       "care_act_outcome": "NUTRITION", "arises_from_mental_disorder": true,
-       "care_act_eligible": "ELIGIBLE",
-       "determination": {"subject": "ADULT", "arises_from_impairment_or_illness": true,
-         "unable_outcomes": [
-           {"adult_outcome": "NUTRITION", "reasons": ["NEEDS_ASSISTANCE"]},
-           {"adult_outcome": "HABITABLE_HOME", "reasons": ["SIGNIFICANTLY_LONGER"]}],
-         "significant_impact_on_wellbeing": true}},
-      {"need_id": "n2", "description": "Taking medication", "arises_from_mental_disorder": true}],
-    "goals": [{"goal_id": "g1", "in_my_words": "I want to cook for myself again.",
-               "need_ids": ["n1"]}],
-    "interventions": [
-      {"intervention_id": "i1", "description": "Home support three times a week",
-       "need_ids": ["n1"], "goal_ids": ["g1"],
-       "responsible": {"role": "Support worker", "organisation_code": "E08000035"},
-       "funder": "COUNCIL", "delivery_mode": "COMMISSIONED"},
-      {"intervention_id": "i2", "description": "Depot clinic", "need_ids": ["n2"],
-       "responsible": {"name": "Jo Nurse", "organisation_code": "RGD"},
-       "funder": "ICB", "delivery_mode": "IN_HOUSE", "is_s117": S117}],
-    "crisis_plan": {"warning_signs": ["Not sleeping for two nights"],
-      "contacts": [{"name": "Crisis team", "telephone": "0113 000 0000", "hours": "ANY_TIME"}]},
-    "personal_budget": {"amount_pence": "15000", "period": "WEEKLY"},
-    "advice_and_prevention": "Leeds Directory; peer support on Tuesdays.",
-    "agreement": {"participants": [{"name": "The person", "kind": "PERSON", "method": "MEETING"}],
-                  "person_agrees": "YES"},
-    "review": {"next_review_date": "NEXT"}
-  })";
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"S117", s117 ? "true" : "false"}, {"NEXT", next_review}}) {
-    for (auto at = json.find(from); at != std::string::npos; at = json.find(from, at)) {
-      json.replace(at, from.size(), to);
-    }
-  }
-  CarePlan plan;
-  auto s = google::protobuf::util::JsonStringToMessage(json, &plan);
-  EXPECT_TRUE(s.ok()) << s;
-  return plan;
+  return build::CarePlanContent(s117, kTrust, next_review);
 }
 
 // A review of the plan on `date` with both agencies taking part, next due 6 months on.
@@ -109,19 +65,15 @@ CarePlanSignOff SignOff(CarePlanSignOff::Agency agency, const std::string& org,
 class PlanHistoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    url_ = Stack::NewDatabase("plans");
-    db_ = std::make_unique<Database>(url_, 4);
-    HostOptions options;
-    options.services = {"record", "careplan", "performance"};
-    options.national_store = true;  // England-level figures unrounded
-    auto host = Host::Start(*db_, options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()),
-                                   grpc::InsecureChannelCredentials());
-    record_ = icr::v1::RecordService::NewStub(channel_);
-    cp_ = icr::v1::CarePlanService::NewStub(channel_);
-    perf_ = icr::v1::PerformanceService::NewStub(channel_);
+    // The expected figures are checked unrounded through the England-level view, which only a
+    // national store shows unrounded (dashboard_pgtest tests a regional one).
+    auto own =
+        StartOwnStack("plans", {"record", "careplan", "performance"}, /*national_store=*/true);
+    ASSERT_TRUE(own.ok()) << own.status();
+    own_ = std::move(*own);
+    record_ = icr::v1::RecordService::NewStub(own_.channel);
+    cp_ = icr::v1::CarePlanService::NewStub(own_.channel);
+    perf_ = icr::v1::PerformanceService::NewStub(own_.channel);
     trust_ = Token(kTrust, Role::kSystem);
     council_ = Token(kCouncil, Role::kSystem);
     // The last complete month: its indicators are worked out below.
@@ -135,7 +87,7 @@ class PlanHistoryTest : public ::testing::Test {
   }
 
   std::string Token(const std::string& org, Role role) {
-    auto t = Authenticator::CreateToken(*db_, org, role, "plan history test");
+    auto t = Authenticator::CreateToken(*own_.db, org, role, "plan history test");
     EXPECT_TRUE(t.ok());
     return *t;
   }
@@ -266,13 +218,7 @@ class PlanHistoryTest : public ::testing::Test {
     return {};
   }
 
-  std::string Sql(const std::string& sql) {
-    pqxx::connection c(url_);
-    pqxx::work tx(c);
-    auto r = tx.exec(sql);
-    tx.commit();
-    return r.empty() || r[0].empty() || r[0][0].is_null() ? "" : r[0][0].c_str();
-  }
+  std::string Sql(const std::string& sql) { return ScalarAt(own_.url, sql); }
   std::string PersonId(const std::string& nhs) {
     return Sql("SELECT person_id FROM core.person WHERE nhs_number = '" + nhs + "'");
   }
@@ -286,10 +232,7 @@ class PlanHistoryTest : public ::testing::Test {
   }
   std::string Count(const std::string& table) { return Sql("SELECT count(*) FROM " + table); }
 
-  std::string url_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<Host> host_;
-  std::shared_ptr<grpc::Channel> channel_;
+  OwnStack own_;
   std::unique_ptr<icr::v1::RecordService::Stub> record_;
   std::unique_ptr<icr::v1::CarePlanService::Stub> cp_;
   std::unique_ptr<icr::v1::PerformanceService::Stub> perf_;
