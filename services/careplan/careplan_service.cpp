@@ -153,6 +153,64 @@ absl::Status RecordReviewOf(pqxx::work& tx, const Caller& caller, const PlanRow&
   return absl::OkStatus();
 }
 
+// An import row's sign-offs, each with its field prefix ("signoffs[1]."), oldest first: by the
+// rule, in date order, the plan is agreed on the day its sign-offs were complete.
+absl::StatusOr<std::vector<std::pair<SignOffFact, std::string>>> ImportedSignoffs(
+    const icr::v1::CarePlanImportRow& in, const ReferenceData& ref, Role role, Date today) {
+  std::vector<std::pair<SignOffFact, std::string>> out;
+  for (int i = 0; i < in.signoffs_size(); ++i) {
+    const auto& s = in.signoffs(i);
+    const std::string f = "signoffs[" + std::to_string(i) + "]";
+    RETURN_IF_ERROR(ref.CheckOrganisation(s.organisation_code(), f + ".organisation_code", {}));
+    if (!icr::v1::CarePlanSignOff::Agency_IsValid(s.agency())) {
+      return InvalidField(f + ".agency", "HEALTH or SOCIAL_CARE");
+    }
+    const Organisation* org = ref.FindOrganisation(s.organisation_code());
+    auto agency = SigningAgency(org ? org->kind : "", s.agency());
+    if (!agency.ok()) return InvalidField(f + ".agency", std::string(agency.status().message()));
+    RETURN_IF_ERROR(CheckText(s.signed_by(), f + ".signed_by", 200, true));
+    RETURN_IF_ERROR(CheckText(s.role(), f + ".role", 200, true));
+    if (s.signed_on().empty()) {
+      return InvalidField(f + ".signed_on", "required: the day the agency signed");
+    }
+    ASSIGN_OR_RETURN(const Date on, FactDate(s.signed_on(), f + ".signed_on", role, today));
+    out.push_back({{*agency, s.organisation_code(), s.signed_by(), s.role(), on}, f + "."});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.first.signed_on < b.first.signed_on;
+  });
+  return out;
+}
+
+// Replays one review of an imported, agreed plan (row, content current) as it happened: the
+// review starts and is recorded, dated not before the agreement; errors name `field`
+// ("reviews[2].").
+absl::Status ReplayReview(pqxx::work& tx, const Caller& caller, const PlanRow& row,
+                          const CarePlan& current, const icr::v1::CarePlanReview& review,
+                          const std::string& field, const ReferenceData& ref) {
+  const auto agreed_on = ParseDate(current.agreed_on());
+  if (!agreed_on) {
+    return RefusedField(field + "review_date",
+                        "a review of a plan never agreed (its sign-offs are incomplete)");
+  }
+  if (const auto date = ParseDate(review.review_date())) {
+    RETURN_IF_ERROR(
+        CheckNotBefore(*date, *agreed_on, field + "review_date", "the plan's agreement"));
+  }
+  auto reviewing = Transition(row.status, Action::kStartReview);
+  if (!reviewing.ok()) return Renamed(reviewing.status(), "", field);
+  RETURN_IF_ERROR(
+      Advance(tx, caller, row,
+              {*reviewing, &current, change::kReviewStarted, "imported", row.signed_version}));
+  auto started = CarePlanStore::FindPlan(tx, row.plan_id, caller.org_code, false);
+  auto content = CarePlanStore::LoadVersion(tx, row.plan_id, 0);
+  if (!started || !content) return absl::InternalError("imported care plan missing");
+  auto next = Transition(started->status, Action::kRecordReview, review.outcome());
+  if (!next.ok()) return Renamed(next.status(), "", field);
+  return Renamed(RecordReviewOf(tx, caller, *started, *content, *next, review, ref), "review.",
+                 field);
+}
+
 // A dry run's transaction is rolled back by returning this.
 absl::Status DryRunDone() { return absl::CancelledError("dry run: rolled back"); }
 
@@ -474,29 +532,7 @@ absl::Status CarePlanServiceImpl::Import(const Caller& caller, const icr::v1::Ca
   // the plan was agreed in the system it comes from.
   RETURN_IF_ERROR(ValidatePlan(plan, *ref_, "plan", today));
   ASSIGN_OR_RETURN(const Date started, FactDate(in.started_on(), "started_on", caller.role, today));
-  std::vector<std::pair<SignOffFact, std::string>> signoffs;  // with the field of each
-  for (int i = 0; i < in.signoffs_size(); ++i) {
-    const auto& s = in.signoffs(i);
-    const std::string f = "signoffs[" + std::to_string(i) + "]";
-    RETURN_IF_ERROR(ref_->CheckOrganisation(s.organisation_code(), f + ".organisation_code", {}));
-    if (!icr::v1::CarePlanSignOff::Agency_IsValid(s.agency())) {
-      return InvalidField(f + ".agency", "HEALTH or SOCIAL_CARE");
-    }
-    const Organisation* org = ref_->FindOrganisation(s.organisation_code());
-    auto agency = SigningAgency(org ? org->kind : "", s.agency());
-    if (!agency.ok()) return InvalidField(f + ".agency", std::string(agency.status().message()));
-    RETURN_IF_ERROR(CheckText(s.signed_by(), f + ".signed_by", 200, true));
-    RETURN_IF_ERROR(CheckText(s.role(), f + ".role", 200, true));
-    if (s.signed_on().empty()) {
-      return InvalidField(f + ".signed_on", "required: the day the agency signed");
-    }
-    ASSIGN_OR_RETURN(const Date on, FactDate(s.signed_on(), f + ".signed_on", caller.role, today));
-    signoffs.push_back({{*agency, s.organisation_code(), s.signed_by(), s.role(), on}, f + "."});
-  }
-  // By the rule, in date order: the plan is agreed on the day its sign-offs were complete.
-  std::stable_sort(signoffs.begin(), signoffs.end(), [](const auto& a, const auto& b) {
-    return a.first.signed_on < b.first.signed_on;
-  });
+  ASSIGN_OR_RETURN(const auto signoffs, ImportedSignoffs(in, *ref_, caller.role, today));
   std::vector<int> reviews(in.reviews_size());
   for (int i = 0; i < in.reviews_size(); ++i) reviews[i] = i;
   std::stable_sort(reviews.begin(), reviews.end(), [&](int a, int b) {
@@ -538,30 +574,9 @@ absl::Status CarePlanServiceImpl::Import(const Caller& caller, const icr::v1::Ca
               Renamed(SignOff(tx, caller, state.first, state.second, rule, fact), "", field));
         }
         for (int i : reviews) {
-          const std::string f = "reviews[" + std::to_string(i) + "].";
-          const auto& review = in.reviews(i);
           ASSIGN_OR_RETURN(auto state, now());
-          const auto agreed_on = ParseDate(state.second.agreed_on());
-          if (!agreed_on) {
-            return RefusedField(f + "review_date",
-                                "a review of a plan never agreed (its sign-offs are incomplete)");
-          }
-          const auto date = ParseDate(review.review_date());
-          if (date) {
-            RETURN_IF_ERROR(
-                CheckNotBefore(*date, *agreed_on, f + "review_date", "the plan's agreement"));
-          }
-          auto reviewing = Transition(state.first.status, Action::kStartReview);
-          if (!reviewing.ok()) return Renamed(reviewing.status(), "", f);
-          RETURN_IF_ERROR(Advance(tx, caller, state.first,
-                                  {*reviewing, &state.second, change::kReviewStarted, "imported",
-                                   state.first.signed_version}));
-          ASSIGN_OR_RETURN(state, now());
-          auto next = Transition(state.first.status, Action::kRecordReview, review.outcome());
-          if (!next.ok()) return Renamed(next.status(), "", f);
-          RETURN_IF_ERROR(
-              Renamed(RecordReviewOf(tx, caller, state.first, state.second, *next, review, *ref_),
-                      "review.", f));
+          RETURN_IF_ERROR(ReplayReview(tx, caller, state.first, state.second, in.reviews(i),
+                                       "reviews[" + std::to_string(i) + "].", *ref_));
         }
         Audit::Write(tx, caller, person.person_id, "ImportCarePlans", kAuditOk);
         *id = plan_id;
@@ -581,13 +596,14 @@ icr::v1::ImportRowResult CarePlanServiceImpl::ImportRow(const Caller& caller,
       in.dry_run() && absl::IsCancelled(status) && status.message() == DryRunDone().message();
   if (status.ok() || dry_run_done) {
     out.set_outcome(duplicate ? Result::DUPLICATE : in.dry_run() ? Result::VALID : Result::STORED);
-    out.set_id(id);
+    if (out.outcome() != Result::VALID) out.set_id(id);  // a dry run's plan was never stored
     return out;
   }
   const std::string message(status.message());
   out.set_outcome(Result::REFUSED);
   out.set_code(static_cast<int>(status.code()));
   out.set_message(message);
+  out.set_id(id);  // the plan already imported under the source reference, if that is why
   const auto colon = message.find(": ");
   if (colon != std::string::npos) out.set_field(message.substr(0, colon));
   return out;

@@ -434,6 +434,8 @@ TEST_F(PlanHistoryTest, ImportStoresRefusesFindsDuplicatesAndDryRuns) {
     EXPECT_EQ(results[i].code(), code) << row;
     EXPECT_EQ(results[i].field(), field) << row << ": " << results[i].message();
   }
+  EXPECT_EQ(results[0].id(), plan.plan_id());  // the plan imported under that reference
+  EXPECT_TRUE(results[5].id().empty());        // a dry run stores no plan
   EXPECT_EQ(Count("careplan.plan"), "1");
   EXPECT_EQ(Count("careplan.plan_version"), versions);
   EXPECT_EQ(Count("core.changes"), feed);
