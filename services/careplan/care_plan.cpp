@@ -351,6 +351,10 @@ void ClearAssigned(CarePlan& p) {
   p.clear_agreed_at();
   p.clear_signoffs();
   p.clear_last_review();
+  p.clear_started_on();
+  p.clear_agreed_on();
+  p.clear_jointly_agreed();
+  p.clear_source_ref();
 }
 
 absl::Status ValidatePlan(CarePlan& p, const ReferenceData& ref, const std::string& f, Date today) {
@@ -643,11 +647,48 @@ absl::StatusOr<Agency> SigningAgency(const std::string& org_kind, Agency request
   return *own;
 }
 
-bool SignoffsComplete(const PlanTypeRule& rule, const std::set<Agency>& signed_by) {
+bool SignoffsComplete(const PlanTypeRule& rule, const std::set<Agency>& signed_by, bool joint) {
   const auto n = std::count_if(rule.agencies.begin(), rule.agencies.end(),
                                [&](Agency a) { return signed_by.count(a) > 0; });
-  return n >= rule.signoffs_needed;
+  return n >= (joint ? static_cast<int>(rule.agencies.size()) : rule.signoffs_needed);
 }
+
+absl::Status CheckLateSignoff(const PlanTypeRule& rule, Agency agency,
+                              const std::set<Agency>& signed_in_force, int64_t version) {
+  if (signed_in_force.count(agency)) {
+    return absl::AlreadyExistsError("agency: " + AgencyName(agency) +
+                                    " has already signed version " + std::to_string(version));
+  }
+  if (!rule.agencies.count(agency)) {
+    return RefusedField("agency", AgencyName(agency) + " does not sign plans of this type");
+  }
+  return absl::OkStatus();
+}
+
+bool JointlyAgreed(const std::set<Agency>& signed_by) {
+  return signed_by.count(icr::v1::CarePlanSignOff::HEALTH) &&
+         signed_by.count(icr::v1::CarePlanSignOff::SOCIAL_CARE);
+}
+
+Date LatestSignedOn(const std::vector<DatedSignoff>& signoffs) {
+  Date latest{};
+  for (const auto& s : signoffs) latest = std::max(latest, s.signed_on);
+  return latest;
+}
+
+std::optional<Date> AgreedOnByRule(const PlanTypeRule& rule, std::vector<DatedSignoff> signoffs) {
+  std::stable_sort(
+      signoffs.begin(), signoffs.end(),
+      [](const DatedSignoff& a, const DatedSignoff& b) { return a.signed_on < b.signed_on; });
+  std::set<Agency> signed_by;
+  for (const auto& s : signoffs) {
+    signed_by.insert(s.agency);
+    if (SignoffsComplete(rule, signed_by)) return s.signed_on;
+  }
+  return std::nullopt;
+}
+
+Date FirstLightTouchReview(Date agreed_on) { return agreed_on + std::chrono::days{42}; }
 
 std::string AgencyName(Agency agency) {
   switch (agency) {
@@ -676,14 +717,16 @@ std::optional<PlanStatus> ParseStatus(const std::string& name) {
 
 absl::StatusOr<PlanStatus> Transition(PlanStatus from, Action action,
                                       icr::v1::CarePlanReview::Outcome outcome) {
-  auto refuse = [](const std::string& why) {
-    return RefusedField("status", why);
-  };
+  auto refuse = [](const std::string& why) { return RefusedField("status", why); };
   if (from == CarePlan::CLOSED) return refuse("the plan is CLOSED; nothing changes it");
   switch (action) {
     case Action::kUpdate:
       return CarePlan::DRAFT;  // an agreed version is never edited: the change is a new draft
     case Action::kSignOff:
+      // An AGREED plan may still be signed by an agency that has not signed the version in force
+      // (CheckLateSignoff); no new version.
+      if (from == CarePlan::AGREED) return CarePlan::AGREED;
+      [[fallthrough]];
     case Action::kAgree:
       if (from == CarePlan::DRAFT)
         return action == Action::kAgree ? CarePlan::AGREED : CarePlan::DRAFT;

@@ -70,7 +70,29 @@ absl::Status CheckAgreement(const icr::v1::CarePlan& plan, const AgreeContext& c
 std::optional<Agency> AgencyOf(const std::string& org_kind);
 // The agency a caller signs for: PERMISSION_DENIED when it asks for another one or has none.
 absl::StatusOr<Agency> SigningAgency(const std::string& org_kind, Agency requested);
-bool SignoffsComplete(const PlanTypeRule& rule, const std::set<Agency>& signed_by);
+// Whether the sign-offs of a draft agree it: the rule's number of its agencies, or, for a joint
+// plan (AgreeCarePlanRequest.joint), every agency the rule names.
+bool SignoffsComplete(const PlanTypeRule& rule, const std::set<Agency>& signed_by,
+                      bool joint = false);
+// A sign-off of a plan AGREED already joins the sign-offs of the version in force
+// (signed_in_force, of draft `version`) when the rule names the agency (FAILED_PRECONDITION
+// agency otherwise) and it has not signed them (ALREADY_EXISTS).
+absl::Status CheckLateSignoff(const PlanTypeRule& rule, Agency agency,
+                              const std::set<Agency>& signed_in_force, int64_t version);
+// Health and social care both signed (CarePlan.jointly_agreed).
+bool JointlyAgreed(const std::set<Agency>& signed_by);
+
+struct DatedSignoff {
+  Agency agency;
+  Date signed_on;
+};
+// The day a draft is agreed live: the latest day among its sign-offs (those needed, all given).
+Date LatestSignedOn(const std::vector<DatedSignoff>& signoffs);
+// The day a plan signed on these days was agreed by its rule (an imported plan): taken in date
+// order, the day of the sign-off that completed the rule; nullopt while it is incomplete.
+std::optional<Date> AgreedOnByRule(const PlanTypeRule& rule, std::vector<DatedSignoff> signoffs);
+// A new Care Act plan's first light-touch review: 6 weeks after agreement (4.4 rule 2).
+Date FirstLightTouchReview(Date agreed_on);
 
 std::string AgencyName(Agency agency);  // "health", "social_care"
 std::optional<Agency> ParseAgency(const std::string& name);

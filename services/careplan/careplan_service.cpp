@@ -4,6 +4,7 @@
 #include "services/common/audit.h"
 #include "services/common/change_types.h"
 #include "services/common/changes.h"
+#include "services/common/fact_dates.h"
 #include "services/common/grpc_status.h"
 #include "services/common/paging.h"
 
@@ -48,6 +49,170 @@ absl::Status Advance(pqxx::work& tx, const Caller& caller, const PlanRow& row,
                   caller.org_code);
   return absl::OkStatus();
 }
+
+// The day a plan was started, as stored.
+Date StartOf(const PlanRow& row) { return ParseDate(row.started_on).value_or(Date{}); }
+
+// A status whose message names `from` (a field prefix) renamed to name `to` instead, so a rule
+// written for one request names the field of another ("review." in a row's "reviews[2].").
+absl::Status Renamed(const absl::Status& s, const std::string& from, const std::string& to) {
+  std::string message(s.message());
+  if (s.ok() || message.rfind(from, 0) != 0) return s;
+  return absl::Status(s.code(), to + message.substr(from.size()));
+}
+
+// A plan cannot start before the person was born.
+absl::Status CheckStart(pqxx::work& tx, const std::string& person_id, Date started) {
+  const auto birth = ParseDate(CarePlanStore::BirthDate(tx, person_id));
+  return birth ? CheckNotBefore(started, *birth, "started_on", "the person's birth")
+               : absl::OkStatus();
+}
+
+// The draft in `row` becomes the version in force, agreed on agreed_on (a new Care Act plan's
+// first light-touch review counts from that day).
+absl::Status AgreeDraft(pqxx::work& tx, const Caller& caller, const PlanRow& row, CarePlan agreed,
+                        Date agreed_on) {
+  if (agreed.is_care_act_plan() && row.agreed_version == 0 &&
+      agreed.review().light_touch_review_date().empty()) {
+    agreed.mutable_review()->set_light_touch_review_date(
+        FormatDate(FirstLightTouchReview(agreed_on)));
+  }
+  ASSIGN_OR_RETURN(const PlanStatus status, Transition(row.status, Action::kAgree));
+  const std::string on = FormatDate(agreed_on);
+  RETURN_IF_ERROR(
+      Advance(tx, caller, row, {status, &agreed, change::kAgreed, "", row.current_version, on}));
+  CarePlanStore::MarkAgreed(tx, row.plan_id, row.current_version, on);
+  return absl::OkStatus();
+}
+
+// One agency's sign-off, given on signed_on by a signatory of org_code.
+struct SignOffFact {
+  Agency agency;
+  std::string org_code;
+  std::string signed_by;
+  std::string role;
+  Date signed_on;
+  bool joint = false;
+};
+
+// Records a sign-off of the plan in `row` (content `current`, type rule `rule`): a DRAFT's
+// sign-off agrees it when the sign-offs are complete (on the latest of their days); an AGREED
+// plan's joins the sign-offs of the version in force, without a new version.
+absl::Status SignOff(pqxx::work& tx, const Caller& caller, const PlanRow& row,
+                     const CarePlan& current, const PlanTypeRule& rule, const SignOffFact& s) {
+  RETURN_IF_ERROR(CheckNotBefore(s.signed_on, StartOf(row), "signed_on", "the plan's start"));
+  const std::string on = FormatDate(s.signed_on);
+  if (row.status == CarePlan::AGREED) {
+    const int64_t in_force = row.signed_version.value_or(row.current_version);
+    RETURN_IF_ERROR(CheckLateSignoff(
+        rule, s.agency, CarePlanStore::SignedAgencies(tx, row.plan_id, in_force), in_force));
+    CarePlanStore::AddSignoff(tx, row, in_force, s.agency, s.org_code, s.signed_by, s.role, on);
+    Changes::Append(tx, change::kCarePlan, row.plan_id, row.person_id, change::kSignedOff,
+                    caller.org_code);
+    return absl::OkStatus();
+  }
+  if (!CarePlanStore::AddSignoff(tx, row, row.current_version, s.agency, s.org_code, s.signed_by,
+                                 s.role, on)) {
+    return absl::AlreadyExistsError("agency: " + AgencyName(s.agency) +
+                                    " has already signed version " +
+                                    std::to_string(row.current_version));
+  }
+  const auto signoffs = CarePlanStore::Signoffs(tx, row.plan_id, row.current_version);
+  std::set<Agency> agencies;
+  for (const auto& d : signoffs) agencies.insert(d.agency);
+  if (!SignoffsComplete(rule, agencies, s.joint)) {
+    // Waiting for the other agency; the version stays as it is.
+    Changes::Append(tx, change::kCarePlan, row.plan_id, row.person_id, change::kSignedOff,
+                    caller.org_code);
+    return absl::OkStatus();
+  }
+  return AgreeDraft(tx, caller, row, current, LatestSignedOn(signoffs));
+}
+
+// Records a review of the plan in `row` (content `current`, moving to `next`): its date is a
+// fact date of the caller's role, not before the plan's start.
+absl::Status RecordReviewOf(pqxx::work& tx, const Caller& caller, const PlanRow& row,
+                            CarePlan& current, PlanStatus next, icr::v1::CarePlanReview review,
+                            const ReferenceData& ref) {
+  ASSIGN_OR_RETURN(const PlanTypeRule rule, CarePlanStore::LoadRule(tx, PlanType(current)));
+  RETURN_IF_ERROR(ValidateReview(review, ref, rule, row.is_s117 || row.agreed_s117, Today()));
+  const Date date = ParseDate(review.review_date()).value_or(Date{});
+  RETURN_IF_ERROR(CheckFactDate(date, "review.review_date", caller.role, Today()));
+  RETURN_IF_ERROR(CheckNotBefore(date, StartOf(row), "review.review_date", "the plan's start"));
+  current.mutable_review()->set_next_review_date(review.next_review_date());
+  const auto outcome = icr::v1::CarePlanReview::Outcome_Name(review.outcome());
+  // A review that keeps the plan keeps its sign-offs; MODIFY starts a new draft.
+  const auto signed_version =
+      next == CarePlan::AGREED ? row.signed_version : std::optional<int64_t>();
+  RETURN_IF_ERROR(
+      Advance(tx, caller, row, {next, &current, change::kReviewed, outcome, signed_version}));
+  const auto agencies = ParticipantAgencies(review.participants(), ref);
+  CarePlanStore::InsertReview(tx, row, review, agencies.count(icr::v1::CarePlanSignOff::HEALTH),
+                              agencies.count(icr::v1::CarePlanSignOff::SOCIAL_CARE),
+                              caller.org_code);
+  return absl::OkStatus();
+}
+
+// An import row's sign-offs, each with its field prefix ("signoffs[1]."), oldest first: by the
+// rule, in date order, the plan is agreed on the day its sign-offs were complete.
+absl::StatusOr<std::vector<std::pair<SignOffFact, std::string>>> ImportedSignoffs(
+    const icr::v1::CarePlanImportRow& in, const ReferenceData& ref, Role role, Date today) {
+  std::vector<std::pair<SignOffFact, std::string>> out;
+  for (int i = 0; i < in.signoffs_size(); ++i) {
+    const auto& s = in.signoffs(i);
+    const std::string f = "signoffs[" + std::to_string(i) + "]";
+    RETURN_IF_ERROR(ref.CheckOrganisation(s.organisation_code(), f + ".organisation_code", {}));
+    if (!icr::v1::CarePlanSignOff::Agency_IsValid(s.agency())) {
+      return InvalidField(f + ".agency", "HEALTH or SOCIAL_CARE");
+    }
+    const Organisation* org = ref.FindOrganisation(s.organisation_code());
+    auto agency = SigningAgency(org ? org->kind : "", s.agency());
+    if (!agency.ok()) return InvalidField(f + ".agency", std::string(agency.status().message()));
+    RETURN_IF_ERROR(CheckText(s.signed_by(), f + ".signed_by", 200, true));
+    RETURN_IF_ERROR(CheckText(s.role(), f + ".role", 200, true));
+    if (s.signed_on().empty()) {
+      return InvalidField(f + ".signed_on", "required: the day the agency signed");
+    }
+    ASSIGN_OR_RETURN(const Date on, FactDate(s.signed_on(), f + ".signed_on", role, today));
+    out.push_back({{*agency, s.organisation_code(), s.signed_by(), s.role(), on}, f + "."});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.first.signed_on < b.first.signed_on;
+  });
+  return out;
+}
+
+// Replays one review of an imported, agreed plan (row, content current) as it happened: the
+// review starts and is recorded, dated not before the agreement; errors name `field`
+// ("reviews[2].").
+absl::Status ReplayReview(pqxx::work& tx, const Caller& caller, const PlanRow& row,
+                          const CarePlan& current, const icr::v1::CarePlanReview& review,
+                          const std::string& field, const ReferenceData& ref) {
+  const auto agreed_on = ParseDate(current.agreed_on());
+  if (!agreed_on) {
+    return RefusedField(field + "review_date",
+                        "a review of a plan never agreed (its sign-offs are incomplete)");
+  }
+  if (const auto date = ParseDate(review.review_date())) {
+    RETURN_IF_ERROR(
+        CheckNotBefore(*date, *agreed_on, field + "review_date", "the plan's agreement"));
+  }
+  auto reviewing = Transition(row.status, Action::kStartReview);
+  if (!reviewing.ok()) return Renamed(reviewing.status(), "", field);
+  RETURN_IF_ERROR(
+      Advance(tx, caller, row,
+              {*reviewing, &current, change::kReviewStarted, "imported", row.signed_version}));
+  auto started = CarePlanStore::FindPlan(tx, row.plan_id, caller.org_code, false);
+  auto content = CarePlanStore::LoadVersion(tx, row.plan_id, 0);
+  if (!started || !content) return absl::InternalError("imported care plan missing");
+  auto next = Transition(started->status, Action::kRecordReview, review.outcome());
+  if (!next.ok()) return Renamed(next.status(), "", field);
+  return Renamed(RecordReviewOf(tx, caller, *started, *content, *next, review, ref), "review.",
+                 field);
+}
+
+// A dry run's transaction is rolled back by returning this.
+absl::Status DryRunDone() { return absl::CancelledError("dry run: rolled back"); }
 
 }  // namespace
 
@@ -107,30 +272,43 @@ absl::Status CarePlanServiceImpl::ReadPlan(
   });
 }
 
+absl::Status CarePlanServiceImpl::NewPlanFor(
+    const Caller& caller, const std::string& nhs, const std::string& action, Date started,
+    const std::function<absl::Status(pqxx::work&, const PersonRef&)>& store) {
+  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+    auto person = Access::ResolvePersonForWrite(tx, caller, nhs, action, access::Write::kEvent);
+    if (!person.ok()) {
+      refused = person.status();
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(CheckStart(tx, person->person_id, started));
+    return store(tx, *person);
+  });
+}
+
 absl::Status CarePlanServiceImpl::Create(const Caller& caller,
                                          const icr::v1::CreateCarePlanRequest& req,
                                          CarePlan* resp) {
   ASSIGN_OR_RETURN(const std::string nhs, NormaliseNhsNumber(req.nhs_number(), "nhs_number"));
   CarePlan plan = req.plan();
   RETURN_IF_ERROR(ValidatePlan(plan, *ref_, "plan", Today()));
-  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
-    auto person =
-        Access::ResolvePersonForWrite(tx, caller, nhs, "CreateCarePlan", access::Write::kEvent);
-    if (!person.ok()) {
-      refused = person.status();
-      return absl::OkStatus();
-    }
-    if (auto open = CarePlanStore::OpenPlanOf(tx, person->person_id)) {
-      return absl::AlreadyExistsError("nhs_number: the person already has an open care plan (" +
-                                      *open + "); update it instead");
-    }
-    const std::string plan_id = CarePlanStore::Create(tx, person->person_id, plan, caller);
-    Changes::Append(tx, change::kCarePlan, plan_id, person->person_id, change::kCreated,
-                    caller.org_code);
-    Audit::Write(tx, caller, person->person_id, "CreateCarePlan", kAuditOk);
-    *resp = *CarePlanStore::LoadVersion(tx, plan_id, 0);
-    return absl::OkStatus();
-  });
+  ASSIGN_OR_RETURN(const Date started,
+                   FactDate(req.started_on(), "started_on", caller.role, Today()));
+  return NewPlanFor(
+      caller, nhs, "CreateCarePlan", started,
+      [&](pqxx::work& tx, const PersonRef& person) -> absl::Status {
+        if (auto open = CarePlanStore::OpenPlanOf(tx, person.person_id)) {
+          return absl::AlreadyExistsError("nhs_number: the person already has an open care plan (" +
+                                          *open + "); update it instead");
+        }
+        const std::string plan_id =
+            CarePlanStore::Create(tx, person.person_id, plan, caller, {FormatDate(started)});
+        Changes::Append(tx, change::kCarePlan, plan_id, person.person_id, change::kCreated,
+                        caller.org_code);
+        Audit::Write(tx, caller, person.person_id, "CreateCarePlan", kAuditOk);
+        *resp = *CarePlanStore::LoadVersion(tx, plan_id, 0);
+        return absl::OkStatus();
+      });
 }
 
 absl::Status CarePlanServiceImpl::Get(const Caller& caller, const icr::v1::GetCarePlanRequest& req,
@@ -194,40 +372,22 @@ absl::Status CarePlanServiceImpl::Agree(const Caller& caller,
   }
   const Organisation* org = ref_->FindOrganisation(caller.org_code);
   ASSIGN_OR_RETURN(const Agency agency, SigningAgency(org ? org->kind : "", req.agency()));
+  ASSIGN_OR_RETURN(const Date signed_on,
+                   FactDate(req.signed_on(), "signed_on", caller.role, Today()));
   return ChangePlan(
       caller, req.plan_id(), req.expected_version(), "AgreeCarePlan", Action::kSignOff,
       [&](pqxx::work& tx, Step& step) -> absl::Status {
-        const Caller& c = step.caller;
         const PlanRow& row = step.row;
-        const CarePlan& draft = step.current;
-        ASSIGN_OR_RETURN(const PlanTypeRule rule, CarePlanStore::LoadRule(tx, PlanType(draft)));
-        const bool s117_open = CarePlanStore::S117EntitlementOpen(tx, row.person_id);
-        RETURN_IF_ERROR(CheckAgreement(draft, {Today(), rule, row.agreed_s117 && s117_open}));
-        if (!CarePlanStore::AddSignoff(tx, row, agency, c.org_code, req.signed_by(),
-                                       req.signer_role())) {
-          return absl::AlreadyExistsError("agency: " + AgencyName(agency) +
-                                          " has already signed version " +
-                                          std::to_string(row.current_version));
+        ASSIGN_OR_RETURN(const PlanTypeRule rule,
+                         CarePlanStore::LoadRule(tx, PlanType(step.current)));
+        if (row.status == CarePlan::DRAFT) {
+          const bool s117_open = CarePlanStore::S117EntitlementOpen(tx, row.person_id);
+          RETURN_IF_ERROR(
+              CheckAgreement(step.current, {signed_on, rule, row.agreed_s117 && s117_open}));
         }
-        if (!SignoffsComplete(
-                rule, CarePlanStore::SignedAgencies(tx, row.plan_id, row.current_version))) {
-          // Waiting for the other agency; the version stays as it is.
-          Changes::Append(tx, change::kCarePlan, row.plan_id, row.person_id, change::kSignedOff,
-                          c.org_code);
-          return absl::OkStatus();
-        }
-        CarePlan agreed = draft;
-        if (agreed.is_care_act_plan() && row.agreed_version == 0 &&
-            agreed.review().light_touch_review_date().empty()) {
-          // A new Care Act plan gets its first light-touch review 6 weeks on (4.4 rule 2).
-          agreed.mutable_review()->set_light_touch_review_date(
-              FormatDate(Today() + std::chrono::days{42}));
-        }
-        ASSIGN_OR_RETURN(const PlanStatus status, Transition(row.status, Action::kAgree));
-        RETURN_IF_ERROR(
-            Advance(tx, c, row, {status, &agreed, change::kAgreed, "", row.current_version}));
-        CarePlanStore::MarkAgreed(tx, row.plan_id, row.current_version);
-        return absl::OkStatus();
+        return SignOff(tx, step.caller, row, step.current, rule,
+                       {agency, step.caller.org_code, req.signed_by(), req.signer_role(), signed_on,
+                        req.joint()});
       },
       resp);
 }
@@ -260,25 +420,8 @@ absl::Status CarePlanServiceImpl::Review(const Caller& caller,
   RETURN_IF_ERROR(CheckEnums(review, "review"));
   return ChangePlan(
       caller, req.plan_id(), req.expected_version(), "RecordReview", Action::kRecordReview,
-      [&](pqxx::work& tx, Step& step) -> absl::Status {
-        const PlanRow& row = step.row;
-        ASSIGN_OR_RETURN(const PlanTypeRule rule,
-                         CarePlanStore::LoadRule(tx, PlanType(step.current)));
-        RETURN_IF_ERROR(
-            ValidateReview(review, *ref_, rule, row.is_s117 || row.agreed_s117, Today()));
-        step.current.mutable_review()->set_next_review_date(review.next_review_date());
-        const auto outcome = icr::v1::CarePlanReview::Outcome_Name(review.outcome());
-        // A review that keeps the plan keeps its sign-offs; MODIFY starts a new draft.
-        const auto signed_version =
-            step.next == CarePlan::AGREED ? row.signed_version : std::optional<int64_t>();
-        RETURN_IF_ERROR(
-            Advance(tx, step.caller, row,
-                    {step.next, &step.current, change::kReviewed, outcome, signed_version}));
-        const auto agencies = ParticipantAgencies(review.participants(), *ref_);
-        CarePlanStore::InsertReview(
-            tx, row, review, agencies.count(icr::v1::CarePlanSignOff::HEALTH),
-            agencies.count(icr::v1::CarePlanSignOff::SOCIAL_CARE), step.caller.org_code);
-        return absl::OkStatus();
+      [&](pqxx::work& tx, Step& step) {
+        return RecordReviewOf(tx, step.caller, step.row, step.current, step.next, review, *ref_);
       },
       resp, review.outcome());
 }
@@ -379,6 +522,93 @@ absl::Status CarePlanServiceImpl::Plans(const Caller& caller,
   });
 }
 
+absl::Status CarePlanServiceImpl::Import(const Caller& caller, const icr::v1::CarePlanImportRow& in,
+                                         std::string* id, bool* duplicate) {
+  const Date today = Today();
+  RETURN_IF_ERROR(CheckText(in.source_ref(), "source_ref", 200, true));
+  ASSIGN_OR_RETURN(const std::string nhs, NormaliseNhsNumber(in.nhs_number(), "nhs_number"));
+  CarePlan plan = in.plan();
+  // Content as on create; agreement completeness is not checked again (MissingForAgreement):
+  // the plan was agreed in the system it comes from.
+  RETURN_IF_ERROR(ValidatePlan(plan, *ref_, "plan", today));
+  ASSIGN_OR_RETURN(const Date started, FactDate(in.started_on(), "started_on", caller.role, today));
+  ASSIGN_OR_RETURN(const auto signoffs, ImportedSignoffs(in, *ref_, caller.role, today));
+  std::vector<int> reviews(in.reviews_size());
+  for (int i = 0; i < in.reviews_size(); ++i) reviews[i] = i;
+  std::stable_sort(reviews.begin(), reviews.end(), [&](int a, int b) {
+    return in.reviews(a).review_date() < in.reviews(b).review_date();
+  });
+  return NewPlanFor(
+      caller, nhs, "ImportCarePlans", started,
+      [&](pqxx::work& tx, const PersonRef& person) -> absl::Status {
+        const std::string source_row = CarePlanStore::SourceRow(in);
+        if (auto found =
+                CarePlanStore::FindBySource(tx, caller.org_code, in.source_ref(), source_row)) {
+          *id = found->first;
+          if (!found->second) {
+            return RefusedField("source_ref", "already imported as plan " + found->first +
+                                                  " with different content");
+          }
+          *duplicate = true;
+          return in.dry_run() ? DryRunDone() : absl::OkStatus();
+        }
+        if (auto open = CarePlanStore::OpenPlanOf(tx, person.person_id)) {
+          return RefusedField("nhs_number",
+                              "the person already has an open care plan (" + *open + ")");
+        }
+        const std::string plan_id = CarePlanStore::Create(
+            tx, person.person_id, plan, caller, {FormatDate(started), in.source_ref(), source_row});
+        Changes::Append(tx, change::kCarePlan, plan_id, person.person_id, change::kCreated,
+                        caller.org_code);
+        ASSIGN_OR_RETURN(const PlanTypeRule rule, CarePlanStore::LoadRule(tx, PlanType(plan)));
+        // The plan as it is now, after each step.
+        auto now = [&]() -> absl::StatusOr<std::pair<PlanRow, CarePlan>> {
+          auto row = CarePlanStore::FindPlan(tx, plan_id, caller.org_code, false);
+          auto current = CarePlanStore::LoadVersion(tx, plan_id, 0);
+          if (!row || !current) return absl::InternalError("imported care plan missing");
+          return std::make_pair(std::move(*row), std::move(*current));
+        };
+        for (const auto& [fact, field] : signoffs) {
+          ASSIGN_OR_RETURN(auto state, now());
+          RETURN_IF_ERROR(
+              Renamed(SignOff(tx, caller, state.first, state.second, rule, fact), "", field));
+        }
+        for (int i : reviews) {
+          ASSIGN_OR_RETURN(auto state, now());
+          RETURN_IF_ERROR(ReplayReview(tx, caller, state.first, state.second, in.reviews(i),
+                                       "reviews[" + std::to_string(i) + "].", *ref_));
+        }
+        Audit::Write(tx, caller, person.person_id, "ImportCarePlans", kAuditOk);
+        *id = plan_id;
+        return in.dry_run() ? DryRunDone() : absl::OkStatus();
+      });
+}
+
+icr::v1::ImportRowResult CarePlanServiceImpl::ImportRow(const Caller& caller,
+                                                        const icr::v1::CarePlanImportRow& in) {
+  using Result = icr::v1::ImportRowResult;
+  Result out;
+  out.set_row(in.row());
+  std::string id;
+  bool duplicate = false;
+  absl::Status status = Import(caller, in, &id, &duplicate);
+  const bool dry_run_done =
+      in.dry_run() && absl::IsCancelled(status) && status.message() == DryRunDone().message();
+  if (status.ok() || dry_run_done) {
+    out.set_outcome(duplicate ? Result::DUPLICATE : in.dry_run() ? Result::VALID : Result::STORED);
+    if (out.outcome() != Result::VALID) out.set_id(id);  // a dry run's plan was never stored
+    return out;
+  }
+  const std::string message(status.message());
+  out.set_outcome(Result::REFUSED);
+  out.set_code(static_cast<int>(status.code()));
+  out.set_message(message);
+  out.set_id(id);  // the plan already imported under the source reference, if that is why
+  const auto colon = message.find(": ");
+  if (colon != std::string::npos) out.set_field(message.substr(0, colon));
+  return out;
+}
+
 // The RPCs: the caller admitted by the policy table, then the operation.
 
 grpc::Status CarePlanServiceImpl::CreateCarePlan(grpc::ServerContext* ctx,
@@ -451,6 +681,18 @@ grpc::Status CarePlanServiceImpl::ListCarePlans(grpc::ServerContext* ctx,
   auto caller = Admit(ctx, "ListCarePlans");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(Plans(*caller, *req, resp));
+}
+
+grpc::Status CarePlanServiceImpl::ImportCarePlans(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<icr::v1::ImportRowResult, icr::v1::CarePlanImportRow>* stream) {
+  auto caller = Admit(ctx, "ImportCarePlans");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  icr::v1::CarePlanImportRow row;
+  while (stream->Read(&row)) {
+    if (!stream->Write(ImportRow(*caller, row))) break;
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace icr::careplan

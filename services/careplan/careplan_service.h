@@ -7,6 +7,7 @@
 
 #include "icr/v1/careplan.grpc.pb.h"
 #include "services/careplan/store.h"
+#include "services/common/access.h"
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/reference.h"
@@ -37,6 +38,10 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
                                     icr::v1::ListCarePlanVersionsResponse* resp) override;
   grpc::Status ListCarePlans(grpc::ServerContext* ctx, const icr::v1::ListCarePlansRequest* req,
                              icr::v1::ListCarePlansResponse* resp) override;
+  grpc::Status ImportCarePlans(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<icr::v1::ImportRowResult, icr::v1::CarePlanImportRow>* stream)
+      override;
 
  private:
   // What a change to an existing plan works on: the caller, the locked plan row, its current
@@ -65,6 +70,13 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
   absl::Status ReadPlan(const Caller& caller, const std::string& plan_id, const std::string& action,
                         const std::function<absl::Status(pqxx::work&, const PlanRow&)>& read);
 
+  // One transaction storing a new plan for the person with NHS number nhs, started on `started`:
+  // NOT_FOUND (the refusal audited and kept) when the caller may not write for them,
+  // FAILED_PRECONDITION when the plan would start before their birth, otherwise `store`.
+  absl::Status NewPlanFor(const Caller& caller, const std::string& nhs, const std::string& action,
+                          Date started,
+                          const std::function<absl::Status(pqxx::work&, const PersonRef&)>& store);
+
   // The operations behind the RPCs, for an admitted caller.
   absl::Status Create(const Caller& caller, const icr::v1::CreateCarePlanRequest& req,
                       icr::v1::CarePlan* resp);
@@ -84,6 +96,12 @@ class CarePlanServiceImpl final : public icr::v1::CarePlanService::Service {
                         icr::v1::ListCarePlanVersionsResponse* resp);
   absl::Status Plans(const Caller& caller, const icr::v1::ListCarePlansRequest& req,
                      icr::v1::ListCarePlansResponse* resp);
+  // One row of ImportCarePlans, in one transaction (rolled back for a dry run).
+  icr::v1::ImportRowResult ImportRow(const Caller& caller, const icr::v1::CarePlanImportRow& in);
+  // The plan stored (or, for a duplicate, found) in *id; *duplicate when the row was imported
+  // already with the same content.
+  absl::Status Import(const Caller& caller, const icr::v1::CarePlanImportRow& in, std::string* id,
+                      bool* duplicate);
 
   Database& db_;
   Authenticator& auth_;

@@ -44,16 +44,19 @@ void InsertVersion(pqxx::transaction_base& tx, const std::string& plan_id, int64
   CarePlan content = *v.content;
   ClearAssigned(content);
   Exec(tx, sql::kVersionInsert, plan_id, version, StatusName(v.status), ToJson(content), v.change,
-       v.reason, v.signed_version, caller.org_code, RoleName(caller.role));
+       v.reason, v.signed_version, caller.org_code, RoleName(caller.role), v.agreed_on);
 }
 
-// The organisations with a role on an open plan: key worker, MDT members and signatories.
+// The organisations with a role on an open plan: key worker, MDT members, the council and ICB it
+// acts for, and signatories.
 void RefreshOrganisations(pqxx::transaction_base& tx, const std::string& plan_id,
                           const std::string& person_id, const CarePlan* open_content) {
   Exec(tx, sql::kPlanOrgClear, plan_id);
   if (!open_content) return;
   std::set<std::string> orgs = {open_content->key_worker().organisation_code()};
   for (const auto& m : open_content->mdt_members()) orgs.insert(m.organisation_code());
+  orgs.insert(open_content->acting_for_council_code());
+  orgs.insert(open_content->acting_for_icb_code());
   orgs.erase("");
   for (const auto& org : orgs) Exec(tx, sql::kPlanOrgAdd, plan_id, person_id, org);
   Exec(tx, sql::kPlanOrgAddSigners, plan_id, person_id);
@@ -69,6 +72,7 @@ void AddSignoffs(pqxx::transaction_base& tx, const std::string& plan_id, int64_t
     s->set_role(r[3].c_str());
     *s->mutable_signed_at() = Micros(r[4]);
     s->set_version(r[5].as<int64_t>());
+    s->set_signed_on(r[6].c_str());
   }
 }
 
@@ -92,6 +96,7 @@ std::optional<PlanRow> CarePlanStore::FindPlan(pqxx::transaction_base& tx,
   if (!r[0][8].is_null()) row.signed_version = r[0][8].as<int64_t>();
   row.visible = r[0][9].as<bool>();
   row.plan_role = r[0][10].as<bool>();
+  row.started_on = r[0][11].c_str();
   return row;
 }
 
@@ -123,14 +128,35 @@ bool CarePlanStore::S117EntitlementOpen(pqxx::transaction_base& tx, const std::s
 }
 
 std::string CarePlanStore::Create(pqxx::transaction_base& tx, const std::string& person_id,
-                                  const CarePlan& p, const Caller& caller) {
+                                  const CarePlan& p, const Caller& caller,
+                                  const PlanOrigin& origin) {
   auto r = Exec(tx, sql::kPlanInsert, person_id, p.key_worker().organisation_code(),
                 p.review().next_review_date(), p.is_s117_aftercare_plan(), p.is_care_act_plan(),
-                p.is_nhs_pcsp(), caller.org_code);
+                p.is_nhs_pcsp(), caller.org_code, origin.started_on, origin.source_ref,
+                origin.source_row);
   const std::string plan_id = r.at(0)[0].c_str();
   InsertVersion(tx, plan_id, 1, {CarePlan::DRAFT, &p, "created", "", std::nullopt}, caller);
   RefreshOrganisations(tx, plan_id, person_id, &p);
   return plan_id;
+}
+
+std::string CarePlanStore::SourceRow(const icr::v1::CarePlanImportRow& row) {
+  icr::v1::CarePlanImportRow content = row;
+  content.clear_row();
+  content.clear_dry_run();
+  return ToJson(content);
+}
+
+std::optional<std::pair<std::string, bool>> CarePlanStore::FindBySource(
+    pqxx::transaction_base& tx, const std::string& org_code, const std::string& source_ref,
+    const std::string& source_row) {
+  auto r = Exec(tx, sql::kPlanBySource, org_code, source_ref, source_row);
+  if (r.empty()) return std::nullopt;
+  return std::make_pair(std::string(r[0][0].c_str()), r[0][1].as<bool>());
+}
+
+std::string CarePlanStore::BirthDate(pqxx::transaction_base& tx, const std::string& person_id) {
+  return Exec(tx, sql::kPersonBirth, person_id).at(0)[0].c_str();
 }
 
 absl::StatusOr<int64_t> CarePlanStore::AppendVersion(pqxx::transaction_base& tx, const PlanRow& row,
@@ -170,6 +196,10 @@ std::optional<CarePlan> CarePlanStore::LoadVersion(pqxx::transaction_base& tx,
   if (row[10].as<int64_t>() != 0) *plan.mutable_agreed_at() = Micros(row[10]);
   plan.set_person_id(row[11].c_str());
   plan.set_nhs_number(row[12].c_str());
+  plan.set_started_on(row[13].c_str());
+  plan.set_agreed_on(row[14].c_str());
+  plan.set_jointly_agreed(row[15].as<bool>());
+  plan.set_source_ref(row[16].c_str());
   AddSignoffs(tx, plan_id, row[5].as<int64_t>(), plan.mutable_signoffs());
   auto review = Exec(tx, sql::kLastReview, plan_id, plan.version());
   if (!review.empty()) {
@@ -188,11 +218,12 @@ std::optional<CarePlan> CarePlanStore::LoadVersion(pqxx::transaction_base& tx,
   return plan;
 }
 
-bool CarePlanStore::AddSignoff(pqxx::transaction_base& tx, const PlanRow& row, Agency agency,
-                               const std::string& org_code, const std::string& signed_by,
-                               const std::string& role) {
-  if (Exec(tx, sql::kSignoffInsert, row.plan_id, row.current_version, AgencyName(agency), org_code,
-           signed_by, role)
+bool CarePlanStore::AddSignoff(pqxx::transaction_base& tx, const PlanRow& row, int64_t version,
+                               Agency agency, const std::string& org_code,
+                               const std::string& signed_by, const std::string& role,
+                               const std::string& signed_on) {
+  if (Exec(tx, sql::kSignoffInsert, row.plan_id, version, AgencyName(agency), org_code, signed_by,
+           role, signed_on)
           .empty()) {
     return false;
   }
@@ -200,18 +231,27 @@ bool CarePlanStore::AddSignoff(pqxx::transaction_base& tx, const PlanRow& row, A
   return true;
 }
 
-std::set<Agency> CarePlanStore::SignedAgencies(pqxx::transaction_base& tx,
-                                               const std::string& plan_id, int64_t version) {
-  std::set<Agency> out;
+std::vector<DatedSignoff> CarePlanStore::Signoffs(pqxx::transaction_base& tx,
+                                                  const std::string& plan_id, int64_t version) {
+  std::vector<DatedSignoff> out;
   for (const auto& r : Exec(tx, sql::kSignoffs, plan_id, version)) {
-    if (auto a = ParseAgency(r[0].c_str())) out.insert(*a);
+    auto agency = ParseAgency(r[0].c_str());
+    auto on = ParseDate(r[6].c_str());
+    if (agency && on) out.push_back({*agency, *on});
   }
   return out;
 }
 
+std::set<Agency> CarePlanStore::SignedAgencies(pqxx::transaction_base& tx,
+                                               const std::string& plan_id, int64_t version) {
+  std::set<Agency> out;
+  for (const auto& s : Signoffs(tx, plan_id, version)) out.insert(s.agency);
+  return out;
+}
+
 void CarePlanStore::MarkAgreed(pqxx::transaction_base& tx, const std::string& plan_id,
-                               int64_t signed_version) {
-  Exec(tx, sql::kPlanAgreed, plan_id, signed_version);
+                               int64_t signed_version, const std::string& agreed_on) {
+  Exec(tx, sql::kPlanAgreed, plan_id, signed_version, agreed_on);
 }
 
 std::string CarePlanStore::InsertReview(pqxx::transaction_base& tx, const PlanRow& row,
@@ -279,6 +319,8 @@ std::vector<std::pair<icr::v1::CarePlanHeader, std::string>> CarePlanStore::List
     h.set_agreed_version(r[12].as<int64_t>());
     if (r[13].as<int64_t>() != 0) *h.mutable_agreed_at() = Micros(r[13]);
     h.set_last_review_date(r[14].c_str());
+    h.set_agreed_on(r[16].c_str());
+    h.set_jointly_agreed(r[17].as<bool>());
     out.emplace_back(std::move(h), std::string(r[15].c_str()) + "/" + r[0].c_str());
   }
   return out;

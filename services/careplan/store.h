@@ -31,6 +31,7 @@ struct PlanRow {
   // The caller's organisation is named in the plan (its author, key worker, MDT, signatories)
   // or is a body responsible for the person: it may change the plan (architecture.md).
   bool plan_role = false;
+  std::string started_on;  // the day the plan was started (YYYY-MM-DD)
 };
 
 // A version to append: its status and content, and why it was made.
@@ -40,6 +41,15 @@ struct NewVersion {
   std::string change;  // created, updated, agreed, review_started, reviewed, closed
   std::string reason;
   std::optional<int64_t> signed_version;
+  std::optional<std::string> agreed_on;  // an agreement: the day it was agreed
+};
+
+// Where a new plan comes from: the day it was started and, for an imported plan, its reference
+// in the source system and the import row (JSON) it was stored from.
+struct PlanOrigin {
+  std::string started_on;
+  std::optional<std::string> source_ref;
+  std::optional<std::string> source_row;
 };
 
 struct PlanFilter {
@@ -67,7 +77,18 @@ class CarePlanStore {
 
   // A new plan with version 1 (DRAFT); returns its id.
   static std::string Create(pqxx::transaction_base& tx, const std::string& person_id,
-                            const icr::v1::CarePlan& content, const Caller& caller);
+                            const icr::v1::CarePlan& content, const Caller& caller,
+                            const PlanOrigin& origin);
+  // An import row as stored with its plan (JSON; without the row number and dry-run flag).
+  static std::string SourceRow(const icr::v1::CarePlanImportRow& row);
+  // The plan organisation org_code imported under source_ref: its id and whether it was
+  // imported from source_row (the same content).
+  static std::optional<std::pair<std::string, bool>> FindBySource(pqxx::transaction_base& tx,
+                                                                  const std::string& org_code,
+                                                                  const std::string& source_ref,
+                                                                  const std::string& source_row);
+  // The person's date of birth (YYYY-MM-DD).
+  static std::string BirthDate(pqxx::transaction_base& tx, const std::string& person_id);
   // Appends version expected + 1, only if the plan is still at `expected` (ABORTED otherwise,
   // so two writers who read the same version cannot both succeed).
   static absl::StatusOr<int64_t> AppendVersion(pqxx::transaction_base& tx, const PlanRow& row,
@@ -77,16 +98,20 @@ class CarePlanStore {
   static std::optional<icr::v1::CarePlan> LoadVersion(pqxx::transaction_base& tx,
                                                       const std::string& plan_id, int64_t version);
 
-  // Records an agency's sign-off of the current version (the signatory's organisation then has a
-  // role on the plan); false when that agency has signed it already.
-  static bool AddSignoff(pqxx::transaction_base& tx, const PlanRow& row, Agency agency,
-                         const std::string& org_code, const std::string& signed_by,
-                         const std::string& role);
+  // Records an agency's sign-off, given on signed_on, of `version` (the current draft, or the
+  // draft that agreed the version in force); the signatory's organisation then has a role on the
+  // plan. False when that agency has signed it already.
+  static bool AddSignoff(pqxx::transaction_base& tx, const PlanRow& row, int64_t version,
+                         Agency agency, const std::string& org_code, const std::string& signed_by,
+                         const std::string& role, const std::string& signed_on);
+  static std::vector<DatedSignoff> Signoffs(pqxx::transaction_base& tx, const std::string& plan_id,
+                                            int64_t version);
   static std::set<Agency> SignedAgencies(pqxx::transaction_base& tx, const std::string& plan_id,
                                          int64_t version);
-  // The current version becomes the agreed version in force, agreed from `signed_version`.
+  // The current version becomes the agreed version in force, agreed on agreed_on from
+  // `signed_version`.
   static void MarkAgreed(pqxx::transaction_base& tx, const std::string& plan_id,
-                         int64_t signed_version);
+                         int64_t signed_version, const std::string& agreed_on);
   static std::string InsertReview(pqxx::transaction_base& tx, const PlanRow& row,
                                   const icr::v1::CarePlanReview& review, bool health,
                                   bool social_care, const std::string& org_code);

@@ -15,6 +15,9 @@ const std::vector<Role> kComputers = {R::kPerformanceAnalyst, R::kSystem, R::kAd
 const std::vector<Role> kRegisterOfficers = {R::kS117Officer, R::kAdmin};
 // Roles that may create a person (architecture.md, Who may write).
 const std::vector<Role> kCreators = {R::kSystem, R::kClinician, R::kSocialWorker};
+// Roles that may import care plans (history: a clinician or social worker within the live
+// back-dating limit, a system or an admin any age).
+const std::vector<Role> kPlanImporters = {R::kClinician, R::kSocialWorker, R::kSystem, R::kAdmin};
 
 bool Has(const std::vector<Role>& roles, Role role) {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
@@ -45,6 +48,7 @@ const std::vector<RpcPolicy>& Policies() {
       {"icr.v1.CarePlanService.CloseCarePlan", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.CarePlanService.ListCarePlanVersions", Kind::kPersonRead, kPersonLevel, true},
       {"icr.v1.CarePlanService.ListCarePlans", Kind::kPersonRead, kPersonLevel, true},
+      {"icr.v1.CarePlanService.ImportCarePlans", Kind::kPersonWrite, kPlanImporters, false},
       {"icr.v1.S117RegisterService.GetEntitlement", Kind::kPersonRead, kPersonLevel, true},
       {"icr.v1.S117RegisterService.ListRegister", Kind::kList, kPersonLevel, false},
       {"icr.v1.S117RegisterService.ExportRegister", Kind::kList, kPersonLevel, false},

@@ -1,7 +1,6 @@
 // CarePlanService through a real gRPC channel against real PostgreSQL: versions and sign-offs,
 // agree-time refusals, optimistic locking under concurrency, the S117 close guard, visibility,
 // audit, the change feed, lists, and the plan in the integrated record.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -29,57 +28,10 @@ std::string Date(int months_from_today) {
   return FormatDate(careplan::AddMonths(Today(), months_from_today));
 }
 
-void Replace(std::string& s, const std::string& from, const std::string& to) {
-  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-    s.replace(at, from.size(), to);
-  }
-}
-
 // A complete plan as a client sends it (protobuf JSON, proto field names): PCSP and Care Act
 // plan, optionally the S117 aftercare plan, with the key worker at key_worker_org.
 CarePlan Plan(bool s117, const std::string& key_worker_org = kTrust, int review_months = 6) {
-  std::string json = R"({
-    "is_nhs_pcsp": true, "is_care_act_plan": true, "is_s117_aftercare_plan": S117,
-    "key_worker": {"name": "Alex Key", "role": "Care coordinator", "organisation_code": "KWORG"},
-    "mdt_members": [{"role": "Social worker", "organisation_code": "E08000035"}],
-    "about_me": {"what_matters_to_me": "Getting back to my allotment and seeing my sister."},
-    "needs": [
-      {"need_id": "n1", "description": "Managing meals and the home",
-       "care_act_outcome": "NUTRITION", "arises_from_mental_disorder": true,
-       "care_act_eligible": "ELIGIBLE",
-       "determination": {"subject": "ADULT", "arises_from_impairment_or_illness": true,
-         "unable_outcomes": [
-           {"adult_outcome": "NUTRITION", "reasons": ["NEEDS_ASSISTANCE"]},
-           {"adult_outcome": "HABITABLE_HOME", "reasons": ["SIGNIFICANTLY_LONGER"]}],
-         "significant_impact_on_wellbeing": true}},
-      {"need_id": "n2", "description": "Taking medication", "arises_from_mental_disorder": true}],
-    "goals": [{"goal_id": "g1", "in_my_words": "I want to cook for myself again.",
-               "need_ids": ["n1"]}],
-    "interventions": [
-      {"intervention_id": "i1", "description": "Home support three times a week",
-       "need_ids": ["n1"], "goal_ids": ["g1"],
-       "responsible": {"role": "Support worker", "organisation_code": "E08000035"},
-       "funder": "COUNCIL", "delivery_mode": "COMMISSIONED"},
-      {"intervention_id": "i2", "description": "Depot clinic", "need_ids": ["n2"],
-       "responsible": {"name": "Jo Nurse", "organisation_code": "RGD"},
-       "funder": "ICB", "delivery_mode": "IN_HOUSE", "is_s117": S117}],
-    "crisis_plan": {"warning_signs": ["Not sleeping for two nights"],
-      "contacts": [{"name": "Crisis team", "telephone": "0113 000 0000", "hours": "ANY_TIME"}]},
-    "carers": [{"name": "Pat", "relationship": "sister", "involvement": "INVOLVED",
-                "assessment_offered_date": "2025-10-01"}],
-    "personal_budget": {"amount_pence": "15000", "period": "WEEKLY"},
-    "advice_and_prevention": "Leeds Directory; peer support on Tuesdays.",
-    "agreement": {"participants": [{"name": "The person", "kind": "PERSON", "method": "MEETING"}],
-                  "person_agrees": "YES"},
-    "review": {"next_review_date": "NEXT"}
-  })";
-  Replace(json, "S117", s117 ? "true" : "false");
-  Replace(json, "KWORG", key_worker_org);
-  Replace(json, "NEXT", Date(review_months));
-  CarePlan plan;
-  auto s = google::protobuf::util::JsonStringToMessage(json, &plan);
-  EXPECT_TRUE(s.ok()) << s;
-  return plan;
+  return build::CarePlanContent(s117, key_worker_org, Date(review_months));
 }
 
 class CarePlanTest : public ::testing::Test {
@@ -514,9 +466,8 @@ TEST_F(CarePlanTest, OnlyOrganisationsNamedInThePlanOrResponsibleForThePersonCha
             "1");
   EXPECT_EQ(PlanSql("current_version", plan.plan_id()), "1");
   // The person's council is responsible for them.
-  EXPECT_TRUE(Update(stack.Token("E08000035", "social_worker"), plan.plan_id(), 1, Plan(false),
-                     &out)
-                  .ok());
+  EXPECT_TRUE(
+      Update(stack.Token("E08000035", "social_worker"), plan.plan_id(), 1, Plan(false), &out).ok());
   EXPECT_EQ(PlanSql("current_version", plan.plan_id()), "2");
 }
 

@@ -18,8 +18,9 @@ namespace {
 std::string BaseConnection() {
   const char* base = std::getenv("ICR_TEST_PG");
   if (!base || !*base) {
-    std::cerr << "ICR_TEST_PG is not set: integration tests need the PostgreSQL cluster that "
-                 "tests/run.sh starts (e.g. ICR_TEST_PG='host=127.0.0.1 port=5432 user=postgres')\n";
+    std::cerr
+        << "ICR_TEST_PG is not set: integration tests need the PostgreSQL cluster that "
+           "tests/run.sh starts (e.g. ICR_TEST_PG='host=127.0.0.1 port=5432 user=postgres')\n";
     std::abort();
   }
   return base;
@@ -44,6 +45,22 @@ std::string Stack::NewDatabase(const std::string& prefix) {
     std::abort();
   }
   return url;
+}
+
+absl::StatusOr<OwnStack> StartOwnStack(const std::string& prefix,
+                                       const std::set<std::string>& services, bool national_store) {
+  OwnStack own;
+  own.url = Stack::NewDatabase(prefix);
+  own.db = std::make_unique<Database>(own.url, 4);
+  HostOptions options;
+  options.services = services;
+  options.national_store = national_store;
+  auto host = Host::Start(*own.db, options);
+  if (!host.ok()) return host.status();
+  own.host = std::move(*host);
+  own.channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(own.host->port()),
+                                    grpc::InsecureChannelCredentials());
+  return own;
 }
 
 Stack& Stack::Get() {
@@ -87,11 +104,13 @@ std::string Stack::Token(const std::string& org, const std::string& role) {
   return *token;
 }
 
-std::string Stack::Scalar(const std::string& sql) {
-  pqxx::connection c(url_);
+std::string Stack::Scalar(const std::string& sql) { return ScalarAt(url_, sql); }
+
+std::string ScalarAt(const std::string& url, const std::string& sql) {
+  pqxx::connection c(url);
   pqxx::nontransaction tx(c);
   auto r = tx.exec(sql);
-  if (r.empty() || r[0][0].is_null()) return "";
+  if (r.empty() || r[0].empty() || r[0][0].is_null()) return "";
   return r[0][0].c_str();
 }
 
@@ -131,8 +150,7 @@ grpc::Status Send(const std::string& token, const std::vector<icr::v1::Event>& e
   icr::v1::RecordEventsRequest req;
   for (const auto& e : events) *req.add_events() = e;
   icr::v1::RecordEventsResponse local;
-  return Stack::Get().record()->RecordEvents(Ctx(token).get(), req,
-                                             response ? response : &local);
+  return Stack::Get().record()->RecordEvents(Ctx(token).get(), req, response ? response : &local);
 }
 
 }  // namespace icr::test

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 
 #include "icr/v1/record.grpc.pb.h"
@@ -50,12 +51,28 @@ class Stack {
   std::map<std::string, std::string> tokens_;
 };
 
+// Services on a database of their own, for tests whose answers count everything in it (the
+// indicators): a new migrated database named after `prefix`, `services` hosted on a free port,
+// a channel to them. A national store shows England-level figures unrounded.
+struct OwnStack {
+  std::string url;
+  std::unique_ptr<Database> db;
+  std::unique_ptr<Host> host;
+  std::shared_ptr<grpc::Channel> channel;
+};
+absl::StatusOr<OwnStack> StartOwnStack(const std::string& prefix,
+                                       const std::set<std::string>& services, bool national_store);
+
 // A client context with the bearer token and optional extra metadata, and a 30 s deadline.
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
                                          const std::map<std::string, std::string>& metadata = {});
 
 // A unique NHS number in the 999 test range, valid under Modulus 11.
 std::string NextNhsNumber();
+
+// The first value of the first row of `sql`, run on its own (committed) on database `url`; ""
+// for no row or NULL.
+std::string ScalarAt(const std::string& url, const std::string& sql);
 
 // A valid person with the given NHS number, living in Leeds (tests/support/builders.h).
 using build::MakePerson;

@@ -18,27 +18,22 @@ constexpr char kMonth[] = "2026-10";      // period 2026-10-01 .. 2026-10-31
 
 int64_t At(const std::string& date, int hour = 12) {
   google::protobuf::Timestamp ts;
-  EXPECT_TRUE(TimeUtil::FromString(date + "T" + (hour < 10 ? "0" : "") + std::to_string(hour) +
-                                        ":00:00Z",
-                                    &ts));
+  EXPECT_TRUE(TimeUtil::FromString(
+      date + "T" + (hour < 10 ? "0" : "") + std::to_string(hour) + ":00:00Z", &ts));
   return ts.seconds();
 }
 
 class KpiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    url_ = Stack::NewDatabase("kpi");
-    db_ = std::make_unique<Database>(url_, 4);
-    HostOptions options;
-    options.services = {"record", "performance"};
     // The expected figures are checked unrounded through the England-level view, which only a
     // national store shows unrounded (dashboard_pgtest tests a regional one).
-    options.national_store = true;
-    auto host = Host::Start(*db_, options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = std::move(*host);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()),
-                                   grpc::InsecureChannelCredentials());
+    auto own = StartOwnStack("kpi", {"record", "performance"}, /*national_store=*/true);
+    ASSERT_TRUE(own.ok()) << own.status();
+    url_ = own->url;
+    db_ = std::move(own->db);
+    host_ = std::move(own->host);
+    channel_ = own->channel;
     record_ = icr::v1::RecordService::NewStub(channel_);
     perf_ = icr::v1::PerformanceService::NewStub(channel_);
     trust_ = Token(kTrust, Role::kSystem);
@@ -72,10 +67,9 @@ class KpiTest : public ::testing::Test {
     for (auto& e : events) *req.add_events() = e;
     icr::v1::RecordEventsResponse resp;
     // Each organisation records its own events: Care Act and carers' events are the council's.
-    const bool council = !events.empty() && (events[0].has_care_act() ||
-                                             events[0].has_carer_assessment());
-    auto s = record_->RecordEvents(
-        Ctx(council ? council_ : trust_).get(), req, &resp);
+    const bool council =
+        !events.empty() && (events[0].has_care_act() || events[0].has_carer_assessment());
+    auto s = record_->RecordEvents(Ctx(council ? council_ : trust_).get(), req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
@@ -148,7 +142,8 @@ class KpiTest : public ::testing::Test {
     icr::v1::ComputeIndicatorsRequest req;
     req.set_from_month(month);
     icr::v1::ComputeIndicatorsResponse resp;
-    auto s = perf_->ComputeIndicators(Ctx(Token("QWO", Role::kPerformanceAnalyst)).get(), req, &resp);
+    auto s =
+        perf_->ComputeIndicators(Ctx(Token("QWO", Role::kPerformanceAnalyst)).get(), req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
@@ -287,7 +282,8 @@ TEST_F(KpiTest, FollowUpWithin72Hours) {
   Send({Admit(g, "G", "2026-10-20"), Discharge(g, "G", "2026-10-29"), Contact(g, "2026-10-30")});
   // H: readmitted on day 2 -> counts as followed up.
   auto h = Person();
-  Send({Admit(h, "H", "2026-10-01"), Discharge(h, "H", "2026-10-10"), Admit(h, "H2", "2026-10-12")});
+  Send(
+      {Admit(h, "H", "2026-10-01"), Discharge(h, "H", "2026-10-10"), Admit(h, "H2", "2026-10-12")});
   // I: only an email on day 1 -> denominator only.
   auto i = Person();
   Send({Admit(i, "I", "2026-10-01"), Discharge(i, "I", "2026-10-10"),
@@ -426,7 +422,9 @@ TEST_F(KpiTest, Section117Register) {
   Review(e1, "2026-03-01", "2027-03-01");
   Sql("INSERT INTO s117.service_line (episode_id, service_type, provider_name, "
       "need_arises_from_mental_disorder, is_s117, start_date, funder, council_pct, icb_pct, "
-      "weekly_cost_pence, delivery_mode, recorded_by_org) SELECT '" + e1 + "', code, 'Provider', "
+      "weekly_cost_pence, delivery_mode, recorded_by_org) SELECT '" +
+      e1 +
+      "', code, 'Provider', "
       "true, true, '2025-06-01', 'JOINT', 50, 50, 40000, 'DIRECT_PAYMENT', 'E08000035' "
       "FROM s117.service_type LIMIT 1");
   // E2: in force since January 2025, never reviewed (due January 2026: overdue), no open
@@ -435,7 +433,9 @@ TEST_F(KpiTest, Section117Register) {
   auto e2 = Episode(p2, "ACTIVE", "2025-01-01");
   Sql("INSERT INTO s117.service_line (episode_id, service_type, provider_name, "
       "need_arises_from_mental_disorder, is_s117, start_date, funder, council_pct, icb_pct, "
-      "weekly_cost_pence, delivery_mode, recorded_by_org) SELECT '" + e2 + "', code, 'Provider', "
+      "weekly_cost_pence, delivery_mode, recorded_by_org) SELECT '" +
+      e2 +
+      "', code, 'Provider', "
       "true, true, '2025-01-01', 'COUNCIL', 100, 0, 10000, 'COMMISSIONED', 'E08000035' "
       "FROM s117.service_type LIMIT 1");
   // E3: ended by discharge on 10 October with only the council's decision: legacy data the
@@ -451,17 +451,17 @@ TEST_F(KpiTest, Section117Register) {
   auto p5 = Person();
   Episode(p5, "VOID", "2025-03-01");
   Compute();
-  EXPECT_EQ(Total("S117_ACTIVE").value(), "2");             // E1, E2
-  auto reviewed = Total("S117_REVIEWED_12M");                // both in force >= 12 months
+  EXPECT_EQ(Total("S117_ACTIVE").value(), "2");  // E1, E2
+  auto reviewed = Total("S117_REVIEWED_12M");    // both in force >= 12 months
   EXPECT_EQ(reviewed.numerator(), "1");
   EXPECT_EQ(reviewed.denominator(), "2");
-  EXPECT_EQ(Total("S117_OVERDUE").value(), "1");             // E2
-  EXPECT_EQ(Total("S117_STALE").value(), "1");               // E2
-  EXPECT_EQ(Total("S117_ENDED").value(), "2");               // E3, E4 (not the void one)
-  EXPECT_EQ(Total("S117_END_EXCEPTIONS").value(), "1");      // E3: one decision only
+  EXPECT_EQ(Total("S117_OVERDUE").value(), "1");                    // E2
+  EXPECT_EQ(Total("S117_STALE").value(), "1");                      // E2
+  EXPECT_EQ(Total("S117_ENDED").value(), "2");                      // E3, E4 (not the void one)
+  EXPECT_EQ(Total("S117_END_EXCEPTIONS").value(), "1");             // E3: one decision only
   EXPECT_DOUBLE_EQ(Total("S117_COST_COUNCIL").raw_value(), 300.0);  // 200 + 100
   EXPECT_DOUBLE_EQ(Total("S117_COST_ICB").raw_value(), 200.0);
-  EXPECT_EQ(Total("S117_SELF_DIRECTED").value(), "1");       // E1's direct payment
+  EXPECT_EQ(Total("S117_SELF_DIRECTED").value(), "1");  // E1's direct payment
   // The responsible council's own view is the same, unrounded.
   auto council = Board(Token(kCouncil, Role::kS117Officer), "council", kCouncil);
   EXPECT_EQ(council.disclosure_policy(), "unrounded");
@@ -603,19 +603,26 @@ TEST_F(KpiTest, CarePlanAgreedOrReviewedInTwelveMonths) {
     Send({Referral(people[i], i < 3 ? "2024-06-01" : "2026-03-01")});
   }
   auto plan = [&](const std::string& nhs, const std::string& agreed) {
-    auto id = Sql("INSERT INTO careplan.plan (person_id, status, created_by_org, agreed_version, "
-                  "agreed_at) VALUES ('" + PersonId(nhs) + "', 'AGREED', 'RGD', 1, TIMESTAMPTZ '" +
-                  agreed + " 12:00Z') RETURNING plan_id");
+    auto id =
+        Sql("INSERT INTO careplan.plan (person_id, status, created_by_org, agreed_version, "
+            "agreed_at) VALUES ('" +
+            PersonId(nhs) + "', 'AGREED', 'RGD', 1, TIMESTAMPTZ '" + agreed +
+            " 12:00Z') RETURNING plan_id");
     Sql("INSERT INTO careplan.plan_version (plan_id, version, status, content, change, "
-        "created_by_org, created_by_role, created_at) VALUES ('" + id + "', 1, 'AGREED', '{}', "
-        "'agreed', 'RGD', 'clinician', TIMESTAMPTZ '" + agreed + " 12:00Z')");
+        "created_by_org, created_by_role, created_at) VALUES ('" +
+        id +
+        "', 1, 'AGREED', '{}', "
+        "'agreed', 'RGD', 'clinician', TIMESTAMPTZ '" +
+        agreed + " 12:00Z')");
     return id;
   };
   plan(people[0], "2026-05-10");
   auto reviewed = plan(people[1], "2024-07-01");
   Sql("INSERT INTO careplan.review (plan_id, plan_version, person_id, review_date, participants, "
       "health_participated, social_care_participated, outcome, next_review_date, recorded_by_org) "
-      "VALUES ('" + reviewed + "', 1, '" + PersonId(people[1]) + "', '2026-08-01', '[]', true, "
+      "VALUES ('" +
+      reviewed + "', 1, '" + PersonId(people[1]) +
+      "', '2026-08-01', '[]', true, "
       "true, 'CONTINUE', '2027-08-01', 'RGD')");
   plan(people[2], "2024-07-01");
   plan(people[3], "2026-05-10");
@@ -636,12 +643,15 @@ TEST_F(KpiTest, RecomputeReplacesAndCsvIsTheLongFormat) {
   EXPECT_EQ(Total("DETENTIONS").value(), "2");
 
   const std::string csv = Csv(Token(kCouncil, Role::kSocialWorker), "provider", kTrust);
-  EXPECT_EQ(csv.rfind("REPORTING_PERIOD_START,REPORTING_PERIOD_END,BREAKDOWN,PRIMARY_LEVEL,", 0), 0u);
-  EXPECT_NE(csv.find("2026-10-01,2026-10-31,provider,RGD,Leeds and York Partnership NHS Foundation Trust,NONE,NONE,DETENTIONS,"),
+  EXPECT_EQ(csv.rfind("REPORTING_PERIOD_START,REPORTING_PERIOD_END,BREAKDOWN,PRIMARY_LEVEL,", 0),
+            0u);
+  EXPECT_NE(csv.find("2026-10-01,2026-10-31,provider,RGD,Leeds and York Partnership NHS Foundation "
+                     "Trust,NONE,NONE,DETENTIONS,"),
             std::string::npos)
       << csv.substr(0, 600);
   // Shared with a council: the count of 2 is suppressed.
-  EXPECT_NE(csv.find(",DETENTIONS,New detentions under the Mental Health Act,*\n"), std::string::npos);
+  EXPECT_NE(csv.find(",DETENTIONS,New detentions under the Mental Health Act,*\n"),
+            std::string::npos);
 }
 
 TEST_F(KpiTest, BadRequestsAndPermissions) {

@@ -1,5 +1,7 @@
 #include "tests/support/builders.h"
 
+#include <google/protobuf/util/json_util.h>
+
 namespace icr::build {
 
 icr::v1::Person MakePerson(const std::string& nhs_number) {
@@ -178,6 +180,56 @@ icr::v1::StaffRef Staff(const std::string& name, const std::string& role,
   s.set_role(role);
   s.set_organisation_code(organisation_code);
   return s;
+}
+
+icr::v1::CarePlan CarePlanContent(bool s117, const std::string& key_worker_org,
+                                  const std::string& next_review_date) {
+  std::string json = R"({
+    "is_nhs_pcsp": true, "is_care_act_plan": true, "is_s117_aftercare_plan": S117,
+    "key_worker": {"name": "Alex Key", "role": "Care coordinator", "organisation_code": "KWORG"},
+    "mdt_members": [{"role": "Social worker", "organisation_code": "E08000035"}],
+    "about_me": {"what_matters_to_me": "Getting back to my allotment and seeing my sister."},
+    "needs": [
+      {"need_id": "n1", "description": "Managing meals and the home",
+       "care_act_outcome": "NUTRITION", "arises_from_mental_disorder": true,
+       "care_act_eligible": "ELIGIBLE",
+       "determination": {"subject": "ADULT", "arises_from_impairment_or_illness": true,
+         "unable_outcomes": [
+           {"adult_outcome": "NUTRITION", "reasons": ["NEEDS_ASSISTANCE"]},
+           {"adult_outcome": "HABITABLE_HOME", "reasons": ["SIGNIFICANTLY_LONGER"]}],
+         "significant_impact_on_wellbeing": true}},
+      {"need_id": "n2", "description": "Taking medication", "arises_from_mental_disorder": true}],
+    "goals": [{"goal_id": "g1", "in_my_words": "I want to cook for myself again.",
+               "need_ids": ["n1"]}],
+    "interventions": [
+      {"intervention_id": "i1", "description": "Home support three times a week",
+       "need_ids": ["n1"], "goal_ids": ["g1"],
+       "responsible": {"role": "Support worker", "organisation_code": "E08000035"},
+       "funder": "COUNCIL", "delivery_mode": "COMMISSIONED"},
+      {"intervention_id": "i2", "description": "Depot clinic", "need_ids": ["n2"],
+       "responsible": {"name": "Jo Nurse", "organisation_code": "RGD"},
+       "funder": "ICB", "delivery_mode": "IN_HOUSE", "is_s117": S117}],
+    "crisis_plan": {"warning_signs": ["Not sleeping for two nights"],
+      "contacts": [{"name": "Crisis team", "telephone": "0113 000 0000", "hours": "ANY_TIME"}]},
+    "carers": [{"name": "Pat", "relationship": "sister", "involvement": "INVOLVED",
+                "assessment_offered_date": "2025-10-01"}],
+    "personal_budget": {"amount_pence": "15000", "period": "WEEKLY"},
+    "advice_and_prevention": "Leeds Directory; peer support on Tuesdays.",
+    "agreement": {"participants": [{"name": "The person", "kind": "PERSON", "method": "MEETING"}],
+                  "person_agrees": "YES"},
+    "review": {"next_review_date": "NEXT"}
+  })";
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"S117", s117 ? "true" : "false"},
+        {"KWORG", key_worker_org},
+        {"NEXT", next_review_date}}) {
+    for (auto at = json.find(from); at != std::string::npos; at = json.find(from, at + to.size())) {
+      json.replace(at, from.size(), to);
+    }
+  }
+  icr::v1::CarePlan plan;
+  (void)google::protobuf::util::JsonStringToMessage(json, &plan);
+  return plan;
 }
 
 }  // namespace icr::build

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "icr/v1/careplan.pb.h"
 #include "icr/v1/record.pb.h"
 
 namespace icr::build {
@@ -68,5 +69,11 @@ Event CarerAssessment(const std::string& nhs, const std::string& event_id,
 // A staff member (key worker, reviewer) by name, role and organisation.
 icr::v1::StaffRef Staff(const std::string& name, const std::string& role,
                         const std::string& organisation_code);
+
+// A complete care plan as a client sends it: the NHS PCSP and Care Act plan (with an eligible
+// need, a budget and a carer), optionally the S117 aftercare plan, its key worker at
+// key_worker_org and its next review on next_review_date.
+icr::v1::CarePlan CarePlanContent(bool s117, const std::string& key_worker_org,
+                                  const std::string& next_review_date);
 
 }  // namespace icr::build

@@ -696,7 +696,9 @@ TEST(StateMachine, Transitions) {
       {CarePlan::DRAFT, Action::kSignOff, R::OUTCOME_UNSPECIFIED, CarePlan::DRAFT},
       {CarePlan::DRAFT, Action::kAgree, R::OUTCOME_UNSPECIFIED, CarePlan::AGREED},
       {CarePlan::AGREED, Action::kAgree, R::OUTCOME_UNSPECIFIED, std::nullopt},
-      {CarePlan::AGREED, Action::kSignOff, R::OUTCOME_UNSPECIFIED, std::nullopt},
+      // A late sign-off of the version in force (CheckLateSignoff decides whether it may).
+      {CarePlan::AGREED, Action::kSignOff, R::OUTCOME_UNSPECIFIED, CarePlan::AGREED},
+      {CarePlan::UNDER_REVIEW, Action::kSignOff, R::OUTCOME_UNSPECIFIED, std::nullopt},
       {CarePlan::UNDER_REVIEW, Action::kAgree, R::OUTCOME_UNSPECIFIED, std::nullopt},
       {CarePlan::CLOSED, Action::kAgree, R::OUTCOME_UNSPECIFIED, std::nullopt},
       {CarePlan::AGREED, Action::kStartReview, R::OUTCOME_UNSPECIFIED, CarePlan::UNDER_REVIEW},
@@ -789,6 +791,58 @@ TEST(Dates, AddMonthsClampsToTheEndOfTheMonth) {
   EXPECT_EQ(FormatDate(AddMonths(*ParseDate("2024-02-29"), 12)), "2025-02-28");
   EXPECT_EQ(FormatDate(AddMonths(*ParseDate("2026-11-23"), 12)), "2027-11-23");
   EXPECT_EQ(FormatDate(AddMonths(*ParseDate("2026-08-31"), 6)), "2027-02-28");
+}
+
+}  // namespace
+}  // namespace icr::careplan
+
+namespace icr::careplan {
+namespace {
+
+using icr::v1::CarePlanSignOff;
+constexpr Agency kHealth = CarePlanSignOff::HEALTH;
+constexpr Agency kSocial = CarePlanSignOff::SOCIAL_CARE;
+
+PlanTypeRule DefaultRule() { return {{kHealth, kSocial}, 1, 12}; }
+PlanTypeRule S117Rule() { return {{kHealth, kSocial}, 2, 12}; }
+Date D(const char* s) { return *ParseDate(s); }
+
+TEST(SignOff, AJointPlanWaitsForEveryAgencyOfItsRule) {
+  EXPECT_TRUE(SignoffsComplete(DefaultRule(), {kHealth}));
+  EXPECT_FALSE(SignoffsComplete(DefaultRule(), {kHealth}, true));
+  EXPECT_TRUE(SignoffsComplete(DefaultRule(), {kHealth, kSocial}, true));
+  EXPECT_FALSE(SignoffsComplete(S117Rule(), {kSocial}));
+  EXPECT_TRUE(SignoffsComplete(S117Rule(), {kSocial, kHealth}));
+}
+
+TEST(SignOff, TheOtherAgencyMaySignAnAgreedPlanOnce) {
+  EXPECT_TRUE(CheckLateSignoff(DefaultRule(), kSocial, {kHealth}, 3).ok());
+  const auto again = CheckLateSignoff(DefaultRule(), kHealth, {kHealth}, 3);
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Message(again), "agency: health has already signed version 3");
+  const auto unnamed = CheckLateSignoff({{kHealth}, 1, 12}, kSocial, {kHealth}, 3);
+  EXPECT_EQ(unnamed.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Message(unnamed).rfind("agency: ", 0), 0u);
+}
+
+TEST(SignOff, JointlyAgreedMeansBothAgencies) {
+  EXPECT_FALSE(JointlyAgreed({kHealth}));
+  EXPECT_FALSE(JointlyAgreed({}));
+  EXPECT_TRUE(JointlyAgreed({kHealth, kSocial}));
+}
+
+TEST(SignOff, TheDayOfAgreement) {
+  // Live: the latest of the sign-offs needed, whatever order they were recorded in.
+  EXPECT_EQ(LatestSignedOn({{kSocial, D("2025-03-10")}, {kHealth, D("2025-03-02")}}),
+            D("2025-03-10"));
+  // Imported: in date order, the day the rule was complete.
+  EXPECT_EQ(AgreedOnByRule(DefaultRule(), {{kSocial, D("2025-03-10")}, {kHealth, D("2025-03-02")}}),
+            D("2025-03-02"));
+  EXPECT_EQ(AgreedOnByRule(S117Rule(), {{kSocial, D("2025-03-10")}, {kHealth, D("2025-03-02")}}),
+            D("2025-03-10"));
+  EXPECT_EQ(AgreedOnByRule(S117Rule(), {{kHealth, D("2025-03-02")}}), std::nullopt);
+  EXPECT_EQ(AgreedOnByRule(DefaultRule(), {}), std::nullopt);
+  EXPECT_EQ(FirstLightTouchReview(D("2025-01-01")), D("2025-02-12"));
 }
 
 }  // namespace
