@@ -1,8 +1,8 @@
 #include "clients/icrctl/cli.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -18,9 +18,8 @@ namespace {
 constexpr char kDefaultServer[] = "127.0.0.1:50051";
 
 // Global flags that take a value, so a scan for the command words can skip the value too.
-const std::set<std::string> kGlobalValueFlags = {"--server",   "--token",   "--tls-ca",
-                                                 "--tls-cert", "--tls-key", "--purpose",
-                                                 "--break-glass"};
+const std::set<std::string> kGlobalValueFlags = {
+    "--server", "--token", "--tls-ca", "--tls-cert", "--tls-key", "--purpose", "--break-glass"};
 const std::set<std::string> kGlobalBoolFlags = {"--json", "-h", "--help"};
 
 std::string OneLine(std::string text) {
@@ -165,7 +164,7 @@ int RunCommand(const Command& cmd, const std::vector<std::string>& rest) {
     FailUsage(name + ": " + e.what() + " (see icrctl " + name + " --help)");
   }
   if (args.count("help")) {
-    std::cout << options.help({"", "Global"});
+    std::cout << options.help({"", "Global"}) << (cmd.details.empty() ? "" : "\n" + cmd.details);
     return 0;
   }
   const Globals globals = ReadGlobals(args);
