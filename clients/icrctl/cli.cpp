@@ -1,8 +1,8 @@
 #include "clients/icrctl/cli.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -18,8 +18,9 @@ namespace {
 constexpr char kDefaultServer[] = "127.0.0.1:50051";
 
 // Global flags that take a value, so a scan for the command words can skip the value too.
-const std::set<std::string> kGlobalValueFlags = {
-    "--server", "--token", "--tls-ca", "--tls-cert", "--tls-key", "--purpose", "--break-glass"};
+const std::set<std::string> kGlobalValueFlags = {"--server",   "--token",   "--tls-ca",
+                                                 "--tls-cert", "--tls-key", "--purpose",
+                                                 "--break-glass"};
 const std::set<std::string> kGlobalBoolFlags = {"--json", "-h", "--help"};
 
 std::string OneLine(std::string text) {

@@ -66,9 +66,9 @@ struct Invocation {
 };
 
 struct Command {
-  std::vector<std::string> path;                       // {"admin", "token", "create"}
-  std::string summary;                                 // one line for the command list
-  std::string positional_help;                         // e.g. "NHS_NUMBER"; empty when none
+  std::vector<std::string> path;  // {"admin", "token", "create"}
+  std::string summary;            // one line for the command list
+  std::string positional_help;    // e.g. "NHS_NUMBER"; empty when none
   std::function<void(cxxopts::Options&)> add_options;  // command flags; may be empty
   std::function<int(const Invocation&)> run;
   std::string details = {};  // printed after the flags by --help (a file layout, exit codes)

@@ -15,8 +15,7 @@ void AddRecordCommands(std::vector<Command>& commands);   // record show
 void AddAuditCommands(std::vector<Command>& commands);    // audit show
 void AddChangesCommands(std::vector<Command>& commands);  // changes watch
 void AddDemoCommands(std::vector<Command>& commands);     // demo seed
-void AddKpiCommands(
-    std::vector<Command>& commands);  // kpi compute | list | dashboard | series | export
+void AddKpiCommands(std::vector<Command>& commands);      // kpi compute | list | dashboard | series | export
 void AddCarePlanCommands(std::vector<Command>& commands);  // careplan create | show | ... | list
 void AddS117Commands(std::vector<Command>& commands);      // s117 list | show | export | ...
 void AddImportCommands(std::vector<Command>& commands);    // s117 import | careplan import
