@@ -333,10 +333,10 @@ icr::v1::S117Review Followup::Review(const Facts& f, Date date, const std::strin
   // Most reviews are joint; about one in seven the health representative was invited and did
   // not come (named all the same: who was invited). A review recommending discharge is joint.
   r.set_council_attendance("ATTENDED");
-  r.set_health_attendance(
-      outcome != "RECOMMEND_DISCHARGE" && Draw(seed_, f.nhs, "health attended") < 0.15
-          ? "INVITED_ABSENT"
-          : "ATTENDED");
+  r.set_health_attendance(outcome != "RECOMMEND_DISCHARGE" &&
+                                  Draw(seed_, f.nhs, "health attended") < 0.15
+                              ? "INVITED_ABSENT"
+                              : "ATTENDED");
   r.set_outcome(outcome);
   r.set_summary(outcome == "RECOMMEND_DISCHARGE"
                     ? "Well and working for a year without after-care; recommend a joint end"
@@ -535,13 +535,15 @@ Followup::PlanDays Followup::PlanDaysOf(const Facts& f, Target target) const {
                                                       : DrawInt(seed_, nhs, "agreed", 7, 300));
   d.started = d.agreed - days(DrawInt(seed_, nhs, "plan started", 7, 42));
   d.discussed = d.started + (d.agreed - d.started) / 2;
-  d.health_signed = std::max(d.discussed, d.agreed - days(DrawInt(seed_, nhs, "health signed", 0, 6)));
+  d.health_signed =
+      std::max(d.discussed, d.agreed - days(DrawInt(seed_, nhs, "health signed", 0, 6)));
   d.reviewed = d.agreed + days(DrawInt(seed_, nhs, "early review", 20, 60));
   d.review_next = d.reviewed + days(DrawInt(seed_, nhs, "early review next", 60, 90));
   return d;
 }
 
-CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117, const PlanDays& days_) const {
+CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117,
+                               const PlanDays& days_) const {
   using icr::v1::AdultOutcome;
   using icr::v1::CarePlanIntervention;
   using icr::v1::CarePlanParticipant;
@@ -733,9 +735,9 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
     // An S117 plan is signed by both agencies, and so is about half of the others (a joint
     // plan: agreed on the council's sign-off); the rest by health alone.
     const bool both = s117 || Draw(seed_, f.nhs, "joint plan") < 0.5;
-    Actor* council =
-        !both ? nullptr
-              : who_.For(s117 ? s117->responsible_council_code() : f.council, icr::Role::kS117Officer);
+    Actor* council = !both ? nullptr
+                           : who_.For(s117 ? s117->responsible_council_code() : f.council,
+                                      icr::Role::kS117Officer);
     std::vector<
         std::tuple<Actor*, icr::v1::CarePlanSignOff::Agency, std::string, std::string, Date>>
         signers = {{&trust, icr::v1::CarePlanSignOff::HEALTH, "Dr Ama Osei",
