@@ -128,8 +128,9 @@ int RunImport(const Invocation& inv, const Layout<Row>& layout) {
   }
   if (!status.ok()) {  // each row is its own transaction: a rerun finds the stored DUPLICATE
     const absl::Status failed = icr::FromGrpc(status);
-    FailStatus(absl::Status(failed.code(), std::string(failed.message()) + " (" +
-                                               std::to_string(rows.size() - answered) +
+    const std::string why = failed.message().empty() ? "the import failed on the server"
+                                                     : std::string(failed.message());
+    FailStatus(absl::Status(failed.code(), why + " (" + std::to_string(rows.size() - answered) +
                                                " row(s) not answered)"));
   }
   return tally.by_outcome[ImportRowResult::REFUSED] > 0 ? kExitRowsRefused : 0;

@@ -6,13 +6,11 @@
 namespace icr::careplan {
 namespace {
 
-using icr::v1::CarePlan;
-using icr::v1::CarePlanImportRow;
-using icr::v1::CarePlanIntervention;
-using icr::v1::CarePlanReview;
-using icr::v1::CarePlanSignOff;
-
-std::string At(const std::string& field, size_t i) { return field + "[" + std::to_string(i) + "]"; }
+namespace v1 = icr::v1;
+using v1::CarePlan;
+using Funder = v1::CarePlanIntervention;
+using Review = v1::CarePlanReview;
+using SignOff = v1::CarePlanSignOff;
 
 absl::Status Types(const std::string& cell, CarePlan& p) {
   for (const auto& t : SplitCell(cell, ';')) {
@@ -35,8 +33,8 @@ absl::Status Types(const std::string& cell, CarePlan& p) {
 
 // The four columns <agency>_signed_by, _signed_role, _signed_org, _signed_on: a sign-off when
 // any is given (then the name and the date are required).
-absl::Status SignOff(const CsvColumns& c, const CsvRecord& r, const std::string& prefix,
-                     CarePlanSignOff::Agency agency, CarePlanImportRow& out) {
+absl::Status AddSignOff(const CsvColumns& c, const CsvRecord& r, const std::string& prefix,
+                     SignOff::Agency agency, v1::CarePlanImportRow& out) {
   const std::string by = c.Get(r, prefix + "_signed_by"), role = c.Get(r, prefix + "_signed_role"),
                     org = c.Get(r, prefix + "_signed_org");
   ASSIGN_OR_RETURN(auto on, CsvDate(c.Get(r, prefix + "_signed_on"), prefix + "_signed_on"));
@@ -69,9 +67,9 @@ absl::Status Intervention(const std::string& entry, const std::string& f, CarePl
   if (part(1).empty()) return InvalidField(f + ".organisation", "required");
   v->mutable_responsible()->set_organisation_code(CsvCode(part(1)));
   v->mutable_responsible()->set_role(part(2));
-  CarePlanIntervention::Funder funder = CarePlanIntervention::FUNDER_UNSPECIFIED;
-  if (!part(3).empty() && (!CarePlanIntervention::Funder_Parse(CsvCode(part(3)), &funder) ||
-                           funder == CarePlanIntervention::FUNDER_UNSPECIFIED)) {
+  Funder::Funder funder = Funder::FUNDER_UNSPECIFIED;
+  if (!part(3).empty() &&
+      (!Funder::Funder_Parse(CsvCode(part(3)), &funder) || funder == Funder::FUNDER_UNSPECIFIED)) {
     return InvalidField(f + ".funder", "COUNCIL, ICB, JOINT, OTHER or SELF, not '" + part(3) + "'");
   }
   v->set_funder(funder);
@@ -137,9 +135,9 @@ absl::StatusOr<CsvColumns> PlanCsvHeader(const CsvRecord& header) {
   return CsvColumns::Match(header, PlanCsvColumns(), {"source_ref", "nhs_number", "types"});
 }
 
-absl::StatusOr<CarePlanImportRow> ParsePlanRow(const CsvColumns& c, const CsvRecord& r) {
+absl::StatusOr<v1::CarePlanImportRow> ParsePlanRow(const CsvColumns& c, const CsvRecord& r) {
   RETURN_IF_ERROR(CheckCsvWidth(r, c.size()));
-  CarePlanImportRow out;
+  v1::CarePlanImportRow out;
   out.set_row(r.line);
   out.set_source_ref(c.Get(r, "source_ref"));
   if (out.source_ref().empty()) return InvalidField("source_ref", "required");
@@ -158,16 +156,16 @@ absl::StatusOr<CarePlanImportRow> ParsePlanRow(const CsvColumns& c, const CsvRec
   p.set_acting_for_icb_code(CsvCode(c.Get(r, "acting_for_icb_code")));
   ASSIGN_OR_RETURN(auto started, CsvDate(c.Get(r, "started_on"), "started_on"));
   out.set_started_on(started);
-  RETURN_IF_ERROR(SignOff(c, r, "health", CarePlanSignOff::HEALTH, out));
-  RETURN_IF_ERROR(SignOff(c, r, "social_care", CarePlanSignOff::SOCIAL_CARE, out));
+  RETURN_IF_ERROR(AddSignOff(c, r, "health", SignOff::HEALTH, out));
+  RETURN_IF_ERROR(AddSignOff(c, r, "social_care", SignOff::SOCIAL_CARE, out));
 
   ASSIGN_OR_RETURN(auto next, CsvDate(c.Get(r, "next_review_date"), "next_review_date"));
   if (!next.empty()) p.mutable_review()->set_next_review_date(next);
   ASSIGN_OR_RETURN(auto reviewed, CsvDate(c.Get(r, "last_review_date"), "last_review_date"));
   const std::string outcome = CsvCode(c.Get(r, "last_review_outcome"));
   if (!reviewed.empty()) {
-    CarePlanReview::Outcome o = CarePlanReview::OUTCOME_UNSPECIFIED;
-    if (!CarePlanReview::Outcome_Parse(outcome, &o) || o == CarePlanReview::OUTCOME_UNSPECIFIED) {
+    Review::Outcome o = Review::OUTCOME_UNSPECIFIED;
+    if (!Review::Outcome_Parse(outcome, &o) || o == Review::OUTCOME_UNSPECIFIED) {
       return InvalidField("last_review_outcome",
                           "CONTINUE, MODIFY or RECOMMEND_CLOSURE, not '" + outcome + "'");
     }
@@ -194,14 +192,14 @@ absl::StatusOr<CarePlanImportRow> ParsePlanRow(const CsvColumns& c, const CsvRec
   }
   const auto interventions = SplitCell(c.Get(r, "interventions"), ';');
   for (size_t i = 0; i < interventions.size(); ++i) {
-    RETURN_IF_ERROR(Intervention(interventions[i], At("interventions", i), p));
+    RETURN_IF_ERROR(Intervention(interventions[i], CsvEntryField("interventions", i), p));
   }
   for (const auto& w : SplitCell(c.Get(r, "crisis_warning_signs"), ';')) {
     p.mutable_crisis_plan()->add_warning_signs(w);
   }
   const auto contacts = SplitCell(c.Get(r, "crisis_contacts"), ';');
   for (size_t i = 0; i < contacts.size(); ++i) {
-    RETURN_IF_ERROR(CrisisContact(contacts[i], At("crisis_contacts", i), p));
+    RETURN_IF_ERROR(CrisisContact(contacts[i], CsvEntryField("crisis_contacts", i), p));
   }
   return out;
 }

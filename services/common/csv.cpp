@@ -130,6 +130,10 @@ absl::Status CheckCsvWidth(const CsvRecord& row, size_t columns) {
                                    std::to_string(columns) + " columns");
 }
 
+std::string CsvEntryField(std::string_view column, size_t i) {
+  return std::string(column) + "[" + std::to_string(i) + "]";
+}
+
 std::vector<std::string> SplitParts(std::string_view entry, char sep) {
   std::vector<std::string> parts;
   size_t from = 0;

@@ -51,6 +51,8 @@ class CsvColumns {
 // (fewer are read as empty, as spreadsheets drop trailing empty cells).
 absl::Status CheckCsvWidth(const CsvRecord& row, size_t columns);
 
+// The field name of entry `i` (from 0) of a list column: "services[2]".
+std::string CsvEntryField(std::string_view column, size_t i);
 // Splits a cell holding a list ("a; b; c") on `sep`, trimming each part; empty parts dropped.
 std::vector<std::string> SplitCell(std::string_view cell, char sep);
 // Splits one list entry into its parts on `sep`, trimming each and keeping empty ones.

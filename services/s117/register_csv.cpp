@@ -16,8 +16,6 @@ constexpr const char* kServiceParts[] = {"type",        "provider", "weekly_cost
                                          "council_pct", "start",    "end",         "end_reason"};
 constexpr size_t kServicePartCount = std::size(kServiceParts);
 
-std::string At(const std::string& field, size_t i) { return field + "[" + std::to_string(i) + "]"; }
-
 absl::StatusOr<double> Percent(const std::string& cell, const std::string& field) {
   std::string text = cell;
   if (!text.empty() && text.back() == '%') text.pop_back();
@@ -179,7 +177,7 @@ absl::StatusOr<RegisterImportRow> ParseRegisterRow(const CsvColumns& c, const Cs
   const auto services = SplitCell(c.Get(r, "services"), ';');
   for (size_t i = 0; i < services.size(); ++i) {
     ASSIGN_OR_RETURN(*out.add_services(),
-                     ServiceEntry(services[i], At("services", i), out.source_ref()));
+                     ServiceEntry(services[i], CsvEntryField("services", i), out.source_ref()));
   }
   RETURN_IF_ERROR(DateColumn(c, r, "end_date", false, &RegisterImportRow::set_end_date, out));
   out.set_end_reason(CsvCode(c.Get(r, "end_reason")));

@@ -84,11 +84,19 @@ constexpr char kRegisterHeader[] =
     "ICB_Code,ICB_Basis,Registered_On,Effective_From,Last_Review_Date,Next_Review_Due,Services,"
     "End_Date,End_Reason\n";
 
-absl::StatusOr<v1::RegisterImportRow> RegisterRow(const std::string& data) {
-  const auto records = Records(kRegisterHeader + data);
-  auto cols = s117::RegisterCsvHeader(records.at(0));
+// The first data row of `header` + `data`, read with a layout's header and row parsers.
+template <class Row>
+absl::StatusOr<Row> FirstRow(absl::StatusOr<CsvColumns> (*match)(const CsvRecord&),
+                             absl::StatusOr<Row> (*parse)(const CsvColumns&, const CsvRecord&),
+                             const std::string& text) {
+  const auto records = Records(text);
+  auto cols = match(records.at(0));
   EXPECT_TRUE(cols.ok()) << cols.status();
-  return s117::ParseRegisterRow(*cols, records.at(1));
+  return parse(*cols, records.at(1));
+}
+
+absl::StatusOr<v1::RegisterImportRow> RegisterRow(const std::string& data) {
+  return FirstRow(s117::RegisterCsvHeader, s117::ParseRegisterRow, kRegisterHeader + data);
 }
 
 TEST(RegisterCsv, ReadsARowAsCouncilsKeepIt) {
@@ -210,10 +218,7 @@ constexpr char kPlanHeader[] =
     "crisis_contacts\n";
 
 absl::StatusOr<v1::CarePlanImportRow> PlanRow(const std::string& data) {
-  const auto records = Records(kPlanHeader + data);
-  auto cols = careplan::PlanCsvHeader(records.at(0));
-  EXPECT_TRUE(cols.ok()) << cols.status();
-  return careplan::ParsePlanRow(*cols, records.at(1));
+  return FirstRow(careplan::PlanCsvHeader, careplan::ParsePlanRow, kPlanHeader + data);
 }
 
 TEST(PlanCsv, ReadsAJointS117Plan) {
