@@ -1,6 +1,8 @@
 // demo seed: streams a deterministic synthetic population through ImportEvents, then records
 // care plans and S117 register work for it (demo_followup.h).
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -8,6 +10,7 @@
 #include "clients/demo/followup.h"
 #include "clients/demo/population.h"
 #include "clients/demo/principals.h"
+#include "clients/demo/register_sample.h"
 #include "clients/icrctl/client.h"
 #include "clients/icrctl/commands.h"
 #include "clients/icrctl/output.h"
@@ -173,6 +176,29 @@ class Streams {
   std::vector<std::pair<demo::Actor*, std::unique_ptr<Stream>>> streams_;  // in order of use
 };
 
+// The sample register (register_sample.h) to --register-csv, by default register-sample.csv in
+// the parent of the tokens file's directory (var/ for the quickstart's var/tokens/demo); not
+// written without either.
+void WriteRegisterSample(const Invocation& inv, const demo::Options& options,
+                         const std::string& tokens, bool json) {
+  std::string path = inv.Str("register-csv");
+  if (path.empty() && !tokens.empty()) {
+    const auto dir = std::filesystem::absolute(tokens).parent_path();
+    path = (dir.parent_path() / "register-sample.csv").string();
+  }
+  if (path.empty()) return;
+  const auto rows = demo::SampleRegister(options);
+  Check(rows.status());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << demo::SampleRegisterCsv(*rows);
+  if (!out.flush()) throw Failure("demo seed: cannot write " + path);
+  if (!json) {
+    std::cout << "\nSample register: " << path << " (" << rows->size()
+              << " entitlements not yet in the store; try icrctl s117 import " << path
+              << " --dry-run with a council s117_officer token)\n";
+  }
+}
+
 int Seed(const Invocation& inv) {
   const demo::Options options = SeedOptions(inv);
   auto generator = demo::Generator::Create(options);
@@ -250,6 +276,7 @@ int Seed(const Invocation& inv) {
     throw Failure("demo seed: " + std::to_string(summary.rejected()) + " of " +
                   std::to_string(summary.received()) + " items rejected" + first + hint);
   }
+  WriteRegisterSample(inv, options, tokens, json);
   if (import_only) return 0;
 
   demo::FollowupOptions follow;
@@ -300,6 +327,7 @@ void AddDemoCommands(std::vector<Command>& commands) {
            ("as-of", "history ends the day before this date (default: the 1st of this month, so reruns in a month are identical)", cxxopts::value<std::string>())
            ("dry-run", "print the items as JSONL (icr.v1.ImportItem) instead of sending them")
            ("import-only", "only the import: no care plans or S117 register follow-up")
+           ("register-csv", "write a sample S117 register CSV here (icrctl s117 import's layout: a few entitlements of one demo council, for people not seeded); default register-sample.csv in the parent of the --tokens file's directory", cxxopts::value<std::string>())
            ("register-timeout", "seconds to wait for the S117 register to take in the seeded detentions (default 120 plus 1 per 50 people)", cxxopts::value<std::string>());
          // clang-format on
          o.add_options()(

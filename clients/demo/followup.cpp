@@ -117,9 +117,17 @@ class Followup {
   void ServicesAndReviews(const std::vector<RegisterRow>& rows);
 
   // Care plans.
-  CarePlan PlanContent(const Facts& f, const RegisterRow* s117) const;
-  icr::v1::CarePlanReview PlanReview(const Facts& f, const RegisterRow* s117) const;
   enum class Target { kDraft, kAgreed, kOverdue };
+  // The real-world days of a person's plan: started, discussed with them, signed for health,
+  // agreed (the social care sign-off, or the health one alone), and for an overdue plan an early
+  // review whose next date has passed.
+  struct PlanDays {
+    Date started, discussed, health_signed, agreed, reviewed, review_next;
+  };
+  PlanDays PlanDaysOf(const Facts& f, Target target) const;
+  CarePlan PlanContent(const Facts& f, const RegisterRow* s117, const PlanDays& d) const;
+  icr::v1::CarePlanReview PlanReview(const Facts& f, const RegisterRow* s117,
+                                     const PlanDays& d) const;
   void CarePlanFor(const Facts& f, const RegisterRow* s117, Target target);
   void CarePlans(const std::vector<RegisterRow>& rows);
 
@@ -322,6 +330,13 @@ icr::v1::S117Review Followup::Review(const Facts& f, Date date, const std::strin
                                                                : "Care coordinator");
   r.mutable_health_rep()->set_organisation_code(f.trust);
   r.set_person_involvement(Draw(seed_, f.nhs, "involvement") < 0.8 ? "ATTENDED" : "CONSULTED");
+  // Most reviews are joint; about one in seven the health representative was invited and did
+  // not come (named all the same: who was invited). A review recommending discharge is joint.
+  r.set_council_attendance("ATTENDED");
+  r.set_health_attendance(outcome != "RECOMMEND_DISCHARGE" &&
+                                  Draw(seed_, f.nhs, "health attended") < 0.15
+                              ? "INVITED_ABSENT"
+                              : "ATTENDED");
   r.set_outcome(outcome);
   r.set_summary(outcome == "RECOMMEND_DISCHARGE"
                     ? "Well and working for a year without after-care; recommend a joint end"
@@ -470,7 +485,7 @@ void Followup::ServicesAndReviews(const std::vector<RegisterRow>& rows) {
     }
     const bool add_line = services && r.open_services() == 0;
     const Date review_date =
-        std::max(*from, as_of_ - days(DrawInt(seed_, r.nhs_number(), "review day", 7, 150)));
+        std::max(*from, as_of_ - days(DrawInt(seed_, r.nhs_number(), "review day", 7, 330)));
     const bool add_review = review && r.last_review_date().empty() && review_date <= icr::Today();
     if (!add_line && !add_review) continue;
     Entitlement e;
@@ -508,7 +523,27 @@ void AddParticipant(google::protobuf::RepeatedPtrField<icr::v1::CarePlanParticip
   x->set_method(icr::v1::CarePlanParticipant::MEETING);
 }
 
-CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
+// Agreed 1 to 10 months before the as-of date (an overdue plan 5 to 10), so the next review an
+// agreement sets (11 months on) is both after today and within 12 months of the agreement;
+// started 1 to 6 weeks before, health signing up to 6 days before the council. An overdue plan
+// had an early review 3 to 8 weeks after agreement that set a next review 2 to 3 months on,
+// since passed.
+Followup::PlanDays Followup::PlanDaysOf(const Facts& f, Target target) const {
+  const std::string& nhs = f.nhs;
+  PlanDays d;
+  d.agreed = as_of_ - days(target == Target::kOverdue ? DrawInt(seed_, nhs, "agreed", 160, 300)
+                                                      : DrawInt(seed_, nhs, "agreed", 7, 300));
+  d.started = d.agreed - days(DrawInt(seed_, nhs, "plan started", 7, 42));
+  d.discussed = d.started + (d.agreed - d.started) / 2;
+  d.health_signed =
+      std::max(d.discussed, d.agreed - days(DrawInt(seed_, nhs, "health signed", 0, 6)));
+  d.reviewed = d.agreed + days(DrawInt(seed_, nhs, "early review", 20, 60));
+  d.review_next = d.reviewed + days(DrawInt(seed_, nhs, "early review next", 60, 90));
+  return d;
+}
+
+CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117,
+                               const PlanDays& days_) const {
   using icr::v1::AdultOutcome;
   using icr::v1::CarePlanIntervention;
   using icr::v1::CarePlanParticipant;
@@ -574,7 +609,7 @@ CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
       u->add_reasons(icr::v1::UnableOutcome::NEEDS_ASSISTANCE);
     }
     d->set_significant_impact_on_wellbeing(true);
-    d->set_determined_on(Day(as_of_ - days(40)));
+    d->set_determined_on(Day(days_.started));
     d->mutable_determined_by()->set_role("Social worker");
     d->mutable_determined_by()->set_organisation_code(f.council);
   }
@@ -632,9 +667,9 @@ CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
   if (s117)
     AddParticipant(who, "Sam Patel", "Social worker", council, CarePlanParticipant::PROFESSIONAL);
   a->set_person_agrees(icr::v1::CarePlanAgreement::YES);
-  a->set_discussed_on(Day(as_of_ - days(DrawInt(seed_, nhs, "discussed", 3, 20))));
-  // Agreement needs the next review after today and within 12 months.
-  p.mutable_review()->set_next_review_date(Day(icr::Today() + days(182)));
+  a->set_discussed_on(Day(days_.discussed));
+  // Agreement needs the next review after it and within 12 months (and after today).
+  p.mutable_review()->set_next_review_date(Day(days_.agreed + days(340)));
   p.mutable_review()->add_review_triggers("Admission or crisis");
   if (s117) p.mutable_review()->add_review_triggers("Change in S117 after-care");
   p.mutable_sharing()->set_legal_basis("UK GDPR 6(1)(e) and 9(2)(h): direct care");
@@ -642,15 +677,15 @@ CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117) const {
   return p;
 }
 
-// A review held a little over a year before the as-of date that set a next review which has
-// since passed: the plan is overdue for review. (Agreement always sets a future review date,
-// so a review recorded with a past date is how a demo plan becomes overdue.)
-icr::v1::CarePlanReview Followup::PlanReview(const Facts& f, const RegisterRow* s117) const {
+// An early review after agreement that set a next review which has since passed: the plan is
+// overdue for review. (Agreement always sets a future review date, so a review recorded with a
+// past date is how a demo plan becomes overdue.)
+icr::v1::CarePlanReview Followup::PlanReview(const Facts& f, const RegisterRow* s117,
+                                             const PlanDays& d) const {
   using icr::v1::CarePlanParticipant;
-  const Date held = as_of_ - days(365 + DrawInt(seed_, f.nhs, "plan review day", 0, 60));
   icr::v1::CarePlanReview r;
-  r.set_review_date(Day(held));
-  r.set_next_review_date(Day(held + days(330)));
+  r.set_review_date(Day(d.reviewed));
+  r.set_next_review_date(Day(d.review_next));
   r.set_outcome(icr::v1::CarePlanReview::CONTINUE);
   r.set_notes("Plan still meets the person's needs; no change");
   auto* who = r.mutable_participants();
@@ -667,6 +702,7 @@ icr::v1::CarePlanReview Followup::PlanReview(const Facts& f, const RegisterRow* 
 void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target target) {
   Actor& trust = TrustOf(f.nhs);  // the trust creates the plan and signs for health
   const std::string who = out::NhsDisplay(f.nhs);
+  const PlanDays d = PlanDaysOf(f, target);
   CarePlan plan;
   icr::v1::GetCarePlanRequest get;
   get.set_nhs_number(f.nhs);
@@ -679,7 +715,8 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
   if (Is(s, grpc::StatusCode::NOT_FOUND)) {
     icr::v1::CreateCarePlanRequest create;
     create.set_nhs_number(f.nhs);
-    *create.mutable_plan() = PlanContent(f, s117);
+    create.set_started_on(Day(d.started));
+    *create.mutable_plan() = PlanContent(f, s117, d);
     if (!Ok(TryCall(trust.client, *trust.plans, &PlanStub::CreateCarePlan, create, &plan),
             "CreateCarePlan " + who))
       return;
@@ -695,16 +732,21 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
         return x.agency() == a && x.version() == plan.version();
       });
     };
-    std::vector<std::tuple<Actor*, icr::v1::CarePlanSignOff::Agency, std::string, std::string>>
-        signers = {
-            {&trust, icr::v1::CarePlanSignOff::HEALTH, "Dr Ama Osei", "Consultant psychiatrist"}};
-    Actor* council =
-        s117 ? who_.For(s117->responsible_council_code(), icr::Role::kS117Officer) : nullptr;
+    // An S117 plan is signed by both agencies, and so is about half of the others (a joint
+    // plan: agreed on the council's sign-off); the rest by health alone.
+    const bool both = s117 || Draw(seed_, f.nhs, "joint plan") < 0.5;
+    Actor* council = !both ? nullptr
+                           : who_.For(s117 ? s117->responsible_council_code() : f.council,
+                                      icr::Role::kS117Officer);
+    std::vector<
+        std::tuple<Actor*, icr::v1::CarePlanSignOff::Agency, std::string, std::string, Date>>
+        signers = {{&trust, icr::v1::CarePlanSignOff::HEALTH, "Dr Ama Osei",
+                    "Consultant psychiatrist", council ? d.health_signed : d.agreed}};
     if (council) {
       signers.emplace_back(council, icr::v1::CarePlanSignOff::SOCIAL_CARE, "Pat Lee",
-                           "Team manager, adult social care");
+                           "Team manager, adult social care", d.agreed);
     }
-    for (const auto& [actor, agency, name, role] : signers) {
+    for (const auto& [actor, agency, name, role, on] : signers) {
       if (plan.status() != CarePlan::DRAFT || signed_for(agency)) continue;
       icr::v1::AgreeCarePlanRequest agree;
       agree.set_plan_id(plan.plan_id());
@@ -712,6 +754,8 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
       agree.set_agency(agency);
       agree.set_signed_by(name);
       agree.set_signer_role(role);
+      agree.set_signed_on(Day(on));
+      agree.set_joint(council != nullptr);
       if (!Ok(TryCall(actor->client, *actor->plans, &PlanStub::AgreeCarePlan, agree, &plan),
               "AgreeCarePlan " + who))
         return;
@@ -732,7 +776,7 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
   icr::v1::RecordCarePlanReviewRequest record;
   record.set_plan_id(plan.plan_id());
   record.set_expected_version(plan.version());
-  *record.mutable_review() = PlanReview(f, s117);
+  *record.mutable_review() = PlanReview(f, s117, d);
   if (Ok(TryCall(trust.client, *trust.plans, &PlanStub::RecordReview, record, &plan),
          "RecordReview " + who)) {
     Wrote("care plan reviews recorded");

@@ -165,7 +165,7 @@ int RunCommand(const Command& cmd, const std::vector<std::string>& rest) {
     FailUsage(name + ": " + e.what() + " (see icrctl " + name + " --help)");
   }
   if (args.count("help")) {
-    std::cout << options.help({"", "Global"});
+    std::cout << options.help({"", "Global"}) << (cmd.details.empty() ? "" : "\n" + cmd.details);
     return 0;
   }
   const Globals globals = ReadGlobals(args);

@@ -71,6 +71,7 @@ struct Command {
   std::string positional_help;    // e.g. "NHS_NUMBER"; empty when none
   std::function<void(cxxopts::Options&)> add_options;  // command flags; may be empty
   std::function<int(const Invocation&)> run;
+  std::string details = {};  // printed after the flags by --help (a file layout, exit codes)
 };
 
 // Parses argv, dispatches to the matching command and returns the exit code. Prints failures.

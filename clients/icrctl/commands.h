@@ -18,6 +18,7 @@ void AddDemoCommands(std::vector<Command>& commands);     // demo seed
 void AddKpiCommands(std::vector<Command>& commands);      // kpi compute | list | dashboard | series | export
 void AddCarePlanCommands(std::vector<Command>& commands);  // careplan create | show | ... | list
 void AddS117Commands(std::vector<Command>& commands);      // s117 list | show | export | ...
+void AddImportCommands(std::vector<Command>& commands);    // s117 import | careplan import
 
 // The --database-url flag (default env ICR_DATABASE_URL, never displayed: it may hold a password).
 void AddDatabaseUrlOption(cxxopts::Options& options);

@@ -23,5 +23,6 @@ int main(int argc, char** argv) {
   icrctl::AddKpiCommands(commands);
   icrctl::AddCarePlanCommands(commands);
   icrctl::AddS117Commands(commands);
+  icrctl::AddImportCommands(commands);
   return icrctl::RunCli(argc, argv, commands);
 }
