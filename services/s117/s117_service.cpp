@@ -4,6 +4,7 @@
 
 #include "services/common/access.h"
 #include "services/common/audit.h"
+#include "services/common/fact_dates.h"
 #include "services/common/grpc_status.h"
 #include "services/common/paging.h"
 
@@ -210,23 +211,32 @@ absl::Status S117ServiceImpl::Open(const Caller& caller, const icr::v1::OpenEnti
       refused = person.status();
       return absl::OkStatus();  // commit the audit of the refused attempt
     }
-    Episode bodies;
-    bodies.responsible_council_code = req.council().code();
-    bodies.responsible_icb_code = req.icb().code();
-    ASSIGN_OR_RETURN(auto e,
-                     EpisodeFromOpenRequest(req, person->person_id, *ref_, *policy, Today(),
-                                            S117Store::ReviewIntervalMonths(tx, bodies, *policy)));
-    const absl::Status second = RefusedField(
-        "nhs_number", "the person already has an open S117 entitlement (at most one is open)");
-    if (S117Store::OpenEpisode(tx, person->person_id)) return second;
-    try {
-      S117Store::InsertEpisode(tx, e, ActorOf(caller), "s117_opened_by_hand", req.reason());
-    } catch (const pqxx::unique_violation&) {
-      return second;  // opened concurrently: the database's one-open-episode index
-    }
+    Episode e;
+    RETURN_IF_ERROR(OpenIn(tx, caller, *policy, req, person->person_id, e));
     Audit::Write(tx, caller, person->person_id, "OpenEntitlement", kAuditOk);
     return S117Store::LoadEntitlement(tx, e.episode_id, false, resp);
   });
+}
+
+absl::Status S117ServiceImpl::OpenIn(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                                     const icr::v1::OpenEntitlementRequest& req,
+                                     const std::string& person_id, Episode& e,
+                                     const std::string& source_ref) {
+  Episode bodies;
+  bodies.responsible_council_code = req.council().code();
+  bodies.responsible_icb_code = req.icb().code();
+  ASSIGN_OR_RETURN(e, EpisodeFromOpenRequest(req, person_id, *ref_, policy, caller.role, Today(),
+                                             S117Store::ReviewIntervalMonths(tx, bodies, policy)));
+  e.source_ref = source_ref;
+  const absl::Status second = RefusedField(
+      "nhs_number", "the person already has an open S117 entitlement (at most one is open)");
+  if (S117Store::OpenEpisode(tx, person_id)) return second;
+  try {
+    S117Store::InsertEpisode(tx, e, ActorOf(caller), "s117_opened_by_hand", req.reason());
+  } catch (const pqxx::unique_violation&) {
+    return second;  // opened concurrently: the database's one-open-episode index
+  }
+  return absl::OkStatus();
 }
 
 absl::Status S117ServiceImpl::SetBodies(const Caller& caller,
@@ -248,24 +258,31 @@ absl::Status S117ServiceImpl::AddService(const Caller& caller,
   return WriteEpisode(
       caller, "AddAftercareService", req.entitlement_id(), req.expected_version(),
       [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
-        icr::v1::AftercareService line = req.service();
-        const Date on = ParseDate(line.start_date()).value_or(Today());
-        RETURN_IF_ERROR(
-            ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e, "service"));
-        resp->set_service_line_id(
-            S117Store::InsertServiceLine(tx, e.episode_id, line, caller.org_code));
-        m.action = "s117_service_added";
-        m.reason = line.service_type() + " from " + line.start_date();
-        return absl::OkStatus();
+        return AddServiceTo(tx, caller, policy, e, m, req.service(), "service",
+                            resp->mutable_service_line_id());
       },
       resp->mutable_entitlement());
+}
+
+absl::Status S117ServiceImpl::AddServiceTo(pqxx::work& tx, const Caller& caller,
+                                           const Policy& policy, Episode& e, Mutation& m,
+                                           icr::v1::AftercareService line, const std::string& field,
+                                           std::string* line_id) {
+  const Date on = ParseDate(line.start_date()).value_or(Today());
+  RETURN_IF_ERROR(ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e,
+                                      caller.role, Today(), field));
+  *line_id = S117Store::InsertServiceLine(tx, e.episode_id, line, caller.org_code);
+  m.action = "s117_service_added";
+  m.reason = line.service_type() + " from " + line.start_date();
+  return absl::OkStatus();
 }
 
 absl::Status S117ServiceImpl::EndService(const Caller& caller,
                                          const icr::v1::EndAftercareServiceRequest& req,
                                          icr::v1::Entitlement* resp) {
   RETURN_IF_ERROR(CheckRegisterId(req.service_line_id(), "service_line_id"));
-  RETURN_IF_ERROR(RequireDate(req.end_date(), "end_date").status());
+  ASSIGN_OR_RETURN(const Date end, RequireDate(req.end_date(), "end_date"));
+  RETURN_IF_ERROR(CheckFactDate(end, "end_date", caller.role, Today()));
   RETURN_IF_ERROR(CheckText(req.end_reason(), "end_reason", 500, true));
   RETURN_IF_ERROR(CheckText(req.moved_to_legal_basis(), "moved_to_legal_basis", 200, false));
   return WriteEpisode(
@@ -286,22 +303,27 @@ absl::Status S117ServiceImpl::Review(const Caller& caller, const icr::v1::Record
   return WriteEpisode(
       caller, "RecordReview", req.entitlement_id(), req.expected_version(),
       [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
-        icr::v1::S117Review review = req.review();
-        RETURN_IF_ERROR(ValidateReview(review, e, Today(),
-                                       S117Store::ReviewIntervalMonths(tx, e, policy), "review"));
-        S117Store::InsertReview(tx, e.episode_id, review, caller.org_code);
-        const Date date = *ParseDate(review.review_date());
-        if (!e.last_review_date || date >= *e.last_review_date) {
-          e.last_review_date = date;
-          e.next_review_due = ParseDate(review.next_review_due());
-        }
-        S117Store::CloseTasks(tx, e.episode_id, "REVIEW_REFERRAL_CLOSED",
-                              "reviewed on " + review.review_date());
-        m.action = "s117_review_recorded";
-        m.reason = review.outcome();
-        return absl::OkStatus();
+        return ReviewOf(tx, caller, policy, e, m, req.review(), "review", false);
       },
       resp);
+}
+
+absl::Status S117ServiceImpl::ReviewOf(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                                       Episode& e, Mutation& m, icr::v1::S117Review review,
+                                       const std::string& field, bool migrated) {
+  RETURN_IF_ERROR(ValidateReview(review, e, caller.role, Today(),
+                                 S117Store::ReviewIntervalMonths(tx, e, policy), field, migrated));
+  S117Store::InsertReview(tx, e.episode_id, review, caller.org_code);
+  const Date date = *ParseDate(review.review_date());
+  if (!e.last_review_date || date >= *e.last_review_date) {
+    e.last_review_date = date;
+    e.next_review_due = ParseDate(review.next_review_due());
+  }
+  S117Store::CloseTasks(tx, e.episode_id, "REVIEW_REFERRAL_CLOSED",
+                        "reviewed on " + review.review_date());
+  m.action = "s117_review_recorded";
+  m.reason = review.outcome() + (review.joint() ? "" : " (single-agency)");
+  return absl::OkStatus();
 }
 
 absl::Status S117ServiceImpl::EndDecision(const Caller& caller,
@@ -309,46 +331,67 @@ absl::Status S117ServiceImpl::EndDecision(const Caller& caller,
                                           icr::v1::Entitlement* resp) {
   {
     ASSIGN_OR_RETURN(const auto policy, policy_.Get());
-    RETURN_IF_ERROR(ValidateEndDecision(req.decision(), *policy, Today(), "decision"));
+    RETURN_IF_ERROR(ValidateEndDecision(req.decision(), *policy, caller.role, Today(), "decision"));
   }
   ASSIGN_OR_RETURN(const std::optional<Date> notified,
                    OptionalDate(req.notification_sent_date(), "notification_sent_date"));
   return WriteEpisode(
       caller, "RecordEndDecision", req.entitlement_id(), req.expected_version(),
-      [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) -> absl::Status {
-        const auto& d = req.decision();
-        const bool council = d.body() == "COUNCIL";
-        const std::string& body_code =
-            council ? e.responsible_council_code : e.responsible_icb_code;
-        if (body_code.empty() || caller.org_code != body_code) {
-          return absl::PermissionDeniedError(
-              "decision.body: only the responsible " + std::string(council ? "council" : "ICB") +
-              (body_code.empty() ? "" : " (" + body_code + ")") + " records its own decision");
-        }
-        RETURN_IF_ERROR(CheckEndDecision(e, d, policy));
-        auto decisions = S117Store::EndDecisions(tx, e.episode_id);
-        for (const auto& existing : decisions) {
-          if (existing.body == d.body()) {
-            return absl::AlreadyExistsError("decision.body: the " + d.body() +
-                                            " decision is already recorded");
-          }
-        }
-        decisions.push_back({d.body(), *ParseDate(d.decision_date())});
-        S117Store::InsertEndDecision(tx, e.episode_id, d, body_code, caller.org_code);
-        m.reason = d.primary_reason() + ": " + d.reason_text();
-        m.action = "s117_end_decision_recorded";
-        if (decisions.size() < 2 && !req.finalise()) return absl::OkStatus();
-        // Both bodies have decided (or the caller asked to end now): every guard of T6.
-        ASSIGN_OR_RETURN(
-            const Date effective,
-            CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
-                          S117Store::ServiceLines(tx, e.episode_id), notified, policy));
-        EndDischarged(e, effective, notified);
-        S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");
-        m.action = "s117_discharged";
-        return absl::OkStatus();
+      [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
+        return EndDecisionOf(tx, caller, policy, e, m, req, notified);
       },
       resp);
+}
+
+absl::Status S117ServiceImpl::EndDecisionOf(pqxx::work& tx, const Caller& caller,
+                                            const Policy& policy, Episode& e, Mutation& m,
+                                            const icr::v1::RecordEndDecisionRequest& req,
+                                            const std::optional<Date>& notified) {
+  icr::v1::S117EndDecision d = req.decision();
+  const bool council = d.body() == "COUNCIL";
+  const std::string& body_code = council ? e.responsible_council_code : e.responsible_icb_code;
+  if (req.migrated()) {
+    // Carried over: the officer (or a system) records both bodies' decisions as they were taken.
+    RETURN_IF_ERROR(CheckMayMigrate(caller, e, "migrated"));
+    if (body_code.empty()) {
+      return RefusedField("decision.body", std::string("no responsible ") +
+                                               (council ? "council" : "ICB") + " is recorded");
+    }
+    d.set_migrated(true);
+  } else if (body_code.empty() || caller.org_code != body_code) {
+    return absl::PermissionDeniedError(
+        "decision.body: only the responsible " + std::string(council ? "council" : "ICB") +
+        (body_code.empty() ? "" : " (" + body_code + ")") + " records its own decision");
+  }
+  RETURN_IF_ERROR(CheckEndDecision(e, d, policy));
+  auto decisions = S117Store::EndDecisions(tx, e.episode_id);
+  for (const auto& existing : decisions) {
+    if (existing.body == d.body()) {
+      return absl::AlreadyExistsError("decision.body: the " + d.body() +
+                                      " decision is already recorded");
+    }
+  }
+  decisions.push_back({d.body(), *ParseDate(d.decision_date()), d.migrated()});
+  S117Store::InsertEndDecision(tx, e.episode_id, d, body_code, caller.org_code);
+  m.reason = d.primary_reason() + ": " + d.reason_text();
+  m.action = "s117_end_decision_recorded";
+  if (decisions.size() < 2 && !req.finalise()) return absl::OkStatus();
+  // Both bodies have decided (or the caller asked to end now): every guard of T6.
+  ASSIGN_OR_RETURN(const Date effective,
+                   CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
+                                 S117Store::ServiceLines(tx, e.episode_id), notified, policy));
+  const bool migrated = MigratedJointEnd(decisions);
+  if (migrated) {
+    // The old register's end: the s117 lines still open end with the entitlement.
+    const int ended =
+        S117Store::EndOpenServiceLines(tx, e.episode_id, effective, "entitlement ended", true);
+    m.reason += "; migrated joint end on " + FormatDate(effective) + ", " + std::to_string(ended) +
+                " s117 service line(s) ended with it";
+  }
+  EndDischarged(e, effective, notified, migrated);
+  S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");
+  m.action = "s117_discharged";
+  return absl::OkStatus();
 }
 
 absl::Status S117ServiceImpl::LegalDecision(pqxx::work& tx, const Caller& caller,

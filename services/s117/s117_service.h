@@ -79,6 +79,22 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   absl::StatusOr<std::vector<icr::v1::RegisterRow>> RegisterPage(
       pqxx::work& tx, const Caller& caller, const icr::v1::RegisterFilter& filter,
       const std::string& after, int limit, const std::string& action);
+  // The operations on an episode inside a transaction, each the one way to do its thing: the
+  // RPCs run one, ImportRegister several in one transaction.
+  // Builds (EpisodeFromOpenRequest) and stores a new episode for person_id.
+  absl::Status OpenIn(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                      const icr::v1::OpenEntitlementRequest& req, const std::string& person_id,
+                      Episode& e, const std::string& source_ref = "");
+  absl::Status AddServiceTo(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
+                            Mutation& m, icr::v1::AftercareService line, const std::string& field,
+                            std::string* line_id);
+  // migrated: an imported review (attendance may be NOT_RECORDED).
+  absl::Status ReviewOf(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
+                        Mutation& m, icr::v1::S117Review review, const std::string& field,
+                        bool migrated);
+  absl::Status EndDecisionOf(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
+                             Mutation& m, const icr::v1::RecordEndDecisionRequest& req,
+                             const std::optional<Date>& notified);
   absl::Status LegalDecision(pqxx::work& tx, const Caller& caller, const Policy& policy,
                              const icr::v1::RecordLegalEventRequest& req, Episode& e, Mutation& m);
 

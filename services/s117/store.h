@@ -82,8 +82,9 @@ class S117Store {
                                        const std::string& org);
   static absl::Status EndServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
                                      const icr::v1::EndAftercareServiceRequest& req);
-  static void EndOpenServiceLines(pqxx::transaction_base& tx, const std::string& episode_id,
-                                  Date date, const std::string& reason);
+  // Ends the lines still open on `date` (only the s117 ones when s117_only); returns how many.
+  static int EndOpenServiceLines(pqxx::transaction_base& tx, const std::string& episode_id,
+                                 Date date, const std::string& reason, bool s117_only = false);
   static std::vector<ServiceLineFacts> ServiceLines(pqxx::transaction_base& tx,
                                                     const std::string& episode_id);
   static void InsertReview(pqxx::transaction_base& tx, const std::string& episode_id,
