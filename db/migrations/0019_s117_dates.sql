@@ -41,3 +41,14 @@ ALTER TABLE s117.review
 
 ALTER TABLE s117.end_decision
   ADD COLUMN migrated boolean NOT NULL DEFAULT false;
+
+-- ImportRegister: the digest of the register row an imported entitlement came from (a row
+-- loaded again with the same content is a duplicate), and the person's involvement the old
+-- register did not keep (NOT_RECORDED, only for carried-over reviews and decisions).
+ALTER TABLE s117.episode ADD COLUMN import_digest text;
+ALTER TABLE s117.review DROP CONSTRAINT review_person_involvement_check,
+  ADD CHECK (person_involvement IN ('ATTENDED', 'CONSULTED', 'DECLINED',
+                                    'LACKS_CAPACITY_CONSULTED_OTHERS', 'NOT_RECORDED'));
+ALTER TABLE s117.end_decision DROP CONSTRAINT end_decision_person_involvement_check,
+  ADD CHECK (person_involvement IN ('ATTENDED', 'CONSULTED', 'DECLINED',
+                                    'LACKS_CAPACITY_CONSULTED_OTHERS', 'NOT_RECORDED'));

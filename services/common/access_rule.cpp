@@ -54,6 +54,11 @@ const std::vector<RpcPolicy>& Policies() {
       {"icr.v1.S117RegisterService.RecordEndDecision", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.S117RegisterService.RecordLegalEvent", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.S117RegisterService.RecordInError", Kind::kPersonWrite, kPersonLevel, false},
+      // A council's register carried over: its s117_officer, a system or an admin.
+      {"icr.v1.S117RegisterService.ImportRegister",
+       Kind::kPersonWrite,
+       {R::kS117Officer, R::kSystem, R::kAdmin},
+       false},
       {"icr.v1.PerformanceService.ListIndicators", Kind::kAggregate, kEveryone, false},
       {"icr.v1.PerformanceService.GetDashboard", Kind::kAggregate, kEveryone, false},
       {"icr.v1.PerformanceService.GetSeries", Kind::kAggregate, kEveryone, false},

@@ -83,6 +83,12 @@ absl::Status CheckStaff(const icr::v1::StaffRef& staff, const std::string& field
   return CheckText(staff.organisation_code(), field + ".organisation_code", 9, false);
 }
 
+// The person's involvement; NOT_RECORDED only for what is carried over from an old register.
+absl::Status CheckInvolvement(const std::string& value, const std::string& f, bool migrated) {
+  if (migrated && value == "NOT_RECORDED") return absl::OkStatus();
+  return CheckEnum(value, kInvolvement, f);
+}
+
 // One body's attendance at a review: empty gives ATTENDED when the representative is named, else
 // NOT_INVITED; the representative of an attending body is named.
 absl::Status CheckBodyAttendance(std::string* attendance, const icr::v1::StaffRef& rep,
@@ -752,7 +758,8 @@ absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Role 
   if (!date.ok()) return date.status();
   RETURN_IF_ERROR(CheckFactDate(*date, f + ".review_date", role, today));
   RETURN_IF_ERROR(CheckAttendance(review, f, migrated));
-  RETURN_IF_ERROR(CheckEnum(review.person_involvement(), kInvolvement, f + ".person_involvement"));
+  RETURN_IF_ERROR(
+      CheckInvolvement(review.person_involvement(), f + ".person_involvement", migrated));
   RETURN_IF_ERROR(CheckText(review.others_present(), f + ".others_present", 500, false));
   RETURN_IF_ERROR(CheckEnum(review.outcome(), kOutcomes, f + ".outcome"));
   RETURN_IF_ERROR(CheckText(review.summary(), f + ".summary", 4000, false));
@@ -800,7 +807,8 @@ absl::Status ValidateEndDecision(const icr::v1::S117EndDecision& d, const Policy
     }
   }
   RETURN_IF_ERROR(CheckText(d.reason_text(), f + ".reason_text", 4000, true));
-  RETURN_IF_ERROR(CheckEnum(d.person_involvement(), kInvolvement, f + ".person_involvement"));
+  RETURN_IF_ERROR(
+      CheckInvolvement(d.person_involvement(), f + ".person_involvement", d.migrated()));
   RETURN_IF_ERROR(CheckText(d.consulted(), f + ".consulted", 500,
                             d.person_involvement() == "LACKS_CAPACITY_CONSULTED_OTHERS"));
   return CheckText(d.other_care_after_discharge(), f + ".other_care_after_discharge", 2000, false);

@@ -94,6 +94,7 @@ struct Episode {
   std::optional<Date> registered_on;  // the day it was registered (real world)
   std::string source_ref;             // the previous register's reference (import)
   bool end_migrated = false;          // ended by a joint decision carried over (migrated)
+  std::string import_digest;          // the digest of the imported register row
   int64_t version = 0;
 
   bool operator==(const Episode&) const = default;

@@ -1,5 +1,8 @@
 #include "services/s117/s117_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 
 #include "services/common/access.h"
@@ -45,6 +48,52 @@ absl::Status RequirePrivileged(const Caller& caller, const Episode& e, const std
 }
 
 Actor ActorOf(const Caller& caller) { return {caller.org_code, RoleName(caller.role)}; }
+
+// A dry run's transaction is rolled back by this status once every step has passed.
+constexpr char kDryRun[] = "dry run: rolled back";
+
+// The digest of a register row's content (not its row number or dry_run): the same row loaded
+// again is a duplicate.
+std::string RowDigest(icr::v1::RegisterImportRow row) {
+  row.set_row(0);
+  row.set_dry_run(false);
+  std::string bytes;
+  google::protobuf::io::StringOutputStream out(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&out);
+  coded.SetSerializationDeterministic(true);
+  row.SerializeToCodedStream(&coded);
+  coded.Trim();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : Sha256(bytes)) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  return hex;
+}
+
+// The legal status code a register's qualifying section stands for (the first configured).
+std::string LegalStatusOf(const Policy& policy, const std::string& section) {
+  for (const auto& [code, s] : policy.sections) {
+    if (s == section && section != "OTHER_CASE_DECISION") return code;
+  }
+  return "";
+}
+
+// "field: reason" -> field.
+std::string FieldOf(const absl::Status& status) {
+  const std::string m(status.message());
+  const auto colon = m.find(": ");
+  return colon == std::string::npos ? "" : m.substr(0, colon);
+}
+
+// The same refusal naming `field` instead.
+absl::Status Renamed(const absl::Status& status, const std::string& field) {
+  const std::string m(status.message());
+  const auto colon = m.find(": ");
+  return absl::Status(status.code(),
+                      field + (colon == std::string::npos ? ": " + m : m.substr(colon)));
+}
 
 }  // namespace
 
@@ -221,13 +270,14 @@ absl::Status S117ServiceImpl::Open(const Caller& caller, const icr::v1::OpenEnti
 absl::Status S117ServiceImpl::OpenIn(pqxx::work& tx, const Caller& caller, const Policy& policy,
                                      const icr::v1::OpenEntitlementRequest& req,
                                      const std::string& person_id, Episode& e,
-                                     const std::string& source_ref) {
+                                     const std::string& source_ref, const std::string& digest) {
   Episode bodies;
   bodies.responsible_council_code = req.council().code();
   bodies.responsible_icb_code = req.icb().code();
   ASSIGN_OR_RETURN(e, EpisodeFromOpenRequest(req, person_id, *ref_, policy, caller.role, Today(),
                                              S117Store::ReviewIntervalMonths(tx, bodies, policy)));
   e.source_ref = source_ref;
+  e.import_digest = digest;
   const absl::Status second = RefusedField(
       "nhs_number", "the person already has an open S117 entitlement (at most one is open)");
   if (S117Store::OpenEpisode(tx, person_id)) return second;
@@ -331,7 +381,9 @@ absl::Status S117ServiceImpl::EndDecision(const Caller& caller,
                                           icr::v1::Entitlement* resp) {
   {
     ASSIGN_OR_RETURN(const auto policy, policy_.Get());
-    RETURN_IF_ERROR(ValidateEndDecision(req.decision(), *policy, caller.role, Today(), "decision"));
+    icr::v1::S117EndDecision d = req.decision();
+    d.set_migrated(req.migrated());
+    RETURN_IF_ERROR(ValidateEndDecision(d, *policy, caller.role, Today(), "decision"));
   }
   ASSIGN_OR_RETURN(const std::optional<Date> notified,
                    OptionalDate(req.notification_sent_date(), "notification_sent_date"));
@@ -348,6 +400,7 @@ absl::Status S117ServiceImpl::EndDecisionOf(pqxx::work& tx, const Caller& caller
                                             const icr::v1::RecordEndDecisionRequest& req,
                                             const std::optional<Date>& notified) {
   icr::v1::S117EndDecision d = req.decision();
+  d.set_migrated(req.migrated());
   const bool council = d.body() == "COUNCIL";
   const std::string& body_code = council ? e.responsible_council_code : e.responsible_icb_code;
   if (req.migrated()) {
@@ -357,7 +410,6 @@ absl::Status S117ServiceImpl::EndDecisionOf(pqxx::work& tx, const Caller& caller
       return RefusedField("decision.body", std::string("no responsible ") +
                                                (council ? "council" : "ICB") + " is recorded");
     }
-    d.set_migrated(true);
   } else if (body_code.empty() || caller.org_code != body_code) {
     return absl::PermissionDeniedError(
         "decision.body: only the responsible " + std::string(council ? "council" : "ICB") +
@@ -476,6 +528,170 @@ absl::Status S117ServiceImpl::InError(const Caller& caller,
       resp);
 }
 
+icr::v1::ImportRowResult S117ServiceImpl::ImportRow(const Caller& caller,
+                                                    const icr::v1::RegisterImportRow& row) {
+  icr::v1::ImportRowResult result;
+  result.set_row(row.row());
+  std::string id;
+  bool duplicate = false;
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const std::string nhs, NormaliseNhsNumber(row.nhs_number(), "nhs_number"));
+    RETURN_IF_ERROR(CheckText(row.source_ref(), "source_ref", 100, false));
+    if (row.council().code().empty()) return InvalidField("council.code", "required");
+    if (caller.role == Role::kS117Officer && caller.org_code != row.council().code()) {
+      return absl::PermissionDeniedError(
+          "council.code: an s117_officer imports only their own council's register");
+    }
+    ASSIGN_OR_RETURN(const auto policy, policy_.Get());
+    const std::string digest = RowDigest(row);
+    return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+      auto match = S117Store::ImportMatch(tx, row.council().code(), row.source_ref(), nhs,
+                                          row.detention_start_date(), row.qualifying_section());
+      if (match) {
+        if (match->digest != digest) {
+          return row.source_ref().empty()
+                     ? RefusedField("detention_start_date",
+                                    "this detention is already registered with other content")
+                     : RefusedField("source_ref", "already imported with other content");
+        }
+        id = match->episode_id;
+        duplicate = true;  // nothing changes
+        return absl::OkStatus();
+      }
+      RETURN_IF_ERROR(ImportInto(tx, caller, *policy, row, digest, refused, &id));
+      if (refused.ok() && row.dry_run()) return absl::CancelledError(kDryRun);
+      return absl::OkStatus();
+    });
+  };
+  const absl::Status s = run();
+  if (s.ok()) {
+    result.set_outcome(duplicate ? icr::v1::ImportRowResult::DUPLICATE
+                                 : icr::v1::ImportRowResult::STORED);
+    result.set_id(id);
+  } else if (row.dry_run() && s.code() == absl::StatusCode::kCancelled && s.message() == kDryRun) {
+    result.set_outcome(icr::v1::ImportRowResult::VALID);
+  } else {
+    result.set_outcome(icr::v1::ImportRowResult::REFUSED);
+    result.set_code(static_cast<int>(ToGrpc(s).error_code()));
+    result.set_field(FieldOf(s));
+    result.set_message(std::string(s.message()));
+  }
+  return result;
+}
+
+absl::Status S117ServiceImpl::ImportInto(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                                         const icr::v1::RegisterImportRow& row,
+                                         const std::string& digest, absl::Status& refused,
+                                         std::string* id) {
+  const std::string nhs = *NormaliseNhsNumber(row.nhs_number(), "nhs_number");
+  std::string person_id;
+  auto found = S117Store::PersonByNhs(tx, nhs);
+  if (found) {
+    auto person =
+        Access::ResolvePersonForWrite(tx, caller, nhs, "ImportRegister", access::Write::kEvent);
+    if (!person.ok()) {
+      refused = person.status();
+      return absl::OkStatus();  // commit the audit of the refused attempt
+    }
+    if (!row.date_of_birth().empty() && row.date_of_birth() != found->date_of_birth) {
+      return RefusedField("date_of_birth", "differs from the record's for this NHS number");
+    }
+    person_id = person->person_id;
+  } else {
+    // Not in the record yet: created from the register's names and date of birth.
+    RETURN_IF_ERROR(CheckText(row.family_name(), "family_name", 100, true));
+    RETURN_IF_ERROR(CheckText(row.given_name(), "given_name", 100, false));
+    ASSIGN_OR_RETURN(const Date born, RequireDate(row.date_of_birth(), "date_of_birth"));
+    if (born > Today()) return InvalidField("date_of_birth", "in the future");
+    auto created = S117Store::CreatePerson(tx, nhs, row.family_name(), row.given_name(), born,
+                                           row.council().code(), row.icb().code(), caller.org_code);
+    if (!created) return absl::AbortedError("nhs_number: created concurrently; try again");
+    person_id = *created;
+  }
+
+  // The entitlement, as OpenEntitlement opens one.
+  icr::v1::OpenEntitlementRequest open;
+  open.set_nhs_number(nhs);
+  open.set_legal_status_code(LegalStatusOf(policy, row.qualifying_section()));
+  if (open.legal_status_code().empty()) {
+    return InvalidField("qualifying_section", row.qualifying_section().empty()
+                                                  ? "required"
+                                                  : "not a qualifying section the register knows");
+  }
+  open.set_detention_start_date(row.detention_start_date());
+  open.set_detaining_provider_code(row.detaining_provider_code());
+  open.set_state(row.left_hospital_date().empty() ? "PLANNED" : "ACTIVE");
+  open.set_ceased_detained_date(row.left_hospital_date());
+  open.set_left_hospital_date(row.left_hospital_date());
+  *open.mutable_council() = row.council();
+  if (row.has_icb()) *open.mutable_icb() = row.icb();
+  open.set_registered_on(row.registered_on());
+  open.set_effective_from(row.effective_from());
+  const std::string from =
+      "migrated from " + (row.source_ref().empty() ? std::string("a register") : row.source_ref());
+  open.set_reason(from);
+  Episode e;
+  e.import_digest = digest;
+  RETURN_IF_ERROR(OpenIn(tx, caller, policy, open, person_id, e, row.source_ref(), digest));
+  const Actor actor = ActorOf(caller);
+  auto then = [&](const std::function<absl::Status(Mutation&)>& change) -> absl::Status {
+    Mutation m;
+    RETURN_IF_ERROR(change(m));
+    return S117Store::SaveEpisode(tx, e, actor, m.action, m.reason);
+  };
+  for (int i = 0; i < row.services_size(); ++i) {
+    std::string line_id;
+    RETURN_IF_ERROR(then([&](Mutation& m) {
+      return AddServiceTo(tx, caller, policy, e, m, row.services(i),
+                          "services[" + std::to_string(i) + "]", &line_id);
+    }));
+  }
+  if (!row.last_review_date().empty()) {
+    icr::v1::S117Review review;
+    review.set_review_date(row.last_review_date());
+    review.set_next_review_due(row.next_review_due());
+    review.set_council_attendance("NOT_RECORDED");
+    review.set_health_attendance("NOT_RECORDED");
+    review.set_person_involvement("NOT_RECORDED");
+    review.set_outcome("CONTINUE");
+    review.set_summary(from);
+    RETURN_IF_ERROR(then([&](Mutation& m) {
+      return ReviewOf(tx, caller, policy, e, m, review, "last_review", true);
+    }));
+  } else if (!row.next_review_due().empty()) {
+    return InvalidField("next_review_due", "given only with last_review_date");
+  }
+  if (!row.end_date().empty() || !row.end_reason().empty()) {
+    for (const char* body : {"COUNCIL", "ICB"}) {
+      icr::v1::RecordEndDecisionRequest end;
+      end.set_migrated(true);
+      end.set_finalise(std::string(body) == "ICB");
+      auto* d = end.mutable_decision();
+      d->set_body(body);
+      d->mutable_decider()->set_name(from);
+      d->mutable_decider()->set_role("previous register");
+      d->set_decision_date(row.end_date());
+      d->set_primary_reason(row.end_reason());
+      d->set_reason_text("joint end " + from);
+      d->set_person_involvement("NOT_RECORDED");
+      d->set_migrated(true);
+      absl::Status valid = ValidateEndDecision(*d, policy, caller.role, Today(), "end");
+      if (!valid.ok()) {
+        // The row's own names for the decision's fields.
+        const std::string field = FieldOf(valid);
+        if (field == "end.decision_date") return Renamed(valid, "end_date");
+        if (field == "end.primary_reason") return Renamed(valid, "end_reason");
+        return valid;
+      }
+      RETURN_IF_ERROR(then(
+          [&](Mutation& m) { return EndDecisionOf(tx, caller, policy, e, m, end, std::nullopt); }));
+    }
+  }
+  Audit::Write(tx, caller, person_id, "ImportRegister", kAuditOk);
+  *id = e.episode_id;
+  return absl::OkStatus();
+}
+
 // The RPCs: the caller admitted by the policy table, then the operation.
 
 grpc::Status S117ServiceImpl::GetEntitlement(grpc::ServerContext* ctx,
@@ -566,6 +782,18 @@ grpc::Status S117ServiceImpl::RecordInError(grpc::ServerContext* ctx,
   auto caller = Admit(ctx, "RecordInError");
   if (!caller.ok()) return ToGrpc(caller.status());
   return ToGrpc(InError(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::ImportRegister(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<icr::v1::ImportRowResult, icr::v1::RegisterImportRow>* stream) {
+  auto caller = Admit(ctx, "ImportRegister");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  icr::v1::RegisterImportRow row;
+  while (!ctx->IsCancelled() && stream->Read(&row)) {
+    if (!stream->Write(ImportRow(*caller, row))) return grpc::Status::CANCELLED;
+  }
+  return ctx->IsCancelled() ? grpc::Status::CANCELLED : grpc::Status::OK;
 }
 
 }  // namespace icr::s117

@@ -51,6 +51,10 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
                                 icr::v1::Entitlement* resp) override;
   grpc::Status RecordInError(grpc::ServerContext* ctx, const icr::v1::RecordInErrorRequest* req,
                              icr::v1::Entitlement* resp) override;
+  grpc::Status ImportRegister(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<icr::v1::ImportRowResult, icr::v1::RegisterImportRow>* stream)
+      override;
 
  private:
   // What a write did, for the history and the change feed; after_save runs once the episode
@@ -84,7 +88,8 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   // Builds (EpisodeFromOpenRequest) and stores a new episode for person_id.
   absl::Status OpenIn(pqxx::work& tx, const Caller& caller, const Policy& policy,
                       const icr::v1::OpenEntitlementRequest& req, const std::string& person_id,
-                      Episode& e, const std::string& source_ref = "");
+                      Episode& e, const std::string& source_ref = "",
+                      const std::string& digest = "");
   absl::Status AddServiceTo(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
                             Mutation& m, icr::v1::AftercareService line, const std::string& field,
                             std::string* line_id);
@@ -123,6 +128,13 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
                           icr::v1::Entitlement* resp);
   absl::Status InError(const Caller& caller, const icr::v1::RecordInErrorRequest& req,
                        icr::v1::Entitlement* resp);
+  // One register row in one transaction (rolled back for a dry run): its result.
+  icr::v1::ImportRowResult ImportRow(const Caller& caller, const icr::v1::RegisterImportRow& row);
+  // The row's entitlement stored through the live operations in `tx`: the person (found or
+  // created), the entitlement, its services, its last review and its migrated joint end.
+  absl::Status ImportInto(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                          const icr::v1::RegisterImportRow& row, const std::string& digest,
+                          absl::Status& refused, std::string* id);
 
   Database& db_;
   Authenticator& auth_;

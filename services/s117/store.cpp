@@ -44,7 +44,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
     legal_determination_required, pending_detention_source_org, pending_detention_id,
     pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
-    ended_on, notification_sent_date, void_reason, registered_on, source_ref, end_migrated, version)
+    ended_on, notification_sent_date, void_reason, registered_on, source_ref, end_migrated,
+    import_digest, version)
 
 namespace {
 
@@ -196,6 +197,36 @@ Presence S117Store::HospitalPresence(pqxx::transaction_base& tx, const std::stri
                                      Date since) {
   const auto r = Exec(tx, sql::kPresence, person_id, FormatDate(since)).at(0);
   return Presence{r[0].as<bool>(), ParseDate(r[1].c_str())};
+}
+
+std::optional<S117Store::ImportMatchRow> S117Store::ImportMatch(
+    pqxx::transaction_base& tx, const std::string& council, const std::string& source_ref,
+    const std::string& nhs, const std::string& detention_start, const std::string& section) {
+  auto r = Exec(tx, sql::kImportMatch, council, source_ref, nhs,
+                ParseDate(detention_start) ? detention_start : std::string("0001-01-01"), section);
+  if (r.empty()) return std::nullopt;
+  return ImportMatchRow{r[0][0].c_str(), r[0][1].c_str()};
+}
+
+std::optional<S117Store::KnownPerson> S117Store::PersonByNhs(pqxx::transaction_base& tx,
+                                                             const std::string& nhs) {
+  auto r = Exec(tx, sql::kPersonByNhs, nhs);
+  if (r.empty()) return std::nullopt;
+  return KnownPerson{r[0][0].c_str(), r[0][1].c_str()};
+}
+
+std::optional<std::string> S117Store::CreatePerson(pqxx::transaction_base& tx,
+                                                   const std::string& nhs,
+                                                   const std::string& family_name,
+                                                   const std::string& given_name, Date born,
+                                                   const std::string& council,
+                                                   const std::string& icb, const std::string& org) {
+  auto r =
+      Exec(tx, sql::kPersonCreate, nhs, family_name, given_name, FormatDate(born), council, icb);
+  if (r.empty()) return std::nullopt;
+  const std::string id = r[0][0].c_str();
+  Changes::Append(tx, change::kPerson, id, id, change::kCreated, org);
+  return id;
 }
 
 std::string S117Store::InsertServiceLine(pqxx::transaction_base& tx,
