@@ -324,5 +324,151 @@ TEST_F(S117HistoryTest, TheRegisterIsImportedRowByRow) {
   EXPECT_EQ(mismatch[0].field(), "date_of_birth");
 }
 
+// The two indicators whose meaning changed, over a database of their own, month 2026-10.
+class S117IndicatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = Stack::NewDatabase("s117hist");
+    db_ = std::make_unique<Database>(url_, 4);
+    HostOptions options;
+    options.services = {"record", "s117", "performance"};
+    options.national_store = true;  // England-level totals, unrounded
+    auto host = Host::Start(*db_, options);
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = std::move(*host);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()),
+                                   grpc::InsecureChannelCredentials());
+  }
+  std::string Token(const std::string& org, Role role) {
+    auto t = Authenticator::CreateToken(*db_, org, role, "s117 history test");
+    EXPECT_TRUE(t.ok());
+    return *t;
+  }
+  // Imports one entitlement of Leeds's register; its id.
+  std::string Import(const std::string& nhs, const std::string& detained, const std::string& left,
+                     const std::string& registered, const std::string& last_review = "") {
+    icr::v1::RegisterImportRow r;
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        R"pb(family_name: "Okafor"
+             date_of_birth: "1980-02-03"
+             qualifying_section: "S3"
+             detaining_provider_code: "RGD"
+             council { code: "E08000035" basis: "OR_ENGLAND_S117_3A" }
+             icb { code: "QWO" basis: "CORE_GP_REGISTRATION" })pb",
+        &r));
+    r.set_nhs_number(nhs);
+    r.set_source_ref("LDS-" + nhs);
+    r.set_detention_start_date(detained);
+    r.set_left_hospital_date(left);
+    r.set_registered_on(registered);
+    r.set_last_review_date(last_review);
+    auto ctx = Ctx(Token(kLeeds, Role::kS117Officer));
+    auto stream = icr::v1::S117RegisterService::NewStub(channel_)->ImportRegister(ctx.get());
+    EXPECT_TRUE(stream->Write(r));
+    stream->WritesDone();
+    icr::v1::ImportRowResult result;
+    EXPECT_TRUE(stream->Read(&result));
+    EXPECT_TRUE(stream->Finish().ok());
+    EXPECT_EQ(result.outcome(), Outcome::STORED) << result.message();
+    return result.id();
+  }
+  // The record's qualifying detention and stay (straight into core: no change feed).
+  void DetainedAndDischarged(const std::string& nhs, const std::string& from,
+                             const std::string& to) {
+    pqxx::connection c(url_);
+    pqxx::work tx(c);
+    const std::string person =
+        tx.exec("SELECT person_id FROM core.person WHERE nhs_number = '" + nhs + "'")[0][0].c_str();
+    tx.exec(
+        "INSERT INTO core.hospital_spell (person_id, source_org, spell_id, provider_code, "
+        "admitted_at, bed_type, discharged_at) VALUES ('" +
+        person + "', 'RGD', 'S-" + nhs + "', 'RGD', '" + from + " 12:00Z', '10', '" + to +
+        " 12:00Z')");
+    tx.exec(
+        "INSERT INTO core.detention (person_id, source_org, detention_id, legal_status_code, "
+        "started_at, provider_code, ended_at) VALUES ('" +
+        person + "', 'RGD', 'D-" + nhs + "', '03', '" + from + " 12:00Z', 'RGD', '" + to +
+        " 12:00Z')");
+    tx.commit();
+  }
+  void Review(const std::string& id, bool joint) {
+    auto stub = icr::v1::S117RegisterService::NewStub(channel_);
+    const std::string token = Token(kLeeds, Role::kS117Officer);
+    icr::v1::GetEntitlementRequest get;
+    get.set_entitlement_id(id);
+    icr::v1::Entitlement e;
+    ASSERT_TRUE(stub->GetEntitlement(Ctx(token).get(), get, &e).ok());
+    icr::v1::RecordReviewRequest req;
+    req.set_entitlement_id(id);
+    req.set_expected_version(e.version());
+    auto* r = req.mutable_review();
+    r->set_review_date("2026-09-15");
+    r->mutable_council_rep()->set_name("Sam Patel");
+    r->mutable_council_rep()->set_role("Social worker");
+    // Health's representative is named either way; in a single-agency review they were
+    // invited and did not come.
+    r->mutable_health_rep()->set_name("Dr Jo Wu");
+    r->mutable_health_rep()->set_role("Consultant psychiatrist");
+    if (!joint) r->set_health_attendance("INVITED_ABSENT");
+    r->set_person_involvement("ATTENDED");
+    r->set_outcome("CONTINUE");
+    auto s = stub->RecordReview(Ctx(token).get(), req, &e);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  icr::v1::Figure Total(const std::string& id) {
+    auto perf = icr::v1::PerformanceService::NewStub(channel_);
+    icr::v1::ComputeIndicatorsRequest compute;
+    compute.set_from_month("2026-10");
+    icr::v1::ComputeIndicatorsResponse computed;
+    EXPECT_TRUE(perf->ComputeIndicators(Ctx(Token(kLeedsIcb, Role::kPerformanceAnalyst)).get(),
+                                        compute, &computed)
+                    .ok());
+    icr::v1::GetDashboardRequest req;
+    req.set_month("2026-10");
+    req.mutable_scope()->set_type("all");
+    req.set_breakdown("none");
+    icr::v1::Dashboard board;
+    EXPECT_TRUE(perf->GetDashboard(Ctx(Token(kTrust, Role::kSystem)).get(), req, &board).ok());
+    for (const auto& f : board.figures()) {
+      if (f.indicator_id() == id && f.breakdown_value().empty()) return f;
+    }
+    ADD_FAILURE() << "no figure for " << id;
+    return {};
+  }
+
+  std::string url_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Host> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(S117IndicatorTest, RegisteredWithin28DaysCountsTheRealRegistrationDate) {
+  // Both left hospital on 10 October 2026 after an s3 detention and were loaded today. A's
+  // register says it was registered on 20 October (10 days): counted. B's on 10 November
+  // (31 days): not. Numerator 1, denominator 2.
+  const std::string a = NextNhsNumber(), b = NextNhsNumber();
+  Import(a, "2026-09-01", "2026-10-10", "2026-10-20");
+  Import(b, "2026-09-01", "2026-10-10", "2026-11-10");
+  DetainedAndDischarged(a, "2026-09-01", "2026-10-10");
+  DetainedAndDischarged(b, "2026-09-01", "2026-10-10");
+  const auto f = Total("S117_REGISTERED_28D");
+  EXPECT_EQ(f.numerator(), "1");
+  EXPECT_EQ(f.denominator(), "2");
+}
+
+TEST_F(S117IndicatorTest, ReviewedIn12MonthsCountsOnlyJointReviews) {
+  // Three entitlements in force since June 2025 (over 12 months by 31 October 2026), each
+  // reviewed on 15 September 2026: C jointly (both bodies attended), D by the council alone
+  // (health invited, absent, though its representative is named), E by import (attendance not
+  // recorded). Only C counts: numerator 1, denominator 3.
+  const std::string c = NextNhsNumber(), d = NextNhsNumber(), e = NextNhsNumber();
+  Review(Import(c, "2025-04-01", "2025-06-01", "2025-06-05"), true);
+  Review(Import(d, "2025-04-01", "2025-06-01", "2025-06-05"), false);
+  Import(e, "2025-04-01", "2025-06-01", "2025-06-05", "2026-09-15");
+  const auto f = Total("S117_REVIEWED_12M");
+  EXPECT_EQ(f.numerator(), "1");
+  EXPECT_EQ(f.denominator(), "3");
+}
+
 }  // namespace
 }  // namespace icr::test
