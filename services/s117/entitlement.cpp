@@ -636,12 +636,14 @@ void EndDischarged(Episode& e, Date effective, const std::optional<Date>& notifi
   e.end_migrated = migrated;
 }
 
+bool ResponsibleOfficer(const Caller& caller, const Episode& e) {
+  return caller.role == Role::kS117Officer && (caller.org_code == e.responsible_council_code ||
+                                               caller.org_code == e.responsible_icb_code);
+}
+
 absl::Status CheckMayMigrate(const Caller& caller, const Episode& e, const std::string& field) {
   if (caller.role == Role::kSystem || caller.role == Role::kAdmin) return absl::OkStatus();
-  if (caller.role == Role::kS117Officer && (caller.org_code == e.responsible_council_code ||
-                                            caller.org_code == e.responsible_icb_code)) {
-    return absl::OkStatus();
-  }
+  if (ResponsibleOfficer(caller, e)) return absl::OkStatus();
   return absl::PermissionDeniedError(field +
                                      ": history is carried over by a system, an admin or the "
                                      "s117_officer of a responsible body");

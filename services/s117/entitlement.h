@@ -206,6 +206,8 @@ bool MigratedJointEnd(const std::vector<EndDecisionFacts>& decisions);
 // migrated joint end.
 void EndDischarged(Episode& e, Date effective, const std::optional<Date>& notification_sent_date,
                    bool migrated = false);
+// The caller is the s117_officer of the episode's responsible council or ICB.
+bool ResponsibleOfficer(const Caller& caller, const Episode& e);
 // Who may record a decision carried over from a previous register: system, admin, or the
 // s117_officer of a responsible body; PERMISSION_DENIED naming decision.migrated otherwise.
 absl::Status CheckMayMigrate(const Caller& caller, const Episode& e, const std::string& field);

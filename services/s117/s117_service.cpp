@@ -37,11 +37,7 @@ absl::Status CheckFilter(const icr::v1::RegisterFilter& f) {
 // Admin, or the S117 officer of a responsible body (a legal determination, a rescission, a
 // record made in error).
 absl::Status RequirePrivileged(const Caller& caller, const Episode& e, const std::string& what) {
-  if (caller.role == Role::kAdmin) return absl::OkStatus();
-  if (caller.role == Role::kS117Officer && (caller.org_code == e.responsible_council_code ||
-                                            caller.org_code == e.responsible_icb_code)) {
-    return absl::OkStatus();
-  }
+  if (caller.role == Role::kAdmin || ResponsibleOfficer(caller, e)) return absl::OkStatus();
   return absl::PermissionDeniedError(what +
                                      " needs an admin or the s117_officer of the "
                                      "responsible council or ICB");

@@ -61,6 +61,23 @@ icr::v1::AftercareService Line(int start_days_ago) {
   return l;
 }
 
+// A row of Leeds's register: an s3 entitlement of a person born in 1980.
+icr::v1::RegisterImportRow LeedsRow(const std::string& nhs, const std::string& ref) {
+  icr::v1::RegisterImportRow r;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(family_name: "Okafor"
+           given_name: "Ada"
+           date_of_birth: "1980-02-03"
+           qualifying_section: "S3"
+           detaining_provider_code: "RGD"
+           council { code: "E08000035" basis: "OR_ENGLAND_S117_3A" }
+           icb { code: "QWO" basis: "CORE_GP_REGISTRATION" })pb",
+      &r));
+  r.set_nhs_number(nhs);
+  r.set_source_ref(ref);
+  return r;
+}
+
 class S117HistoryTest : public ::testing::Test {
  protected:
   std::unique_ptr<icr::v1::S117RegisterService::Stub> s117() {
@@ -113,19 +130,8 @@ class S117HistoryTest : public ::testing::Test {
     return out;
   }
   icr::v1::RegisterImportRow Row(int row, const std::string& nhs, const std::string& ref) {
-    icr::v1::RegisterImportRow r;
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
-        R"pb(family_name: "Okafor"
-             given_name: "Ada"
-             date_of_birth: "1980-02-03"
-             qualifying_section: "S3"
-             detaining_provider_code: "RGD"
-             council { code: "E08000035" basis: "OR_ENGLAND_S117_3A" }
-             icb { code: "QWO" basis: "CORE_GP_REGISTRATION" })pb",
-        &r));
+    auto r = LeedsRow(nhs, ref);
     r.set_row(row);
-    r.set_nhs_number(nhs);
-    r.set_source_ref(ref);
     r.set_detention_start_date(Day(900));
     r.set_left_hospital_date(Day(800));
     r.set_registered_on(Day(795));
@@ -347,17 +353,7 @@ class S117IndicatorTest : public ::testing::Test {
   // Imports one entitlement of Leeds's register; its id.
   std::string Import(const std::string& nhs, const std::string& detained, const std::string& left,
                      const std::string& registered, const std::string& last_review = "") {
-    icr::v1::RegisterImportRow r;
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
-        R"pb(family_name: "Okafor"
-             date_of_birth: "1980-02-03"
-             qualifying_section: "S3"
-             detaining_provider_code: "RGD"
-             council { code: "E08000035" basis: "OR_ENGLAND_S117_3A" }
-             icb { code: "QWO" basis: "CORE_GP_REGISTRATION" })pb",
-        &r));
-    r.set_nhs_number(nhs);
-    r.set_source_ref("LDS-" + nhs);
+    auto r = LeedsRow(nhs, "LDS-" + nhs);
     r.set_detention_start_date(detained);
     r.set_left_hospital_date(left);
     r.set_registered_on(registered);
