@@ -63,6 +63,11 @@ const std::vector<RpcPolicy>& Policies() {
       // The follower's position: no person-level data.
       {"icr.v1.S117RegisterService.GetFeedPosition", Kind::kAggregate, kEveryone, false},
       {"icr.v1.S117RegisterService.ReconcileRegister", Kind::kList, kRegisterOfficers, false},
+      // A council's register carried over: its s117_officer, a system or an admin.
+      {"icr.v1.S117RegisterService.ImportRegister",
+       Kind::kPersonWrite,
+       {R::kS117Officer, R::kSystem, R::kAdmin},
+       false},
       {"icr.v1.PerformanceService.ListIndicators", Kind::kAggregate, kEveryone, false},
       {"icr.v1.PerformanceService.GetDashboard", Kind::kAggregate, kEveryone, false},
       {"icr.v1.PerformanceService.GetSeries", Kind::kAggregate, kEveryone, false},

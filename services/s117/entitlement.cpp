@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "services/common/fact_dates.h"
 #include "services/common/status.h"
 
 namespace icr::s117 {
@@ -32,6 +33,8 @@ const std::set<std::string> kDisputeStatuses = {"NONE", "DISPUTED", "REFERRED_TO
 const std::set<std::string> kInvolvement = {"ATTENDED", "CONSULTED", "DECLINED",
                                             "LACKS_CAPACITY_CONSULTED_OTHERS"};
 const std::set<std::string> kOutcomes = {"CONTINUE", "MODIFY", "RECOMMEND_DISCHARGE"};
+const std::set<std::string> kAttendance = {"ATTENDED", "INVITED_ABSENT", "NOT_INVITED",
+                                           "NOT_RECORDED"};
 const std::set<std::string> kDeliveryModes = {"COMMISSIONED", "DIRECT_PAYMENT", "PHB",
                                               "IN_HOUSE"};
 const std::set<std::string> kLegalDateEvents = {"CTO_STARTED", "CTO_ENDED",
@@ -78,6 +81,43 @@ absl::Status CheckStaff(const icr::v1::StaffRef& staff, const std::string& field
   RETURN_IF_ERROR(CheckText(staff.name(), field + ".name", 100, true));
   RETURN_IF_ERROR(CheckText(staff.role(), field + ".role", 100, true));
   return CheckText(staff.organisation_code(), field + ".organisation_code", 9, false);
+}
+
+// The person's involvement; NOT_RECORDED only for what is carried over from an old register.
+absl::Status CheckInvolvement(const std::string& value, const std::string& f, bool migrated) {
+  if (migrated && value == "NOT_RECORDED") return absl::OkStatus();
+  return CheckEnum(value, kInvolvement, f);
+}
+
+// One body's attendance at a review: empty gives ATTENDED when the representative is named, else
+// NOT_INVITED; the representative of an attending body is named.
+absl::Status CheckBodyAttendance(std::string* attendance, const icr::v1::StaffRef& rep,
+                                 const std::string& f, const std::string& rep_field,
+                                 bool migrated) {
+  if (attendance->empty()) *attendance = rep.name().empty() ? "NOT_INVITED" : "ATTENDED";
+  RETURN_IF_ERROR(CheckEnum(*attendance, kAttendance, f));
+  if (*attendance == "NOT_RECORDED" && !migrated) {
+    return InvalidField(f, "NOT_RECORDED is only for a review carried over by import");
+  }
+  if (*attendance == "ATTENDED") return CheckStaff(rep, rep_field);
+  RETURN_IF_ERROR(CheckText(rep.name(), rep_field + ".name", 100, false));
+  RETURN_IF_ERROR(CheckText(rep.role(), rep_field + ".role", 100, false));
+  return CheckText(rep.organisation_code(), rep_field + ".organisation_code", 9, false);
+}
+
+absl::Status CheckAttendance(icr::v1::S117Review& review, const std::string& f, bool migrated) {
+  RETURN_IF_ERROR(CheckBodyAttendance(review.mutable_council_attendance(), review.council_rep(),
+                                      f + ".council_attendance", f + ".council_rep", migrated));
+  RETURN_IF_ERROR(CheckBodyAttendance(review.mutable_health_attendance(), review.health_rep(),
+                                      f + ".health_attendance", f + ".health_rep", migrated));
+  auto took_part = [](const std::string& a) { return a == "ATTENDED" || a == "NOT_RECORDED"; };
+  if (!took_part(review.council_attendance()) && !took_part(review.health_attendance())) {
+    return InvalidField(f + ".council_attendance",
+                        "at least one body attended the review (name its representative)");
+  }
+  review.set_joint(review.council_attendance() == "ATTENDED" &&
+                   review.health_attendance() == "ATTENDED");
+  return absl::OkStatus();
 }
 
 absl::Status CheckDecisionRecord(const icr::v1::S117Decision& d, const std::string& field,
@@ -481,6 +521,7 @@ absl::Status RescindDischarge(Episode& e, Date date, bool other_open, const Poli
   e.state = State::kActive;
   e.ended_on.reset();
   e.notification_sent_date.reset();
+  e.end_migrated = false;
   e.next_review_due = AddMonths(date, review_interval_months);
   return absl::OkStatus();
 }
@@ -543,21 +584,26 @@ absl::StatusOr<Date> CheckJointEnd(const Episode& e, const std::vector<EndDecisi
     if (e.OnCtoAt(*effective)) {
       missing.push_back("the person off a CTO on " + FormatDate(*effective));
     }
+    // A migrated joint end carries the decisions as they were taken: no review, no ended
+    // services are invented for it.
+    const bool migrated = MigratedJointEnd(decisions);
     const Date from = *effective - days{policy.discharge_review_window_days};
     const bool reviewed = std::any_of(reviews.begin(), reviews.end(), [&](const ReviewFacts& r) {
-      return r.outcome == "RECOMMEND_DISCHARGE" && r.review_date >= from &&
+      return r.outcome == "RECOMMEND_DISCHARGE" && r.joint && r.review_date >= from &&
              r.review_date <= *effective;
     });
-    if (!reviewed) {
-      missing.push_back("a review concluding RECOMMEND_DISCHARGE in the " +
-                        std::to_string(policy.discharge_review_window_days) + " days to " +
-                        FormatDate(*effective));
+    if (!reviewed && !migrated) {
+      missing.push_back(
+          "a joint review (both bodies attended) concluding "
+          "RECOMMEND_DISCHARGE in the " +
+          std::to_string(policy.discharge_review_window_days) + " days to " +
+          FormatDate(*effective));
     }
     const auto open = std::count_if(services.begin(), services.end(), [&](const ServiceLineFacts& s) {
       return s.is_s117 && s.moved_to_legal_basis.empty() &&
              (!s.end_date || *s.end_date > *effective);
     });
-    if (open > 0) {
+    if (open > 0 && !migrated) {
       missing.push_back(std::to_string(open) + " s117 service line(s) ended on or before " +
                         FormatDate(*effective));
     }
@@ -573,9 +619,34 @@ absl::StatusOr<Date> CheckJointEnd(const Episode& e, const std::vector<EndDecisi
   return *effective;
 }
 
-void EndDischarged(Episode& e, Date effective, const std::optional<Date>& notification_sent_date) {
+bool MigratedJointEnd(const std::vector<EndDecisionFacts>& decisions) {
+  int migrated = 0;
+  for (const char* body : {"COUNCIL", "ICB"}) {
+    migrated += std::any_of(decisions.begin(), decisions.end(), [&](const EndDecisionFacts& d) {
+      return d.body == body && d.migrated;
+    });
+  }
+  return migrated == 2;
+}
+
+void EndDischarged(Episode& e, Date effective, const std::optional<Date>& notification_sent_date,
+                   bool migrated) {
   Close(e, State::kEndedDischarged, effective);
   e.notification_sent_date = notification_sent_date;
+  e.end_migrated = migrated;
+}
+
+bool ResponsibleOfficer(const Caller& caller, const Episode& e) {
+  return caller.role == Role::kS117Officer && (caller.org_code == e.responsible_council_code ||
+                                               caller.org_code == e.responsible_icb_code);
+}
+
+absl::Status CheckMayMigrate(const Caller& caller, const Episode& e, const std::string& field) {
+  if (caller.role == Role::kSystem || caller.role == Role::kAdmin) return absl::OkStatus();
+  if (ResponsibleOfficer(caller, e)) return absl::OkStatus();
+  return absl::PermissionDeniedError(field +
+                                     ": history is carried over by a system, an admin or the "
+                                     "s117_officer of a responsible body");
 }
 
 absl::Status CheckResponsibleCouncil(const icr::v1::ResponsibleCouncil& council,
@@ -630,8 +701,8 @@ absl::Status SetResponsibleBodies(Episode& e, const icr::v1::SetResponsibleBodie
 }
 
 absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& policy,
-                                 const std::optional<Split>& agreement, const Episode& e,
-                                 const std::string& f) {
+                                 const std::optional<Split>& agreement, const Episode& e, Role role,
+                                 Date today, const std::string& f) {
   if (!line.service_line_id().empty()) return InvalidField(f + ".service_line_id", "assigned by the register");
   auto type = policy.service_types.find(line.service_type());
   if (line.service_type().empty()) return InvalidField(f + ".service_type", "required");
@@ -652,6 +723,7 @@ absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& 
   }
   auto start = RequireDate(line.start_date(), f + ".start_date");
   if (!start.ok()) return start.status();
+  RETURN_IF_ERROR(CheckFactDate(*start, f + ".start_date", role, today));
   if (!line.end_date().empty() || !line.end_reason().empty() || !line.moved_to_legal_basis().empty()) {
     return InvalidField(f + ".end_date", "a service is ended with EndAftercareService");
   }
@@ -681,14 +753,15 @@ absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& 
   return RequireOpen(e, "services are added only to an open entitlement");
 }
 
-absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Date today,
-                            int review_interval_months, const std::string& f) {
+absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Role role, Date today,
+                            int review_interval_months, const std::string& f, bool migrated) {
   if (!review.review_id().empty()) return InvalidField(f + ".review_id", "assigned by the register");
-  auto date = PastDate(review.review_date(), f + ".review_date", today);
+  auto date = RequireDate(review.review_date(), f + ".review_date");
   if (!date.ok()) return date.status();
-  RETURN_IF_ERROR(CheckStaff(review.council_rep(), f + ".council_rep"));
-  RETURN_IF_ERROR(CheckStaff(review.health_rep(), f + ".health_rep"));
-  RETURN_IF_ERROR(CheckEnum(review.person_involvement(), kInvolvement, f + ".person_involvement"));
+  RETURN_IF_ERROR(CheckFactDate(*date, f + ".review_date", role, today));
+  RETURN_IF_ERROR(CheckAttendance(review, f, migrated));
+  RETURN_IF_ERROR(
+      CheckInvolvement(review.person_involvement(), f + ".person_involvement", migrated));
   RETURN_IF_ERROR(CheckText(review.others_present(), f + ".others_present", 500, false));
   RETURN_IF_ERROR(CheckEnum(review.outcome(), kOutcomes, f + ".outcome"));
   RETURN_IF_ERROR(CheckText(review.summary(), f + ".summary", 4000, false));
@@ -708,21 +781,23 @@ absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Date 
   if (e.effective_from && *date < *e.effective_from) {
     return RefusedField(f + ".review_date", "before the entitlement came into force");
   }
-  if (review.council_rep().organisation_code().empty()) {
+  if (review.council_rep().organisation_code().empty() && !review.council_rep().name().empty()) {
     review.mutable_council_rep()->set_organisation_code(e.responsible_council_code);
   }
-  if (review.health_rep().organisation_code().empty()) {
+  if (review.health_rep().organisation_code().empty() && !review.health_rep().name().empty()) {
     review.mutable_health_rep()->set_organisation_code(e.responsible_icb_code);
   }
   return RequireState(e, State::kActive, "reviews are recorded for an ACTIVE entitlement");
 }
 
-absl::Status ValidateEndDecision(const icr::v1::S117EndDecision& d, const Policy& policy,
+absl::Status ValidateEndDecision(const icr::v1::S117EndDecision& d, const Policy& policy, Role role,
                                  Date today, const std::string& f) {
   if (!d.decision_id().empty()) return InvalidField(f + ".decision_id", "assigned by the register");
   RETURN_IF_ERROR(CheckEnum(d.body(), {"COUNCIL", "ICB"}, f + ".body"));
   RETURN_IF_ERROR(CheckStaff(d.decider(), f + ".decider"));
-  RETURN_IF_ERROR(PastDate(d.decision_date(), f + ".decision_date", today).status());
+  auto date = RequireDate(d.decision_date(), f + ".decision_date");
+  if (!date.ok()) return date.status();
+  RETURN_IF_ERROR(CheckFactDate(*date, f + ".decision_date", role, today));
   if (d.primary_reason().empty()) return InvalidField(f + ".primary_reason", "required");
   if (!policy.end_reasons.count(d.primary_reason())) {
     return InvalidField(f + ".primary_reason", "unknown end reason '" + d.primary_reason() + "'");
@@ -734,7 +809,8 @@ absl::Status ValidateEndDecision(const icr::v1::S117EndDecision& d, const Policy
     }
   }
   RETURN_IF_ERROR(CheckText(d.reason_text(), f + ".reason_text", 4000, true));
-  RETURN_IF_ERROR(CheckEnum(d.person_involvement(), kInvolvement, f + ".person_involvement"));
+  RETURN_IF_ERROR(
+      CheckInvolvement(d.person_involvement(), f + ".person_involvement", d.migrated()));
   RETURN_IF_ERROR(CheckText(d.consulted(), f + ".consulted", 500,
                             d.person_involvement() == "LACKS_CAPACITY_CONSULTED_OTHERS"));
   return CheckText(d.other_care_after_discharge(), f + ".other_care_after_discharge", 2000, false);
@@ -743,7 +819,7 @@ absl::Status ValidateEndDecision(const icr::v1::S117EndDecision& d, const Policy
 absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementRequest& req,
                                                const std::string& person_id,
                                                const ReferenceData& ref, const Policy& policy,
-                                               Date today, int review_interval_months) {
+                                               Role role, Date today, int review_interval_months) {
   std::string code = req.legal_status_code();
   if (code.size() == 1) code = "0" + code;
   const Qualifying q = QualifyingOf(ref.FindLegalStatus(code));
@@ -779,6 +855,14 @@ absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementReq
   if (!cd.ok()) return cd.status();
   if (*left && !*ceased) return InvalidField("ceased_detained_date", "required with left_hospital_date");
   if (req.has_s17_trigger()) RETURN_IF_ERROR(CheckDecisionRecord(req.s17_trigger(), "s17_trigger", today));
+  auto registered = FactDate(req.registered_on(), "registered_on", role, today);
+  if (!registered.ok()) return registered.status();
+  std::optional<Date> effective;
+  if (!req.effective_from().empty()) {
+    auto d = FactDate(req.effective_from(), "effective_from", role, today);
+    if (!d.ok()) return d.status();
+    effective = *d;
+  }
   if (req.has_council()) RETURN_IF_ERROR(CheckResponsibleCouncil(req.council(), ref, "council"));
   if (req.has_icb()) RETURN_IF_ERROR(CheckResponsibleIcb(req.icb(), ref, "icb"));
   RETURN_IF_ERROR(CheckDisputeStatus(req.or_dispute_status(), "or_dispute_status", false));
@@ -813,16 +897,24 @@ absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementReq
   }
   if (!req.or_dispute_status().empty()) e->or_dispute_status = req.or_dispute_status();
   const std::vector<std::pair<std::string, std::optional<Date>>> later = {
-      {"ceased_detained_date", *ceased}, {"left_hospital_date", *left},
-      {"cto_start_date", *cto}, {"conditional_discharge_date", *cd},
-      {"s17_trigger.date", e->s17_trigger_date}};
+      {"ceased_detained_date", *ceased},
+      {"left_hospital_date", *left},
+      {"cto_start_date", *cto},
+      {"conditional_discharge_date", *cd},
+      {"s17_trigger.date", e->s17_trigger_date},
+      {"registered_on", *registered},
+      {"effective_from", effective}};
   for (const auto& [field, d] : later) {
     if (d && *d < *start) return InvalidField(field, "before detention_start_date");
   }
+  e->registered_on = *registered;
   if (*state == State::kPlanned) {
     if (*left || *cto || *cd || req.has_s17_trigger()) {
       return InvalidField("state", "the duty has a trigger (left hospital, CTO, conditional "
                                    "discharge or s17 decision): the entitlement is ACTIVE");
+    }
+    if (effective) {
+      return InvalidField("effective_from", "a PLANNED entitlement is not yet in force");
     }
     e->ceased_detained_date = *ceased;
     return e;
@@ -838,6 +930,19 @@ absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementReq
     }
     e->ceased_detained_date = *ceased;
     RETURN_IF_ERROR(ActivateOnTrigger(*e, first.value_or(*start), review_interval_months));
+  }
+  if (effective) {
+    // Later than the trigger (a register that counts from the first service, say), never
+    // before it: the duty starts only once the person has left hospital (2.3).
+    if (*effective < *e->effective_from) {
+      return InvalidField("effective_from", "before the duty's trigger (" +
+                                                FormatDate(*e->effective_from) +
+                                                "): it starts only once the person has left "
+                                                "hospital or the CTO, conditional discharge or "
+                                                "s17 decision took effect");
+    }
+    e->effective_from = effective;
+    e->next_review_due = AddMonths(*effective, review_interval_months);
   }
   return e;
 }

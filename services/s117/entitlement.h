@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "icr/v1/s117.pb.h"
+#include "services/common/principal.h"
 #include "services/common/reference.h"
 #include "services/common/validation.h"
 
@@ -90,6 +91,10 @@ struct Episode {
   std::optional<Date> ended_on;
   std::optional<Date> notification_sent_date;
   std::string void_reason;
+  std::optional<Date> registered_on;  // the day it was registered (real world)
+  std::string source_ref;             // the previous register's reference (import)
+  bool end_migrated = false;          // ended by a joint decision carried over (migrated)
+  std::string import_digest;          // the digest of the imported register row
   int64_t version = 0;
 
   bool operator==(const Episode&) const = default;
@@ -166,10 +171,12 @@ absl::Status MarkVoid(Episode& e, const std::string& reason);
 struct EndDecisionFacts {
   std::string body;  // COUNCIL | ICB
   Date decision_date;
+  bool migrated = false;  // carried over from a previous register
 };
 struct ReviewFacts {
   Date review_date;
   std::string outcome;
+  bool joint = false;  // both bodies attended
 };
 struct ServiceLineFacts {
   std::string service_line_id;
@@ -184,14 +191,26 @@ struct ServiceLineFacts {
 absl::Status CheckEndDecision(const Episode& e, const icr::v1::S117EndDecision& decision,
                               const Policy& policy);
 // Every guard of T6 over all current decisions; the effective end date when they hold, else
-// FAILED_PRECONDITION listing everything missing.
+// FAILED_PRECONDITION listing everything missing. The review must be joint (both bodies
+// attended: domain-rules 2.6 "made at a joint review", 5 "joint"). A joint end of two migrated
+// decisions needs no review and no ended services (its open S117 lines end with it); every other
+// guard still applies.
 absl::StatusOr<Date> CheckJointEnd(const Episode& e, const std::vector<EndDecisionFacts>& decisions,
                                    const std::vector<ReviewFacts>& reviews,
                                    const std::vector<ServiceLineFacts>& services,
                                    const std::optional<Date>& notification_sent_date,
                                    const Policy& policy);
-// T6 effects: ENDED_DISCHARGED on `effective`, review schedule stopped.
-void EndDischarged(Episode& e, Date effective, const std::optional<Date>& notification_sent_date);
+// Whether the decisions end the entitlement as a migrated joint end (both present, both migrated).
+bool MigratedJointEnd(const std::vector<EndDecisionFacts>& decisions);
+// T6 effects: ENDED_DISCHARGED on `effective`, review schedule stopped; end_migrated for a
+// migrated joint end.
+void EndDischarged(Episode& e, Date effective, const std::optional<Date>& notification_sent_date,
+                   bool migrated = false);
+// The caller is the s117_officer of the episode's responsible council or ICB.
+bool ResponsibleOfficer(const Caller& caller, const Episode& e);
+// Who may record a decision carried over from a previous register: system, admin, or the
+// s117_officer of a responsible body; PERMISSION_DENIED naming decision.migrated otherwise.
+absl::Status CheckMayMigrate(const Caller& caller, const Episode& e, const std::string& field);
 
 // ---- Validation of what people record (INVALID_ARGUMENT naming the field) ----
 
@@ -214,18 +233,28 @@ struct Split {
 };
 // Validates and normalises a new service line (charging, split, top-up, need): fills the split
 // for COUNCIL and ICB funders and the agreement default for an unset JOINT split.
+// Dates of real-world facts (start, review, decision, registration) go through FactDate: not in
+// the future, and for a clinician or social worker at most kLiveBackdateDays back.
 absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& policy,
-                                 const std::optional<Split>& agreement, const Episode& e,
-                                 const std::string& field);
-absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Date today,
-                            int review_interval_months, const std::string& field);
-absl::Status ValidateEndDecision(const icr::v1::S117EndDecision& decision, const Policy& policy,
+                                 const std::optional<Split>& agreement, const Episode& e, Role role,
                                  Date today, const std::string& field);
+// Attendance per body (S117Review.council_attendance): empty gives ATTENDED when the body's
+// representative is named, else NOT_INVITED; NOT_RECORDED only when `migrated` (an imported
+// review); at least one body attended (or NOT_RECORDED); an attending body's representative is
+// named. Sets joint.
+absl::Status ValidateReview(icr::v1::S117Review& review, const Episode& e, Role role, Date today,
+                            int review_interval_months, const std::string& field,
+                            bool migrated = false);
+absl::Status ValidateEndDecision(const icr::v1::S117EndDecision& decision, const Policy& policy,
+                                 Role role, Date today, const std::string& field);
 // Builds the episode an OpenEntitlement request describes (T1, and T3 for an ACTIVE duty).
+// registered_on (empty: today) and effective_from (empty: the trigger's date) are fact dates for
+// `role`, never before the detention started; effective_from never before the trigger (leaving
+// hospital, the CTO, the conditional discharge or the s17 decision: domain-rules 2.3).
 absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementRequest& req,
                                                const std::string& person_id,
                                                const ReferenceData& ref, const Policy& policy,
-                                               Date today, int review_interval_months);
+                                               Role role, Date today, int review_interval_months);
 // Checks the fields every kind of legal event needs (known kind, date, who decided and why).
 absl::Status ValidateLegalEvent(const icr::v1::RecordLegalEventRequest& req, Date today);
 bool IsLegalDateEvent(const std::string& kind);  // CTO, conditional discharge or s17 leave

@@ -1,9 +1,13 @@
 #include "services/s117/s117_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 
 #include "services/common/access.h"
 #include "services/common/audit.h"
+#include "services/common/fact_dates.h"
 #include "services/common/grpc_status.h"
 #include "services/common/paging.h"
 #include "services/s117/feed_position.h"
@@ -35,17 +39,59 @@ absl::Status CheckFilter(const icr::v1::RegisterFilter& f) {
 // Admin, or the S117 officer of a responsible body (a legal determination, a rescission, a
 // record made in error).
 absl::Status RequirePrivileged(const Caller& caller, const Episode& e, const std::string& what) {
-  if (caller.role == Role::kAdmin) return absl::OkStatus();
-  if (caller.role == Role::kS117Officer && (caller.org_code == e.responsible_council_code ||
-                                            caller.org_code == e.responsible_icb_code)) {
-    return absl::OkStatus();
-  }
+  if (caller.role == Role::kAdmin || ResponsibleOfficer(caller, e)) return absl::OkStatus();
   return absl::PermissionDeniedError(what +
                                      " needs an admin or the s117_officer of the "
                                      "responsible council or ICB");
 }
 
 Actor ActorOf(const Caller& caller) { return {caller.org_code, RoleName(caller.role)}; }
+
+// A dry run's transaction is rolled back by this status once every step has passed.
+constexpr char kDryRun[] = "dry run: rolled back";
+
+// The digest of a register row's content (not its row number or dry_run): the same row loaded
+// again is a duplicate.
+std::string RowDigest(icr::v1::RegisterImportRow row) {
+  row.set_row(0);
+  row.set_dry_run(false);
+  std::string bytes;
+  google::protobuf::io::StringOutputStream out(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&out);
+  coded.SetSerializationDeterministic(true);
+  row.SerializeToCodedStream(&coded);
+  coded.Trim();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : Sha256(bytes)) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  return hex;
+}
+
+// The legal status code a register's qualifying section stands for (the first configured).
+std::string LegalStatusOf(const Policy& policy, const std::string& section) {
+  for (const auto& [code, s] : policy.sections) {
+    if (s == section && section != "OTHER_CASE_DECISION") return code;
+  }
+  return "";
+}
+
+// "field: reason" -> field.
+std::string FieldOf(const absl::Status& status) {
+  const std::string m(status.message());
+  const auto colon = m.find(": ");
+  return colon == std::string::npos ? "" : m.substr(0, colon);
+}
+
+// The same refusal naming `field` instead.
+absl::Status Renamed(const absl::Status& status, const std::string& field) {
+  const std::string m(status.message());
+  const auto colon = m.find(": ");
+  return absl::Status(status.code(),
+                      field + (colon == std::string::npos ? ": " + m : m.substr(colon)));
+}
 
 }  // namespace
 
@@ -212,23 +258,33 @@ absl::Status S117ServiceImpl::Open(const Caller& caller, const icr::v1::OpenEnti
       refused = person.status();
       return absl::OkStatus();  // commit the audit of the refused attempt
     }
-    Episode bodies;
-    bodies.responsible_council_code = req.council().code();
-    bodies.responsible_icb_code = req.icb().code();
-    ASSIGN_OR_RETURN(auto e,
-                     EpisodeFromOpenRequest(req, person->person_id, *ref_, *policy, Today(),
-                                            S117Store::ReviewIntervalMonths(tx, bodies, *policy)));
-    const absl::Status second = RefusedField(
-        "nhs_number", "the person already has an open S117 entitlement (at most one is open)");
-    if (S117Store::OpenEpisode(tx, person->person_id)) return second;
-    try {
-      S117Store::InsertEpisode(tx, e, ActorOf(caller), "s117_opened_by_hand", req.reason());
-    } catch (const pqxx::unique_violation&) {
-      return second;  // opened concurrently: the database's one-open-episode index
-    }
+    Episode e;
+    RETURN_IF_ERROR(OpenIn(tx, caller, *policy, req, person->person_id, e));
     Audit::Write(tx, caller, person->person_id, "OpenEntitlement", kAuditOk);
     return S117Store::LoadEntitlement(tx, e.episode_id, false, resp);
   });
+}
+
+absl::Status S117ServiceImpl::OpenIn(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                                     const icr::v1::OpenEntitlementRequest& req,
+                                     const std::string& person_id, Episode& e,
+                                     const std::string& source_ref, const std::string& digest) {
+  Episode bodies;
+  bodies.responsible_council_code = req.council().code();
+  bodies.responsible_icb_code = req.icb().code();
+  ASSIGN_OR_RETURN(e, EpisodeFromOpenRequest(req, person_id, *ref_, policy, caller.role, Today(),
+                                             S117Store::ReviewIntervalMonths(tx, bodies, policy)));
+  e.source_ref = source_ref;
+  e.import_digest = digest;
+  const absl::Status second = RefusedField(
+      "nhs_number", "the person already has an open S117 entitlement (at most one is open)");
+  if (S117Store::OpenEpisode(tx, person_id)) return second;
+  try {
+    S117Store::InsertEpisode(tx, e, ActorOf(caller), "s117_opened_by_hand", req.reason());
+  } catch (const pqxx::unique_violation&) {
+    return second;  // opened concurrently: the database's one-open-episode index
+  }
+  return absl::OkStatus();
 }
 
 absl::Status S117ServiceImpl::SetBodies(const Caller& caller,
@@ -250,24 +306,31 @@ absl::Status S117ServiceImpl::AddService(const Caller& caller,
   return WriteEpisode(
       caller, "AddAftercareService", req.entitlement_id(), req.expected_version(),
       [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
-        icr::v1::AftercareService line = req.service();
-        const Date on = ParseDate(line.start_date()).value_or(Today());
-        RETURN_IF_ERROR(
-            ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e, "service"));
-        resp->set_service_line_id(
-            S117Store::InsertServiceLine(tx, e.episode_id, line, caller.org_code));
-        m.action = "s117_service_added";
-        m.reason = line.service_type() + " from " + line.start_date();
-        return absl::OkStatus();
+        return AddServiceTo(tx, caller, policy, e, m, req.service(), "service",
+                            resp->mutable_service_line_id());
       },
       resp->mutable_entitlement());
+}
+
+absl::Status S117ServiceImpl::AddServiceTo(pqxx::work& tx, const Caller& caller,
+                                           const Policy& policy, Episode& e, Mutation& m,
+                                           icr::v1::AftercareService line, const std::string& field,
+                                           std::string* line_id) {
+  const Date on = ParseDate(line.start_date()).value_or(Today());
+  RETURN_IF_ERROR(ValidateServiceLine(line, policy, S117Store::DefaultSplit(tx, e, on), e,
+                                      caller.role, Today(), field));
+  *line_id = S117Store::InsertServiceLine(tx, e.episode_id, line, caller.org_code);
+  m.action = "s117_service_added";
+  m.reason = line.service_type() + " from " + line.start_date();
+  return absl::OkStatus();
 }
 
 absl::Status S117ServiceImpl::EndService(const Caller& caller,
                                          const icr::v1::EndAftercareServiceRequest& req,
                                          icr::v1::Entitlement* resp) {
   RETURN_IF_ERROR(CheckRegisterId(req.service_line_id(), "service_line_id"));
-  RETURN_IF_ERROR(RequireDate(req.end_date(), "end_date").status());
+  ASSIGN_OR_RETURN(const Date end, RequireDate(req.end_date(), "end_date"));
+  RETURN_IF_ERROR(CheckFactDate(end, "end_date", caller.role, Today()));
   RETURN_IF_ERROR(CheckText(req.end_reason(), "end_reason", 500, true));
   RETURN_IF_ERROR(CheckText(req.moved_to_legal_basis(), "moved_to_legal_basis", 200, false));
   return WriteEpisode(
@@ -288,22 +351,27 @@ absl::Status S117ServiceImpl::Review(const Caller& caller, const icr::v1::Record
   return WriteEpisode(
       caller, "RecordReview", req.entitlement_id(), req.expected_version(),
       [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
-        icr::v1::S117Review review = req.review();
-        RETURN_IF_ERROR(ValidateReview(review, e, Today(),
-                                       S117Store::ReviewIntervalMonths(tx, e, policy), "review"));
-        S117Store::InsertReview(tx, e.episode_id, review, caller.org_code);
-        const Date date = *ParseDate(review.review_date());
-        if (!e.last_review_date || date >= *e.last_review_date) {
-          e.last_review_date = date;
-          e.next_review_due = ParseDate(review.next_review_due());
-        }
-        S117Store::CloseTasks(tx, e.episode_id, "REVIEW_REFERRAL_CLOSED",
-                              "reviewed on " + review.review_date());
-        m.action = "s117_review_recorded";
-        m.reason = review.outcome();
-        return absl::OkStatus();
+        return ReviewOf(tx, caller, policy, e, m, req.review(), "review", false);
       },
       resp);
+}
+
+absl::Status S117ServiceImpl::ReviewOf(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                                       Episode& e, Mutation& m, icr::v1::S117Review review,
+                                       const std::string& field, bool migrated) {
+  RETURN_IF_ERROR(ValidateReview(review, e, caller.role, Today(),
+                                 S117Store::ReviewIntervalMonths(tx, e, policy), field, migrated));
+  S117Store::InsertReview(tx, e.episode_id, review, caller.org_code);
+  const Date date = *ParseDate(review.review_date());
+  if (!e.last_review_date || date >= *e.last_review_date) {
+    e.last_review_date = date;
+    e.next_review_due = ParseDate(review.next_review_due());
+  }
+  S117Store::CloseTasks(tx, e.episode_id, "REVIEW_REFERRAL_CLOSED",
+                        "reviewed on " + review.review_date());
+  m.action = "s117_review_recorded";
+  m.reason = review.outcome() + (review.joint() ? "" : " (single-agency)");
+  return absl::OkStatus();
 }
 
 absl::Status S117ServiceImpl::EndDecision(const Caller& caller,
@@ -311,46 +379,69 @@ absl::Status S117ServiceImpl::EndDecision(const Caller& caller,
                                           icr::v1::Entitlement* resp) {
   {
     ASSIGN_OR_RETURN(const auto policy, policy_.Get());
-    RETURN_IF_ERROR(ValidateEndDecision(req.decision(), *policy, Today(), "decision"));
+    icr::v1::S117EndDecision d = req.decision();
+    d.set_migrated(req.migrated());
+    RETURN_IF_ERROR(ValidateEndDecision(d, *policy, caller.role, Today(), "decision"));
   }
   ASSIGN_OR_RETURN(const std::optional<Date> notified,
                    OptionalDate(req.notification_sent_date(), "notification_sent_date"));
   return WriteEpisode(
       caller, "RecordEndDecision", req.entitlement_id(), req.expected_version(),
-      [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) -> absl::Status {
-        const auto& d = req.decision();
-        const bool council = d.body() == "COUNCIL";
-        const std::string& body_code =
-            council ? e.responsible_council_code : e.responsible_icb_code;
-        if (body_code.empty() || caller.org_code != body_code) {
-          return absl::PermissionDeniedError(
-              "decision.body: only the responsible " + std::string(council ? "council" : "ICB") +
-              (body_code.empty() ? "" : " (" + body_code + ")") + " records its own decision");
-        }
-        RETURN_IF_ERROR(CheckEndDecision(e, d, policy));
-        auto decisions = S117Store::EndDecisions(tx, e.episode_id);
-        for (const auto& existing : decisions) {
-          if (existing.body == d.body()) {
-            return absl::AlreadyExistsError("decision.body: the " + d.body() +
-                                            " decision is already recorded");
-          }
-        }
-        decisions.push_back({d.body(), *ParseDate(d.decision_date())});
-        S117Store::InsertEndDecision(tx, e.episode_id, d, body_code, caller.org_code);
-        m.reason = d.primary_reason() + ": " + d.reason_text();
-        m.action = "s117_end_decision_recorded";
-        if (decisions.size() < 2 && !req.finalise()) return absl::OkStatus();
-        // Both bodies have decided (or the caller asked to end now): every guard of T6.
-        ASSIGN_OR_RETURN(
-            const Date effective,
-            CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
-                          S117Store::ServiceLines(tx, e.episode_id), notified, policy));
-        EndDischarged(e, effective, notified);
-        S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");
-        m.action = "s117_discharged";
-        return absl::OkStatus();
+      [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {
+        return EndDecisionOf(tx, caller, policy, e, m, req, notified);
       },
       resp);
+}
+
+absl::Status S117ServiceImpl::EndDecisionOf(pqxx::work& tx, const Caller& caller,
+                                            const Policy& policy, Episode& e, Mutation& m,
+                                            const icr::v1::RecordEndDecisionRequest& req,
+                                            const std::optional<Date>& notified) {
+  icr::v1::S117EndDecision d = req.decision();
+  d.set_migrated(req.migrated());
+  const bool council = d.body() == "COUNCIL";
+  const std::string& body_code = council ? e.responsible_council_code : e.responsible_icb_code;
+  if (req.migrated()) {
+    // Carried over: the officer (or a system) records both bodies' decisions as they were taken.
+    RETURN_IF_ERROR(CheckMayMigrate(caller, e, "migrated"));
+    if (body_code.empty()) {
+      return RefusedField("decision.body", std::string("no responsible ") +
+                                               (council ? "council" : "ICB") + " is recorded");
+    }
+  } else if (body_code.empty() || caller.org_code != body_code) {
+    return absl::PermissionDeniedError(
+        "decision.body: only the responsible " + std::string(council ? "council" : "ICB") +
+        (body_code.empty() ? "" : " (" + body_code + ")") + " records its own decision");
+  }
+  RETURN_IF_ERROR(CheckEndDecision(e, d, policy));
+  auto decisions = S117Store::EndDecisions(tx, e.episode_id);
+  for (const auto& existing : decisions) {
+    if (existing.body == d.body()) {
+      return absl::AlreadyExistsError("decision.body: the " + d.body() +
+                                      " decision is already recorded");
+    }
+  }
+  decisions.push_back({d.body(), *ParseDate(d.decision_date()), d.migrated()});
+  S117Store::InsertEndDecision(tx, e.episode_id, d, body_code, caller.org_code);
+  m.reason = d.primary_reason() + ": " + d.reason_text();
+  m.action = "s117_end_decision_recorded";
+  if (decisions.size() < 2 && !req.finalise()) return absl::OkStatus();
+  // Both bodies have decided (or the caller asked to end now): every guard of T6.
+  ASSIGN_OR_RETURN(const Date effective,
+                   CheckJointEnd(e, decisions, S117Store::Reviews(tx, e.episode_id),
+                                 S117Store::ServiceLines(tx, e.episode_id), notified, policy));
+  const bool migrated = MigratedJointEnd(decisions);
+  if (migrated) {
+    // The old register's end: the s117 lines still open end with the entitlement.
+    const int ended =
+        S117Store::EndOpenServiceLines(tx, e.episode_id, effective, "entitlement ended", true);
+    m.reason += "; migrated joint end on " + FormatDate(effective) + ", " + std::to_string(ended) +
+                " s117 service line(s) ended with it";
+  }
+  EndDischarged(e, effective, notified, migrated);
+  S117Store::CloseTasks(tx, e.episode_id, "", "aftercare ended by joint decision");
+  m.action = "s117_discharged";
+  return absl::OkStatus();
 }
 
 absl::Status S117ServiceImpl::LegalDecision(pqxx::work& tx, const Caller& caller,
@@ -433,6 +524,170 @@ absl::Status S117ServiceImpl::InError(const Caller& caller,
         return absl::OkStatus();
       },
       resp);
+}
+
+icr::v1::ImportRowResult S117ServiceImpl::ImportRow(const Caller& caller,
+                                                    const icr::v1::RegisterImportRow& row) {
+  icr::v1::ImportRowResult result;
+  result.set_row(row.row());
+  std::string id;
+  bool duplicate = false;
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const std::string nhs, NormaliseNhsNumber(row.nhs_number(), "nhs_number"));
+    RETURN_IF_ERROR(CheckText(row.source_ref(), "source_ref", 100, false));
+    if (row.council().code().empty()) return InvalidField("council.code", "required");
+    if (caller.role == Role::kS117Officer && caller.org_code != row.council().code()) {
+      return absl::PermissionDeniedError(
+          "council.code: an s117_officer imports only their own council's register");
+    }
+    ASSIGN_OR_RETURN(const auto policy, policy_.Get());
+    const std::string digest = RowDigest(row);
+    return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+      auto match = S117Store::ImportMatch(tx, row.council().code(), row.source_ref(), nhs,
+                                          row.detention_start_date(), row.qualifying_section());
+      if (match) {
+        if (match->digest != digest) {
+          return row.source_ref().empty()
+                     ? RefusedField("detention_start_date",
+                                    "this detention is already registered with other content")
+                     : RefusedField("source_ref", "already imported with other content");
+        }
+        id = match->episode_id;
+        duplicate = true;  // nothing changes
+        return absl::OkStatus();
+      }
+      RETURN_IF_ERROR(ImportInto(tx, caller, *policy, row, digest, refused, &id));
+      if (refused.ok() && row.dry_run()) return absl::CancelledError(kDryRun);
+      return absl::OkStatus();
+    });
+  };
+  const absl::Status s = run();
+  if (s.ok()) {
+    result.set_outcome(duplicate ? icr::v1::ImportRowResult::DUPLICATE
+                                 : icr::v1::ImportRowResult::STORED);
+    result.set_id(id);
+  } else if (row.dry_run() && s.code() == absl::StatusCode::kCancelled && s.message() == kDryRun) {
+    result.set_outcome(icr::v1::ImportRowResult::VALID);
+  } else {
+    result.set_outcome(icr::v1::ImportRowResult::REFUSED);
+    result.set_code(static_cast<int>(ToGrpc(s).error_code()));
+    result.set_field(FieldOf(s));
+    result.set_message(std::string(s.message()));
+  }
+  return result;
+}
+
+absl::Status S117ServiceImpl::ImportInto(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                                         const icr::v1::RegisterImportRow& row,
+                                         const std::string& digest, absl::Status& refused,
+                                         std::string* id) {
+  const std::string nhs = *NormaliseNhsNumber(row.nhs_number(), "nhs_number");
+  std::string person_id;
+  auto found = S117Store::PersonByNhs(tx, nhs);
+  if (found) {
+    auto person =
+        Access::ResolvePersonForWrite(tx, caller, nhs, "ImportRegister", access::Write::kEvent);
+    if (!person.ok()) {
+      refused = person.status();
+      return absl::OkStatus();  // commit the audit of the refused attempt
+    }
+    if (!row.date_of_birth().empty() && row.date_of_birth() != found->date_of_birth) {
+      return RefusedField("date_of_birth", "differs from the record's for this NHS number");
+    }
+    person_id = person->person_id;
+  } else {
+    // Not in the record yet: created from the register's names and date of birth.
+    RETURN_IF_ERROR(CheckText(row.family_name(), "family_name", 100, true));
+    RETURN_IF_ERROR(CheckText(row.given_name(), "given_name", 100, false));
+    ASSIGN_OR_RETURN(const Date born, RequireDate(row.date_of_birth(), "date_of_birth"));
+    if (born > Today()) return InvalidField("date_of_birth", "in the future");
+    auto created = S117Store::CreatePerson(tx, nhs, row.family_name(), row.given_name(), born,
+                                           row.council().code(), row.icb().code(), caller.org_code);
+    if (!created) return absl::AbortedError("nhs_number: created concurrently; try again");
+    person_id = *created;
+  }
+
+  // The entitlement, as OpenEntitlement opens one.
+  icr::v1::OpenEntitlementRequest open;
+  open.set_nhs_number(nhs);
+  open.set_legal_status_code(LegalStatusOf(policy, row.qualifying_section()));
+  if (open.legal_status_code().empty()) {
+    return InvalidField("qualifying_section", row.qualifying_section().empty()
+                                                  ? "required"
+                                                  : "not a qualifying section the register knows");
+  }
+  open.set_detention_start_date(row.detention_start_date());
+  open.set_detaining_provider_code(row.detaining_provider_code());
+  open.set_state(row.left_hospital_date().empty() ? "PLANNED" : "ACTIVE");
+  open.set_ceased_detained_date(row.left_hospital_date());
+  open.set_left_hospital_date(row.left_hospital_date());
+  *open.mutable_council() = row.council();
+  if (row.has_icb()) *open.mutable_icb() = row.icb();
+  open.set_registered_on(row.registered_on());
+  open.set_effective_from(row.effective_from());
+  const std::string from =
+      "migrated from " + (row.source_ref().empty() ? std::string("a register") : row.source_ref());
+  open.set_reason(from);
+  Episode e;
+  e.import_digest = digest;
+  RETURN_IF_ERROR(OpenIn(tx, caller, policy, open, person_id, e, row.source_ref(), digest));
+  const Actor actor = ActorOf(caller);
+  auto then = [&](const std::function<absl::Status(Mutation&)>& change) -> absl::Status {
+    Mutation m;
+    RETURN_IF_ERROR(change(m));
+    return S117Store::SaveEpisode(tx, e, actor, m.action, m.reason);
+  };
+  for (int i = 0; i < row.services_size(); ++i) {
+    std::string line_id;
+    RETURN_IF_ERROR(then([&](Mutation& m) {
+      return AddServiceTo(tx, caller, policy, e, m, row.services(i),
+                          "services[" + std::to_string(i) + "]", &line_id);
+    }));
+  }
+  if (!row.last_review_date().empty()) {
+    icr::v1::S117Review review;
+    review.set_review_date(row.last_review_date());
+    review.set_next_review_due(row.next_review_due());
+    review.set_council_attendance("NOT_RECORDED");
+    review.set_health_attendance("NOT_RECORDED");
+    review.set_person_involvement("NOT_RECORDED");
+    review.set_outcome("CONTINUE");
+    review.set_summary(from);
+    RETURN_IF_ERROR(then([&](Mutation& m) {
+      return ReviewOf(tx, caller, policy, e, m, review, "last_review", true);
+    }));
+  } else if (!row.next_review_due().empty()) {
+    return InvalidField("next_review_due", "given only with last_review_date");
+  }
+  if (!row.end_date().empty() || !row.end_reason().empty()) {
+    for (const char* body : {"COUNCIL", "ICB"}) {
+      icr::v1::RecordEndDecisionRequest end;
+      end.set_migrated(true);
+      end.set_finalise(std::string(body) == "ICB");
+      auto* d = end.mutable_decision();
+      d->set_body(body);
+      d->mutable_decider()->set_name(from);
+      d->mutable_decider()->set_role("previous register");
+      d->set_decision_date(row.end_date());
+      d->set_primary_reason(row.end_reason());
+      d->set_reason_text("joint end " + from);
+      d->set_person_involvement("NOT_RECORDED");
+      d->set_migrated(true);
+      absl::Status valid = ValidateEndDecision(*d, policy, caller.role, Today(), "end");
+      if (!valid.ok()) {
+        // The row's own names for the decision's fields.
+        const std::string field = FieldOf(valid);
+        if (field == "end.decision_date") return Renamed(valid, "end_date");
+        if (field == "end.primary_reason") return Renamed(valid, "end_reason");
+        return valid;
+      }
+      RETURN_IF_ERROR(then(
+          [&](Mutation& m) { return EndDecisionOf(tx, caller, policy, e, m, end, std::nullopt); }));
+    }
+  }
+  Audit::Write(tx, caller, person_id, "ImportRegister", kAuditOk);
+  *id = e.episode_id;
+  return absl::OkStatus();
 }
 
 // The RPCs: the caller admitted by the policy table, then the operation.
@@ -547,6 +802,18 @@ grpc::Status S117ServiceImpl::ReconcileRegister(
     if (!writer->Write(f)) return ToGrpc(absl::CancelledError());
   }
   return grpc::Status::OK;
+}
+
+grpc::Status S117ServiceImpl::ImportRegister(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<icr::v1::ImportRowResult, icr::v1::RegisterImportRow>* stream) {
+  auto caller = Admit(ctx, "ImportRegister");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  icr::v1::RegisterImportRow row;
+  while (!ctx->IsCancelled() && stream->Read(&row)) {
+    if (!stream->Write(ImportRow(*caller, row))) return grpc::Status::CANCELLED;
+  }
+  return ctx->IsCancelled() ? grpc::Status::CANCELLED : grpc::Status::OK;
 }
 
 }  // namespace icr::s117

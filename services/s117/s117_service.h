@@ -57,6 +57,10 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   grpc::Status ReconcileRegister(
       grpc::ServerContext* ctx, const icr::v1::ReconcileRegisterRequest* req,
       grpc::ServerWriter<icr::v1::ReconciliationFinding>* writer) override;
+  grpc::Status ImportRegister(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<icr::v1::ImportRowResult, icr::v1::RegisterImportRow>* stream)
+      override;
 
  private:
   // What a write did, for the history and the change feed; after_save runs once the episode
@@ -85,6 +89,23 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   absl::StatusOr<std::vector<icr::v1::RegisterRow>> RegisterPage(
       pqxx::work& tx, const Caller& caller, const icr::v1::RegisterFilter& filter,
       const std::string& after, int limit, const std::string& action);
+  // The operations on an episode inside a transaction, each the one way to do its thing: the
+  // RPCs run one, ImportRegister several in one transaction.
+  // Builds (EpisodeFromOpenRequest) and stores a new episode for person_id.
+  absl::Status OpenIn(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                      const icr::v1::OpenEntitlementRequest& req, const std::string& person_id,
+                      Episode& e, const std::string& source_ref = "",
+                      const std::string& digest = "");
+  absl::Status AddServiceTo(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
+                            Mutation& m, icr::v1::AftercareService line, const std::string& field,
+                            std::string* line_id);
+  // migrated: an imported review (attendance may be NOT_RECORDED).
+  absl::Status ReviewOf(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
+                        Mutation& m, icr::v1::S117Review review, const std::string& field,
+                        bool migrated);
+  absl::Status EndDecisionOf(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
+                             Mutation& m, const icr::v1::RecordEndDecisionRequest& req,
+                             const std::optional<Date>& notified);
   absl::Status LegalDecision(pqxx::work& tx, const Caller& caller, const Policy& policy,
                              const icr::v1::RecordLegalEventRequest& req, Episode& e, Mutation& m);
 
@@ -113,6 +134,13 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
                           icr::v1::Entitlement* resp);
   absl::Status InError(const Caller& caller, const icr::v1::RecordInErrorRequest& req,
                        icr::v1::Entitlement* resp);
+  // One register row in one transaction (rolled back for a dry run): its result.
+  icr::v1::ImportRowResult ImportRow(const Caller& caller, const icr::v1::RegisterImportRow& row);
+  // The row's entitlement stored through the live operations in `tx`: the person (found or
+  // created), the entitlement, its services, its last review and its migrated joint end.
+  absl::Status ImportInto(pqxx::work& tx, const Caller& caller, const Policy& policy,
+                          const icr::v1::RegisterImportRow& row, const std::string& digest,
+                          absl::Status& refused, std::string* id);
 
   Database& db_;
   Authenticator& auth_;

@@ -44,7 +44,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
     legal_determination_required, pending_detention_source_org, pending_detention_id,
     pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
-    ended_on, notification_sent_date, void_reason, version)
+    ended_on, notification_sent_date, void_reason, registered_on, source_ref, end_migrated,
+    import_digest, version)
 
 namespace {
 
@@ -137,7 +138,9 @@ std::optional<std::string> S117Store::CurrentEpisodeId(pqxx::transaction_base& t
 void S117Store::InsertEpisode(pqxx::transaction_base& tx, Episode& e, const Actor& actor,
                               const std::string& action, const std::string& reason) {
   e.version = 1;
-  e.episode_id = Exec(tx, sql::kEpisodeInsert, EpisodeJson(e)).at(0)[0].c_str();
+  const auto row = Exec(tx, sql::kEpisodeInsert, EpisodeJson(e)).at(0);
+  e.episode_id = row[0].c_str();
+  e.registered_on = ParseDate(row[1].c_str());
   WriteHistory(tx, e, actor, action, reason);
 }
 
@@ -196,6 +199,36 @@ Presence S117Store::HospitalPresence(pqxx::transaction_base& tx, const std::stri
   return Presence{r[0].as<bool>(), ParseDate(r[1].c_str())};
 }
 
+std::optional<S117Store::ImportMatchRow> S117Store::ImportMatch(
+    pqxx::transaction_base& tx, const std::string& council, const std::string& source_ref,
+    const std::string& nhs, const std::string& detention_start, const std::string& section) {
+  auto r = Exec(tx, sql::kImportMatch, council, source_ref, nhs,
+                ParseDate(detention_start) ? detention_start : std::string("0001-01-01"), section);
+  if (r.empty()) return std::nullopt;
+  return ImportMatchRow{r[0][0].c_str(), r[0][1].c_str()};
+}
+
+std::optional<S117Store::KnownPerson> S117Store::PersonByNhs(pqxx::transaction_base& tx,
+                                                             const std::string& nhs) {
+  auto r = Exec(tx, sql::kPersonByNhs, nhs);
+  if (r.empty()) return std::nullopt;
+  return KnownPerson{r[0][0].c_str(), r[0][1].c_str()};
+}
+
+std::optional<std::string> S117Store::CreatePerson(pqxx::transaction_base& tx,
+                                                   const std::string& nhs,
+                                                   const std::string& family_name,
+                                                   const std::string& given_name, Date born,
+                                                   const std::string& council,
+                                                   const std::string& icb, const std::string& org) {
+  auto r =
+      Exec(tx, sql::kPersonCreate, nhs, family_name, given_name, FormatDate(born), council, icb);
+  if (r.empty()) return std::nullopt;
+  const std::string id = r[0][0].c_str();
+  Changes::Append(tx, change::kPerson, id, id, change::kCreated, org);
+  return id;
+}
+
 std::string S117Store::InsertServiceLine(pqxx::transaction_base& tx,
                                          const std::string& episode_id,
                                          const icr::v1::AftercareService& l,
@@ -224,9 +257,10 @@ absl::Status S117Store::EndServiceLine(pqxx::transaction_base& tx, const std::st
   return absl::OkStatus();
 }
 
-void S117Store::EndOpenServiceLines(pqxx::transaction_base& tx, const std::string& episode_id,
-                                    Date date, const std::string& reason) {
-  Exec(tx, sql::kServiceEndOpen, episode_id, FormatDate(date), reason);
+int S117Store::EndOpenServiceLines(pqxx::transaction_base& tx, const std::string& episode_id,
+                                   Date date, const std::string& reason, bool s117_only) {
+  return static_cast<int>(
+      Exec(tx, sql::kServiceEndOpen, episode_id, FormatDate(date), reason, s117_only).size());
 }
 
 std::vector<ServiceLineFacts> S117Store::ServiceLines(pqxx::transaction_base& tx,
@@ -243,14 +277,15 @@ void S117Store::InsertReview(pqxx::transaction_base& tx, const std::string& epis
   Exec(tx, sql::kReviewInsert, episode_id, v.review_date(), v.council_rep().name(),
        v.council_rep().role(), v.council_rep().organisation_code(), v.health_rep().name(),
        v.health_rep().role(), v.health_rep().organisation_code(), v.person_involvement(),
-       v.others_present(), v.outcome(), v.summary(), v.next_review_due(), org);
+       v.others_present(), v.outcome(), v.summary(), v.next_review_due(), org,
+       v.council_attendance(), v.health_attendance());
 }
 
 std::vector<ReviewFacts> S117Store::Reviews(pqxx::transaction_base& tx,
                                             const std::string& episode_id) {
   std::vector<ReviewFacts> out;
   for (const auto& r : Exec(tx, sql::kReviewFacts, episode_id)) {
-    out.push_back({*ParseDate(r[0].c_str()), r[1].c_str()});
+    out.push_back({*ParseDate(r[0].c_str()), r[1].c_str(), r[2].as<bool>()});
   }
   return out;
 }
@@ -262,14 +297,14 @@ void S117Store::InsertEndDecision(pqxx::transaction_base& tx, const std::string&
       std::vector<std::string>(d.other_reasons().begin(), d.other_reasons().end()));
   Exec(tx, sql::kDecisionInsert, episode_id, d.body(), body_code, d.decider().name(),
        d.decider().role(), d.decision_date(), d.primary_reason(), others.dump(), d.reason_text(),
-       d.person_involvement(), d.consulted(), d.other_care_after_discharge(), org);
+       d.person_involvement(), d.consulted(), d.other_care_after_discharge(), org, d.migrated());
 }
 
 std::vector<EndDecisionFacts> S117Store::EndDecisions(pqxx::transaction_base& tx,
                                                       const std::string& episode_id) {
   std::vector<EndDecisionFacts> out;
   for (const auto& r : Exec(tx, sql::kDecisionFacts, episode_id)) {
-    out.push_back({r[0].c_str(), *ParseDate(r[1].c_str())});
+    out.push_back({r[0].c_str(), *ParseDate(r[1].c_str()), r[2].as<bool>()});
   }
   return out;
 }

@@ -75,6 +75,28 @@ class S117Store {
   static Presence HospitalPresence(pqxx::transaction_base& tx, const std::string& person_id,
                                    Date since);
 
+  // ImportRegister: the entitlement a register row is already registered as (by council and
+  // source_ref, else by the person's detention start and section), the person by NHS number,
+  // and a person created from the register's names.
+  struct ImportMatchRow {
+    std::string episode_id;
+    std::string digest;  // empty: not imported
+  };
+  static std::optional<ImportMatchRow> ImportMatch(
+      pqxx::transaction_base& tx, const std::string& council, const std::string& source_ref,
+      const std::string& nhs, const std::string& detention_start, const std::string& section);
+  struct KnownPerson {
+    std::string person_id;
+    std::string date_of_birth;
+  };
+  static std::optional<KnownPerson> PersonByNhs(pqxx::transaction_base& tx, const std::string& nhs);
+  // The new person's id (nullopt: someone created them first); on the change feed.
+  static std::optional<std::string> CreatePerson(pqxx::transaction_base& tx, const std::string& nhs,
+                                                 const std::string& family_name,
+                                                 const std::string& given_name, Date born,
+                                                 const std::string& council, const std::string& icb,
+                                                 const std::string& org);
+
   // Service lines, reviews, end decisions and tasks of an episode.
   // Returns the new line's id.
   static std::string InsertServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
@@ -82,8 +104,9 @@ class S117Store {
                                        const std::string& org);
   static absl::Status EndServiceLine(pqxx::transaction_base& tx, const std::string& episode_id,
                                      const icr::v1::EndAftercareServiceRequest& req);
-  static void EndOpenServiceLines(pqxx::transaction_base& tx, const std::string& episode_id,
-                                  Date date, const std::string& reason);
+  // Ends the lines still open on `date` (only the s117 ones when s117_only); returns how many.
+  static int EndOpenServiceLines(pqxx::transaction_base& tx, const std::string& episode_id,
+                                 Date date, const std::string& reason, bool s117_only = false);
   static std::vector<ServiceLineFacts> ServiceLines(pqxx::transaction_base& tx,
                                                     const std::string& episode_id);
   static void InsertReview(pqxx::transaction_base& tx, const std::string& episode_id,

@@ -228,11 +228,12 @@ class KpiTest : public ::testing::Test {
   void Review(const std::string& episode, const std::string& date, const std::string& next_due) {
     Sql("INSERT INTO s117.review (episode_id, review_date, council_rep_name, council_rep_role, "
         "council_rep_org, health_rep_name, health_rep_role, health_rep_org, person_involvement, "
-        "outcome, next_review_due, recorded_by_org) VALUES ('" +
+        "outcome, next_review_due, recorded_by_org, council_attendance, health_attendance) "
+        "VALUES ('" +
         episode + "', '" + date +
         "', 'A Council', 'Social worker', 'E08000035', 'B Health', 'Nurse', 'RGD', 'ATTENDED', "
         "'CONTINUE', '" +
-        next_due + "', 'E08000035')");
+        next_due + "', 'E08000035', 'ATTENDED', 'ATTENDED')");
   }
   // One body's decision (COUNCIL by Leeds, or ICB by QWO) that an episode's aftercare can end.
   void EndDecision(const std::string& episode, const std::string& body, const std::string& date) {

@@ -287,7 +287,7 @@ TEST(Entitlement, T6EachDecisionIsRefusedOnACtoOrAForbiddenSoleReason) {
   // Allowed as context next to a real reason.
   auto with_context = Decision("ICB", "2026-01-10");
   with_context.add_other_reasons("DISCHARGED_FROM_CMHT");
-  EXPECT_TRUE(ValidateEndDecision(with_context, p, D("2026-02-01"), "decision").ok());
+  EXPECT_TRUE(ValidateEndDecision(with_context, p, Role::kAdmin, D("2026-02-01"), "decision").ok());
   EXPECT_TRUE(CheckEndDecision(e, with_context, p).ok());
   // Not while PLANNED, nor while a legal determination is pending.
   EXPECT_EQ(CheckEndDecision(Planned(), Decision("ICB", "2026-01-10"), p).code(),
@@ -300,7 +300,7 @@ TEST(Entitlement, T6EachDecisionIsRefusedOnACtoOrAForbiddenSoleReason) {
 TEST(Entitlement, T6JointEndNeedsEveryGuard) {
   const Policy p = TestPolicy();
   const Episode e = Active();
-  const std::vector<ReviewFacts> reviewed = {{D("2025-12-01"), "RECOMMEND_DISCHARGE"}};
+  const std::vector<ReviewFacts> reviewed = {{D("2025-12-01"), "RECOMMEND_DISCHARGE", true}};
   const std::vector<ServiceLineFacts> ended = {{"l1", true, D("2025-12-31"), ""},
                                                {"l2", true, std::nullopt, "Care Act 2014 s18"},
                                                {"l3", false, std::nullopt, ""}};
@@ -319,9 +319,13 @@ TEST(Entitlement, T6JointEndNeedsEveryGuard) {
   EXPECT_NE(icb_only.status().message().find("the council's decision"), std::string::npos);
 
   // No review recommending discharge within 90 days.
-  auto stale = CheckJointEnd(e, both, {{D("2025-09-01"), "RECOMMEND_DISCHARGE"}}, ended,
+  auto stale = CheckJointEnd(e, both, {{D("2025-09-01"), "RECOMMEND_DISCHARGE", true}}, ended,
                              std::nullopt, p);
   EXPECT_NE(stale.status().message().find("RECOMMEND_DISCHARGE"), std::string::npos);
+  // A single-agency review does not stand for the joint review the decision is made at (2.6).
+  auto single = CheckJointEnd(e, both, {{D("2025-12-01"), "RECOMMEND_DISCHARGE", false}}, ended,
+                              std::nullopt, p);
+  EXPECT_NE(single.status().message().find("joint review"), std::string::npos);
   auto wrong = CheckJointEnd(e, both, {{D("2025-12-01"), "CONTINUE"}}, ended, std::nullopt, p);
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kFailedPrecondition);
   // A s117 line still open after the end date.
@@ -344,6 +348,43 @@ TEST(Entitlement, T6JointEndNeedsEveryGuard) {
   EXPECT_EQ(end.state, State::kEndedDischarged);
   EXPECT_EQ(end.ended_on, D("2026-01-20"));
   EXPECT_FALSE(end.next_review_due);
+  EXPECT_FALSE(end.end_migrated);
+}
+
+TEST(Entitlement, AMigratedJointEndNeedsNoReviewAndNoEndedServicesButEveryOtherGuard) {
+  const Policy p = TestPolicy();
+  const Episode e = Active();
+  const std::vector<EndDecisionFacts> migrated = {{"COUNCIL", D("2026-01-10"), true},
+                                                  {"ICB", D("2026-01-20"), true}};
+  const std::vector<ServiceLineFacts> open = {{"l1", true, std::nullopt, ""}};
+  EXPECT_TRUE(MigratedJointEnd(migrated));
+  auto effective = CheckJointEnd(e, migrated, {}, open, std::nullopt, p);
+  ASSERT_TRUE(effective.ok()) << effective.status();
+  EXPECT_EQ(*effective, D("2026-01-20"));
+  // One live decision: today's rules.
+  const std::vector<EndDecisionFacts> mixed = {{"COUNCIL", D("2026-01-10"), true},
+                                               {"ICB", D("2026-01-20"), false}};
+  EXPECT_FALSE(MigratedJointEnd(mixed));
+  EXPECT_FALSE(CheckJointEnd(e, mixed, {}, open, std::nullopt, p).ok());
+  // Both bodies still needed, and never while on a CTO.
+  EXPECT_FALSE(MigratedJointEnd({{"COUNCIL", D("2026-01-10"), true}}));
+  EXPECT_FALSE(
+      CheckJointEnd(e, {{"COUNCIL", D("2026-01-10"), true}}, {}, open, std::nullopt, p).ok());
+  Episode cto = e;
+  cto.cto_start_date = D("2026-01-15");
+  EXPECT_FALSE(CheckJointEnd(cto, migrated, {}, open, std::nullopt, p).ok());
+  Episode end = e;
+  EndDischarged(end, *effective, std::nullopt, true);
+  EXPECT_TRUE(end.end_migrated);
+  // Who may carry a decision over.
+  const Caller officer{"E08000035", Role::kS117Officer};
+  const Caller other_officer{"E09000007", Role::kS117Officer};
+  const Caller worker{"E08000035", Role::kSocialWorker};
+  EXPECT_TRUE(CheckMayMigrate(officer, e, "migrated").ok());
+  EXPECT_TRUE(CheckMayMigrate(Caller{"X", Role::kSystem}, e, "migrated").ok());
+  EXPECT_EQ(CheckMayMigrate(other_officer, e, "migrated").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckMayMigrate(worker, e, "migrated").code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST(Entitlement, T7EndsOnDeath) {
@@ -474,7 +515,8 @@ icr::v1::AftercareService Line() {
 }
 
 absl::Status Validate(icr::v1::AftercareService l, const std::optional<Split>& agreement = {}) {
-  return ValidateServiceLine(l, TestPolicy(), agreement, Active(), "service");
+  return ValidateServiceLine(l, TestPolicy(), agreement, Active(), Role::kAdmin, Today(),
+                             "service");
 }
 
 TEST(Entitlement, ServiceLinesAreFreeSplitToOneHundredAndMeetAMentalHealthNeed) {
@@ -516,24 +558,27 @@ TEST(Entitlement, TheSplitComesFromTheFundingAgreementUnlessOverriddenWithAReaso
   auto unset = Line();
   unset.set_council_pct(0);
   unset.set_icb_pct(0);
-  ExpectField(ValidateServiceLine(unset, p, std::nullopt, e, "service"),
+  ExpectField(ValidateServiceLine(unset, p, std::nullopt, e, Role::kAdmin, Today(), "service"),
               absl::StatusCode::kInvalidArgument, "service.council_pct");
-  ASSERT_TRUE(ValidateServiceLine(unset, p, Split{40, 60}, e, "service").ok());
+  ASSERT_TRUE(
+      ValidateServiceLine(unset, p, Split{40, 60}, e, Role::kAdmin, Today(), "service").ok());
   EXPECT_EQ(unset.council_pct(), 40);
   EXPECT_EQ(unset.icb_pct(), 60);
   auto differs = Line();
-  ExpectField(ValidateServiceLine(differs, p, Split{40, 60}, e, "service"),
+  ExpectField(ValidateServiceLine(differs, p, Split{40, 60}, e, Role::kAdmin, Today(), "service"),
               absl::StatusCode::kInvalidArgument, "service.split_override_reason");
   differs.set_split_override_reason("agreed at panel: nursing needs");
-  EXPECT_TRUE(ValidateServiceLine(differs, p, Split{40, 60}, e, "service").ok());
+  EXPECT_TRUE(
+      ValidateServiceLine(differs, p, Split{40, 60}, e, Role::kAdmin, Today(), "service").ok());
   auto council = Line();
   council.set_funder("COUNCIL");
   council.set_council_pct(0);
   council.set_icb_pct(0);
-  ASSERT_TRUE(ValidateServiceLine(council, p, std::nullopt, e, "service").ok());
+  ASSERT_TRUE(
+      ValidateServiceLine(council, p, std::nullopt, e, Role::kAdmin, Today(), "service").ok());
   EXPECT_EQ(council.council_pct(), 100);
   council.set_icb_pct(20);
-  ExpectField(ValidateServiceLine(council, p, std::nullopt, e, "service"),
+  ExpectField(ValidateServiceLine(council, p, std::nullopt, e, Role::kAdmin, Today(), "service"),
               absl::StatusCode::kInvalidArgument, "service.council_pct");
 }
 
@@ -548,46 +593,95 @@ TEST(Entitlement, ReviewsSetTheNextReviewWithinTheInterval) {
   r.set_person_involvement("ATTENDED");
   r.set_outcome("CONTINUE");
   auto defaulted = r;
-  ASSERT_TRUE(ValidateReview(defaulted, e, D("2025-10-01"), 6, "review").ok());
+  ASSERT_TRUE(ValidateReview(defaulted, e, Role::kAdmin, D("2025-10-01"), 6, "review").ok());
   EXPECT_EQ(defaulted.next_review_due(), "2026-03-01");
   EXPECT_EQ(defaulted.council_rep().organisation_code(), "E08000035");
   auto late = r;
   late.set_next_review_due("2026-06-01");
-  ExpectField(ValidateReview(late, e, D("2025-10-01"), 6, "review"),
+  ExpectField(ValidateReview(late, e, Role::kAdmin, D("2025-10-01"), 6, "review"),
               absl::StatusCode::kInvalidArgument, "review.next_review_due");
+  EXPECT_EQ(defaulted.council_attendance(), "ATTENDED");
+  EXPECT_EQ(defaulted.health_attendance(), "ATTENDED");
+  EXPECT_TRUE(defaulted.joint());
+  // A single-agency review: no health representative, so health was not invited.
   auto no_health = r;
   no_health.clear_health_rep();
-  ExpectField(ValidateReview(no_health, e, D("2025-10-01"), 12, "review"),
+  ASSERT_TRUE(ValidateReview(no_health, e, Role::kAdmin, D("2025-10-01"), 12, "review").ok());
+  EXPECT_EQ(no_health.health_attendance(), "NOT_INVITED");
+  EXPECT_FALSE(no_health.joint());
+  EXPECT_EQ(no_health.health_rep().organisation_code(), "");
+  auto absent = r;
+  absent.clear_health_rep();
+  absent.set_health_attendance("INVITED_ABSENT");
+  ASSERT_TRUE(ValidateReview(absent, e, Role::kAdmin, D("2025-10-01"), 12, "review").ok());
+  EXPECT_FALSE(absent.joint());
+  // An attending body's representative is named; at least one body attended.
+  auto unnamed = r;
+  unnamed.clear_health_rep();
+  unnamed.set_health_attendance("ATTENDED");
+  ExpectField(ValidateReview(unnamed, e, Role::kAdmin, D("2025-10-01"), 12, "review"),
               absl::StatusCode::kInvalidArgument, "review.health_rep.name");
+  auto nobody = r;
+  nobody.clear_health_rep();
+  nobody.clear_council_rep();
+  ExpectField(ValidateReview(nobody, e, Role::kAdmin, D("2025-10-01"), 12, "review"),
+              absl::StatusCode::kInvalidArgument, "review.council_attendance");
+  auto odd = r;
+  odd.set_council_attendance("PHONED_IN");
+  ExpectField(ValidateReview(odd, e, Role::kAdmin, D("2025-10-01"), 12, "review"),
+              absl::StatusCode::kInvalidArgument, "review.council_attendance");
+  // NOT_RECORDED only for an imported review.
+  auto imported = r;
+  imported.clear_health_rep();
+  imported.clear_council_rep();
+  imported.set_council_attendance("NOT_RECORDED");
+  imported.set_health_attendance("NOT_RECORDED");
+  auto live = imported;
+  ExpectField(ValidateReview(live, e, Role::kAdmin, D("2025-10-01"), 12, "review"),
+              absl::StatusCode::kInvalidArgument, "review.council_attendance");
+  ASSERT_TRUE(ValidateReview(imported, e, Role::kAdmin, D("2025-10-01"), 12, "review", true).ok());
+  EXPECT_FALSE(imported.joint());
+  // Dates of the past: a social worker records at most 92 days back, nobody in the future.
+  auto old = r;
+  ExpectField(ValidateReview(old, e, Role::kSocialWorker, D("2026-01-01"), 12, "review"),
+              absl::StatusCode::kInvalidArgument, "review.review_date");
+  auto future = r;
+  ExpectField(ValidateReview(future, e, Role::kAdmin, D("2025-08-01"), 12, "review"),
+              absl::StatusCode::kInvalidArgument, "review.review_date");
   auto outcome = r;
   outcome.set_outcome("CLOSE");
-  ExpectField(ValidateReview(outcome, e, D("2025-10-01"), 12, "review"),
+  ExpectField(ValidateReview(outcome, e, Role::kAdmin, D("2025-10-01"), 12, "review"),
               absl::StatusCode::kInvalidArgument, "review.outcome");
   auto planned = r;
-  EXPECT_EQ(ValidateReview(planned, Planned(), D("2025-10-01"), 12, "review").code(),
+  EXPECT_EQ(ValidateReview(planned, Planned(), Role::kAdmin, D("2025-10-01"), 12, "review").code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(Entitlement, EndDecisionsNameTheDeciderTheReasonAndThePersonsInvolvement) {
   const Policy p = TestPolicy();
   const Date today = D("2026-02-01");
-  EXPECT_TRUE(ValidateEndDecision(Decision("COUNCIL", "2026-01-10"), p, today, "decision").ok());
+  EXPECT_TRUE(
+      ValidateEndDecision(Decision("COUNCIL", "2026-01-10"), p, Role::kAdmin, today, "decision")
+          .ok());
   auto no_text = Decision("COUNCIL", "2026-01-10");
   no_text.clear_reason_text();
-  ExpectField(ValidateEndDecision(no_text, p, today, "decision"),
+  ExpectField(ValidateEndDecision(no_text, p, Role::kAdmin, today, "decision"),
               absl::StatusCode::kInvalidArgument, "decision.reason_text");
   auto capacity = Decision("COUNCIL", "2026-01-10");
   capacity.set_person_involvement("LACKS_CAPACITY_CONSULTED_OTHERS");
-  ExpectField(ValidateEndDecision(capacity, p, today, "decision"),
+  ExpectField(ValidateEndDecision(capacity, p, Role::kAdmin, today, "decision"),
               absl::StatusCode::kInvalidArgument, "decision.consulted");
   capacity.set_consulted("Mother (lasting power of attorney), IMHA");
-  EXPECT_TRUE(ValidateEndDecision(capacity, p, today, "decision").ok());
-  ExpectField(ValidateEndDecision(Decision("COUNCIL", "2026-01-10", "BORED"), p, today, "decision"),
+  EXPECT_TRUE(ValidateEndDecision(capacity, p, Role::kAdmin, today, "decision").ok());
+  ExpectField(ValidateEndDecision(Decision("COUNCIL", "2026-01-10", "BORED"), p, Role::kAdmin,
+                                  today, "decision"),
               absl::StatusCode::kInvalidArgument, "decision.primary_reason");
-  ExpectField(ValidateEndDecision(Decision("TRUST", "2026-01-10"), p, today, "decision"),
-              absl::StatusCode::kInvalidArgument, "decision.body");
-  ExpectField(ValidateEndDecision(Decision("ICB", "2026-03-01"), p, today, "decision"),
-              absl::StatusCode::kInvalidArgument, "decision.decision_date");
+  ExpectField(
+      ValidateEndDecision(Decision("TRUST", "2026-01-10"), p, Role::kAdmin, today, "decision"),
+      absl::StatusCode::kInvalidArgument, "decision.body");
+  ExpectField(
+      ValidateEndDecision(Decision("ICB", "2026-03-01"), p, Role::kAdmin, today, "decision"),
+      absl::StatusCode::kInvalidArgument, "decision.decision_date");
 }
 
 icr::v1::OpenEntitlementRequest OpenRequest() {
@@ -608,7 +702,7 @@ icr::v1::OpenEntitlementRequest OpenRequest() {
 }
 
 absl::StatusOr<Episode> FromRequest(const icr::v1::OpenEntitlementRequest& r) {
-  return EpisodeFromOpenRequest(r, "p-1", Ref(), TestPolicy(), D("2026-01-01"), 12);
+  return EpisodeFromOpenRequest(r, "p-1", Ref(), TestPolicy(), Role::kAdmin, D("2026-01-01"), 12);
 }
 
 TEST(Entitlement, OpeningByHandAppliesT1AndT3) {
@@ -617,6 +711,31 @@ TEST(Entitlement, OpeningByHandAppliesT1AndT3) {
   EXPECT_EQ(e->state, State::kActive);
   EXPECT_EQ(e->effective_from, D("2024-08-01"));
   EXPECT_EQ(e->next_review_due, D("2025-08-01"));
+  EXPECT_EQ(e->registered_on, D("2026-01-01"));  // empty: today
+  // Dates of the past: registered_on and effective_from from the request, bounded.
+  auto dated = OpenRequest();
+  dated.set_registered_on("2024-08-11");
+  dated.set_effective_from("2024-09-01");
+  auto back = FromRequest(dated);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->registered_on, D("2024-08-11"));
+  EXPECT_EQ(back->effective_from, D("2024-09-01"));
+  EXPECT_EQ(back->next_review_due, D("2025-09-01"));
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"registered_on", "2026-01-02"},      // in the future
+           {"registered_on", "2024-01-01"},      // before the detention started
+           {"effective_from", "2024-07-31"},     // before leaving hospital
+           {"effective_from", "2024-01-01"}}) {  // before the detention
+    auto bad = OpenRequest();
+    if (field == "registered_on") bad.set_registered_on(value);
+    if (field == "effective_from") bad.set_effective_from(value);
+    ExpectField(FromRequest(bad).status(), absl::StatusCode::kInvalidArgument, field);
+  }
+  // A social worker may date a registration at most 92 days back.
+  ExpectField(EpisodeFromOpenRequest(dated, "p-1", Ref(), TestPolicy(), Role::kSocialWorker,
+                                     D("2026-01-01"), 12)
+                  .status(),
+              absl::StatusCode::kInvalidArgument, "registered_on");
   // 2.12: "Create episode with section S2".
   auto s2 = OpenRequest();
   s2.set_legal_status_code("02");
@@ -745,10 +864,10 @@ TEST(Entitlement, DatesRefusedAgainstTheStoredEntitlementAreFailedPreconditionNa
   review.mutable_health_rep()->set_role("Consultant psychiatrist");
   review.set_person_involvement("ATTENDED");
   review.set_outcome("CONTINUE");
-  ExpectField(ValidateReview(review, Active(), D("2025-10-01"), 12, "review"),
+  ExpectField(ValidateReview(review, Active(), Role::kAdmin, D("2025-10-01"), 12, "review"),
               absl::StatusCode::kFailedPrecondition, "review.review_date");
   review.set_outcome("CLOSE");
-  ExpectField(ValidateReview(review, Active(), D("2025-10-01"), 12, "review"),
+  ExpectField(ValidateReview(review, Active(), Role::kAdmin, D("2025-10-01"), 12, "review"),
               absl::StatusCode::kInvalidArgument, "review.outcome");
 }
 

@@ -1,14 +1,16 @@
 -- S117_REGISTERED_28D: a row per discharge in the period ($1 to $2) from a stay during which the
 -- person was detained under a section that qualifies for S117, counted when an entitlement
--- (detention started on or before the discharge) was registered within 28 days of discharge.
--- The unit query of perf.kpi_results.
+-- (detention started on or before the discharge) was registered within 28 days of discharge:
+-- its registered_on, the real-world day of registration (an imported entitlement keeps the
+-- previous register's date), never the time the row was stored. The unit query of
+-- perf.kpi_results.
 SELECT s.provider_code, p.icb_code, p.council_code, p.eth_code, p.age_band, p.sex,
        CASE WHEN EXISTS (SELECT 1
                          FROM s117.episode e
                          WHERE e.person_id = s.person_id
                            AND e.state <> 'VOID'
                            AND e.detention_start_date <= perf.local_date(s.discharged_at)
-                           AND perf.local_date(e.created_at) <= perf.local_date(s.discharged_at) + 28)
+                           AND e.registered_on <= perf.local_date(s.discharged_at) + 28)
             THEN 1 ELSE 0 END AS in_num,
        1 AS in_den, NULL::numeric AS amount
 FROM core.hospital_spell s

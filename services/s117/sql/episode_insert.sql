@@ -1,4 +1,5 @@
--- Stores a new episode from its JSON $1 (the columns of s117.episode by name); returns its id.
+-- Stores a new episode from its JSON $1 (the columns of s117.episode by name); returns its id
+-- and registered_on (today in England when the JSON has none).
 -- Every stored column but the key, generated columns and timestamps is taken from the JSON.
 WITH given AS (
   SELECT *
@@ -14,7 +15,7 @@ INSERT INTO s117.episode (person_id, state, predecessor_episode_id, qualifying_s
   icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
   legal_determination_required, pending_detention_source_org, pending_detention_id,
   pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
-  ended_on, notification_sent_date, void_reason, version)
+  ended_on, notification_sent_date, void_reason, registered_on, source_ref, end_migrated, import_digest, version)
 SELECT person_id, state, predecessor_episode_id, qualifying_section,
   legal_status_code, detention_source_org, detention_id, detention_start_date,
   detaining_provider_code, case_decision_by, case_decision_role, case_decision_rationale,
@@ -25,6 +26,8 @@ SELECT person_id, state, predecessor_episode_id, qualifying_section,
   icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
   legal_determination_required, pending_detention_source_org, pending_detention_id,
   pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
-  ended_on, notification_sent_date, void_reason, version
+  ended_on, notification_sent_date, void_reason,
+  coalesce(registered_on, (now() AT TIME ZONE 'Europe/London')::date), source_ref, end_migrated,
+  import_digest, version
 FROM given
-RETURNING episode_id::text
+RETURNING episode_id::text, registered_on::text

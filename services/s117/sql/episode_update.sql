@@ -17,7 +17,7 @@ SET (person_id, state, predecessor_episode_id, qualifying_section,
   icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
   legal_determination_required, pending_detention_source_org, pending_detention_id,
   pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
-  ended_on, notification_sent_date, void_reason, version) = (
+  ended_on, notification_sent_date, void_reason, registered_on, source_ref, end_migrated, import_digest, version) = (
     SELECT person_id, state, predecessor_episode_id, qualifying_section,
       legal_status_code, detention_source_org, detention_id, detention_start_date,
       detaining_provider_code, case_decision_by, case_decision_role, case_decision_rationale,
@@ -29,7 +29,8 @@ SET (person_id, state, predecessor_episode_id, qualifying_section,
       gp_practice_at_application, responsibility_rule_version, in_hospital,
       legal_determination_required, pending_detention_source_org, pending_detention_id,
       pending_detention_start_date, pending_legal_status_code, last_review_date,
-      next_review_due, ended_on, notification_sent_date, void_reason, version
+      next_review_due, ended_on, notification_sent_date, void_reason, registered_on,
+      source_ref, end_migrated, import_digest, version
     FROM given),
   updated_at = now()
 WHERE e.episode_id = $2::uuid

@@ -1,4 +1,4 @@
--- Episode $1's reviews: date, outcome.
-SELECT review_date::text, outcome
+-- Episode $1's reviews: date, outcome, joint (both bodies attended).
+SELECT review_date::text, outcome, joint
 FROM s117.review
 WHERE episode_id = $1::uuid
