@@ -25,6 +25,7 @@ icr::v1::AftercareService Line(const std::string& type, const std::string& provi
   s.set_provider_name(provider);
   s.set_weekly_cost_pence(weekly_pence);
   s.set_funder(funder);
+  s.set_delivery_mode("COMMISSIONED");
   if (funder == "JOINT") {
     s.set_council_pct(50);
     s.set_icb_pct(50);

@@ -179,10 +179,11 @@ Layout (one row per entitlement; * required):
   effective_from           empty: left_hospital_date
   last_review_date         carried over as a review whose attendance was not recorded
   next_review_due
-  services                 entries "type|provider|weekly cost|funder|council %|start|end|end reason",
-                           e.g. HOME_CARE|Acme Care|250.00|JOINT|50|2024-03-01|
+  services                 entries "type|provider|weekly cost|funder|council %|start|end|end reason
+                           |delivery mode", e.g. HOME_CARE|Acme Care|250.00|JOINT|50|2024-03-01|
                            funder COUNCIL, ICB or JOINT; council % only for JOINT (empty: the
-                           funding agreement's split); end and end reason together or neither
+                           funding agreement's split); end and end reason together or neither;
+                           delivery mode COMMISSIONED (empty), DIRECT_PAYMENT, PHB or IN_HOUSE
   end_date, end_reason     a joint end carried over (both bodies, marked migrated); end_reason
                            a primary end reason code, e.g. NO_LONGER_NEEDS_AFTERCARE
 )";

@@ -12,8 +12,8 @@ using icr::v1::AftercareService;
 using icr::v1::RegisterImportRow;
 
 // The parts of one entry of the services cell, in order.
-constexpr const char* kServiceParts[] = {"type",        "provider", "weekly_cost", "funder",
-                                         "council_pct", "start",    "end",         "end_reason"};
+constexpr const char* kServiceParts[] = {"type",  "provider", "weekly_cost", "funder",       "council_pct",
+                                         "start", "end",      "end_reason",  "delivery_mode"};
 constexpr size_t kServicePartCount = std::size(kServiceParts);
 
 absl::StatusOr<double> Percent(const std::string& cell, const std::string& field) {
@@ -28,14 +28,15 @@ absl::StatusOr<double> Percent(const std::string& cell, const std::string& field
   return InvalidField(field, "not a percentage from 0 to 100: " + cell);
 }
 
-// One entry "type|provider|weekly cost|funder|council %|start|end|end reason".
+// One entry "type|provider|weekly cost|funder|council %|start|end|end reason|delivery mode"
+// (delivery mode empty: COMMISSIONED).
 absl::StatusOr<AftercareService> ServiceEntry(const std::string& entry, const std::string& f,
                                               const std::string& source_ref) {
   const auto parts = SplitParts(entry, '|');
   if (parts.size() < 6 || parts.size() > kServicePartCount) {
     return InvalidField(f,
                         "expected type|provider|weekly cost|funder|council %|start|end|end "
-                        "reason (6 to 8 parts), found " +
+                        "reason|delivery mode (6 to 9 parts), found " +
                             std::to_string(parts.size()));
   }
   auto part = [&](size_t i) { return i < parts.size() ? parts[i] : std::string(); };
@@ -71,6 +72,7 @@ absl::StatusOr<AftercareService> ServiceEntry(const std::string& entry, const st
     return InvalidField(end.empty() ? name(6) : name(7),
                         "an end date and an end reason go together");
   }
+  s.set_delivery_mode(part(8).empty() ? "COMMISSIONED" : CsvCode(part(8)));
   return s;
 }
 
@@ -197,7 +199,9 @@ std::vector<std::string> RegisterCsvCells(const RegisterImportRow& row) {
     services += (services.empty() ? "" : ";") + s.service_type() + "|" + s.provider_name() + "|" +
                 CsvPounds(s.weekly_cost_pence()) + "|" + s.funder() + "|" + pct + "|" +
                 s.start_date() + "|" + s.end_date() +
-                (s.end_reason().empty() ? "" : "|" + s.end_reason());
+                (s.end_reason().empty() && s.delivery_mode() == "COMMISSIONED"
+                     ? ""
+                     : "|" + s.end_reason() + "|" + s.delivery_mode());
   }
   std::string section = row.qualifying_section();  // S37_41 as councils write it: S37/41
   for (char& ch : section) ch = ch == '_' ? '/' : ch;

@@ -329,21 +329,34 @@ absl::Status S117ServiceImpl::EndService(const Caller& caller,
                                          const icr::v1::EndAftercareServiceRequest& req,
                                          icr::v1::Entitlement* resp) {
   RETURN_IF_ERROR(CheckRegisterId(req.service_line_id(), "service_line_id"));
-  ASSIGN_OR_RETURN(const Date end, RequireDate(req.end_date(), "end_date"));
-  RETURN_IF_ERROR(CheckFactDate(end, "end_date", caller.role, Today()));
-  RETURN_IF_ERROR(CheckText(req.end_reason(), "end_reason", 500, true));
-  RETURN_IF_ERROR(CheckText(req.moved_to_legal_basis(), "moved_to_legal_basis", 200, false));
+  RETURN_IF_ERROR(CheckServiceEnd(caller, req, ""));
   return WriteEpisode(
       caller, "EndAftercareService", req.entitlement_id(), req.expected_version(),
       [&](pqxx::work& tx, const Policy&, Episode& e, Mutation& m) {
-        if (e.state == State::kVoid) {
-          return RefusedField("state", "the entitlement is VOID");
-        }
-        m.action = "s117_service_ended";
-        m.reason = req.end_reason();
-        return S117Store::EndServiceLine(tx, e.episode_id, req);
+        return EndServiceOf(tx, e, m, req, "");
       },
       resp);
+}
+
+absl::Status S117ServiceImpl::CheckServiceEnd(const Caller& caller,
+                                              const icr::v1::EndAftercareServiceRequest& req,
+                                              const std::string& prefix) {
+  ASSIGN_OR_RETURN(const Date end, RequireDate(req.end_date(), prefix + "end_date"));
+  RETURN_IF_ERROR(CheckFactDate(end, prefix + "end_date", caller.role, Today()));
+  RETURN_IF_ERROR(CheckText(req.end_reason(), prefix + "end_reason", 500, true));
+  return CheckText(req.moved_to_legal_basis(), prefix + "moved_to_legal_basis", 200, false);
+}
+
+absl::Status S117ServiceImpl::EndServiceOf(pqxx::work& tx, Episode& e, Mutation& m,
+                                           const icr::v1::EndAftercareServiceRequest& req,
+                                           const std::string& prefix) {
+  if (e.state == State::kVoid) {
+    return RefusedField("state", "the entitlement is VOID");
+  }
+  m.action = "s117_service_ended";
+  m.reason = req.end_reason();
+  const absl::Status ended = S117Store::EndServiceLine(tx, e.episode_id, req);
+  return ended.ok() || prefix.empty() ? ended : Renamed(ended, prefix + FieldOf(ended));
 }
 
 absl::Status S117ServiceImpl::Review(const Caller& caller, const icr::v1::RecordReviewRequest& req,
@@ -638,11 +651,22 @@ absl::Status S117ServiceImpl::ImportInto(pqxx::work& tx, const Caller& caller, c
     return S117Store::SaveEpisode(tx, e, actor, m.action, m.reason);
   };
   for (int i = 0; i < row.services_size(); ++i) {
-    std::string line_id;
+    // A line that has ended is added, then ended, as the live calls would do it.
+    const std::string field = "services[" + std::to_string(i) + "]";
+    icr::v1::AftercareService line = row.services(i);
+    icr::v1::EndAftercareServiceRequest end;
+    end.set_end_date(line.end_date());
+    end.set_end_reason(line.end_reason());
+    end.set_moved_to_legal_basis(line.moved_to_legal_basis());
+    line.clear_end_date();
+    line.clear_end_reason();
+    line.clear_moved_to_legal_basis();
     RETURN_IF_ERROR(then([&](Mutation& m) {
-      return AddServiceTo(tx, caller, policy, e, m, row.services(i),
-                          "services[" + std::to_string(i) + "]", &line_id);
+      return AddServiceTo(tx, caller, policy, e, m, line, field, end.mutable_service_line_id());
     }));
+    if (end.end_date().empty() && end.end_reason().empty()) continue;
+    RETURN_IF_ERROR(CheckServiceEnd(caller, end, field + "."));
+    RETURN_IF_ERROR(then([&](Mutation& m) { return EndServiceOf(tx, e, m, end, field + "."); }));
   }
   if (!row.last_review_date().empty()) {
     icr::v1::S117Review review;

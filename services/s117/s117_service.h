@@ -99,6 +99,14 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   absl::Status AddServiceTo(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
                             Mutation& m, icr::v1::AftercareService line, const std::string& field,
                             std::string* line_id);
+  // Ending a service line: the request's own checks, then the change (fields named under
+  // `prefix`, e.g. "services[1].").
+  static absl::Status CheckServiceEnd(const Caller& caller,
+                                      const icr::v1::EndAftercareServiceRequest& req,
+                                      const std::string& prefix);
+  static absl::Status EndServiceOf(pqxx::work& tx, Episode& e, Mutation& m,
+                                   const icr::v1::EndAftercareServiceRequest& req,
+                                   const std::string& prefix);
   // migrated: an imported review (attendance may be NOT_RECORDED).
   absl::Status ReviewOf(pqxx::work& tx, const Caller& caller, const Policy& policy, Episode& e,
                         Mutation& m, icr::v1::S117Review review, const std::string& field,

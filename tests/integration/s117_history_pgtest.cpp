@@ -330,6 +330,43 @@ TEST_F(S117HistoryTest, TheRegisterIsImportedRowByRow) {
   EXPECT_EQ(mismatch[0].field(), "date_of_birth");
 }
 
+TEST_F(S117HistoryTest, AnImportedServiceLineThatEndedIsAddedThenEnded) {
+  const std::string nhs = NextNhsNumber();
+  auto row = Row(1, nhs, "LDS-0101");
+  auto* ended = row.add_services();
+  *ended = Line(700);
+  ended->set_end_date(Day(600));
+  ended->set_end_reason("Moved to a care home");
+  // An end before its start names the line's end date, and nothing is stored.
+  auto early = row;
+  early.mutable_services(1)->set_end_date(Day(750));
+  auto refused = Import(Officer(), {early});
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].outcome(), Outcome::REFUSED) << refused[0].message();
+  EXPECT_EQ(refused[0].field(), "services[1].end_date");
+  EXPECT_EQ(Count("SELECT count(*) FROM core.person WHERE nhs_number = '" + nhs + "'"), "0");
+
+  auto results = Import(Officer(), {row});
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_EQ(results[0].outcome(), Outcome::STORED) << results[0].message();
+  icr::v1::GetEntitlementRequest get;
+  get.set_entitlement_id(results[0].id());
+  icr::v1::Entitlement e;
+  ASSERT_TRUE(s117()->GetEntitlement(Ctx(Officer()).get(), get, &e).ok());
+  ASSERT_EQ(e.services_size(), 2);
+  int open = 0;
+  for (const auto& l : e.services()) {
+    if (l.end_date().empty()) {
+      ++open;
+    } else {
+      EXPECT_EQ(l.end_date(), Day(600));
+      EXPECT_EQ(l.end_reason(), "Moved to a care home");
+    }
+  }
+  EXPECT_EQ(open, 1);
+  EXPECT_EQ(Import(Officer(), {row})[0].outcome(), Outcome::DUPLICATE);
+}
+
 // The two indicators whose meaning changed, over a database of their own, month 2026-10.
 class S117IndicatorTest : public ::testing::Test {
  protected:

@@ -104,7 +104,7 @@ TEST(RegisterCsv, ReadsARowAsCouncilsKeepIt) {
       "LIV-0042,943 476 5919,Smith,Ann,17/05/1980,s37/41,2023-01-10,03/06/2023,RW4,E08000012,"
       "or_england_s117_3a,QYG,core_gp_registration,2023-06-20,,2024-05-01,2025-05-01,"
       "\"HOME_CARE|Acme Care|£1,250.00|JOINT|60|2023-06-05|; supported accommodation|Housing "
-      "Trust|700|COUNCIL||2023-06-05|2024-01-31|moved to Care Act\",,\n");
+      "Trust|700|COUNCIL||2023-06-05|2024-01-31|moved to Care Act|direct payment\",,\n");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->row(), 2);
   EXPECT_EQ(r->nhs_number(), "9434765919");
@@ -121,6 +121,8 @@ TEST(RegisterCsv, ReadsARowAsCouncilsKeepIt) {
   EXPECT_EQ(r->services(1).service_type(), "SUPPORTED_ACCOMMODATION");
   EXPECT_EQ(r->services(1).end_date(), "2024-01-31");
   EXPECT_EQ(r->services(1).end_reason(), "moved to Care Act");
+  EXPECT_EQ(joint.delivery_mode(), "COMMISSIONED");  // the default
+  EXPECT_EQ(r->services(1).delivery_mode(), "DIRECT_PAYMENT");
 }
 
 TEST(RegisterCsv, SpellingsOfSections) {
@@ -161,7 +163,7 @@ TEST(RegisterCsv, RefusalsNameTheField) {
             "services[0].council_pct: only for a JOINT funder");
   EXPECT_EQ(msg(ok_head + "HOME_CARE|Acme|10,,\n"),
             "services[0]: expected type|provider|weekly cost|funder|council %|start|end|end "
-            "reason (6 to 8 parts), found 3");
+            "reason|delivery mode (6 to 9 parts), found 3");
   EXPECT_EQ(msg(ok_head + ",2024-01-01,\n"),
             "end_reason: an end date and an end reason go together");
   EXPECT_EQ(msg("R1,9434765918,,,,S3,2023-01-10,,,E08000012,,QYG,,,,,,,,\n").substr(0, 11),
