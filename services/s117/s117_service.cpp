@@ -93,6 +93,17 @@ absl::Status Renamed(const absl::Status& status, const std::string& field) {
                       field + (colon == std::string::npos ? ": " + m : m.substr(colon)));
 }
 
+// A refusal of a migrated end decision, naming the import row's own column (end_date,
+// end_reason) where the decision's field has one.
+absl::Status RowField(const absl::Status& status) {
+  const std::string field = FieldOf(status);
+  for (const char* prefix : {"end.", "decision."}) {
+    if (field == std::string(prefix) + "decision_date") return Renamed(status, "end_date");
+    if (field == std::string(prefix) + "primary_reason") return Renamed(status, "end_reason");
+  }
+  return status;
+}
+
 }  // namespace
 
 S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
@@ -595,6 +606,32 @@ absl::Status S117ServiceImpl::ImportInto(pqxx::work& tx, const Caller& caller, c
                                          const std::string& digest, absl::Status& refused,
                                          std::string* id) {
   const std::string nhs = *NormaliseNhsNumber(row.nhs_number(), "nhs_number");
+  // The entitlement, as OpenEntitlement opens one.
+  icr::v1::OpenEntitlementRequest open;
+  open.set_nhs_number(nhs);
+  open.set_legal_status_code(LegalStatusOf(policy, row.qualifying_section()));
+  if (open.legal_status_code().empty()) {
+    return InvalidField("qualifying_section", row.qualifying_section().empty()
+                                                  ? "required"
+                                                  : "not a qualifying section the register knows");
+  }
+  open.set_detention_start_date(row.detention_start_date());
+  open.set_detaining_provider_code(row.detaining_provider_code());
+  open.set_state(row.left_hospital_date().empty() ? "PLANNED" : "ACTIVE");
+  open.set_ceased_detained_date(row.left_hospital_date());
+  open.set_left_hospital_date(row.left_hospital_date());
+  *open.mutable_council() = row.council();
+  if (row.has_icb()) *open.mutable_icb() = row.icb();
+  open.set_registered_on(row.registered_on());
+  open.set_effective_from(row.effective_from());
+  const std::string from =
+      "migrated from " + (row.source_ref().empty() ? std::string("a register") : row.source_ref());
+  open.set_reason(from);
+  // The row's own checks before anything is written (a person is not created for a row whose
+  // entitlement would be refused).
+  RETURN_IF_ERROR(EpisodeFromOpenRequest(open, "", *ref_, policy, caller.role, Today(),
+                                         policy.review_interval_months)
+                      .status());
   std::string person_id;
   auto found = S117Store::PersonByNhs(tx, nhs);
   if (found) {
@@ -620,27 +657,6 @@ absl::Status S117ServiceImpl::ImportInto(pqxx::work& tx, const Caller& caller, c
     person_id = *created;
   }
 
-  // The entitlement, as OpenEntitlement opens one.
-  icr::v1::OpenEntitlementRequest open;
-  open.set_nhs_number(nhs);
-  open.set_legal_status_code(LegalStatusOf(policy, row.qualifying_section()));
-  if (open.legal_status_code().empty()) {
-    return InvalidField("qualifying_section", row.qualifying_section().empty()
-                                                  ? "required"
-                                                  : "not a qualifying section the register knows");
-  }
-  open.set_detention_start_date(row.detention_start_date());
-  open.set_detaining_provider_code(row.detaining_provider_code());
-  open.set_state(row.left_hospital_date().empty() ? "PLANNED" : "ACTIVE");
-  open.set_ceased_detained_date(row.left_hospital_date());
-  open.set_left_hospital_date(row.left_hospital_date());
-  *open.mutable_council() = row.council();
-  if (row.has_icb()) *open.mutable_icb() = row.icb();
-  open.set_registered_on(row.registered_on());
-  open.set_effective_from(row.effective_from());
-  const std::string from =
-      "migrated from " + (row.source_ref().empty() ? std::string("a register") : row.source_ref());
-  open.set_reason(from);
   Episode e;
   e.import_digest = digest;
   RETURN_IF_ERROR(OpenIn(tx, caller, policy, open, person_id, e, row.source_ref(), digest));
@@ -701,12 +717,11 @@ absl::Status S117ServiceImpl::ImportInto(pqxx::work& tx, const Caller& caller, c
       if (!valid.ok()) {
         // The row's own names for the decision's fields.
         const std::string field = FieldOf(valid);
-        if (field == "end.decision_date") return Renamed(valid, "end_date");
-        if (field == "end.primary_reason") return Renamed(valid, "end_reason");
-        return valid;
+        return RowField(valid);
       }
-      RETURN_IF_ERROR(then(
-          [&](Mutation& m) { return EndDecisionOf(tx, caller, policy, e, m, end, std::nullopt); }));
+      RETURN_IF_ERROR(then([&](Mutation& m) {
+        return RowField(EndDecisionOf(tx, caller, policy, e, m, end, std::nullopt));
+      }));
     }
   }
   Audit::Write(tx, caller, person_id, "ImportRegister", kAuditOk);

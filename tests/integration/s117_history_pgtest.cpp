@@ -328,6 +328,22 @@ TEST_F(S117HistoryTest, TheRegisterIsImportedRowByRow) {
   auto mismatch = Import(Officer(), {born});
   EXPECT_EQ(mismatch[0].code(), static_cast<int>(Code::FAILED_PRECONDITION));
   EXPECT_EQ(mismatch[0].field(), "date_of_birth");
+
+  // A row naming an ICB that does not exist is refused naming it, and no person is created.
+  const std::string nobody = NextNhsNumber();
+  auto unknown_icb = Row(7, nobody, "LDS-0007");
+  unknown_icb.mutable_icb()->set_code("QZZ");
+  auto unknown = Import(Officer(), {unknown_icb});
+  EXPECT_EQ(unknown[0].code(), static_cast<int>(Code::INVALID_ARGUMENT)) << unknown[0].message();
+  EXPECT_EQ(unknown[0].field(), "icb.code");
+  EXPECT_EQ(Count("SELECT count(*) FROM core.person WHERE nhs_number = '" + nobody + "'"), "0");
+  // A migrated end with a reason that may not stand alone names the row's end_reason.
+  auto alone = Row(8, NextNhsNumber(), "LDS-0008");
+  alone.set_end_date(Day(50));
+  alone.set_end_reason("TIME_ELAPSED");
+  auto refused_end = Import(Officer(), {alone});
+  EXPECT_EQ(refused_end[0].outcome(), Outcome::REFUSED);
+  EXPECT_EQ(refused_end[0].field(), "end_reason") << refused_end[0].message();
 }
 
 TEST_F(S117HistoryTest, AnImportedServiceLineThatEndedIsAddedThenEnded) {
