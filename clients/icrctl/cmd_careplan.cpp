@@ -43,9 +43,9 @@ std::string AgencyName(icr::v1::CarePlanSignOff::Agency a) {
 
 void PrintSignoffs(std::ostream& os,
                    const google::protobuf::RepeatedPtrField<icr::v1::CarePlanSignOff>& signoffs) {
-  out::Table t({"AGENCY", "ORG", "SIGNED BY", "ROLE", "AT", "VERSION"});
+  out::Table t({"AGENCY", "ORG", "SIGNED BY", "ROLE", "SIGNED ON", "RECORDED", "VERSION"});
   for (const auto& s : signoffs) {
-    t.Row({AgencyName(s.agency()), s.organisation_code(), s.signed_by(), s.role(),
+    t.Row({AgencyName(s.agency()), s.organisation_code(), s.signed_by(), s.role(), s.signed_on(),
            out::Time(s.signed_at()), std::to_string(s.version())});
   }
   t.Print(os, "  ");
@@ -63,12 +63,19 @@ void PrintPlan(std::ostream& os, const CarePlan& p) {
   f.Add("Change", p.change() + (p.change_reason().empty() ? "" : ": " + p.change_reason()));
   f.Add("Version created", out::Time(p.version_created_at()) + " by " + p.version_created_by());
   f.Add("Legal basis", LegalBasis(p));
-  f.Add("Acting for",
-        Joined(std::vector<std::string>{p.acting_for_council_code(), p.acting_for_icb_code()}));
+  std::vector<std::string> acting_for;
+  for (const auto& code : {p.acting_for_council_code(), p.acting_for_icb_code()}) {
+    if (!code.empty()) acting_for.push_back(code);
+  }
+  f.Add("Acting for", Joined(acting_for));
+  f.Add("Started", p.started_on());
+  f.Add("Imported from", p.source_ref());
   f.Add("Key worker", StaffText(p.key_worker()));
-  f.Add("Agreed", p.agreed_version() ? "version " + std::to_string(p.agreed_version()) + " at " +
-                                           out::Time(p.agreed_at())
-                                     : "");
+  f.Add("Agreed", p.agreed_version()
+                      ? "version " + std::to_string(p.agreed_version()) + " on " + p.agreed_on() +
+                            (p.jointly_agreed() ? ", jointly" : "") + " (recorded " +
+                            out::Time(p.agreed_at()) + ")"
+                      : "");
   f.Add("Next review", p.review().next_review_date());
   f.Add("Light-touch review", p.review().light_touch_review_date());
   const auto& r = p.last_review();

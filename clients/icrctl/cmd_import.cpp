@@ -201,6 +201,8 @@ Layout (one row per care plan; * required):
                            each agency's sign-off as given (name and date required when any is
                            given); the plan is agreed on the day its type's sign-offs completed
   last_review_date, last_review_outcome (CONTINUE, MODIFY or RECOMMEND_CLOSURE)
+  last_review_participants who took part: entries "name|role|organisation" (organisation
+                           empty for the person, a carer or an advocate)
   next_review_date
   what_matters_to_me       in the person's own words
   needs                    descriptions, e.g. Managing meals;Staying well (n1, n2, ...)

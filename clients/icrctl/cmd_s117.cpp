@@ -73,6 +73,8 @@ void PrintEntitlement(std::ostream& os, const Entitlement& e) {
                               : " (" + e.detention_source_org() + " " + e.detention_id() + ")"));
   f.Add("Left hospital", e.left_hospital_date());
   f.Add("Effective from", e.effective_from());
+  f.Add("Registered on", e.registered_on());
+  if (!e.source_ref().empty()) f.Add("Imported from", e.source_ref());
   std::string status;
   for (const auto& [on, what] : std::vector<std::pair<bool, std::string>>{
            {e.in_hospital(), "in hospital"},
@@ -92,7 +94,7 @@ void PrintEntitlement(std::ostream& os, const Entitlement& e) {
   f.Add("OR dispute", e.or_dispute_status());
   f.Add("Last review", e.last_review_date());
   f.Add("Next review due", e.next_review_due());
-  f.Add("Ended on", e.ended_on());
+  f.Add("Ended on", e.ended_on() + (e.end_migrated() ? " (joint end carried over)" : ""));
   if (!e.predecessor_episode_id().empty()) f.Add("Predecessor", e.predecessor_episode_id());
   if (!e.successor_episode_id().empty()) f.Add("Successor", e.successor_episode_id());
   if (!e.void_reason().empty()) f.Add("Void reason", e.void_reason());
@@ -103,19 +105,21 @@ void PrintEntitlement(std::ostream& os, const Entitlement& e) {
   }
   if (!e.reviews().empty()) {
     os << "\nReviews\n";
-    out::Table t({"DATE", "OUTCOME", "COUNCIL REP", "HEALTH REP", "PERSON", "NEXT DUE", "BY"});
+    out::Table t({"DATE", "OUTCOME", "JOINT", "COUNCIL", "COUNCIL REP", "HEALTH", "HEALTH REP",
+                  "PERSON", "NEXT DUE", "BY"});
     for (const auto& r : e.reviews()) {
-      t.Row({r.review_date(), r.outcome(), StaffText(r.council_rep()), StaffText(r.health_rep()),
+      t.Row({r.review_date(), r.outcome(), r.joint() ? "yes" : "no", r.council_attendance(),
+             StaffText(r.council_rep()), r.health_attendance(), StaffText(r.health_rep()),
              r.person_involvement(), r.next_review_due(), r.recorded_by_org()});
     }
     t.Print(os, "  ");
   }
   if (!e.end_decisions().empty()) {
     os << "\nEnd decisions\n";
-    out::Table t({"BODY", "CODE", "DECIDER", "DATE", "PRIMARY REASON", "PERSON"});
+    out::Table t({"BODY", "CODE", "DECIDER", "DATE", "PRIMARY REASON", "PERSON", "MIGRATED"});
     for (const auto& d : e.end_decisions()) {
       t.Row({d.body(), d.body_code(), StaffText(d.decider()), d.decision_date(), d.primary_reason(),
-             d.person_involvement()});
+             d.person_involvement(), d.migrated() ? "yes" : ""});
     }
     t.Print(os, "  ");
   }

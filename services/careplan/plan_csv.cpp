@@ -87,6 +87,22 @@ absl::Status Intervention(const std::string& entry, const std::string& f, CarePl
 }
 
 // "name|organisation|telephone".
+// One entry "name|role|organisation" of the last_review_participants cell: a professional (or,
+// with no organisation, someone else: the person, a carer, an advocate).
+absl::Status Participant(const std::string& entry, const std::string& f, Review& review) {
+  const auto parts = SplitParts(entry, '|');
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty()) {
+    return InvalidField(f, "expected name|role|organisation, found '" + entry + "'");
+  }
+  auto* who = review.add_participants();
+  who->set_name(parts[0]);
+  who->set_role(parts[1]);
+  const std::string org = parts.size() == 3 ? CsvCode(parts[2]) : std::string();
+  who->set_organisation_code(org);
+  who->set_kind(org.empty() ? v1::CarePlanParticipant::OTHER : v1::CarePlanParticipant::PROFESSIONAL);
+  return absl::OkStatus();
+}
+
 absl::Status CrisisContact(const std::string& entry, const std::string& f, CarePlan& p) {
   const auto parts = SplitParts(entry, '|');
   if (parts.size() > 3 || parts[0].empty()) {
@@ -121,6 +137,7 @@ const std::vector<std::string_view>& PlanCsvColumns() {
                                                          "social_care_signed_on",
                                                          "last_review_date",
                                                          "last_review_outcome",
+                                                         "last_review_participants",
                                                          "next_review_date",
                                                          "what_matters_to_me",
                                                          "needs",
@@ -173,6 +190,10 @@ absl::StatusOr<v1::CarePlanImportRow> ParsePlanRow(const CsvColumns& c, const Cs
     review->set_review_date(reviewed);
     review->set_outcome(o);
     review->set_next_review_date(next);
+    const auto who = SplitCell(c.Get(r, "last_review_participants"), ';');
+    for (size_t i = 0; i < who.size(); ++i) {
+      RETURN_IF_ERROR(Participant(who[i], CsvEntryField("last_review_participants", i), *review));
+    }
   } else if (!outcome.empty()) {
     return InvalidField("last_review_date", "required with last_review_outcome");
   }

@@ -253,6 +253,27 @@ TEST(PlanCsv, ReadsAJointS117Plan) {
   EXPECT_EQ(p.crisis_plan().contacts(0).telephone(), "0300 555 0100");
 }
 
+TEST(PlanCsv, TheLastReviewKeepsWhoTookPart) {
+  const std::string head =
+      "source_ref,nhs_number,types,last_review_date,last_review_outcome,"
+      "last_review_participants\n";
+  auto r = FirstRow(careplan::PlanCsvHeader, careplan::ParsePlanRow,
+                    head + "CP-9,9434765919,S117,2025-03-01,CONTINUE,"
+                           "Pat Lee|Team manager|E08000012;Dr Osei|Consultant|rw4;Ann Smith|Person|\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->reviews_size(), 1);
+  const auto& who = r->reviews(0).participants();
+  ASSERT_EQ(who.size(), 3);
+  EXPECT_EQ(who[1].organisation_code(), "RW4");
+  EXPECT_EQ(who[1].kind(), v1::CarePlanParticipant::PROFESSIONAL);
+  EXPECT_EQ(who[2].kind(), v1::CarePlanParticipant::OTHER);
+  auto bad = FirstRow(careplan::PlanCsvHeader, careplan::ParsePlanRow,
+                      head + "CP-9,9434765919,S117,2025-03-01,CONTINUE,Pat Lee\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "last_review_participants[0]: expected name|role|organisation, found 'Pat Lee'");
+}
+
 TEST(PlanCsv, RefusalsNameTheField) {
   auto msg = [&](const std::string& data) {
     auto r = PlanRow(data);
