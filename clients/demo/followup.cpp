@@ -119,12 +119,14 @@ class Followup {
   // Care plans.
   enum class Target { kDraft, kAgreed, kOverdue };
   // The real-world days of a person's plan: started, discussed with them, signed for health,
-  // agreed (the social care sign-off, or the health one alone), and for an overdue plan an early
-  // review whose next date has passed.
+  // agreed (the social care sign-off, or the health one alone), and a review: for an overdue
+  // plan an early one whose next date has passed, for a plan agreed more than ten months ago
+  // its yearly one (yearly_review), which keeps it current.
   struct PlanDays {
     Date started, discussed, health_signed, agreed, reviewed, review_next;
+    bool yearly_review = false;
   };
-  PlanDays PlanDaysOf(const Facts& f, Target target) const;
+  PlanDays PlanDaysOf(const Facts& f, bool s117_plan, Target target) const;
   CarePlan PlanContent(const Facts& f, const RegisterRow* s117, const PlanDays& d) const;
   icr::v1::CarePlanReview PlanReview(const Facts& f, const RegisterRow* s117,
                                      const PlanDays& d) const;
@@ -523,20 +525,29 @@ void AddParticipant(google::protobuf::RepeatedPtrField<icr::v1::CarePlanParticip
   x->set_method(icr::v1::CarePlanParticipant::MEETING);
 }
 
-// Agreed 1 to 10 months before the as-of date (an overdue plan 5 to 10), so the next review an
-// agreement sets (11 months on) is both after today and within 12 months of the agreement;
-// started 1 to 6 weeks before, health signing up to 6 days before the council. An overdue plan
-// had an early review 3 to 8 weeks after agreement that set a next review 2 to 3 months on,
-// since passed.
-Followup::PlanDays Followup::PlanDaysOf(const Facts& f, Target target) const {
+// Agreed 1 to 10 months before the as-of date (an overdue plan 5 to 10; a current plan that is
+// not an S117 plan up to two years), started 1 to 6 weeks before, health signing up to 6 days
+// before the council; the agreement sets the next review 11 months on. An overdue plan had an
+// early review 3 to 8 weeks after agreement that set a next review 2 to 3 months on, since
+// passed; a current plan agreed more than 10 months ago had its yearly review 1 to 8 months
+// ago, setting the next one 11 to 12 months on.
+Followup::PlanDays Followup::PlanDaysOf(const Facts& f, bool s117_plan, Target target) const {
   const std::string& nhs = f.nhs;
   PlanDays d;
+  const int oldest = target == Target::kAgreed && !s117_plan ? 700 : 300;
   d.agreed = as_of_ - days(target == Target::kOverdue ? DrawInt(seed_, nhs, "agreed", 160, 300)
-                                                      : DrawInt(seed_, nhs, "agreed", 7, 300));
+                                                      : DrawInt(seed_, nhs, "agreed", 7, oldest));
   d.started = d.agreed - days(DrawInt(seed_, nhs, "plan started", 7, 42));
   d.discussed = d.started + (d.agreed - d.started) / 2;
   d.health_signed =
       std::max(d.discussed, d.agreed - days(DrawInt(seed_, nhs, "health signed", 0, 6)));
+  if (target == Target::kAgreed && as_of_ - d.agreed > days(300)) {
+    d.yearly_review = true;
+    d.reviewed = std::max(d.agreed + days(30),
+                          as_of_ - days(DrawInt(seed_, nhs, "yearly review", 30, 240)));
+    d.review_next = d.reviewed + days(DrawInt(seed_, nhs, "yearly review next", 330, 360));
+    return d;
+  }
   d.reviewed = d.agreed + days(DrawInt(seed_, nhs, "early review", 20, 60));
   d.review_next = d.reviewed + days(DrawInt(seed_, nhs, "early review next", 60, 90));
   return d;
@@ -677,9 +688,8 @@ CarePlan Followup::PlanContent(const Facts& f, const RegisterRow* s117,
   return p;
 }
 
-// An early review after agreement that set a next review which has since passed: the plan is
-// overdue for review. (Agreement always sets a future review date, so a review recorded with a
-// past date is how a demo plan becomes overdue.)
+// A review after agreement on d.reviewed setting the next one for d.review_next: an early review
+// whose next date has since passed (the plan is overdue), or a yearly one (it is current).
 icr::v1::CarePlanReview Followup::PlanReview(const Facts& f, const RegisterRow* s117,
                                              const PlanDays& d) const {
   using icr::v1::CarePlanParticipant;
@@ -702,7 +712,7 @@ icr::v1::CarePlanReview Followup::PlanReview(const Facts& f, const RegisterRow* 
 void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target target) {
   Actor& trust = TrustOf(f.nhs);  // the trust creates the plan and signs for health
   const std::string who = out::NhsDisplay(f.nhs);
-  const PlanDays d = PlanDaysOf(f, target);
+  const PlanDays d = PlanDaysOf(f, s117 != nullptr, target);
   CarePlan plan;
   icr::v1::GetCarePlanRequest get;
   get.set_nhs_number(f.nhs);
@@ -762,7 +772,8 @@ void Followup::CarePlanFor(const Facts& f, const RegisterRow* s117, Target targe
       Wrote("care plan sign-offs");
     }
   }
-  if (target != Target::kOverdue || !plan.last_review().review_date().empty()) return;
+  const bool review = target == Target::kOverdue || d.yearly_review;
+  if (!review || !plan.last_review().review_date().empty()) return;
   if (plan.status() == CarePlan::AGREED) {
     icr::v1::StartCarePlanReviewRequest start;
     start.set_plan_id(plan.plan_id());
