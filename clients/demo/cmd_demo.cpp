@@ -195,7 +195,7 @@ void WriteRegisterSample(const Invocation& inv, const demo::Options& options,
   if (!json) {
     std::cout << "\nSample register: " << path << " (" << rows->size()
               << " entitlements not yet in the store; try icrctl s117 import " << path
-              << " --dry-run with a council s117_officer token)\n";
+              << " --dry-run with that council's system token)\n";
   }
 }
 

@@ -646,7 +646,17 @@ absl::Status S117ServiceImpl::ImportInto(pqxx::work& tx, const Caller& caller, c
     }
     person_id = person->person_id;
   } else {
-    // Not in the record yet: created from the register's names and date of birth.
+    // Not in the record yet: created from the register's names and date of birth, if the access
+    // rule lets the caller create a person (system, clinician, social_worker). Anyone else is
+    // refused as for a person the record does not hold.
+    access::Decision d = access::DecideWrite(caller, access::Write::kCreatePerson,
+                                             access::Facts{}, "nhs_number");
+    if (!d.ok()) {
+      d = {access::NotVisible("nhs_number"), access::kAuditNotFound};
+      Access::AuditDecision(tx, caller, "", "ImportRegister", d);
+      refused = d.status;
+      return absl::OkStatus();  // commit the audit of the refused attempt
+    }
     RETURN_IF_ERROR(CheckText(row.family_name(), "family_name", 100, true));
     RETURN_IF_ERROR(CheckText(row.given_name(), "given_name", 100, false));
     ASSIGN_OR_RETURN(const Date born, RequireDate(row.date_of_birth(), "date_of_birth"));

@@ -222,7 +222,8 @@ std::optional<std::string> S117Store::CreatePerson(pqxx::transaction_base& tx,
                                                    const std::string& council,
                                                    const std::string& icb, const std::string& org) {
   auto r =
-      Exec(tx, sql::kPersonCreate, nhs, family_name, given_name, FormatDate(born), council, icb);
+      Exec(tx, sql::kPersonCreate, nhs, family_name, given_name, FormatDate(born), council, icb,
+           org);
   if (r.empty()) return std::nullopt;
   const std::string id = r[0][0].c_str();
   Changes::Append(tx, change::kPerson, id, id, change::kCreated, org);

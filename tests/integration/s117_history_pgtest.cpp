@@ -84,6 +84,9 @@ class S117HistoryTest : public ::testing::Test {
     return icr::v1::S117RegisterService::NewStub(stack.channel());
   }
   std::string Officer(const std::string& org = kLeeds) { return stack.Token(org, "s117_officer"); }
+  // The council's own system, which carries its register over (and may create the people the
+  // record does not hold yet: an s117_officer may not).
+  std::string Migrator() { return stack.Token(kLeeds, "system"); }
   grpc::Status OpenAs(const std::string& token, const icr::v1::OpenEntitlementRequest& req,
                       icr::v1::Entitlement* out) {
     return s117()->OpenEntitlement(Ctx(token).get(), req, out);
@@ -261,7 +264,7 @@ TEST_F(S117HistoryTest, TheRegisterIsImportedRowByRow) {
   // A dry run stores nothing.
   auto dry = rows;
   for (auto& r : dry) r.set_dry_run(true);
-  auto checked = Import(Officer(), dry);
+  auto checked = Import(Migrator(), dry);
   ASSERT_EQ(checked.size(), 4u);
   EXPECT_EQ(checked[0].outcome(), Outcome::VALID) << checked[0].message();
   EXPECT_EQ(checked[1].outcome(), Outcome::VALID) << checked[1].message();
@@ -270,7 +273,7 @@ TEST_F(S117HistoryTest, TheRegisterIsImportedRowByRow) {
   EXPECT_EQ(Episodes(known), "0");
   EXPECT_EQ(Count("SELECT count(*) FROM core.person WHERE nhs_number = '" + fresh + "'"), "0");
 
-  auto results = Import(Officer(), rows);
+  auto results = Import(Migrator(), rows);
   ASSERT_EQ(results.size(), 4u);
   for (int i : {0, 1, 3}) {
     EXPECT_EQ(results[i].outcome(), Outcome::STORED) << results[i].message();
@@ -305,14 +308,14 @@ TEST_F(S117HistoryTest, TheRegisterIsImportedRowByRow) {
 
   // Rerunning the same rows changes nothing; the same reference with other content is refused.
   const std::string before = Count("SELECT count(*) || '/' || sum(version) FROM s117.episode");
-  auto again = Import(Officer(), {stored, created});
+  auto again = Import(Migrator(), {stored, created});
   ASSERT_EQ(again.size(), 2u);
   EXPECT_EQ(again[0].outcome(), Outcome::DUPLICATE);
   EXPECT_EQ(again[0].id(), results[0].id());
   EXPECT_EQ(again[1].outcome(), Outcome::DUPLICATE);
   auto changed = created;
   changed.set_registered_on(Day(790));
-  auto conflict = Import(Officer(), {changed});
+  auto conflict = Import(Migrator(), {changed});
   EXPECT_EQ(conflict[0].outcome(), Outcome::REFUSED);
   EXPECT_EQ(conflict[0].code(), static_cast<int>(Code::FAILED_PRECONDITION));
   EXPECT_EQ(conflict[0].field(), "source_ref");
@@ -325,15 +328,37 @@ TEST_F(S117HistoryTest, TheRegisterIsImportedRowByRow) {
   EXPECT_EQ(other[0].field(), "council.code");
   auto born = Row(6, known, "LDS-0006");
   born.set_date_of_birth("1950-01-01");
-  auto mismatch = Import(Officer(), {born});
+  auto mismatch = Import(Migrator(), {born});
   EXPECT_EQ(mismatch[0].code(), static_cast<int>(Code::FAILED_PRECONDITION));
   EXPECT_EQ(mismatch[0].field(), "date_of_birth");
+
+  // An s117_officer may not create a person: a row for someone the record does not hold is
+  // refused exactly as one for a person the officer's council cannot see, and audited.
+  const std::string absent = NextNhsNumber(), unseen = NextNhsNumber();
+  SeedPerson(kTrust, unseen);
+  auto unseen_row = Row(9, unseen, "LDS-0009");
+  unseen_row.mutable_council()->set_code(kCamden);
+  auto absent_row = Row(10, absent, "LDS-0010");
+  absent_row.mutable_council()->set_code(kCamden);
+  auto by_officer = Import(Officer(kCamden), {absent_row, unseen_row});
+  ASSERT_EQ(by_officer.size(), 2u);
+  EXPECT_EQ(by_officer[0].outcome(), Outcome::REFUSED);
+  EXPECT_EQ(by_officer[0].code(), static_cast<int>(Code::NOT_FOUND)) << by_officer[0].message();
+  EXPECT_EQ(by_officer[0].field(), "nhs_number");
+  EXPECT_EQ(by_officer[1].code(), by_officer[0].code()) << by_officer[1].message();
+  EXPECT_EQ(by_officer[1].message(), by_officer[0].message());
+  EXPECT_EQ(Count("SELECT count(*) FROM core.person WHERE nhs_number = '" + absent + "'"), "0");
+  // The system that created a person has its 'registered' relationship with them.
+  EXPECT_EQ(Count("SELECT count(*) FROM core.relationship r JOIN core.person p USING "
+                  "(person_id) WHERE r.kind = 'registered' AND r.org_code = '" +
+                  std::string(kLeeds) + "' AND p.nhs_number = '" + fresh + "'"),
+            "1");
 
   // A row naming an ICB that does not exist is refused naming it, and no person is created.
   const std::string nobody = NextNhsNumber();
   auto unknown_icb = Row(7, nobody, "LDS-0007");
   unknown_icb.mutable_icb()->set_code("QZZ");
-  auto unknown = Import(Officer(), {unknown_icb});
+  auto unknown = Import(Migrator(), {unknown_icb});
   EXPECT_EQ(unknown[0].code(), static_cast<int>(Code::INVALID_ARGUMENT)) << unknown[0].message();
   EXPECT_EQ(unknown[0].field(), "icb.code");
   EXPECT_EQ(Count("SELECT count(*) FROM core.person WHERE nhs_number = '" + nobody + "'"), "0");
@@ -341,7 +366,7 @@ TEST_F(S117HistoryTest, TheRegisterIsImportedRowByRow) {
   auto alone = Row(8, NextNhsNumber(), "LDS-0008");
   alone.set_end_date(Day(50));
   alone.set_end_reason("TIME_ELAPSED");
-  auto refused_end = Import(Officer(), {alone});
+  auto refused_end = Import(Migrator(), {alone});
   EXPECT_EQ(refused_end[0].outcome(), Outcome::REFUSED);
   EXPECT_EQ(refused_end[0].field(), "end_reason") << refused_end[0].message();
 }
@@ -356,13 +381,13 @@ TEST_F(S117HistoryTest, AnImportedServiceLineThatEndedIsAddedThenEnded) {
   // An end before its start names the line's end date, and nothing is stored.
   auto early = row;
   early.mutable_services(1)->set_end_date(Day(750));
-  auto refused = Import(Officer(), {early});
+  auto refused = Import(Migrator(), {early});
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0].outcome(), Outcome::REFUSED) << refused[0].message();
   EXPECT_EQ(refused[0].field(), "services[1].end_date");
   EXPECT_EQ(Count("SELECT count(*) FROM core.person WHERE nhs_number = '" + nhs + "'"), "0");
 
-  auto results = Import(Officer(), {row});
+  auto results = Import(Migrator(), {row});
   ASSERT_EQ(results.size(), 1u);
   ASSERT_EQ(results[0].outcome(), Outcome::STORED) << results[0].message();
   icr::v1::GetEntitlementRequest get;
@@ -380,7 +405,7 @@ TEST_F(S117HistoryTest, AnImportedServiceLineThatEndedIsAddedThenEnded) {
     }
   }
   EXPECT_EQ(open, 1);
-  EXPECT_EQ(Import(Officer(), {row})[0].outcome(), Outcome::DUPLICATE);
+  EXPECT_EQ(Import(Migrator(), {row})[0].outcome(), Outcome::DUPLICATE);
 }
 
 // The two indicators whose meaning changed, over a database of their own, month 2026-10.
@@ -411,7 +436,7 @@ class S117IndicatorTest : public ::testing::Test {
     r.set_left_hospital_date(left);
     r.set_registered_on(registered);
     r.set_last_review_date(last_review);
-    auto ctx = Ctx(Token(kLeeds, Role::kS117Officer));
+    auto ctx = Ctx(Token(kLeeds, Role::kSystem));
     auto stream = icr::v1::S117RegisterService::NewStub(channel_)->ImportRegister(ctx.get());
     EXPECT_TRUE(stream->Write(r));
     stream->WritesDone();
