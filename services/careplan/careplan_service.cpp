@@ -6,6 +6,7 @@
 #include "services/common/changes.h"
 #include "services/common/fact_dates.h"
 #include "services/common/grpc_status.h"
+#include "services/common/import_row.h"
 #include "services/common/paging.h"
 
 namespace icr::careplan {
@@ -52,14 +53,6 @@ absl::Status Advance(pqxx::work& tx, const Caller& caller, const PlanRow& row,
 
 // The day a plan was started, as stored.
 Date StartOf(const PlanRow& row) { return ParseDate(row.started_on).value_or(Date{}); }
-
-// A status whose message names `from` (a field prefix) renamed to name `to` instead, so a rule
-// written for one request names the field of another ("review." in a row's "reviews[2].").
-absl::Status Renamed(const absl::Status& s, const std::string& from, const std::string& to) {
-  std::string message(s.message());
-  if (s.ok() || message.rfind(from, 0) != 0) return s;
-  return absl::Status(s.code(), to + message.substr(from.size()));
-}
 
 // A plan cannot start before the person was born.
 absl::Status CheckStart(pqxx::work& tx, const std::string& person_id, Date started) {
@@ -198,7 +191,7 @@ absl::Status ReplayReview(pqxx::work& tx, const Caller& caller, const PlanRow& r
         CheckNotBefore(*date, *agreed_on, field + "review_date", "the plan's agreement"));
   }
   auto reviewing = Transition(row.status, Action::kStartReview);
-  if (!reviewing.ok()) return Renamed(reviewing.status(), "", field);
+  if (!reviewing.ok()) return RenameField(reviewing.status(), "", field);
   RETURN_IF_ERROR(
       Advance(tx, caller, row,
               {*reviewing, &current, change::kReviewStarted, "imported", row.signed_version}));
@@ -206,13 +199,10 @@ absl::Status ReplayReview(pqxx::work& tx, const Caller& caller, const PlanRow& r
   auto content = CarePlanStore::LoadVersion(tx, row.plan_id, 0);
   if (!started || !content) return absl::InternalError("imported care plan missing");
   auto next = Transition(started->status, Action::kRecordReview, review.outcome());
-  if (!next.ok()) return Renamed(next.status(), "", field);
-  return Renamed(RecordReviewOf(tx, caller, *started, *content, *next, review, ref), "review.",
+  if (!next.ok()) return RenameField(next.status(), "", field);
+  return RenameField(RecordReviewOf(tx, caller, *started, *content, *next, review, ref), "review.",
                  field);
 }
-
-// A dry run's transaction is rolled back by returning this.
-absl::Status DryRunDone() { return absl::CancelledError("dry run: rolled back"); }
 
 }  // namespace
 
@@ -550,7 +540,7 @@ absl::Status CarePlanServiceImpl::Import(const Caller& caller, const icr::v1::Ca
                                                   " with different content");
           }
           *duplicate = true;
-          return in.dry_run() ? DryRunDone() : absl::OkStatus();
+          return in.dry_run() ? DryRunRollback() : absl::OkStatus();
         }
         if (auto open = CarePlanStore::OpenPlanOf(tx, person.person_id)) {
           return RefusedField("nhs_number",
@@ -571,7 +561,7 @@ absl::Status CarePlanServiceImpl::Import(const Caller& caller, const icr::v1::Ca
         for (const auto& [fact, field] : signoffs) {
           ASSIGN_OR_RETURN(auto state, now());
           RETURN_IF_ERROR(
-              Renamed(SignOff(tx, caller, state.first, state.second, rule, fact), "", field));
+              RenameField(SignOff(tx, caller, state.first, state.second, rule, fact), "", field));
         }
         for (int i : reviews) {
           ASSIGN_OR_RETURN(auto state, now());
@@ -580,33 +570,16 @@ absl::Status CarePlanServiceImpl::Import(const Caller& caller, const icr::v1::Ca
         }
         Audit::Write(tx, caller, person.person_id, "ImportCarePlans", kAuditOk);
         *id = plan_id;
-        return in.dry_run() ? DryRunDone() : absl::OkStatus();
+        return in.dry_run() ? DryRunRollback() : absl::OkStatus();
       });
 }
 
 icr::v1::ImportRowResult CarePlanServiceImpl::ImportRow(const Caller& caller,
                                                         const icr::v1::CarePlanImportRow& in) {
-  using Result = icr::v1::ImportRowResult;
-  Result out;
-  out.set_row(in.row());
   std::string id;
   bool duplicate = false;
-  absl::Status status = Import(caller, in, &id, &duplicate);
-  const bool dry_run_done =
-      in.dry_run() && absl::IsCancelled(status) && status.message() == DryRunDone().message();
-  if (status.ok() || dry_run_done) {
-    out.set_outcome(duplicate ? Result::DUPLICATE : in.dry_run() ? Result::VALID : Result::STORED);
-    if (out.outcome() != Result::VALID) out.set_id(id);  // a dry run's plan was never stored
-    return out;
-  }
-  const std::string message(status.message());
-  out.set_outcome(Result::REFUSED);
-  out.set_code(static_cast<int>(status.code()));
-  out.set_message(message);
-  out.set_id(id);  // the plan already imported under the source reference, if that is why
-  const auto colon = message.find(": ");
-  if (colon != std::string::npos) out.set_field(message.substr(0, colon));
-  return out;
+  const absl::Status status = Import(caller, in, &id, &duplicate);
+  return ImportRowResultOf(in.row(), status, duplicate, id);
 }
 
 // The RPCs: the caller admitted by the policy table, then the operation.

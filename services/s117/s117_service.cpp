@@ -9,6 +9,7 @@
 #include "services/common/audit.h"
 #include "services/common/fact_dates.h"
 #include "services/common/grpc_status.h"
+#include "services/common/import_row.h"
 #include "services/common/paging.h"
 #include "services/s117/feed_position.h"
 #include "services/s117/reconcile.h"
@@ -47,9 +48,6 @@ absl::Status RequirePrivileged(const Caller& caller, const Episode& e, const std
 
 Actor ActorOf(const Caller& caller) { return {caller.org_code, RoleName(caller.role)}; }
 
-// A dry run's transaction is rolled back by this status once every step has passed.
-constexpr char kDryRun[] = "dry run: rolled back";
-
 // The digest of a register row's content (not its row number or dry_run): the same row loaded
 // again is a duplicate.
 std::string RowDigest(icr::v1::RegisterImportRow row) {
@@ -78,28 +76,17 @@ std::string LegalStatusOf(const Policy& policy, const std::string& section) {
   return "";
 }
 
-// "field: reason" -> field.
-std::string FieldOf(const absl::Status& status) {
-  const std::string m(status.message());
-  const auto colon = m.find(": ");
-  return colon == std::string::npos ? "" : m.substr(0, colon);
-}
-
-// The same refusal naming `field` instead.
-absl::Status Renamed(const absl::Status& status, const std::string& field) {
-  const std::string m(status.message());
-  const auto colon = m.find(": ");
-  return absl::Status(status.code(),
-                      field + (colon == std::string::npos ? ": " + m : m.substr(colon)));
-}
-
 // A refusal of a migrated end decision, naming the import row's own column (end_date,
 // end_reason) where the decision's field has one.
 absl::Status RowField(const absl::Status& status) {
   const std::string field = FieldOf(status);
   for (const char* prefix : {"end.", "decision."}) {
-    if (field == std::string(prefix) + "decision_date") return Renamed(status, "end_date");
-    if (field == std::string(prefix) + "primary_reason") return Renamed(status, "end_reason");
+    if (field == std::string(prefix) + "decision_date") {
+      return RenameField(status, field, "end_date");
+    }
+    if (field == std::string(prefix) + "primary_reason") {
+      return RenameField(status, field, "end_reason");
+    }
   }
   return status;
 }
@@ -367,7 +354,7 @@ absl::Status S117ServiceImpl::EndServiceOf(pqxx::work& tx, Episode& e, Mutation&
   m.action = "s117_service_ended";
   m.reason = req.end_reason();
   const absl::Status ended = S117Store::EndServiceLine(tx, e.episode_id, req);
-  return ended.ok() || prefix.empty() ? ended : Renamed(ended, prefix + FieldOf(ended));
+  return RenameField(ended, "", prefix);
 }
 
 absl::Status S117ServiceImpl::Review(const Caller& caller, const icr::v1::RecordReviewRequest& req,
@@ -552,8 +539,6 @@ absl::Status S117ServiceImpl::InError(const Caller& caller,
 
 icr::v1::ImportRowResult S117ServiceImpl::ImportRow(const Caller& caller,
                                                     const icr::v1::RegisterImportRow& row) {
-  icr::v1::ImportRowResult result;
-  result.set_row(row.row());
   std::string id;
   bool duplicate = false;
   auto run = [&]() -> absl::Status {
@@ -581,24 +566,12 @@ icr::v1::ImportRowResult S117ServiceImpl::ImportRow(const Caller& caller,
         return absl::OkStatus();
       }
       RETURN_IF_ERROR(ImportInto(tx, caller, *policy, row, digest, refused, &id));
-      if (refused.ok() && row.dry_run()) return absl::CancelledError(kDryRun);
+      if (refused.ok() && row.dry_run()) return DryRunRollback();
       return absl::OkStatus();
     });
   };
-  const absl::Status s = run();
-  if (s.ok()) {
-    result.set_outcome(duplicate ? icr::v1::ImportRowResult::DUPLICATE
-                                 : icr::v1::ImportRowResult::STORED);
-    result.set_id(id);
-  } else if (row.dry_run() && s.code() == absl::StatusCode::kCancelled && s.message() == kDryRun) {
-    result.set_outcome(icr::v1::ImportRowResult::VALID);
-  } else {
-    result.set_outcome(icr::v1::ImportRowResult::REFUSED);
-    result.set_code(static_cast<int>(ToGrpc(s).error_code()));
-    result.set_field(FieldOf(s));
-    result.set_message(std::string(s.message()));
-  }
-  return result;
+  const absl::Status status = run();  // before duplicate and id are read
+  return ImportRowResultOf(row.row(), status, duplicate, id);
 }
 
 absl::Status S117ServiceImpl::ImportInto(pqxx::work& tx, const Caller& caller, const Policy& policy,
