@@ -1,0 +1,3 @@
+#include "services/fhir/transaction.h"
+
+namespace icr::fhir {}  // namespace icr::fhir
