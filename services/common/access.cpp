@@ -16,6 +16,14 @@ absl::StatusOr<Caller> Access::Admit(Authenticator& auth, const grpc::ServerCont
   return caller;
 }
 
+absl::StatusOr<Caller> Access::Admit(Authenticator& auth, const Authenticator::HeaderOf& header,
+                                     const Authenticator::PeerOf& peer, std::string_view method) {
+  auto caller = auth.Authenticate(header, peer);
+  if (!caller.ok()) return caller.status();
+  RETURN_IF_ERROR(access::Admit(*caller, method));
+  return caller;
+}
+
 access::Facts Access::ReadFacts(const pqxx::row& row, int first) {
   access::Facts f;
   f.exists = true;

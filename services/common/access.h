@@ -27,6 +27,9 @@ class Access {
   // "icr.v1.RecordService.UpsertPerson"), before any validation of the request.
   static absl::StatusOr<Caller> Admit(Authenticator& auth, const grpc::ServerContextBase& ctx,
                                       std::string_view method);
+  // The same for a call over another protocol (the FHIR HTTP server), from its headers.
+  static absl::StatusOr<Caller> Admit(Authenticator& auth, const Authenticator::HeaderOf& header,
+                                      const Authenticator::PeerOf& peer, std::string_view method);
 
   // The facts of the rule (sees, care: core.relationship_facts) from two columns of a row,
   // from `first` on; the person exists.

@@ -106,16 +106,21 @@ Authenticator::Authenticator(Database& db, int auth_failure_limit)
 
 absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) {
   if (auto s = CheckMetadataSize(ctx); !s.ok()) return s;
-  auto token = BearerToken(Metadata(ctx, "authorization"));
+  return Authenticate([&](std::string_view key) { return Metadata(ctx, key); },
+                      [&] { return PeerAddress(ctx.peer()); });
+}
+
+absl::StatusOr<Caller> Authenticator::Authenticate(const HeaderOf& header, const PeerOf& peer) {
+  auto token = BearerToken(header("authorization"));
   if (!token || token->empty()) {
     return absl::UnauthenticatedError("missing bearer token (authorization: Bearer <token>)");
   }
-  auto found = Lookup(*token, &ctx);
+  auto found = Lookup(*token, &peer);
   if (!found.ok()) return found.status();
   Caller caller = *std::move(found);
-  caller.purpose_of_use = std::string(Metadata(ctx, "x-purpose-of-use"));
-  caller.request_id = std::string(Metadata(ctx, "x-request-id"));
-  caller.break_glass_reason = std::string(Metadata(ctx, "x-break-glass-reason"));
+  caller.purpose_of_use = std::string(header("x-purpose-of-use"));
+  caller.request_id = std::string(header("x-request-id"));
+  caller.break_glass_reason = std::string(header("x-break-glass-reason"));
   if (auto s = CheckText(caller.purpose_of_use, "x-purpose-of-use", 200, false); !s.ok()) return s;
   if (auto s = CheckText(caller.request_id, "x-request-id", 100, false); !s.ok()) return s;
   if (auto s = CheckText(caller.break_glass_reason, "x-break-glass-reason", 500, false); !s.ok()) {
@@ -128,8 +133,7 @@ absl::StatusOr<Caller> Authenticator::AuthenticateToken(const std::string& token
   return Lookup(token, nullptr);
 }
 
-absl::StatusOr<Caller> Authenticator::Lookup(const std::string& token,
-                                             const grpc::ServerContextBase* ctx) {
+absl::StatusOr<Caller> Authenticator::Lookup(const std::string& token, const PeerOf* peer_of) {
   if (token.empty()) return absl::UnauthenticatedError("missing token");
   const std::string hash = Sha256(token);
   const auto now = std::chrono::steady_clock::now();
@@ -147,8 +151,8 @@ absl::StatusOr<Caller> Authenticator::Lookup(const std::string& token,
   }
   // The peer is only needed off the hot path: for a token not seen valid, or a failure.
   std::string peer;
-  if (ctx && !seen) {
-    peer = PeerAddress(ctx->peer());
+  if (peer_of && !seen) {
+    peer = (*peer_of)();
     if (throttle_.Refused(peer, now)) return absl::ResourceExhaustedError(kThrottled);
   }
   std::optional<std::pair<std::string, Role>> row;
@@ -166,7 +170,7 @@ absl::StatusOr<Caller> Authenticator::Lookup(const std::string& token,
       std::lock_guard lock(mu_);
       cache_.erase(hash);
     }
-    if (ctx) throttle_.Failed(peer.empty() ? PeerAddress(ctx->peer()) : peer, now);
+    if (peer_of) throttle_.Failed(peer.empty() ? (*peer_of)() : peer, now);
     return absl::UnauthenticatedError("unknown or revoked token");
   }
   caller.org_code = row->first;

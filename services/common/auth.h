@@ -5,6 +5,7 @@
 #include <grpcpp/server_context.h>
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -82,6 +83,12 @@ class Authenticator {
   // (FailedAuthThrottle): a client sharing that address keeps working with a token it used
   // before, while a new one waits until the block ends.
   absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& ctx);
+  // The same from another protocol's headers (the FHIR HTTP server): header(name) gives a
+  // header's value by lower-case name ("" when absent), peer() the client's address for the
+  // throttle (called only off the hot path).
+  using HeaderOf = std::function<std::string_view(std::string_view)>;
+  using PeerOf = std::function<std::string()>;
+  absl::StatusOr<Caller> Authenticate(const HeaderOf& header, const PeerOf& peer);
 
   // The principal of a raw bearer token (e.g. from the dashboard's session cookie), with no
   // purpose headers; UNAUTHENTICATED when it is empty, unknown or revoked.
@@ -115,8 +122,8 @@ class Authenticator {
     Role role;
     std::chrono::steady_clock::time_point expires;
   };
-  // Authenticates a token; with ctx, throttled by the peer's address.
-  absl::StatusOr<Caller> Lookup(const std::string& token, const grpc::ServerContextBase* ctx);
+  // Authenticates a token; with peer, throttled by the peer's address.
+  absl::StatusOr<Caller> Lookup(const std::string& token, const PeerOf* peer);
 
   Database& db_;
   std::mutex mu_;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "services/common/access_rule.h"
+#include "services/common/http_listen.h"
 #include "services/common/status.h"
 #include "services/performance/dashboard_html.h"
 #include "services/performance/indicators.h"
@@ -477,12 +478,6 @@ void DashboardServer::Impl::Routes() {
   server.set_payload_max_length(64 * 1024);
   server.set_read_timeout(std::chrono::seconds(10));
   server.set_write_timeout(std::chrono::seconds(60));
-  // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second server bind the same
-  // port silently instead of failing.
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
   server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     if (req.path == "/healthz") return;
     spdlog::info("dashboard {} {} {}", req.method, req.path, res.status);
@@ -543,43 +538,8 @@ DashboardServer::DashboardServer(PerformanceServiceImpl& service,
 DashboardServer::~DashboardServer() { Stop(); }
 
 absl::Status DashboardServer::Start(const std::string& listen) {
-  std::string host, port_text;
-  if (!listen.empty() && listen[0] == '[') {  // [::1]:8080
-    const size_t close = listen.find("]:");
-    if (close == std::string::npos)
-      return absl::InvalidArgumentError("dashboard listen address: [host]:port");
-    host = listen.substr(1, close - 1);
-    port_text = listen.substr(close + 2);
-  } else {
-    const size_t colon = listen.rfind(':');
-    if (colon == std::string::npos)
-      return absl::InvalidArgumentError("dashboard listen address: host:port");
-    host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
-  }
-  int port = -1;
-  if (!port_text.empty() && port_text.size() <= 5 &&
-      std::all_of(port_text.begin(), port_text.end(),
-                  [](unsigned char c) { return std::isdigit(c); })) {
-    port = std::stoi(port_text);
-  }
-  if (host.empty() || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError("dashboard listen address '" + listen +
-                                      "': expected host:port");
-  }
-  if (port == 0) {
-    port = impl_->server.bind_to_any_port(host);
-    if (port < 0) port = 0;
-  } else if (!impl_->server.bind_to_port(host, port)) {
-    port = 0;
-  }
-  if (port == 0) return absl::UnavailableError("dashboard: cannot listen on " + listen);
-  impl_->port = port;
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
-  // stop() only takes effect once the accept loop runs, so Start returns when it does.
-  for (int i = 0; i < 500 && !impl_->server.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ASSIGN_OR_RETURN(impl_->port, BindHttp(impl_->server, listen, "dashboard"));
+  impl_->thread = ServeHttp(impl_->server);
   return absl::OkStatus();
 }
 

@@ -8,6 +8,8 @@
 #include "services/common/logging.h"
 #include "services/common/reference_loader.h"
 #include "services/common/status.h"
+#include "services/fhir/fhir_api.h"
+#include "services/fhir/http_server.h"
 #include "services/performance/dashboard.h"
 #include "services/performance/performance_service.h"
 #include "services/record/record_service.h"
@@ -97,14 +99,31 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
     host->dashboard_ = std::make_unique<perf::DashboardServer>(*performance, *ref);
     RETURN_IF_ERROR(host->dashboard_->Start(options.dashboard_listen));
   }
+  if (options.services.count("record") && !options.fhir_listen.empty()) {
+    // The FHIR API calls the services hosted here through an in-process channel, so every
+    // request meets the same access rule, audit and validation as a gRPC call.
+    grpc::ChannelArguments args;
+    host->fhir_api_ = std::make_unique<fhir::FhirApi>(host->server_->InProcessChannel(args),
+                                                      *host->auth_, *ref, nullptr);
+    fhir::FhirServerOptions fhir_options;
+    fhir_options.listen = options.fhir_listen;
+    fhir_options.tls = options.tls;
+    fhir_options.base_url = options.fhir_base_url;
+    fhir_options.threads = options.fhir_threads;
+    host->fhir_ = std::make_unique<fhir::FhirServer>(*host->fhir_api_, fhir_options);
+    RETURN_IF_ERROR(host->fhir_->Start());
+  }
   host->server_->GetHealthCheckService()->SetServingStatus(true);
   return host;
 }
 
 int Host::dashboard_port() const { return dashboard_ ? dashboard_->port() : 0; }
 
+int Host::fhir_port() const { return fhir_ ? fhir_->port() : 0; }
+
 void Host::Shutdown() {
   if (dashboard_) dashboard_->Stop();
+  if (fhir_) fhir_->Stop();
   if (!server_) return;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -18,6 +18,11 @@ namespace icr {
 namespace perf {
 class DashboardServer;
 }
+namespace fhir {
+class ExportJobs;
+class FhirApi;
+class FhirServer;
+}
 
 // Service names icr-server knows, for --services.
 const std::set<std::string>& KnownServices();
@@ -43,6 +48,15 @@ struct HostOptions {
   // Failed authentications from one address within a minute before it is refused for a minute
   // (FailedAuthThrottle; 0: no throttle).
   int auth_failure_limit = FailedAuthThrottle::kMaxFailures;
+  // The FHIR API over HTTP ("host:port"; empty = none), served when the record service is
+  // hosted, with the gRPC server's TLS files. base_url: what links say (empty: from the Host
+  // header); threads: requests served at once.
+  std::string fhir_listen;
+  std::string fhir_base_url;
+  int fhir_threads = 64;
+  // Bulk export files: where they are kept, and for how long after a job is started.
+  std::string export_dir = "var/export";
+  std::chrono::seconds export_keep{24 * 3600};
 };
 
 class Host {
@@ -54,6 +68,8 @@ class Host {
   int port() const { return port_; }
   // The dashboard's HTTP port; 0 when no dashboard is served.
   int dashboard_port() const;
+  // The FHIR server's HTTP port; 0 when it is not served.
+  int fhir_port() const;
   grpc::Server* server() { return server_.get(); }
   void Shutdown();
 
@@ -64,6 +80,8 @@ class Host {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<perf::DashboardServer> dashboard_;
+  std::unique_ptr<fhir::FhirApi> fhir_api_;
+  std::unique_ptr<fhir::FhirServer> fhir_;
 };
 
 }  // namespace icr

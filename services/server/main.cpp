@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
     ("services", "comma-separated services to host: record, or all", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_SERVICES", "all")))
     ("database-url", "PostgreSQL connection URL", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
     ("dashboard-listen", "HTTP address of the performance dashboard (served with the performance service); off disables it", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DASHBOARD_LISTEN", "127.0.0.1:8080")))
+    ("fhir-listen", "HTTP address of the FHIR R4 API (base path /fhir; HTTPS with the --tls-* files), served with the record service; off disables it", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR_LISTEN", "127.0.0.1:8081")))
+    ("fhir-base-url", "the FHIR base URL links and bulk export manifests carry, e.g. https://icr.example.org/fhir (default: from each request's Host header)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR_BASE_URL", "")))
+    ("fhir-threads", "FHIR requests served at once (a kept-alive connection holds one while it waits)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_FHIR_THREADS", "64")))
+    ("export-dir", "folder for bulk export files", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_EXPORT_DIR", "var/export")))
+    ("export-keep-hours", "hours a bulk export's files are kept after it was started", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_EXPORT_KEEP_HOURS", "24")))
     ("pool-size", "database connections", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_POOL_SIZE", "8")))
     ("database-timeout", "seconds a database call may take, waiting for a connection included, before it fails UNAVAILABLE (a caller's earlier gRPC deadline ends it first, DEADLINE_EXCEEDED)", cxxopts::value<double>()->default_value(icr::EnvOr("ICR_DATABASE_TIMEOUT", "5")))
     ("migrate", "apply database migrations before serving", cxxopts::value<bool>()->default_value("false"))
@@ -95,6 +100,23 @@ int main(int argc, char** argv) {
   }
   host_options.record_cache_bytes = static_cast<size_t>(args["record-cache-mb"].as<int>()) << 20;
   if (host_options.dashboard_listen == "off") host_options.dashboard_listen.clear();
+  host_options.fhir_listen = args["fhir-listen"].as<std::string>();
+  if (host_options.fhir_listen == "off") host_options.fhir_listen.clear();
+  host_options.fhir_base_url = args["fhir-base-url"].as<std::string>();
+  while (!host_options.fhir_base_url.empty() && host_options.fhir_base_url.back() == '/') {
+    host_options.fhir_base_url.pop_back();
+  }
+  host_options.fhir_threads = args["fhir-threads"].as<int>();
+  if (host_options.fhir_threads < 1 || host_options.fhir_threads > 4096) {
+    std::cerr << "icr-server: --fhir-threads must be from 1 to 4096\n";
+    return 2;
+  }
+  host_options.export_dir = args["export-dir"].as<std::string>();
+  if (args["export-keep-hours"].as<int>() < 1) {
+    std::cerr << "icr-server: --export-keep-hours must be at least 1\n";
+    return 2;
+  }
+  host_options.export_keep = std::chrono::hours(args["export-keep-hours"].as<int>());
   auto host = icr::Host::Start(db, host_options);
   if (!host.ok()) {
     std::cerr << "icr-server: " << host.status().message() << "\n";
@@ -115,6 +137,12 @@ int main(int argc, char** argv) {
           "the dashboard serves plain HTTP and its session cookie holds a bearer token: "
           "reach it from other machines only through a TLS proxy");
     }
+  }
+
+  if ((*host)->fhir_port() != 0) {
+    const std::string& fl = host_options.fhir_listen;
+    spdlog::info("FHIR API on {}://{}:{}/fhir", host_options.tls.cert.empty() ? "http" : "https",
+                 fl.substr(0, fl.rfind(':')), (*host)->fhir_port());
   }
 
   std::signal(SIGINT, OnSignal);

@@ -73,6 +73,9 @@ Stack& Stack::Get() {
     // The access matrix makes many deliberate failed authentications from this one address;
     // the throttle has its own test on its own server (auth_pgtest).
     options.auth_failure_limit = 0;
+    // The FHIR API on a free port, its bulk export files in a folder of this process's own.
+    options.fhir_listen = "127.0.0.1:0";
+    options.export_dir = "/tmp/icrtest-export-" + std::to_string(::getpid());
     auto host = Host::Start(*s->db_, options);
     if (!host.ok()) {
       std::cerr << "cannot start services: " << host.status() << "\n";

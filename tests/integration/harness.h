@@ -27,6 +27,8 @@ class Stack {
   const std::string& target() const { return target_; }
   const std::string& database_url() const { return url_; }
   Database& db() { return *db_; }
+  // The FHIR API's HTTP port (served at /fhir).
+  int fhir_port() const { return host_->fhir_port(); }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   std::unique_ptr<icr::v1::RecordService::Stub> record() {
     return icr::v1::RecordService::NewStub(channel_);

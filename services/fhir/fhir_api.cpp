@@ -1,0 +1,595 @@
+#include "services/fhir/fhir_api.h"
+
+#include <grpcpp/client_context.h>
+
+#include <algorithm>
+#include <chrono>
+#include <regex>
+#include <set>
+
+#include "services/fhir/capability.h"
+#include "services/fhir/definitions.h"
+#include "services/fhir/outcome.h"
+#include "services/fhir/resources.h"
+#include "services/fhir/transaction.h"
+
+namespace icr::fhir {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr int kDefaultCount = 50;
+constexpr int kMaxCount = 500;
+constexpr auto kCallDeadline = std::chrono::seconds(30);
+
+HttpResponse JsonResponse(int status, const Json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+HttpResponse Refusal(absl::StatusCode code, const std::string& diagnostics,
+                     const std::string& expression = "", bool if_match = false) {
+  return JsonResponse(HttpStatusOf(code, if_match),
+                      OperationOutcome(IssueCodeOf(code), diagnostics, expression));
+}
+
+HttpResponse Invalid(const std::string& expression, const std::string& diagnostics) {
+  return Refusal(absl::StatusCode::kInvalidArgument, diagnostics, expression);
+}
+
+absl::StatusCode CodeOf(const grpc::Status& s) {
+  return static_cast<absl::StatusCode>(s.error_code());
+}
+
+// A refusal from a gRPC service, its field named by `path_of` (a service field -> FHIRPath).
+HttpResponse FromGrpc(const grpc::Status& s,
+                      const std::function<std::string(const std::string&)>& path_of,
+                      bool if_match = false) {
+  const std::string field = RefusedField(s.error_message());
+  return Refusal(CodeOf(s), s.error_message(), field.empty() ? "" : path_of(field), if_match);
+}
+
+HttpResponse FromGrpc(const grpc::Status& s) {
+  return FromGrpc(s, [](const std::string&) { return std::string(); });
+}
+
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' ||
+        c == ':') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The one value of a parameter ("" when absent); several values are refused.
+absl::StatusOr<std::string> Single(const HttpRequest& req, const std::string& name) {
+  auto [first, last] = req.params.equal_range(name);
+  if (first == last) return std::string();
+  if (std::next(first) != last) {
+    return absl::InvalidArgumentError(name + ": give it once");
+  }
+  return first->second;
+}
+
+// Parameters other than `allowed` (and the general ones) are refused: a filter ignored would
+// answer with more than was asked for.
+std::optional<HttpResponse> UnknownParam(const HttpRequest& req,
+                                         const std::set<std::string>& allowed) {
+  static const std::set<std::string> kGeneral = {"_format", "_count", "_page_token"};
+  for (const auto& [name, value] : req.params) {
+    if (!allowed.count(name) && !kGeneral.count(name)) {
+      return Invalid(name, name + ": this server does not support the parameter here (see "
+                                  "/metadata for what it supports)");
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<int> Count(const HttpRequest& req) {
+  auto v = Single(req, "_count");
+  if (!v.ok()) return v.status();
+  if (v->empty()) return kDefaultCount;
+  if (v->size() > 4 || v->find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError("_count: a whole number from 1 to 500");
+  }
+  const int n = std::stoi(*v);
+  if (n < 1 || n > kMaxCount) return absl::InvalidArgumentError("_count: from 1 to 500");
+  return n;
+}
+
+HttpResponse BadParam(const absl::Status& s) {
+  const std::string field = RefusedField(std::string(s.message()));
+  return Invalid(field, std::string(s.message()));
+}
+
+// The person id of a `patient` parameter: "Patient/{id}", "{id}" or "{base}/Patient/{id}".
+std::string PatientIdOf(const std::string& value) {
+  const auto slash = value.rfind("Patient/");
+  if (slash != std::string::npos) return value.substr(slash + 8);
+  return value;
+}
+
+// The query string of a search's links, without the page token.
+std::string Query(const HttpRequest& req) {
+  std::string q;
+  for (const auto& [name, value] : req.params) {
+    if (name == "_page_token") continue;
+    q += (q.empty() ? "" : "&") + UrlEncode(name) + "=" + UrlEncode(value);
+  }
+  return q;
+}
+
+Json SearchBundle(const HttpRequest& req, const std::string& type,
+                  const std::vector<Json>& resources, const std::string& next_token,
+                  std::optional<size_t> total) {
+  const std::string query = Query(req);
+  const std::string self = req.base_url + "/" + type + (query.empty() ? "" : "?" + query);
+  Json bundle = {{"resourceType", "Bundle"},
+                 {"type", "searchset"},
+                 {"link", Json::array({{{"relation", "self"}, {"url", self}}})},
+                 {"entry", Json::array()}};
+  if (total) bundle["total"] = *total;
+  if (!next_token.empty()) {
+    bundle["link"].push_back(
+        {{"relation", "next"},
+         {"url", self + (query.empty() ? "?" : "&") + "_page_token=" + UrlEncode(next_token)}});
+  }
+  for (const auto& r : resources) {
+    bundle["entry"].push_back({{"fullUrl", req.base_url + "/" + r.value("resourceType", "") +
+                                               "/" + r.value("id", "")},
+                               {"resource", r},
+                               {"search", {{"mode", "match"}}}});
+  }
+  return bundle;
+}
+
+HttpResponse WithETag(HttpResponse r, int64_t version) {
+  r.headers.emplace_back("ETag", "W/\"" + std::to_string(version) + "\"");
+  return r;
+}
+
+bool JsonAccepted(const std::string& value) {
+  return value.empty() || value.find("json") != std::string::npos ||
+         value.find("*/*") != std::string::npos;
+}
+
+}  // namespace
+
+FhirApi::FhirApi(std::shared_ptr<grpc::Channel> channel, Authenticator& auth,
+                 std::shared_ptr<const ReferenceData> ref, ExportJobs* exports)
+    : record_(icr::v1::RecordService::NewStub(channel)),
+      careplan_(icr::v1::CarePlanService::NewStub(channel)),
+      auth_(auth),
+      ref_(std::move(ref)),
+      exports_(exports) {}
+
+std::unique_ptr<grpc::ClientContext> FhirApi::Context(const HttpRequest& req) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+  for (const char* name :
+       {"authorization", "x-purpose-of-use", "x-request-id", "x-break-glass-reason"}) {
+    const std::string value = req.header(name);
+    if (!value.empty()) ctx->AddMetadata(name, value);
+  }
+  return ctx;
+}
+
+HttpResponse FhirApi::Handle(const HttpRequest& req) {
+  // Only JSON is spoken: _format first, then Accept.
+  auto format = Single(req, "_format");
+  if (!format.ok()) return BadParam(format.status());
+  if (!format->empty() && *format != "json" && format->find("json") == std::string::npos) {
+    HttpResponse r = Refusal(absl::StatusCode::kInvalidArgument,
+                             "_format: this server speaks JSON only (application/fhir+json)",
+                             "_format");
+    r.status = 406;
+    return r;
+  }
+  if (format->empty() && !JsonAccepted(req.header("accept")) &&
+      req.path.find("/$export-file/") == std::string::npos) {
+    HttpResponse r = Refusal(absl::StatusCode::kInvalidArgument,
+                             "Accept: this server speaks JSON only (application/fhir+json)");
+    r.status = 406;
+    return r;
+  }
+  // What is not about anyone needs no token: the CapabilityStatement and the definitions.
+  if (req.method == "GET" && req.path == "/metadata") {
+    return JsonResponse(200, CapabilityStatement(req.base_url, "0.1.0", exports_ != nullptr));
+  }
+  static const std::regex kDefinition(R"(/(StructureDefinition|CodeSystem)/([A-Za-z0-9.\-]{1,64}))");
+  std::smatch m;
+  if (req.method == "GET" && std::regex_match(req.path, m, kDefinition)) {
+    const Json* d = Definition(m[1].str(), m[2].str());
+    if (!d) return Refusal(absl::StatusCode::kNotFound, m[1].str() + "/" + m[2].str() + ": no such definition");
+    return JsonResponse(200, *d);
+  }
+  // Every other request is authenticated here first, with the client's own address for the
+  // throttle of failed tokens (the gRPC services then find the token in their cache).
+  auto caller = auth_.Authenticate(req.header, req.peer);
+  if (!caller.ok()) {
+    HttpResponse r = Refusal(caller.status().code(), std::string(caller.status().message()));
+    if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  return Route(req, *caller);
+}
+
+HttpResponse FhirApi::Route(const HttpRequest& req, const Caller& caller) {
+  static const std::regex kRead(R"(/([A-Za-z]+)/([A-Za-z0-9.\-]{1,64}))");
+  static const std::regex kVread(R"(/CarePlan/([A-Za-z0-9.\-]{1,64})/_history/([0-9]{1,18}))");
+  static const std::regex kEverything(R"(/Patient/([A-Za-z0-9.\-]{1,64})/\$everything)");
+  static const std::regex kGroupExport(R"(/Group/([A-Za-z0-9.\-]{1,64})/\$export)");
+  static const std::regex kExportStatus(R"(/\$export-status/([A-Za-z0-9\-]{1,64}))");
+  static const std::regex kExportFile(
+      R"(/\$export-file/([A-Za-z0-9\-]{1,64})/([A-Za-z0-9.\-]{1,100}))");
+  std::smatch m;
+  const std::string& p = req.path;
+  if (req.method == "GET") {
+    if (p == "/Patient") return SearchPatients(req);
+    if (p == "/EpisodeOfCare" || p == "/Encounter" || p == "/Observation") {
+      return SearchRecord(req, p.substr(1));
+    }
+    if (p == "/CarePlan") return SearchCarePlans(req);
+    if (std::regex_match(p, m, kEverything)) return Everything(req, m[1].str());
+    if (std::regex_match(p, m, kVread)) return ReadCarePlan(req, m[1].str(), std::stoll(m[2].str()));
+    if (p == "/$export") return Export(req, caller, "system", "");
+    if (p == "/Patient/$export") return Export(req, caller, "patient", "");
+    if (std::regex_match(p, m, kGroupExport)) return Export(req, caller, "group", m[1].str());
+    if (std::regex_match(p, m, kExportStatus)) return ExportStatus(req, caller, m[1].str());
+    if (std::regex_match(p, m, kExportFile)) return ExportFile(caller, m[1].str(), m[2].str());
+    if (std::regex_match(p, m, kRead)) {
+      if (m[1] == "Patient") return ReadPatient(req, m[2].str());
+      if (m[1] == "CarePlan") return ReadCarePlan(req, m[2].str(), 0);
+      if (m[1] == "Organization") return ReadOrganization(m[2].str());
+    }
+  } else if (req.method == "POST") {
+    if (p.empty() || p == "/") return Transaction(req);
+    if (p == "/$export") return Export(req, caller, "system", "");
+    if (p == "/Patient/$export") return Export(req, caller, "patient", "");
+    if (std::regex_match(p, m, kGroupExport)) return Export(req, caller, "group", m[1].str());
+  } else if (req.method == "DELETE") {
+    if (std::regex_match(p, m, kExportStatus)) return ExportCancel(caller, m[1].str());
+  }
+  return Refusal(absl::StatusCode::kNotFound,
+                 req.method + " " + (p.empty() ? "/" : p) +
+                     ": not an interaction this server supports (see /metadata)");
+}
+
+HttpResponse FhirApi::ReadPatient(const HttpRequest& req, const std::string& id) {
+  if (auto bad = UnknownParam(req, {})) return *bad;
+  icr::v1::GetPersonRequest request;
+  request.set_person_id(id);
+  icr::v1::Person person;
+  auto ctx = Context(req);
+  grpc::Status s = record_->GetPerson(ctx.get(), request, &person);
+  // An id that cannot be a person's is no one's.
+  if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+      RefusedField(s.error_message()) == "person_id") {
+    return Refusal(absl::StatusCode::kNotFound, "Patient/" + id + ": not found");
+  }
+  if (!s.ok()) return FromGrpc(s);
+  return WithETag(JsonResponse(200, PatientResource(person)), person.version());
+}
+
+HttpResponse FhirApi::SearchPatients(const HttpRequest& req) {
+  if (auto bad = UnknownParam(req, {"identifier", "family", "birthdate", "address-postalcode"})) {
+    return *bad;
+  }
+  auto identifier = Single(req, "identifier");
+  auto family = Single(req, "family");
+  auto birthdate = Single(req, "birthdate");
+  auto postcode = Single(req, "address-postalcode");
+  auto count = Count(req);
+  auto token = Single(req, "_page_token");
+  for (const auto* v : {&identifier, &family, &birthdate, &postcode, &token}) {
+    if (!v->ok()) return BadParam(v->status());
+  }
+  if (!count.ok()) return BadParam(count.status());
+  std::vector<Json> found;
+  if (!identifier->empty()) {
+    if (!family->empty() || !birthdate->empty() || !postcode->empty()) {
+      return Invalid("identifier", "identifier: search by identifier alone");
+    }
+    std::string nhs = *identifier;
+    const std::string prefix = std::string(kNhsNumberSystem) + "|";
+    if (nhs.rfind(prefix, 0) == 0) {
+      nhs = nhs.substr(prefix.size());
+    } else if (nhs.find('|') != std::string::npos) {
+      return Invalid("identifier", "identifier: only " + std::string(kNhsNumberSystem) +
+                                       "|{NHS number} is searchable");
+    }
+    icr::v1::GetPersonRequest request;
+    request.set_nhs_number(nhs);
+    icr::v1::Person person;
+    auto ctx = Context(req);
+    grpc::Status s = record_->GetPerson(ctx.get(), request, &person);
+    if (s.ok()) {
+      found.push_back(PatientResource(person));
+    } else if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
+      return FromGrpc(s, [](const std::string&) { return std::string("identifier"); });
+    }
+    return JsonResponse(200, SearchBundle(req, "Patient", found, "", found.size()));
+  }
+  icr::v1::FindPeopleRequest request;
+  if (!postcode->empty()) {
+    if (!family->empty() || !birthdate->empty()) {
+      return Invalid("address-postalcode", "address-postalcode: search by postcode alone");
+    }
+    request.set_postcode(*postcode);
+  } else if (!family->empty() || !birthdate->empty()) {
+    if (family->empty() || birthdate->empty()) {
+      return Invalid(family->empty() ? "family" : "birthdate",
+                     "family and birthdate: give both (or identifier, or address-postalcode)");
+    }
+    request.mutable_name_and_birth()->set_family_name(*family);
+    request.mutable_name_and_birth()->set_date_of_birth(*birthdate);
+  } else {
+    return Invalid("identifier",
+                   "Patient search needs identifier, family with birthdate, or address-postalcode");
+  }
+  request.mutable_page()->set_page_size(*count);
+  request.mutable_page()->set_page_token(*token);
+  icr::v1::FindPeopleResponse response;
+  auto ctx = Context(req);
+  grpc::Status s = record_->FindPeople(ctx.get(), request, &response);
+  if (!s.ok()) {
+    return FromGrpc(s, [](const std::string& field) -> std::string {
+      if (field.find("family_name") != std::string::npos) return "family";
+      if (field.find("date_of_birth") != std::string::npos) return "birthdate";
+      if (field.find("postcode") != std::string::npos) return "address-postalcode";
+      if (field.find("page_token") != std::string::npos) return "_page_token";
+      return "";
+    });
+  }
+  for (const auto& person : response.people()) found.push_back(PatientResource(person));
+  return JsonResponse(
+      200, SearchBundle(req, "Patient", found, response.page().next_page_token(), std::nullopt));
+}
+
+HttpResponse FhirApi::Everything(const HttpRequest& req, const std::string& id) {
+  if (auto bad = UnknownParam(req, {})) return *bad;
+  icr::v1::GetIntegratedRecordRequest request;
+  request.set_person_id(id);
+  icr::v1::IntegratedRecord record;
+  auto ctx = Context(req);
+  grpc::Status s = record_->GetIntegratedRecord(ctx.get(), request, &record);
+  if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+      RefusedField(s.error_message()) == "person_id") {
+    return Refusal(absl::StatusCode::kNotFound, "Patient/" + id + ": not found");
+  }
+  if (!s.ok()) return FromGrpc(s);
+  const std::vector<Json> resources = RecordResources(record);
+  Json bundle = SearchBundle(req, "Patient/" + id + "/$everything", resources, "",
+                             resources.size());
+  if (record.break_glass()) {
+    // The read was a break-glass access: say so on the answer, as the audit does.
+    bundle["meta"]["security"] = Json::array(
+        {{{"system", "http://terminology.hl7.org/CodeSystem/v3-ActReason"},
+          {"code", "BTG"},
+          {"display", "break the glass"}}});
+  }
+  return JsonResponse(200, bundle);
+}
+
+HttpResponse FhirApi::SearchRecord(const HttpRequest& req, const std::string& type) {
+  const bool observation = type == "Observation";
+  if (auto bad = UnknownParam(req, observation ? std::set<std::string>{"patient", "code"}
+                                               : std::set<std::string>{"patient"})) {
+    return *bad;
+  }
+  auto patient = Single(req, "patient");
+  auto code = Single(req, "code");
+  auto count = Count(req);
+  auto token = Single(req, "_page_token");
+  for (const auto* v : {&patient, &code, &token}) {
+    if (!v->ok()) return BadParam(v->status());
+  }
+  if (!count.ok()) return BadParam(count.status());
+  if (patient->empty()) return Invalid("patient", "patient: required (Patient/{id})");
+  icr::v1::GetIntegratedRecordRequest request;
+  request.set_person_id(PatientIdOf(*patient));
+  icr::v1::IntegratedRecord record;
+  auto ctx = Context(req);
+  grpc::Status s = record_->GetIntegratedRecord(ctx.get(), request, &record);
+  std::vector<Json> matches;
+  if (s.ok()) {
+    for (auto& r : RecordResources(record)) {
+      if (r.value("resourceType", "") != type) continue;
+      if (observation && !code->empty() && !ObservationHasCode(r, *code)) continue;
+      matches.push_back(std::move(r));
+    }
+  } else if (s.error_code() != grpc::StatusCode::NOT_FOUND &&
+             !(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+               RefusedField(s.error_message()) == "person_id")) {
+    return FromGrpc(s, [](const std::string&) { return std::string("patient"); });
+  }
+  // Keyset pages by resource id.
+  std::sort(matches.begin(), matches.end(), [](const Json& a, const Json& b) {
+    return a.value("id", "") < b.value("id", "");
+  });
+  const size_t total = matches.size();
+  std::vector<Json> page;
+  for (auto& r : matches) {
+    if (!token->empty() && r.value("id", "") <= *token) continue;
+    if (static_cast<int>(page.size()) == *count) break;
+    page.push_back(std::move(r));
+  }
+  std::string next;
+  if (!page.empty() && page.back().value("id", "") != (matches.empty() ? "" : matches.back().value("id", ""))) {
+    next = page.back().value("id", "");
+  }
+  return JsonResponse(200, SearchBundle(req, type, page, next, total));
+}
+
+HttpResponse FhirApi::ReadCarePlan(const HttpRequest& req, const std::string& id,
+                                   int64_t version) {
+  if (auto bad = UnknownParam(req, {})) return *bad;
+  icr::v1::GetCarePlanRequest request;
+  request.set_plan_id(id);
+  request.set_version(version);
+  icr::v1::CarePlan plan;
+  auto ctx = Context(req);
+  grpc::Status s = careplan_->GetCarePlan(ctx.get(), request, &plan);
+  if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    // An id or version that cannot be a plan's is no plan.
+    return Refusal(absl::StatusCode::kNotFound,
+                   "CarePlan/" + id + (version ? "/_history/" + std::to_string(version) : "") +
+                       ": not found");
+  }
+  if (!s.ok()) return FromGrpc(s);
+  return WithETag(JsonResponse(200, CarePlanResource(plan)), plan.version());
+}
+
+HttpResponse FhirApi::SearchCarePlans(const HttpRequest& req) {
+  if (auto bad = UnknownParam(req, {"patient", "status"})) return *bad;
+  auto patient = Single(req, "patient");
+  auto status = Single(req, "status");
+  auto count = Count(req);
+  auto token = Single(req, "_page_token");
+  for (const auto* v : {&patient, &status, &token}) {
+    if (!v->ok()) return BadParam(v->status());
+  }
+  if (!count.ok()) return BadParam(count.status());
+  if (patient->empty()) return Invalid("patient", "patient: required (Patient/{id})");
+  std::set<std::string> statuses;
+  for (size_t start = 0; !status->empty() && start <= status->size();) {
+    const size_t comma = status->find(',', start);
+    const std::string one = status->substr(start, comma == std::string::npos ? comma : comma - start);
+    if (one != "draft" && one != "active" && one != "completed") {
+      return Invalid("status", "status: draft, active or completed (comma-separated)");
+    }
+    statuses.insert(one);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  icr::v1::ListCarePlansRequest request;
+  request.set_person_id(PatientIdOf(*patient));
+  request.set_include_closed(statuses.empty() || statuses.count("completed"));
+  request.mutable_page()->set_page_size(*count);
+  request.mutable_page()->set_page_token(*token);
+  icr::v1::ListCarePlansResponse response;
+  auto ctx = Context(req);
+  grpc::Status s = careplan_->ListCarePlans(ctx.get(), request, &response);
+  std::vector<Json> found;
+  if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND &&
+      !(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+        RefusedField(s.error_message()) == "person_id")) {
+    return FromGrpc(s, [](const std::string& field) -> std::string {
+      return field.find("page_token") != std::string::npos ? "_page_token" : "patient";
+    });
+  }
+  for (const auto& h : response.plans()) {
+    // The plan as its header shows it (one audited list read, not a read per plan).
+    icr::v1::CarePlan plan;
+    plan.set_plan_id(h.plan_id());
+    plan.set_person_id(h.person_id());
+    plan.set_nhs_number(h.nhs_number());
+    plan.set_version(h.current_version());
+    plan.set_current_version(h.current_version());
+    plan.set_status(h.status());
+    *plan.mutable_key_worker() = h.key_worker();
+    plan.set_agreed_version(h.agreed_version());
+    *plan.mutable_agreed_at() = h.agreed_at();
+    plan.set_agreed_on(h.agreed_on());
+    plan.set_jointly_agreed(h.jointly_agreed());
+    plan.set_is_s117_aftercare_plan(h.is_s117_aftercare_plan());
+    plan.set_is_care_act_plan(h.is_care_act_plan());
+    if (!h.last_review_date().empty()) {
+      plan.mutable_last_review()->set_review_date(h.last_review_date());
+    }
+    if (!h.next_review_date().empty()) {
+      plan.mutable_review()->set_next_review_date(h.next_review_date());
+    }
+    Json r = CarePlanResource(plan);
+    if (!statuses.empty() && !statuses.count(r.value("status", ""))) continue;
+    found.push_back(std::move(r));
+  }
+  return JsonResponse(
+      200, SearchBundle(req, "CarePlan", found, response.page().next_page_token(), std::nullopt));
+}
+
+HttpResponse FhirApi::ReadOrganization(const std::string& id) {
+  const Organisation* org = ref_->FindOrganisation(id);
+  if (!org) return Refusal(absl::StatusCode::kNotFound, "Organization/" + id + ": not found");
+  return JsonResponse(200, OrganizationResource(*org));
+}
+
+HttpResponse FhirApi::Transaction(const HttpRequest& req) {
+  if (auto bad = UnknownParam(req, {})) return *bad;
+  Json bundle = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (bundle.is_discarded() || !bundle.is_object()) {
+    return Invalid("Bundle", "the body is not a JSON resource");
+  }
+  BundleError error;
+  auto tx = ParseTransaction(bundle, &error);
+  if (!tx.ok()) {
+    return JsonResponse(error.http_status,
+                        OperationOutcome(error.issue_code.empty() ? "invalid" : error.issue_code,
+                                         error.diagnostics.empty()
+                                             ? std::string(tx.status().message())
+                                             : error.diagnostics,
+                                         error.expression));
+  }
+  bool if_match = false;
+  for (const auto& p : tx->request.people()) if_match |= p.expected_version() != 0;
+  icr::v1::RecordEventsResponse response;
+  auto ctx = Context(req);
+  grpc::Status s = record_->RecordEvents(ctx.get(), tx->request, &response);
+  if (!s.ok()) {
+    return FromGrpc(s, [&](const std::string& field) { return FhirPathOf(*tx, field); },
+                    if_match);
+  }
+  Json out = {{"resourceType", "Bundle"}, {"type", "transaction-response"}, {"entry", Json::array()}};
+  for (const auto& entry : tx->entries) {
+    Json response_entry;
+    if (entry.person >= 0 && entry.person < response.people_size()) {
+      const auto& person = response.people(entry.person);
+      response_entry = {{"status", "200 OK"},
+                        {"location", "Patient/" + person.person_id() + "/_history/" +
+                                         std::to_string(person.version())},
+                        {"etag", "W/\"" + std::to_string(person.version()) + "\""}};
+    } else {
+      bool stored = false;
+      for (int i : entry.events) {
+        if (i < response.outcomes_size() &&
+            response.outcomes(i).result() == icr::v1::EventOutcome::STORED) {
+          stored = true;
+        }
+      }
+      response_entry = {{"status", stored ? "201 Created" : "200 OK"}};
+    }
+    out["entry"].push_back({{"response", response_entry}});
+  }
+  return JsonResponse(200, out);
+}
+
+}  // namespace icr::fhir
+
+namespace icr::fhir {
+
+// Bulk export: until the export jobs are wired in.
+HttpResponse FhirApi::Export(const HttpRequest&, const Caller&, const std::string&,
+                             const std::string&) {
+  return Refusal(absl::StatusCode::kUnimplemented, "bulk export is not enabled on this server");
+}
+HttpResponse FhirApi::ExportStatus(const HttpRequest&, const Caller&, const std::string&) {
+  return Refusal(absl::StatusCode::kNotFound, "no such export");
+}
+HttpResponse FhirApi::ExportCancel(const Caller&, const std::string&) {
+  return Refusal(absl::StatusCode::kNotFound, "no such export");
+}
+HttpResponse FhirApi::ExportFile(const Caller&, const std::string&, const std::string&) {
+  return Refusal(absl::StatusCode::kNotFound, "no such export");
+}
+
+}  // namespace icr::fhir
