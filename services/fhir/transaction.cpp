@@ -113,10 +113,41 @@ std::string OdsOf(const Json* reference, const std::string& path) {
   return String(*id, "value", path + ".identifier.value").value_or("");
 }
 
-// Whether an element's `use` is this value (HumanName, Address): the preferred repetition.
-bool UseIs(const Json& element, std::string_view use) {
-  const Json* u = element.is_object() ? Member(element, "use") : nullptr;
-  return u && u->is_string() && u->get<std::string>() == use;
+// The ODS code of the first Reference in resource[key] (an array) that has one, and in *at its
+// path (that of the array when none has).
+std::string FirstOds(const Json& resource, const char* key, const std::string& r, std::string* at) {
+  *at = r + "." + key;
+  const Json* refs = Array(resource, key, *at);
+  for (size_t k = 0; refs && k < refs->size(); ++k) {
+    const std::string path = r + Index(std::string(".") + key, k);
+    if (std::string ods = OdsOf(&(*refs)[k], path); !ods.empty()) {
+      *at = path;
+      return ods;
+    }
+  }
+  return "";
+}
+
+// The end of a spell's or an episode's period (r: the resource's path): none while it is not
+// finished; one that is finished needs it.
+std::optional<std::string> EndOf(const Json& period, const std::string& status,
+                                 const std::string& r) {
+  auto end = String(period, "end", r + ".period.end");
+  if (!end && status == "finished") {
+    Refuse(400, "required", r + ".period.end", "status finished needs the period's end");
+  }
+  return end;
+}
+
+// The repetition of a HumanName or Address to read: the first whose `use` is this, else the
+// first.
+size_t Preferred(const Json& repetitions, std::string_view use) {
+  for (size_t n = 0; n < repetitions.size(); ++n) {
+    const Json& e = repetitions[n];
+    const Json* u = e.is_object() ? Member(e, "use") : nullptr;
+    if (u && u->is_string() && u->get<std::string>() == use) return n;
+  }
+  return 0;
 }
 
 // A FHIR date, or the date of a dateTime, as YYYY-MM-DD (the record holds whole days).
@@ -262,6 +293,18 @@ class Parser {
 
   void Origin(const std::string& field, const std::string& path) { out_.origin[field] = path; }
 
+  // The code (of `system`) in the valueCodeableConcept of element's extension `url` ("" when it
+  // has none), recording it as the origin of `field`. at: the element's path.
+  std::string ExtensionCode(const Json& element, const std::string& at, const std::string& url,
+                            const std::string& system, const std::string& field) {
+    std::string xp;
+    const Json* e = Extension(element, url, at, &xp);
+    if (!e) return "";
+    const std::string vp = xp + ".valueCodeableConcept";
+    Origin(field, vp);
+    return CodeOf(RequiredObject(*e, "valueCodeableConcept", vp), system, vp);
+  }
+
   // request.method (and url), required of every entry of a transaction.
   std::string Method(const Json& entry, const std::string& at) {
     const Json& request = RequiredObject(entry, "request", at + ".request");
@@ -300,13 +343,7 @@ class Parser {
              "an identifier with system " + std::string(kNhsNumberSystem) + " is required");
     }
     if (const Json* names = Array(resource, "name", r + ".name"); names && !names->empty()) {
-      size_t k = 0;  // the official name, else the first
-      for (size_t n = 0; n < names->size(); ++n) {
-        if (UseIs((*names)[n], "official")) {
-          k = n;
-          break;
-        }
-      }
+      const size_t k = Preferred(*names, "official");
       const std::string np = r + Index(".name", k);
       const Json& name = (*names)[k];
       if (!name.is_object()) Invalid(np, "must be a HumanName");
@@ -335,23 +372,12 @@ class Parser {
       p->set_date_of_birth(*birth);
     }
     Origin(field + ".person.date_of_birth", r + ".birthDate");
-    std::string ep;
-    if (const Json* e =
-            Extension(resource, kUkCoreSd + "Extension-UKCore-EthnicCategory", r, &ep)) {
-      p->set_ethnic_category(
-          CodeOf(RequiredObject(*e, "valueCodeableConcept", ep + ".valueCodeableConcept"),
-                 kUkCoreCs + "UKCore-EthnicCategoryEngland", ep + ".valueCodeableConcept"));
-      Origin(field + ".person.ethnic_category", ep + ".valueCodeableConcept");
-    }
+    p->set_ethnic_category(ExtensionCode(resource, r, kUkCoreSd + "Extension-UKCore-EthnicCategory",
+                                         kUkCoreCs + "UKCore-EthnicCategoryEngland",
+                                         field + ".person.ethnic_category"));
     if (const Json* addresses = Array(resource, "address", r + ".address");
         addresses && !addresses->empty()) {
-      size_t k = 0;  // the home address, else the first
-      for (size_t n = 0; n < addresses->size(); ++n) {
-        if (UseIs((*addresses)[n], "home")) {
-          k = n;
-          break;
-        }
-      }
+      const size_t k = Preferred(*addresses, "home");
       const std::string ap = r + Index(".address", k);
       const Json& address = (*addresses)[k];
       if (!address.is_object()) Invalid(ap, "must be an Address");
@@ -366,16 +392,9 @@ class Parser {
         Origin(field + ".person.council_code", xp + ".valueCoding");
       }
     }
-    if (const Json* gps = Array(resource, "generalPractitioner", r + ".generalPractitioner")) {
-      for (size_t k = 0; k < gps->size(); ++k) {
-        const std::string gp = r + Index(".generalPractitioner", k);
-        if (std::string ods = OdsOf(&(*gps)[k], gp); !ods.empty()) {
-          p->set_gp_practice_code(ods);
-          Origin(field + ".person.gp_practice_code", gp);
-          break;
-        }
-      }
-    }
+    std::string gp;
+    p->set_gp_practice_code(FirstOds(resource, "generalPractitioner", r, &gp));
+    Origin(field + ".person.gp_practice_code", gp);
     Origin(field + ".person.local_identifiers", r + ".identifier");
 
     // Conditional create (POST, ifNoneExist on the NHS number) or update (PUT, If-Match).
@@ -514,49 +533,32 @@ class Parser {
       for (size_t k = 0; k < locations->size(); ++k) {
         const std::string lp = r + Index(".location", k);
         if (!(*locations)[k].is_object()) Invalid(lp, "must be an object");
-        std::string xp;
-        if (const Json* bed = Extension(
-                (*locations)[k], kCanon + "/StructureDefinition/Extension-ICR-MentalHealthBedType",
-                lp, &xp)) {
-          a->set_bed_type(
-              CodeOf(RequiredObject(*bed, "valueCodeableConcept", xp + ".valueCodeableConcept"),
-                     kCanon + "/CodeSystem/nhsdd-mh-bed-type", xp + ".valueCodeableConcept"));
-          Origin(field + ".admission.bed_type", xp + ".valueCodeableConcept");
-          break;
-        }
+        a->set_bed_type(ExtensionCode(
+            (*locations)[k], lp, kCanon + "/StructureDefinition/Extension-ICR-MentalHealthBedType",
+            kCanon + "/CodeSystem/nhsdd-mh-bed-type", field + ".admission.bed_type"));
+        if (!a->bed_type().empty()) break;
       }
     }
     const Json* hosp = Object(resource, "hospitalization", r + ".hospitalization");
     if (hosp) {
-      std::string xp;
-      if (const Json* m = Extension(*hosp, kUkCoreSd + "Extension-UKCore-AdmissionMethod",
-                                    r + ".hospitalization", &xp)) {
-        a->set_admission_method(
-            CodeOf(RequiredObject(*m, "valueCodeableConcept", xp + ".valueCodeableConcept"),
-                   kUkCoreCs + "UKCore-AdmissionMethodEngland", xp + ".valueCodeableConcept"));
-        Origin(field + ".admission.admission_method", xp + ".valueCodeableConcept");
-      }
+      a->set_admission_method(ExtensionCode(
+          *hosp, r + ".hospitalization", kUkCoreSd + "Extension-UKCore-AdmissionMethod",
+          kUkCoreCs + "UKCore-AdmissionMethodEngland", field + ".admission.admission_method"));
     }
     a->set_referral_id(LocalEventOf(resource, "episodeOfCare", r + ".episodeOfCare"));
     Origin(field + ".admission.referral_id", r + ".episodeOfCare");
 
-    const auto end = String(period, "end", r + ".period.end");
-    if (!end && status != "finished") return;
-    if (!end) Refuse(400, "required", r + ".period.end", "a finished spell needs its end");
+    const auto end = EndOf(period, status, r);
+    if (!end) return;
     auto* d = NewEvent(i, id.id + ":discharge", id.path, nhs, r + ".subject", &field)
                   ->mutable_discharge();
     d->set_spell_id(id.id);
     Origin(field + ".discharge.spell_id", id.path);
     *d->mutable_discharged_at() = InstantOf(*end, r + ".period.end");
     Origin(field + ".discharge.discharged_at", r + ".period.end");
-    std::string xp;
-    if (const Json* m =
-            Extension(resource, kUkCoreSd + "Extension-UKCore-DischargeMethod", r, &xp)) {
-      d->set_discharge_method(
-          CodeOf(RequiredObject(*m, "valueCodeableConcept", xp + ".valueCodeableConcept"),
-                 kUkCoreCs + "UKCore-DischargeMethodEngland", xp + ".valueCodeableConcept"));
-      Origin(field + ".discharge.discharge_method", xp + ".valueCodeableConcept");
-    }
+    d->set_discharge_method(ExtensionCode(
+        resource, r, kUkCoreSd + "Extension-UKCore-DischargeMethod",
+        kUkCoreCs + "UKCore-DischargeMethodEngland", field + ".discharge.discharge_method"));
     if (hosp) {
       if (const Json* dd =
               Object(*hosp, "dischargeDisposition", r + ".hospitalization.dischargeDisposition")) {
@@ -607,9 +609,8 @@ class Parser {
         DateOf(RequiredString(period, "start", r + ".period.start"), r + ".period.start"));
     Origin(field + ".referral_opened.received_date", r + ".period.start");
 
-    const auto end = String(period, "end", r + ".period.end");
-    if (!end && status != "finished") return;
-    if (!end) Refuse(400, "required", r + ".period.end", "a finished episode needs its end");
+    const auto end = EndOf(period, status, r);
+    if (!end) return;
     auto* c = NewEvent(i, id.id + ":closed", id.path, nhs, r + ".patient", &field)
                   ->mutable_referral_closed();
     c->set_referral_id(id.id);
@@ -651,16 +652,9 @@ class Parser {
       Origin(field + ".detention_start.started_at", r + ".effectivePeriod.start");
       s->set_spell_id(LocalEventOf(resource, "encounter", r + ".encounter"));
       Origin(field + ".detention_start.spell_id", r + ".encounter");
-      if (const Json* performers = Array(resource, "performer", r + ".performer")) {
-        for (size_t k = 0; k < performers->size(); ++k) {
-          const std::string pp = r + Index(".performer", k);
-          if (std::string ods = OdsOf(&(*performers)[k], pp); !ods.empty()) {
-            s->set_provider_code(ods);
-            Origin(field + ".detention_start.provider_code", pp);
-            break;
-          }
-        }
-      }
+      std::string pp;
+      s->set_provider_code(FirstOds(resource, "performer", r, &pp));
+      Origin(field + ".detention_start.provider_code", pp);
       const auto end = String(period, "end", r + ".effectivePeriod.end");
       if (!end) return;
       auto* e = NewEvent(i, id.id + ":end", id.path, nhs, r + ".subject", &field)

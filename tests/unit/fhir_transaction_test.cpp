@@ -469,31 +469,32 @@ TEST(FhirTransaction, ServiceRefusalsArePlacedInTheBundle) {
   const auto tx = Parsed(Bundle({Entry("urn:uuid:referral-1", Episode()), PatientEntry(),
                                  Entry("urn:uuid:spell-1", Encounter())}));
   // events: 0 referral, 1 admission, 2 discharge; people: 0 (entry 1).
-  EXPECT_EQ(FhirPathOf(tx, "events[1].admission.admitted_at: must not be in the future"),
-            "Bundle.entry[2].resource.period.start");
-  EXPECT_EQ(FhirPathOf(tx, "events[2].discharge.discharged_at: before the admission"),
-            "Bundle.entry[2].resource.period.end");
-  EXPECT_EQ(FhirPathOf(tx, "events[1].admission.bed_type: unknown code"),
-            "Bundle.entry[2].resource.location[0].extension[0].valueCodeableConcept");
-  EXPECT_EQ(FhirPathOf(tx, "events[0].referral_opened.team_type: unknown"),
-            "Bundle.entry[0].resource.type");
-  EXPECT_EQ(FhirPathOf(tx, "events[0].nhs_number: no such person visible to you"),
-            "Bundle.entry[0].resource.patient");
-  EXPECT_EQ(FhirPathOf(tx, "events[1].nhs_number: no such person visible to you"),
-            "Bundle.entry[2].resource.subject");
-  EXPECT_EQ(FhirPathOf(tx, "events[0].event_id: already recorded with other content"),
-            "Bundle.entry[0].fullUrl");
-  // A sub-field the mapping did not record: the entry's resource.
-  EXPECT_EQ(FhirPathOf(tx, "events[0].referral_opened.source_of_referral: too long"),
-            "Bundle.entry[0].resource");
-  EXPECT_EQ(FhirPathOf(tx, "people[0].person.date_of_birth: must not be in the future"),
-            "Bundle.entry[1].resource.birthDate");
-  EXPECT_EQ(FhirPathOf(tx, "people[0].person.nhs_number: no such person visible to you"),
-            "Bundle.entry[1].resource.identifier[1].value");
-  EXPECT_EQ(FhirPathOf(tx, "people[0].person.icb_code: unknown"), "Bundle.entry[1].resource");
-  EXPECT_EQ(FhirPathOf(tx, "events: at least one event or person"), "Bundle");
-  EXPECT_EQ(FhirPathOf(tx, "clinician may not create a person"), "Bundle");
-  EXPECT_EQ(FhirPathOf(tx, "events[9].admission.admitted_at"), "Bundle");
+  const std::vector<std::pair<std::string, std::string>> placed = {
+      {"events[1].admission.admitted_at: must not be in the future",
+       "Bundle.entry[2].resource.period.start"},
+      {"events[2].discharge.discharged_at: before the admission",
+       "Bundle.entry[2].resource.period.end"},
+      {"events[1].admission.bed_type: unknown code",
+       "Bundle.entry[2].resource.location[0].extension[0].valueCodeableConcept"},
+      {"events[0].referral_opened.team_type: unknown", "Bundle.entry[0].resource.type"},
+      {"events[0].nhs_number: no such person visible to you", "Bundle.entry[0].resource.patient"},
+      {"events[1].nhs_number: no such person visible to you", "Bundle.entry[2].resource.subject"},
+      {"events[0].event_id: already recorded with other content", "Bundle.entry[0].fullUrl"},
+      // A sub-field the mapping did not record: the entry's resource.
+      {"events[0].referral_opened.source_of_referral: too long", "Bundle.entry[0].resource"},
+      {"people[0].person.date_of_birth: must not be in the future",
+       "Bundle.entry[1].resource.birthDate"},
+      {"people[0].person.nhs_number: no such person visible to you",
+       "Bundle.entry[1].resource.identifier[1].value"},
+      {"people[0].person.icb_code: unknown", "Bundle.entry[1].resource"},
+      // Nothing to place: the Bundle.
+      {"events: at least one event or person", "Bundle"},
+      {"clinician may not create a person", "Bundle"},
+      {"events[9].admission.admitted_at", "Bundle"},
+  };
+  for (const auto& [grpc_field, path] : placed) {
+    EXPECT_EQ(FhirPathOf(tx, grpc_field), path) << grpc_field;
+  }
 
   Json e = Entry("urn:uuid:patient-1", Patient(), "PUT", kNhsRef);
   e["request"]["ifMatch"] = "W/\"7\"";
