@@ -294,12 +294,16 @@ class Parser {
   void Origin(const std::string& field, const std::string& path) { out_.origin[field] = path; }
 
   // The code (of `system`) in the valueCodeableConcept of element's extension `url` ("" when it
-  // has none), recording it as the origin of `field`. at: the element's path.
+  // has none), recording it as the origin of `field` (when it has none: `at`, the element's
+  // path, unless an origin is recorded already).
   std::string ExtensionCode(const Json& element, const std::string& at, const std::string& url,
                             const std::string& system, const std::string& field) {
     std::string xp;
     const Json* e = Extension(element, url, at, &xp);
-    if (!e) return "";
+    if (!e) {
+      out_.origin.emplace(field, at);
+      return "";
+    }
     const std::string vp = xp + ".valueCodeableConcept";
     Origin(field, vp);
     return CodeOf(RequiredObject(*e, "valueCodeableConcept", vp), system, vp);
@@ -529,6 +533,7 @@ class Parser {
     Origin(field + ".admission.admitted_at", r + ".period.start");
     a->set_provider_code(OdsOf(Member(resource, "serviceProvider"), r + ".serviceProvider"));
     Origin(field + ".admission.provider_code", r + ".serviceProvider");
+    Origin(field + ".admission.bed_type", r + ".location");  // where it belongs when absent
     if (const Json* locations = Array(resource, "location", r + ".location")) {
       for (size_t k = 0; k < locations->size(); ++k) {
         const std::string lp = r + Index(".location", k);
@@ -540,6 +545,7 @@ class Parser {
       }
     }
     const Json* hosp = Object(resource, "hospitalization", r + ".hospitalization");
+    Origin(field + ".admission.admission_method", r + ".hospitalization");
     if (hosp) {
       a->set_admission_method(ExtensionCode(
           *hosp, r + ".hospitalization", kUkCoreSd + "Extension-UKCore-AdmissionMethod",

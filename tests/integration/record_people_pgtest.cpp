@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "icr/v1/careplan.grpc.pb.h"
+#include "services/fhir/transaction.h"
 #include "tests/integration/harness.h"
 
 namespace icr::test {
@@ -262,6 +263,105 @@ TEST_F(RecordPeopleTest, ListCarePlansByPersonId) {
   list.set_person_id("nope");
   EXPECT_EQ(cp->ListCarePlans(Ctx(clinician).get(), list, &plans).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A transaction Bundle as the FHIR face sends it: mapped (ParseTransaction), stored, resent
+// (nothing changes), and a Bundle the service refuses, whose refusal names the element and
+// which writes nothing.
+nlohmann::json TransactionBundle(const std::string& nhs, const std::string& admitted_at,
+                                 const std::string& bed_type = "200") {
+  const std::string nhs_ref = "https://fhir.nhs.uk/Id/nhs-number";
+  const std::string ods = "https://fhir.nhs.uk/Id/ods-organization-code";
+  const std::string canon = "https://icr.example.org/fhir";
+  using J = nlohmann::json;
+  J patient = {{"resourceType", "Patient"},
+               {"identifier", {{{"system", nhs_ref}, {"value", nhs}}}},
+               {"name", {{{"family", "Testperson"}, {"given", {"Alex"}}}}},
+               {"gender", "female"},
+               {"birthDate", "1980-05-01"},
+               {"address", {{{"postalCode", "LS1 1AA"}}}}};
+  J episode = {
+      {"resourceType", "EpisodeOfCare"},
+      {"status", "active"},
+      {"type",
+       {{{"coding",
+          {{{"system", canon + "/CodeSystem/nhsdd-service-team-type"}, {"code", "C02"}}}}},
+        {{"coding", {{{"system", canon + "/CodeSystem/service-area"}, {"code", "adult_mh"}}}}}}},
+      {"patient", {{"reference", "urn:uuid:p-" + nhs}}},
+      {"managingOrganization", {{"identifier", {{"system", ods}, {"value", kTrust}}}}},
+      {"period", {{"start", "2025-12-01"}}}};
+  J encounter = {{"resourceType", "Encounter"},
+                 {"status", "in-progress"},
+                 {"class", {{"code", "IMP"}}},
+                 {"subject", {{"reference", "urn:uuid:p-" + nhs}}},
+                 {"serviceProvider", {{"identifier", {{"system", ods}, {"value", kTrust}}}}},
+                 {"period", {{"start", admitted_at}}},
+                 {"episodeOfCare", {{{"reference", "urn:uuid:r-" + nhs}}}}};
+  if (!bed_type.empty()) {
+    encounter["location"] = {
+        {{"extension",
+          {{{"url", canon + "/StructureDefinition/Extension-ICR-MentalHealthBedType"},
+            {"valueCodeableConcept",
+             {{"coding",
+               {{{"system", canon + "/CodeSystem/nhsdd-mh-bed-type"}, {"code", bed_type}}}}}}}}}}};
+  }
+  J request = {
+      {"method", "POST"}, {"url", "Patient"}, {"ifNoneExist", "identifier=" + nhs_ref + "|" + nhs}};
+  return {{"resourceType", "Bundle"},
+          {"type", "transaction"},
+          {"entry",
+           {{{"fullUrl", "urn:uuid:p-" + nhs}, {"resource", patient}, {"request", request}},
+            {{"fullUrl", "urn:uuid:r-" + nhs},
+             {"resource", episode},
+             {"request", {{"method", "POST"}, {"url", "EpisodeOfCare"}}}},
+            {{"fullUrl", "urn:uuid:s-" + nhs},
+             {"resource", encounter},
+             {"request", {{"method", "POST"}, {"url", "Encounter"}}}}}}};
+}
+
+TEST_F(RecordPeopleTest, TransactionBundleIsStoredOnceAndABadOneNamesItsElement) {
+  const std::string nhs = NextNhsNumber();
+  fhir::BundleError error;
+  auto tx = fhir::ParseTransaction(TransactionBundle(nhs, "2026-01-02T10:00:00Z"), &error);
+  ASSERT_TRUE(tx.ok()) << error.expression << ": " << error.diagnostics;
+  icr::v1::RecordEventsResponse resp;
+  auto s = stack.record()->RecordEvents(Ctx(token).get(), tx->request, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.people_size(), 1);
+  ASSERT_EQ(resp.outcomes_size(), 2);
+  icr::v1::GetIntegratedRecordRequest get;
+  get.set_person_id(resp.people(0).person_id());
+  icr::v1::IntegratedRecord record;
+  ASSERT_TRUE(stack.record()->GetIntegratedRecord(Ctx(token).get(), get, &record).ok());
+  EXPECT_EQ(record.hospital_stay().spell_id(), "s-" + nhs);
+  ASSERT_EQ(record.open_referrals_size(), 1);
+  EXPECT_EQ(record.open_referrals(0).referral_id(), "r-" + nhs);
+
+  // Resent: the same request, nothing changes.
+  auto again = fhir::ParseTransaction(TransactionBundle(nhs, "2026-01-02T10:00:00Z"), &error);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(stack.record()->RecordEvents(Ctx(token).get(), again->request, &resp).ok());
+  for (const auto& o : resp.outcomes()) EXPECT_EQ(o.result(), icr::v1::EventOutcome::DUPLICATE);
+  EXPECT_EQ(resp.people(0).version(), 1);
+
+  // A new person whose admission is in the future: refused by the service, placed in the
+  // Bundle, and the person is not created.
+  const std::string other = NextNhsNumber();
+  auto bad = fhir::ParseTransaction(TransactionBundle(other, "2999-01-01T00:00:00Z"), &error);
+  ASSERT_TRUE(bad.ok());
+  s = stack.record()->RecordEvents(Ctx(token).get(), bad->request, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(fhir::FhirPathOf(*bad, s.error_message()), "Bundle.entry[2].resource.period.start")
+      << s.error_message();
+  EXPECT_EQ(PersonCount(other), "0");
+  // Without the bed type the spell must have: the element where it belongs.
+  bad = fhir::ParseTransaction(TransactionBundle(other, "2026-01-02T10:00:00Z", ""), &error);
+  ASSERT_TRUE(bad.ok());
+  s = stack.record()->RecordEvents(Ctx(token).get(), bad->request, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(fhir::FhirPathOf(*bad, s.error_message()), "Bundle.entry[2].resource.location")
+      << s.error_message();
+  EXPECT_EQ(PersonCount(other), "0");
 }
 
 }  // namespace

@@ -495,6 +495,15 @@ TEST(FhirTransaction, ServiceRefusalsArePlacedInTheBundle) {
   for (const auto& [grpc_field, path] : placed) {
     EXPECT_EQ(FhirPathOf(tx, grpc_field), path) << grpc_field;
   }
+  // A code the resource does not carry: the element it belongs in.
+  Json enc = Encounter();
+  enc.erase("location");
+  enc.erase("hospitalization");
+  const auto bare = Parsed(Bundle({PatientEntry(), Entry("urn:uuid:s", enc)}));
+  EXPECT_EQ(FhirPathOf(bare, "events[0].admission.bed_type: required"),
+            "Bundle.entry[1].resource.location");
+  EXPECT_EQ(FhirPathOf(bare, "events[0].admission.admission_method: unknown"),
+            "Bundle.entry[1].resource.hospitalization");
 
   Json e = Entry("urn:uuid:patient-1", Patient(), "PUT", kNhsRef);
   e["request"]["ifMatch"] = "W/\"7\"";
