@@ -293,6 +293,16 @@ class Parser {
 
   void Origin(const std::string& field, const std::string& path) { out_.origin[field] = path; }
 
+  // A resource's status (required); one that withdraws what it records is not supported: the
+  // record keeps what was sent (a correction is sent as a new resource, or to the service).
+  static std::string Status(const Json& resource, const std::string& r) {
+    std::string status = RequiredString(resource, "status", r + ".status");
+    if (status == "entered-in-error" || status == "cancelled") {
+      NotSupported(r + ".status", status + " is not supported: nothing is removed from the record");
+    }
+    return status;
+  }
+
   // The code (of `system`) in the valueCodeableConcept of element's extension `url` ("" when it
   // has none), recording it as the origin of `field` (when it has none: `at`, the element's
   // path, unless an origin is recorded already).
@@ -346,6 +356,13 @@ class Parser {
       Refuse(400, "required", r + ".identifier",
              "an identifier with system " + std::string(kNhsNumberSystem) + " is required");
     }
+    // Where each field belongs when the resource does not carry it (the service names it).
+    for (const char* f : {".person.family_name", ".person.given_name"})
+      Origin(field + f, r + ".name");
+    for (const char* f : {".person.postcode", ".person.council_code"}) {
+      Origin(field + f, r + ".address");
+    }
+    Origin(field + ".person.ethnic_category", r + ".extension");
     if (const Json* names = Array(resource, "name", r + ".name"); names && !names->empty()) {
       const size_t k = Preferred(*names, "official");
       const std::string np = r + Index(".name", k);
@@ -521,7 +538,7 @@ class Parser {
     if (String(cls, "code", r + ".class.code").value_or("") != "IMP") {
       NotSupported(r + ".class", "only hospital spells (class IMP) are written");
     }
-    const std::string status = RequiredString(resource, "status", r + ".status");
+    const std::string status = Status(resource, r);
     const std::string nhs = PersonOf(resource, "subject", r + ".subject");
     const Json& period = RequiredObject(resource, "period", r + ".period");
     std::string field;
@@ -597,7 +614,7 @@ class Parser {
         }
       }
     }
-    const std::string status = RequiredString(resource, "status", r + ".status");
+    const std::string status = Status(resource, r);
     const std::string nhs = PersonOf(resource, "patient", r + ".patient");
     const Json& period = RequiredObject(resource, "period", r + ".period");
     std::string field;
@@ -639,6 +656,7 @@ class Parser {
                    "observations (system " +
                        kCanon + "/CodeSystem/observation-code)");
     }
+    Status(resource, r);
     const std::string nhs = PersonOf(resource, "subject", r + ".subject");
     const Json& value =
         RequiredObject(resource, "valueCodeableConcept", r + ".valueCodeableConcept");

@@ -338,6 +338,24 @@ TEST(FhirTransaction, EncounterRefusals) {
             "Bundle.entry[1].resource.period");
 }
 
+TEST(FhirTransaction, WithdrawingStatusesAreNotSupported) {
+  for (const std::string status : {"entered-in-error", "cancelled"}) {
+    Json enc = Encounter();
+    enc["status"] = status;
+    auto error = Refusal(Bundle({PatientEntry(), Entry("urn:uuid:s", enc)}));
+    EXPECT_EQ(error.http_status, 422);
+    EXPECT_EQ(error.expression, "Bundle.entry[1].resource.status");
+    Json ep = Episode();
+    ep["status"] = status;
+    EXPECT_EQ(Refusal(Bundle({Entry("urn:uuid:r", ep)})).expression,
+              "Bundle.entry[0].resource.status");
+    Json det = Detention();
+    det["status"] = status;
+    EXPECT_EQ(Refusal(Bundle({PatientEntry(), Entry("urn:uuid:d", det)})).expression,
+              "Bundle.entry[1].resource.status");
+  }
+}
+
 TEST(FhirTransaction, SubjectReferences) {
   // A Bundle-local Patient, a conditional reference and an identifier all name the NHS number.
   Json enc = Encounter();
@@ -504,6 +522,14 @@ TEST(FhirTransaction, ServiceRefusalsArePlacedInTheBundle) {
             "Bundle.entry[1].resource.location");
   EXPECT_EQ(FhirPathOf(bare, "events[0].admission.admission_method: unknown"),
             "Bundle.entry[1].resource.hospitalization");
+  Json nameless = PatientEntry();
+  nameless["resource"].erase("name");
+  nameless["resource"].erase("address");
+  const auto anonymous = Parsed(Bundle({nameless}));
+  EXPECT_EQ(FhirPathOf(anonymous, "people[0].person.family_name: required"),
+            "Bundle.entry[0].resource.name");
+  EXPECT_EQ(FhirPathOf(anonymous, "people[0].person.council_code: unknown"),
+            "Bundle.entry[0].resource.address");
 
   Json e = Entry("urn:uuid:patient-1", Patient(), "PUT", kNhsRef);
   e["request"]["ifMatch"] = "W/\"7\"";
