@@ -23,8 +23,8 @@ struct TransactionRequest {
   // people/events index it became), so the transaction-response Bundle can be built.
   struct Entry {
     std::string resource_type;
-    int person = -1;          // index into request.people, or -1
-    std::vector<int> events;  // indices into request.events
+    int person = -1;           // index into request.people, or -1
+    std::vector<int> events;   // indices into request.events
   };
   std::vector<Entry> entries;
 };
@@ -33,8 +33,7 @@ struct TransactionRequest {
 // with the FHIRPath of the element ("Bundle.entry[2].resource.period.start") as the field.
 struct BundleError {
   int http_status = 400;
-  std::string
-      issue_code;  // OperationOutcome issue.code: invalid, required, value, not-supported, ...
+  std::string issue_code;  // OperationOutcome issue.code: invalid, required, value, not-supported, ...
   std::string expression;  // FHIRPath
   std::string diagnostics;
 };
