@@ -55,7 +55,6 @@ struct BundleError {
 //   id + ":discharge", ":closed" or ":end". entered-in-error and cancelled are not supported.
 // - subject / patient: a Patient entry's fullUrl, Patient?identifier=<nhs-number system>|N, or
 //   an identifier of that system. Patient/{id} is refused (422): it would need a look-up.
-
 absl::StatusOr<TransactionRequest> ParseTransaction(const nlohmann::json& bundle,
                                                     BundleError* error);
 
