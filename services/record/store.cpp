@@ -309,6 +309,13 @@ std::optional<icr::v1::Person> RecordStore::FindByNhsNumber(pqxx::transaction_ba
   return PersonFromRow(r[0]);
 }
 
+std::optional<std::string> RecordStore::NhsNumberOf(pqxx::transaction_base& tx,
+                                                    const std::string& person_id) {
+  auto r = Exec(tx, sql::kNhsOfPerson, person_id);
+  if (r.empty()) return std::nullopt;
+  return std::string(r[0][0].c_str());
+}
+
 std::vector<PersonFacts> RecordStore::FindByNhsNumbers(pqxx::transaction_base& tx,
                                                        const std::vector<std::string>& nhs_numbers,
                                                        const std::string& org_code) {

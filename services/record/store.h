@@ -59,6 +59,9 @@ class RecordStore {
  public:
   static std::optional<icr::v1::Person> FindByNhsNumber(pqxx::transaction_base& tx,
                                                         const std::string& nhs_number);
+  // The NHS number of the person with this id (a UUID), if there is one.
+  static std::optional<std::string> NhsNumberOf(pqxx::transaction_base& tx,
+                                                const std::string& person_id);
   // Those of these NHS numbers that are known, in no particular order, without their local
   // identifiers, with the facts of the access rule for org_code (for the writes of a batch).
   static std::vector<PersonFacts> FindByNhsNumbers(pqxx::transaction_base& tx,
