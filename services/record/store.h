@@ -141,6 +141,10 @@ class RecordStore {
   };
   static absl::StatusOr<BuiltRecord> BuildIntegratedRecord(pqxx::transaction_base& tx,
                                                            const std::string& person_id);
+  // The integrated record as BuildIntegratedRecord reads it, without keeping its body: for a
+  // read-only snapshot (bulk export). `version` (if not null) gets the record's version.
+  static absl::StatusOr<icr::v1::IntegratedRecord> ReadIntegratedRecord(
+      pqxx::transaction_base& tx, const std::string& person_id, std::string* version = nullptr);
 
   // Audit entries, newest first, with audit_pk below before_pk (0 = from the newest).
   static std::vector<std::pair<int64_t, icr::v1::AuditEntry>> AuditTrail(
