@@ -72,6 +72,21 @@ class FhirExportTest : public ::testing::Test {
     return {};
   }
 
+  // Kicks a job off and runs it on this thread (the worker not started); its id and status.
+  std::pair<std::string, ExportStatus> RunHere(ExportJobs& jobs, const Caller& caller,
+                                               const ExportKickoff& kickoff) {
+    auto id = jobs.Kickoff(caller, kickoff);
+    EXPECT_TRUE(id.ok()) << id.status();
+    if (!id.ok()) return {};
+    while (jobs.RunOnce()) {
+    }
+    auto status = jobs.Status(caller, *id);
+    EXPECT_TRUE(status.ok()) << status.status();
+    if (!status.ok()) return {*id, {}};
+    EXPECT_EQ(status->state, ExportStatus::State::kDone) << status->error;
+    return {*id, *status};
+  }
+
   // The ids of the resources of `type` in the job's files (every line a compact JSON object).
   std::multiset<std::string> Ids(ExportJobs& jobs, const Caller& caller, const std::string& id,
                                  const ExportStatus& status, const std::string& type) {
@@ -207,18 +222,13 @@ TEST_F(FhirExportTest, OneActiveJobPerOrganisationAndCancelling) {
   EXPECT_EQ(jobs.Cancel(caller, *first).code(), absl::StatusCode::kNotFound);
 
   // A finished job cancelled is removed with its files.
-  auto second = jobs.Kickoff(caller, System());
-  ASSERT_TRUE(second.ok()) << second.status();
-  while (jobs.RunOnce()) {
-  }
-  auto done = jobs.Status(caller, *second);
-  ASSERT_TRUE(done.ok());
-  ASSERT_EQ(done->state, ExportStatus::State::kDone) << done->error;
-  ASSERT_FALSE(done->files.empty());
-  EXPECT_TRUE(fs::exists(folder / *second / done->files[0].name));
-  EXPECT_TRUE(jobs.Cancel(caller, *second).ok());
-  EXPECT_FALSE(fs::exists(folder / *second));
-  EXPECT_EQ(jobs.FilePath(caller, *second, done->files[0].name).status().code(),
+  const auto [second, done] = RunHere(jobs, caller, System());
+  ASSERT_EQ(done.state, ExportStatus::State::kDone);
+  ASSERT_FALSE(done.files.empty());
+  EXPECT_TRUE(fs::exists(folder / second / done.files[0].name));
+  EXPECT_TRUE(jobs.Cancel(caller, second).ok());
+  EXPECT_FALSE(fs::exists(folder / second));
+  EXPECT_EQ(jobs.FilePath(caller, second, done.files[0].name).status().code(),
             absl::StatusCode::kNotFound);
 
   // A job cancelled while the worker may be running it: gone either way, files and all.
@@ -252,27 +262,17 @@ TEST_F(FhirExportTest, TypeAndSinceFilter) {
 
   ExportJobs jobs(stack.db(), folder.string(), std::chrono::hours(1));
   const Caller caller = As(kOtherTrust, Role::kSystem, "since");
-  auto id = jobs.Kickoff(caller, System({"Patient"}, since));
-  ASSERT_TRUE(id.ok()) << id.status();
-  while (jobs.RunOnce()) {
-  }
-  auto status = jobs.Status(caller, *id);
-  ASSERT_TRUE(status.ok());
-  ASSERT_EQ(status->state, ExportStatus::State::kDone) << status->error;
-  EXPECT_EQ(Ids(jobs, caller, *id, *status, "Patient"),
+  const auto [id, status] = RunHere(jobs, caller, System({"Patient"}, since));
+  ASSERT_EQ(status.state, ExportStatus::State::kDone);
+  EXPECT_EQ(Ids(jobs, caller, id, status, "Patient"),
             std::multiset<std::string>{changed.person_id()});
   EXPECT_EQ(AuditRows("since"), "1");
 
   // _type: only the types asked for (no Patient file when not asked).
   const Caller plans = As(kOtherTrust, Role::kSystem, "types");
-  auto typed = jobs.Kickoff(plans, System({"CarePlan", "Encounter"}));
-  ASSERT_TRUE(typed.ok()) << typed.status();
-  while (jobs.RunOnce()) {
-  }
-  status = jobs.Status(plans, *typed);
-  ASSERT_TRUE(status.ok());
-  ASSERT_EQ(status->state, ExportStatus::State::kDone) << status->error;
-  for (const auto& f : status->files) {
+  const auto [typed, typed_status] = RunHere(jobs, plans, System({"CarePlan", "Encounter"}));
+  ASSERT_EQ(typed_status.state, ExportStatus::State::kDone);
+  for (const auto& f : typed_status.files) {
     EXPECT_TRUE(f.type == "CarePlan" || f.type == "Encounter") << f.name;
   }
   EXPECT_EQ(AuditRows("types"), std::to_string(SeenBy(kOtherTrust).size()));
@@ -283,22 +283,17 @@ TEST_F(FhirExportTest, ExpiredJobsAreRemovedWithTheirFiles) {
   SeedPerson(kOtherTrust, NextNhsNumber());
   ExportJobs jobs(stack.db(), folder.string(), std::chrono::seconds(1));
   const Caller caller = As(kOtherTrust, Role::kSystem, "expiry");
-  auto id = jobs.Kickoff(caller, System());
-  ASSERT_TRUE(id.ok()) << id.status();
-  while (jobs.RunOnce()) {
-  }
-  auto status = jobs.Status(caller, *id);
-  ASSERT_TRUE(status.ok());
-  ASSERT_EQ(status->state, ExportStatus::State::kDone) << status->error;
-  ASSERT_FALSE(status->files.empty());
-  const std::string name = status->files[0].name;
-  EXPECT_TRUE(jobs.FilePath(caller, *id, name).ok());
+  const auto [id, status] = RunHere(jobs, caller, System());
+  ASSERT_EQ(status.state, ExportStatus::State::kDone);
+  ASSERT_FALSE(status.files.empty());
+  const std::string name = status.files[0].name;
+  EXPECT_TRUE(jobs.FilePath(caller, id, name).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-  EXPECT_EQ(jobs.FilePath(caller, *id, name).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(jobs.FilePath(caller, id, name).status().code(), absl::StatusCode::kNotFound);
   jobs.SweepOnce();
-  EXPECT_FALSE(fs::exists(folder / *id));
-  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM fhir.export_job WHERE job_id = '" + *id + "'"), "0");
-  EXPECT_EQ(jobs.Status(caller, *id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(folder / id));
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM fhir.export_job WHERE job_id = '" + id + "'"), "0");
+  EXPECT_EQ(jobs.Status(caller, id).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
