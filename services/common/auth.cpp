@@ -106,7 +106,7 @@ Authenticator::Authenticator(Database& db, int auth_failure_limit)
 
 absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) {
   if (auto s = CheckMetadataSize(ctx); !s.ok()) return s;
-  return Authenticate([&](std::string_view key) { return Metadata(ctx, key); },
+  return Authenticate([&](std::string_view key) { return std::string(Metadata(ctx, key)); },
                       [&] { return PeerAddress(ctx.peer()); });
 }
 
@@ -118,9 +118,9 @@ absl::StatusOr<Caller> Authenticator::Authenticate(const HeaderOf& header, const
   auto found = Lookup(*token, &peer);
   if (!found.ok()) return found.status();
   Caller caller = *std::move(found);
-  caller.purpose_of_use = std::string(header("x-purpose-of-use"));
-  caller.request_id = std::string(header("x-request-id"));
-  caller.break_glass_reason = std::string(header("x-break-glass-reason"));
+  caller.purpose_of_use = header("x-purpose-of-use");
+  caller.request_id = header("x-request-id");
+  caller.break_glass_reason = header("x-break-glass-reason");
   if (auto s = CheckText(caller.purpose_of_use, "x-purpose-of-use", 200, false); !s.ok()) return s;
   if (auto s = CheckText(caller.request_id, "x-request-id", 100, false); !s.ok()) return s;
   if (auto s = CheckText(caller.break_glass_reason, "x-break-glass-reason", 500, false); !s.ok()) {

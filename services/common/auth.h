@@ -86,7 +86,7 @@ class Authenticator {
   // The same from another protocol's headers (the FHIR HTTP server): header(name) gives a
   // header's value by lower-case name ("" when absent), peer() the client's address for the
   // throttle (called only off the hot path).
-  using HeaderOf = std::function<std::string_view(std::string_view)>;
+  using HeaderOf = std::function<std::string(std::string_view)>;
   using PeerOf = std::function<std::string()>;
   absl::StatusOr<Caller> Authenticate(const HeaderOf& header, const PeerOf& peer);
 

@@ -420,14 +420,14 @@ HttpResponse FhirApi::SearchRecord(const HttpRequest& req, const std::string& ty
   });
   const size_t total = matches.size();
   std::vector<Json> page;
+  std::string next;
   for (auto& r : matches) {
     if (!token->empty() && r.value("id", "") <= *token) continue;
-    if (static_cast<int>(page.size()) == *count) break;
+    if (static_cast<int>(page.size()) == *count) {
+      next = page.back().value("id", "");  // more follow: the next page starts after this id
+      break;
+    }
     page.push_back(std::move(r));
-  }
-  std::string next;
-  if (!page.empty() && page.back().value("id", "") != (matches.empty() ? "" : matches.back().value("id", ""))) {
-    next = page.back().value("id", "");
   }
   return JsonResponse(200, SearchBundle(req, type, page, next, total));
 }

@@ -551,7 +551,14 @@ class Parser {
     a->set_provider_code(OdsOf(Member(resource, "serviceProvider"), r + ".serviceProvider"));
     Origin(field + ".admission.provider_code", r + ".serviceProvider");
     Origin(field + ".admission.bed_type", r + ".location");  // where it belongs when absent
-    if (const Json* locations = Array(resource, "location", r + ".location")) {
+    // On the Encounter itself (as the read side emits it) or on a ward stay (location).
+    a->set_bed_type(ExtensionCode(resource, r,
+                                  kCanon + "/StructureDefinition/Extension-ICR-MentalHealthBedType",
+                                  kCanon + "/CodeSystem/nhsdd-mh-bed-type",
+                                  field + ".admission.bed_type"));
+    if (const Json* locations = a->bed_type().empty()
+                                    ? Array(resource, "location", r + ".location")
+                                    : nullptr) {
       for (size_t k = 0; k < locations->size(); ++k) {
         const std::string lp = r + Index(".location", k);
         if (!(*locations)[k].is_object()) Invalid(lp, "must be an object");

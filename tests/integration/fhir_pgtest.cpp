@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -46,14 +47,10 @@ Answer Call(const std::string& method, const std::string& path, const std::strin
   client.set_read_timeout(30, 0);
   httplib::Headers headers = std::move(extra);
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-  httplib::Result r;
-  if (method == "GET") {
-    r = client.Get(path.c_str(), headers);
-  } else if (method == "POST") {
-    r = client.Post(path.c_str(), headers, body, "application/fhir+json");
-  } else {
-    r = client.Delete(path.c_str(), headers);
-  }
+  httplib::Result r = method == "GET"    ? client.Get(path.c_str(), headers)
+                      : method == "POST" ? client.Post(path.c_str(), headers, body,
+                                                       "application/fhir+json")
+                                         : client.Delete(path.c_str(), headers);
   Answer a;
   if (!r) {
     ADD_FAILURE() << method << " " << path << ": no answer (" << httplib::to_string(r.error())
@@ -252,6 +249,12 @@ Json TransactionBundle(const std::string& nhs, const std::string& tag,
       {"status", "in-progress"},
       {"class", {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "IMP"}}},
       {"subject", {{"reference", patient_url}}},
+      {"extension",
+       {{{"url", "https://icr.example.org/fhir/StructureDefinition/Extension-ICR-MentalHealthBedType"},
+         {"valueCodeableConcept",
+          {{"coding",
+            {{{"system", "https://icr.example.org/fhir/CodeSystem/nhsdd-mh-bed-type"},
+              {"code", "200"}}}}}}}}},
       {"serviceProvider",
        {{"identifier", {{"system", "https://fhir.nhs.uk/Id/ods-organization-code"}, {"value", kTrust}}}}},
       {"period", {{"start", admitted_at}}}};
@@ -306,7 +309,88 @@ TEST(Fhir, TransactionStoredResentUnchangedAndRefusedWhole) {
   // Not a Bundle at all.
   Answer junk = Call("POST", "/fhir", token, "{\"resourceType\":\"Patient\"}");
   EXPECT_EQ(junk.status, 400);
-  EXPECT_EQ(junk.body["issue"][0]["expression"][0], "Bundle.type");
+  EXPECT_EQ(junk.body["issue"][0]["expression"][0], "Bundle.resourceType");
+}
+
+// The path of an absolute URL the server gave ("http://127.0.0.1:N/fhir/..." -> "/fhir/...").
+std::string PathOf(const std::string& url) {
+  const auto at = url.find("/fhir/");
+  return at == std::string::npos ? url : url.substr(at);
+}
+
+TEST(Fhir, BulkExportHoldsOnlyTheOrganisationsPeopleEachAudited) {
+  const icr::v1::Person mine = SeedRecord(NextNhsNumber());
+  // Someone only the other trust knows.
+  const icr::v1::Person theirs = SeedPerson(kOtherTrust, NextNhsNumber());
+  const std::string token = TrustToken();
+
+  // A performance analyst may not export person-level data.
+  Answer analyst = Get("/fhir/Patient/$export", Stack::Get().Token(kTrust, "performance_analyst"),
+                       {{"Prefer", "respond-async"}});
+  EXPECT_EQ(analyst.status, 403) << analyst.body.dump();
+  Answer bad_type = Get("/fhir/Patient/$export?_type=Medication", token, {{"Prefer", "respond-async"}});
+  EXPECT_EQ(bad_type.status, 400);
+  EXPECT_EQ(bad_type.body["issue"][0]["expression"][0], "_type");
+
+  Answer kick = Get("/fhir/Patient/$export", token,
+                    {{"Prefer", "respond-async"}, {"x-request-id", "fhir-export-1"}});
+  ASSERT_EQ(kick.status, 202) << kick.body.dump();
+  auto location = kick.headers.find("Content-Location");
+  ASSERT_NE(location, kick.headers.end());
+  const std::string status_path = PathOf(location->second);
+
+  // Another organisation cannot see the job.
+  EXPECT_EQ(Get(status_path, OtherToken()).status, 404);
+
+  Answer done;
+  for (int i = 0; i < 300; ++i) {
+    done = Get(status_path, token);
+    if (done.status != 202) break;
+    EXPECT_FALSE(done.headers.find("Retry-After") == done.headers.end());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(done.status, 200) << done.body.dump();
+  EXPECT_EQ(done.body["requiresAccessToken"], true);
+  EXPECT_FALSE(done.body["transactionTime"].get<std::string>().empty());
+  std::set<std::string> patients;
+  std::map<std::string, int64_t> counted;
+  for (const auto& out : done.body["output"]) {
+    const std::string path = PathOf(out["url"]);
+    EXPECT_EQ(Get(path, OtherToken()).status, 404);  // not readable by anyone else
+    httplib::Client client("127.0.0.1", Stack::Get().fhir_port());
+    auto file = client.Get(path.c_str(), {{"Authorization", "Bearer " + token}});
+    ASSERT_TRUE(file);
+    ASSERT_EQ(file->status, 200);
+    EXPECT_EQ(file->get_header_value("Content-Type"), "application/fhir+ndjson");
+    std::filesystem::create_directories(kEmitted);
+    std::ofstream(kEmitted / (out["type"].get<std::string>() + "-export.ndjson")) << file->body;
+    std::istringstream lines(file->body);
+    for (std::string line; std::getline(lines, line);) {
+      Json r = Json::parse(line);
+      EXPECT_EQ(r["resourceType"], out["type"]);
+      ++counted[out["type"]];
+      if (r["resourceType"] == "Patient") patients.insert(r["id"]);
+    }
+    EXPECT_EQ(counted[out["type"]], out["count"].get<int64_t>());
+  }
+  EXPECT_TRUE(patients.count(mine.person_id()));
+  EXPECT_FALSE(patients.count(theirs.person_id()));
+  // Exactly the people the trust sees, each audited once for this job.
+  for (const auto& id : patients) {
+    EXPECT_EQ(Stack::Get().Scalar("SELECT core.can_see('" + id + "', '" + std::string(kTrust) + "')"),
+              "t");
+  }
+  EXPECT_EQ(Stack::Get().Scalar("SELECT count(*) FROM core.audit WHERE action = 'FhirBulkExport' "
+                                "AND request_id = 'fhir-export-1'"),
+            std::to_string(patients.size()));
+  EXPECT_EQ(Stack::Get().Scalar("SELECT count(DISTINCT person_id) FROM core.audit WHERE action = "
+                                "'FhirBulkExport' AND request_id = 'fhir-export-1'"),
+            std::to_string(patients.size()));
+
+  // DELETE: the job and its files go.
+  Answer gone = Call("DELETE", status_path, token);
+  EXPECT_EQ(gone.status, 202);
+  EXPECT_EQ(Get(status_path, token).status, 404);
 }
 
 }  // namespace
