@@ -413,6 +413,13 @@ class Parser {
         Origin(field + ".person.council_code", xp + ".valueCoding");
       }
     }
+    std::string icb_path;
+    if (const Json* icb = Extension(
+            resource, kCanon + "/StructureDefinition/Extension-ICR-ResponsibleICB", r, &icb_path)) {
+      p->set_icb_code(OdsOf(&RequiredObject(*icb, "valueReference", icb_path + ".valueReference"),
+                            icb_path + ".valueReference"));
+      Origin(field + ".person.icb_code", icb_path + ".valueReference");
+    }
     std::string gp;
     p->set_gp_practice_code(FirstOds(resource, "generalPractitioner", r, &gp));
     Origin(field + ".person.gp_practice_code", gp);

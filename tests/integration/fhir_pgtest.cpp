@@ -242,6 +242,11 @@ Json TransactionBundle(const std::string& nhs, const std::string& tag,
       {"identifier", {{{"system", "https://fhir.nhs.uk/Id/nhs-number"}, {"value", nhs}}}},
       {"name", {{{"use", "official"}, {"family", "FHIRSON"}, {"given", {"Alex"}}}}},
       {"gender", "female"},
+      {"extension",
+       {{{"url", "https://icr.example.org/fhir/StructureDefinition/Extension-ICR-ResponsibleICB"},
+         {"valueReference",
+          {{"identifier",
+            {{"system", "https://fhir.nhs.uk/Id/ods-organization-code"}, {"value", "QWO"}}}}}}}},
       {"birthDate", "1980-02-03"},
       {"address", {{{"use", "home"}, {"postalCode", "LS1 4AP"}}}}};
   Json encounter = {
@@ -294,6 +299,8 @@ TEST(Fhir, TransactionStoredResentUnchangedAndRefusedWhole) {
   Answer found = Get("/fhir/Patient?identifier=" + nhs, token);
   ASSERT_EQ(found.body["entry"].size(), 1u);
   EXPECT_EQ(found.body["entry"][0]["resource"]["name"][0]["family"], "FHIRSON");
+  EXPECT_EQ(Stack::Get().Scalar("SELECT icb_code FROM core.person WHERE nhs_number = '" + nhs + "'"),
+            "QWO");
 
   // A Bundle whose encounter starts in the future: refused whole, the element named, nothing
   // written (its new person is not created).
