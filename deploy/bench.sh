@@ -16,8 +16,11 @@ trap cleanup EXIT
 # 1 GB of shared buffers (PostgreSQL's default is 128 MB): the person-keyed indexes that every
 # write touches stay in memory at 100,000 people and more. PG_OPTS overrides it.
 PORT=$(pg_free_port)
+FHIR_PORT=$(pg_free_port)
+while [ "$FHIR_PORT" = "$PORT" ]; do FHIR_PORT=$(pg_free_port); done
 PG_OPTS=${PG_OPTS:--c shared_buffers=1GB} stack_start "$DIR" "127.0.0.1:$PORT" \
-  --dashboard-listen off --log-level warn
+  --dashboard-listen off --fhir-listen "127.0.0.1:$FHIR_PORT" --export-dir "$DIR/export" \
+  --log-level warn
 SERVER_PID=$STACK_SERVER_PID
 SYSTEM=$(stack_token "$DIR" system RGD system)
 ANALYST=$(stack_token "$DIR" analyst QWO performance_analyst)
@@ -28,7 +31,7 @@ start=$SECONDS
 echo "seed took $((SECONDS - start)) s"
 MONTH=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
 echo "== benchmark (server pid $SERVER_PID, KPI month $MONTH)"
-"$BIN/clients/bench/icr-bench" --server "127.0.0.1:$PORT" --token "$SYSTEM" --analyst-token "$ANALYST" \
+"$BIN/clients/bench/icr-bench" --server "127.0.0.1:$PORT" --fhir "127.0.0.1:$FHIR_PORT" --token "$SYSTEM" --analyst-token "$ANALYST" \
   --database-url "$PG_URL" --server-pid "$SERVER_PID" --kpi-month "$MONTH" \
   --json "$BIN/bench-report.json" "${@:2}"
 echo "report: $BIN/bench-report.json"

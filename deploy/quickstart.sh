@@ -12,6 +12,7 @@ SEED=${ICR_DEMO_SEED:-1}
 DEMO_ORG=${ICR_DEMO_ORG:-RGD}   # the trust whose EPR "sends" the demo data
 LISTEN=${ICR_LISTEN:-127.0.0.1:50051}
 DASHBOARD=${ICR_DASHBOARD_LISTEN:-127.0.0.1:8080}
+FHIR=${ICR_FHIR_LISTEN:-127.0.0.1:8081}
 mkdir -p "$VAR"
 # The cluster runs as the postgres OS user when we are root: it must be able to reach var/.
 [ "$(id -u)" = 0 ] && chmod o+x "$ROOT" "$VAR"
@@ -23,7 +24,8 @@ echo "==> Building"
 source "$ROOT/deploy/stack.sh"
 
 echo "==> Starting PostgreSQL under var/pg and icr-server on $LISTEN"
-stack_start "$VAR" "$LISTEN" --dashboard-listen "$DASHBOARD"
+stack_start "$VAR" "$LISTEN" --dashboard-listen "$DASHBOARD" --fhir-listen "$FHIR" \
+  --export-dir "$VAR/export"
 SYSTEM_TOKEN=$(stack_token "$VAR" system "$DEMO_ORG" system)
 CLINICIAN_TOKEN=$(stack_token "$VAR" clinician "$DEMO_ORG" clinician)
 stack_token "$VAR" analyst "$DEMO_ORG" performance_analyst >/dev/null   # to sign in to the dashboard

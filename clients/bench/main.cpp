@@ -17,6 +17,7 @@
 #include "icr/v1/performance.grpc.pb.h"
 #include "icr/v1/record.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
+#include "clients/bench/fhir_phase.h"
 #include "clients/bench/sql/statements.h"
 #include "services/common/auth.h"
 #include "services/common/config.h"
@@ -30,7 +31,7 @@ using json = nlohmann::json;
 namespace sql = icr::bench::sql;  // the benchmark's own statements (clients/bench/sql)
 
 struct Options {
-  std::string server, token, analyst_token, database_url;
+  std::string server, token, analyst_token, database_url, fhir;
   int server_pid = 0;
   std::chrono::milliseconds duration{5000};
   std::vector<int> callers{1, 8, 32};
@@ -206,6 +207,24 @@ int Bench(const Options& o, const std::string& json_file) {
       auto row = Row("read", "GetIntegratedRecord", g, rss.Take());
       row["vs_health_pct"] = h.qps > 0 ? 100.0 * g.qps / h.qps : 0;
       print(row);
+    }
+  }
+
+  if (o.phases.count("fhir")) {
+    if (o.fhir.empty()) {
+      std::cerr << "icr-bench: fhir: --fhir is needed (the FHIR API's host:port)\n";
+    } else {
+      icr::bench::FhirPhaseOptions f;
+      f.fhir = o.fhir;
+      f.token = o.token;
+      Check(db.Read([&](pqxx::nontransaction& tx) {
+        f.person_ids = Column(icr::Exec(tx, sql::kSomePersonIds, 20000, o.token));
+        return absl::OkStatus();
+      }),
+            "picking people");
+      f.callers = {1, 8};
+      f.duration = o.duration;
+      if (!icr::bench::RunFhirPhase(f, channels, [&] { return rss.Take(); }, print)) return 1;
     }
   }
 
@@ -401,7 +420,8 @@ int main(int argc, char** argv) {
     ("seconds", "length of each load measurement", cxxopts::value<int>()->default_value("5"))
     ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
     ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
-    ("phases", "comma-separated: read,write,queries,kpi (dashboard-only: kpi without the recomputes)", cxxopts::value<std::string>()->default_value("read,write,queries,kpi"))
+    ("fhir", "the FHIR API's host:port, for the fhir phase", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR", "")))
+    ("phases", "comma-separated: read,fhir,write,queries,kpi (dashboard-only: kpi without the recomputes; fhir needs --fhir)", cxxopts::value<std::string>()->default_value("read,fhir,write,queries,kpi"))
     ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
     ("h,help", "show this help");
   // clang-format on
@@ -421,6 +441,7 @@ int main(int argc, char** argv) {
   o.token = args["token"].as<std::string>();
   o.analyst_token = args["analyst-token"].as<std::string>();
   o.database_url = args["database-url"].as<std::string>();
+  o.fhir = args["fhir"].as<std::string>();
   o.server_pid = args["server-pid"].as<int>();
   o.duration = std::chrono::seconds(args["seconds"].as<int>());
   o.import_events = args["import-events"].as<int>();

@@ -467,6 +467,11 @@ absl::Status CarePlanServiceImpl::Plans(const Caller& caller,
   if (!req.nhs_number().empty()) {
     ASSIGN_OR_RETURN(nhs, NormaliseNhsNumber(req.nhs_number(), "nhs_number"));
   }
+  // By person_id: a filter only (a person unknown or not visible lists nothing).
+  if (!req.person_id().empty()) {
+    if (!IsUuid(req.person_id())) return InvalidField("person_id", "not a person id");
+    filter.person_id = req.person_id();
+  }
   if (!req.key_worker_organisation_code().empty()) {
     RETURN_IF_ERROR(ref_->CheckOrganisation(req.key_worker_organisation_code(),
                                             "key_worker_organisation_code", {}));
@@ -496,6 +501,8 @@ absl::Status CarePlanServiceImpl::Plans(const Caller& caller,
         refused = person.status();
         return absl::OkStatus();
       }
+      // Both keys: the plans of the person both name (none when they name two people).
+      if (filter.person_id && *filter.person_id != person->person_id) return absl::OkStatus();
       filter.person_id = person->person_id;
     }
     auto plans = CarePlanStore::ListPlans(tx, filter, visible_to, limit);

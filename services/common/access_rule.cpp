@@ -77,9 +77,20 @@ const std::vector<RpcPolicy>& Policies() {
   return kPolicies;
 }
 
+const std::vector<RpcPolicy>& OperationPolicies() {
+  static const std::vector<RpcPolicy> kPolicies = {
+      // FHIR bulk export ($export, Patient/$export, Group/{id}/$export): person-level data of
+      // every person the organisation sees; never break glass, never a performance analyst.
+      {kFhirBulkExport, Kind::kList, kPersonLevel, false},
+  };
+  return kPolicies;
+}
+
 const RpcPolicy* PolicyOf(std::string_view method) {
-  for (const auto& p : Policies()) {
-    if (p.method == method) return &p;
+  for (const auto* table : {&Policies(), &OperationPolicies()}) {
+    for (const auto& p : *table) {
+      if (p.method == method) return &p;
+    }
   }
   return nullptr;
 }

@@ -33,6 +33,10 @@ struct RpcPolicy {
   bool break_glass;
 };
 const std::vector<RpcPolicy>& Policies();
+// Entries for operations that are not RPCs of a gRPC service (the FHIR face's own: bulk
+// export), so Policies() stays exactly the RPCs. Admit and PolicyOf read both tables.
+inline constexpr std::string_view kFhirBulkExport = "icr.fhir.BulkExport";
+const std::vector<RpcPolicy>& OperationPolicies();
 const RpcPolicy* PolicyOf(std::string_view method);
 
 // The role check of a call, after authentication and before anything else: PERMISSION_DENIED

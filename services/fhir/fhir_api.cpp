@@ -9,6 +9,7 @@
 
 #include "services/fhir/capability.h"
 #include "services/fhir/definitions.h"
+#include "services/fhir/export_jobs.h"
 #include "services/fhir/outcome.h"
 #include "services/fhir/resources.h"
 #include "services/fhir/transaction.h"
@@ -576,20 +577,155 @@ HttpResponse FhirApi::Transaction(const HttpRequest& req) {
 }  // namespace icr::fhir
 
 namespace icr::fhir {
+namespace {
 
-// Bulk export: until the export jobs are wired in.
-HttpResponse FhirApi::Export(const HttpRequest&, const Caller&, const std::string&,
-                             const std::string&) {
-  return Refusal(absl::StatusCode::kUnimplemented, "bulk export is not enabled on this server");
+// Kick-off parameters this server does not support: refused (400), unless the client asks for
+// lenient handling (Bulk Data IG), when they are ignored.
+const std::set<std::string> kExportUnsupported = {"_until", "_elements", "_typeFilter",
+                                                  "includeAssociatedData", "patient",
+                                                  "organizeOutputBy", "allowPartialManifests"};
+
+std::vector<std::string> SplitCommas(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= value.size()) {
+    const size_t comma = value.find(',', start);
+    const std::string one = value.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (!one.empty()) out.push_back(one);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
 }
-HttpResponse FhirApi::ExportStatus(const HttpRequest&, const Caller&, const std::string&) {
-  return Refusal(absl::StatusCode::kNotFound, "no such export");
+
+std::string Rfc1123(std::chrono::system_clock::time_point t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
 }
-HttpResponse FhirApi::ExportCancel(const Caller&, const std::string&) {
-  return Refusal(absl::StatusCode::kNotFound, "no such export");
+
+}  // namespace
+
+HttpResponse FhirApi::Export(const HttpRequest& req, const Caller& caller,
+                             const std::string& level, const std::string& group) {
+  if (!exports_) {
+    return Refusal(absl::StatusCode::kUnimplemented, "bulk export is not enabled on this server");
+  }
+  const bool lenient = req.header("prefer").find("handling=lenient") != std::string::npos;
+  // Parameters from the query, or from a POSTed Parameters resource.
+  std::multimap<std::string, std::string> params = req.params;
+  if (req.method == "POST" && !req.body.empty()) {
+    Json body = Json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || body.value("resourceType", "") != "Parameters") {
+      return Invalid("Parameters", "the body of a POST kick-off is a Parameters resource");
+    }
+    for (const auto& p : body.value("parameter", Json::array())) {
+      for (const char* key : {"valueString", "valueInstant", "valueCode"}) {
+        if (p.contains(key) && p[key].is_string()) {
+          params.emplace(p.value("name", ""), p[key].get<std::string>());
+        }
+      }
+    }
+  }
+  ExportKickoff kickoff;
+  kickoff.level = level;
+  kickoff.group_id = group;
+  for (const auto& [name, value] : params) {
+    if (name == "_type") {
+      for (auto& t : SplitCommas(value)) kickoff.types.push_back(t);
+    } else if (name == "_since") {
+      if (!kickoff.since.empty()) return Invalid("_since", "_since: give it once");
+      kickoff.since = value;
+    } else if (name == "_outputFormat") {
+      if (value != "application/fhir+ndjson" && value != "application/ndjson" &&
+          value != "ndjson") {
+        return Invalid("_outputFormat", "_outputFormat: only application/fhir+ndjson");
+      }
+    } else if (name == "_format") {
+      continue;
+    } else if (!lenient || !kExportUnsupported.count(name)) {
+      return Invalid(name, name + ": not supported by this server's export" +
+                               (kExportUnsupported.count(name)
+                                    ? std::string(" (send Prefer: handling=lenient to ignore it)")
+                                    : std::string()));
+    }
+  }
+  std::string query = Query(req);
+  kickoff.request_url = req.base_url + (level == "system"    ? "/$export"
+                                        : level == "patient" ? "/Patient/$export"
+                                                             : "/Group/" + group + "/$export") +
+                        (query.empty() ? "" : "?" + query);
+  auto job = exports_->Kickoff(caller, kickoff);
+  if (!job.ok()) {
+    HttpResponse r = Refusal(job.status().code(), std::string(job.status().message()),
+                             RefusedField(std::string(job.status().message())));
+    if (r.status == 429) r.headers.emplace_back("Retry-After", "120");
+    return r;
+  }
+  HttpResponse r =
+      JsonResponse(202, Information("export started: poll the URL in Content-Location"));
+  r.headers.emplace_back("Content-Location", req.base_url + "/$export-status/" + *job);
+  return r;
 }
-HttpResponse FhirApi::ExportFile(const Caller&, const std::string&, const std::string&) {
-  return Refusal(absl::StatusCode::kNotFound, "no such export");
+
+HttpResponse FhirApi::ExportStatus(const HttpRequest& req, const Caller& caller,
+                                   const std::string& job) {
+  if (!exports_) return Refusal(absl::StatusCode::kNotFound, "no such export job");
+  auto status = exports_->Status(caller, job);
+  if (!status.ok()) return Refusal(status.status().code(), std::string(status.status().message()));
+  using State = fhir::ExportStatus::State;
+  switch (status->state) {
+    case State::kQueued:
+    case State::kRunning: {
+      HttpResponse r;
+      r.status = 202;
+      r.headers.emplace_back("X-Progress", status->state == State::kQueued
+                                               ? std::string("queued")
+                                               : status->progress.substr(0, 99));
+      r.headers.emplace_back("Retry-After", "2");
+      return r;
+    }
+    case State::kFailed:
+      return Refusal(absl::StatusCode::kInternal, "the export failed: " + status->error);
+    case State::kDone:
+      break;
+  }
+  Json manifest = {{"transactionTime", status->transaction_time},
+                   {"request", status->request_url},
+                   {"requiresAccessToken", true},
+                   {"output", Json::array()},
+                   {"error", Json::array()}};
+  for (const auto& f : status->files) {
+    manifest["output"].push_back(
+        {{"type", f.type},
+         {"url", req.base_url + "/$export-file/" + job + "/" + f.name},
+         {"count", f.count}});
+  }
+  HttpResponse r = JsonResponse(200, manifest);
+  r.content_type = "application/json";
+  r.headers.emplace_back("Expires", Rfc1123(status->expires));
+  return r;
+}
+
+HttpResponse FhirApi::ExportCancel(const Caller& caller, const std::string& job) {
+  if (!exports_) return Refusal(absl::StatusCode::kNotFound, "no such export job");
+  absl::Status s = exports_->Cancel(caller, job);
+  if (!s.ok()) return Refusal(s.code(), std::string(s.message()));
+  return JsonResponse(202, Information("the export is cancelled and its files removed"));
+}
+
+HttpResponse FhirApi::ExportFile(const Caller& caller, const std::string& job,
+                                 const std::string& name) {
+  if (!exports_) return Refusal(absl::StatusCode::kNotFound, "no such export file");
+  auto path = exports_->FilePath(caller, job, name);
+  if (!path.ok()) return Refusal(path.status().code(), std::string(path.status().message()));
+  HttpResponse r;
+  r.content_type = "application/fhir+ndjson";
+  r.file = *path;
+  return r;
 }
 
 }  // namespace icr::fhir

@@ -45,6 +45,13 @@ nlohmann::json OperationOutcome(const std::string& issue_code, const std::string
   return {{"resourceType", "OperationOutcome"}, {"issue", nlohmann::json::array({issue})}};
 }
 
+nlohmann::json Information(const std::string& text) {
+  return {{"resourceType", "OperationOutcome"},
+          {"issue", nlohmann::json::array({{{"severity", "information"},
+                                            {"code", "informational"},
+                                            {"diagnostics", text}}})}};
+}
+
 std::string RefusedField(const std::string& message) {
   const auto colon = message.find(": ");
   if (colon == std::string::npos) return "";

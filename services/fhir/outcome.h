@@ -23,6 +23,9 @@ std::string IssueCodeOf(absl::StatusCode code);
 nlohmann::json OperationOutcome(const std::string& issue_code, const std::string& diagnostics,
                                 const std::string& expression = "");
 
+// An OperationOutcome that informs (severity information, code informational).
+nlohmann::json Information(const std::string& text);
+
 // The field a service refusal names: "events[3].admission.admitted_at: must not be ..." ->
 // "events[3].admission.admitted_at"; "" when the message names none.
 std::string RefusedField(const std::string& message);

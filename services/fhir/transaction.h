@@ -38,7 +38,23 @@ struct BundleError {
   std::string diagnostics;
 };
 
-// Parses and maps. Fails with the first problem found.
+// Parses and maps. Fails with the first problem found. The mapping (fhir-ukcore.md section 5
+// read backwards; the systems and codes the read side emits):
+// - Patient -> people[]: the NHS number identifier (required), the official name (else the
+//   first), gender male/female/other/unknown -> 1/2/9/0, birthDate, Extension-UKCore-
+//   EthnicCategory, the home address's postalCode and Extension-ICR-LocalAuthorityOfResidence
+//   (GSS), generalPractitioner's ODS code. No element carries the ICB: a Patient written here
+//   has none. POST is a conditional create (create_only; ifNoneExist may only name the same
+//   NHS number); PUT (Patient/{id} or Patient?identifier=...|N) an update, If-Match W/"n" its
+//   expected_version. The person is found by the NHS number, never by the id in the URL.
+// - Encounter (class IMP) -> admission (+ discharge when finished / period.end); EpisodeOfCare
+//   -> referral_opened (+ referral_closed); Observation EMPLOYMENT_STATUS / ACCOMMODATION_STATUS
+//   -> the status event; MHA_LEGAL_STATUS -> detention_start (+ detention_end). Their event id
+//   (and spell, referral or detention id) is the resource's identifier of system
+//   kCanon/Id/event, else its fullUrl's last part (urn:uuid:X -> X); the closing event's is that
+//   id + ":discharge", ":closed" or ":end". entered-in-error and cancelled are not supported.
+// - subject / patient: a Patient entry's fullUrl, Patient?identifier=<nhs-number system>|N, or
+//   an identifier of that system. Patient/{id} is refused (422): it would need a look-up.
 absl::StatusOr<TransactionRequest> ParseTransaction(const nlohmann::json& bundle,
                                                     BundleError* error);
 

@@ -44,6 +44,11 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
  private:
   absl::Status StorePerson(const Caller& caller, const icr::v1::UpsertPersonRequest& req,
                            icr::v1::Person* resp);
+  // The NHS number a look-up names: nhs_number, or that of the person with person_id (exactly
+  // one of the two). A person_id of no one is NOT_FOUND, audited not_found under `action` as an
+  // NHS number of no one is.
+  absl::StatusOr<std::string> NhsNumberFor(const Caller& caller, const std::string& nhs_number,
+                                           const std::string& person_id, const std::string& action);
   absl::Status ReadPerson(const Caller& caller, const icr::v1::GetPersonRequest& req,
                           icr::v1::Person* resp);
   absl::Status SearchPeople(const Caller& caller, const icr::v1::FindPeopleRequest& req,

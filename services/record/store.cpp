@@ -309,6 +309,13 @@ std::optional<icr::v1::Person> RecordStore::FindByNhsNumber(pqxx::transaction_ba
   return PersonFromRow(r[0]);
 }
 
+std::optional<std::string> RecordStore::NhsNumberOf(pqxx::transaction_base& tx,
+                                                    const std::string& person_id) {
+  auto r = Exec(tx, sql::kNhsOfPerson, person_id);
+  if (r.empty()) return std::nullopt;
+  return std::string(r[0][0].c_str());
+}
+
 std::vector<PersonFacts> RecordStore::FindByNhsNumbers(pqxx::transaction_base& tx,
                                                        const std::vector<std::string>& nhs_numbers,
                                                        const std::string& org_code) {
@@ -518,15 +525,23 @@ std::vector<std::optional<RecordStore::RecordLookup>> RecordStore::LookupRecords
   return out;
 }
 
-absl::StatusOr<RecordStore::BuiltRecord> RecordStore::BuildIntegratedRecord(
-    pqxx::transaction_base& tx, const std::string& person_id) {
+absl::StatusOr<icr::v1::IntegratedRecord> RecordStore::ReadIntegratedRecord(
+    pqxx::transaction_base& tx, const std::string& person_id, std::string* version) {
   auto row = OneRow(Exec(tx, sql::kIntegrated, person_id));
   icr::v1::IntegratedRecord record;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   auto parsed = google::protobuf::util::JsonStringToMessage(row[0].c_str(), &record, options);
   if (!parsed.ok()) return absl::InternalError("integrated record: " + parsed.ToString());
-  BuiltRecord built{record.SerializeAsString(), row[1].c_str()};
+  if (version != nullptr) *version = row[1].c_str();
+  return record;
+}
+
+absl::StatusOr<RecordStore::BuiltRecord> RecordStore::BuildIntegratedRecord(
+    pqxx::transaction_base& tx, const std::string& person_id) {
+  BuiltRecord built;
+  ASSIGN_OR_RETURN(auto record, ReadIntegratedRecord(tx, person_id, &built.version));
+  built.body = record.SerializeAsString();
   Exec(tx, sql::kBodyFill, person_id, built.version, pqxx::binarystring(built.body));
   return built;
 }

@@ -59,6 +59,9 @@ class RecordStore {
  public:
   static std::optional<icr::v1::Person> FindByNhsNumber(pqxx::transaction_base& tx,
                                                         const std::string& nhs_number);
+  // The NHS number of the person with this id (a UUID), if there is one.
+  static std::optional<std::string> NhsNumberOf(pqxx::transaction_base& tx,
+                                                const std::string& person_id);
   // Those of these NHS numbers that are known, in no particular order, without their local
   // identifiers, with the facts of the access rule for org_code (for the writes of a batch).
   static std::vector<PersonFacts> FindByNhsNumbers(pqxx::transaction_base& tx,
@@ -138,6 +141,10 @@ class RecordStore {
   };
   static absl::StatusOr<BuiltRecord> BuildIntegratedRecord(pqxx::transaction_base& tx,
                                                            const std::string& person_id);
+  // The integrated record as BuildIntegratedRecord reads it, without keeping its body: for a
+  // read-only snapshot (bulk export). `version` (if not null) gets the record's version.
+  static absl::StatusOr<icr::v1::IntegratedRecord> ReadIntegratedRecord(
+      pqxx::transaction_base& tx, const std::string& person_id, std::string* version = nullptr);
 
   // Audit entries, newest first, with audit_pk below before_pk (0 = from the newest).
   static std::vector<std::pair<int64_t, icr::v1::AuditEntry>> AuditTrail(

@@ -97,11 +97,13 @@ absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
 
 absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
                                                 const icr::v1::Person& person,
-                                                int64_t expected_version) {
+                                                int64_t expected_version, bool create_only) {
   const std::string& nhs = person.nhs_number();
   const access::Facts facts = FactsFor(tx, nhs);
   access::Write write = access::Write::kCreatePerson;
-  if (facts.exists) {
+  if (facts.exists && create_only) {
+    write = access::Write::kEvent;  // changes nothing: needs sight only
+  } else if (facts.exists) {
     auto stored = people_.find(nhs);
     std::optional<icr::v1::Person> found;
     if (stored == people_.end()) found = RecordStore::FindByNhsNumber(tx, nhs);
@@ -115,6 +117,12 @@ absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
   }
   const access::Decision d = access::DecideWrite(caller_, write, facts, "person.nhs_number");
   if (!d.ok()) return Refuse(facts.exists ? person_ids_[nhs] : "", d);
+  if (facts.exists && create_only) {
+    auto stored = RecordStore::FindByNhsNumber(tx, nhs);
+    if (!stored) return absl::AbortedError("person: changed during the call");
+    item_people_.push_back(stored->person_id());
+    return UpsertResult{std::move(*stored), false, false};
+  }
 
   auto result =
       RecordStore::UpsertPerson(tx, person, expected_version, caller_.org_code, pending_.changes);

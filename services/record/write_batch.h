@@ -37,9 +37,10 @@ class WriteBatch {
   // Creates or updates a validated person (RecordStore::UpsertPerson), under the write rule:
   // creating needs a creating role, changing demographics a care relationship, and an existing
   // person the caller may not see (or, with expected_version, one who does not exist) is
-  // NOT_FOUND.
+  // NOT_FOUND. create_only (FHIR conditional create): a stored person is returned as stored,
+  // unchanged, when the caller may see them (the write rule of a write that changes nothing).
   absl::StatusOr<UpsertResult> Person(pqxx::transaction_base& tx, const icr::v1::Person& person,
-                                      int64_t expected_version);
+                                      int64_t expected_version, bool create_only = false);
 
   // Writes the item's deferred episode-table rows now (ImportEvents' savepoint per item, so a
   // refusal belongs to its item).

@@ -8,6 +8,7 @@
 #include "services/common/logging.h"
 #include "services/common/reference_loader.h"
 #include "services/common/status.h"
+#include "services/fhir/export_jobs.h"
 #include "services/fhir/fhir_api.h"
 #include "services/fhir/http_server.h"
 #include "services/performance/dashboard.h"
@@ -103,8 +104,11 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
     // The FHIR API calls the services hosted here through an in-process channel, so every
     // request meets the same access rule, audit and validation as a gRPC call.
     grpc::ChannelArguments args;
+    host->exports_ =
+        std::make_unique<fhir::ExportJobs>(db, options.export_dir, options.export_keep);
+    host->exports_->Start();
     host->fhir_api_ = std::make_unique<fhir::FhirApi>(host->server_->InProcessChannel(args),
-                                                      *host->auth_, *ref, nullptr);
+                                                      *host->auth_, *ref, host->exports_.get());
     fhir::FhirServerOptions fhir_options;
     fhir_options.listen = options.fhir_listen;
     fhir_options.tls = options.tls;
@@ -124,6 +128,7 @@ int Host::fhir_port() const { return fhir_ ? fhir_->port() : 0; }
 void Host::Shutdown() {
   if (dashboard_) dashboard_->Stop();
   if (fhir_) fhir_->Stop();
+  if (exports_) exports_->Stop();
   if (!server_) return;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

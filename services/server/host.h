@@ -80,6 +80,7 @@ class Host {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<perf::DashboardServer> dashboard_;
+  std::unique_ptr<fhir::ExportJobs> exports_;
   std::unique_ptr<fhir::FhirApi> fhir_api_;
   std::unique_ptr<fhir::FhirServer> fhir_;
 };

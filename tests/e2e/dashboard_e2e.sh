@@ -45,7 +45,7 @@ echo "==> PostgreSQL and icr-server: gRPC 127.0.0.1:$GRPC_PORT, dashboard http:/
 # charts have a point for every month (in a regional store, the default, a small demo's months
 # are mostly suppressed; dashboard_pgtest covers that).
 STACK_SERVER_LOG=$OUT/icr-server.log stack_start "$STACK_DIR" "127.0.0.1:$GRPC_PORT" \
-  --dashboard-listen "127.0.0.1:$HTTP_PORT" --national-store ||
+  --dashboard-listen "127.0.0.1:$HTTP_PORT" --fhir-listen off --national-store ||
   { echo "dashboard_e2e: icr-server did not start" >&2; exit 1; }
 stack_wait "127.0.0.1:$HTTP_PORT" || { echo "dashboard_e2e: no dashboard" >&2; exit 1; }
 SYSTEM_TOKEN=$(stack_token "$STACK_DIR" system RGD system)

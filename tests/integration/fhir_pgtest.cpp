@@ -29,6 +29,7 @@ const std::filesystem::path kEmitted = "fhir-emitted";
 // Keeps a resource (or a Bundle's resources) the server emitted, for the validator.
 void Keep(const Json& body) {
   static int n = 0;
+  if (n == 0) std::filesystem::remove_all(kEmitted);  // a previous run's
   std::filesystem::create_directories(kEmitted);
   std::ofstream(kEmitted / (std::to_string(++n) + ".json")) << body.dump(1);
 }
