@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <regex>
 #include <set>
 
@@ -216,7 +217,14 @@ HttpResponse FhirApi::Handle(const HttpRequest& req) {
   }
   // Every other request is authenticated here first, with the client's own address for the
   // throttle of failed tokens (the gRPC services then find the token in their cache).
-  auto caller = auth_.Authenticate(req.header, req.peer);
+  // Authenticate reads header values as string_views: each value is kept here while it runs
+  // (passing req.header itself would hand it views of temporaries).
+  std::deque<std::string> values;
+  auto caller = auth_.Authenticate(
+      [&](std::string_view name) -> std::string_view {
+        return values.emplace_back(req.header(name));
+      },
+      req.peer);
   if (!caller.ok()) {
     HttpResponse r = Refusal(caller.status().code(), std::string(caller.status().message()));
     if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");

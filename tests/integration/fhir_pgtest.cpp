@@ -46,14 +46,11 @@ Answer Call(const std::string& method, const std::string& path, const std::strin
   client.set_read_timeout(30, 0);
   httplib::Headers headers = std::move(extra);
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-  httplib::Result r;
-  if (method == "GET") {
-    r = client.Get(path.c_str(), headers);
-  } else if (method == "POST") {
-    r = client.Post(path.c_str(), headers, body, "application/fhir+json");
-  } else {
-    r = client.Delete(path.c_str(), headers);
-  }
+  // cpp-httplib 0.11's Result has no default constructor.
+  httplib::Result r = method == "GET"    ? client.Get(path.c_str(), headers)
+                      : method == "POST" ? client.Post(path.c_str(), headers, body,
+                                                       "application/fhir+json")
+                                         : client.Delete(path.c_str(), headers);
   Answer a;
   if (!r) {
     ADD_FAILURE() << method << " " << path << ": no answer (" << httplib::to_string(r.error())
