@@ -1,6 +1,6 @@
-// The FHIR API over HTTP (cpp-httplib: README, "Why cpp-httplib"): requests under /fhir handed
-// to FhirApi on a pool of worker threads, with keep-alive, the gRPC server's TLS files, and an
-// access log without personal data.
+// The FHIR API over HTTP (Boost.Beast: README, "Why Boost.Beast"): connections held on a few io
+// threads without a thread each, requests under /fhir handed to FhirApi on a pool of worker
+// threads, with keep-alive, the gRPC server's TLS files, and an access log without personal data.
 #pragma once
 
 #include <memory>
@@ -14,10 +14,10 @@ namespace icr::fhir {
 
 struct FhirServerOptions {
   std::string listen = "127.0.0.1:8081";  // "host:port"; port 0 picks a free one
-  TlsFiles tls;                            // the gRPC server's: HTTPS when cert is set
+  TlsFiles tls;                           // the gRPC server's: HTTPS when cert is set
   // The base URL links and Content-Location carry; empty: from the request's Host header.
   std::string base_url;
-  int threads = 64;  // requests served at once (each connection holds one while kept alive)
+  int threads = 64;  // requests served at once (idle keep-alive connections hold none)
 };
 
 class FhirServer {

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     ("dashboard-listen", "HTTP address of the performance dashboard (served with the performance service); off disables it", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DASHBOARD_LISTEN", "127.0.0.1:8080")))
     ("fhir-listen", "HTTP address of the FHIR R4 API (base path /fhir; HTTPS with the --tls-* files), served with the record service; off disables it", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR_LISTEN", "127.0.0.1:8081")))
     ("fhir-base-url", "the FHIR base URL links and bulk export manifests carry, e.g. https://icr.example.org/fhir (default: from each request's Host header)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR_BASE_URL", "")))
-    ("fhir-threads", "FHIR requests served at once (a kept-alive connection holds one while it waits)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_FHIR_THREADS", "64")))
+    ("fhir-threads", "FHIR requests served at once (worker threads; idle kept-alive connections hold none)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_FHIR_THREADS", "64")))
     ("export-dir", "folder for bulk export files", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_EXPORT_DIR", "var/export")))
     ("export-keep-hours", "hours a bulk export's files are kept after it was started", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_EXPORT_KEEP_HOURS", "24")))
     ("pool-size", "database connections", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_POOL_SIZE", "8")))
