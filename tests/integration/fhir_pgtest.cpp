@@ -60,7 +60,7 @@ Answer Call(const std::string& method, const std::string& path, const std::strin
   a.status = r->status;
   a.headers = r->headers;
   a.body = Json::parse(r->body, nullptr, false);
-  if (a.status < 300 && !a.body.is_discarded()) Keep(a.body);
+  if (a.status < 300 && a.body.is_object() && a.body.contains("resourceType")) Keep(a.body);
   return a;
 }
 
