@@ -63,10 +63,12 @@ The integrated care record is running.
   gRPC:        $LISTEN (record, careplan, s117, performance; health and reflection on)
   PostgreSQL:  $PG_URL
   Dashboard:   http://$DASHBOARD/   (sign in with the analyst token in var/tokens/analyst)
+  FHIR R4:     http://$FHIR/fhir    (UK Core; bearer tokens as for gRPC)
   Logs:        var/icr-server.log      Stop with: deploy/stop.sh
 
 Try it (a clinician token for $DEMO_ORG, kept in var/tokens/clinician):
   export ICR_SERVER=$LISTEN ICR_TOKEN=$CLINICIAN_TOKEN
   $ICRCTL record show $NHS
   $ICRCTL audit show $NHS
+  curl -s -H "Authorization: Bearer \$ICR_TOKEN" "http://$FHIR/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|$NHS"
 MSG

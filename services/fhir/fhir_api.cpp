@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "services/common/url.h"
 #include "services/fhir/capability.h"
 #include "services/fhir/definitions.h"
 #include "services/fhir/export_jobs.h"
@@ -56,21 +57,7 @@ HttpResponse FromGrpc(const grpc::Status& s) {
   return FromGrpc(s, [](const std::string&) { return std::string(); });
 }
 
-std::string UrlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' ||
-        c == ':') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(std::string_view s) { return PercentEncode(s, "/:"); }
 
 // The one value of a parameter ("" when absent); several values are refused.
 absl::StatusOr<std::string> Single(const HttpRequest& req, const std::string& name) {

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <set>
 
+#include "services/common/url.h"
 #include "services/fhir/definitions.h"
 
 namespace icr::fhir {
@@ -162,20 +163,7 @@ void AddExtension(Json& resource, Json extension) {
 }
 
 // A system part of a URL: unreserved characters and ':' as they are, the rest percent-encoded.
-std::string UrlPart(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
+std::string UrlPart(std::string_view s) { return PercentEncode(s, ":"); }
 
 std::string Gender(const std::string& stated_gender) {
   if (stated_gender == "1") return "male";

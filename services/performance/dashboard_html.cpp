@@ -9,6 +9,7 @@
 #include <optional>
 #include <tuple>
 
+#include "services/common/url.h"
 #include "services/common/money.h"
 
 namespace icr::perf::html {
@@ -577,20 +578,7 @@ std::string Escape(std::string_view text) {
   return out;
 }
 
-std::string UrlEncode(std::string_view text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(std::string_view text) { return PercentEncode(text); }
 
 std::string MonthLabel(const std::string& month) {
   auto ym = ParseYearMonth(month);

@@ -107,6 +107,18 @@ TEST(Fhir, MetadataTellsWhatIsServed) {
   }
 }
 
+TEST(Fhir, ProjectDefinitionsArePublishedAtTheirCanonicalPaths) {
+  Answer sd = Get("/fhir/StructureDefinition/Extension-ICR-S117ResponsibleCouncil", "");
+  ASSERT_EQ(sd.status, 200);
+  EXPECT_EQ(sd.body["resourceType"], "StructureDefinition");
+  EXPECT_EQ(sd.body["url"],
+            "https://icr.example.org/fhir/StructureDefinition/Extension-ICR-S117ResponsibleCouncil");
+  Answer cs = Get("/fhir/CodeSystem/episode-type", "");
+  ASSERT_EQ(cs.status, 200);
+  EXPECT_EQ(cs.body["url"], "https://icr.example.org/fhir/CodeSystem/episode-type");
+  EXPECT_EQ(Get("/fhir/StructureDefinition/Nope", "").status, 404);
+}
+
 TEST(Fhir, NoTokenIs401) {
   Answer a = Get("/fhir/Patient?identifier=9990000018", "");
   EXPECT_EQ(a.status, 401);
@@ -232,6 +244,20 @@ TEST(Fhir, EverythingIsTheIntegratedRecordWithOneAuditRow) {
 
   Answer hidden = Get("/fhir/Patient/" + person.person_id() + "/$everything", OtherToken());
   EXPECT_EQ(hidden.status, 404);
+}
+
+TEST(Fhir, BreakGlassThroughTheHeaderIsShownAndAudited) {
+  const icr::v1::Person person = SeedRecord(NextNhsNumber());
+  const std::string path = "/fhir/Patient/" + person.person_id() + "/$everything";
+  ASSERT_EQ(Get(path, OtherToken()).status, 404);
+  Answer a = Get(path, OtherToken(),
+                 {{"x-break-glass-reason", "unconscious in A&E, no record here"},
+                  {"x-request-id", "fhir-btg-1"}});
+  ASSERT_EQ(a.status, 200) << a.body.dump();
+  EXPECT_EQ(a.body["meta"]["security"][0]["code"], "BTG");
+  EXPECT_EQ(Stack::Get().Scalar("SELECT break_glass_reason FROM core.audit WHERE request_id = "
+                                "'fhir-btg-1'"),
+            "unconscious in A&E, no record here");
 }
 
 Json TransactionBundle(const std::string& nhs, const std::string& tag,
