@@ -13,7 +13,9 @@ Json Param(const std::string& name, const std::string& type, const std::string& 
 
 Json Resource(const std::string& type, const std::string& profile, Json interactions,
               Json params) {
-  Json r = {{"type", type}, {"profile", profile}, {"interaction", Json::array()}};
+  // FHIR JSON has no empty arrays or strings: what a resource does not have is left out.
+  Json r = {{"type", type}};
+  if (!profile.empty()) r["profile"] = profile;
   for (const auto& i : interactions) r["interaction"].push_back({{"code", i}});
   if (!params.empty()) r["searchParam"] = std::move(params);
   return r;
@@ -67,9 +69,6 @@ Json CapabilityStatement(const std::string& base_url, const std::string& version
              {"definition", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"}});
       }
     }
-  }
-  for (auto& r : resources) {
-    if (r["profile"] == "") r.erase("profile");
   }
   Json rest = {{"mode", "server"},
                {"documentation",

@@ -124,8 +124,7 @@ Json SearchBundle(const HttpRequest& req, const std::string& type,
   const std::string self = req.base_url + "/" + type + (query.empty() ? "" : "?" + query);
   Json bundle = {{"resourceType", "Bundle"},
                  {"type", "searchset"},
-                 {"link", Json::array({{{"relation", "self"}, {"url", self}}})},
-                 {"entry", Json::array()}};
+                 {"link", Json::array({{{"relation", "self"}, {"url", self}}})}};
   if (total) bundle["total"] = *total;
   if (!next_token.empty()) {
     bundle["link"].push_back(
@@ -537,7 +536,7 @@ HttpResponse FhirApi::Transaction(const HttpRequest& req) {
     return FromGrpc(s, [&](const std::string& field) { return FhirPathOf(*tx, field); },
                     if_match);
   }
-  Json out = {{"resourceType", "Bundle"}, {"type", "transaction-response"}, {"entry", Json::array()}};
+  Json out = {{"resourceType", "Bundle"}, {"type", "transaction-response"}};
   for (const auto& entry : tx->entries) {
     Json response_entry;
     if (entry.person >= 0 && entry.person < response.people_size()) {

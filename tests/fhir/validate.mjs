@@ -462,6 +462,23 @@ function say(file, label, path, message) {
   console.log(`${file}: ${label}: ${path}: ${message}`);
 }
 
+// FHIR JSON (R4 2.6.2): an element is never an empty array, object or string, and never null.
+function emptiness(value, path, report) {
+  if (value === null) {
+    report(path, 'null is not a FHIR value (leave the element out)');
+  } else if (Array.isArray(value)) {
+    if (value.length === 0) report(path, 'an empty array is not allowed (leave the element out)');
+    value.forEach((v, i) => emptiness(v, `${path}[${i}]`, report));
+  } else if (typeof value === 'object') {
+    if (Object.keys(value).length === 0) report(path, 'an empty object is not allowed');
+    for (const [k, v] of Object.entries(value)) {
+      if (k !== 'resource') emptiness(v, `${path}.${k}`, report);
+    }
+  } else if (typeof value === 'string' && value.length === 0) {
+    report(path, 'an empty string is not allowed (leave the element out)');
+  }
+}
+
 function checkResource(file, res) {
   if (!res || typeof res !== 'object' || typeof res.resourceType !== 'string') {
     say(file, '-', '-', 'not a FHIR resource (no resourceType)');
@@ -478,6 +495,7 @@ function checkResource(file, res) {
   for (const m of base.messages || []) {
     if (m.severity === 'error') say(file, label, m.location || res.resourceType, `R4: ${m.message}`);
   }
+  emptiness(shell, res.resourceType, (path, message) => say(file, label, path, message));
   new Checker((path, message) => say(file, label, path, message), shell).run();
   entries.forEach((e) => {
     if (e && e.resource) checkResource(file, e.resource);
