@@ -393,6 +393,24 @@ class Parser {
       p->set_date_of_birth(*birth);
     }
     Origin(field + ".person.date_of_birth", r + ".birthDate");
+    // A death is an event of its own (the record keeps who recorded it, and the S117 follower
+    // acts on it): deceasedDateTime -> Death, its id the entry's + ":death".
+    if (const Json* deceased = Member(resource, "deceasedDateTime")) {
+      if (!deceased->is_string() || deceased->get<std::string>().size() < 10 ||
+          !ParseDate(deceased->get<std::string>().substr(0, 10))) {
+        Invalid(r + ".deceasedDateTime", "a date or dateTime (YYYY-MM-DD...) is needed");
+      }
+      const EventId id = EventIdOf(entry, resource, at);
+      std::string death_field;
+      NewEvent(i, id.id + ":death", id.path, p->nhs_number(), r + ".identifier", &death_field)
+          ->mutable_death()
+          ->set_date_of_death(deceased->get<std::string>().substr(0, 10));
+      Origin(death_field + ".death.date_of_death", r + ".deceasedDateTime");
+    } else if (const Json* flag = Member(resource, "deceasedBoolean");
+               flag && flag->is_boolean() && flag->get<bool>()) {
+      Refuse(422, "not-supported", r + ".deceasedBoolean",
+             "a death is recorded with its date: send deceasedDateTime");
+    }
     p->set_ethnic_category(ExtensionCode(resource, r, kUkCoreSd + "Extension-UKCore-EthnicCategory",
                                          kUkCoreCs + "UKCore-EthnicCategoryEngland",
                                          field + ".person.ethnic_category"));

@@ -539,3 +539,30 @@ TEST(FhirTransaction, ServiceRefusalsArePlacedInTheBundle) {
 
 }  // namespace
 }  // namespace icr::fhir
+
+namespace icr::fhir {
+namespace {
+
+TEST(FhirTransaction, PatientDeceasedDateTimeIsADeathEvent) {
+  Json e = PatientEntry();
+  e["resource"]["deceasedDateTime"] = "2026-10-02T08:00:00Z";
+  const auto tx = Parsed(Bundle({e}));
+  ASSERT_EQ(tx.request.people_size(), 1);
+  ASSERT_EQ(tx.request.events_size(), 1);
+  EXPECT_EQ(tx.request.events(0).event_id(), "patient-1:death");
+  EXPECT_EQ(tx.request.events(0).nhs_number(), kNhs);
+  EXPECT_EQ(tx.request.events(0).death().date_of_death(), "2026-10-02");
+  EXPECT_EQ(FhirPathOf(tx, "events[0].death.date_of_death: in the future"),
+            "Bundle.entry[0].resource.deceasedDateTime");
+
+  e["resource"]["deceasedDateTime"] = "last week";
+  EXPECT_EQ(Refusal(Bundle({e})).expression, "Bundle.entry[0].resource.deceasedDateTime");
+  e["resource"].erase("deceasedDateTime");
+  e["resource"]["deceasedBoolean"] = true;
+  const BundleError flag = Refusal(Bundle({e}));
+  EXPECT_EQ(flag.expression, "Bundle.entry[0].resource.deceasedBoolean");
+  EXPECT_EQ(flag.http_status, 422);
+}
+
+}  // namespace
+}  // namespace icr::fhir
