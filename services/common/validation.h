@@ -66,6 +66,9 @@ absl::Status CheckVersion(int64_t version, std::string_view field);
 // below `path` ("events[2].care_act.kind").
 absl::Status CheckEnums(const google::protobuf::Message& message, const std::string& path);
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool IsUtf8(std::string_view s);
+
 // A bounded free-text field: not longer than max_len and free of control characters.
 absl::Status CheckText(std::string_view value, std::string_view field, size_t max_len,
                        bool required);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "services/common/url.h"
+#include "services/common/validation.h"
 #include "services/fhir/capability.h"
 #include "services/fhir/definitions.h"
 #include "services/fhir/export_jobs.h"
@@ -23,11 +24,16 @@ using Json = nlohmann::json;
 constexpr int kDefaultCount = 50;
 constexpr int kMaxCount = 500;
 constexpr auto kCallDeadline = std::chrono::seconds(30);
+// The HTTP headers a call carries on to the gRPC services (their metadata).
+constexpr const char* kForwardedHeaders[] = {"authorization", "x-purpose-of-use", "x-request-id",
+                                             "x-break-glass-reason"};
 
 HttpResponse JsonResponse(int status, const Json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  // A refusal may quote what the client sent (a parameter's name): bytes that are not UTF-8
+  // become U+FFFD rather than an exception.
+  r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   return r;
 }
 
@@ -163,8 +169,7 @@ FhirApi::FhirApi(std::shared_ptr<grpc::Channel> channel, Authenticator& auth,
 std::unique_ptr<grpc::ClientContext> FhirApi::Context(const HttpRequest& req) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
-  for (const char* name :
-       {"authorization", "x-purpose-of-use", "x-request-id", "x-break-glass-reason"}) {
+  for (const char* name : kForwardedHeaders) {
     const std::string value = req.header(name);
     if (!value.empty()) ctx->AddMetadata(name, value);
   }
@@ -172,6 +177,20 @@ std::unique_ptr<grpc::ClientContext> FhirApi::Context(const HttpRequest& req) co
 }
 
 HttpResponse FhirApi::Handle(const HttpRequest& req) {
+  // What reaches the services must be text they can hold: parameters in UTF-8, and the headers
+  // forwarded as gRPC metadata in printable ASCII.
+  for (const auto& [name, value] : req.params) {
+    if (!IsUtf8(name) || !IsUtf8(value)) {
+      return Invalid(IsUtf8(name) ? name : "", "a query parameter is not UTF-8 text");
+    }
+  }
+  for (const char* name : kForwardedHeaders) {
+    const std::string value = req.header(name);
+    if (!std::all_of(value.begin(), value.end(),
+                     [](unsigned char c) { return c >= 0x20 && c < 0x7F; })) {
+      return Invalid(name, std::string(name) + ": printable ASCII only");
+    }
+  }
   // Only JSON is spoken: _format first, then Accept.
   auto format = Single(req, "_format");
   if (!format.ok()) return BadParam(format.status());

@@ -191,6 +191,22 @@ TEST(Fhir, OneOrganisationSeesTheOtherGetsNotFoundLikeNoOne) {
   Answer unknown = Get("/fhir/Encounter?patient=Patient/" + id + "&date=2026", TrustToken());
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.body["issue"][0]["expression"][0], "date");
+  // Absurd input is refused, never a 500: bytes that are not UTF-8, a huge _count, junk paging.
+  for (const std::string& path : std::vector<std::string>{
+           "/fhir/Encounter?patient=Patient/" + id + "&%FF%FE=1",
+        "/fhir/Encounter?patient=Patient/" + id + "&_count=99999999999",
+        "/fhir/Patient?family=%FF&birthdate=1980-01-01",
+        "/fhir/Patient?family=X&birthdate=1980-01-01&_page_token=%00%01",
+        "/fhir/CarePlan/not-a-plan/_history/999999999999999999",
+        "/fhir/Patient/" + std::string(64, 'a') + "/$everything"}) {
+    Answer a = Get(path, TrustToken());
+    EXPECT_GE(a.status, 400) << path;
+    EXPECT_LT(a.status, 500) << path << " " << a.body.dump();
+    EXPECT_EQ(a.body["resourceType"], "OperationOutcome") << path;
+  }
+  Answer header = Get("/fhir/Patient/" + id, TrustToken(), {{"x-purpose-of-use", "caf\xC3\xA9"}});
+  EXPECT_EQ(header.status, 400);
+  EXPECT_EQ(header.body["issue"][0]["expression"][0], "x-purpose-of-use");
 }
 
 TEST(Fhir, EverythingIsTheIntegratedRecordWithOneAuditRow) {

@@ -102,3 +102,23 @@ TEST(Bounds, UnknownEnumNumbers) {
 
 }  // namespace
 }  // namespace icr
+
+namespace icr {
+namespace {
+
+TEST(Utf8, WellFormedOnly) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("MCKENZIE"));
+  EXPECT_TRUE(IsUtf8("Zo\xC3\xAB \xE2\x82\xAC \xF0\x9F\x98\x80"));  // ë € 😀
+  EXPECT_FALSE(IsUtf8("\xFF"));
+  EXPECT_FALSE(IsUtf8("\xC3"));              // cut short
+  EXPECT_FALSE(IsUtf8("\xE2\x82"));          // cut short
+  EXPECT_FALSE(IsUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xE0\x80\xAF"));      // overlong
+  EXPECT_FALSE(IsUtf8("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(IsUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsUtf8("a\x80"));             // a continuation byte alone
+}
+
+}  // namespace
+}  // namespace icr
