@@ -94,7 +94,10 @@ bool RunFhirPhase(const FhirPhaseOptions& o,
     auto s = client->Get(status_url.c_str(), Auth(o.token));
     if (!s) break;
     if (s->status == 200) {
-      for (const auto& out : json::parse(s->body)["output"]) resources += out.value("count", 0);
+      const json manifest = json::parse(s->body, nullptr, false);
+      if (manifest.is_object() && manifest.contains("output")) {
+        for (const auto& out : manifest["output"]) resources += out.value("count", int64_t{0});
+      }
       done = true;
       break;
     }
@@ -102,7 +105,7 @@ bool RunFhirPhase(const FhirPhaseOptions& o,
       std::cerr << "icr-bench: fhir: export status " << s->status << " " << s->body << "\n";
       break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
