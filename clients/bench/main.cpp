@@ -89,9 +89,9 @@ void Check(const absl::Status& s, const char* what) {
   if (!s.ok()) throw std::runtime_error(std::string(what) + ": " + s.ToString());
 }
 
-std::vector<std::string> Column(const pqxx::result& r) {
+std::vector<std::string> Column(const pqxx::result& r, int column = 0) {
   std::vector<std::string> out;
-  for (const auto& row : r) out.emplace_back(row[0].c_str());
+  for (const auto& row : r) out.emplace_back(row[column].c_str());
   return out;
 }
 
@@ -218,7 +218,7 @@ int Bench(const Options& o, const std::string& json_file) {
       f.fhir = o.fhir;
       f.token = o.token;
       Check(db.Read([&](pqxx::nontransaction& tx) {
-        f.person_ids = Column(icr::Exec(tx, sql::kSomePersonIds, 20000, o.token));
+        f.person_ids = Column(icr::Exec(tx, sql::kSomePeople, 20000, o.token), 1);
         return absl::OkStatus();
       }),
             "picking people");
