@@ -192,7 +192,7 @@ TEST_F(RecordPeopleTest, UnknownOrInvisiblePersonIdIsNotFoundAndAudited) {
   const std::string unknown = "00000000-0000-4000-8000-0000000000ab";
   const std::string other = stack.Token(kOtherTrust, "clinician");
 
-  for (const std::string& action : {"GetPerson", "GetIntegratedRecord"}) {
+  for (const std::string action : {"GetPerson", "GetIntegratedRecord"}) {
     auto call = [&](const std::string& tok, const std::string& person_id) {
       if (action == "GetPerson") {
         icr::v1::GetPersonRequest req;
