@@ -82,8 +82,9 @@ std::optional<HttpResponse> UnknownParam(const HttpRequest& req,
   static const std::set<std::string> kGeneral = {"_format", "_count", "_page_token"};
   for (const auto& [name, value] : req.params) {
     if (!allowed.count(name) && !kGeneral.count(name)) {
-      return Invalid(name, name + ": this server does not support the parameter here (see "
-                                  "/metadata for what it supports)");
+      return Invalid(name, name +
+                               ": this server does not support the parameter here (see "
+                               "/metadata for what it supports)");
     }
   }
   return std::nullopt;
@@ -138,12 +139,20 @@ Json SearchBundle(const HttpRequest& req, const std::string& type,
          {"url", self + (query.empty() ? "?" : "&") + "_page_token=" + UrlEncode(next_token)}});
   }
   for (const auto& r : resources) {
-    bundle["entry"].push_back({{"fullUrl", req.base_url + "/" + r.value("resourceType", "") +
-                                               "/" + r.value("id", "")},
-                               {"resource", r},
-                               {"search", {{"mode", "match"}}}});
+    bundle["entry"].push_back(
+        {{"fullUrl", req.base_url + "/" + r.value("resourceType", "") + "/" + r.value("id", "")},
+         {"resource", r},
+         {"search", {{"mode", "match"}}}});
   }
   return bundle;
+}
+
+// The answer for a person the caller may not see, one who does not exist, and an id that
+// cannot be anyone's: one answer (a read is 404, a search finds nothing), whichever it was.
+bool NoSuchPerson(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::NOT_FOUND ||
+         (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+          RefusedField(s.error_message()) == "person_id");
 }
 
 HttpResponse WithETag(HttpResponse r, int64_t version) {
@@ -195,9 +204,9 @@ HttpResponse FhirApi::Handle(const HttpRequest& req) {
   auto format = Single(req, "_format");
   if (!format.ok()) return BadParam(format.status());
   if (!format->empty() && *format != "json" && format->find("json") == std::string::npos) {
-    HttpResponse r = Refusal(absl::StatusCode::kInvalidArgument,
-                             "_format: this server speaks JSON only (application/fhir+json)",
-                             "_format");
+    HttpResponse r =
+        Refusal(absl::StatusCode::kInvalidArgument,
+                "_format: this server speaks JSON only (application/fhir+json)", "_format");
     r.status = 406;
     return r;
   }
@@ -212,11 +221,14 @@ HttpResponse FhirApi::Handle(const HttpRequest& req) {
   if (req.method == "GET" && req.path == "/metadata") {
     return JsonResponse(200, CapabilityStatement(req.base_url, "0.1.0", exports_ != nullptr));
   }
-  static const std::regex kDefinition(R"(/(StructureDefinition|CodeSystem)/([A-Za-z0-9.\-]{1,64}))");
+  static const std::regex kDefinition(
+      R"(/(StructureDefinition|CodeSystem)/([A-Za-z0-9.\-]{1,64}))");
   std::smatch m;
   if (req.method == "GET" && std::regex_match(req.path, m, kDefinition)) {
     const Json* d = Definition(m[1].str(), m[2].str());
-    if (!d) return Refusal(absl::StatusCode::kNotFound, m[1].str() + "/" + m[2].str() + ": no such definition");
+    if (!d)
+      return Refusal(absl::StatusCode::kNotFound,
+                     m[1].str() + "/" + m[2].str() + ": no such definition");
     return JsonResponse(200, *d);
   }
   // Every other request is authenticated here first, with the client's own address for the
@@ -247,7 +259,8 @@ HttpResponse FhirApi::Route(const HttpRequest& req, const Caller& caller) {
     }
     if (p == "/CarePlan") return SearchCarePlans(req);
     if (std::regex_match(p, m, kEverything)) return Everything(req, m[1].str());
-    if (std::regex_match(p, m, kVread)) return ReadCarePlan(req, m[1].str(), std::stoll(m[2].str()));
+    if (std::regex_match(p, m, kVread))
+      return ReadCarePlan(req, m[1].str(), std::stoll(m[2].str()));
     if (p == "/$export") return Export(req, caller, "system", "");
     if (p == "/Patient/$export") return Export(req, caller, "patient", "");
     if (std::regex_match(p, m, kGroupExport)) return Export(req, caller, "group", m[1].str());
@@ -278,11 +291,7 @@ HttpResponse FhirApi::ReadPatient(const HttpRequest& req, const std::string& id)
   icr::v1::Person person;
   auto ctx = Context(req);
   grpc::Status s = record_->GetPerson(ctx.get(), request, &person);
-  // An id that cannot be a person's is no one's.
-  if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
-      RefusedField(s.error_message()) == "person_id") {
-    return Refusal(absl::StatusCode::kNotFound, "Patient/" + id + ": not found");
-  }
+  if (NoSuchPerson(s)) return Refusal(absl::StatusCode::kNotFound, "Patient: not found");
   if (!s.ok()) return FromGrpc(s);
   return WithETag(JsonResponse(200, PatientResource(person)), person.version());
 }
@@ -369,20 +378,17 @@ HttpResponse FhirApi::Everything(const HttpRequest& req, const std::string& id) 
   icr::v1::IntegratedRecord record;
   auto ctx = Context(req);
   grpc::Status s = record_->GetIntegratedRecord(ctx.get(), request, &record);
-  if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
-      RefusedField(s.error_message()) == "person_id") {
-    return Refusal(absl::StatusCode::kNotFound, "Patient/" + id + ": not found");
-  }
+  if (NoSuchPerson(s)) return Refusal(absl::StatusCode::kNotFound, "Patient: not found");
   if (!s.ok()) return FromGrpc(s);
   const std::vector<Json> resources = RecordResources(record);
-  Json bundle = SearchBundle(req, "Patient/" + id + "/$everything", resources, "",
-                             resources.size());
+  Json bundle =
+      SearchBundle(req, "Patient/" + id + "/$everything", resources, "", resources.size());
   if (record.break_glass()) {
     // The read was a break-glass access: say so on the answer, as the audit does.
-    bundle["meta"]["security"] = Json::array(
-        {{{"system", "http://terminology.hl7.org/CodeSystem/v3-ActReason"},
-          {"code", "BTG"},
-          {"display", "break the glass"}}});
+    bundle["meta"]["security"] =
+        Json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ActReason"},
+                      {"code", "BTG"},
+                      {"display", "break the glass"}}});
   }
   return JsonResponse(200, bundle);
 }
@@ -414,15 +420,12 @@ HttpResponse FhirApi::SearchRecord(const HttpRequest& req, const std::string& ty
       if (observation && !code->empty() && !ObservationHasCode(r, *code)) continue;
       matches.push_back(std::move(r));
     }
-  } else if (s.error_code() != grpc::StatusCode::NOT_FOUND &&
-             !(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
-               RefusedField(s.error_message()) == "person_id")) {
+  } else if (!NoSuchPerson(s)) {
     return FromGrpc(s, [](const std::string&) { return std::string("patient"); });
   }
   // Keyset pages by resource id.
-  std::sort(matches.begin(), matches.end(), [](const Json& a, const Json& b) {
-    return a.value("id", "") < b.value("id", "");
-  });
+  std::sort(matches.begin(), matches.end(),
+            [](const Json& a, const Json& b) { return a.value("id", "") < b.value("id", ""); });
   const size_t total = matches.size();
   std::vector<Json> page;
   std::string next;
@@ -437,8 +440,7 @@ HttpResponse FhirApi::SearchRecord(const HttpRequest& req, const std::string& ty
   return JsonResponse(200, SearchBundle(req, type, page, next, total));
 }
 
-HttpResponse FhirApi::ReadCarePlan(const HttpRequest& req, const std::string& id,
-                                   int64_t version) {
+HttpResponse FhirApi::ReadCarePlan(const HttpRequest& req, const std::string& id, int64_t version) {
   if (auto bad = UnknownParam(req, {})) return *bad;
   icr::v1::GetCarePlanRequest request;
   request.set_plan_id(id);
@@ -448,9 +450,9 @@ HttpResponse FhirApi::ReadCarePlan(const HttpRequest& req, const std::string& id
   grpc::Status s = careplan_->GetCarePlan(ctx.get(), request, &plan);
   if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     // An id or version that cannot be a plan's is no plan.
-    return Refusal(absl::StatusCode::kNotFound,
-                   "CarePlan/" + id + (version ? "/_history/" + std::to_string(version) : "") +
-                       ": not found");
+    return Refusal(
+        absl::StatusCode::kNotFound,
+        "CarePlan/" + id + (version ? "/_history/" + std::to_string(version) : "") + ": not found");
   }
   if (!s.ok()) return FromGrpc(s);
   return WithETag(JsonResponse(200, CarePlanResource(plan)), plan.version());
@@ -470,7 +472,8 @@ HttpResponse FhirApi::SearchCarePlans(const HttpRequest& req) {
   std::set<std::string> statuses;
   for (size_t start = 0; !status->empty() && start <= status->size();) {
     const size_t comma = status->find(',', start);
-    const std::string one = status->substr(start, comma == std::string::npos ? comma : comma - start);
+    const std::string one =
+        status->substr(start, comma == std::string::npos ? comma : comma - start);
     if (one != "draft" && one != "active" && one != "completed") {
       return Invalid("status", "status: draft, active or completed (comma-separated)");
     }
@@ -487,9 +490,7 @@ HttpResponse FhirApi::SearchCarePlans(const HttpRequest& req) {
   auto ctx = Context(req);
   grpc::Status s = careplan_->ListCarePlans(ctx.get(), request, &response);
   std::vector<Json> found;
-  if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND &&
-      !(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
-        RefusedField(s.error_message()) == "person_id")) {
+  if (!s.ok() && !NoSuchPerson(s)) {
     return FromGrpc(s, [](const std::string& field) -> std::string {
       return field.find("page_token") != std::string::npos ? "_page_token" : "patient";
     });
@@ -539,12 +540,12 @@ HttpResponse FhirApi::Transaction(const HttpRequest& req) {
   BundleError error;
   auto tx = ParseTransaction(bundle, &error);
   if (!tx.ok()) {
-    return JsonResponse(error.http_status,
-                        OperationOutcome(error.issue_code.empty() ? "invalid" : error.issue_code,
-                                         error.diagnostics.empty()
-                                             ? std::string(tx.status().message())
-                                             : error.diagnostics,
-                                         error.expression));
+    return JsonResponse(
+        error.http_status,
+        OperationOutcome(
+            error.issue_code.empty() ? "invalid" : error.issue_code,
+            error.diagnostics.empty() ? std::string(tx.status().message()) : error.diagnostics,
+            error.expression));
   }
   bool if_match = false;
   for (const auto& p : tx->request.people()) if_match |= p.expected_version() != 0;
@@ -552,8 +553,8 @@ HttpResponse FhirApi::Transaction(const HttpRequest& req) {
   auto ctx = Context(req);
   grpc::Status s = record_->RecordEvents(ctx.get(), tx->request, &response);
   if (!s.ok()) {
-    return FromGrpc(s, [&](const std::string& field) { return FhirPathOf(*tx, field); },
-                    if_match);
+    return FromGrpc(
+        s, [&](const std::string& field) { return FhirPathOf(*tx, field); }, if_match);
   }
   Json out = {{"resourceType", "Bundle"}, {"type", "transaction-response"}};
   for (const auto& entry : tx->entries) {
@@ -586,9 +587,9 @@ namespace {
 
 // Kick-off parameters this server does not support: refused (400), unless the client asks for
 // lenient handling (Bulk Data IG), when they are ignored.
-const std::set<std::string> kExportUnsupported = {"_until", "_elements", "_typeFilter",
-                                                  "includeAssociatedData", "patient",
-                                                  "organizeOutputBy", "allowPartialManifests"};
+const std::set<std::string> kExportUnsupported = {
+    "_until",  "_elements",        "_typeFilter",          "includeAssociatedData",
+    "patient", "organizeOutputBy", "allowPartialManifests"};
 
 std::vector<std::string> SplitCommas(const std::string& value) {
   std::vector<std::string> out;
@@ -614,8 +615,8 @@ std::string Rfc1123(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-HttpResponse FhirApi::Export(const HttpRequest& req, const Caller& caller,
-                             const std::string& level, const std::string& group) {
+HttpResponse FhirApi::Export(const HttpRequest& req, const Caller& caller, const std::string& level,
+                             const std::string& group) {
   if (!exports_) {
     return Refusal(absl::StatusCode::kUnimplemented, "bulk export is not enabled on this server");
   }
@@ -659,9 +660,10 @@ HttpResponse FhirApi::Export(const HttpRequest& req, const Caller& caller,
     }
   }
   std::string query = Query(req);
-  kickoff.request_url = req.base_url + (level == "system"    ? "/$export"
-                                        : level == "patient" ? "/Patient/$export"
-                                                             : "/Group/" + group + "/$export") +
+  kickoff.request_url = req.base_url +
+                        (level == "system"    ? "/$export"
+                         : level == "patient" ? "/Patient/$export"
+                                              : "/Group/" + group + "/$export") +
                         (query.empty() ? "" : "?" + query);
   auto job = exports_->Kickoff(caller, kickoff);
   if (!job.ok()) {
@@ -704,10 +706,9 @@ HttpResponse FhirApi::ExportStatus(const HttpRequest& req, const Caller& caller,
                    {"output", Json::array()},
                    {"error", Json::array()}};
   for (const auto& f : status->files) {
-    manifest["output"].push_back(
-        {{"type", f.type},
-         {"url", req.base_url + "/$export-file/" + job + "/" + f.name},
-         {"count", f.count}});
+    manifest["output"].push_back({{"type", f.type},
+                                  {"url", req.base_url + "/$export-file/" + job + "/" + f.name},
+                                  {"count", f.count}});
   }
   HttpResponse r = JsonResponse(200, manifest);
   r.content_type = "application/json";
