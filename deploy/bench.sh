@@ -11,7 +11,12 @@ PEOPLE=${1:-100000}
 BIN=$ROOT/build
 source "$ROOT/deploy/stack.sh"
 DIR=$(mktemp -d /tmp/icr-bench-XXXXXX)
-cleanup() { stack_stop "$DIR" >/dev/null; rm -rf "$DIR"; }
+REPLICA_PID=
+cleanup() {
+  [ -z "$REPLICA_PID" ] || { kill "$REPLICA_PID" 2>/dev/null; wait "$REPLICA_PID" 2>/dev/null || true; }
+  stack_stop "$DIR" >/dev/null
+  rm -rf "$DIR"
+}
 trap cleanup EXIT
 # 1 GB of shared buffers (PostgreSQL's default is 128 MB): the person-keyed indexes that every
 # write touches stay in memory at 100,000 people and more. PG_OPTS overrides it.
@@ -22,6 +27,13 @@ PG_OPTS=${PG_OPTS:--c shared_buffers=1GB} stack_start "$DIR" "127.0.0.1:$PORT" \
   --dashboard-listen off --fhir-listen "127.0.0.1:$FHIR_PORT" --export-dir "$DIR/export" \
   --log-level warn
 SERVER_PID=$STACK_SERVER_PID
+# A second icr-server on the same database, for the replicas phase (one server against two
+# behind round_robin).
+REPLICA_PORT=$(pg_free_port)
+"$ICR_SERVER" --listen "127.0.0.1:$REPLICA_PORT" --services all --database-url "$PG_URL" \
+  --dashboard-listen off --fhir-listen off --log-level warn >>"$DIR/icr-server-2.log" 2>&1 &
+REPLICA_PID=$!
+stack_wait "127.0.0.1:$REPLICA_PORT" "$REPLICA_PID"
 SYSTEM=$(stack_token "$DIR" system RGD system)
 ANALYST=$(stack_token "$DIR" analyst QWO performance_analyst)
 echo "== seeding $PEOPLE people"
@@ -31,7 +43,7 @@ start=$SECONDS
 echo "seed took $((SECONDS - start)) s"
 MONTH=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
 echo "== benchmark (server pid $SERVER_PID, KPI month $MONTH)"
-"$BIN/clients/bench/icr-bench" --server "127.0.0.1:$PORT" --fhir "127.0.0.1:$FHIR_PORT" --token "$SYSTEM" --analyst-token "$ANALYST" \
+"$BIN/clients/bench/icr-bench" --server "127.0.0.1:$PORT" --replica "127.0.0.1:$REPLICA_PORT" --fhir "127.0.0.1:$FHIR_PORT" --token "$SYSTEM" --analyst-token "$ANALYST" \
   --database-url "$PG_URL" --server-pid "$SERVER_PID" --kpi-month "$MONTH" \
   --json "$BIN/bench-report.json" "${@:2}"
 echo "report: $BIN/bench-report.json"

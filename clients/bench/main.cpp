@@ -31,7 +31,7 @@ using json = nlohmann::json;
 namespace sql = icr::bench::sql;  // the benchmark's own statements (clients/bench/sql)
 
 struct Options {
-  std::string server, token, analyst_token, database_url, fhir;
+  std::string server, token, analyst_token, database_url, fhir, replica;
   int server_pid = 0;
   std::chrono::milliseconds duration{5000};
   std::vector<int> callers{1, 8, 32};
@@ -82,6 +82,36 @@ bool ReadRecord(icr::v1::RecordService::Stub& stub, const std::string& token,
   stub.async()->GetIntegratedRecord(ctx.get(), &req, &rec,
                                     [&](grpc::Status s) { done.set_value(std::move(s)); });
   return done.get_future().get().ok();
+}
+
+// GetIntegratedRecord of people spread over the list, by `callers` callers on channels[0..].
+LoadResult ReadLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels, int callers,
+                    std::chrono::milliseconds duration, const std::string& token,
+                    const std::vector<std::string>& people) {
+  std::vector<std::unique_ptr<icr::v1::RecordService::Stub>> stubs;
+  for (int i = 0; i < callers; ++i) stubs.push_back(icr::v1::RecordService::NewStub(channels[i]));
+  return RunLoad(callers, duration, [&](int c, int64_t i) {
+    icr::v1::GetIntegratedRecordRequest req;
+    req.set_nhs_number(people[(static_cast<size_t>(c) * 7919 + i * 104729) % people.size()]);
+    icr::v1::IntegratedRecord rec;
+    return ReadRecord(*stubs[c], token, req, rec) && rec.has_person();
+  });
+}
+
+// Channels that spread calls over every server of a comma-separated list of IPv4 host:port
+// addresses (gRPC's ipv4: target and round_robin policy, as clients of a headless Kubernetes
+// Service do with dns:///); empty when an address is not IPv4.
+std::vector<std::shared_ptr<grpc::Channel>> RoundRobinChannels(const std::string& servers,
+                                                                int count) {
+  std::vector<std::shared_ptr<grpc::Channel>> out;
+  for (int i = 0; i < count; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("icr.bench.channel", i);
+    args.SetServiceConfigJSON(R"({"loadBalancingConfig":[{"round_robin":{}}]})");
+    out.push_back(
+        grpc::CreateCustomChannel("ipv4:" + servers, grpc::InsecureChannelCredentials(), args));
+  }
+  return out;
 }
 
 // Throws on a database failure: the benchmark cannot go on without its data.
@@ -151,7 +181,7 @@ int Bench(const Options& o, const std::string& json_file) {
   auto print = [&](const json& row) {
     report.push_back(row);
     std::printf(
-        "%-7s %-34s %4d callers %10.0f /s  p50 %7.2f ms  p99 %7.2f ms  errors %lld  peak RSS %6.1f "
+        "%-8s %-44s %4d callers %10.0f /s  p50 %7.2f ms  p99 %7.2f ms  errors %lld  peak RSS %6.1f "
         "MB\n",
         row["phase"].get<std::string>().c_str(), row["what"].get<std::string>().c_str(),
         row["callers"].get<int>(), row["qps"].get<double>(), row["p50_ms"].get<double>(),
@@ -195,15 +225,7 @@ int Bench(const Options& o, const std::string& json_file) {
       auto h =
           RunLoad(callers, o.duration, [&](int c, int64_t) { return HealthCheck(*health[c]); });
       print(Row("read", "health check (baseline)", h, rss.Take()));
-      std::vector<std::unique_ptr<icr::v1::RecordService::Stub>> stubs;
-      for (int i = 0; i < callers; ++i)
-        stubs.push_back(icr::v1::RecordService::NewStub(channels[i]));
-      auto g = RunLoad(callers, o.duration, [&](int c, int64_t i) {
-        icr::v1::GetIntegratedRecordRequest req;
-        req.set_nhs_number(people[(static_cast<size_t>(c) * 7919 + i * 104729) % people.size()]);
-        icr::v1::IntegratedRecord rec;
-        return ReadRecord(*stubs[c], o.token, req, rec) && rec.has_person();
-      });
+      auto g = ReadLoad(channels, callers, o.duration, o.token, people);
       auto row = Row("read", "GetIntegratedRecord", g, rss.Take());
       row["vs_health_pct"] = h.qps > 0 ? 100.0 * g.qps / h.qps : 0;
       print(row);
@@ -225,6 +247,41 @@ int Bench(const Options& o, const std::string& json_file) {
       f.callers = {1, 8};
       f.duration = o.duration;
       if (!icr::bench::RunFhirPhase(f, channels, [&] { return rss.Take(); }, print)) return 1;
+    }
+  }
+
+  if (o.phases.count("replicas")) {
+    auto ipv4 = [](const std::string& a) {
+      return a.find_first_not_of("0123456789.:") == std::string::npos;
+    };
+    if (o.replica.empty() || !ipv4(o.replica) || !ipv4(o.server)) {
+      std::cerr << "icr-bench: replicas: skipped (--replica names a second icr-server on the "
+                   "same database; both addresses as IPv4 host:port)\n";
+    } else {
+      // The read path through one server, then spread over two by round_robin: whether a
+      // second server process adds throughput on this machine, or the limit lies elsewhere
+      // (the database, the cores they share). Each server first reads every person once, so
+      // both serve from their kept bodies as in the read phase.
+      const auto both = RoundRobinChannels(o.server + "," + o.replica, max_callers);
+      auto replica = Channel(o.replica, 0);
+      auto warm = icr::v1::RecordService::NewStub(replica);
+      std::atomic<size_t> next{0};
+      while (next < people.size()) {
+        RunLoad(8, std::chrono::milliseconds(500), [&](int, int64_t) {
+          icr::v1::GetIntegratedRecordRequest req;
+          req.set_nhs_number(people[next++ % people.size()]);
+          icr::v1::IntegratedRecord rec;
+          return ReadRecord(*warm, o.token, req, rec);
+        });
+      }
+      for (int callers : o.callers) {
+        auto one = ReadLoad(channels, callers, o.duration, o.token, people);
+        print(Row("replicas", "GetIntegratedRecord, 1 server", one, rss.Take()));
+        auto two = ReadLoad(both, callers, o.duration, o.token, people);
+        auto row = Row("replicas", "GetIntegratedRecord, 2 servers (round_robin)", two, rss.Take());
+        row["vs_one_server_pct"] = one.qps > 0 ? 100.0 * two.qps / one.qps : 0;
+        print(row);
+      }
     }
   }
 
@@ -421,7 +478,8 @@ int main(int argc, char** argv) {
     ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
     ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
     ("fhir", "the FHIR API's host:port, for the fhir phase", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR", "")))
-    ("phases", "comma-separated: read,fhir,write,queries,kpi (dashboard-only: kpi without the recomputes; fhir needs --fhir)", cxxopts::value<std::string>()->default_value("read,fhir,write,queries,kpi"))
+    ("replica", "a second icr-server on the same database (IPv4 host:port), for the replicas phase", cxxopts::value<std::string>()->default_value(""))
+    ("phases", "comma-separated: read,fhir,replicas,write,queries,kpi (dashboard-only: kpi without the recomputes; fhir needs --fhir, replicas --replica)", cxxopts::value<std::string>()->default_value("read,fhir,replicas,write,queries,kpi"))
     ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
     ("h,help", "show this help");
   // clang-format on
@@ -442,6 +500,7 @@ int main(int argc, char** argv) {
   o.analyst_token = args["analyst-token"].as<std::string>();
   o.database_url = args["database-url"].as<std::string>();
   o.fhir = args["fhir"].as<std::string>();
+  o.replica = args["replica"].as<std::string>();
   o.server_pid = args["server-pid"].as<int>();
   o.duration = std::chrono::seconds(args["seconds"].as<int>());
   o.import_events = args["import-events"].as<int>();
