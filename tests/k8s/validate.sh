@@ -7,14 +7,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-for tool in node npm; do
-  command -v "$tool" >/dev/null || { echo "validate.sh: $tool missing (deploy/install-deps.sh installs it)" >&2; exit 2; }
-done
-if [ ! -d "$HERE/node_modules/kubernetes-models" ] || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
-  log=$(mktemp)
-  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 2; }
-  rm -f "$log"
-fi
+"$HERE/../npm-ci.sh" "$HERE" kubernetes-models
 script=validate.js
 [ "${1:-}" = --selftest ] && script=selftest.js
 exec node "$HERE/$script" "$ROOT/deploy/k8s" "$ROOT/deploy/k8s/migrate"
