@@ -4,6 +4,7 @@
 // refused), then checks what no schema can: that the objects fit together and keep the
 // service's promises. Usage (validate.sh runs npm ci first):
 //   node validate.js [--renderer kubectl|builtin|both] PATH...
+//   node validate.js --icr-server BIN [--text FILE]... PATH...   (only: the flags exist)
 // A PATH that is a directory is a kustomization, rendered; a file is YAML objects as they are.
 // All PATHs form one set for the cross-object checks. --renderer both (the default when kubectl
 // is installed) renders with both and fails if they differ, which keeps the built-in renderer
@@ -381,16 +382,55 @@ function validate(objects) {
   return errors;
 }
 
+// ---- the flags the deployment passes exist --------------------------------------------------
+
+// Every --flag given to an icr-server container, every ICR_* variable set in a pod, and every
+// ICR_* name in the given text files (the systemd unit and environment file) must be a flag of
+// `icr-server --help` (the variable ICR_<FLAG> is the flag's twin).
+function flagErrors(objects, serverBin, textFiles) {
+  const help = execFileSync(serverBin, ["--help"], {encoding: "utf8"});
+  const known = new Set([...help.matchAll(/^\s+(?:-\w, )?--([a-z0-9-]+)/gm)].map((m) => m[1]));
+  const errors = [];
+  const check = (where, flagName) => {
+    if (!known.has(flagName)) errors.push(`${where}: icr-server has no flag --${flagName}`);
+  };
+  const fromEnv = (name) => name.slice(4).toLowerCase().replace(/_/g, "-");
+  for (const {owner, tpl} of podTemplates(objects)) {
+    for (const c of tpl.spec.containers || []) {
+      if (c.name === "icr-server") {
+        for (const a of c.args || []) {
+          const m = a.match(/^--([a-z0-9-]+)/);
+          if (m) check(`${idOf(owner)} container ${c.name}`, m[1]);
+        }
+      }
+      for (const e of c.env || []) {
+        if (e.name.startsWith("ICR_")) check(`${idOf(owner)} env ${e.name}`, fromEnv(e.name));
+      }
+    }
+  }
+  for (const f of textFiles) {
+    for (const m of fs.readFileSync(f, "utf8").matchAll(/\bICR_[A-Z0-9_]+/g)) {
+      check(`${path.basename(f)} ${m[0]}`, fromEnv(m[0]));
+    }
+  }
+  return errors;
+}
+
 module.exports = {load, validate, haveKubectl, idOf};
 
 if (require.main === module) {
   let args = process.argv.slice(2), renderer = haveKubectl() ? "both" : "builtin";
-  if (args[0] === "--renderer") {
-    renderer = args[1];
+  let serverBin, textFiles = [];
+  for (;;) {
+    if (args[0] === "--renderer") renderer = args[1];
+    else if (args[0] === "--icr-server") serverBin = args[1];
+    else if (args[0] === "--text") textFiles.push(args[1]);
+    else break;
     args = args.slice(2);
   }
   if (!["kubectl", "builtin", "both"].includes(renderer) || !args.length) {
-    console.error("usage: validate.js [--renderer kubectl|builtin|both] PATH...");
+    console.error("usage: validate.js [--renderer kubectl|builtin|both] " +
+                  "[--icr-server BIN [--text FILE]...] PATH...");
     process.exit(2);
   }
   let objects;
@@ -400,7 +440,8 @@ if (require.main === module) {
     console.error(`FAIL ${e.message}`);
     process.exit(1);
   }
-  const errors = validate(objects);
+  // With --icr-server, only the flags are checked (the schemas are k8s_manifests_valid's).
+  const errors = serverBin ? flagErrors(objects, serverBin, textFiles) : validate(objects);
   for (const e of errors) console.log(`FAIL ${e}`);
   console.log(`${objects.length} objects (rendered by ${renderer}), ${errors.length} problems`);
   process.exit(errors.length ? 1 : 0);
