@@ -301,11 +301,14 @@ function crossErrors(objects) {
   }
 
   // Network policy selectors: pods of the manifests, or those CloudNativePG makes for a Cluster
-  // (cnpg.io/cluster) or a Pooler (cnpg.io/poolerName) of the manifests.
+  // (cnpg.io/cluster, with cnpg.io/podRole instance or pooler) or a Pooler (cnpg.io/poolerName)
+  // of the manifests.
   const selectsSomething = (o, sel) => {
     const labels = sel.matchLabels || {};
     if (labels["cnpg.io/cluster"] !== undefined) {
-      return inNs(o, "Cluster").some((c) => c.metadata.name === labels["cnpg.io/cluster"]);
+      const role = labels["cnpg.io/podRole"];
+      return (role === undefined || role === "instance" || role === "pooler") &&
+             inNs(o, "Cluster").some((c) => c.metadata.name === labels["cnpg.io/cluster"]);
     }
     if (labels["cnpg.io/poolerName"] !== undefined) {
       return inNs(o, "Pooler").some((p) => p.metadata.name === labels["cnpg.io/poolerName"]);
