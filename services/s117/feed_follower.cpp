@@ -211,9 +211,8 @@ void FeedFollower::Start(std::chrono::milliseconds poll, std::chrono::millisecon
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this, poll, settle, may_run = std::move(may_run)] {
-    Loop(poll, settle, may_run);
-  });
+  thread_ = std::thread(
+      [this, poll, settle, may_run = std::move(may_run)] { Loop(poll, settle, may_run); });
 }
 
 void FeedFollower::Stop() {
