@@ -23,11 +23,12 @@ LARGE_TIMEOUT=20  # the negative control's --database-timeout
 rel_setup dbhung
 rel_db_start
 FROZEN=""
-# The cluster's processes: the postmaster (first line of postmaster.pid) and its children.
+# The cluster's processes: the postmaster (first line of postmaster.pid) and its children (from
+# /proc, so that no procps is needed).
 pg_pids() {
   local pm
   pm=$(head -1 "$REL_DIR/pg/data/postmaster.pid")
-  echo "$pm" $(pgrep -P "$pm")
+  echo "$pm" $(cat "/proc/$pm/task/$pm/children")
 }
 freeze() { FROZEN=$(pg_pids); kill -STOP $FROZEN; }
 thaw() { [ -z "$FROZEN" ] || kill -CONT $FROZEN 2>/dev/null || true; FROZEN=""; }
