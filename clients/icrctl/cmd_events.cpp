@@ -86,6 +86,8 @@ int Record(const Invocation& inv) {
       FailStatus(absl::Status(static_cast<absl::StatusCode>(status.error_code()), text));
     }
     for (auto& o : *resp.mutable_outcomes()) *all.add_outcomes() = std::move(o);
+    // The last request's cursor that changed anything: where the whole file sits in the feed.
+    if (!resp.change_cursor().empty()) all.set_change_cursor(resp.change_cursor());
   }
 
   if (inv.globals.json) {

@@ -107,14 +107,16 @@ PerformanceServiceImpl::~PerformanceServiceImpl() {
   if (refresher_.joinable()) refresher_.join();
 }
 
-void PerformanceServiceImpl::StartScheduledRefresh(std::chrono::seconds interval) {
+void PerformanceServiceImpl::StartScheduledRefresh(std::chrono::seconds interval,
+                                                   std::function<bool()> may_run) {
   if (interval.count() <= 0 || refresher_.joinable()) return;
-  refresher_ = std::thread([this, interval] {
+  refresher_ = std::thread([this, interval, may_run = std::move(may_run)] {
     Caller scheduler;  // the server itself
     scheduler.role = Role::kSystem;
     scheduler.purpose_of_use = "scheduled_refresh";
     std::unique_lock lock(refresh_mu_);
     while (!refresh_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+      if (may_run && !may_run()) continue;  // another replica refreshes
       lock.unlock();
       const std::chrono::year_month_day today{Today()};
       const Month current{static_cast<int>(today.year()), static_cast<unsigned>(today.month())};

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -16,6 +17,9 @@
 
 namespace icr::perf {
 
+// The scheduled refresh's singleton work name (core.singleton_lease).
+inline constexpr char kRefreshWork[] = "kpi_refresh";
+
 class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service {
  public:
   // national_store: the store holds every organisation in England, so figures for all
@@ -26,8 +30,12 @@ class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service
   ~PerformanceServiceImpl() override;
 
   // Recomputes the previous and the current month every `interval` on a background thread,
-  // first after one interval (--kpi-refresh). Stops with the service.
-  void StartScheduledRefresh(std::chrono::seconds interval);
+  // first after one interval (--kpi-refresh), each time only if `may_run` (when given) answers
+  // true: icr-server runs it in the replica holding the singleton work kRefreshWork
+  // (services/common/singleton.h). Two recomputes overlapping at a handover are harmless: each
+  // month's results are replaced in one short transaction. Stops with the service.
+  void StartScheduledRefresh(std::chrono::seconds interval,
+                             std::function<bool()> may_run = nullptr);
 
   grpc::Status ListIndicators(grpc::ServerContext* ctx, const icr::v1::ListIndicatorsRequest* req,
                               icr::v1::ListIndicatorsResponse* resp) override;

@@ -206,11 +206,13 @@ FeedFollower::FeedFollower(const std::string& database_url,
 
 FeedFollower::~FeedFollower() { Stop(); }
 
-void FeedFollower::Start(std::chrono::milliseconds poll, std::chrono::milliseconds settle) {
+void FeedFollower::Start(std::chrono::milliseconds poll, std::chrono::milliseconds settle,
+                         std::function<bool()> may_run) {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this, poll, settle] { Loop(poll, settle); });
+  thread_ = std::thread(
+      [this, poll, settle, may_run = std::move(may_run)] { Loop(poll, settle, may_run); });
 }
 
 void FeedFollower::Stop() {
@@ -275,13 +277,18 @@ absl::StatusOr<int> FeedFollower::Step(std::chrono::milliseconds min_age) {
   return read;
 }
 
-void FeedFollower::Loop(std::chrono::milliseconds poll, std::chrono::milliseconds settle) {
+void FeedFollower::Loop(std::chrono::milliseconds poll, std::chrono::milliseconds settle,
+                        const std::function<bool()>& may_run) {
   bool failing = false;
   std::chrono::milliseconds wait = poll;
   for (;;) {
     {
       std::unique_lock lock(mu_);
       if (cv_.wait_for(lock, wait, [this] { return stop_; })) return;
+    }
+    if (may_run && !may_run()) {  // another replica follows
+      wait = poll;
+      continue;
     }
     auto n = Step(settle);
     if (!n.ok()) {

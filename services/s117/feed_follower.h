@@ -2,11 +2,15 @@
 // referrals and deaths reach the S117 register with no re-keying. The cursor lives in
 // s117.feed_cursor and advances in the same transaction as the work, under a row lock, so any
 // number of followers (replicas) take turns; delivery is at least once and every step is
-// idempotent, so a change delivered again changes nothing.
+// idempotent, so a change delivered again changes nothing. icr-server runs the follower only in
+// the replica holding the singleton work kFollowerWork (services/common/singleton.h), so that the
+// others do not repeat its reads and wait on its lock; the row lock is what keeps the moment of a
+// handover (an old holder's last step overlapping the new holder's first) harmless.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +23,9 @@
 
 namespace icr::s117 {
 
+// The follower's singleton work name (core.singleton_lease).
+inline constexpr char kFollowerWork[] = "s117_follower";
+
 class FeedFollower {
  public:
   // Uses its own connection to database_url; starts no thread.
@@ -30,9 +37,11 @@ class FeedFollower {
   // Polls in the background every `poll` while there is nothing to do, applying changes once
   // they are `settle` old (so the events of one burst from an EPR are applied together, and a
   // reader of the record sees its own changes before the register's follow). A database that
-  // goes away is logged once and retried with back-off until it returns.
+  // goes away is logged once and retried with back-off until it returns. With `may_run`, a
+  // poll runs a step only while it answers true (Singletons::Gate).
   void Start(std::chrono::milliseconds poll = std::chrono::milliseconds(200),
-             std::chrono::milliseconds settle = std::chrono::seconds(1));
+             std::chrono::milliseconds settle = std::chrono::seconds(1),
+             std::function<bool()> may_run = nullptr);
   void Stop();
 
   // Applies every change committed so far, synchronously; returns how many changes were read.
@@ -42,7 +51,8 @@ class FeedFollower {
   // Reads one batch after the cursor and applies the changes at least min_age old in one
   // transaction; returns how many it applied.
   absl::StatusOr<int> Step(std::chrono::milliseconds min_age);
-  void Loop(std::chrono::milliseconds poll, std::chrono::milliseconds settle);
+  void Loop(std::chrono::milliseconds poll, std::chrono::milliseconds settle,
+            const std::function<bool()>& may_run);
 
   Database db_;
   std::shared_ptr<const ReferenceData> ref_;

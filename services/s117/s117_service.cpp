@@ -94,12 +94,15 @@ absl::Status RowField(const absl::Status& status) {
 }  // namespace
 
 S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
-                                 std::shared_ptr<const ReferenceData> ref, bool follow_feed)
-    : db_(db), auth_(auth), ref_(std::move(ref)), policy_(db) {
-  if (follow_feed) {
-    follower_ = std::make_unique<FeedFollower>(db.url(), ref_);
-    follower_->Start();
-  }
+                                 std::shared_ptr<const ReferenceData> ref,
+                                 std::function<bool()> follow_while)
+    : db_(db),
+      auth_(auth),
+      ref_(std::move(ref)),
+      policy_(db),
+      follower_(std::make_unique<FeedFollower>(db.url(), ref_)) {
+  follower_->Start(std::chrono::milliseconds(200), std::chrono::seconds(1),
+                   std::move(follow_while));
 }
 
 S117ServiceImpl::~S117ServiceImpl() = default;

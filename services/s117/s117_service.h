@@ -2,6 +2,8 @@
 // absl::Status, which checks who may see the entitlement (access::RegisterScope) and runs one
 // transaction holding the change, its history, change-feed and audit rows. Owns the change-feed
 // follower that keeps the register in step with the record (started here, stopped on destruction).
+// GetFeedPosition reads the follower's stored cursor, so any replica answers it, whichever one
+// runs the follower.
 #pragma once
 
 #include <functional>
@@ -19,9 +21,10 @@ namespace icr::s117 {
 
 class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
  public:
-  // follow_feed = false leaves the register to another instance's follower.
+  // The follower steps only while follow_while answers true (empty: always), e.g. while this
+  // replica holds the singleton work kFollowerWork (Singletons::Gate).
   S117ServiceImpl(Database& db, Authenticator& auth, std::shared_ptr<const ReferenceData> ref,
-                  bool follow_feed = true);
+                  std::function<bool()> follow_while = nullptr);
   ~S117ServiceImpl() override;
 
   grpc::Status GetEntitlement(grpc::ServerContext* ctx, const icr::v1::GetEntitlementRequest* req,

@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   }
   std::unique_ptr<Host> host(new Host());
   host->auth_ = std::make_unique<Authenticator>(db, options.auth_failure_limit);
+  host->singletons_ = std::make_unique<Singletons>(db.url());
 
   EnableStandardServices();
   grpc::ServerBuilder builder;
@@ -81,7 +82,11 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
     auto service = std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref,
                                                                   options.national_store);
     performance = service.get();
-    performance->StartScheduledRefresh(options.kpi_refresh);
+    if (options.kpi_refresh.count() > 0) {
+      host->singletons_->Compete(perf::kRefreshWork);
+      performance->StartScheduledRefresh(options.kpi_refresh,
+                                         host->singletons_->Gate(perf::kRefreshWork));
+    }
     host->services_.push_back(std::move(service));
   }
   if (options.services.count("careplan")) {
@@ -89,8 +94,11 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
         std::make_unique<careplan::CarePlanServiceImpl>(db, *host->auth_, *ref));
   }
   if (options.services.count("s117")) {
-    host->services_.push_back(std::make_unique<s117::S117ServiceImpl>(db, *host->auth_, *ref));
+    host->singletons_->Compete(s117::kFollowerWork);
+    host->services_.push_back(std::make_unique<s117::S117ServiceImpl>(
+        db, *host->auth_, *ref, host->singletons_->Gate(s117::kFollowerWork)));
   }
+  host->singletons_->Start();
   for (auto& s : host->services_) builder.RegisterService(s.get());
   host->server_ = builder.BuildAndStart();
   if (!host->server_ || host->port_ == 0) {

@@ -13,6 +13,7 @@
 #include "services/common/auth.h"
 #include "services/common/db.h"
 #include "services/common/grpc_server.h"
+#include "services/common/singleton.h"
 
 namespace icr {
 namespace perf {
@@ -71,12 +72,17 @@ class Host {
   // The FHIR server's HTTP port; 0 when it is not served.
   int fhir_port() const;
   grpc::Server* server() { return server_.get(); }
+  // The singleton work this process competes for and holds (services/common/singleton.h).
+  const Singletons& singletons() const { return *singletons_; }
   void Shutdown();
 
  private:
   Host() = default;
   int port_ = 0;
   std::unique_ptr<Authenticator> auth_;
+  // Before services_: destroyed after them, so the leases are released only once the work
+  // that needs them has stopped.
+  std::unique_ptr<Singletons> singletons_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<perf::DashboardServer> dashboard_;

@@ -128,6 +128,14 @@ int main(int argc, char** argv) {
                host_options.listen, (*host)->port(), hosted,
                host_options.tls.cert.empty() ? "off" : "on",
                host_options.national_store ? "national" : "regional");
+  // Every replica serves every RPC; the singleton work runs in whichever replica holds its lease.
+  std::string competing;
+  for (const auto& w : (*host)->singletons().Competing()) {
+    competing += (competing.empty() ? "" : ",") + w;
+  }
+  spdlog::info("singleton work competed for: {} (lease {} s, holder {})",
+               competing.empty() ? "none" : competing, icr::Singletons::kLeaseTtl.count(),
+               (*host)->singletons().holder());
   if ((*host)->dashboard_port() != 0) {
     const std::string& dl = host_options.dashboard_listen;
     const std::string dhost = dl.substr(0, dl.rfind(':'));
