@@ -78,8 +78,8 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   }
   perf::PerformanceServiceImpl* performance = nullptr;
   if (options.services.count("performance")) {
-    auto service = std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref,
-                                                                  options.national_store);
+    auto service = std::make_unique<perf::PerformanceServiceImpl>(
+        db, options.read_db ? *options.read_db : db, *host->auth_, *ref, options.national_store);
     performance = service.get();
     performance->StartScheduledRefresh(options.kpi_refresh);
     host->services_.push_back(std::move(service));
