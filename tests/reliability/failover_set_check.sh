@@ -50,11 +50,14 @@ run() {
   cl_primary "$mode-primary" "$P" "${sync[@]}"
   # The standby, once promoted, has no standby of its own: it must not wait for one.
   cl_standby "$mode-standby" "$P" "$S" "synchronous_standby_names = ''"
+  local state=
   for _ in $(seq 1 100); do
-    [ "$(cl_sql "$P" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ] && break
+    state=$(cl_sql "$P" "SELECT sync_state FROM pg_stat_replication WHERE state = 'streaming'")
+    [ "$state" = "$mode" ] && break
     sleep 0.1
   done
-  echo "    replication: $(cl_sql "$P" "SELECT sync_state FROM pg_stat_replication")"
+  [ "$state" = "$mode" ] || fail "$mode: the standby is not streaming as $mode (sync_state '$state')"
+  echo "    replication: streaming, $state"
   local url="host=127.0.0.1 port=$P user=postgres dbname=postgres"
   "$ICRCTL" db migrate --database-url "$url" >"$CL_DIR/$mode-migrate.log"
   local token
@@ -67,14 +70,18 @@ run() {
   "$WRITER" "127.0.0.1:$GRPC" "$token" 4 "$log" &
   local writer=$!
   cl_track "$writer"
+  acknowledged() { cat "$log".w*.log | grep -c '^ok ' || true; }
   sleep 3
   cl_partition "$P"
+  local ok_at_partition ok_at_crash ok_at_promotion
+  ok_at_partition=$(acknowledged)
   sleep 2
+  ok_at_crash=$(acknowledged)
   cl_stop "$mode-primary" immediate
   cl_promote "$mode-standby"
   cl_heal
-  local ok_at_promotion
-  ok_at_promotion=$(cat "$log".w*.log | grep -c '^ok ' || true)
+  ok_at_promotion=$(acknowledged)
+  echo "    acknowledged during the partition: $((ok_at_crash - ok_at_partition))"
   sleep 3
   kill -TERM "$writer"
   wait "$writer"
