@@ -3,6 +3,7 @@
 # reliability tests, all under one scratch directory and removed by cl_cleanup. Source this file
 # with BUILD set to the build directory, then:
 #   cl_init NAME            scratch directory CL_DIR=/tmp/icr-NAME-XXXXXX; call `trap cl_cleanup EXIT`
+#                           (on failure the logs are kept in BUILD/reliability/NAME)
 #   cl_primary NAME PORT [CONF...]
 #                           initdb and start a primary listening on 127.0.0.1 and 127.0.0.2 (so a
 #                           partition can cut only the replication link, which goes to 127.0.0.2),
@@ -36,6 +37,8 @@ CL_PIDS=()
 
 cl_init() {
   CL_DIR=$(mktemp -d "/tmp/icr-$1-XXXXXX")
+  CL_KEEP=$BUILD/reliability/$1
+  rm -rf "$CL_KEEP"
   # As root the clusters run as the postgres OS user: it must reach their directories.
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$CL_DIR"
   export CL_DIR
@@ -47,6 +50,8 @@ cl_cleanup() {
   local rc=$? pid name
   cl_heal
   for pid in "${CL_PIDS[@]}"; do
+    # Only a process still ours: a PID that has ended may since belong to someone else.
+    [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$$" ] || continue
     kill "$pid" 2>/dev/null || continue
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
@@ -54,8 +59,13 @@ cl_cleanup() {
   for name in "${CL_CLUSTERS[@]}"; do
     pg_as_owner "$PG_BIN/pg_ctl" -D "$CL_DIR/$name" -m immediate -w stop >/dev/null 2>&1 || true
   done
-  # Kept on failure for a look (the test's output names CL_DIR); removed when all passed.
-  if [ "$rc" = 0 ]; then rm -rf "$CL_DIR"; else echo "kept for inspection: $CL_DIR" >&2; fi
+  # On failure the logs (servers', clusters', writers') are kept in BUILD/reliability/NAME.
+  if [ "$rc" != 0 ]; then
+    mkdir -p "$CL_KEEP"
+    find "$CL_DIR" -maxdepth 1 -type f ! -name '*.token' -exec cp {} "$CL_KEEP/" \;
+    echo "logs kept in $CL_KEEP" >&2
+  fi
+  rm -rf "$CL_DIR"
   return "$rc"
 }
 
