@@ -47,11 +47,13 @@ cl_init() {
 cl_track() { CL_PIDS+=("$1"); }
 
 cl_cleanup() {
-  local rc=$? pid name
+  local rc=$? pid name stat ppid
   cl_heal
   for pid in "${CL_PIDS[@]}"; do
     # Only a process still ours: a PID that has ended may since belong to someone else.
-    [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$$" ] || continue
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    read -r _ ppid _ <<<"${stat##*) }"
+    [ "$ppid" = "$$" ] || continue
     kill "$pid" 2>/dev/null || continue
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
