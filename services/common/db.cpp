@@ -1,8 +1,8 @@
 #include "services/common/db.h"
 
 #include <libpq-fe.h>
-#include <spdlog/spdlog.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -64,7 +64,8 @@ absl::StatusOr<std::string> DescribeConnection(const std::string& url) {
     return absl::InvalidArgumentError("not a PostgreSQL connection URL or key=value string");
   }
   std::string out;
-  for (const std::string_view key : {"host", "hostaddr", "port", "dbname", "target_session_attrs"}) {
+  for (const std::string_view key :
+       {"host", "hostaddr", "port", "dbname", "target_session_attrs"}) {
     for (PQconninfoOption* o = options; o->keyword; ++o) {
       if (o->keyword == key && o->val && *o->val) {
         out += (out.empty() ? "" : " ") + std::string(key) + "=" + o->val;

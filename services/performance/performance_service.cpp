@@ -93,11 +93,14 @@ SpcResult SpcOf(const std::vector<StoredFigure>& totals, const Month& from, cons
 
 }  // namespace
 
-PerformanceServiceImpl::PerformanceServiceImpl(Database& db, Database& read_db,
-                                               Authenticator& auth,
+PerformanceServiceImpl::PerformanceServiceImpl(Database& db, Database& read_db, Authenticator& auth,
                                                std::shared_ptr<const ReferenceData> ref,
                                                bool national_store)
-    : db_(db), read_db_(read_db), auth_(auth), ref_(std::move(ref)), national_store_(national_store) {}
+    : db_(db),
+      read_db_(read_db),
+      auth_(auth),
+      ref_(std::move(ref)),
+      national_store_(national_store) {}
 
 PerformanceServiceImpl::~PerformanceServiceImpl() {
   {

@@ -57,8 +57,8 @@ absl::StatusOr<OwnStack> StartOwnStack(const std::string& prefix,
   options.services = services;
   options.national_store = national_store;
   if (read_only_reads) {
-    own.read_db = std::make_unique<Database>(
-        own.url + " options='-c default_transaction_read_only=on'", 4);
+    own.read_db =
+        std::make_unique<Database>(own.url + " options='-c default_transaction_read_only=on'", 4);
     options.read_db = own.read_db.get();
   }
   auto host = Host::Start(*own.db, options);

@@ -270,9 +270,10 @@ TEST_F(KpiTest, ReadPoolRefusesWrites) {
   });
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(db_->Write([](pqxx::work& tx) {
-                  tx.exec("CREATE TEMP TABLE read_pool_probe (x int)");
-                  return absl::OkStatus();
-                }).ok());
+                   tx.exec("CREATE TEMP TABLE read_pool_probe (x int)");
+                   return absl::OkStatus();
+                 })
+                  .ok());
 }
 
 TEST_F(KpiTest, FollowUpWithin72Hours) {

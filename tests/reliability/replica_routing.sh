@@ -142,6 +142,11 @@ cl_track "$COMPUTE"
 long_read_with_churn "$CL_DIR/read-feedback-on.out" ||
   { cat "$CL_DIR/read-feedback-on.out" >&2; fail "the standby read was cancelled with hot_standby_feedback on"; }
 wait "$COMPUTE" || { cat "$CL_DIR/compute-churn.log" >&2; fail "kpi compute during the churn"; }
+# Once the standby has replayed the recompute's writes, both hold the same results.
+cl_wait_replay "$P" "$S"
+RESULTS_SQL="SELECT count(*), md5(string_agg(r::text, ',' ORDER BY r::text)) FROM perf.kpi_result r"
+[ "$(cl_sql "$P" "$RESULTS_SQL")" = "$(cl_sql "$S" "$RESULTS_SQL")" ] ||
+  fail "the standby's results differ from the primary's after replay"
 COUNTS=$(grep -v '^$' "$CL_DIR/read-feedback-on.out" | tr '\n' ' ')
 read -r BEFORE AFTER <<<"$COUNTS"
 [ -n "$BEFORE" ] && [ "$BEFORE" = "$AFTER" ] || fail "the repeatable-read counts differ: $COUNTS"
