@@ -9,6 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libcxxopts-dev libssl-dev libcpp-httplib-dev libboost1.74-dev
   postgresql postgresql-client
   chromium nodejs npm   # the dashboard's browser test (tests/e2e)
+  nftables curl         # the reliability tests: network partitions, the HTTP dashboard
 )
 # A package counts as present when it is installed, or (node and npm) when its command is there:
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package.

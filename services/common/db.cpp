@@ -1,5 +1,7 @@
 #include "services/common/db.h"
 
+#include <libpq-fe.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -16,6 +18,14 @@ using Clock = std::chrono::steady_clock;
 using SystemClock = std::chrono::system_clock;
 
 thread_local SystemClock::time_point t_call_deadline = SystemClock::time_point::max();
+
+// An idle pooled connection has nothing to read unless its server ended it (a FATAL message such
+// as "terminating connection due to administrator command", then EOF): the server restarted,
+// failed over or was stopped. Such a connection is dropped before use rather than failing a call.
+bool EndedWhileIdle(pqxx::connection& conn) {
+  pollfd p{conn.sock(), POLLIN, 0};
+  return p.fd < 0 || ::poll(&p, 1, 0) != 0;
+}
 
 void SetStatementTimeout(pqxx::connection& conn, std::chrono::milliseconds timeout) {
   pqxx::nontransaction tx(conn);
@@ -42,6 +52,27 @@ std::string HardenConnectionString(const std::string& url) {
       out += (out.empty() ? "" : " ") + key + "=" + value;
     }
   }
+  return out;
+}
+
+absl::StatusOr<std::string> DescribeConnection(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (!options) {
+    // Not libpq's message: it can quote a piece of the string, which may be a password.
+    PQfreemem(error);
+    return absl::InvalidArgumentError("not a PostgreSQL connection URL or key=value string");
+  }
+  std::string out;
+  for (const std::string_view key :
+       {"host", "hostaddr", "port", "dbname", "target_session_attrs"}) {
+    for (PQconninfoOption* o = options; o->keyword; ++o) {
+      if (o->keyword == key && o->val && *o->val) {
+        out += (out.empty() ? "" : " ") + std::string(key) + "=" + o->val;
+      }
+    }
+  }
+  PQconninfoFree(options);
   return out;
 }
 
@@ -172,10 +203,11 @@ std::unique_ptr<pqxx::connection> Database::Acquire(const Limit& limit, absl::St
                                     : absl::UnavailableError("database pool exhausted");
     return nullptr;
   }
-  if (!idle_.empty()) {
+  while (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
-    return conn;
+    if (!EndedWhileIdle(*conn)) return conn;
+    --open_;
   }
   ++open_;
   lock.unlock();

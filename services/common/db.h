@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "services/common/statement.h"
 
 namespace icr {
@@ -29,6 +30,11 @@ pqxx::result Exec(pqxx::transaction_base& tx, const Statement& s, Args&&... args
 // Adds connect_timeout, TCP keepalives and tcp_user_timeout to a libpq URL or key=value string,
 // so a database that stops answering fails a call within seconds instead of hanging it.
 std::string HardenConnectionString(const std::string& url);
+
+// Where a libpq URL or key=value string connects, for logs: its host, hostaddr, port, dbname and
+// target_session_attrs as "key=value" pairs, never a password or other setting.
+// INVALID_ARGUMENT when libpq cannot parse it.
+absl::StatusOr<std::string> DescribeConnection(const std::string& url);
 
 // Maps a libpqxx exception to a status (UNAVAILABLE for a lost database, ALREADY_EXISTS for a
 // unique violation, ABORTED for serialization failures, INTERNAL otherwise).

@@ -93,10 +93,14 @@ SpcResult SpcOf(const std::vector<StoredFigure>& totals, const Month& from, cons
 
 }  // namespace
 
-PerformanceServiceImpl::PerformanceServiceImpl(Database& db, Authenticator& auth,
+PerformanceServiceImpl::PerformanceServiceImpl(Database& db, Database& read_db, Authenticator& auth,
                                                std::shared_ptr<const ReferenceData> ref,
                                                bool national_store)
-    : db_(db), auth_(auth), ref_(std::move(ref)), national_store_(national_store) {}
+    : db_(db),
+      read_db_(read_db),
+      auth_(auth),
+      ref_(std::move(ref)),
+      national_store_(national_store) {}
 
 PerformanceServiceImpl::~PerformanceServiceImpl() {
   {
@@ -158,7 +162,7 @@ std::unique_ptr<DisclosurePolicy> PerformanceServiceImpl::PolicyFor(
 }
 
 absl::Status PerformanceServiceImpl::Indicators(icr::v1::ListIndicatorsResponse* resp) {
-  return db_.Read([&](pqxx::nontransaction& tx) {
+  return read_db_.Read([&](pqxx::nontransaction& tx) {
     for (const auto& d : PerformanceStore::Indicators(tx)) ToProto(d, resp->add_indicators());
     return absl::OkStatus();
   });
@@ -177,7 +181,7 @@ absl::Status PerformanceServiceImpl::Dashboard(const Caller& caller,
     for (const auto& b : breakdowns) names += (names.empty() ? "" : ", ") + b;
     return InvalidField("breakdown", "one of " + names);
   }
-  return db_.Read([&](pqxx::nontransaction& tx) {
+  return read_db_.Read([&](pqxx::nontransaction& tx) {
     auto defs = PerformanceStore::Indicators(tx);
     auto policy = PolicyFor(caller, scope, tx);
     resp->set_month(month.ToString());
@@ -216,7 +220,7 @@ absl::Status PerformanceServiceImpl::Series(const Caller& caller,
   RETURN_IF_ERROR(MonthRange(from, to, kMaxSeriesMonths).status());
   icr::v1::Scope scope = req.scope();
   RETURN_IF_ERROR(CheckScope(&scope));
-  return db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
+  return read_db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
     auto defs = PerformanceStore::Indicators(tx);
     const IndicatorDef* def = nullptr;
     for (const auto& d : defs) {
@@ -263,7 +267,7 @@ absl::Status PerformanceServiceImpl::Csv(const Caller& caller, const icr::v1::Ex
   RETURN_IF_ERROR(MonthRange(from, to, kMaxSeriesMonths).status());
   icr::v1::Scope scope = req.scope();
   RETURN_IF_ERROR(CheckScope(&scope));
-  return db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
+  return read_db_.Read([&](pqxx::nontransaction& tx) -> absl::Status {
     std::map<std::string, IndicatorDef> defs;
     for (auto& d : PerformanceStore::Indicators(tx)) defs[d.id] = d;
     auto policy = PolicyFor(caller, scope, tx);
@@ -324,9 +328,10 @@ absl::Status PerformanceServiceImpl::Compute(const Caller& caller,
   int64_t rows = 0;
   for (const auto& m : months) {
     // The long part only reads (a consistent snapshot that takes no transaction id, so the
-    // change feed is never held back); a short transaction then replaces the month's results.
+    // change feed is never held back), on the read database (a replica when one is configured);
+    // a short transaction on the primary then replaces the month's results.
     std::vector<ResultRow> results;
-    RETURN_IF_ERROR(db_.Run(
+    RETURN_IF_ERROR(read_db_.Run(
         [&](pqxx::connection& c) {
           pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
           results = PerformanceStore::ComputeMonth(tx, m);

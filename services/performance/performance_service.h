@@ -24,8 +24,10 @@ class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service
  public:
   // national_store: the store holds every organisation in England, so figures for all
   // organisations are England-level totals, shown unrounded (--national-store); otherwise they
-  // are shared like any organisation's.
-  PerformanceServiceImpl(Database& db, Authenticator& auth,
+  // are shared like any organisation's. read_db serves the reads that write nothing (no audit
+  // row): dashboards, series, CSV and the reading part of a recompute, e.g. from a streaming
+  // replica (--database-read-url); it may be db itself. Every write goes to db.
+  PerformanceServiceImpl(Database& db, Database& read_db, Authenticator& auth,
                          std::shared_ptr<const ReferenceData> ref, bool national_store);
   ~PerformanceServiceImpl() override;
 
@@ -69,6 +71,7 @@ class PerformanceServiceImpl final : public icr::v1::PerformanceService::Service
                                               pqxx::transaction_base& tx) const;
 
   Database& db_;
+  Database& read_db_;
   Authenticator& auth_;
   std::shared_ptr<const ReferenceData> ref_;
   const bool national_store_;

@@ -79,8 +79,8 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   }
   perf::PerformanceServiceImpl* performance = nullptr;
   if (options.services.count("performance")) {
-    auto service = std::make_unique<perf::PerformanceServiceImpl>(db, *host->auth_, *ref,
-                                                                  options.national_store);
+    auto service = std::make_unique<perf::PerformanceServiceImpl>(
+        db, options.read_db ? *options.read_db : db, *host->auth_, *ref, options.national_store);
     performance = service.get();
     if (options.kpi_refresh.count() > 0) {
       host->singletons_->Compete(perf::kRefreshWork);

@@ -35,6 +35,10 @@ struct HostOptions {
   std::string listen = "127.0.0.1:0";
   std::set<std::string> services;
   TlsFiles tls;
+  // Where the reads that write no audit row go (the performance service's dashboards, series,
+  // CSV and recompute reads), e.g. a pool on a streaming replica (--database-read-url); null =
+  // the database every other call uses.
+  Database* read_db = nullptr;
   // The HTTP dashboard ("host:port", port 0 = any free one), served when the performance
   // service is hosted; empty = no dashboard.
   std::string dashboard_listen;

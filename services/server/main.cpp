@@ -6,6 +6,7 @@
 #include <cmath>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "services/common/config.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     ("listen", "gRPC listen address", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_LISTEN", "127.0.0.1:50051")))
     ("services", "comma-separated services to host: record, or all", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_SERVICES", "all")))
     ("database-url", "PostgreSQL connection URL", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
+    ("database-read-url", "PostgreSQL connection URL for the reads that write no audit row (the performance service's dashboards, series, CSV and recompute reads), e.g. a replica with a fallback: host=replica,primary port=5432,5432 target_session_attrs=prefer-standby (default: --database-url)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_READ_URL", "")))
     ("dashboard-listen", "HTTP address of the performance dashboard (served with the performance service); off disables it", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DASHBOARD_LISTEN", "127.0.0.1:8080")))
     ("fhir-listen", "HTTP address of the FHIR R4 API (base path /fhir; HTTPS with the --tls-* files), served with the record service; off disables it", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR_LISTEN", "127.0.0.1:8081")))
     ("fhir-base-url", "the FHIR base URL links and bulk export manifests carry, e.g. https://icr.example.org/fhir (default: from each request's Host header)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR_BASE_URL", "")))
@@ -83,9 +85,21 @@ int main(int argc, char** argv) {
     std::cerr << "icr-server: --database-timeout must be at least 0.001 seconds\n";
     return 2;
   }
-  icr::Database db(url, args["pool-size"].as<int>(),
-                   std::chrono::milliseconds(std::llround(database_timeout * 1000)));
+  const auto call_timeout = std::chrono::milliseconds(std::llround(database_timeout * 1000));
+  icr::Database db(url, args["pool-size"].as<int>(), call_timeout);
   icr::HostOptions host_options;
+  const std::string read_url = args["database-read-url"].as<std::string>();
+  std::unique_ptr<icr::Database> read_db;
+  if (!read_url.empty()) {
+    auto reads = icr::DescribeConnection(read_url);
+    if (!reads.ok()) {
+      std::cerr << "icr-server: --database-read-url: " << reads.status().message() << "\n";
+      return 2;
+    }
+    read_db = std::make_unique<icr::Database>(read_url, args["pool-size"].as<int>(), call_timeout);
+    host_options.read_db = read_db.get();
+    spdlog::info("performance reads (dashboards, series, CSV, recompute reads) go to {}", *reads);
+  }
   host_options.listen = args["listen"].as<std::string>();
   host_options.services = *services;
   host_options.tls = {args["tls-cert"].as<std::string>(), args["tls-key"].as<std::string>(),

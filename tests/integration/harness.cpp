@@ -48,13 +48,19 @@ std::string Stack::NewDatabase(const std::string& prefix) {
 }
 
 absl::StatusOr<OwnStack> StartOwnStack(const std::string& prefix,
-                                       const std::set<std::string>& services, bool national_store) {
+                                       const std::set<std::string>& services, bool national_store,
+                                       bool read_only_reads) {
   OwnStack own;
   own.url = Stack::NewDatabase(prefix);
   own.db = std::make_unique<Database>(own.url, 4);
   HostOptions options;
   options.services = services;
   options.national_store = national_store;
+  if (read_only_reads) {
+    own.read_db =
+        std::make_unique<Database>(own.url + " options='-c default_transaction_read_only=on'", 4);
+    options.read_db = own.read_db.get();
+  }
   auto host = Host::Start(*own.db, options);
   if (!host.ok()) return host.status();
   own.host = std::move(*host);

@@ -55,15 +55,19 @@ class Stack {
 
 // Services on a database of their own, for tests whose answers count everything in it (the
 // indicators): a new migrated database named after `prefix`, `services` hosted on a free port,
-// a channel to them. A national store shows England-level figures unrounded.
+// a channel to them. A national store shows England-level figures unrounded. read_only_reads:
+// the performance service's reads go to a second pool whose sessions are read-only, as on a
+// replica (--database-read-url), so a read path that wrote would fail.
 struct OwnStack {
   std::string url;
   std::unique_ptr<Database> db;
+  std::unique_ptr<Database> read_db;  // null unless read_only_reads
   std::unique_ptr<Host> host;
   std::shared_ptr<grpc::Channel> channel;
 };
 absl::StatusOr<OwnStack> StartOwnStack(const std::string& prefix,
-                                       const std::set<std::string>& services, bool national_store);
+                                       const std::set<std::string>& services, bool national_store,
+                                       bool read_only_reads = false);
 
 // A client context with the bearer token and optional extra metadata, and a 30 s deadline.
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,

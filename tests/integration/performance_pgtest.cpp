@@ -28,10 +28,14 @@ class KpiTest : public ::testing::Test {
   void SetUp() override {
     // The expected figures are checked unrounded through the England-level view, which only a
     // national store shows unrounded (dashboard_pgtest tests a regional one).
-    auto own = StartOwnStack("kpi", {"record", "performance"}, /*national_store=*/true);
+    // The performance service's reads on read-only sessions, as on a replica: every test here
+    // also checks that dashboards, series, CSV and the recompute's reads write nothing there.
+    auto own = StartOwnStack("kpi", {"record", "performance"}, /*national_store=*/true,
+                             /*read_only_reads=*/true);
     ASSERT_TRUE(own.ok()) << own.status();
     url_ = own->url;
     db_ = std::move(own->db);
+    read_db_ = std::move(own->read_db);
     host_ = std::move(own->host);
     channel_ = own->channel;
     record_ = icr::v1::RecordService::NewStub(channel_);
@@ -248,6 +252,7 @@ class KpiTest : public ::testing::Test {
 
   std::string url_;
   std::unique_ptr<Database> db_;
+  std::unique_ptr<Database> read_db_;
   std::unique_ptr<Host> host_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<icr::v1::RecordService::Stub> record_;
@@ -255,6 +260,21 @@ class KpiTest : public ::testing::Test {
   std::string trust_, council_;
   int event_seq_ = 0;
 };
+
+// Negative control for the read-only read pool of every test here: it refuses a write, so the
+// other tests' dashboards and recomputes did not write through it.
+TEST_F(KpiTest, ReadPoolRefusesWrites) {
+  absl::Status s = read_db_->Write([](pqxx::work& tx) {
+    tx.exec("CREATE TEMP TABLE read_pool_probe (x int)");
+    return absl::OkStatus();
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(db_->Write([](pqxx::work& tx) {
+                   tx.exec("CREATE TEMP TABLE read_pool_probe (x int)");
+                   return absl::OkStatus();
+                 })
+                  .ok());
+}
 
 TEST_F(KpiTest, FollowUpWithin72Hours) {
   // October's window is discharges from 27 September to 27 October.
