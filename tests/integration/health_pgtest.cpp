@@ -126,7 +126,18 @@ TEST(HealthPort, AnswersLivenessReadinessAndNothingElse) {
 TEST(HealthPort, ReadinessNotServingWhileDrainingThenClosed) {
   auto s = Serve("health_drain", std::chrono::milliseconds(1500));
   ASSERT_EQ(Check(s.health, "icr.v1.RecordService"), kServing);
+  // A Watch on the health port sees SERVING, then NOT_SERVING when the drain begins.
+  grpc::ClientContext watch_ctx;
+  watch_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  HealthCheckRequest watch_req;
+  watch_req.set_service("icr.v1.RecordService");
+  auto watch = Health::NewStub(s.health)->Watch(&watch_ctx, watch_req);
+  HealthCheckResponse seen;
+  ASSERT_TRUE(watch->Read(&seen));
+  EXPECT_EQ(seen.status(), kServing);
   std::thread shutdown([&] { s.host->Shutdown(); });
+  ASSERT_TRUE(watch->Read(&seen));
+  EXPECT_EQ(seen.status(), kNotServing);
   EXPECT_EQ(AwaitCheck(s.health, "icr.v1.RecordService", kNotServing, std::chrono::seconds(1)),
             kNotServing);
   // Draining: not ready on either port, still alive, and the main port still answers calls.
@@ -139,6 +150,8 @@ TEST(HealthPort, ReadinessNotServingWhileDrainingThenClosed) {
   EXPECT_EQ(icr::v1::RecordService::NewStub(s.main)->GetPerson(&ctx, req, &person).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   shutdown.join();
+  EXPECT_FALSE(watch->Read(&seen));  // the stream ends with the server
+  watch->Finish();
   EXPECT_EQ(Check(s.health, ""), -grpc::StatusCode::UNAVAILABLE);
 }
 
