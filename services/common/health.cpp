@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/common/listen_address.h"
 #include "services/common/sql/statements.h"
 
 namespace icr {
@@ -128,7 +129,8 @@ void ServingState::Loop() {
     const bool ok = db_.Read([](pqxx::nontransaction& tx) {
                          Exec(tx, common::sql::kHealthPing);
                          return absl::OkStatus();
-                       }).ok();
+                       })
+                        .ok();
     if (ok != database_ok_.exchange(ok)) {
       if (ok) {
         spdlog::info("database answers again: ready");
@@ -141,8 +143,11 @@ void ServingState::Loop() {
   }
 }
 
-std::unique_ptr<HealthOnlyServer> HealthOnlyServer::Start(const std::string& listen,
-                                                          ServingState& state) {
+absl::StatusOr<std::unique_ptr<HealthOnlyServer>> HealthOnlyServer::Start(const std::string& listen,
+                                                                          ServingState& state) {
+  if (auto address = ParseListenAddress(listen, "--health-listen"); !address.ok()) {
+    return address.status();
+  }
   std::unique_ptr<HealthOnlyServer> out(new HealthOnlyServer());
   out->state_ = &state;
   out->service_ = std::make_unique<ProbeHealth>(state);
@@ -153,7 +158,9 @@ std::unique_ptr<HealthOnlyServer> HealthOnlyServer::Start(const std::string& lis
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &out->port_);
   builder.RegisterService(out->service_.get());
   out->server_ = builder.BuildAndStart();
-  if (!out->server_ || out->port_ == 0) return nullptr;
+  if (!out->server_ || out->port_ == 0) {
+    return absl::UnavailableError("cannot listen on --health-listen " + listen);
+  }
   return out;
 }
 

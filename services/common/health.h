@@ -3,7 +3,7 @@
 // name (icr.v1.RecordService, ...), is NOT_SERVING while the server drains for shutdown and
 // while the database does not answer (checked once a second). Served on the main port by gRPC's
 // default health service and on the plaintext health-only port (--health-listen) by
-// MakeHealthOnlyServer; other names are NOT_FOUND.
+// HealthOnlyServer; other names are NOT_FOUND.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "services/common/db.h"
 
 namespace icr {
@@ -63,9 +64,10 @@ class ServingState {
 // grpc.health.v1.Health answering from `state`: app RPCs and reflection are UNIMPLEMENTED there.
 class HealthOnlyServer {
  public:
-  // Null when it cannot listen.
-  static std::unique_ptr<HealthOnlyServer> Start(const std::string& listen,
-                                                 ServingState& state);
+  // INVALID_ARGUMENT naming --health-listen for a malformed address, UNAVAILABLE when it
+  // cannot be bound.
+  static absl::StatusOr<std::unique_ptr<HealthOnlyServer>> Start(const std::string& listen,
+                                                                 ServingState& state);
   ~HealthOnlyServer();
   int port() const { return port_; }
   void Shutdown();

@@ -43,13 +43,15 @@ struct Process {
   Family<Histogram>& seconds =
       prometheus::BuildHistogram()
           .Name("grpc_server_handling_seconds")
-          .Help("Histogram of response latency (seconds) of gRPC that had been application-level "
-                "handled by the server.")
+          .Help(
+              "Histogram of response latency (seconds) of gRPC that had been application-level "
+              "handled by the server.")
           .Register(*registry);
-  Family<Counter>& received = prometheus::BuildCounter()
-                                  .Name("grpc_server_msg_received_total")
-                                  .Help("Total number of RPC stream messages received on the server.")
-                                  .Register(*registry);
+  Family<Counter>& received =
+      prometheus::BuildCounter()
+          .Name("grpc_server_msg_received_total")
+          .Help("Total number of RPC stream messages received on the server.")
+          .Register(*registry);
   Family<Counter>& sent = prometheus::BuildCounter()
                               .Name("grpc_server_msg_sent_total")
                               .Help("Total number of gRPC stream messages sent by the server.")
@@ -63,18 +65,18 @@ struct Process {
 };
 
 Process& P() {
-  static Process* p = new Process();  // lives as long as the process (interceptors may outlive main)
+  // Never destroyed: calls may still end (and be counted) while the process exits.
+  static Process* p = new Process();
   return *p;
 }
 
 // go-grpc-prometheus's spelling of each status code (Go's codes.Code.String()).
 const char* CodeName(grpc::StatusCode code) {
   static constexpr std::array<const char*, 17> kNames = {
-      "OK",           "Canceled",         "Unknown",          "InvalidArgument",
-      "DeadlineExceeded", "NotFound",     "AlreadyExists",    "PermissionDenied",
-      "ResourceExhausted", "FailedPrecondition", "Aborted",   "OutOfRange",
-      "Unimplemented", "Internal",        "Unavailable",      "DataLoss",
-      "Unauthenticated"};
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
   const auto i = static_cast<size_t>(code);
   return i < kNames.size() ? kNames[i] : "Unknown";
 }
@@ -94,7 +96,7 @@ const char* TypeName(grpc::experimental::ServerRpcInfo::Type type) {
   return "unary";
 }
 
-MetricFamily Family1(const std::string& name, const std::string& help, MetricType type) {
+MetricFamily NewFamily(const std::string& name, const std::string& help, MetricType type) {
   return MetricFamily{name, help, type, {}};
 }
 
@@ -114,17 +116,17 @@ class Pools : public prometheus::Collectable {
  public:
   explicit Pools(std::vector<std::pair<std::string, Database*>> pools) : pools_(std::move(pools)) {}
   std::vector<MetricFamily> Collect() const override {
-    auto size = Family1("icr_db_pool_size", "Database connections the pool may open.",
-                        MetricType::Gauge);
-    auto open = Family1("icr_db_pool_open", "Database connections open (idle or in use).",
-                        MetricType::Gauge);
-    auto in_use = Family1("icr_db_pool_in_use", "Database connections in use by a call.",
+    auto size =
+        NewFamily("icr_db_pool_size", "Database connections the pool may open.", MetricType::Gauge);
+    auto open = NewFamily("icr_db_pool_open", "Database connections open (idle or in use).",
                           MetricType::Gauge);
-    auto acquired = Family1("icr_db_pool_acquired_total",
-                            "Database connections handed to calls.", MetricType::Counter);
-    auto waited = Family1("icr_db_pool_wait_seconds_total",
-                          "Time calls spent waiting for a free database connection.",
-                          MetricType::Counter);
+    auto in_use = NewFamily("icr_db_pool_in_use", "Database connections in use by a call.",
+                            MetricType::Gauge);
+    auto acquired = NewFamily("icr_db_pool_acquired_total", "Database connections handed to calls.",
+                              MetricType::Counter);
+    auto waited =
+        NewFamily("icr_db_pool_wait_seconds_total",
+                  "Time calls spent waiting for a free database connection.", MetricType::Counter);
     for (const auto& [name, db] : pools_) {
       const auto s = db->pool_stats();
       const std::vector<prometheus::ClientMetric::Label> l = {{"pool", name}};
@@ -158,19 +160,19 @@ class Feed : public prometheus::Collectable {
       spdlog::warn("metrics: change feed position not read: {}", std::string(status.message()));
       return {};
     }
-    auto f_head = Family1("icr_change_feed_head_seq",
-                          "The last sequence number the change feed has given out.",
-                          MetricType::Gauge);
-    auto f_position = Family1("icr_s117_follower_position",
-                              "The sequence number of the last change the S117 follower applied.",
-                              MetricType::Gauge);
-    auto f_lag = Family1("icr_s117_follower_lag_changes",
-                         "Changes given out after the S117 follower's position (approximate: "
-                         "sequence numbers are given out in insert order, not commit order).",
-                         MetricType::Gauge);
-    auto f_lag_s = Family1("icr_s117_follower_lag_seconds",
-                           "How old the last change the S117 follower applied was when applied.",
+    auto f_head =
+        NewFamily("icr_change_feed_head_seq",
+                  "The last sequence number the change feed has given out.", MetricType::Gauge);
+    auto f_position = NewFamily("icr_s117_follower_position",
+                                "The sequence number of the last change the S117 follower applied.",
+                                MetricType::Gauge);
+    auto f_lag = NewFamily("icr_s117_follower_lag_changes",
+                           "Changes given out after the S117 follower's position (approximate: "
+                           "sequence numbers are given out in insert order, not commit order).",
                            MetricType::Gauge);
+    auto f_lag_s = NewFamily("icr_s117_follower_lag_seconds",
+                             "How old the last change the S117 follower applied was when applied.",
+                             MetricType::Gauge);
     AddValue(f_head, {}, static_cast<double>(head));
     AddValue(f_position, {}, static_cast<double>(position));
     AddValue(f_lag, {}, static_cast<double>(std::max<int64_t>(0, head - position)));
@@ -250,8 +252,8 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Start(
   const std::string host =
       address->host.find(':') != std::string::npos ? "[" + address->host + "]" : address->host;
   try {
-    out->exposer_ = std::make_unique<prometheus::Exposer>(
-        host + ":" + std::to_string(address->port), 1);
+    out->exposer_ =
+        std::make_unique<prometheus::Exposer>(host + ":" + std::to_string(address->port), 1);
   } catch (const std::exception& e) {
     return absl::UnavailableError("cannot listen on --metrics-listen " + listen + ": " + e.what());
   }

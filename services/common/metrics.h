@@ -28,7 +28,8 @@ namespace icr::metrics {
 bool Enabled();
 
 // Sets gauge `name` (with `labels`) to value, e.g.
-// SetGauge("icr_singleton_held", "Singleton work this replica holds.", {{"work", "kpi_refresh"}}, 1).
+// SetGauge("icr_singleton_held", "Singleton work this replica holds.", {{"work", "kpi_refresh"}},
+// 1).
 void SetGauge(const std::string& name, const std::string& help, const prometheus::Labels& labels,
               double value);
 

@@ -145,10 +145,8 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   host->serving_ = std::make_unique<ServingState>(db, std::move(names),
                                                   host->server_->GetHealthCheckService());
   if (!options.health_listen.empty()) {
-    host->health_ = HealthOnlyServer::Start(options.health_listen, *host->serving_);
-    if (!host->health_) {
-      return absl::UnavailableError("cannot listen on --health-listen " + options.health_listen);
-    }
+    ASSIGN_OR_RETURN(host->health_,
+                     HealthOnlyServer::Start(options.health_listen, *host->serving_));
   }
   return host;
 }

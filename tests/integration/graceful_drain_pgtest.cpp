@@ -69,13 +69,12 @@ int PortFromLog(const Server& s, const std::string& marker) {
 void Start(Server& s, const std::string& url, const std::string& name,
            const std::string& drain_seconds, const std::string& log_format) {
   s.log = "/tmp/graceful_drain_" + std::to_string(getpid()) + "_" + name + ".log";
-  std::vector<std::string> args = {ICR_SERVER,          "--listen",          "127.0.0.1:0",
-                                   "--services",        "record",            "--database-url",
-                                   url,                 "--health-listen",   "127.0.0.1:0",
-                                   "--dashboard-listen", "off",              "--fhir-listen",
-                                   "off",               "--drain-seconds",   drain_seconds,
-                                   "--shutdown-seconds", "5",                "--log-format",
-                                   log_format};
+  std::vector<std::string> args = {
+      ICR_SERVER,    "--listen",           "127.0.0.1:0", "--services",
+      "record",      "--database-url",     url,           "--health-listen",
+      "127.0.0.1:0", "--dashboard-listen", "off",         "--fhir-listen",
+      "off",         "--drain-seconds",    drain_seconds, "--shutdown-seconds",
+      "5",           "--log-format",       log_format};
   s.pid = fork();
   if (s.pid == 0) {
     const int fd = open(s.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -151,10 +150,10 @@ TEST(GracefulDrain, SigtermUnderLoadFailsNoCall) {
 
   grpc::ChannelArguments args;
   const char* no_health = std::getenv("ICR_DRAIN_TEST_NO_CLIENT_HEALTH");
-  args.SetServiceConfigJSON(
-      no_health ? R"({"loadBalancingConfig":[{"round_robin":{}}]})"
-                : R"({"loadBalancingConfig":[{"round_robin":{}}],)"
-                  R"("healthCheckConfig":{"serviceName":"icr.v1.RecordService"}})");
+  args.SetServiceConfigJSON(no_health
+                                ? R"({"loadBalancingConfig":[{"round_robin":{}}]})"
+                                : R"({"loadBalancingConfig":[{"round_robin":{}}],)"
+                                  R"("healthCheckConfig":{"serviceName":"icr.v1.RecordService"}})");
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   auto channel = grpc::CreateCustomChannel(
       "ipv4:127.0.0.1:" + std::to_string(a.port) + ",127.0.0.1:" + std::to_string(b.port),
@@ -178,8 +177,8 @@ TEST(GracefulDrain, SigtermUnderLoadFailsNoCall) {
       int n = 0;
       while (!stop) {
         icr::v1::Person got;
-        auto ctx = Ctx(token, {{"x-request-id", "drain-" + std::to_string(i) + "-" +
-                                                    std::to_string(n++)}});
+        auto ctx = Ctx(
+            token, {{"x-request-id", "drain-" + std::to_string(i) + "-" + std::to_string(n++)}});
         const auto status = record->GetPerson(ctx.get(), req, &got);
         if (status.ok()) {
           ++ok;
@@ -265,6 +264,20 @@ TEST(GracefulDrain, SigtermUnderLoadFailsNoCall) {
     unlink(a.log.c_str());
     unlink(b.log.c_str());
   }
+}
+
+TEST(GracefulDrain, UnknownLogFormatRefused) {
+  FILE* p = popen((std::string(ICR_SERVER) +
+                   " --database-url postgresql://nowhere/x --log-format yaml 2>&1")
+                      .c_str(),
+                  "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  EXPECT_NE(out.find("--log-format"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -123,6 +123,24 @@ TEST(HealthPort, AnswersLivenessReadinessAndNothingElse) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
 }
 
+TEST(HealthPort, MalformedAddressesRefusedNamingTheFlag) {
+  const std::string url = Stack::NewDatabase("health_flags");
+  Database db(url, 1);
+  HostOptions options;
+  options.services = {"record"};
+  options.health_listen = "nonsense";
+  auto host = Host::Start(db, options);
+  ASSERT_FALSE(host.ok());
+  EXPECT_EQ(host.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(host.status().message().find("--health-listen"), std::string::npos) << host.status();
+  options.health_listen.clear();
+  options.metrics_listen = "127.0.0.1:port";
+  host = Host::Start(db, options);
+  ASSERT_FALSE(host.ok());
+  EXPECT_EQ(host.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(host.status().message().find("--metrics-listen"), std::string::npos) << host.status();
+}
+
 TEST(HealthPort, ReadinessNotServingWhileDrainingThenClosed) {
   auto s = Serve("health_drain", std::chrono::milliseconds(1500));
   ASSERT_EQ(Check(s.health, "icr.v1.RecordService"), kServing);
@@ -164,9 +182,9 @@ TEST(HealthPort, ReadinessNotServingWithoutTheDatabase) {
     pqxx::nontransaction tx(admin);
     tx.exec("DROP DATABASE " + tx.quote_name(name) + " WITH (FORCE)");
   }
-  EXPECT_EQ(AwaitCheck(s.health, "icr.v1.S117RegisterService", kNotServing,
-                       std::chrono::seconds(5)),
-            kNotServing);
+  EXPECT_EQ(
+      AwaitCheck(s.health, "icr.v1.S117RegisterService", kNotServing, std::chrono::seconds(5)),
+      kNotServing);
   EXPECT_EQ(Check(s.main, "icr.v1.S117RegisterService"), kNotServing);
   EXPECT_EQ(Check(s.health, "liveness"), kServing);
 }
@@ -214,7 +232,8 @@ TEST(Metrics, ScrapeCountsRpcsByCodeWithPoolFeedAndImportGauges) {
       "grpc_method=\"GetPerson\",grpc_service=\"icr.v1.RecordService\",grpc_type=\"unary\"";
   EXPECT_EQ(Grew(before, body, "grpc_server_started_total{" + get + "}"), 3) << body;
   for (const std::string code : {"OK", "NotFound", "InvalidArgument"}) {
-    EXPECT_EQ(Grew(before, body, "grpc_server_handled_total{grpc_code=\"" + code + "\"," + get + "}"), 1)
+    EXPECT_EQ(
+        Grew(before, body, "grpc_server_handled_total{grpc_code=\"" + code + "\"," + get + "}"), 1)
         << code;
   }
   EXPECT_EQ(Grew(before, body, "grpc_server_handling_seconds_count{" + get + "}"), 3);
