@@ -7,6 +7,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpq-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   nlohmann-json3-dev libcxxopts-dev libssl-dev libcpp-httplib-dev libboost1.74-dev
+  prometheus-cpp-dev
   postgresql postgresql-client
   chromium nodejs npm   # the dashboard's browser test (tests/e2e)
   nftables curl         # the reliability tests: network partitions, the HTTP dashboard

@@ -7,6 +7,7 @@
 #include "services/common/fact_dates.h"
 #include "services/common/grpc_status.h"
 #include "services/common/import_row.h"
+#include "services/common/metrics.h"
 #include "services/common/paging.h"
 
 namespace icr::careplan {
@@ -670,7 +671,9 @@ grpc::Status CarePlanServiceImpl::ImportCarePlans(
   if (!caller.ok()) return ToGrpc(caller.status());
   icr::v1::CarePlanImportRow row;
   while (stream->Read(&row)) {
-    if (!stream->Write(ImportRow(*caller, row))) break;
+    const auto result = ImportRow(*caller, row);
+    metrics::CountImportRow("care_plans", result.outcome());
+    if (!stream->Write(result)) break;
   }
   return grpc::Status::OK;
 }

@@ -198,11 +198,18 @@ std::unique_ptr<pqxx::connection> Database::Connect(const Limit& limit) {
 
 std::unique_ptr<pqxx::connection> Database::Acquire(const Limit& limit, absl::Status& status) {
   std::unique_lock lock(mu_);
-  if (!cv_.wait_until(lock, limit.at, [&] { return !idle_.empty() || open_ < pool_size_; })) {
-    status = limit.callers_deadline ? OutOfTime(limit)
-                                    : absl::UnavailableError("database pool exhausted");
-    return nullptr;
+  const auto free = [&] { return !idle_.empty() || open_ < pool_size_; };
+  if (!free()) {
+    const auto asked = Clock::now();
+    const bool got = cv_.wait_until(lock, limit.at, free);
+    waited_ += Clock::now() - asked;
+    if (!got) {
+      status = limit.callers_deadline ? OutOfTime(limit)
+                                      : absl::UnavailableError("database pool exhausted");
+      return nullptr;
+    }
   }
+  ++acquired_;
   while (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
@@ -225,6 +232,12 @@ std::unique_ptr<pqxx::connection> Database::Acquire(const Limit& limit, absl::St
     }
     return nullptr;
   }
+}
+
+Database::PoolStats Database::pool_stats() const {
+  std::lock_guard lock(mu_);
+  return {pool_size_, open_, open_ - static_cast<int>(idle_.size()), acquired_,
+          std::chrono::duration<double>(waited_).count()};
 }
 
 void Database::Release(std::unique_ptr<pqxx::connection> conn) {

@@ -109,6 +109,17 @@ class Database {
 
   const std::string& url() const { return url_; }
 
+  // Pool use, for metrics (metrics.h): connections allowed, open (idle or handed out) and handed
+  // out; connections handed out so far, and the time callers spent waiting for one.
+  struct PoolStats {
+    int size = 0;
+    int open = 0;
+    int in_use = 0;
+    uint64_t acquired = 0;
+    double wait_seconds = 0;
+  };
+  PoolStats pool_stats() const;
+
  private:
   // When a call must end, and whether that is its caller's deadline or the call's own timeout.
   struct Limit {
@@ -124,10 +135,12 @@ class Database {
 
   std::string url_;
   int pool_size_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   int open_ = 0;  // connections handed out or idle
+  uint64_t acquired_ = 0;
+  std::chrono::steady_clock::duration waited_{0};
   std::chrono::milliseconds call_timeout_;
   CallWatchdog watchdog_;
 };

@@ -6,6 +6,7 @@
 #include <climits>
 #include <random>
 
+#include "services/common/metrics.h"
 #include "services/common/sql/statements.h"
 
 namespace icr {
@@ -24,9 +25,20 @@ Singletons::Singletons(const std::string& database_url, std::string holder)
 
 Singletons::~Singletons() { Stop(); }
 
+namespace {
+// icr_singleton_held{work}: 1 while this process holds the work, 0 while it only competes.
+void PublishHeld(const std::string& work, bool held) {
+  metrics::SetGauge("icr_singleton_held",
+                    "Singleton work (S117 follower, KPI refresh) this replica holds now (1) or "
+                    "competes for (0).",
+                    {{"work", work}}, held ? 1 : 0);
+}
+}  // namespace
+
 void Singletons::Compete(const std::string& work) {
   std::lock_guard lock(mu_);
   leases_.try_emplace(work);
+  PublishHeld(work, false);
 }
 
 void Singletons::Start() {
@@ -52,6 +64,7 @@ void Singletons::Stop() {
     Lease& lease = leases_[work];
     lease.held_until = std::chrono::steady_clock::time_point::min();
     lease.logged_held = false;
+    PublishHeld(work, false);
     if (s.ok()) {
       spdlog::info("released singleton work {}", work);
     } else {  // it expires by itself
@@ -83,6 +96,7 @@ void Singletons::LogChange(const std::string& work, Lease& lease, bool held_now,
                            const std::string& why) {
   if (held_now == lease.logged_held) return;
   lease.logged_held = held_now;
+  PublishHeld(work, held_now);
   if (held_now) {
     spdlog::info("holding singleton work {} (holder {})", work, holder_);
   } else {

@@ -9,6 +9,7 @@
 #include "services/common/audit.h"
 #include "services/common/grpc_status.h"
 #include "services/common/import_row.h"
+#include "services/common/metrics.h"
 #include "services/common/paging.h"
 #include "services/common/status.h"
 #include "services/record/importer.h"
@@ -93,7 +94,11 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
   auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.ImportEvents");
   if (!caller.ok()) return ToGrpc(caller.status());
   Importer importer(db_, *ref_, *caller, *resp);
-  return ToGrpc(importer.Run([&](icr::v1::ImportItem* item) { return reader->Read(item); }));
+  const auto status = importer.Run([&](icr::v1::ImportItem* item) { return reader->Read(item); });
+  metrics::CountImportRows("events", "stored", static_cast<double>(resp->stored()));
+  metrics::CountImportRows("events", "duplicate", static_cast<double>(resp->duplicates()));
+  metrics::CountImportRows("events", "refused", static_cast<double>(resp->rejected()));
+  return ToGrpc(status);
 }
 
 grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,

@@ -10,6 +10,7 @@
 #include "services/common/fact_dates.h"
 #include "services/common/grpc_status.h"
 #include "services/common/import_row.h"
+#include "services/common/metrics.h"
 #include "services/common/paging.h"
 #include "services/s117/feed_position.h"
 #include "services/s117/reconcile.h"
@@ -836,7 +837,9 @@ grpc::Status S117ServiceImpl::ImportRegister(
   if (!caller.ok()) return ToGrpc(caller.status());
   icr::v1::RegisterImportRow row;
   while (!ctx->IsCancelled() && stream->Read(&row)) {
-    if (!stream->Write(ImportRow(*caller, row))) return grpc::Status::CANCELLED;
+    const auto result = ImportRow(*caller, row);
+    metrics::CountImportRow("register", result.outcome());
+    if (!stream->Write(result)) return grpc::Status::CANCELLED;
   }
   return ctx->IsCancelled() ? grpc::Status::CANCELLED : grpc::Status::OK;
 }

@@ -1,11 +1,15 @@
 #include "services/server/host.h"
 
 #include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
 
 #include <sstream>
+#include <thread>
 
 #include "services/careplan/careplan_service.h"
+#include "services/common/health.h"
 #include "services/common/logging.h"
+#include "services/common/metrics.h"
 #include "services/common/reference_loader.h"
 #include "services/common/status.h"
 #include "services/fhir/export_jobs.h"
@@ -67,18 +71,37 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 4);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kMaxTransportMetadataBytes);
+  if (options.max_connection_age.count() > 0) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(std::chrono::milliseconds(options.max_connection_age).count()));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(std::chrono::milliseconds(kConnectionAgeGrace).count()));
+  }
   builder.AddListeningPort(options.listen, creds, &host->port_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeAccessLogFactory(host->auth_.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
+  // The metrics endpoint first, so that the interceptor counts from the first call.
+  if (!options.metrics_listen.empty()) {
+    std::vector<std::pair<std::string, Database*>> pools = {{"primary", &db}};
+    if (options.read_db) pools.emplace_back("read", options.read_db);
+    ASSIGN_OR_RETURN(host->metrics_,
+                     metrics::Endpoint::Start(options.metrics_listen,
+                                              {metrics::PoolCollectable(pools),
+                                               metrics::FeedCollectable(db)}));
+  }
+  std::vector<std::string> names;  // full names, for readiness
   if (options.services.count("record")) {
+    names.push_back(icr::v1::RecordService::service_full_name());
     host->services_.push_back(
         std::make_unique<record::RecordServiceImpl>(db, *host->auth_, *ref,
                                                    options.record_cache_bytes));
   }
   perf::PerformanceServiceImpl* performance = nullptr;
   if (options.services.count("performance")) {
+    names.push_back(icr::v1::PerformanceService::service_full_name());
     auto service = std::make_unique<perf::PerformanceServiceImpl>(
         db, options.read_db ? *options.read_db : db, *host->auth_, *ref, options.national_store);
     performance = service.get();
@@ -90,10 +113,12 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
     host->services_.push_back(std::move(service));
   }
   if (options.services.count("careplan")) {
+    names.push_back(icr::v1::CarePlanService::service_full_name());
     host->services_.push_back(
         std::make_unique<careplan::CarePlanServiceImpl>(db, *host->auth_, *ref));
   }
   if (options.services.count("s117")) {
+    names.push_back(icr::v1::S117RegisterService::service_full_name());
     host->singletons_->Compete(s117::kFollowerWork);
     host->services_.push_back(std::make_unique<s117::S117ServiceImpl>(
         db, *host->auth_, *ref, host->singletons_->Gate(s117::kFollowerWork)));
@@ -125,7 +150,14 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
     host->fhir_ = std::make_unique<fhir::FhirServer>(*host->fhir_api_, fhir_options);
     RETURN_IF_ERROR(host->fhir_->Start());
   }
-  host->server_->GetHealthCheckService()->SetServingStatus(true);
+  host->drain_ = options.drain;
+  host->shutdown_deadline_ = options.shutdown_deadline;
+  host->serving_ = std::make_unique<ServingState>(db, std::move(names),
+                                                  host->server_->GetHealthCheckService());
+  if (!options.health_listen.empty()) {
+    ASSIGN_OR_RETURN(host->health_,
+                     HealthOnlyServer::Start(options.health_listen, *host->serving_));
+  }
   return host;
 }
 
@@ -133,14 +165,34 @@ int Host::dashboard_port() const { return dashboard_ ? dashboard_->port() : 0; }
 
 int Host::fhir_port() const { return fhir_ ? fhir_->port() : 0; }
 
+int Host::health_port() const { return health_ ? health_->port() : 0; }
+
+int Host::metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+
 void Host::Shutdown() {
+  if (server_) {
+    if (serving_) {
+      spdlog::info("shutdown: readiness NOT_SERVING, draining for {} ms", drain_.count());
+      serving_->Drain();
+      std::this_thread::sleep_for(drain_);
+    }
+    spdlog::info("shutdown: stopping the gRPC server (calls in flight get {} ms)",
+                 shutdown_deadline_.count());
+    server_->Shutdown(std::chrono::system_clock::now() + shutdown_deadline_);
+  }
+  if (dashboard_ || fhir_) spdlog::info("shutdown: stopping the HTTP servers");
   if (dashboard_) dashboard_->Stop();
   if (fhir_) fhir_->Stop();
   if (exports_) exports_->Stop();
-  if (!server_) return;
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  server_.reset();
+  if (server_) {
+    server_.reset();
+    // The services' background work (S117 follower, indicator refresh) stops with them.
+    services_.clear();
+    singletons_->Stop();  // releases the leases, for another replica to take at once
+    if (health_) health_->Shutdown();
+    serving_.reset();
+    spdlog::info("shutdown: done");
+  }
 }
 
 Host::~Host() { Shutdown(); }

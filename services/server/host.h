@@ -16,6 +16,11 @@
 #include "services/common/singleton.h"
 
 namespace icr {
+class HealthOnlyServer;
+class ServingState;
+namespace metrics {
+class Endpoint;
+}
 namespace perf {
 class DashboardServer;
 }
@@ -62,7 +67,21 @@ struct HostOptions {
   // Bulk export files: where they are kept, and for how long after a job is started.
   std::string export_dir = "var/export";
   std::chrono::seconds export_keep{24 * 3600};
+  // The plaintext health-only gRPC port for probes ("host:port"; empty = none): health.h.
+  std::string health_listen;
+  // Prometheus metrics over HTTP at /metrics ("host:port"; empty = none): metrics.h.
+  std::string metrics_listen;
+  // Connections older than this are closed (GOAWAY, then a grace of kConnectionAgeGrace for the
+  // calls on them), so that round_robin clients re-resolve and see new replicas (0 = never).
+  std::chrono::seconds max_connection_age{0};
+  // Shutdown: readiness NOT_SERVING for `drain` (load balancers and clients turn away), then the
+  // calls in flight get up to `shutdown_deadline` before they are cancelled.
+  std::chrono::milliseconds drain{0};
+  std::chrono::milliseconds shutdown_deadline{5000};
 };
+
+// Calls on a connection past max_connection_age get this long to finish.
+inline constexpr std::chrono::seconds kConnectionAgeGrace{30};
 
 class Host {
  public:
@@ -75,14 +94,21 @@ class Host {
   int dashboard_port() const;
   // The FHIR server's HTTP port; 0 when it is not served.
   int fhir_port() const;
+  // The health-only and metrics ports; 0 when not served.
+  int health_port() const;
+  int metrics_port() const;
   grpc::Server* server() { return server_.get(); }
   // The singleton work this process competes for and holds (services/common/singleton.h).
   const Singletons& singletons() const { return *singletons_; }
+  // Readiness NOT_SERVING, the drain delay, then the gRPC server stops (calls in flight get the
+  // shutdown deadline), then the HTTP servers and background work; each step is logged.
   void Shutdown();
 
  private:
   Host() = default;
   int port_ = 0;
+  std::chrono::milliseconds drain_{0};
+  std::chrono::milliseconds shutdown_deadline_{5000};
   std::unique_ptr<Authenticator> auth_;
   // Before services_: destroyed after them, so the leases are released only once the work
   // that needs them has stopped.
@@ -93,6 +119,9 @@ class Host {
   std::unique_ptr<fhir::ExportJobs> exports_;
   std::unique_ptr<fhir::FhirApi> fhir_api_;
   std::unique_ptr<fhir::FhirServer> fhir_;
+  std::unique_ptr<ServingState> serving_;
+  std::unique_ptr<HealthOnlyServer> health_;
+  std::unique_ptr<metrics::Endpoint> metrics_;
 };
 
 }  // namespace icr

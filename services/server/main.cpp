@@ -17,7 +17,7 @@
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
+void OnSignal(int sig) { g_stop = sig; }
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,7 +48,13 @@ int main(int argc, char** argv) {
     ("national-store", "the store holds every organisation in England: figures for all organisations are England-level totals, shown unrounded (otherwise they are rounded and suppressed like any organisation's)", cxxopts::value<bool>()->default_value(icr::EnvOr("ICR_NATIONAL_STORE", "false")))
     ("auth-failure-limit", "failed authentications from one address within a minute before it is refused for a minute (0: no throttle)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_AUTH_FAILURE_LIMIT", "20")))
     ("record-cache-mb", "integrated-record bodies kept in memory, in MB (0: none; each read still checks visibility and writes its audit row in the store)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_RECORD_CACHE_MB", "64")))
+    ("health-listen", "address of a plaintext gRPC port serving only grpc.health.v1.Health, for probes (\"\" and liveness: the process runs; each hosted service's full name, e.g. icr.v1.RecordService: ready, i.e. not draining and the database answers); empty: none", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_HEALTH_LISTEN", "")))
+    ("metrics-listen", "HTTP address (IP:port) serving Prometheus metrics at /metrics; empty: none", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_METRICS_LISTEN", "")))
+    ("drain-seconds", "on SIGTERM or SIGINT, seconds readiness reports NOT_SERVING before the server stops taking calls", cxxopts::value<double>()->default_value(icr::EnvOr("ICR_DRAIN_SECONDS", "2")))
+    ("shutdown-seconds", "then, seconds calls in flight get to finish before they are cancelled", cxxopts::value<double>()->default_value(icr::EnvOr("ICR_SHUTDOWN_SECONDS", "5")))
+    ("max-connection-age", "seconds after which a client connection is closed (GOAWAY; calls on it get 30 s more), so round_robin clients re-resolve and reach new replicas; streams such as WatchChanges end then and resume from their cursor (0: never)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_MAX_CONNECTION_AGE", "300")))
     ("log-level", "trace, debug, info, warn, error", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_LOG_LEVEL", "info")))
+    ("log-format", "text, or json (one object a line: ts, level, msg; the access log adds rpc.system, rpc.service, rpc.method, rpc.grpc.status_code, duration_ms, org and request_id)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_LOG_FORMAT", "text")))
     ("h,help", "show this help");
   // clang-format on
   cxxopts::ParseResult args;
@@ -62,7 +68,12 @@ int main(int argc, char** argv) {
     std::cout << options.help() << std::endl;
     return 0;
   }
-  icr::InitLogging(args["log-level"].as<std::string>());
+  if (auto logging =
+          icr::InitLogging(args["log-level"].as<std::string>(), args["log-format"].as<std::string>());
+      !logging.ok()) {
+    std::cerr << "icr-server: " << logging.message() << "\n";
+    return 2;
+  }
   const std::string url = args["database-url"].as<std::string>();
   if (url.empty()) {
     std::cerr << "icr-server: --database-url (or ICR_DATABASE_URL) is required\n";
@@ -131,6 +142,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   host_options.export_keep = std::chrono::hours(args["export-keep-hours"].as<int>());
+  host_options.health_listen = args["health-listen"].as<std::string>();
+  host_options.metrics_listen = args["metrics-listen"].as<std::string>();
+  const double drain = args["drain-seconds"].as<double>();
+  const double shutdown = args["shutdown-seconds"].as<double>();
+  if (!(drain >= 0 && drain <= 600) || !(shutdown >= 0 && shutdown <= 600)) {
+    std::cerr << "icr-server: --drain-seconds and --shutdown-seconds must be from 0 to 600\n";
+    return 2;
+  }
+  host_options.drain = std::chrono::milliseconds(std::llround(drain * 1000));
+  host_options.shutdown_deadline = std::chrono::milliseconds(std::llround(shutdown * 1000));
+  const int max_age = args["max-connection-age"].as<int>();
+  if (max_age < 0 || max_age > 1000000) {
+    std::cerr << "icr-server: --max-connection-age must be from 0 to 1000000 seconds\n";
+    return 2;
+  }
+  host_options.max_connection_age = std::chrono::seconds(max_age);
   auto host = icr::Host::Start(db, host_options);
   if (!host.ok()) {
     std::cerr << "icr-server: " << host.status().message() << "\n";
@@ -167,10 +194,21 @@ int main(int argc, char** argv) {
                  fl.substr(0, fl.rfind(':')), (*host)->fhir_port());
   }
 
+  if ((*host)->health_port() != 0) {
+    const std::string& hl = host_options.health_listen;
+    spdlog::info("health-only gRPC port (plaintext) on {}:{}", hl.substr(0, hl.rfind(':')),
+                 (*host)->health_port());
+  }
+  if ((*host)->metrics_port() != 0) {
+    const std::string& ml = host_options.metrics_listen;
+    spdlog::info("metrics on http://{}:{}/metrics", ml.substr(0, ml.rfind(':')),
+                 (*host)->metrics_port());
+  }
+
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  spdlog::info("shutting down");
+  spdlog::info("shutting down ({})", g_stop == SIGTERM ? "SIGTERM" : "SIGINT");
   (*host)->Shutdown();
   return 0;
 }

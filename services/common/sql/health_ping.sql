@@ -1,0 +1,2 @@
+-- Readiness: the database answers (services/common/health.cpp, at most once a second).
+SELECT 1
