@@ -112,7 +112,9 @@ rel_pg_configure_start() {
   rel_free_port
   REL_PORT[$name]=$REL_FREE_PORT
   REL_URL[$name]="host=127.0.0.1 port=${REL_PORT[$name]} user=postgres dbname=postgres"
-  for line in "port = ${REL_PORT[$name]}" "$@"; do echo "$line" >>"$REL_DIR/$name/postgresql.conf"; done
+  for line in "port = ${REL_PORT[$name]}" "$@"; do
+    echo "$line" >>"$REL_DIR/$name/postgresql.conf"
+  done
   REL_CLUSTERS+=("$name")
   pg_as_owner "$PG_BIN/pg_ctl" -D "$REL_DIR/$name" -l "$REL_DIR/$name.pg.log" -w -t 60 start \
     >/dev/null || { tail -20 "$REL_DIR/$name.pg.log" >&2; return 1; }
