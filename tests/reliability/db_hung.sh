@@ -14,31 +14,33 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REL_BUILD=$(cd "${1:-$HERE/../../build}" && pwd)
-source "$HERE/servers.sh"
+source "$HERE/lib.sh"
 
 TIMEOUT=2         # --database-timeout, seconds
 MARGIN=1.5        # for the answer to travel and the client to start
 LARGE_TIMEOUT=20  # the negative control's --database-timeout
 
 rel_setup dbhung
-rel_db_start
+rel_pg_start db
+DB=${REL_URL[db]}
+rel_migrate "$DB"
 FROZEN=""
 # The cluster's processes: the postmaster (first line of postmaster.pid) and its children (from
 # /proc, so that no procps is needed).
 pg_pids() {
   local pm
-  pm=$(head -1 "$REL_DIR/pg/data/postmaster.pid")
+  pm=$(head -1 "$REL_DIR/db/postmaster.pid")
   echo "$pm" $(cat "/proc/$pm/task/$pm/children")
 }
 freeze() { FROZEN=$(pg_pids); kill -STOP $FROZEN; }
 thaw() { [ -z "$FROZEN" ] || kill -CONT $FROZEN 2>/dev/null || true; FROZEN=""; }
 rel_cleanup_hook() { thaw; }
 
-TOKEN=$(rel_token analyst RGD performance_analyst)
+TOKEN=$(rel_token analyst RGD performance_analyst "$DB")
 call() { "$ICRCTL" --server "${REL_ADDR[$1]}" --token "$TOKEN" kpi list; }
 
 echo "==> icr-server --database-timeout $TIMEOUT; a call while the database answers"
-rel_server_start h1 --services performance --database-timeout "$TIMEOUT" --pool-size 2
+rel_server_start h1 --database-url "$DB" --services performance --database-timeout "$TIMEOUT" --pool-size 2
 PID=${REL_PID[h1]}
 call h1 >/dev/null || rel_fail "the call failed before the database stopped"
 
@@ -70,7 +72,7 @@ echo "    answered again, icr-server pid $PID unchanged"
 
 echo "==> negative control: --database-timeout $LARGE_TIMEOUT, the same call at ${BOUND}s"
 rel_server_stop h1
-rel_server_start h2 --services performance --database-timeout "$LARGE_TIMEOUT" --pool-size 2
+rel_server_start h2 --database-url "$DB" --services performance --database-timeout "$LARGE_TIMEOUT" --pool-size 2
 call h2 >/dev/null || rel_fail "the call failed before the database stopped"
 freeze
 call h2 >"$REL_DIR/negative.out" 2>&1 &

@@ -22,64 +22,50 @@
 # usage: tests/reliability/failover_set_check.sh [BUILD_DIR [SET_WRITER]]
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=$(cd "${1:-$HERE/../../build}" && pwd)
-WRITER=${2:-$BUILD/tests/set_writer}
-source "$HERE/cluster.sh"
-cl_init failover_set_check
-trap cl_cleanup EXIT
+REL_BUILD=$(cd "${1:-$HERE/../../build}" && pwd)
+WRITER=${2:-$REL_BUILD/tests/set_writer}
+source "$HERE/lib.sh"
+rel_setup failover_set_check
 export LC_ALL=C
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-free_ports() {
-  local ports=() p
-  while [ ${#ports[@]} -lt "$1" ]; do
-    p=$(pg_free_port)
-    [[ " ${ports[*]} " == *" $p "* ]] || ports+=("$p")
-  done
-  echo "${ports[@]}"
-}
 
 # run MODE (sync | async): one failover under load; sets LOST for the caller.
 run() {
-  local mode=$1 P S GRPC
-  read -r P S GRPC <<<"$(free_ports 3)"
-  echo "==> $mode: primary $P, standby $S, icr-server $GRPC"
+  local mode=$1 P S PRIMARY STANDBY GRPC
   local sync=()
   [ "$mode" = sync ] && sync=("synchronous_standby_names = '*'")
-  cl_primary "$mode-primary" "$P" "${sync[@]}"
+  rel_pg_start "$mode-primary" "${sync[@]}"
   # The standby, once promoted, has no standby of its own: it must not wait for one.
-  cl_standby "$mode-standby" "$P" "$S" "synchronous_standby_names = ''"
+  rel_standby "$mode-standby" "$mode-primary" "synchronous_standby_names = ''"
+  P=${REL_PORT[$mode-primary]} S=${REL_PORT[$mode-standby]}
+  PRIMARY=${REL_URL[$mode-primary]} STANDBY=${REL_URL[$mode-standby]}
   local state=
   for _ in $(seq 1 100); do
-    state=$(cl_sql "$P" "SELECT sync_state FROM pg_stat_replication WHERE state = 'streaming'")
+    state=$(rel_sql "$PRIMARY" "SELECT sync_state FROM pg_stat_replication WHERE state = 'streaming'")
     [ "$state" = "$mode" ] && break
     sleep 0.1
   done
-  [ "$state" = "$mode" ] || fail "$mode: the standby is not streaming as $mode (sync_state '$state')"
-  echo "    replication: streaming, $state"
-  local url="host=127.0.0.1 port=$P user=postgres dbname=postgres"
-  "$ICRCTL" db migrate --database-url "$url" >"$CL_DIR/$mode-migrate.log"
-  local token
-  token=$(cl_token "$mode-writer" RGD system "$url")
-  cl_server "$mode-server" "127.0.0.1:$GRPC" --services record --dashboard-listen off \
-    --fhir-listen off --database-timeout 2 \
+  [ "$state" = "$mode" ] || rel_fail "$mode: the standby is not streaming as $mode (sync_state '$state')"
+  rel_migrate "$PRIMARY"
+  rel_token "$mode-writer" RGD system "$PRIMARY" >/dev/null  # set_writer reads the file
+  rel_server_start "$mode-server" --services record --database-timeout 2 \
     --database-url "host=127.0.0.1,127.0.0.1 port=$P,$S user=postgres dbname=postgres target_session_attrs=read-write"
+  GRPC=${REL_ADDR[$mode-server]}
+  echo "==> $mode: primary $P, standby $S (streaming, $state), icr-server $GRPC"
 
-  local log=$CL_DIR/$mode
-  "$WRITER" "127.0.0.1:$GRPC" "$token" 4 "$log" &
+  local log=$REL_DIR/$mode
+  "$WRITER" "$GRPC" "$REL_DIR/tokens/$mode-writer" 4 "$log" &
   local writer=$!
-  cl_track "$writer"
+  rel_track "$writer"
   acknowledged() { cat "$log".w*.log | grep -c '^ok ' || true; }
   sleep 3
-  cl_partition "$P"
+  rel_partition "$mode-primary"
   local ok_at_partition ok_at_crash ok_at_promotion
   ok_at_partition=$(acknowledged)
   sleep 2
   ok_at_crash=$(acknowledged)
-  cl_stop "$mode-primary" immediate
-  cl_promote "$mode-standby"
-  cl_heal
+  rel_pg_stop "$mode-primary" immediate
+  rel_promote "$mode-standby"
+  rel_heal
   ok_at_promotion=$(acknowledged)
   echo "    acknowledged during the partition: $((ok_at_crash - ok_at_partition))"
   sleep 3
@@ -90,9 +76,9 @@ run() {
   awk '$1 == "invoke" {print $2}' "$log.all" | sort >"$log.invoked"
   awk '$1 == "ok" {print $2}' "$log.all" | sort >"$log.ok"
   awk '$1 == "info" {print $2}' "$log.all" | sort >"$log.info"
-  cl_sql "$S" "SELECT event_id FROM core.event WHERE event_id LIKE 'set-%'" | sort >"$log.stored"
+  rel_sql "$STANDBY" "SELECT event_id FROM core.event WHERE event_id LIKE 'set-%'" | sort >"$log.stored"
   local twice
-  twice=$(cl_sql "$S" "SELECT count(*) FROM (SELECT 1 FROM core.event WHERE event_id LIKE 'set-%'
+  twice=$(rel_sql "$STANDBY" "SELECT count(*) FROM (SELECT 1 FROM core.event WHERE event_id LIKE 'set-%'
                        GROUP BY source_org, event_id HAVING count(*) > 1) t")
   LOST=$(comm -23 "$log.ok" "$log.stored" | wc -l)
   local unexpected recovered
@@ -103,17 +89,16 @@ run() {
   local codes
   codes=$(awk '$1 == "info" {print $3}' "$log.all" | sort | uniq -c | awk '{printf "%s code %s; ", $1, $2}')
   echo "    errors: ${codes:-none} (14 UNAVAILABLE, 4 DEADLINE_EXCEEDED, 13 INTERNAL, 2 UNKNOWN, -1 OK but not stored)"
-  [ "$unexpected" = 0 ] || fail "$mode: ids stored that no writer sent"
-  [ "$twice" = 0 ] || fail "$mode: an id stored twice"
+  [ "$unexpected" = 0 ] || rel_fail "$mode: ids stored that no writer sent"
+  [ "$twice" = 0 ] || rel_fail "$mode: an id stored twice"
   awk '$1 == "info" && $3 != 14 && $3 != 4 {bad = 1} END {exit bad}' "$log.all" ||
-    fail "$mode: answers other than UNAVAILABLE or DEADLINE_EXCEEDED during the outage"
-  grep -q '^info .* 14$' "$log.all" || fail "$mode: the outage was never answered UNAVAILABLE"
+    rel_fail "$mode: answers other than UNAVAILABLE or DEADLINE_EXCEEDED during the outage"
+  grep -q '^info .* 14$' "$log.all" || rel_fail "$mode: the outage was never answered UNAVAILABLE"
   local ok_after=$(($(wc -l <"$log.ok") - ok_at_promotion))
   echo "    acknowledged after the promotion: $ok_after"
-  [ "$ok_after" -gt 0 ] || fail "$mode: icr-server acknowledged nothing after the promotion"
-  kill "$SERVER_PID"
-  wait "$SERVER_PID" 2>/dev/null || true
-  cl_stop "$mode-standby" immediate
+  [ "$ok_after" -gt 0 ] || rel_fail "$mode: icr-server acknowledged nothing after the promotion"
+  rel_server_stop "$mode-server"
+  rel_pg_stop "$mode-standby" immediate
 }
 
 run sync
@@ -121,6 +106,6 @@ SYNC_LOST=$LOST
 run async
 ASYNC_LOST=$LOST
 echo "==> lost: sync $SYNC_LOST, async $ASYNC_LOST"
-[ "$SYNC_LOST" = 0 ] || fail "synchronous replication lost $SYNC_LOST acknowledged writes"
-[ "$ASYNC_LOST" -gt 0 ] || fail "negative control: asynchronous replication lost nothing, so the check cannot fail"
+[ "$SYNC_LOST" = 0 ] || rel_fail "synchronous replication lost $SYNC_LOST acknowledged writes"
+[ "$ASYNC_LOST" -gt 0 ] || rel_fail "negative control: asynchronous replication lost nothing, so the check cannot fail"
 echo "PASS failover_set_check"

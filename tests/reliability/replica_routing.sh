@@ -22,96 +22,90 @@
 # usage: tests/reliability/replica_routing.sh [BUILD_DIR]
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=$(cd "${1:-$HERE/../../build}" && pwd)
-source "$HERE/cluster.sh"
-cl_init replica_routing
-trap cl_cleanup EXIT
+REL_BUILD=$(cd "${1:-$HERE/../../build}" && pwd)
+source "$HERE/lib.sh"
+rel_setup replica_routing
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "==> $*"; }
 
-P=$(pg_free_port)
-S=$(pg_free_port)
-while [ "$S" = "$P" ]; do S=$(pg_free_port); done
-step "primary on $P, standby on $S ($CL_DIR)"
-cl_primary primary "$P"
-cl_standby standby "$P" "$S" "hot_standby_feedback = on" "max_standby_streaming_delay = 1s"
+rel_pg_start primary
+rel_standby standby primary "hot_standby_feedback = on" "max_standby_streaming_delay = 1s"
+P=${REL_PORT[primary]} S=${REL_PORT[standby]}
+PRIMARY=${REL_URL[primary]} STANDBY=${REL_URL[standby]}
+step "primary on $P, standby on $S ($REL_DIR)"
 
-PRIMARY_URL="host=127.0.0.1 port=$P user=postgres dbname=postgres"
 READ_URL="host=127.0.0.1,127.0.0.1 port=$S,$P user=postgres dbname=postgres target_session_attrs=prefer-standby application_name=icr-read"
-"$ICRCTL" db migrate --database-url "$PRIMARY_URL" >"$CL_DIR/migrate.log"
-SYSTEM_TOKEN=$(cat "$(cl_token system RGD system "$PRIMARY_URL")")
-ANALYST_TOKEN=$(cat "$(cl_token analyst RGD performance_analyst "$PRIMARY_URL")")
-PG_URL=$PRIMARY_URL  # for stack_demo_tokens
-DEMO_TOKENS=$(stack_demo_tokens "$CL_DIR")
+rel_migrate "$PRIMARY"
+SYSTEM_TOKEN=$(rel_token system RGD system "$PRIMARY")
+ANALYST_TOKEN=$(rel_token analyst RGD performance_analyst "$PRIMARY")
+DEMO_TOKENS=$(PG_URL=$PRIMARY stack_demo_tokens "$REL_DIR")
 
-GRPC=$(pg_free_port)
-HTTP=$(pg_free_port)
-while [ "$HTTP" = "$GRPC" ]; do HTTP=$(pg_free_port); done
-cl_server server "127.0.0.1:$GRPC" --services all --database-url "$PRIMARY_URL" \
+rel_free_port
+HTTP=$REL_FREE_PORT
+rel_server_start server --services all --database-url "$PRIMARY" \
   --database-read-url "$READ_URL" --dashboard-listen "127.0.0.1:$HTTP" --fhir-listen off \
   --national-store --pool-size 4 --database-timeout 3
+GRPC=${REL_ADDR[server]}
 grep -q "performance reads .* go to host=127.0.0.1,127.0.0.1 port=$S,$P dbname=postgres target_session_attrs=prefer-standby" \
-  "$CL_DIR/server.log" || fail "icr-server did not log where reads go"
+  "$REL_DIR/server.log" || rel_fail "icr-server did not log where reads go"
 
-ctl() { ICR_TOKEN=$1 "$ICRCTL" --server "127.0.0.1:$GRPC" "${@:2}"; }
+ctl() { ICR_TOKEN=$1 "$ICRCTL" --server "$GRPC" "${@:2}"; }
 step "demo seed and indicators"
-ctl "$SYSTEM_TOKEN" demo seed --people 40 --seed 7 --tokens "$DEMO_TOKENS" >"$CL_DIR/seed.log"
+ctl "$SYSTEM_TOKEN" demo seed --people 40 --seed 7 --tokens "$DEMO_TOKENS" >"$REL_DIR/seed.log"
 FIRST_OF_MONTH=$(date -u +%Y-%m-01)
 LAST=$(date -u -d "$FIRST_OF_MONTH -1 month" +%Y-%m)
 FIRST=$(date -u -d "$FIRST_OF_MONTH -3 months" +%Y-%m)
-cl_wait_replay "$P" "$S"  # the recompute reads the standby: it must have the seed
-ctl "$SYSTEM_TOKEN" kpi compute --from "$FIRST" --to "$LAST" >"$CL_DIR/compute.log"
-RESULTS=$(cl_sql "$P" "SELECT count(*) FROM perf.kpi_result")
-[ "$RESULTS" -gt 0 ] || fail "no indicator results on the primary after kpi compute"
-cl_wait_replay "$P" "$S"
-dashboard() { timeout 20 env ICR_TOKEN="$ANALYST_TOKEN" "$ICRCTL" --server "127.0.0.1:$GRPC" \
+rel_wait_replay primary standby  # the recompute reads the standby: it must have the seed
+ctl "$SYSTEM_TOKEN" kpi compute --from "$FIRST" --to "$LAST" >"$REL_DIR/compute.log"
+RESULTS=$(rel_sql "$PRIMARY" "SELECT count(*) FROM perf.kpi_result")
+[ "$RESULTS" -gt 0 ] || rel_fail "no indicator results on the primary after kpi compute"
+rel_wait_replay primary standby
+dashboard() { timeout 20 env ICR_TOKEN="$ANALYST_TOKEN" "$ICRCTL" --server "$GRPC" \
   kpi dashboard --month "$LAST" --json; }
-dashboard >"$CL_DIR/dashboard.json" || fail "dashboard"
-grep -q '"figures"' "$CL_DIR/dashboard.json" || fail "dashboard without figures"
+dashboard >"$REL_DIR/dashboard.json" || rel_fail "dashboard"
+grep -q '"figures"' "$REL_DIR/dashboard.json" || rel_fail "dashboard without figures"
 
 # A psql session on the primary holding a lock until it is terminated (application_name rel-lock).
 hold_lock() {
-  PGAPPNAME=rel-lock psql -h 127.0.0.1 -p "$P" -U postgres -d postgres -Atq -v ON_ERROR_STOP=1 \
-    -c "BEGIN" -c "LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(300)" \
-    >/dev/null 2>&1 &
-  cl_track $!
+  PGAPPNAME=rel-lock rel_sql "$PRIMARY" "BEGIN" "LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE" \
+    "SELECT pg_sleep(300)" >/dev/null 2>&1 &
+  rel_track $!
   for _ in $(seq 1 100); do
-    [ "$(cl_sql "$P" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+    [ "$(rel_sql "$PRIMARY" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
       WHERE a.application_name = 'rel-lock' AND l.mode = 'AccessExclusiveLock' AND l.granted
         AND l.relation = '${1%%,*}'::regclass")" -ge 1 ] && return 0
     sleep 0.1
   done
-  fail "the lock on $1 was not taken"
+  rel_fail "the lock on $1 was not taken"
 }
 release_lock() {
-  cl_sql "$P" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+  rel_sql "$PRIMARY" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
     WHERE application_name = 'rel-lock'" >/dev/null
 }
-replay() { cl_sql "$S" "SELECT pg_wal_replay_$1()" >/dev/null; }
+replay() { rel_sql "$STANDBY" "SELECT pg_wal_replay_$1()" >/dev/null; }
 
 step "1. dashboard from the standby while the primary's results table is locked"
 replay pause
 hold_lock perf.kpi_result
 start=$(date +%s%N)
-dashboard >"$CL_DIR/dashboard-locked.json" || fail "GetDashboard did not answer while the primary was locked"
-cmp -s "$CL_DIR/dashboard.json" "$CL_DIR/dashboard-locked.json" || fail "the standby's dashboard differs"
+dashboard >"$REL_DIR/dashboard-locked.json" || rel_fail "GetDashboard did not answer while the primary was locked"
+cmp -s "$REL_DIR/dashboard.json" "$REL_DIR/dashboard-locked.json" || rel_fail "the standby's dashboard differs"
 curl -sf -m 20 -b "icr_session=$ANALYST_TOKEN" "http://127.0.0.1:$HTTP/?month=$LAST" \
-  -o "$CL_DIR/dashboard.html" || fail "the HTTP dashboard did not answer while the primary was locked"
+  -o "$REL_DIR/dashboard.html" || rel_fail "the HTTP dashboard did not answer while the primary was locked"
 curl -sf -m 20 -b "icr_session=$ANALYST_TOKEN" "http://127.0.0.1:$HTTP/export.csv?month=$LAST" \
-  -o "$CL_DIR/export.csv" || fail "the CSV did not come while the primary was locked"
-[ "$(wc -l <"$CL_DIR/export.csv")" -gt 1 ] || fail "the CSV has no figures"
+  -o "$REL_DIR/export.csv" || rel_fail "the CSV did not come while the primary was locked"
+[ "$(wc -l <"$REL_DIR/export.csv")" -gt 1 ] || rel_fail "the CSV has no figures"
 echo "    GetDashboard, HTTP dashboard and CSV in $((($(date +%s%N) - start) / 1000000)) ms with the primary locked"
-ON_STANDBY=$(cl_sql "$S" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'icr-read'")
-ON_PRIMARY=$(cl_sql "$P" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'icr-read'")
+ON_STANDBY=$(rel_sql "$STANDBY" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'icr-read'")
+ON_PRIMARY=$(rel_sql "$PRIMARY" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'icr-read'")
 echo "    read-pool connections: $ON_STANDBY on the standby, $ON_PRIMARY on the primary"
-[ "$ON_STANDBY" -ge 1 ] && [ "$ON_PRIMARY" = 0 ] || fail "the read pool is not (only) on the standby"
+[ "$ON_STANDBY" -ge 1 ] && [ "$ON_PRIMARY" = 0 ] || rel_fail "the read pool is not (only) on the standby"
 release_lock
 
 step "2. the recompute reads the standby while the primary locks the tables it reads"
 hold_lock core.person
-ctl "$SYSTEM_TOKEN" kpi compute --from "$LAST" --to "$LAST" >"$CL_DIR/compute-locked.log" 2>&1 ||
-  { cat "$CL_DIR/compute-locked.log" >&2; fail "kpi compute while core.person was locked on the primary"; }
+ctl "$SYSTEM_TOKEN" kpi compute --from "$LAST" --to "$LAST" >"$REL_DIR/compute-locked.log" 2>&1 ||
+  { cat "$REL_DIR/compute-locked.log" >&2; rel_fail "kpi compute while core.person was locked on the primary"; }
 release_lock
 replay resume
 
@@ -119,15 +113,14 @@ replay resume
 # deletes rows it reads and vacuums them away (three times, to overlap any replay timing).
 long_read_with_churn() {
   local out=$1
-  psql -h 127.0.0.1 -p "$S" -U postgres -d postgres -Atq -v ON_ERROR_STOP=1 \
-    -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "SELECT count(*) FROM core.care_contact" \
-    -c "SELECT pg_sleep(4)" -c "SELECT count(*) FROM core.care_contact" -c "COMMIT" \
-    >"$out" 2>&1 &
+  rel_sql "$STANDBY" "BEGIN ISOLATION LEVEL REPEATABLE READ" \
+    "SELECT count(*) FROM core.care_contact" "SELECT pg_sleep(4)" \
+    "SELECT count(*) FROM core.care_contact" "COMMIT" >"$out" 2>&1 &
   local reader=$!
-  cl_track "$reader"
+  rel_track "$reader"
   sleep 0.5
   for _ in 1 2 3; do
-    cl_sql "$P" "DELETE FROM core.care_contact WHERE ctid IN (SELECT ctid FROM core.care_contact LIMIT 20)" \
+    rel_sql "$PRIMARY" "DELETE FROM core.care_contact WHERE ctid IN (SELECT ctid FROM core.care_contact LIMIT 20)" \
       "VACUUM core.care_contact" >/dev/null
     sleep 0.3
   done
@@ -135,50 +128,50 @@ long_read_with_churn() {
 }
 
 step "3. feedback on: no recovery conflict for a long standby read or the recompute"
-cl_wait_replay "$P" "$S"
-ctl "$SYSTEM_TOKEN" kpi compute --from "$FIRST" --to "$LAST" >"$CL_DIR/compute-churn.log" 2>&1 &
+rel_wait_replay primary standby
+ctl "$SYSTEM_TOKEN" kpi compute --from "$FIRST" --to "$LAST" >"$REL_DIR/compute-churn.log" 2>&1 &
 COMPUTE=$!
-cl_track "$COMPUTE"
-long_read_with_churn "$CL_DIR/read-feedback-on.out" ||
-  { cat "$CL_DIR/read-feedback-on.out" >&2; fail "the standby read was cancelled with hot_standby_feedback on"; }
-wait "$COMPUTE" || { cat "$CL_DIR/compute-churn.log" >&2; fail "kpi compute during the churn"; }
+rel_track "$COMPUTE"
+long_read_with_churn "$REL_DIR/read-feedback-on.out" ||
+  { cat "$REL_DIR/read-feedback-on.out" >&2; rel_fail "the standby read was cancelled with hot_standby_feedback on"; }
+wait "$COMPUTE" || { cat "$REL_DIR/compute-churn.log" >&2; rel_fail "kpi compute during the churn"; }
 # Once the standby has replayed the recompute's writes, both hold the same results.
-cl_wait_replay "$P" "$S"
+rel_wait_replay primary standby
 RESULTS_SQL="SELECT count(*), md5(string_agg(r::text, ',' ORDER BY r::text)) FROM perf.kpi_result r"
-[ "$(cl_sql "$P" "$RESULTS_SQL")" = "$(cl_sql "$S" "$RESULTS_SQL")" ] ||
-  fail "the standby's results differ from the primary's after replay"
-COUNTS=$(grep -v '^$' "$CL_DIR/read-feedback-on.out" | tr '\n' ' ')
+[ "$(rel_sql "$PRIMARY" "$RESULTS_SQL")" = "$(rel_sql "$STANDBY" "$RESULTS_SQL")" ] ||
+  rel_fail "the standby's results differ from the primary's after replay"
+COUNTS=$(grep -v '^$' "$REL_DIR/read-feedback-on.out" | tr '\n' ' ')
 read -r BEFORE AFTER <<<"$COUNTS"
-[ -n "$BEFORE" ] && [ "$BEFORE" = "$AFTER" ] || fail "the repeatable-read counts differ: $COUNTS"
+[ -n "$BEFORE" ] && [ "$BEFORE" = "$AFTER" ] || rel_fail "the repeatable-read counts differ: $COUNTS"
 echo "    standby read kept its snapshot ($BEFORE contacts both times); recompute OK"
 
 step "3'. negative control: feedback off cancels the same read"
-cl_sql "$S" "ALTER SYSTEM SET hot_standby_feedback = off" "SELECT pg_reload_conf()" >/dev/null
+rel_sql "$STANDBY" "ALTER SYSTEM SET hot_standby_feedback = off" "SELECT pg_reload_conf()" >/dev/null
 for _ in $(seq 1 100); do
-  [ "$(cl_sql "$P" "SELECT count(*) FROM pg_stat_replication WHERE backend_xmin IS NOT NULL")" = 0 ] && break
+  [ "$(rel_sql "$PRIMARY" "SELECT count(*) FROM pg_stat_replication WHERE backend_xmin IS NOT NULL")" = 0 ] && break
   sleep 0.1
 done
-cl_wait_replay "$P" "$S"
-if long_read_with_churn "$CL_DIR/read-feedback-off.out"; then
-  fail "negative control: the standby read survived with hot_standby_feedback off"
+rel_wait_replay primary standby
+if long_read_with_churn "$REL_DIR/read-feedback-off.out"; then
+  rel_fail "negative control: the standby read survived with hot_standby_feedback off"
 fi
-grep -q "conflict with recovery" "$CL_DIR/read-feedback-off.out" ||
-  { cat "$CL_DIR/read-feedback-off.out" >&2; fail "negative control: not a recovery conflict"; }
-echo "    $(grep -m1 'conflict with recovery' "$CL_DIR/read-feedback-off.out")"
+grep -q "conflict with recovery" "$REL_DIR/read-feedback-off.out" ||
+  { cat "$REL_DIR/read-feedback-off.out" >&2; rel_fail "negative control: not a recovery conflict"; }
+echo "    $(grep -m1 'conflict with recovery' "$REL_DIR/read-feedback-off.out")"
 
 step "4. standby stopped: reads fall back to the primary"
-cl_stop standby
-dashboard >"$CL_DIR/dashboard-fallback.json" || fail "no dashboard after the standby stopped"
-grep -q '"figures"' "$CL_DIR/dashboard-fallback.json" || fail "fallback dashboard without figures"
-ON_PRIMARY=$(cl_sql "$P" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'icr-read'")
-[ "$ON_PRIMARY" -ge 1 ] || fail "the read pool did not move to the primary"
+rel_pg_stop standby
+dashboard >"$REL_DIR/dashboard-fallback.json" || rel_fail "no dashboard after the standby stopped"
+grep -q '"figures"' "$REL_DIR/dashboard-fallback.json" || rel_fail "fallback dashboard without figures"
+ON_PRIMARY=$(rel_sql "$PRIMARY" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'icr-read'")
+[ "$ON_PRIMARY" -ge 1 ] || rel_fail "the read pool did not move to the primary"
 echo "    dashboard answered from the primary ($ON_PRIMARY read-pool connection(s) there)"
 step "4'. negative control for 1: now the lock on the primary blocks the dashboard"
 hold_lock perf.kpi_result
-if dashboard >/dev/null 2>"$CL_DIR/dashboard-blocked.err"; then
-  fail "negative control: the dashboard answered through a locked primary"
+if dashboard >/dev/null 2>"$REL_DIR/dashboard-blocked.err"; then
+  rel_fail "negative control: the dashboard answered through a locked primary"
 fi
-echo "    blocked as expected: $(tail -1 "$CL_DIR/dashboard-blocked.err")"
+echo "    blocked as expected: $(tail -1 "$REL_DIR/dashboard-blocked.err")"
 release_lock
-dashboard >/dev/null || fail "no dashboard after the lock was released"
+dashboard >/dev/null || rel_fail "no dashboard after the lock was released"
 echo "PASS replica_routing"

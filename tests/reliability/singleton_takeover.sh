@@ -16,7 +16,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REL_BUILD=$(cd "${1:-$HERE/../../build}" && pwd)
-source "$HERE/servers.sh"
+source "$HERE/lib.sh"
 
 PEOPLE=${PEOPLE:-60}      # people, one qualifying detention each
 KILL_AFTER=${KILL_AFTER:-20}  # detentions written before the follower's holder is killed
@@ -24,7 +24,9 @@ TAKEOVER_BOUND=10         # seconds: lease 5 s + attempts every 1 s + margin
 COUNCIL=E08000035 ICB=QWO TRUST=RGD
 
 rel_setup singleton
-rel_db_start
+rel_pg_start db
+DB=${REL_URL[db]}
+rel_migrate "$DB"
 
 # PEOPLE valid NHS numbers in the 999 test range (Modulus 11), one a line.
 nhs_numbers() {
@@ -44,7 +46,7 @@ nhs_numbers() {
 # The server holding WORK now ("" when none holds it).
 holder_of() {
   local holder
-  holder=$(rel_sql "SELECT holder FROM core.singleton_lease WHERE work = '$1' AND expires_at > now()")
+  holder=$(rel_sql "$DB" "SELECT holder FROM core.singleton_lease WHERE work = '$1' AND expires_at > now()")
   [ -n "$holder" ] || { echo ""; return 0; }
   rel_server_of_pid "$(echo "$holder" | cut -d: -f2)"
 }
@@ -98,24 +100,24 @@ check_applied() {
   local want=$1 deadline pending bad=""
   deadline=$(rel_after "$2")
   while :; do
-    pending=$(rel_sql "SELECT count(*) FROM core.changes c, s117.feed_cursor f
+    pending=$(rel_sql "$DB" "SELECT count(*) FROM core.changes c, s117.feed_cursor f
                        WHERE f.consumer = 's117' AND (c.txid, c.seq) > (f.txid, f.seq)")
     [ "$pending" != 0 ] && rel_before "$deadline" || break
     sleep 0.2
   done
   local -A got=(
-    [detentions]=$(rel_sql "SELECT count(*) FROM core.detention")
-    [entitlements]=$(rel_sql "SELECT count(*) FROM s117.episode")
-    [people_entitled]=$(rel_sql "SELECT count(DISTINCT person_id) FROM s117.episode")
-    [opened_history]=$(rel_sql "SELECT count(*) FROM s117.episode_history WHERE action = 's117_opened'")
-    [detention_links]=$(rel_sql "SELECT count(*) FROM s117.episode_detention")
+    [detentions]=$(rel_sql "$DB" "SELECT count(*) FROM core.detention")
+    [entitlements]=$(rel_sql "$DB" "SELECT count(*) FROM s117.episode")
+    [people_entitled]=$(rel_sql "$DB" "SELECT count(DISTINCT person_id) FROM s117.episode")
+    [opened_history]=$(rel_sql "$DB" "SELECT count(*) FROM s117.episode_history WHERE action = 's117_opened'")
+    [detention_links]=$(rel_sql "$DB" "SELECT count(*) FROM s117.episode_detention")
   )
   local key
   for key in detentions entitlements people_entitled opened_history detention_links; do
     [ "${got[$key]}" = "$want" ] || bad+=" $key=${got[$key]} (want $want)"
   done
   local errors
-  errors=$(rel_sql "SELECT count(*) FROM s117.feed_error")
+  errors=$(rel_sql "$DB" "SELECT count(*) FROM s117.feed_error")
   [ "$errors" = 0 ] || bad+=" feed_errors=$errors"
   [ "$pending" = 0 ] || bad+=" changes_after_cursor=$pending"
   echo "check: ${got[entitlements]} entitlements for ${got[detentions]} detentions," \
@@ -126,9 +128,9 @@ check_applied() {
 
 echo "==> 3 icr-server processes on one database"
 for s in s1 s2 s3; do
-  rel_server_start "$s" --services s117,record,performance --kpi-refresh 1
+  rel_server_start "$s" --database-url "$DB" --services s117,record,performance --kpi-refresh 1
 done
-TOKEN=$(rel_token system "$TRUST" system)
+TOKEN=$(rel_token system "$TRUST" system "$DB")
 FOLLOWER=$(wait_holder s117_follower 10) || rel_fail "nobody holds s117_follower"
 KPI=$(wait_holder kpi_refresh 10) || rel_fail "nobody holds kpi_refresh"
 sleep 2  # a few renewals and refreshes
@@ -161,7 +163,7 @@ while [ -z "$NEW" ]; do
   rel_before "$(rel_calc "$KILLED_AT + $TAKEOVER_BOUND + 5")" || rel_fail "no takeover"
   sleep 0.2
 done
-ACQUIRED=$(rel_sql "SELECT extract(epoch FROM acquired_at) FROM core.singleton_lease WHERE work = 's117_follower'")
+ACQUIRED=$(rel_sql "$DB" "SELECT extract(epoch FROM acquired_at) FROM core.singleton_lease WHERE work = 's117_follower'")
 TAKEOVER=$(rel_calc "$ACQUIRED - $KILLED_AT")
 printf '    s117_follower taken over by %s %.2f s after the kill (%d detentions written meanwhile)\n' \
   "$NEW" "$TAKEOVER" "$((i - KILL_AFTER))"
@@ -193,9 +195,9 @@ check_applied "$PEOPLE" 20 || rel_fail "not every change applied exactly once"
 
 echo "==> negative control: the same check with no follower in any replica"
 for s in "${!REL_PID[@]}"; do rel_server_stop "$s"; done
-REL_DB_URL=$(rel_db_new negative)
-rel_server_start n1 --services record,performance
-TOKEN=$(rel_token negative-system "$TRUST" system)
+DB=$(rel_db_new db negative)
+rel_server_start n1 --database-url "$DB" --services record,performance
+TOKEN=$(rel_token negative-system "$TRUST" system "$DB")
 mapfile -t NHS < <(nhs_numbers 5)
 for nhs in "${NHS[@]}"; do add_person "$nhs"; add_detention "$nhs"; done
 if check_applied 5 3; then rel_fail "negative control: the check passed without a follower"; fi
