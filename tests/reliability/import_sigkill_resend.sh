@@ -77,7 +77,8 @@ import a "$REL_DIR/first.out" &
 IMPORT=$!
 KILL_AT=$((ROWS / 3))
 for _ in $(seq 1 600); do
-  [ "$(grep -c '^row ' "$REL_DIR/first.out" || true)" -ge "$KILL_AT" ] && break
+  n=$(grep -c '^row ' "$REL_DIR/first.out" 2>/dev/null || true)
+  [ "${n:-0}" -ge "$KILL_AT" ] && break
   kill -0 "$IMPORT" 2>/dev/null || break
   sleep 0.05
 done

@@ -127,8 +127,12 @@ check_applied() {
 }
 
 echo "==> 3 icr-server processes on one database"
+declare -A METRICS
 for s in s1 s2 s3; do
-  rel_server_start "$s" --database-url "$DB" --services s117,record,performance --kpi-refresh 1
+  rel_free_port
+  METRICS[$s]=127.0.0.1:$REL_FREE_PORT
+  rel_server_start "$s" --database-url "$DB" --services s117,record,performance --kpi-refresh 1 \
+    --metrics-listen "${METRICS[$s]}"
 done
 TOKEN=$(rel_token system "$TRUST" system "$DB")
 FOLLOWER=$(wait_holder s117_follower 10) || rel_fail "nobody holds s117_follower"
@@ -142,7 +146,19 @@ for s in s1 s2 s3; do
   grep -q "singleton work competed for: kpi_refresh,s117_follower" "$REL_DIR/$s.log" ||
     rel_fail "$s did not log the work it competes for"
 done
-echo "    s117_follower held by $FOLLOWER, kpi_refresh by $KPI (lease table and logs agree)"
+# Each replica's icr_singleton_held{work} says the same: 1 in the holder, 0 in the others.
+for work in s117_follower kpi_refresh; do
+  holder=$FOLLOWER
+  [ "$work" = kpi_refresh ] && holder=$KPI
+  for s in s1 s2 s3; do
+    want=0
+    [ "$s" = "$holder" ] && want=1
+    got=$(curl -sf "http://${METRICS[$s]}/metrics" |
+      awk -v w="icr_singleton_held{work=\"$work\"}" '$1 == w { print $2 }')
+    [ "$got" = "$want" ] || rel_fail "$s: icr_singleton_held{work=\"$work\"} is '$got' (want $want)"
+  done
+done
+echo "    s117_follower held by $FOLLOWER, kpi_refresh by $KPI (lease table, logs and metrics agree)"
 
 echo "==> $PEOPLE people, then a detention each; SIGKILL $FOLLOWER after $KILL_AFTER"
 mapfile -t NHS < <(nhs_numbers "$PEOPLE")
