@@ -155,6 +155,7 @@ absl::StatusOr<std::unique_ptr<HealthOnlyServer>> HealthOnlyServer::Start(const 
   // No default health service beside ours, and no reflection.
   builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
   builder.SetOption(std::make_unique<NoPlugins>());
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a port in use is refused (host.cpp)
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &out->port_);
   builder.RegisterService(out->service_.get());
   out->server_ = builder.BuildAndStart();

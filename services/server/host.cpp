@@ -78,6 +78,9 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                                static_cast<int>(std::chrono::milliseconds(kConnectionAgeGrace).count()));
   }
+  // gRPC sets SO_REUSEPORT by default, so a second server on a port in use would share it
+  // silently (calls split between two processes, perhaps over two databases): refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, creds, &host->port_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeAccessLogFactory(host->auth_.get()));

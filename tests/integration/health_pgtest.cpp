@@ -141,6 +141,22 @@ TEST(HealthPort, MalformedAddressesRefusedNamingTheFlag) {
   EXPECT_NE(host.status().message().find("--metrics-listen"), std::string::npos) << host.status();
 }
 
+// gRPC would share a port in use (SO_REUSEPORT) and split the calls between two processes: a
+// second server on the service port or the health port is refused instead.
+TEST(HealthPort, PortsInUseRefused) {
+  auto s = Serve("health_reuse", std::chrono::milliseconds(0));
+  HostOptions options;
+  options.services = {"record"};
+  options.listen = "127.0.0.1:" + std::to_string(s.host->port());
+  auto second = Host::Start(*s.db, options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  options.listen = "127.0.0.1:0";
+  options.health_listen = "127.0.0.1:" + std::to_string(s.host->health_port());
+  second = Host::Start(*s.db, options);
+  ASSERT_FALSE(second.ok()) << "a second health port on " << options.health_listen;
+}
+
 TEST(HealthPort, ReadinessNotServingWhileDrainingThenClosed) {
   auto s = Serve("health_drain", std::chrono::milliseconds(1500));
   ASSERT_EQ(Check(s.health, "icr.v1.RecordService"), kServing);
