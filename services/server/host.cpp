@@ -173,6 +173,8 @@ int Host::health_port() const { return health_ ? health_->port() : 0; }
 int Host::metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
 void Host::Shutdown() {
+  if (shut_down_) return;  // once (main, then the destructor)
+  shut_down_ = true;
   if (server_) {
     if (serving_) {
       spdlog::info("shutdown: readiness NOT_SERVING, draining for {} ms", drain_.count());

@@ -109,6 +109,7 @@ class Host {
   int port_ = 0;
   std::chrono::milliseconds drain_{0};
   std::chrono::milliseconds shutdown_deadline_{5000};
+  bool shut_down_ = false;
   std::unique_ptr<Authenticator> auth_;
   // Before services_: destroyed after them, so the leases are released only once the work
   // that needs them has stopped.
