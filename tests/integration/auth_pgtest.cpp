@@ -203,7 +203,8 @@ std::string Trimmed(std::string text) {
 TEST_F(AuthTest, APepperedTokenWorksOnlyWithItsPepperAndIsNotStoredAsItsSha256) {
   setenv("ICR_DATABASE_URL", url_->c_str(), 1);
   unsetenv("ICR_TOKEN_PEPPER_FILE");
-  const TempFile pepper("pepper", icr::NewToken() + "\n"), other("other", icr::NewToken()),
+  const std::string secret = icr::NewToken();
+  const TempFile pepper("pepper", secret + "\n"), other("other", icr::NewToken()),
       short_pepper("short", std::string(kMinTokenPepperBytes - 1, 'x') + "\n");
   const std::string with_pepper = " --token-pepper-file " + pepper.path;
 
@@ -220,6 +221,10 @@ TEST_F(AuthTest, APepperedTokenWorksOnlyWithItsPepperAndIsNotStoredAsItsSha256) 
       *url_, "SELECT encode(token_sha256, 'hex') FROM core.api_token WHERE label = 'pepper'");
   EXPECT_EQ(stored, Hex(TokenDigest(token)));
   EXPECT_NE(stored, Hex(Sha256(token)));
+  // The file's trailing newline is not part of the pepper (a Secret made from a literal has none).
+  const TempFile no_newline("no-newline", secret);
+  ASSERT_TRUE(LoadTokenPepper(no_newline.path).ok());
+  EXPECT_EQ(Hex(TokenDigest(token)), stored);
 
   // A server with another pepper, or none, refuses it.
   ASSERT_TRUE(LoadTokenPepper(other.path).ok());
@@ -249,8 +254,10 @@ TEST_F(AuthTest, APepperedTokenWorksOnlyWithItsPepperAndIsNotStoredAsItsSha256) 
   // A pepper too short, missing or empty is refused at start, naming the flag.
   const TempFile empty("empty", "\n");
   for (const std::string& path : {short_pepper.path, empty.path, pepper.path + ".missing"}) {
-    auto server = Command(std::string(ICR_SERVER) + " --database-url '" + *url_ +
-                          "' --token-pepper-file " + path);
+    // Free ports, and stopped after 20 s should it start after all.
+    const std::string flags = " --listen 127.0.0.1:0 --dashboard-listen off --fhir-listen off";
+    auto server = Command("timeout 20 " + std::string(ICR_SERVER) + flags + " --database-url '" +
+                          *url_ + "' --token-pepper-file " + path);
     EXPECT_EQ(server.exit_code, 2) << server.output;
     EXPECT_TRUE(Has(server, "icr-server: --token-pepper-file: ")) << server.output;
     auto icrctl =
