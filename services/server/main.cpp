@@ -172,10 +172,11 @@ int main(int argc, char** argv) {
   }
   std::string hosted;
   for (const auto& s : *services) hosted += (hosted.empty() ? "" : ",") + s;
-  spdlog::info("icr-server listening on {} (port {}), services={}, tls={}, store={}",
-               host_options.listen, (*host)->port(), hosted,
-               host_options.tls.cert.empty() ? "off" : "on",
-               host_options.national_store ? "national" : "regional");
+  spdlog::info(
+      "icr-server listening on {} (port {}), services={}, tls={}, store={}, token_pepper={}",
+      host_options.listen, (*host)->port(), hosted, host_options.tls.cert.empty() ? "off" : "on",
+      host_options.national_store ? "national" : "regional",
+      args["token-pepper-file"].as<std::string>().empty() ? "off" : "on");
   // Every replica serves every RPC; the singleton work runs in whichever replica holds its lease.
   std::string competing;
   for (const auto& w : (*host)->singletons().Competing()) {
