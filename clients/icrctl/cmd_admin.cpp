@@ -1,16 +1,34 @@
 // admin token create | list | revoke: bearer tokens, straight in the database (only their
-// SHA-256 is stored). create prints the token alone, so scripts can capture it; list and revoke
-// name a token by its id, the first 12 hex digits of its SHA-256, never by the token.
+// digest is stored: SHA-256, or HMAC-SHA256 with the servers' --token-pepper-file). create
+// prints the token alone, so scripts can capture it; list and revoke name a token by its id, the
+// first 12 hex digits of its digest, never by the token.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "clients/icrctl/commands.h"
 #include "clients/icrctl/output.h"
 #include "services/common/auth.h"
+#include "services/common/config.h"
 #include "services/common/db.h"
 
 namespace icrctl {
 namespace {
+
+// The token pepper, which must be the servers' (create and revoke --token digest the token).
+void AddTokenPepperOption(cxxopts::Options& options) {
+  options.add_options()("token-pepper-file",
+                        "the servers' token pepper file, if they have one (env "
+                        "ICR_TOKEN_PEPPER_FILE)",
+                        cxxopts::value<std::string>());
+}
+
+void UseTokenPepper(const Invocation& inv) {
+  const std::string path = inv.Has("token-pepper-file") ? inv.Str("token-pepper-file")
+                                                        : icr::EnvOr("ICR_TOKEN_PEPPER_FILE", "");
+  if (auto s = icr::LoadTokenPepper(path); !s.ok()) {
+    FailUsage(inv.name + ": " + std::string(s.message()));
+  }
+}
 
 int CreateToken(const Invocation& inv) {
   if (!inv.Has("org")) FailUsage(inv.name + ": --org is required");
@@ -21,6 +39,7 @@ int CreateToken(const Invocation& inv) {
     FailUsage(inv.name + ": --role: unknown role '" + role_name +
               "' (clinician, social_worker, s117_officer, performance_analyst, system, admin)");
   }
+  UseTokenPepper(inv);
   icr::Database db(DatabaseUrl(inv), 1);
   auto token = icr::Authenticator::CreateToken(db, inv.Str("org"), *role, inv.Str("label"));
   Check(token.status());
@@ -69,6 +88,7 @@ int RevokeTokens(const Invocation& inv) {
   if (inv.Has("id")) given.push_back({Kind::kId, inv.Str("id")});
   if (inv.Has("org")) given.push_back({Kind::kOrg, inv.Str("org")});
   if (given.size() != 1) FailUsage(inv.name + ": give exactly one of --token, --id and --org");
+  UseTokenPepper(inv);
   icr::Database db(DatabaseUrl(inv), 1);
   auto revoked = icr::Authenticator::RevokeSelected(db, given[0]);
   Check(revoked.status());
@@ -96,11 +116,12 @@ void AddAdminCommands(std::vector<Command>& commands) {
            ("label", "what the token is for, e.g. the client system", cxxopts::value<std::string>());
          // clang-format on
          AddDatabaseUrlOption(o);
+         AddTokenPepperOption(o);
        },
        CreateToken});
   commands.push_back(
       {{"admin", "token", "list"},
-       "list tokens by id (first 12 hex digits of the SHA-256), org, role, label, state",
+       "list tokens by id (first 12 hex digits of the stored digest), org, role, label, state",
        "",
        [](cxxopts::Options& o) {
          // clang-format off
@@ -124,6 +145,7 @@ void AddAdminCommands(std::vector<Command>& commands) {
            ("org", "every active token of this organisation", cxxopts::value<std::string>());
          // clang-format on
          AddDatabaseUrlOption(o);
+         AddTokenPepperOption(o);
        },
        RevokeTokens});
 }

@@ -1,6 +1,7 @@
 #include "services/common/auth.h"
 #include "services/common/sql/statements.h"
 
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -36,6 +37,12 @@ TokenInfo ReadTokenInfo(const pqxx::row& row) {
                    row[3].c_str(), row[4].c_str(), row[5].c_str()};
 }
 
+// The pepper LoadTokenPepper set; empty: none. Written only at start, before any thread reads it.
+std::string& TokenPepper() {
+  static std::string pepper;
+  return pepper;
+}
+
 bool IsTokenId(std::string_view id) {
   return id.size() == 12 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
@@ -45,6 +52,35 @@ std::string Sha256(std::string_view data) {
   unsigned char out[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
   return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+absl::Status LoadTokenPepper(const std::string& path) {
+  std::string pepper;
+  if (!path.empty()) {
+    if (!ReadFile(path, &pepper)) return InvalidField("--token-pepper-file", "cannot read " + path);
+    while (!pepper.empty() && (pepper.back() == '\n' || pepper.back() == '\r')) pepper.pop_back();
+    if (pepper.size() < kMinTokenPepperBytes) {
+      return InvalidField("--token-pepper-file",
+                          path + " holds " + std::to_string(pepper.size()) +
+                              " bytes; a pepper needs at least " +
+                              std::to_string(kMinTokenPepperBytes) +
+                              " (make one: head -c 48 /dev/urandom | base64 > FILE)");
+    }
+  }
+  TokenPepper() = std::move(pepper);
+  return absl::OkStatus();
+}
+
+std::string TokenDigest(std::string_view token) {
+  const std::string& pepper = TokenPepper();
+  if (pepper.empty()) return Sha256(token);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (!HMAC(EVP_sha256(), pepper.data(), static_cast<int>(pepper.size()),
+            reinterpret_cast<const unsigned char*>(token.data()), token.size(), out, &size)) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  return std::string(reinterpret_cast<char*>(out), size);
 }
 
 std::string NewToken() {
@@ -135,7 +171,7 @@ absl::StatusOr<Caller> Authenticator::AuthenticateToken(const std::string& token
 
 absl::StatusOr<Caller> Authenticator::Lookup(const std::string& token, const PeerOf* peer_of) {
   if (token.empty()) return absl::UnauthenticatedError("missing token");
-  const std::string hash = Sha256(token);
+  const std::string hash = TokenDigest(token);
   const auto now = std::chrono::steady_clock::now();
   Caller caller;
   bool seen = false;
@@ -183,7 +219,7 @@ absl::StatusOr<Caller> Authenticator::Lookup(const std::string& token, const Pee
 std::string Authenticator::CachedOrg(std::string_view authorization_header) {
   auto token = BearerToken(authorization_header);
   if (!token) return "-";
-  const std::string hash = Sha256(*token);
+  const std::string hash = TokenDigest(*token);
   std::lock_guard lock(mu_);
   auto it = cache_.find(hash);
   return it == cache_.end() ? "-" : it->second.org_code;
@@ -196,8 +232,8 @@ absl::StatusOr<std::string> Authenticator::CreateToken(Database& db, const std::
     if (Exec(tx, common::sql::kAuthOrganisationKnown, org_code).empty()) {
       return InvalidField("org", "unknown organisation code " + org_code);
     }
-    Exec(tx, common::sql::kAuthTokenInsert, pqxx::binarystring(Sha256(token)), org_code, RoleName(role),
-                     label);
+    Exec(tx, common::sql::kAuthTokenInsert, pqxx::binarystring(TokenDigest(token)), org_code,
+         RoleName(role), label);
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -207,7 +243,8 @@ absl::StatusOr<std::string> Authenticator::CreateToken(Database& db, const std::
 absl::Status Authenticator::RevokeTokens(Database& db, const std::vector<std::string>& tokens) {
   return db.Write([&](pqxx::work& tx) {
     for (const auto& token : tokens) {
-      Exec(tx, common::sql::kAuthTokenRevokeSelected, pqxx::binarystring(Sha256(token)), "", "");
+      const std::string hash = TokenDigest(token);
+      Exec(tx, common::sql::kAuthTokenRevokeSelected, pqxx::binarystring(hash), "", "");
     }
     return absl::OkStatus();
   });
@@ -240,7 +277,7 @@ absl::StatusOr<std::vector<TokenInfo>> Authenticator::RevokeSelected(Database& d
         Exec(tx, common::sql::kAuthOrganisationKnown, which.value).empty()) {
       return InvalidField("org", "unknown organisation code " + which.value);
     }
-    const std::string hash = which.kind == Kind::kToken ? Sha256(which.value) : "";
+    const std::string hash = which.kind == Kind::kToken ? TokenDigest(which.value) : "";
     const pqxx::result r = Exec(tx, common::sql::kAuthTokenRevokeSelected, pqxx::binarystring(hash),
                                             which.kind == Kind::kId ? which.value : "",
                                             which.kind == Kind::kOrg ? which.value : "");

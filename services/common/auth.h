@@ -1,5 +1,5 @@
-// Authentication and the caller of an RPC: bearer tokens per client system (only their
-// SHA-256 is stored), the principal's organisation and role, and the purpose-of-use headers.
+// Authentication and the caller of an RPC: bearer tokens per client system (only their digest
+// is stored, TokenDigest), the principal's organisation and role, and the purpose-of-use headers.
 #pragma once
 
 #include <grpcpp/server_context.h>
@@ -19,6 +19,18 @@
 namespace icr {
 
 std::string Sha256(std::string_view data);  // raw 32 bytes
+
+// The token pepper: a secret held outside the database (a file), so that a copy of the database
+// (a backup, a replica) cannot be used to test guessed tokens. Loaded once at start, before any
+// token is digested (icr-server, icrctl's admin token commands); never logged.
+constexpr size_t kMinTokenPepperBytes = 32;
+// Reads the pepper from the file at `path` (its content without trailing newlines) and uses it
+// from now on; an empty path: no pepper. INVALID_ARGUMENT naming --token-pepper-file when the
+// file cannot be read or holds fewer than kMinTokenPepperBytes bytes.
+absl::Status LoadTokenPepper(const std::string& path);
+// What is stored of a token, 32 raw bytes: HMAC-SHA256(pepper, token), or SHA-256(token) when
+// there is no pepper. Adding or changing the pepper invalidates every token issued before.
+std::string TokenDigest(std::string_view token);
 std::string NewToken();                     // "icr_" + 43 url-safe random characters
 
 // The address of a gRPC peer without its port: "ipv4:10.0.0.7:51234" -> "ipv4:10.0.0.7",
@@ -56,7 +68,7 @@ class FailedAuthThrottle {
 
 // A stored token as `icrctl admin token list` shows it; never the token itself.
 struct TokenInfo {
-  std::string id;  // the first 12 hex digits of its SHA-256
+  std::string id;  // the first 12 hex digits of its TokenDigest
   std::string org_code;
   std::string role;
   std::string label;

@@ -12,6 +12,7 @@
 #include "services/common/config.h"
 #include "services/common/db.h"
 #include "services/common/logging.h"
+#include "services/common/auth.h"
 #include "services/common/migrations.h"
 #include "services/server/host.h"
 
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     ("tls-client-ca", "PEM CA bundle; clients must present a certificate it signed (mutual TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CLIENT_CA", "")))
     ("kpi-refresh", "recompute the previous and current month's indicators every N seconds (0: only on request)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_KPI_REFRESH", "0")))
     ("national-store", "the store holds every organisation in England: figures for all organisations are England-level totals, shown unrounded (otherwise they are rounded and suppressed like any organisation's)", cxxopts::value<bool>()->default_value(icr::EnvOr("ICR_NATIONAL_STORE", "false")))
+    ("token-pepper-file", "file holding the token pepper (at least 32 bytes; trailing newline ignored): tokens are then stored as HMAC-SHA256(pepper, token) instead of SHA-256(token), so a copy of the database cannot test guessed tokens; the same on every replica and for icrctl admin token; adding or changing it invalidates every token issued before (default: none)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN_PEPPER_FILE", "")))
     ("auth-failure-limit", "failed authentications from one address within a minute before it is refused for a minute (0: no throttle)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_AUTH_FAILURE_LIMIT", "20")))
     ("record-cache-mb", "integrated-record bodies kept in memory, in MB (0: none; each read still checks visibility and writes its audit row in the store)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_RECORD_CACHE_MB", "64")))
     ("health-listen", "address of a plaintext gRPC port serving only grpc.health.v1.Health, for probes (\"\" and liveness: the process runs; each hosted service's full name, e.g. icr.v1.RecordService: ready, i.e. not draining and the database answers); empty: none", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_HEALTH_LISTEN", "")))
@@ -77,6 +79,11 @@ int main(int argc, char** argv) {
   const std::string url = args["database-url"].as<std::string>();
   if (url.empty()) {
     std::cerr << "icr-server: --database-url (or ICR_DATABASE_URL) is required\n";
+    return 2;
+  }
+  if (auto pepper = icr::LoadTokenPepper(args["token-pepper-file"].as<std::string>());
+      !pepper.ok()) {
+    std::cerr << "icr-server: " << pepper.message() << "\n";
     return 2;
   }
   auto services = icr::ParseServiceList(args["services"].as<std::string>());
@@ -165,10 +172,11 @@ int main(int argc, char** argv) {
   }
   std::string hosted;
   for (const auto& s : *services) hosted += (hosted.empty() ? "" : ",") + s;
-  spdlog::info("icr-server listening on {} (port {}), services={}, tls={}, store={}",
-               host_options.listen, (*host)->port(), hosted,
-               host_options.tls.cert.empty() ? "off" : "on",
-               host_options.national_store ? "national" : "regional");
+  spdlog::info(
+      "icr-server listening on {} (port {}), services={}, tls={}, store={}, token_pepper={}",
+      host_options.listen, (*host)->port(), hosted, host_options.tls.cert.empty() ? "off" : "on",
+      host_options.national_store ? "national" : "regional",
+      args["token-pepper-file"].as<std::string>().empty() ? "off" : "on");
   // Every replica serves every RPC; the singleton work runs in whichever replica holds its lease.
   std::string competing;
   for (const auto& w : (*host)->singletons().Competing()) {

@@ -1,12 +1,16 @@
 // Tokens on a real server: a revoked token stops working within the cache's second (gRPC; the
 // dashboard's session is in dashboard_pgtest), a peer guessing tokens is throttled without
-// locking out a token it has used, and `icrctl admin token list | revoke` run as a subprocess.
+// locking out a token it has used, `icrctl admin token list | revoke` run as a subprocess, and
+// the token pepper (--token-pepper-file): a token works only with the pepper it was issued with.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -35,7 +39,11 @@ class AuthTest : public ::testing::Test {
   }
 
   // A server of its own, so each test starts with an empty cache and throttle.
-  void SetUp() override {
+  void SetUp() override { StartServer(); }
+
+  // A new server, with the token pepper loaded now and an empty cache.
+  void StartServer() {
+    host_.reset();
     HostOptions options;
     options.services = {"record"};
     auto host = Host::Start(*db_, options);
@@ -99,8 +107,8 @@ struct Run {
   std::string output;  // stdout and stderr
 };
 
-Run Icrctl(const std::string& args) {
-  FILE* p = popen((std::string(ICRCTL) + " " + args + " 2>&1").c_str(), "r");
+Run Command(const std::string& command) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
   if (!p) return {-1, "popen failed"};
   std::string out;
   char buf[4096];
@@ -109,12 +117,16 @@ Run Icrctl(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-std::string TokenId(const std::string& token) {
+Run Icrctl(const std::string& args) { return Command(std::string(ICRCTL) + " " + args); }
+
+std::string Hex(const std::string& bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char c : Sha256(token).substr(0, 6)) id += {kHex[c >> 4], kHex[c & 15]};
-  return id;
+  std::string hex;
+  for (unsigned char c : bytes) hex += {kHex[c >> 4], kHex[c & 15]};
+  return hex;
 }
+
+std::string TokenId(const std::string& token) { return Hex(TokenDigest(token).substr(0, 6)); }
 
 bool Has(const Run& run, const std::string& text) {
   return run.output.find(text) != std::string::npos;
@@ -171,6 +183,88 @@ TEST_F(AuthTest, IcrctlListsAndRevokesTokensById) {
   auto qwo = Icrctl("admin token list --org QWO");
   EXPECT_EQ(qwo.exit_code, 0) << qwo.output;
   EXPECT_TRUE(Has(qwo, TokenId(c)) && !Has(qwo, "active")) << qwo.output;
+}
+
+// A file of this test's holding `content`, removed when the test ends.
+struct TempFile {
+  std::string path;
+  TempFile(const std::string& name, const std::string& content)
+      : path("/tmp/auth_pgtest_" + std::to_string(getpid()) + "_" + name) {
+    std::ofstream(path) << content;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+std::string Trimmed(std::string text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
+}
+
+TEST_F(AuthTest, APepperedTokenWorksOnlyWithItsPepperAndIsNotStoredAsItsSha256) {
+  setenv("ICR_DATABASE_URL", url_->c_str(), 1);
+  unsetenv("ICR_TOKEN_PEPPER_FILE");
+  const std::string secret = icr::NewToken();
+  const TempFile pepper("pepper", secret + "\n"), other("other", icr::NewToken()),
+      short_pepper("short", std::string(kMinTokenPepperBytes - 1, 'x') + "\n");
+  const std::string with_pepper = " --token-pepper-file " + pepper.path;
+
+  // Issued by icrctl with the pepper; a server with the same pepper accepts it.
+  auto created =
+      Icrctl("admin token create --org RGD --role clinician --label pepper" + with_pepper);
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const std::string token = Trimmed(created.output);
+  ASSERT_TRUE(LoadTokenPepper(pepper.path).ok());
+  StartServer();
+  EXPECT_EQ(Call(token).error_code(), grpc::StatusCode::NOT_FOUND);
+  // Stored as HMAC-SHA256(pepper, token), not SHA-256(token).
+  const std::string stored = ScalarAt(
+      *url_, "SELECT encode(token_sha256, 'hex') FROM core.api_token WHERE label = 'pepper'");
+  EXPECT_EQ(stored, Hex(TokenDigest(token)));
+  EXPECT_NE(stored, Hex(Sha256(token)));
+  // The file's trailing newline is not part of the pepper (a Secret made from a literal has none).
+  const TempFile no_newline("no-newline", secret);
+  ASSERT_TRUE(LoadTokenPepper(no_newline.path).ok());
+  EXPECT_EQ(Hex(TokenDigest(token)), stored);
+
+  // A server with another pepper, or none, refuses it.
+  ASSERT_TRUE(LoadTokenPepper(other.path).ok());
+  StartServer();
+  auto s = Call(token);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  ASSERT_TRUE(LoadTokenPepper("").ok());
+  StartServer();
+  s = Call(token);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+
+  // Revoking by the token needs the pepper it was issued with.
+  auto wrong = Icrctl("admin token revoke --token " + token + " --token-pepper-file " + other.path);
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.output;
+  EXPECT_TRUE(Has(wrong, "NOT_FOUND")) << wrong.output;
+  setenv("ICR_TOKEN_PEPPER_FILE", pepper.path.c_str(), 1);  // the environment twin
+  auto revoked = Icrctl("admin token revoke --token " + token);
+  unsetenv("ICR_TOKEN_PEPPER_FILE");
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.output;
+  EXPECT_TRUE(Has(revoked, stored.substr(0, 12)) && Has(revoked, "pepper")) << revoked.output;
+  ASSERT_TRUE(LoadTokenPepper(pepper.path).ok());
+  StartServer();
+  s = Call(token);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  ASSERT_TRUE(LoadTokenPepper("").ok());
+
+  // A pepper too short, missing or empty is refused at start, naming the flag.
+  const TempFile empty("empty", "\n");
+  for (const std::string& path : {short_pepper.path, empty.path, pepper.path + ".missing"}) {
+    // Free ports, and stopped after 20 s should it start after all.
+    const std::string flags = " --listen 127.0.0.1:0 --dashboard-listen off --fhir-listen off";
+    auto server = Command("timeout 20 " + std::string(ICR_SERVER) + flags + " --database-url '" +
+                          *url_ + "' --token-pepper-file " + path);
+    EXPECT_EQ(server.exit_code, 2) << server.output;
+    EXPECT_TRUE(Has(server, "icr-server: --token-pepper-file: ")) << server.output;
+    auto icrctl =
+        Icrctl("admin token create --org RGD --role clinician --token-pepper-file " + path);
+    EXPECT_EQ(icrctl.exit_code, 2) << icrctl.output;
+    EXPECT_TRUE(Has(icrctl, "--token-pepper-file: ")) << icrctl.output;
+  }
 }
 
 }  // namespace

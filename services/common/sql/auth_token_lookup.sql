@@ -1,4 +1,4 @@
--- The organisation and role of the live token whose SHA-256 is $1; no row when none.
+-- The organisation and role of the live token whose digest (TokenDigest) is $1; no row when none.
 SELECT org_code, role
 FROM core.api_token
 WHERE token_sha256 = $1 AND revoked_at IS NULL
