@@ -141,7 +141,7 @@ void EmptyRecordCache(icr::Database& db) {
 std::vector<std::string> SomePeople(icr::Database& db, const std::string& token, int limit) {
   std::vector<std::string> out;
   Check(db.Read([&](pqxx::nontransaction& tx) {
-    out = Column(icr::Exec(tx, sql::kSomePeople, limit, token));
+    out = Column(icr::Exec(tx, sql::kSomePeople, limit, pqxx::binarystring(icr::TokenDigest(token))));
     return absl::OkStatus();
   }),
         "picking people");
@@ -162,7 +162,7 @@ std::string BusiestCouncil(icr::Database& db) {
 std::vector<std::string> SomePlans(icr::Database& db, const std::string& token, int limit) {
   std::vector<std::string> out;
   Check(db.Read([&](pqxx::nontransaction& tx) {
-    out = Column(icr::Exec(tx, sql::kSomePlans, limit, token));
+    out = Column(icr::Exec(tx, sql::kSomePlans, limit, pqxx::binarystring(icr::TokenDigest(token))));
     return absl::OkStatus();
   }),
         "picking care plans");
@@ -240,7 +240,7 @@ int Bench(const Options& o, const std::string& json_file) {
       f.fhir = o.fhir;
       f.token = o.token;
       Check(db.Read([&](pqxx::nontransaction& tx) {
-        f.person_ids = Column(icr::Exec(tx, sql::kSomePeople, 20000, o.token), 1);
+        f.person_ids = Column(icr::Exec(tx, sql::kSomePeople, 20000, pqxx::binarystring(icr::TokenDigest(o.token))), 1);
         return absl::OkStatus();
       }),
             "picking people");
@@ -478,6 +478,7 @@ int main(int argc, char** argv) {
     ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
     ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
     ("fhir", "the FHIR API's host:port, for the fhir phase", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR", "")))
+    ("token-pepper-file", "the server's token pepper file, if it has one (to find the token's organisation in the database)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN_PEPPER_FILE", "")))
     ("replica", "a second icr-server on the same database (IPv4 host:port), for the replicas phase", cxxopts::value<std::string>()->default_value(""))
     ("phases", "comma-separated: read,fhir,replicas,write,queries,kpi (dashboard-only: kpi without the recomputes; fhir needs --fhir, replicas --replica)", cxxopts::value<std::string>()->default_value("read,fhir,replicas,write,queries,kpi"))
     ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
@@ -493,6 +494,10 @@ int main(int argc, char** argv) {
   if (args.count("help")) {
     std::cout << cli.help() << "\n";
     return 0;
+  }
+  if (auto pepper = icr::LoadTokenPepper(args["token-pepper-file"].as<std::string>()); !pepper.ok()) {
+    std::cerr << "icr-bench: " << pepper.message() << "\n";
+    return 2;
   }
   Options o;
   o.server = args["server"].as<std::string>();
