@@ -8,7 +8,11 @@ absl::StatusOr<std::shared_ptr<const ReferenceData>> LoadReferenceData(Database&
   auto ref = std::make_shared<ReferenceData>();
   absl::Status s = db.Read([&](pqxx::nontransaction& tx) {
     for (const auto& r : Exec(tx, common::sql::kReferenceOrganisations)) {
-      ref->AddOrganisation({r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str()});
+      ref->AddOrganisation({r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(),
+                            ParseDate(r[4].c_str()), ParseDate(r[5].c_str())});
+    }
+    for (const auto& r : Exec(tx, common::sql::kReferenceSuccessors)) {
+      ref->AddSuccessor(r[0].c_str(), {r[1].c_str(), *ParseDate(r[2].c_str())});
     }
     for (const auto& r : Exec(tx, common::sql::kReferenceCodes)) {
       ref->AddCode(r[0].c_str(), r[1].c_str(), {r[2].c_str(), r[3].c_str()});

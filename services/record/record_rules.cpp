@@ -103,7 +103,8 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       const auto& r = e.referral_opened();
       const std::string p = f + ".referral_opened";
       RETURN_IF_ERROR(CheckRef(r.referral_id(), p + ".referral_id"));
-      RETURN_IF_ERROR(ref.CheckOrganisation(r.provider_code(), p + ".provider_code", {"trust"}));
+      RETURN_IF_ERROR(ref.CheckOrganisation(r.provider_code(), p + ".provider_code", {"trust"},
+                                            true, ParseDate(r.received_date())));
       RETURN_IF_ERROR(ref.CheckCode("team_type", r.team_type(), p + ".team_type"));
       RETURN_IF_ERROR(ref.CheckCode("service_area", r.service_area(), p + ".service_area"));
       RETURN_IF_ERROR(CheckPastDate(r.received_date(), p + ".received_date", today));
@@ -220,7 +221,8 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
       RETURN_IF_ERROR(CheckRef(c.care_act_id(), p + ".care_act_id"));
       if (c.kind() == icr::v1::CareActEvent::KIND_UNSPECIFIED)
         return InvalidField(p + ".kind", "required");
-      RETURN_IF_ERROR(ref.CheckCouncil(c.council_code(), p + ".council_code"));
+      RETURN_IF_ERROR(
+          ref.CheckCouncil(c.council_code(), p + ".council_code", true, ParseDate(c.start_date())));
       auto start = RequireDate(c.start_date(), p + ".start_date");
       if (!start.ok()) return start.status();
       RETURN_IF_ERROR(CheckNotFuture(*start, today, p + ".start_date"));

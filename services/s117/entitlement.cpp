@@ -649,19 +649,20 @@ absl::Status CheckMayMigrate(const Caller& caller, const Episode& e, const std::
                                      "s117_officer of a responsible body");
 }
 
+// `on`: the day the body becomes responsible (it must be open then).
 absl::Status CheckResponsibleCouncil(const icr::v1::ResponsibleCouncil& council,
-                                     const ReferenceData& ref, const std::string& field) {
-  RETURN_IF_ERROR(ref.CheckCouncil(council.code(), field + ".code"));
+                                     const ReferenceData& ref, const std::string& field, Date on) {
+  RETURN_IF_ERROR(ref.CheckCouncil(council.code(), field + ".code", true, on));
   RETURN_IF_ERROR(CheckEnum(council.basis(), kCouncilBases, field + ".basis"));
   return CheckText(council.evidence(), field + ".evidence", 2000, false);
 }
 
 absl::Status CheckResponsibleIcb(const icr::v1::ResponsibleIcb& icb, const ReferenceData& ref,
-                                 const std::string& field) {
+                                 const std::string& field, Date on) {
   if (icb.code() == "Q99" || icb.code() == "X98") {
     return InvalidField(field + ".code", "'" + icb.code() + "' is a default code, never a responsible ICB");
   }
-  RETURN_IF_ERROR(ref.CheckOrganisation(icb.code(), field + ".code", {"icb"}));
+  RETURN_IF_ERROR(ref.CheckOrganisation(icb.code(), field + ".code", {"icb"}, true, on));
   RETURN_IF_ERROR(CheckEnum(icb.basis(), kIcbBases, field + ".basis"));
   if (!icb.gp_practice_at_application().empty() && !IsOdsCodeSyntax(icb.gp_practice_at_application())) {
     return InvalidField(field + ".gp_practice_at_application", "not an ODS code");
@@ -680,8 +681,10 @@ absl::Status SetResponsibleBodies(Episode& e, const icr::v1::SetResponsibleBodie
   if (!req.has_council() && !req.has_icb() && req.or_dispute_status().empty()) {
     return InvalidField("council", "nothing to change: give council, icb or or_dispute_status");
   }
-  if (req.has_council()) RETURN_IF_ERROR(CheckResponsibleCouncil(req.council(), ref, "council"));
-  if (req.has_icb()) RETURN_IF_ERROR(CheckResponsibleIcb(req.icb(), ref, "icb"));
+  if (req.has_council()) {
+    RETURN_IF_ERROR(CheckResponsibleCouncil(req.council(), ref, "council", Today()));
+  }
+  if (req.has_icb()) RETURN_IF_ERROR(CheckResponsibleIcb(req.icb(), ref, "icb", Today()));
   RETURN_IF_ERROR(CheckDisputeStatus(req.or_dispute_status(), "or_dispute_status", false));
   RETURN_IF_ERROR(CheckText(req.reason(), "reason", 1000, false));
   RETURN_IF_ERROR(RequireOpen(e, "responsible bodies change only while the entitlement is open"));
@@ -842,7 +845,7 @@ absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementReq
   auto start = PastDate(req.detention_start_date(), "detention_start_date", today);
   if (!start.ok()) return start.status();
   RETURN_IF_ERROR(ref.CheckOrganisation(req.detaining_provider_code(), "detaining_provider_code",
-                                        {"trust", "other"}));
+                                        {"trust", "other"}, true, *start));
   auto state = ParseState(req.state());
   if (!state || !IsOpen(*state)) return InvalidField("state", "PLANNED or ACTIVE");
   auto ceased = OptionalPastDate(req.ceased_detained_date(), "ceased_detained_date", today);
@@ -863,8 +866,12 @@ absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementReq
     if (!d.ok()) return d.status();
     effective = *d;
   }
-  if (req.has_council()) RETURN_IF_ERROR(CheckResponsibleCouncil(req.council(), ref, "council"));
-  if (req.has_icb()) RETURN_IF_ERROR(CheckResponsibleIcb(req.icb(), ref, "icb"));
+  // The bodies are responsible from the entitlement's effective date (else its registration).
+  const Date bodies_from = effective.value_or(*registered);
+  if (req.has_council()) {
+    RETURN_IF_ERROR(CheckResponsibleCouncil(req.council(), ref, "council", bodies_from));
+  }
+  if (req.has_icb()) RETURN_IF_ERROR(CheckResponsibleIcb(req.icb(), ref, "icb", bodies_from));
   RETURN_IF_ERROR(CheckDisputeStatus(req.or_dispute_status(), "or_dispute_status", false));
   RETURN_IF_ERROR(CheckText(req.reason(), "reason", 1000, true));
 

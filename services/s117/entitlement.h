@@ -214,12 +214,14 @@ absl::Status CheckMayMigrate(const Caller& caller, const Episode& e, const std::
 
 // ---- Validation of what people record (INVALID_ARGUMENT naming the field) ----
 
-// A council with social services duties that is live in reference data, never E07 or E12.
+// A council with social services duties in reference data, open on `on` (the day it becomes
+// responsible), never E07 or E12.
 absl::Status CheckResponsibleCouncil(const icr::v1::ResponsibleCouncil& council,
-                                     const ReferenceData& ref, const std::string& field);
-// An ICB in reference data (never Q99 or X98) with an ICB basis.
+                                     const ReferenceData& ref, const std::string& field,
+                                     Date on = Today());
+// An ICB in reference data open on `on` (never Q99 or X98) with an ICB basis.
 absl::Status CheckResponsibleIcb(const icr::v1::ResponsibleIcb& icb, const ReferenceData& ref,
-                                 const std::string& field);
+                                 const std::string& field, Date on = Today());
 absl::Status CheckDisputeStatus(const std::string& status, const std::string& field,
                                 bool required);
 // Applies a SetResponsibleBodies request to an open episode.

@@ -1,4 +1,4 @@
--- Every current organisation: code, kind, name, ICB ('' for none).
-SELECT code, kind, name, coalesce(icb_code, '')
+-- Every organisation, open or closed (a closed one is refused from its close date, naming its
+-- successor): code, kind, name, ICB ('' for none), opened_on, closed_on ('' while open).
+SELECT code, kind, name, coalesce(icb_code, ''), opened_on::text, coalesce(closed_on::text, '')
 FROM core.organisation
-WHERE valid_to IS NULL OR valid_to >= current_date
