@@ -3,7 +3,8 @@
 # icr-server on it, with tokens issued by icrctl. Shared by deploy/quickstart.sh, deploy/bench.sh
 # and tests/e2e/dashboard_e2e.sh. Source this file, then:
 #   stack_start DIR LISTEN [ICR-SERVER FLAGS...]
-#       PostgreSQL under DIR/pg (reused when there), migrations, then icr-server listening on
+#       PostgreSQL under DIR/pg (reused when there), migrations, the reference data files of
+#       db/reference (icrctl refdata load), then icr-server listening on
 #       LISTEN (host:port) with every service and the flags given, logging to DIR/icr-server.log
 #       (or $STACK_SERVER_LOG), its pid in DIR/icr-server.pid; waits until LISTEN answers. An
 #       icr-server still running from DIR/icr-server.pid is kept. Sets PG_URL, PG_PORT and
@@ -42,6 +43,10 @@ stack_start() {
   [ "$(id -u)" = 0 ] && chmod o+x "$dir"
   pg_start "$dir/pg" || return 1
   "$ICRCTL" db migrate --database-url "$PG_URL" >"$dir/migrate.log" || { cat "$dir/migrate.log" >&2; return 1; }
+  # Reference data changes (ICB mergers, council reorganisations) the migrations' starting set
+  # lacks; a rerun changes nothing.
+  "$ICRCTL" refdata load --database-url "$PG_URL" "$STACK_ROOT"/db/reference/*.csv \
+    >"$dir/refdata.log" || { cat "$dir/refdata.log" >&2; return 1; }
   local log=${STACK_SERVER_LOG:-$dir/icr-server.log}
   if [ -f "$dir/icr-server.pid" ] && kill -0 "$(cat "$dir/icr-server.pid")" 2>/dev/null; then
     STACK_SERVER_PID=$(cat "$dir/icr-server.pid")

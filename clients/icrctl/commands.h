@@ -19,6 +19,7 @@ void AddKpiCommands(std::vector<Command>& commands);      // kpi compute | list 
 void AddCarePlanCommands(std::vector<Command>& commands);  // careplan create | show | ... | list
 void AddS117Commands(std::vector<Command>& commands);      // s117 list | show | export | ...
 void AddImportCommands(std::vector<Command>& commands);    // s117 import | careplan import
+void AddRefdataCommands(std::vector<Command>& commands);   // refdata load
 
 // The --database-url flag (default env ICR_DATABASE_URL, never displayed: it may hold a password).
 void AddDatabaseUrlOption(cxxopts::Options& options);

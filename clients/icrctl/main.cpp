@@ -24,5 +24,6 @@ int main(int argc, char** argv) {
   icrctl::AddCarePlanCommands(commands);
   icrctl::AddS117Commands(commands);
   icrctl::AddImportCommands(commands);
+  icrctl::AddRefdataCommands(commands);
   return icrctl::RunCli(argc, argv, commands);
 }
