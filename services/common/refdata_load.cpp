@@ -1,5 +1,6 @@
 #include "services/common/refdata_load.h"
 
+#include <optional>
 #include <set>
 
 #include "services/common/csv.h"
@@ -36,7 +37,7 @@ RefdataRow Refused(int line, std::string field, std::string message) {
   return {line, "refused", std::move(field), std::move(message)};
 }
 
-// Dates of a known organisation ("" opened_on when unknown).
+// Whether the store knows an organisation, and its close date ("" while open).
 struct Known {
   bool found = false;
   std::string closed_on;
