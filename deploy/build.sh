@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds the project into build/ (Release with debug info). Arguments go to
-# cmake --build, e.g. --target icr-server icrctl to build only the binaries (Containerfile).
+# cmake --build, e.g. --target icr-server icrctl to build only the binaries (deploy/Containerfile).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}

@@ -102,22 +102,9 @@ TEST_F(AuthTest, TooManyBadTokensFromOneAddressAreThrottledButAKnownTokenStillWo
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
-struct Run {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
+using Run = CommandRun;
 
-Run Command(const std::string& command) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-Run Icrctl(const std::string& args) { return Command(std::string(ICRCTL) + " " + args); }
+Run Icrctl(const std::string& args) { return RunCommand(std::string(ICRCTL) + " " + args); }
 
 std::string Hex(const std::string& bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -256,7 +243,7 @@ TEST_F(AuthTest, APepperedTokenWorksOnlyWithItsPepperAndIsNotStoredAsItsSha256) 
   for (const std::string& path : {short_pepper.path, empty.path, pepper.path + ".missing"}) {
     // Free ports, and stopped after 20 s should it start after all.
     const std::string flags = " --listen 127.0.0.1:0 --dashboard-listen off --fhir-listen off";
-    auto server = Command("timeout 20 " + std::string(ICR_SERVER) + flags + " --database-url '" +
+    auto server = RunCommand("timeout 20 " + std::string(ICR_SERVER) + flags + " --database-url '" +
                           *url_ + "' --token-pepper-file " + path);
     EXPECT_EQ(server.exit_code, 2) << server.output;
     EXPECT_TRUE(Has(server, "icr-server: --token-pepper-file: ")) << server.output;

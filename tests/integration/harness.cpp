@@ -1,7 +1,10 @@
 #include "tests/integration/harness.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <atomic>
 #include <cstdlib>
@@ -160,6 +163,16 @@ grpc::Status Send(const std::string& token, const std::vector<icr::v1::Event>& e
   for (const auto& e : events) *req.add_events() = e;
   icr::v1::RecordEventsResponse local;
   return Stack::Get().record()->RecordEvents(Ctx(token).get(), req, response ? response : &local);
+}
+
+CommandRun RunCommand(const std::string& command) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace icr::test

@@ -90,4 +90,11 @@ icr::v1::Person SeedPerson(const std::string& org, const std::string& nhs_number
 grpc::Status Send(const std::string& token, const std::vector<icr::v1::Event>& events,
                   icr::v1::RecordEventsResponse* response = nullptr);
 
+// A shell command's exit code (-1 when it did not exit) and its stdout and stderr together.
+struct CommandRun {
+  int exit_code;
+  std::string output;
+};
+CommandRun RunCommand(const std::string& command);
+
 }  // namespace icr::test

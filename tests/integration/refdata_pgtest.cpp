@@ -24,20 +24,8 @@ constexpr char kLeeds[] = "E08000035";  // where MakePerson lives
 constexpr char kFiles[] = REFDATA_DIR "/2026-04-icb-organisations.csv " REFDATA_DIR
                           "/2026-04-icb-successors.csv";
 
-struct IcrctlRun {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-IcrctlRun Icrctl(const std::string& url, const std::string& args) {
-  const std::string command = std::string(ICRCTL) + " " + args + " --database-url '" + url + "' 2>&1";
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+CommandRun Icrctl(const std::string& url, const std::string& args) {
+  return RunCommand(std::string(ICRCTL) + " " + args + " --database-url '" + url + "'");
 }
 
 class RefdataTest : public ::testing::Test {
@@ -45,7 +33,7 @@ class RefdataTest : public ::testing::Test {
   static void SetUpTestSuite() {
     url_ = new std::string(Stack::NewDatabase("refdata"));
     db_ = new Database(*url_, 4);
-    first_load_ = new IcrctlRun(Icrctl(*url_, std::string("refdata load ") + kFiles));
+    first_load_ = new CommandRun(Icrctl(*url_, std::string("refdata load ") + kFiles));
     HostOptions options;
     options.services = {"record", "s117"};
     auto host = Host::Start(*db_, options);  // after the load: it reads the reference data now
@@ -100,7 +88,7 @@ class RefdataTest : public ::testing::Test {
 
   static inline std::string* url_ = nullptr;
   static inline Database* db_ = nullptr;
-  static inline IcrctlRun* first_load_ = nullptr;
+  static inline CommandRun* first_load_ = nullptr;
   static inline Host* host_ = nullptr;
   static inline icr::v1::RecordService::Stub* record_ = nullptr;
   static inline icr::v1::S117RegisterService::Stub* s117_ = nullptr;
@@ -139,7 +127,7 @@ TEST_F(RefdataTest, AnAbolishedIcbIsAcceptedForADateBeforeItClosed) {
 TEST_F(RefdataTest, ARerunOfTheLoadChangesNothing) {
   const std::string before = ScalarAt(
       *url_, "SELECT md5(string_agg(o::text, ';' ORDER BY code)) FROM core.organisation o");
-  const IcrctlRun again = Icrctl(*url_, std::string("refdata load ") + kFiles);
+  const CommandRun again = Icrctl(*url_, std::string("refdata load ") + kFiles);
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("organisations: 0 added, 0 updated, 13 unchanged"),
             std::string::npos) << again.output;
