@@ -16,6 +16,8 @@ inline constexpr char kSocialCareEvent[] = "social_care_event";
 inline constexpr char kCarerAssessment[] = "carer_assessment";
 inline constexpr char kCarePlan[] = "care_plan";
 inline constexpr char kS117Episode[] = "s117_episode";
+inline constexpr char kCommunityTreatmentOrder[] = "community_treatment_order";
+inline constexpr char kConditionalDischarge[] = "conditional_discharge";
 
 // Types of change to the record.
 inline constexpr char kCreated[] = "created";
@@ -29,6 +31,10 @@ inline constexpr char kAdmitted[] = "admitted";
 inline constexpr char kDischarged[] = "discharged";
 inline constexpr char kDetentionStarted[] = "detention_started";
 inline constexpr char kDetentionEnded[] = "detention_ended";
+inline constexpr char kCtoStarted[] = "cto_started";
+inline constexpr char kCtoEnded[] = "cto_ended";
+inline constexpr char kConditionalDischargeStarted[] = "conditional_discharge_started";
+inline constexpr char kConditionalDischargeEnded[] = "conditional_discharge_ended";
 inline constexpr char kCareContactRecorded[] = "care_contact";
 inline constexpr char kKeyWorkerAssigned[] = "key_worker_assigned";
 inline constexpr char kKeyWorkerEnded[] = "key_worker_ended";

@@ -255,6 +255,46 @@ absl::Status ValidateEvent(icr::v1::Event& e, const ReferenceData& ref, const st
     case K::kDeath: {
       return CheckPastDate(e.death().date_of_death(), f + ".death.date_of_death", today);
     }
+    case K::kCtoStart: {
+      const auto& c = e.cto_start();
+      const std::string p = f + ".cto_start";
+      RETURN_IF_ERROR(CheckRef(c.cto_id(), p + ".cto_id"));
+      RETURN_IF_ERROR(CheckText(c.detention_id(), p + ".detention_id", 64, false));
+      RETURN_IF_ERROR(CheckPastDate(c.start_date(), p + ".start_date", today));
+      // The statutory expiry may lie ahead; it is never before the start.
+      auto expiry = OptionalDate(c.expiry_date(), p + ".expiry_date");
+      if (!expiry.ok()) return expiry.status();
+      if (*expiry && FormatDate(**expiry) < c.start_date()) {
+        return InvalidField(p + ".expiry_date", "before start_date");
+      }
+      return ref.CheckOrganisation(c.provider_code(), p + ".provider_code", {"trust"}, true,
+                                   ParseDate(c.start_date()));
+    }
+    case K::kCtoEnd: {
+      const auto& c = e.cto_end();
+      const std::string p = f + ".cto_end";
+      RETURN_IF_ERROR(CheckRef(c.cto_id(), p + ".cto_id"));
+      RETURN_IF_ERROR(CheckPastDate(c.end_date(), p + ".end_date", today));
+      return CheckText(c.end_reason(), p + ".end_reason", 64, false);
+    }
+    case K::kConditionalDischargeStart: {
+      const auto& c = e.conditional_discharge_start();
+      const std::string p = f + ".conditional_discharge_start";
+      RETURN_IF_ERROR(CheckRef(c.conditional_discharge_id(), p + ".conditional_discharge_id"));
+      RETURN_IF_ERROR(CheckText(c.detention_id(), p + ".detention_id", 64, false));
+      RETURN_IF_ERROR(CheckPastDate(c.start_date(), p + ".start_date", today));
+      return ref.CheckOrganisation(c.provider_code(), p + ".provider_code", {"trust"}, true,
+                                   ParseDate(c.start_date()));
+    }
+    case K::kConditionalDischargeEnd: {
+      const auto& c = e.conditional_discharge_end();
+      const std::string p = f + ".conditional_discharge_end";
+      RETURN_IF_ERROR(CheckRef(c.conditional_discharge_id(), p + ".conditional_discharge_id"));
+      RETURN_IF_ERROR(CheckPastDate(c.end_date(), p + ".end_date", today));
+      RETURN_IF_ERROR(CheckText(c.end_reason(), p + ".end_reason", 64, false));
+      return CheckText(c.absolute_discharge_responsible(),
+                       p + ".absolute_discharge_responsible", 64, false);
+    }
     case K::KIND_NOT_SET:
       break;
   }
@@ -316,6 +356,10 @@ std::optional<Date> EventDate(const icr::v1::Event& e) {
       return date(e.accommodation_status().recorded_date());
     case K::kCareAct:
       return date(e.care_act().start_date());
+    case K::kCtoStart:
+      return date(e.cto_start().start_date());
+    case K::kConditionalDischargeStart:
+      return date(e.conditional_discharge_start().start_date());
     default:
       return std::nullopt;  // closing records may follow a death
   }
@@ -348,6 +392,16 @@ access::Write EventWrite(const icr::v1::Event& event, const std::string& org,
     case K::kDetentionStart:
       code = event.detention_start().provider_code();
       field = "detention_start.provider_code";
+      opening = true;
+      break;
+    case K::kCtoStart:  // like a detention start (the order's responsible provider)
+      code = event.cto_start().provider_code();
+      field = "cto_start.provider_code";
+      opening = true;
+      break;
+    case K::kConditionalDischargeStart:
+      code = event.conditional_discharge_start().provider_code();
+      field = "conditional_discharge_start.provider_code";
       opening = true;
       break;
     case K::kCareAct:
@@ -408,6 +462,13 @@ ClosingText TextOf(Closing closing) {
     case Closing::kKeyWorkerEnded:
       return {".key_worker_ended.assignment_id", "key worker assignment", "already ended",
               ".key_worker_ended.end_date", "before the assignment started"};
+    case Closing::kCtoEnd:
+      return {".cto_end.cto_id", "community treatment order", "already ended",
+              ".cto_end.end_date", "before the community treatment order started"};
+    case Closing::kConditionalDischargeEnd:
+      return {".conditional_discharge_end.conditional_discharge_id", "conditional discharge",
+              "already ended", ".conditional_discharge_end.end_date",
+              "before the conditional discharge started"};
   }
   return {"", "row", "already closed", "", "before it started"};
 }

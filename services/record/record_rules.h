@@ -35,9 +35,9 @@ std::string EventKind(const icr::v1::Event& event);
 std::optional<Date> EventDate(const icr::v1::Event& event);
 
 // What an event is under the write rule (architecture.md, Who may write) when `org` sends it:
-// kOpenRelationship for a referral opened, an admission or a detention start whose provider is
-// `org`, and a Care Act request or carer's assessment whose council is `org`; kDeath; otherwise
-// kEvent. `names_other` is set to the field of an event that names another organisation as its
+// kOpenRelationship for a referral opened, an admission, a detention start, a CTO start or a
+// conditional discharge start whose provider is `org`, and a Care Act request or carer's
+// assessment whose council is `org`; kDeath; otherwise kEvent. `names_other` is set to the field of an event that names another organisation as its
 // provider or council (such an event is refused).
 access::Write EventWrite(const icr::v1::Event& event, const std::string& org,
                          std::string* names_other);
@@ -62,7 +62,14 @@ absl::Status CheckDeath(const std::string& date_of_death, const icr::v1::Person&
                         const std::string& field);
 
 // The closing events: each closes a row an opening event of the same organisation wrote.
-enum class Closing { kReferralClosed, kDischarge, kDetentionEnd, kKeyWorkerEnded };
+enum class Closing {
+  kReferralClosed,
+  kDischarge,
+  kDetentionEnd,
+  kKeyWorkerEnded,
+  kCtoEnd,
+  kConditionalDischargeEnd
+};
 
 // What is stored of the row a close names (same organisation, id and person), read when the
 // close was not written.

@@ -41,10 +41,15 @@ const DeferredKind kDeferred[] = {
     {&sql::kStatusInsert, "status_observation", std::nullopt},
     {&sql::kCareActUpsert, "social_care_event", std::nullopt},
     {&sql::kCarerUpsert, "carer_assessment", std::nullopt},
+    {&sql::kCtoStart, "community_treatment_order", std::nullopt},
+    {&sql::kConditionalDischargeStart, "conditional_discharge", std::nullopt},
     {&sql::kReferralCloseMany, "referral", Closing::kReferralClosed, &sql::kReferralGet},
     {&sql::kSpellDischargeMany, "hospital_spell", Closing::kDischarge, &sql::kSpellGet},
     {&sql::kDetentionEndMany, "detention", Closing::kDetentionEnd, &sql::kDetentionGet},
     {&sql::kKeyWorkerEndMany, "key_worker", Closing::kKeyWorkerEnded, &sql::kKeyWorkerGet},
+    {&sql::kCtoEndMany, "community_treatment_order", Closing::kCtoEnd, &sql::kCtoGet},
+    {&sql::kConditionalDischargeEndMany, "conditional_discharge",
+     Closing::kConditionalDischargeEnd, &sql::kConditionalDischargeGet},
 };
 
 // The one row a statement returns (as pqxx's exec_prepared1: anything else throws).
@@ -281,6 +286,48 @@ absl::Status ApplyEvent(pqxx::transaction_base& tx, const icr::v1::Event& e,
                 f + ".carer_assessment.carer_assessment_id: already used for another person"));
       out.changes.push_back({change::kCarerAssessment, org + "/" + c.carer_assessment_id(), pid,
                              change::kCarerAssessmentRecorded, org});
+      return absl::OkStatus();
+    }
+    case K::kCtoStart: {
+      const auto& c = e.cto_start();
+      RETURN_IF_ERROR(Defer(tx, org, out, sql::kCtoStart,
+                            {pid, c.cto_id(), c.detention_id(), c.provider_code(), c.start_date(),
+                             c.expiry_date()},
+                            c.cto_id(), f + ".cto_start.cto_id: already recorded"));
+      out.changes.push_back({change::kCommunityTreatmentOrder, org + "/" + c.cto_id(), pid,
+                             change::kCtoStarted, org});
+      return absl::OkStatus();
+    }
+    case K::kCtoEnd: {
+      const auto& c = e.cto_end();
+      RETURN_IF_ERROR(Defer(tx, org, out, sql::kCtoEndMany,
+                            {pid, c.cto_id(), c.end_date(), c.end_reason()}, c.cto_id(), f));
+      out.changes.push_back({change::kCommunityTreatmentOrder, org + "/" + c.cto_id(), pid,
+                             change::kCtoEnded, org});
+      return absl::OkStatus();
+    }
+    case K::kConditionalDischargeStart: {
+      const auto& c = e.conditional_discharge_start();
+      RETURN_IF_ERROR(
+          Defer(tx, org, out, sql::kConditionalDischargeStart,
+                {pid, c.conditional_discharge_id(), c.detention_id(), c.provider_code(),
+                 c.start_date()},
+                c.conditional_discharge_id(),
+                f + ".conditional_discharge_start.conditional_discharge_id: already recorded"));
+      out.changes.push_back({change::kConditionalDischarge,
+                             org + "/" + c.conditional_discharge_id(), pid,
+                             change::kConditionalDischargeStarted, org});
+      return absl::OkStatus();
+    }
+    case K::kConditionalDischargeEnd: {
+      const auto& c = e.conditional_discharge_end();
+      RETURN_IF_ERROR(Defer(tx, org, out, sql::kConditionalDischargeEndMany,
+                            {pid, c.conditional_discharge_id(), c.end_date(), c.end_reason(),
+                             c.absolute_discharge_responsible()},
+                            c.conditional_discharge_id(), f));
+      out.changes.push_back({change::kConditionalDischarge,
+                             org + "/" + c.conditional_discharge_id(), pid,
+                             change::kConditionalDischargeEnded, org});
       return absl::OkStatus();
     }
     case K::kDeath: {

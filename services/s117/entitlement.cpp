@@ -971,6 +971,13 @@ absl::Status ValidateLegalEvent(const icr::v1::RecordLegalEventRequest& req, Dat
 
 bool IsLegalDateEvent(const std::string& kind) { return kLegalDateEvents.count(kind) > 0; }
 
+std::string LegalEventAction(const std::string& kind) {
+  std::string action = "s117_" + kind;
+  std::transform(action.begin(), action.end(), action.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return action;
+}
+
 absl::Status ApplyLegalDateEvent(Episode& e, const icr::v1::RecordLegalEventRequest& req,
                                  int review_interval_months) {
   RETURN_IF_ERROR(RequireOpen(e, req.kind() + " applies to an open entitlement"));

@@ -260,6 +260,8 @@ absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementReq
 // Checks the fields every kind of legal event needs (known kind, date, who decided and why).
 absl::Status ValidateLegalEvent(const icr::v1::RecordLegalEventRequest& req, Date today);
 bool IsLegalDateEvent(const std::string& kind);  // CTO, conditional discharge or s17 leave
+// The history action of a legal event: "s117_" and its kind in lower case ("s117_cto_started").
+std::string LegalEventAction(const std::string& kind);
 // Applies a CTO, conditional-discharge or s17-leave event (T3 when the episode is PLANNED).
 absl::Status ApplyLegalDateEvent(Episode& e, const icr::v1::RecordLegalEventRequest& req,
                                  int review_interval_months);

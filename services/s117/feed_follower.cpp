@@ -33,6 +33,11 @@ class ChangeApplier {
       return &ChangeApplier::ReconcileChanged;
     }
     if (type == change::kReferralClosed) return &ChangeApplier::ReferralClosed;
+    if (type == change::kCtoStarted || type == change::kCtoEnded ||
+        type == change::kConditionalDischargeStarted ||
+        type == change::kConditionalDischargeEnded) {
+      return &ChangeApplier::LegalPeriodChanged;
+    }
     if (type == change::kDied) return &ChangeApplier::Died;
     return nullptr;
   }
@@ -155,6 +160,34 @@ class ChangeApplier {
     }
     if (e == *open) return absl::OkStatus();
     return Save(e, action, change_.change_type + " " + change_.entity_id);
+  }
+
+  // A CTO or conditional discharge started or ended in the record: the same dated legal event
+  // an S117 officer records by hand (RecordLegalEvent). A start sets on_cto (conditionally
+  // discharged) and brings a PLANNED entitlement into force from its date (T3); an end clears
+  // the flag (the end of a conditional discharge is read as the absolute discharge: a recall
+  // arrives as a detention). No open entitlement: nothing to do.
+  absl::Status LegalPeriodChanged() {
+    const std::string& id = change_.entity_id;  // "<recording org>/<id>"
+    const auto slash = id.find('/');
+    if (slash == std::string::npos) return absl::InvalidArgumentError("entity_id: not org/id");
+    const bool cto = change_.entity == change::kCommunityTreatmentOrder;
+    auto period = S117Store::LegalPeriodOf(tx_, cto, id.substr(0, slash), id.substr(slash + 1));
+    if (!period) return absl::NotFoundError(change_.entity + ": not in the record");
+    const bool started =
+        change_.change_type == change::kCtoStarted ||
+        change_.change_type == change::kConditionalDischargeStarted;
+    if (!started && !period->end) return absl::OkStatus();  // ended, then corrected
+    auto open = S117Store::OpenEpisode(tx_, change_.person_id);
+    if (!open) return absl::OkStatus();
+    icr::v1::RecordLegalEventRequest event;
+    event.set_kind(cto ? (started ? "CTO_STARTED" : "CTO_ENDED")
+                       : (started ? "CONDITIONALLY_DISCHARGED" : "ABSOLUTELY_DISCHARGED"));
+    event.set_date(FormatDate(started ? period->start : *period->end));
+    Episode e = *open;
+    RETURN_IF_ERROR(
+        ApplyLegalDateEvent(e, event, S117Store::ReviewIntervalMonths(tx_, e, policy_)));
+    return Save(e, LegalEventAction(event.kind()), change_.change_type + " " + change_.entity_id);
   }
 
   // Invariant 5: a closed referral never ends the entitlement; it asks for a review.

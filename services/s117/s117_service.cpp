@@ -511,8 +511,7 @@ absl::Status S117ServiceImpl::LegalEvent(const Caller& caller,
                                          const icr::v1::RecordLegalEventRequest& req,
                                          icr::v1::Entitlement* resp) {
   RETURN_IF_ERROR(ValidateLegalEvent(req, Today()));
-  std::string action = "s117_" + req.kind();
-  std::transform(action.begin(), action.end(), action.begin(), ::tolower);
+  const std::string action = LegalEventAction(req.kind());
   return WriteEpisode(
       caller, "RecordLegalEvent", req.entitlement_id(), req.expected_version(),
       [&](pqxx::work& tx, const Policy& policy, Episode& e, Mutation& m) {

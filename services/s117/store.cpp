@@ -184,6 +184,14 @@ std::optional<DetentionRecord> S117Store::Detention(pqxx::transaction_base& tx,
   return d;
 }
 
+std::optional<LegalPeriod> S117Store::LegalPeriodOf(pqxx::transaction_base& tx, bool cto,
+                                                    const std::string& source_org,
+                                                    const std::string& id) {
+  auto r = Exec(tx, sql::kLegalPeriod, source_org, id, cto ? "cto" : "conditional");
+  if (r.empty()) return std::nullopt;
+  return LegalPeriod{*ParseDate(r[0][0].c_str()), ParseDate(r[0][1].c_str())};
+}
+
 std::optional<PersonFacts> S117Store::Person(pqxx::transaction_base& tx,
                                              const std::string& person_id,
                                              std::optional<Date>* date_of_death) {

@@ -31,6 +31,11 @@ struct DetentionRecord {
   std::string person_id;
   std::optional<Date> ended;
 };
+// A community treatment order or conditional discharge as the record holds it.
+struct LegalPeriod {
+  Date start;
+  std::optional<Date> end;
+};
 struct Presence {
   bool in_hospital = false;            // an open hospital spell or detention
   std::optional<Date> last_discharge;  // latest discharge on or after a given date
@@ -74,6 +79,10 @@ class S117Store {
                                            std::optional<Date>* date_of_death = nullptr);
   static Presence HospitalPresence(pqxx::transaction_base& tx, const std::string& person_id,
                                    Date since);
+  // The CTO (cto = true) or conditional discharge `id` recorded by `source_org`.
+  static std::optional<LegalPeriod> LegalPeriodOf(pqxx::transaction_base& tx, bool cto,
+                                                  const std::string& source_org,
+                                                  const std::string& id);
 
   // ImportRegister: the entitlement a register row is already registered as (by council and
   // source_ref, else by the person's detention start and section), the person by NHS number,

@@ -245,3 +245,81 @@ TEST(ValidateQuery, NormalisesThePostcodeAndNamesTheBadField) {
 
 }  // namespace
 }  // namespace icr::record
+
+namespace icr::record {
+namespace {
+
+icr::v1::Event CtoStartEvent() {
+  icr::v1::Event e;
+  e.set_event_id("cto-1");
+  e.set_nhs_number("9434765919");
+  auto* c = e.mutable_cto_start();
+  c->set_cto_id("CTO1");
+  c->set_detention_id("D1");
+  c->set_start_date("2026-10-01");
+  c->set_expiry_date("2027-03-31");  // the statutory expiry may lie ahead
+  c->set_provider_code("RGD");
+  return e;
+}
+
+TEST(ValidateEvent, CtoAndConditionalDischargeEvents) {
+  auto ok = CtoStartEvent();
+  EXPECT_TRUE(ValidateEvent(ok, Ref(), "events[0]", kToday).ok());
+  struct Case {
+    void (*mutate)(icr::v1::Event&);
+    const char* field;
+  } cases[] = {
+      {[](icr::v1::Event& e) { e.mutable_cto_start()->set_cto_id(""); }, "events[0].cto_start.cto_id"},
+      {[](icr::v1::Event& e) { e.mutable_cto_start()->set_start_date("2026-12-01"); },
+       "events[0].cto_start.start_date"},
+      {[](icr::v1::Event& e) { e.mutable_cto_start()->set_expiry_date("2026-09-30"); },
+       "events[0].cto_start.expiry_date"},
+      {[](icr::v1::Event& e) { e.mutable_cto_start()->set_provider_code("QWO"); },
+       "events[0].cto_start.provider_code"},
+      {[](icr::v1::Event& e) { e.mutable_cto_end()->set_cto_id("CTO1"); },
+       "events[0].cto_end.end_date"},
+      {[](icr::v1::Event& e) {
+         e.mutable_conditional_discharge_start()->set_conditional_discharge_id("CD1");
+         e.mutable_conditional_discharge_start()->set_start_date("2026-10-01");
+       },
+       "events[0].conditional_discharge_start.provider_code"},
+      {[](icr::v1::Event& e) {
+         e.mutable_conditional_discharge_end()->set_conditional_discharge_id("CD1");
+       },
+       "events[0].conditional_discharge_end.end_date"},
+  };
+  for (const auto& c : cases) {
+    auto e = CtoStartEvent();
+    c.mutate(e);
+    auto s = ValidateEvent(e, Ref(), "events[0]", kToday);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_EQ(Message(s).rfind(c.field, 0), 0u) << Message(s);
+  }
+}
+
+TEST(EventWrite, CtoAndConditionalDischargeStartsOpenARelationshipLikeADetention) {
+  std::string other;
+  EXPECT_EQ(EventWrite(CtoStartEvent(), "RGD", &other), access::Write::kOpenRelationship);
+  EXPECT_EQ(EventWrite(CtoStartEvent(), "RX4", &other), access::Write::kEvent);
+  EXPECT_EQ(other, "cto_start.provider_code");
+  icr::v1::Event end;
+  end.mutable_cto_end()->set_cto_id("CTO1");
+  other.clear();
+  EXPECT_EQ(EventWrite(end, "RGD", &other), access::Write::kEvent);
+  EXPECT_TRUE(other.empty());
+  icr::v1::Event cd;
+  cd.mutable_conditional_discharge_start()->set_provider_code("RGD");
+  EXPECT_EQ(EventWrite(cd, "RGD", &other), access::Write::kOpenRelationship);
+}
+
+TEST(CloseRefusal, NamesTheCtoFields) {
+  EXPECT_EQ(Message(CloseRefusal(Closing::kCtoEnd, std::nullopt, "events[1]")),
+            "events[1].cto_end.cto_id: no community treatment order with this id for this person");
+  EXPECT_EQ(Message(CloseRefusal(Closing::kConditionalDischargeEnd, ClosedRowFacts{false, true},
+                                 "events[1]"))
+                .rfind("events[1].conditional_discharge_end.end_date", 0),
+            0u);
+}
+
+}  // namespace
+}  // namespace icr::record

@@ -50,6 +50,29 @@ current_detention AS (
   ORDER BY d.started_at DESC
   LIMIT 1
 ),
+-- The community treatment order in force, else the latest; the same for a conditional discharge.
+cto AS (
+  SELECT json_build_object(
+    'cto_id', c.cto_id, 'detention_id', nullif(c.detention_id, ''),
+    'provider_code', c.provider_code, 'start_date', c.start_date, 'expiry_date', c.expiry_date,
+    'end_date', c.end_date, 'end_reason', nullif(c.end_reason, '')) AS j
+  FROM core.community_treatment_order c
+  WHERE c.person_id = $1::uuid
+  ORDER BY (c.end_date IS NULL) DESC, c.start_date DESC, c.cto_id
+  LIMIT 1
+),
+conditional_discharge AS (
+  SELECT json_build_object(
+    'conditional_discharge_id', c.conditional_discharge_id,
+    'detention_id', nullif(c.detention_id, ''), 'provider_code', c.provider_code,
+    'start_date', c.start_date, 'end_date', c.end_date,
+    'end_reason', nullif(c.end_reason, ''),
+    'absolute_discharge_responsible', nullif(c.absolute_discharge_responsible, '')) AS j
+  FROM core.conditional_discharge c
+  WHERE c.person_id = $1::uuid
+  ORDER BY (c.end_date IS NULL) DESC, c.start_date DESC, c.conditional_discharge_id
+  LIMIT 1
+),
 key_worker AS (
   SELECT json_build_object(
     'assignment_id', k.assignment_id,
@@ -140,6 +163,8 @@ SELECT json_strip_nulls(json_build_object(
     'open_referrals', (SELECT j FROM open_referrals),
     'hospital_stay', (SELECT j FROM hospital_stay),
     'current_detention', (SELECT j FROM current_detention),
+    'community_treatment_order', (SELECT j FROM cto),
+    'conditional_discharge', (SELECT j FROM conditional_discharge),
     'key_worker', (SELECT j FROM key_worker),
     'employment', (SELECT j FROM status WHERE list_name = 'employment_status'),
     'accommodation', (SELECT j FROM status WHERE list_name = 'accommodation_status'),
