@@ -971,6 +971,16 @@ absl::Status ValidateLegalEvent(const icr::v1::RecordLegalEventRequest& req, Dat
 
 bool IsLegalDateEvent(const std::string& kind) { return kLegalDateEvents.count(kind) > 0; }
 
+bool LegalDateRecorded(const Episode& e, const std::string& kind, Date date) {
+  if (kind == "CTO_STARTED") return e.cto_start_date == date && !e.cto_end_date;
+  if (kind == "CTO_ENDED") return e.cto_end_date == date;
+  if (kind == "CONDITIONALLY_DISCHARGED") {
+    return e.conditional_discharge_date == date && !e.absolute_discharge_date;
+  }
+  if (kind == "ABSOLUTELY_DISCHARGED") return e.absolute_discharge_date == date;
+  return false;
+}
+
 std::string LegalEventAction(const std::string& kind) {
   std::string action = "s117_" + kind;
   std::transform(action.begin(), action.end(), action.begin(),

@@ -265,6 +265,9 @@ std::string LegalEventAction(const std::string& kind);
 // Applies a CTO, conditional-discharge or s17-leave event (T3 when the episode is PLANNED).
 absl::Status ApplyLegalDateEvent(Episode& e, const icr::v1::RecordLegalEventRequest& req,
                                  int review_interval_months);
+// Whether the episode holds the CTO or conditional-discharge event `kind` on `date` already (an
+// S117 officer recorded it by hand before the record sent it).
+bool LegalDateRecorded(const Episode& e, const std::string& kind, Date date);
 
 // next_review_due for a review or start of aftercare on `from`.
 Date AddMonths(Date from, int months);

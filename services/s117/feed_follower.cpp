@@ -183,7 +183,9 @@ class ChangeApplier {
     icr::v1::RecordLegalEventRequest event;
     event.set_kind(cto ? (started ? "CTO_STARTED" : "CTO_ENDED")
                        : (started ? "CONDITIONALLY_DISCHARGED" : "ABSOLUTELY_DISCHARGED"));
-    event.set_date(FormatDate(started ? period->start : *period->end));
+    const Date date = started ? period->start : *period->end;
+    event.set_date(FormatDate(date));
+    if (LegalDateRecorded(*open, event.kind(), date)) return absl::OkStatus();  // by hand
     Episode e = *open;
     RETURN_IF_ERROR(
         ApplyLegalDateEvent(e, event, S117Store::ReviewIntervalMonths(tx_, e, policy_)));

@@ -232,6 +232,32 @@ TEST_F(CtoTest, AConditionalDischargeStartsTheDutyAndItsEndClearsTheFlag) {
   EXPECT_EQ(rec.conditional_discharge().absolute_discharge_responsible(), "tribunal");
 }
 
+TEST_F(CtoTest, ACtoTheOfficerRecordedByHandIsNotAFeedError) {
+  const std::string nhs = NextNhsNumber();
+  auto person = SeedPerson(kTrust, nhs);
+  Record({build::Admission(nhs, "adm-" + nhs, "S1-" + nhs, kTrust, Noon(300)),
+          build::DetentionStart(nhs, "det-" + nhs, "D1-" + nhs, "03", kTrust, Noon(300))});
+  CatchUp();
+  auto planned = MustGet(nhs);
+  icr::v1::RecordLegalEventRequest cto;
+  cto.set_entitlement_id(planned.entitlement_id());
+  cto.set_expected_version(planned.version());
+  cto.set_kind("CTO_STARTED");
+  cto.set_date(Day(150));
+  icr::v1::Entitlement by_hand;
+  ASSERT_TRUE(s117()
+                  ->RecordLegalEvent(Ctx(stack.Token(kLeeds, "s117_officer")).get(), cto, &by_hand)
+                  .ok());
+  ASSERT_TRUE(by_hand.on_cto());
+  // The trust's record then sends the same CTO: nothing changes, nothing is refused.
+  Record({CtoStart(nhs, "CTO1", 150)});
+  CatchUp();
+  EXPECT_EQ(MustGet(nhs).version(), by_hand.version());
+  EXPECT_EQ(Count("SELECT count(*) FROM s117.feed_error WHERE person_id = '" +
+                  person.person_id() + "'"),
+            "0");
+}
+
 TEST_F(CtoTest, TheRecordRefusesBadCtoEventsAndChangesNothing) {
   const std::string nhs = NextNhsNumber();
   auto person = SeedPerson(kTrust, nhs);

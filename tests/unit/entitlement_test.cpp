@@ -892,3 +892,29 @@ TEST(Entitlement, AddMonthsKeepsToTheEndOfShortMonths) {
 
 }  // namespace
 }  // namespace icr::s117
+
+namespace icr::s117 {
+namespace {
+
+TEST(Entitlement, ALegalDateRecordedByHandIsKnownSoTheFeedLeavesIt) {
+  Episode e = Planned();
+  EXPECT_FALSE(LegalDateRecorded(e, "CTO_STARTED", D("2025-03-01")));
+  icr::v1::RecordLegalEventRequest start;
+  start.set_kind("CTO_STARTED");
+  start.set_date("2025-03-01");
+  ASSERT_TRUE(ApplyLegalDateEvent(e, start, 12).ok());
+  EXPECT_EQ(e.state, State::kActive);
+  EXPECT_TRUE(LegalDateRecorded(e, "CTO_STARTED", D("2025-03-01")));
+  EXPECT_FALSE(LegalDateRecorded(e, "CTO_STARTED", D("2025-03-02")));
+  EXPECT_FALSE(LegalDateRecorded(e, "CTO_ENDED", D("2025-06-01")));
+  icr::v1::RecordLegalEventRequest end = start;
+  end.set_kind("CTO_ENDED");
+  end.set_date("2025-06-01");
+  ASSERT_TRUE(ApplyLegalDateEvent(e, end, 12).ok());
+  EXPECT_TRUE(LegalDateRecorded(e, "CTO_ENDED", D("2025-06-01")));
+  EXPECT_FALSE(LegalDateRecorded(e, "CTO_STARTED", D("2025-03-01")));  // no longer in force
+  EXPECT_FALSE(LegalDateRecorded(e, "S17_LEAVE_TRIGGER", D("2025-03-01")));
+}
+
+}  // namespace
+}  // namespace icr::s117
