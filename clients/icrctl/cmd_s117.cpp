@@ -177,7 +177,7 @@ icr::v1::RegisterFilter Filter(const Invocation& inv) {
 out::Table RegisterTable() {
   return out::Table({"ENTITLEMENT", "NHS NUMBER", "NAME", "STATE", "SECTION", "COUNCIL", "ICB",
                      "EFFECTIVE", "ENDED", "LAST REVIEW", "NEXT REVIEW", "OVERDUE", "SERVICES",
-                     "WEEKLY", "DISPUTE", "NOTES"});
+                     "WEEKLY", "DISPUTE", "NOTES", "WHY THIS COUNCIL"});
 }
 
 void AddRow(out::Table& t, const icr::v1::RegisterRow& r) {
@@ -197,7 +197,11 @@ void AddRow(out::Table& t, const icr::v1::RegisterRow& r) {
          r.responsible_council_code(), r.responsible_icb_code(), r.effective_from(), r.ended_on(),
          r.last_review_date(), r.next_review_due(), Yes(r.review_overdue()),
          r.open_services() ? std::to_string(r.open_services()) : "", Pounds(r.weekly_cost_pence()),
-         r.or_dispute_status() == "NONE" ? "" : r.or_dispute_status(), notes});
+         r.or_dispute_status() == "NONE" ? ""
+         : r.or_dispute_opened_on().empty()
+             ? r.or_dispute_status()
+             : r.or_dispute_status() + " since " + r.or_dispute_opened_on(),
+         notes, r.council_reason()});
 }
 
 int List(const Invocation& inv) {

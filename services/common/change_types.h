@@ -16,6 +16,7 @@ inline constexpr char kSocialCareEvent[] = "social_care_event";
 inline constexpr char kCarerAssessment[] = "carer_assessment";
 inline constexpr char kCarePlan[] = "care_plan";
 inline constexpr char kS117Episode[] = "s117_episode";
+inline constexpr char kPlacement[] = "placement";
 
 // Types of change to the record.
 inline constexpr char kCreated[] = "created";
