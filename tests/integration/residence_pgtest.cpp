@@ -67,6 +67,17 @@ struct ResidenceStack {
     req.set_residence_from(residence_from);
     return record()->UpsertPerson(Ctx(Token(kTrust, Role::kSystem)).get(), req, out);
   }
+  // A person living in Leeds, created by the trust, which opens a referral for them (a care
+  // relationship: it may then change their address).
+  void Create(const std::string& nhs) {
+    icr::v1::RecordEventsRequest req;
+    *req.add_people()->mutable_person() = MakePerson(nhs);
+    *req.add_events() =
+        build::ReferralOpened(nhs, "ref-" + nhs, "R-" + nhs, kTrust, Day(300));
+    icr::v1::RecordEventsResponse resp;
+    auto s = record()->RecordEvents(Ctx(Token(kTrust, Role::kSystem)).get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
   icr::v1::IntegratedRecord Integrated(const std::string& nhs) {
     icr::v1::GetIntegratedRecordRequest req;
     req.set_nhs_number(nhs);
@@ -110,18 +121,18 @@ struct ResidenceStack {
     p->set_legal_basis("care_act");
     p->set_start_date(Day(start_days_ago));
     p->set_provider_name("Harbourside Care Home");
-    return s117()->RecordPlacement(Ctx(Token(as_org, Role::kSocialWorker)).get(), req, out);
+    // An s117_officer may carry a placement of any age over (a social worker: 92 days).
+    return s117()->RecordPlacement(Ctx(Token(as_org, Role::kS117Officer)).get(), req, out);
   }
 
   // A person resident in Leeds, placed by Leeds in a Bristol care home 200 days ago (their
   // residence moving to Bristol from that day), detained under s3 100 days ago.
   std::string PlacedThenDetained() {
     const std::string nhs = NextNhsNumber();
+    Create(nhs);
     icr::v1::Person p = MakePerson(nhs), stored;
-    auto s = Upsert(p, "", &stored);
-    EXPECT_TRUE(s.ok()) << s.error_message();
     icr::v1::Placement placement;
-    s = Place(nhs, kLeeds, 200, &placement);
+    auto s = Place(nhs, kLeeds, 200, &placement);
     EXPECT_TRUE(s.ok()) << s.error_message();
     p.set_postcode("BS1 4ST");
     p.set_council_code(kBristol);
@@ -140,8 +151,8 @@ ResidenceStack& Today2023Rule() {
 TEST(Residence, UpsertPersonKeepsAnEffectiveDatedHistory) {
   auto& st = Today2023Rule();
   const std::string nhs = NextNhsNumber();
+  st.Create(nhs);
   icr::v1::Person p = MakePerson(nhs), stored;
-  ASSERT_TRUE(st.Upsert(p, "", &stored).ok());
   // The first residence: since a date not recorded.
   auto history = st.Integrated(nhs).residence_history();
   ASSERT_EQ(history.size(), 1);
@@ -166,6 +177,7 @@ TEST(Residence, UpsertPersonKeepsAnEffectiveDatedHistory) {
 
   // The same address again changes nothing, whatever residence_from says.
   ASSERT_TRUE(st.Upsert(p, Day(5), &stored).ok());
+  EXPECT_EQ(stored.council_code(), kBristol);
   EXPECT_EQ(st.Integrated(nhs).residence_history_size(), 2);
 
   // A move dated on or before the current residence's start is refused, and nothing changes
