@@ -639,13 +639,14 @@ void AddS117Commands(std::vector<Command>& commands) {
          // clang-format on
        },
        Bodies});
-  commands.push_back({{"s117", "placements", "list"},
-                      "list a person's placements (accommodation a council arranged, perhaps out of area)",
-                      "",
-                      [](cxxopts::Options& o) {
-                        o.add_options()("nhs", "the person's NHS number", cxxopts::value<std::string>());
-                      },
-                      PlacementsList});
+  commands.push_back(
+      {{"s117", "placements", "list"},
+       "list a person's placements (accommodation a council arranged, perhaps out of area)",
+       "",
+       [](cxxopts::Options& o) {
+         o.add_options()("nhs", "the person's NHS number", cxxopts::value<std::string>());
+       },
+       PlacementsList});
   commands.push_back(
       {{"s117", "placements", "add"},
        "record a placement your council made (the facts of the Mental Health Act 2025 s46 rule)",
@@ -664,17 +665,18 @@ void AddS117Commands(std::vector<Command>& commands) {
          // clang-format on
        },
        PlacementsAdd});
-  commands.push_back({{"s117", "placements", "end"},
-                      "end a placement your council made",
-                      "",
-                      [](cxxopts::Options& o) {
-                        // clang-format off
+  commands.push_back(
+      {{"s117", "placements", "end"},
+       "end a placement your council made",
+       "",
+       [](cxxopts::Options& o) {
+         // clang-format off
                         o.add_options()
                           ("placement", "placement id", cxxopts::value<std::string>())
                           ("end-date", "YYYY-MM-DD (default today)", cxxopts::value<std::string>());
-                        // clang-format on
-                      },
-                      PlacementsEnd});
+         // clang-format on
+       },
+       PlacementsEnd});
   AddS117SyncCommands(commands);
 }
 

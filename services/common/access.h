@@ -49,12 +49,9 @@ class Access {
 
   // The same for a write about an existing person (DecideWrite): break glass never applies.
   // placing_council: the caller is the placing council of the placement written (kPlacement).
-  static absl::StatusOr<PersonRef> ResolvePersonForWrite(pqxx::transaction_base& tx,
-                                                         const Caller& caller,
-                                                         const std::string& nhs_number,
-                                                         const std::string& action,
-                                                         access::Write write,
-                                                         bool placing_council = false);
+  static absl::StatusOr<PersonRef> ResolvePersonForWrite(
+      pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number,
+      const std::string& action, access::Write write, bool placing_council = false);
 
   static bool CanSee(pqxx::transaction_base& tx, const std::string& person_id,
                      const std::string& org_code);

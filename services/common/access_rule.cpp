@@ -209,7 +209,8 @@ Decision DecideWrite(const Caller& caller, Write write, const Facts& facts,
       break;
     case Write::kPlacement:
       needed = facts.sees && facts.placing_council;
-      refusal = "placement.placing_council_code: only the placing council records or ends a placement";
+      refusal =
+          "placement.placing_council_code: only the placing council records or ends a placement";
       break;
     case Write::kEvent:
     case Write::kCreatePerson:

@@ -463,8 +463,8 @@ absl::StatusOr<std::optional<Date>> ResidenceFrom(const std::string& value,
 
 absl::StatusOr<ResidenceChange> PlanResidence(const std::optional<CurrentResidence>& current,
                                               const icr::v1::Person& person,
-                                              const std::optional<Date>& residence_from,
-                                              Date today, const std::string& field) {
+                                              const std::optional<Date>& residence_from, Date today,
+                                              const std::string& field) {
   using Kind = ResidenceChange::Kind;
   if (!current) {
     if (person.postcode().empty() && person.council_code().empty() && person.icb_code().empty()) {

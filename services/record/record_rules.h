@@ -102,8 +102,8 @@ struct ResidenceChange {
 // that is not after the current residence's start.
 absl::StatusOr<ResidenceChange> PlanResidence(const std::optional<CurrentResidence>& current,
                                               const icr::v1::Person& person,
-                                              const std::optional<Date>& residence_from,
-                                              Date today, const std::string& field);
+                                              const std::optional<Date>& residence_from, Date today,
+                                              const std::string& field);
 
 // Canonical content of an event for idempotency: equal for resends of the same content.
 std::string CanonicalJson(const google::protobuf::Message& message);

@@ -228,8 +228,9 @@ absl::Status RecordServiceImpl::StoreEvents(const Caller& caller,
     const std::string field = "people[" + std::to_string(i) + "]";
     RETURN_IF_ERROR(ValidatePerson(*people[i].mutable_person(), *ref_, field + ".person", today));
     RETURN_IF_ERROR(CheckVersion(people[i].expected_version(), field + ".expected_version"));
-    ASSIGN_OR_RETURN(residence_from[i], ResidenceFrom(people[i].residence_from(), people[i].person(),
-                                                      today, field + ".residence_from"));
+    ASSIGN_OR_RETURN(residence_from[i],
+                     ResidenceFrom(people[i].residence_from(), people[i].person(), today,
+                                   field + ".residence_from"));
     upserted.insert(people[i].person().nhs_number());
   }
   for (size_t i = 0; i < events.size(); ++i) {

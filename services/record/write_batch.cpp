@@ -125,9 +125,8 @@ absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
     return UpsertResult{std::move(*stored), false, false};
   }
 
-  auto result =
-      RecordStore::UpsertPerson(tx, person, expected_version, caller_.org_code, pending_.changes,
-                                residence_from);
+  auto result = RecordStore::UpsertPerson(tx, person, expected_version, caller_.org_code,
+                                          pending_.changes, residence_from);
   if (result.ok()) {
     people_[result->person.nhs_number()] = result->person;
     person_ids_[nhs] = result->person.person_id();

@@ -150,8 +150,8 @@ void DetermineCouncil(Episode& e, const PersonFacts& person, Date detention_star
   e.council_reason = "[" + derived.rule + "] " + derived.reason;
   if (!IsSocialServicesAuthority(derived.council_code)) {
     if (!derived.council_code.empty()) {
-      e.council_reason += " (" + derived.council_code +
-                          " is not a social services authority: decide the council)";
+      e.council_reason +=
+          " (" + derived.council_code + " is not a social services authority: decide the council)";
     }
     e.responsible_council_code.clear();
     e.council_basis.clear();
@@ -739,8 +739,8 @@ absl::Status SetResponsibleBodies(Episode& e, const icr::v1::SetResponsibleBodie
     e.council_basis = req.council().basis();
     e.ordinary_residence_evidence = req.council().evidence();
     e.council_provisional = req.council().provisional();
-    e.council_reason = "set by a responsible body" + (req.reason().empty() ? std::string()
-                                                                            : ": " + req.reason());
+    e.council_reason =
+        "set by a responsible body" + (req.reason().empty() ? std::string() : ": " + req.reason());
   }
   if (req.has_icb()) {
     e.responsible_icb_code = req.icb().code();
@@ -756,13 +756,15 @@ absl::Status SetResponsibleBodies(Episode& e, const icr::v1::SetResponsibleBodie
 absl::Status ValidatePlacement(const icr::v1::Placement& p, const ReferenceData& ref, Role role,
                                Date today) {
   const std::string f = "placement.";
-  if (!p.placement_id().empty()) return InvalidField(f + "placement_id", "assigned by the register");
+  if (!p.placement_id().empty())
+    return InvalidField(f + "placement_id", "assigned by the register");
   RETURN_IF_ERROR(CheckEnum(p.accommodation_type(), kAccommodationTypes, f + "accommodation_type"));
   RETURN_IF_ERROR(CheckEnum(p.legal_basis(), kPlacementBases, f + "legal_basis"));
   if (p.start_date().empty()) return InvalidField(f + "start_date", "required");
   auto start = FactDate(p.start_date(), f + "start_date", role, today);
   if (!start.ok()) return start.status();
-  RETURN_IF_ERROR(ref.CheckCouncil(p.placing_council_code(), f + "placing_council_code", true, *start));
+  RETURN_IF_ERROR(
+      ref.CheckCouncil(p.placing_council_code(), f + "placing_council_code", true, *start));
   RETURN_IF_ERROR(
       ref.CheckCouncil(p.placed_in_council_code(), f + "placed_in_council_code", true, *start));
   if (!p.end_date().empty()) {

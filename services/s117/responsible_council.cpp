@@ -36,8 +36,9 @@ std::string Dated(const std::optional<Date>& d, const char* unknown) {
 }
 
 std::string ResidenceText(const ResidencePeriod& r) {
-  return "resident in " + (r.council_code.empty() ? std::string("an area with no council recorded")
-                                                  : r.council_code) +
+  return "resident in " +
+         (r.council_code.empty() ? std::string("an area with no council recorded")
+                                 : r.council_code) +
          " from " + Dated(r.from, "an unrecorded date") + " to " + Dated(r.to, "now");
 }
 

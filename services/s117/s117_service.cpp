@@ -809,10 +809,11 @@ absl::Status S117ServiceImpl::StopPlacement(const Caller& caller,
     if (stored->end) {
       return RefusedField("placement_id", "the placement ended on " + FormatDate(*stored->end));
     }
-    ASSIGN_OR_RETURN(const Date end, PlacementEnd(req.end_date(), stored->start, caller.role, Today()));
+    ASSIGN_OR_RETURN(const Date end,
+                     PlacementEnd(req.end_date(), stored->start, caller.role, Today()));
     S117Store::EndPlacement(tx, req.placement_id(), end, caller.org_code);
-    Changes::Append(tx, change::kPlacement, req.placement_id(), stored->person_id,
-                    change::kUpdated, caller.org_code);
+    Changes::Append(tx, change::kPlacement, req.placement_id(), stored->person_id, change::kUpdated,
+                    caller.org_code);
     Audit::Write(tx, caller, stored->person_id, "EndPlacement", kAuditOk);
     return PlacementOf(tx, stored->person_id, req.placement_id(), resp);
   });

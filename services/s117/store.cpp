@@ -41,8 +41,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     ceased_detained_date, left_hospital_date, effective_from, cto_start_date, cto_end_date,
     conditional_discharge_date, absolute_discharge_date, responsible_council_code, council_basis,
     council_provisional, ordinary_residence_evidence, council_reason, or_dispute_status,
-    or_dispute_opened_on, or_dispute_closed_on, responsible_icb_code,
-    icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
+    or_dispute_opened_on, or_dispute_closed_on, responsible_icb_code, icb_basis,
+    gp_practice_at_application, responsibility_rule_version, in_hospital,
     legal_determination_required, pending_detention_source_org, pending_detention_id,
     pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
     ended_on, notification_sent_date, void_reason, registered_on, source_ref, end_migrated,
@@ -209,8 +209,12 @@ std::vector<S117Store::PlacementRow> S117Store::Placements(pqxx::transaction_bas
   for (const auto& r : Exec(tx, sql::kPlacements, person_id)) {
     PlacementRow row;
     if (!ParseJson(r[0].c_str(), &row.placement).ok()) continue;
-    row.facts = {r[1].c_str(), r[2].c_str(), r[3].c_str(), r[4].c_str(),
-                 ParseDate(r[5].c_str()).value_or(Date{}), ParseDate(r[6].c_str())};
+    row.facts = {r[1].c_str(),
+                 r[2].c_str(),
+                 r[3].c_str(),
+                 r[4].c_str(),
+                 ParseDate(r[5].c_str()).value_or(Date{}),
+                 ParseDate(r[6].c_str())};
     out.push_back(std::move(row));
   }
   return out;

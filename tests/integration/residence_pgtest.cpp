@@ -24,7 +24,9 @@ constexpr char kLeedsIcb[] = "QWO";
 
 std::string Day(int days_ago) { return FormatDate(Today() - std::chrono::days{days_ago}); }
 int64_t Noon(int days_ago) {
-  return std::chrono::sys_seconds{Today() - std::chrono::days{days_ago}}.time_since_epoch().count() +
+  return std::chrono::sys_seconds{Today() - std::chrono::days{days_ago}}
+             .time_since_epoch()
+             .count() +
          43200;
 }
 
@@ -72,8 +74,7 @@ struct ResidenceStack {
   void Create(const std::string& nhs) {
     icr::v1::RecordEventsRequest req;
     *req.add_people()->mutable_person() = MakePerson(nhs);
-    *req.add_events() =
-        build::ReferralOpened(nhs, "ref-" + nhs, "R-" + nhs, kTrust, Day(300));
+    *req.add_events() = build::ReferralOpened(nhs, "ref-" + nhs, "R-" + nhs, kTrust, Day(300));
     icr::v1::RecordEventsResponse resp;
     auto s = record()->RecordEvents(Ctx(Token(kTrust, Role::kSystem)).get(), req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
@@ -89,8 +90,8 @@ struct ResidenceStack {
   // A qualifying detention (s3) starting `days_ago`, applied by the register before returning.
   void Detain(const std::string& nhs, int days_ago) {
     icr::v1::RecordEventsRequest req;
-    *req.add_events() = build::DetentionStart(nhs, "det-" + nhs, "D-" + nhs, "03", kTrust,
-                                              Noon(days_ago));
+    *req.add_events() =
+        build::DetentionStart(nhs, "det-" + nhs, "D-" + nhs, "03", kTrust, Noon(days_ago));
     icr::v1::RecordEventsResponse resp;
     auto s = record()->RecordEvents(Ctx(Token(kTrust, Role::kSystem)).get(), req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
@@ -268,12 +269,12 @@ TEST(Residence, TodaysRuleMakesTheAreaPlacedInResponsibleAndSaysWhy) {
   const auto e = st.Entitlement(nhs);
   EXPECT_EQ(e.council().code(), kBristol);
   EXPECT_TRUE(e.council().provisional());
-  EXPECT_EQ(e.council_reason(),
-            "[OR_WORCESTERSHIRE_2023] resident in " + std::string(kBristol) + " from " + Day(200) +
-                " to now; placed by " + kLeeds + " in " + kBristol + " from " + Day(200) +
-                " (care_act, CARE_HOME): ordinarily resident in " + kBristol +
-                " immediately before the detention of " + Day(100) +
-                " (Worcestershire [2023] UKSC 31: no deeming)");
+  EXPECT_EQ(e.council_reason(), "[OR_WORCESTERSHIRE_2023] resident in " + std::string(kBristol) +
+                                    " from " + Day(200) + " to now; placed by " + kLeeds + " in " +
+                                    kBristol + " from " + Day(200) +
+                                    " (care_act, CARE_HOME): ordinarily resident in " + kBristol +
+                                    " immediately before the detention of " + Day(100) +
+                                    " (Worcestershire [2023] UKSC 31: no deeming)");
 
   // The register shows why, in its rows (and so in the CSV export, which writes every field).
   icr::v1::ListRegisterRequest req;

@@ -170,7 +170,8 @@ TEST(Entitlement, T1OpensPlannedWithProvisionalCouncilAndIcb) {
             "CCG_2013");
   EXPECT_EQ(OpenPlanned(Detention("03", "2021-06-01"), kPerson, nullptr, p)->responsibility_rule_version,
             "WHO_PAYS_2020");
-  auto welsh = OpenPlanned(Detention("03", "2025-01-10"), Living("p-2", "W06000015", "QWO"), nullptr, p);
+  auto welsh =
+      OpenPlanned(Detention("03", "2025-01-10"), Living("p-2", "W06000015", "QWO"), nullptr, p);
   EXPECT_EQ(welsh->council_basis, "OR_WALES_S117_3B");
 }
 
@@ -194,8 +195,8 @@ TEST(Entitlement, T5SupersedesAndT1CarriesTheIcbOver) {
   EXPECT_EQ(old.ended_on, D("2025-09-01"));
   EXPECT_FALSE(old.next_review_due);
   // Now living in Camden: the council is re-determined, the originating ICB stays.
-  auto next = OpenPlanned(Detention("03", "2025-09-01", "D2"), Living("p-1", "E09000007", "QMJ"), &old,
-                          TestPolicy());
+  auto next = OpenPlanned(Detention("03", "2025-09-01", "D2"), Living("p-1", "E09000007", "QMJ"),
+                          &old, TestPolicy());
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->predecessor_episode_id, "ep-1");
   EXPECT_EQ(next->responsible_council_code, "E09000007");
@@ -497,12 +498,14 @@ TEST(Entitlement, SetResponsibleBodiesChangesOnlyAnOpenEpisode) {
   EXPECT_EQ(e.or_dispute_status, "DISPUTED");
   EXPECT_EQ(e.responsible_icb_code, "QWO");
   req.set_or_dispute_status("ARGUING");
-  ExpectField(SetResponsibleBodies(e, req, Ref(), Role::kS117Officer, Today()), absl::StatusCode::kInvalidArgument,
-              "or_dispute_status");
-  ExpectField(SetResponsibleBodies(e, {}, Ref(), Role::kS117Officer, Today()), absl::StatusCode::kInvalidArgument, "council");
+  ExpectField(SetResponsibleBodies(e, req, Ref(), Role::kS117Officer, Today()),
+              absl::StatusCode::kInvalidArgument, "or_dispute_status");
+  ExpectField(SetResponsibleBodies(e, {}, Ref(), Role::kS117Officer, Today()),
+              absl::StatusCode::kInvalidArgument, "council");
   req.set_or_dispute_status("");
   ASSERT_TRUE(MarkVoid(e, "error").ok());
-  EXPECT_EQ(SetResponsibleBodies(e, req, Ref(), Role::kS117Officer, Today()).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(SetResponsibleBodies(e, req, Ref(), Role::kS117Officer, Today()).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 icr::v1::AftercareService Line() {

@@ -256,7 +256,8 @@ icr::v1::Person Living(const std::string& postcode, const std::string& council) 
 
 TEST(Residence, AFirstResidenceStartsWhenSaidOrAtADateNotRecorded) {
   const Date today = *ParseDate("2026-06-01");
-  auto first = PlanResidence(std::nullopt, Living("LS1 4AP", "E08000035"), std::nullopt, today, "f");
+  auto first =
+      PlanResidence(std::nullopt, Living("LS1 4AP", "E08000035"), std::nullopt, today, "f");
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->kind, ResidenceChange::Kind::kOpenFirst);
   EXPECT_FALSE(first->from);
@@ -272,9 +273,10 @@ TEST(Residence, AFirstResidenceStartsWhenSaidOrAtADateNotRecorded) {
 TEST(Residence, AMoveTakesEffectOnItsDateAfterTheCurrentResidenceBegan) {
   const Date today = *ParseDate("2026-06-01");
   const CurrentResidence leeds{"LS1 4AP", "E08000035", "QWO", ParseDate("2025-01-01")};
-  EXPECT_EQ(PlanResidence(leeds, Living("LS1 4AP", "E08000035"), ParseDate("2026-01-01"), today, "f")
-                ->kind,
-            ResidenceChange::Kind::kNone);
+  EXPECT_EQ(
+      PlanResidence(leeds, Living("LS1 4AP", "E08000035"), ParseDate("2026-01-01"), today, "f")
+          ->kind,
+      ResidenceChange::Kind::kNone);
   auto move = PlanResidence(leeds, Living("BS1 4ST", "E06000023"), std::nullopt, today, "f");
   EXPECT_EQ(move->kind, ResidenceChange::Kind::kMove);
   EXPECT_EQ(move->from, today);

@@ -43,12 +43,12 @@ TEST(ResponsibleCouncil, The2025RuleDeemsAPlacedAdultThePlacingCouncilsOnceInFor
   EXPECT_NE(c.reason.find("deemed ordinarily resident in E08000035"), std::string::npos);
   // An s117 after-care placement deems too (the Worcestershire facts); OTHER accommodation and
   // an "other" basis do not.
-  EXPECT_EQ(DeriveResponsibleCouncil(D("2025-09-01"), Moved(), PlacedByLeeds("s117"),
-                                     std::nullopt, D("2025-06-01"))
+  EXPECT_EQ(DeriveResponsibleCouncil(D("2025-09-01"), Moved(), PlacedByLeeds("s117"), std::nullopt,
+                                     D("2025-06-01"))
                 .council_code,
             kLeeds);
-  EXPECT_EQ(DeriveResponsibleCouncil(D("2025-09-01"), Moved(), PlacedByLeeds("other"),
-                                     std::nullopt, D("2025-06-01"))
+  EXPECT_EQ(DeriveResponsibleCouncil(D("2025-09-01"), Moved(), PlacedByLeeds("other"), std::nullopt,
+                                     D("2025-06-01"))
                 .council_code,
             kWakefield);
   EXPECT_EQ(DeriveResponsibleCouncil(D("2025-09-01"), Moved(), PlacedByLeeds("care_act", "OTHER"),
@@ -120,10 +120,10 @@ TEST(ResponsibleCouncil, NoResidenceKnownBeforeTheDetentionLeavesItToDecide) {
 TEST(ResponsibleCouncil, AnEndedPlacementNoLongerDeems) {
   auto placements = PlacedByLeeds();
   placements[0].end = D("2025-08-01");
-  EXPECT_EQ(DeriveResponsibleCouncil(D("2025-09-01"), Moved(), placements, std::nullopt,
-                                     D("2025-01-01"))
-                .council_code,
-            kWakefield);
+  EXPECT_EQ(
+      DeriveResponsibleCouncil(D("2025-09-01"), Moved(), placements, std::nullopt, D("2025-01-01"))
+          .council_code,
+      kWakefield);
 }
 
 }  // namespace
