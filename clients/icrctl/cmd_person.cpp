@@ -61,6 +61,7 @@ icr::v1::UpsertPersonRequest UpsertRequest(const Invocation& inv) {
     }
   }
   if (inv.Has("expected-version")) req.set_expected_version(inv.Int("expected-version", 0, INT64_MAX));
+  if (inv.Has("residence-from")) req.set_residence_from(inv.Str("residence-from"));
   if (!inv.Has("file") && p->nhs_number().empty()) {
     FailUsage(inv.name + ": give --file or at least --nhs-number and --family-name and --dob");
   }
@@ -162,6 +163,7 @@ void AddPersonFlags(cxxopts::Options& o) {
     ("gp-practice", "ODS code of the registered GP practice", cxxopts::value<std::string>())
     ("council", "GSS code of the council of residence", cxxopts::value<std::string>())
     ("icb", "ODS code of the ICB", cxxopts::value<std::string>())
+    ("residence-from", "the day a change of postcode, council or ICB took effect (YYYY-MM-DD; default today)", cxxopts::value<std::string>())
     ("identifier", "local identifier SYSTEM=VALUE (repeatable)", cxxopts::value<std::vector<std::string>>())
     ("expected-version", "the version last read; a stale one is refused (ABORTED)", cxxopts::value<std::string>());
   // clang-format on

@@ -1,5 +1,6 @@
 // s117 list | show | export | review | end-decision | services list|add|end | bodies |
-// reconcile | wait: the Section 117 aftercare register through S117RegisterService.
+// placements list|add|end | reconcile | wait: the Section 117 aftercare register through
+// S117RegisterService.
 #include <functional>
 #include <iostream>
 #include <map>
@@ -177,7 +178,7 @@ icr::v1::RegisterFilter Filter(const Invocation& inv) {
 out::Table RegisterTable() {
   return out::Table({"ENTITLEMENT", "NHS NUMBER", "NAME", "STATE", "SECTION", "COUNCIL", "ICB",
                      "EFFECTIVE", "ENDED", "LAST REVIEW", "NEXT REVIEW", "OVERDUE", "SERVICES",
-                     "WEEKLY", "DISPUTE", "NOTES"});
+                     "WEEKLY", "DISPUTE", "NOTES", "WHY THIS COUNCIL"});
 }
 
 void AddRow(out::Table& t, const icr::v1::RegisterRow& r) {
@@ -197,7 +198,11 @@ void AddRow(out::Table& t, const icr::v1::RegisterRow& r) {
          r.responsible_council_code(), r.responsible_icb_code(), r.effective_from(), r.ended_on(),
          r.last_review_date(), r.next_review_due(), Yes(r.review_overdue()),
          r.open_services() ? std::to_string(r.open_services()) : "", Pounds(r.weekly_cost_pence()),
-         r.or_dispute_status() == "NONE" ? "" : r.or_dispute_status(), notes});
+         r.or_dispute_status() == "NONE" ? ""
+         : r.or_dispute_opened_on().empty()
+             ? r.or_dispute_status()
+             : r.or_dispute_status() + " since " + r.or_dispute_opened_on(),
+         notes, r.council_reason()});
 }
 
 int List(const Invocation& inv) {
@@ -416,8 +421,50 @@ int Bodies(const Invocation& inv) {
     i->set_gp_practice_at_application(inv.Str("gp-practice"));
   }
   req.set_or_dispute_status(EnumName(inv.Str("dispute")));
+  req.set_or_dispute_opened_on(inv.Str("dispute-opened"));
   req.set_reason(inv.Str("reason"));
   return PrintResult(inv, CallOnce(inv, &Stub::SetResponsibleBodies, req), PrintEntitlement);
+}
+
+// ---- Placements ----
+
+void PrintPlacement(std::ostream& os, const icr::v1::Placement& p) {
+  os << p.placement_id() << "  placed by " << p.placing_council_code() << " in "
+     << p.placed_in_council_code() << "  " << p.accommodation_type() << " (" << p.legal_basis()
+     << ")  from " << p.start_date() << (p.end_date().empty() ? "" : " to " + p.end_date())
+     << (p.provider_name().empty() ? "" : "  " + p.provider_name()) << "\n";
+}
+
+void PrintPlacements(std::ostream& os, const icr::v1::ListPlacementsResponse& r) {
+  for (const auto& p : r.placements()) PrintPlacement(os, p);
+  os << r.placements_size() << " placement(s)\n";
+}
+
+int PlacementsList(const Invocation& inv) {
+  icr::v1::ListPlacementsRequest req;
+  req.set_nhs_number(Required(inv, "nhs"));
+  return PrintResult(inv, CallOnce(inv, &Stub::ListPlacements, req), PrintPlacements);
+}
+
+int PlacementsAdd(const Invocation& inv) {
+  icr::v1::RecordPlacementRequest req;
+  auto* p = req.mutable_placement();
+  p->set_nhs_number(Required(inv, "nhs"));
+  p->set_placing_council_code(Required(inv, "placing"));
+  p->set_placed_in_council_code(Required(inv, "placed-in"));
+  p->set_accommodation_type(EnumName(Required(inv, "type")));
+  p->set_legal_basis(Required(inv, "basis"));
+  p->set_start_date(Required(inv, "start"));
+  p->set_end_date(inv.Str("end"));
+  p->set_provider_name(inv.Str("provider"));
+  return PrintResult(inv, CallOnce(inv, &Stub::RecordPlacement, req), PrintPlacement);
+}
+
+int PlacementsEnd(const Invocation& inv) {
+  icr::v1::EndPlacementRequest req;
+  req.set_placement_id(Required(inv, "placement"));
+  req.set_end_date(inv.Str("end-date"));
+  return PrintResult(inv, CallOnce(inv, &Stub::EndPlacement, req), PrintPlacement);
 }
 
 // ---- Flags ----
@@ -587,10 +634,49 @@ void AddS117Commands(std::vector<Command>& commands) {
            ("icb-basis", "CORE_GP_REGISTRATION, CORE_USUAL_RESIDENCE, CARRIED_FROM_ORIGINATING_ICB, NHSE_COMMISSIONED or LEGACY_RULE", cxxopts::value<std::string>())
            ("gp-practice", "GP practice at the time of the application", cxxopts::value<std::string>())
            ("dispute", "NONE, DISPUTED, REFERRED_TO_SOS or DETERMINED", cxxopts::value<std::string>())
+           ("dispute-opened", "with DISPUTED or REFERRED_TO_SOS: the day the dispute was raised (YYYY-MM-DD; default today)", cxxopts::value<std::string>())
            ("reason", "why", cxxopts::value<std::string>());
          // clang-format on
        },
        Bodies});
+  commands.push_back(
+      {{"s117", "placements", "list"},
+       "list a person's placements (accommodation a council arranged, perhaps out of area)",
+       "",
+       [](cxxopts::Options& o) {
+         o.add_options()("nhs", "the person's NHS number", cxxopts::value<std::string>());
+       },
+       PlacementsList});
+  commands.push_back(
+      {{"s117", "placements", "add"},
+       "record a placement your council made (the facts of the Mental Health Act 2025 s46 rule)",
+       "",
+       [](cxxopts::Options& o) {
+         // clang-format off
+         o.add_options()
+           ("nhs", "the person's NHS number", cxxopts::value<std::string>())
+           ("placing", "the placing council (GSS code): your own", cxxopts::value<std::string>())
+           ("placed-in", "the council whose area the accommodation is in (GSS code)", cxxopts::value<std::string>())
+           ("type", "CARE_HOME, SHARED_LIVES, SUPPORTED_LIVING or OTHER", cxxopts::value<std::string>())
+           ("basis", "care_act, s117 or other", cxxopts::value<std::string>())
+           ("start", "YYYY-MM-DD", cxxopts::value<std::string>())
+           ("end", "YYYY-MM-DD, when it has ended", cxxopts::value<std::string>())
+           ("provider", "the accommodation's provider", cxxopts::value<std::string>());
+         // clang-format on
+       },
+       PlacementsAdd});
+  commands.push_back(
+      {{"s117", "placements", "end"},
+       "end a placement your council made",
+       "",
+       [](cxxopts::Options& o) {
+         // clang-format off
+                        o.add_options()
+                          ("placement", "placement id", cxxopts::value<std::string>())
+                          ("end-date", "YYYY-MM-DD (default today)", cxxopts::value<std::string>());
+         // clang-format on
+       },
+       PlacementsEnd});
   AddS117SyncCommands(commands);
 }
 

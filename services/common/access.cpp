@@ -67,8 +67,9 @@ absl::StatusOr<PersonRef> Access::ResolvePersonForWrite(pqxx::transaction_base& 
                                                         const Caller& caller,
                                                         const std::string& nhs_number,
                                                         const std::string& action,
-                                                        access::Write write) {
-  return Resolve(tx, caller, nhs_number, action, [&](const access::Facts& f) {
+                                                        access::Write write, bool placing_council) {
+  return Resolve(tx, caller, nhs_number, action, [&](access::Facts f) {
+    f.placing_council = placing_council;
     return access::DecideWrite(caller, write, f, "nhs_number");
   });
 }

@@ -48,11 +48,10 @@ class Access {
                                                  bool break_glass_applies = true);
 
   // The same for a write about an existing person (DecideWrite): break glass never applies.
-  static absl::StatusOr<PersonRef> ResolvePersonForWrite(pqxx::transaction_base& tx,
-                                                         const Caller& caller,
-                                                         const std::string& nhs_number,
-                                                         const std::string& action,
-                                                         access::Write write);
+  // placing_council: the caller is the placing council of the placement written (kPlacement).
+  static absl::StatusOr<PersonRef> ResolvePersonForWrite(
+      pqxx::transaction_base& tx, const Caller& caller, const std::string& nhs_number,
+      const std::string& action, access::Write write, bool placing_council = false);
 
   static bool CanSee(pqxx::transaction_base& tx, const std::string& person_id,
                      const std::string& org_code);

@@ -13,6 +13,8 @@ const std::vector<Role> kEveryone = {R::kClinician,          R::kSocialWorker, R
 const std::vector<Role> kComputers = {R::kPerformanceAnalyst, R::kSystem, R::kAdmin};
 // Roles that may reconcile a council's or ICB's register against the record.
 const std::vector<Role> kRegisterOfficers = {R::kS117Officer, R::kAdmin};
+// Roles of a council that may record the placements it made.
+const std::vector<Role> kPlacers = {R::kSocialWorker, R::kS117Officer, R::kSystem};
 // Roles that may create a person (architecture.md, Who may write).
 const std::vector<Role> kCreators = {R::kSystem, R::kClinician, R::kSocialWorker};
 // Roles that may import care plans (history: a clinician or social worker within the live
@@ -62,6 +64,9 @@ const std::vector<RpcPolicy>& Policies() {
       {"icr.v1.S117RegisterService.RecordInError", Kind::kPersonWrite, kPersonLevel, false},
       // The follower's position: no person-level data.
       {"icr.v1.S117RegisterService.GetFeedPosition", Kind::kAggregate, kEveryone, false},
+      {"icr.v1.S117RegisterService.RecordPlacement", Kind::kPersonWrite, kPlacers, false},
+      {"icr.v1.S117RegisterService.EndPlacement", Kind::kPersonWrite, kPlacers, false},
+      {"icr.v1.S117RegisterService.ListPlacements", Kind::kPersonRead, kPersonLevel, true},
       {"icr.v1.S117RegisterService.ReconcileRegister", Kind::kList, kRegisterOfficers, false},
       // A council's register carried over: its s117_officer, a system or an admin.
       {"icr.v1.S117RegisterService.ImportRegister",
@@ -201,6 +206,11 @@ Decision DecideWrite(const Caller& caller, Write write, const Facts& facts,
       refusal =
           "plan_id: only the organisations named in the plan (author, key worker, MDT, "
           "signatories) and the person's responsible bodies change it";
+      break;
+    case Write::kPlacement:
+      needed = facts.sees && facts.placing_council;
+      refusal =
+          "placement.placing_council_code: only the placing council records or ends a placement";
       break;
     case Write::kEvent:
     case Write::kCreatePerson:

@@ -50,6 +50,7 @@ struct Facts {
   bool care = false;              // a current care relationship (or the person's council, ICB)
   bool responsible_body = false;  // a current S117 responsible body of the entitlement written
   bool plan_role = false;         // named in the care plan written, or responsible for the person
+  bool placing_council = false;   // the placing council of the placement written
 };
 
 // What a write does to the person (architecture.md, Who may write).
@@ -61,6 +62,7 @@ enum class Write {
   kDeath,              // records a death
   kResponsibleBodies,  // changes the S117 responsible bodies
   kCarePlan,           // changes a care plan
+  kPlacement,          // records or ends a placement (s117.placement)
 };
 
 inline constexpr std::string_view kAuditOk = "ok";

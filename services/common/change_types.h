@@ -18,6 +18,7 @@ inline constexpr char kCarePlan[] = "care_plan";
 inline constexpr char kS117Episode[] = "s117_episode";
 inline constexpr char kCommunityTreatmentOrder[] = "community_treatment_order";
 inline constexpr char kConditionalDischarge[] = "conditional_discharge";
+inline constexpr char kPlacement[] = "placement";
 
 // Types of change to the record.
 inline constexpr char kCreated[] = "created";

@@ -49,6 +49,7 @@ const UnitQuery kUnitQueries[] = {
     {"S117_COST_COUNCIL", sql::kIndicatorS117CostCouncil, kQualifyingSection},
     {"S117_COST_ICB", sql::kIndicatorS117CostIcb, kQualifyingSection},
     {"S117_SELF_DIRECTED", sql::kIndicatorS117SelfDirected, kQualifyingSection},
+    {"S117_DISPUTES_3M", sql::kIndicatorS117Disputes3m, kQualifyingSection},
 };
 
 std::optional<double> Opt(const pqxx::field& f) {

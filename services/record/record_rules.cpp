@@ -510,4 +510,39 @@ absl::Status CloseRefusal(Closing closing, const std::optional<ClosedRowFacts>& 
   return absl::AbortedError(id_field + ": changed by a concurrent call; send again");
 }
 
+absl::StatusOr<std::optional<Date>> ResidenceFrom(const std::string& value,
+                                                  const icr::v1::Person& person, Date today,
+                                                  const std::string& field) {
+  if (value.empty()) return std::optional<Date>();
+  auto from = ParseDate(value);
+  if (!from) return InvalidField(field, "not a date (YYYY-MM-DD)");
+  if (*from > today) return InvalidField(field, "after today");
+  auto born = ParseDate(person.date_of_birth());
+  if (born && *from < *born) return InvalidField(field, "before the person's date of birth");
+  return from;
+}
+
+absl::StatusOr<ResidenceChange> PlanResidence(const std::optional<CurrentResidence>& current,
+                                              const icr::v1::Person& person,
+                                              const std::optional<Date>& residence_from, Date today,
+                                              const std::string& field) {
+  using Kind = ResidenceChange::Kind;
+  if (!current) {
+    if (person.postcode().empty() && person.council_code().empty() && person.icb_code().empty()) {
+      return ResidenceChange{};
+    }
+    return ResidenceChange{Kind::kOpenFirst, residence_from};
+  }
+  if (current->postcode == person.postcode() && current->council_code == person.council_code() &&
+      current->icb_code == person.icb_code()) {
+    return ResidenceChange{};
+  }
+  const Date from = residence_from.value_or(today);
+  if (current->from && from <= *current->from) {
+    return RefusedField(field, "the current residence began on " + FormatDate(*current->from) +
+                                   ": a move takes effect after it");
+  }
+  return ResidenceChange{Kind::kMove, from};
+}
+
 }  // namespace icr::record

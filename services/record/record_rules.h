@@ -84,6 +84,34 @@ struct ClosedRowFacts {
 absl::Status CloseRefusal(Closing closing, const std::optional<ClosedRowFacts>& row,
                           const std::string& field);
 
+// ---- Residence history (core.residence), fed by UpsertPerson ----
+
+// UpsertPersonRequest.residence_from: empty gives nullopt; otherwise a real date, not after today
+// and not before the person's date of birth (INVALID_ARGUMENT naming `field`).
+absl::StatusOr<std::optional<Date>> ResidenceFrom(const std::string& value,
+                                                  const icr::v1::Person& person, Date today,
+                                                  const std::string& field);
+
+// The person's current residence as stored.
+struct CurrentResidence {
+  std::string postcode, council_code, icb_code;
+  std::optional<Date> from;  // nullopt: since a date not recorded
+};
+
+// What an upsert does to the residence history: nothing (same address, or none at all), open
+// the person's first residence (from `from`, nullopt: not recorded), or close the current one
+// the day before `from` and open the new one from it.
+struct ResidenceChange {
+  enum class Kind { kNone, kOpenFirst, kMove } kind = Kind::kNone;
+  std::optional<Date> from;
+};
+// A move takes effect on residence_from, else today; FAILED_PRECONDITION naming `field` when
+// that is not after the current residence's start.
+absl::StatusOr<ResidenceChange> PlanResidence(const std::optional<CurrentResidence>& current,
+                                              const icr::v1::Person& person,
+                                              const std::optional<Date>& residence_from, Date today,
+                                              const std::string& field);
+
 // Canonical content of an event for idempotency: equal for resends of the same content.
 std::string CanonicalJson(const google::protobuf::Message& message);
 

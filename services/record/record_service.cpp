@@ -138,10 +138,12 @@ absl::Status RecordServiceImpl::StorePerson(const Caller& caller,
   icr::v1::Person person = req.person();
   RETURN_IF_ERROR(ValidatePerson(person, *ref_, "person", Today()));
   RETURN_IF_ERROR(CheckVersion(req.expected_version(), "expected_version"));
+  ASSIGN_OR_RETURN(const auto residence_from,
+                   ResidenceFrom(req.residence_from(), person, Today(), "residence_from"));
   WriteBatch batch(caller, "UpsertPerson");
   return WriteAll(batch, [&](pqxx::work& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(UpsertResult stored,
-                     batch.Person(tx, person, req.expected_version(), req.create_only()));
+    ASSIGN_OR_RETURN(UpsertResult stored, batch.Person(tx, person, req.expected_version(),
+                                                       req.create_only(), residence_from));
     RETURN_IF_ERROR(batch.Finish(tx));
     *resp = std::move(stored.person);
     return absl::OkStatus();
@@ -221,10 +223,14 @@ absl::Status RecordServiceImpl::StoreEvents(const Caller& caller,
   std::vector<icr::v1::UpsertPersonRequest> people(req.people().begin(), req.people().end());
   const Date today = Today();
   std::set<std::string> upserted;
+  std::vector<std::optional<Date>> residence_from(people.size());
   for (size_t i = 0; i < people.size(); ++i) {
     const std::string field = "people[" + std::to_string(i) + "]";
     RETURN_IF_ERROR(ValidatePerson(*people[i].mutable_person(), *ref_, field + ".person", today));
     RETURN_IF_ERROR(CheckVersion(people[i].expected_version(), field + ".expected_version"));
+    ASSIGN_OR_RETURN(residence_from[i],
+                     ResidenceFrom(people[i].residence_from(), people[i].person(), today,
+                                   field + ".residence_from"));
     upserted.insert(people[i].person().nhs_number());
   }
   for (size_t i = 0; i < events.size(); ++i) {
@@ -241,11 +247,13 @@ absl::Status RecordServiceImpl::StoreEvents(const Caller& caller,
     // The people first, so the events may be about those this request creates.
     for (size_t i = 0; i < people.size(); ++i) {
       const auto& p = people[i];
-      auto stored = batch.Person(tx, p.person(), p.expected_version(), p.create_only());
+      auto stored =
+          batch.Person(tx, p.person(), p.expected_version(), p.create_only(), residence_from[i]);
       if (!stored.ok()) {
         const std::string field = "people[" + std::to_string(i) + "].";
-        return RenameField(RenameField(stored.status(), "person", field + "person"),
-                           "expected_version", field + "expected_version");
+        return RenameField(RenameField(RenameField(stored.status(), "person", field + "person"),
+                                       "expected_version", field + "expected_version"),
+                           "residence_from", field + "residence_from");
       }
       *resp->add_people() = std::move(stored->person);
     }

@@ -374,11 +374,36 @@ std::vector<PersonFacts> RecordStore::FindByNhsNumbers(pqxx::transaction_base& t
   return people;
 }
 
+namespace {
+// The residence history after an upsert of person p (PlanResidence).
+absl::Status KeepResidence(pqxx::transaction_base& tx, const std::string& person_id,
+                           const icr::v1::Person& p, const std::optional<Date>& residence_from,
+                           bool created, const std::string& org_code) {
+  std::optional<CurrentResidence> current;
+  if (auto r = Exec(tx, sql::kResidenceCurrent, person_id); !r.empty()) {
+    current = CurrentResidence{r[0][0].c_str(), r[0][1].c_str(), r[0][2].c_str(),
+                               ParseDate(r[0][3].c_str())};
+  }
+  ASSIGN_OR_RETURN(const ResidenceChange change,
+                   PlanResidence(current, p, residence_from, Today(), "residence_from"));
+  if (change.kind == ResidenceChange::Kind::kNone) return absl::OkStatus();
+  std::optional<std::string> from;
+  if (change.from) from = FormatDate(*change.from);
+  if (change.kind == ResidenceChange::Kind::kMove) {
+    Exec(tx, sql::kResidenceClose, person_id, FormatDate(*change.from - std::chrono::days{1}));
+  }
+  Exec(tx, sql::kResidenceOpen, person_id, p.postcode(), p.council_code(), p.icb_code(), from,
+       created ? "person_created" : "person_updated", org_code);
+  return absl::OkStatus();
+}
+}  // namespace
+
 absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& tx,
                                                        const icr::v1::Person& p,
                                                        int64_t expected_version,
                                                        const std::string& org_code,
-                                                       std::vector<NewChange>& changes) {
+                                                       std::vector<NewChange>& changes,
+                                                       const std::optional<Date>& residence_from) {
   std::vector<std::string> systems, values;
   for (const auto& id : p.local_identifiers()) {
     systems.push_back(id.system());
@@ -405,6 +430,7 @@ absl::StatusOr<UpsertResult> RecordStore::UpsertPerson(pqxx::transaction_base& t
       }
     }
   }
+  RETURN_IF_ERROR(KeepResidence(tx, person_id, p, residence_from, r[3].as<bool>(), org_code));
   UpsertResult result{p, r[4].as<bool>() || added > 0, r[3].as<bool>()};
   // As stored: the demographics are those sent (written, or equal), the rest is the row's.
   result.person.set_person_id(person_id);

@@ -70,11 +70,14 @@ class RecordStore {
   // Creates or updates by NHS number, adding its change row to `changes` (the caller adds the
   // relationship: WriteBatch). ABORTED when expected_version is set and stale; ALREADY_EXISTS
   // when a local identifier belongs to someone else.
+  // Also keeps the residence history (PlanResidence): a change of postcode, council or ICB
+  // takes effect on residence_from (nullopt: today; a first residence: a date not recorded).
   static absl::StatusOr<UpsertResult> UpsertPerson(pqxx::transaction_base& tx,
                                                    const icr::v1::Person& person,
                                                    int64_t expected_version,
                                                    const std::string& org_code,
-                                                   std::vector<NewChange>& changes);
+                                                   std::vector<NewChange>& changes,
+                                                   const std::optional<Date>& residence_from = {});
 
   static KnownEvents KnownEventHashes(pqxx::transaction_base& tx, const std::string& org,
                                       const std::vector<std::string>& event_ids);

@@ -97,7 +97,8 @@ absl::StatusOr<EventResult> WriteBatch::Event(pqxx::transaction_base& tx,
 
 absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
                                                 const icr::v1::Person& person,
-                                                int64_t expected_version, bool create_only) {
+                                                int64_t expected_version, bool create_only,
+                                                const std::optional<Date>& residence_from) {
   const std::string& nhs = person.nhs_number();
   const access::Facts facts = FactsFor(tx, nhs);
   access::Write write = access::Write::kCreatePerson;
@@ -124,8 +125,8 @@ absl::StatusOr<UpsertResult> WriteBatch::Person(pqxx::transaction_base& tx,
     return UpsertResult{std::move(*stored), false, false};
   }
 
-  auto result =
-      RecordStore::UpsertPerson(tx, person, expected_version, caller_.org_code, pending_.changes);
+  auto result = RecordStore::UpsertPerson(tx, person, expected_version, caller_.org_code,
+                                          pending_.changes, residence_from);
   if (result.ok()) {
     people_[result->person.nhs_number()] = result->person;
     person_ids_[nhs] = result->person.person_id();

@@ -39,8 +39,10 @@ class WriteBatch {
   // person the caller may not see (or, with expected_version, one who does not exist) is
   // NOT_FOUND. create_only (FHIR conditional create): a stored person is returned as stored,
   // unchanged, when the caller may see them (the write rule of a write that changes nothing).
+  // residence_from: when a change of address took effect (RecordStore::UpsertPerson).
   absl::StatusOr<UpsertResult> Person(pqxx::transaction_base& tx, const icr::v1::Person& person,
-                                      int64_t expected_version, bool create_only = false);
+                                      int64_t expected_version, bool create_only = false,
+                                      const std::optional<Date>& residence_from = {});
 
   // Writes the item's deferred episode-table rows now (ImportEvents' savepoint per item, so a
   // refusal belongs to its item).

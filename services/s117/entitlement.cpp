@@ -46,6 +46,10 @@ const std::set<std::string> kLegalDecisionEvents = {
 const std::set<std::string> kCtoSections = {"03", "10"};
 // Conditional discharge is for restricted patients: s37/41, s47/49, s48/49, s45A.
 const std::set<std::string> kRestrictedSections = {"09", "15", "17", "37", "38"};
+// Placements (s117.placement): Choice of Accommodation Regulations 2014 specified types, or OTHER.
+const std::set<std::string> kAccommodationTypes = {"CARE_HOME", "SHARED_LIVES", "SUPPORTED_LIVING",
+                                                   "OTHER"};
+const std::set<std::string> kPlacementBases = {"care_act", "s117", "other"};
 // "Ordinarily resident" replaced "resident" on 1 April 2015 (Care Act 2014 s75).
 constexpr Date kOrdinaryResidenceTestFrom{std::chrono::year{2015} / 4 / 1};
 
@@ -135,20 +139,32 @@ std::string RuleVersion(Date detention_start, const Policy& policy) {
   return "ICB_REGS_2022";
 }
 
-// The council where the person is recorded as living: provisional until someone sets the
-// council with its evidence (2.4: a dispute never blocks the entitlement).
-void DetermineCouncil(Episode& e, const std::string& council_code, Date detention_start) {
-  if (!IsSocialServicesAuthority(council_code)) {
+// The council derived from the residence and placement history (responsible_council.h):
+// provisional until someone sets the council with its evidence (2.4: a dispute never blocks the
+// entitlement); none when nothing is known or the area has no social services authority.
+void DetermineCouncil(Episode& e, const PersonFacts& person, Date detention_start,
+                      const Policy& policy) {
+  const CouncilDerivation derived =
+      DeriveResponsibleCouncil(detention_start, person.residences, person.placements,
+                               person.date_of_birth, policy.mha2025_s46_from);
+  e.council_reason = "[" + derived.rule + "] " + derived.reason;
+  if (!IsSocialServicesAuthority(derived.council_code)) {
+    if (!derived.council_code.empty()) {
+      e.council_reason +=
+          " (" + derived.council_code + " is not a social services authority: decide the council)";
+    }
     e.responsible_council_code.clear();
     e.council_basis.clear();
   } else {
-    e.responsible_council_code = council_code;
+    e.responsible_council_code = derived.council_code;
     if (detention_start < kOrdinaryResidenceTestFrom) {
       e.council_basis = "PRE_2015_RESIDENCE_TEST";
     } else {
-      e.council_basis = council_code.rfind("W06", 0) == 0 ? "OR_WALES_S117_3B" : "OR_ENGLAND_S117_3A";
+      e.council_basis =
+          derived.council_code.rfind("W06", 0) == 0 ? "OR_WALES_S117_3B" : "OR_ENGLAND_S117_3A";
     }
-    e.ordinary_residence_evidence = "council of residence in the record when the detention began";
+    e.ordinary_residence_evidence =
+        "residence and placement history in the record when the detention began";
   }
   e.council_provisional = true;
 }
@@ -326,6 +342,15 @@ absl::Status ApplyPolicySetting(Policy& p, const std::string& key, const std::st
   if (key == "require_notification_before_end") return flag(p.require_notification_before_end);
   if (key == "who_pays_2020_from") return date(p.who_pays_2020_from);
   if (key == "icb_regs_2022_from") return date(p.icb_regs_2022_from);
+  if (key == "mha2025_s46_from") {
+    if (value.empty()) {  // not in force
+      p.mha2025_s46_from.reset();
+      return absl::OkStatus();
+    }
+    Date from;
+    RETURN_IF_ERROR(date(from));
+    p.mha2025_s46_from = from;
+  }
   return absl::OkStatus();
 }
 
@@ -390,7 +415,7 @@ absl::StatusOr<Episode> OpenPlanned(const DetentionFacts& d, const PersonFacts& 
   if (!e.ok()) return e.status();
   e->detention_source_org = d.source_org;
   e->detention_id = d.detention_id;
-  DetermineCouncil(*e, person.council_code, d.start);
+  DetermineCouncil(*e, person, d.start, policy);
   if (predecessor && !predecessor->responsible_icb_code.empty()) {
     // The originating ICB keeps responsibility through a further detention (2.5, 2.7).
     e->predecessor_episode_id = predecessor->episode_id;
@@ -423,7 +448,7 @@ absl::Status ChangeSection(Episode& e, const DetentionFacts& d, const PersonFact
   e.detention_id = d.detention_id;
   e.ceased_detained_date.reset();  // detained again, under the new section
   if (policy.section_change_redetermines_council) {
-    DetermineCouncil(e, person.council_code, *e.detention_start_date);
+    DetermineCouncil(e, person, *e.detention_start_date, policy);
   }
   return absl::OkStatus();
 }
@@ -676,16 +701,37 @@ absl::Status CheckDisputeStatus(const std::string& status, const std::string& fi
   return CheckEnum(status, kDisputeStatuses, field);
 }
 
+void SetDisputeStatus(Episode& e, const std::string& status, Date on, Date today) {
+  auto open = [](const std::string& s) { return s == "DISPUTED" || s == "REFERRED_TO_SOS"; };
+  if (open(status) && !open(e.or_dispute_status)) {
+    e.or_dispute_opened_on = on;
+    e.or_dispute_closed_on.reset();
+  } else if (!open(status) && open(e.or_dispute_status)) {
+    e.or_dispute_closed_on = today;
+  }
+  e.or_dispute_status = status;
+}
+
 absl::Status SetResponsibleBodies(Episode& e, const icr::v1::SetResponsibleBodiesRequest& req,
-                                  const ReferenceData& ref) {
+                                  const ReferenceData& ref, Role role, Date today) {
   if (!req.has_council() && !req.has_icb() && req.or_dispute_status().empty()) {
     return InvalidField("council", "nothing to change: give council, icb or or_dispute_status");
   }
   if (req.has_council()) {
-    RETURN_IF_ERROR(CheckResponsibleCouncil(req.council(), ref, "council", Today()));
+    RETURN_IF_ERROR(CheckResponsibleCouncil(req.council(), ref, "council", today));
   }
-  if (req.has_icb()) RETURN_IF_ERROR(CheckResponsibleIcb(req.icb(), ref, "icb", Today()));
+  if (req.has_icb()) RETURN_IF_ERROR(CheckResponsibleIcb(req.icb(), ref, "icb", today));
   RETURN_IF_ERROR(CheckDisputeStatus(req.or_dispute_status(), "or_dispute_status", false));
+  Date dispute_on = today;
+  if (!req.or_dispute_opened_on().empty()) {
+    if (req.or_dispute_status() != "DISPUTED" && req.or_dispute_status() != "REFERRED_TO_SOS") {
+      return InvalidField("or_dispute_opened_on",
+                          "only with or_dispute_status DISPUTED or REFERRED_TO_SOS");
+    }
+    auto opened = FactDate(req.or_dispute_opened_on(), "or_dispute_opened_on", role, today);
+    if (!opened.ok()) return opened.status();
+    dispute_on = *opened;
+  }
   RETURN_IF_ERROR(CheckText(req.reason(), "reason", 1000, false));
   RETURN_IF_ERROR(RequireOpen(e, "responsible bodies change only while the entitlement is open"));
   if (req.has_council()) {
@@ -693,14 +739,49 @@ absl::Status SetResponsibleBodies(Episode& e, const icr::v1::SetResponsibleBodie
     e.council_basis = req.council().basis();
     e.ordinary_residence_evidence = req.council().evidence();
     e.council_provisional = req.council().provisional();
+    e.council_reason =
+        "set by a responsible body" + (req.reason().empty() ? std::string() : ": " + req.reason());
   }
   if (req.has_icb()) {
     e.responsible_icb_code = req.icb().code();
     e.icb_basis = req.icb().basis();
     e.gp_practice_at_application = req.icb().gp_practice_at_application();
   }
-  if (!req.or_dispute_status().empty()) e.or_dispute_status = req.or_dispute_status();
+  if (!req.or_dispute_status().empty()) {
+    SetDisputeStatus(e, req.or_dispute_status(), dispute_on, today);
+  }
   return absl::OkStatus();
+}
+
+absl::Status ValidatePlacement(const icr::v1::Placement& p, const ReferenceData& ref, Role role,
+                               Date today) {
+  const std::string f = "placement.";
+  if (!p.placement_id().empty())
+    return InvalidField(f + "placement_id", "assigned by the register");
+  RETURN_IF_ERROR(CheckEnum(p.accommodation_type(), kAccommodationTypes, f + "accommodation_type"));
+  RETURN_IF_ERROR(CheckEnum(p.legal_basis(), kPlacementBases, f + "legal_basis"));
+  if (p.start_date().empty()) return InvalidField(f + "start_date", "required");
+  auto start = FactDate(p.start_date(), f + "start_date", role, today);
+  if (!start.ok()) return start.status();
+  RETURN_IF_ERROR(
+      ref.CheckCouncil(p.placing_council_code(), f + "placing_council_code", true, *start));
+  RETURN_IF_ERROR(
+      ref.CheckCouncil(p.placed_in_council_code(), f + "placed_in_council_code", true, *start));
+  if (!p.end_date().empty()) {
+    auto end = FactDate(p.end_date(), f + "end_date", role, today);
+    if (!end.ok()) return end.status();
+    if (*end < *start) return InvalidField(f + "end_date", "before start_date");
+  }
+  return CheckText(p.provider_name(), f + "provider_name", 200, false);
+}
+
+absl::StatusOr<Date> PlacementEnd(const std::string& end_date, Date start, Role role, Date today) {
+  auto end = FactDate(end_date, "end_date", role, today);
+  if (!end.ok()) return end.status();
+  if (*end < start) {
+    return RefusedField("end_date", "before the placement's start_date " + FormatDate(start));
+  }
+  return *end;
 }
 
 absl::Status ValidateServiceLine(icr::v1::AftercareService& line, const Policy& policy,
@@ -896,13 +977,14 @@ absl::StatusOr<Episode> EpisodeFromOpenRequest(const icr::v1::OpenEntitlementReq
     e->council_basis = req.council().basis();
     e->ordinary_residence_evidence = req.council().evidence();
     e->council_provisional = req.council().provisional();
+    e->council_reason = "entered by hand: " + req.reason();
   }
   if (req.has_icb()) {
     e->responsible_icb_code = req.icb().code();
     e->icb_basis = req.icb().basis();
     e->gp_practice_at_application = req.icb().gp_practice_at_application();
   }
-  if (!req.or_dispute_status().empty()) e->or_dispute_status = req.or_dispute_status();
+  if (!req.or_dispute_status().empty()) SetDisputeStatus(*e, req.or_dispute_status(), today, today);
   const std::vector<std::pair<std::string, std::optional<Date>>> later = {
       {"ceased_detained_date", *ceased},
       {"left_hospital_date", *left},

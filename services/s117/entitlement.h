@@ -16,6 +16,7 @@
 #include "services/common/principal.h"
 #include "services/common/reference.h"
 #include "services/common/validation.h"
+#include "services/s117/responsible_council.h"
 
 namespace icr::s117 {
 
@@ -42,6 +43,8 @@ struct Policy {
   bool require_notification_before_end = false;
   Date who_pays_2020_from = Date{std::chrono::year{2020} / 9 / 1};
   Date icb_regs_2022_from = Date{std::chrono::year{2022} / 7 / 1};
+  // Commencement of the Mental Health Act 2025 s46 (s117(3A) deeming); none = not in force.
+  std::optional<Date> mha2025_s46_from;
   std::map<std::string, bool> end_reasons;          // code -> allowed as the primary reason
   std::map<std::string, std::string> sections;      // legal status code -> qualifying_section
   std::map<std::string, bool> service_types;        // code -> is accommodation
@@ -75,7 +78,10 @@ struct Episode {
   std::string council_basis;
   bool council_provisional = true;
   std::string ordinary_residence_evidence;
+  std::string council_reason;  // why this council: the rule's derivation, or who set it
   std::string or_dispute_status = "NONE";
+  std::optional<Date> or_dispute_opened_on;  // the open (or last) dispute's dates
+  std::optional<Date> or_dispute_closed_on;
   std::string responsible_icb_code;
   std::string icb_basis;
   std::string gp_practice_at_application;
@@ -119,8 +125,11 @@ struct DetentionFacts {
 
 struct PersonFacts {
   std::string person_id;
-  std::string council_code;  // core.person.council_code: ordinary residence as recorded
+  std::string council_code;  // core.person.council_code: the current council of residence
   std::string icb_code;
+  std::optional<Date> date_of_birth;
+  std::vector<ResidencePeriod> residences;  // core.residence, oldest first
+  std::vector<PlacementFacts> placements;   // s117.placement
 };
 
 // ---- Transitions (domain-rules 2.10) ----
@@ -137,8 +146,10 @@ enum class DetentionAction {
 DetentionAction OnDetentionStarted(const Episode* open, const DetentionFacts& detention,
                                    const Policy& policy);
 
-// T1: a PLANNED episode for a qualifying detention. The council is provisional (ordinary
-// residence as recorded); the ICB is carried over from a superseded predecessor.
+// T1: a PLANNED episode for a qualifying detention. The council is provisional, derived from
+// the residence and placement history immediately before the detention
+// (DeriveResponsibleCouncil, by the rule in force on its start), with the reason in
+// council_reason; the ICB is carried over from a superseded predecessor.
 absl::StatusOr<Episode> OpenPlanned(const DetentionFacts& detention, const PersonFacts& person,
                                     const Episode* predecessor, const Policy& policy);
 // T2: another qualifying section with no break in detention.
@@ -224,9 +235,23 @@ absl::Status CheckResponsibleIcb(const icr::v1::ResponsibleIcb& icb, const Refer
                                  const std::string& field, Date on = Today());
 absl::Status CheckDisputeStatus(const std::string& status, const std::string& field,
                                 bool required);
-// Applies a SetResponsibleBodies request to an open episode.
+// Applies a SetResponsibleBodies request to an open episode. or_dispute_opened_on is a fact
+// date for `role` (empty: today).
 absl::Status SetResponsibleBodies(Episode& e, const icr::v1::SetResponsibleBodiesRequest& req,
-                                  const ReferenceData& ref);
+                                  const ReferenceData& ref, Role role, Date today);
+// Sets or_dispute_status: a dispute opened (DISPUTED or REFERRED_TO_SOS after none) is dated
+// `on`, one closed (NONE or DETERMINED after an open one) is dated today; going from one open
+// status to the other keeps its age.
+void SetDisputeStatus(Episode& e, const std::string& status, Date on, Date today);
+
+// A placement to record (RecordPlacement): the placing and placed-in councils are social services
+// authorities open on the start date, a known accommodation type and legal basis, the start a
+// required fact date for `role`, the end (if any) no earlier than the start and not after today.
+absl::Status ValidatePlacement(const icr::v1::Placement& placement, const ReferenceData& ref,
+                               Role role, Date today);
+// The end date of a placement that started on `start` (EndPlacement): a fact date for `role`
+// (empty: today; INVALID_ARGUMENT), no earlier than the stored start (FAILED_PRECONDITION).
+absl::StatusOr<Date> PlacementEnd(const std::string& end_date, Date start, Role role, Date today);
 
 // The default JOINT split of a funding agreement.
 struct Split {

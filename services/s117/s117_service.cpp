@@ -7,6 +7,8 @@
 
 #include "services/common/access.h"
 #include "services/common/audit.h"
+#include "services/common/change_types.h"
+#include "services/common/changes.h"
 #include "services/common/fact_dates.h"
 #include "services/common/grpc_status.h"
 #include "services/common/import_row.h"
@@ -297,7 +299,7 @@ absl::Status S117ServiceImpl::SetBodies(const Caller& caller,
       [&](pqxx::work&, const Policy&, Episode& e, Mutation& m) {
         m.action = "s117_responsible_bodies_set";
         m.reason = req.reason();
-        return s117::SetResponsibleBodies(e, req, *ref_);
+        return s117::SetResponsibleBodies(e, req, *ref_, caller.role, Today());
       },
       resp);
 }
@@ -741,6 +743,111 @@ grpc::Status S117ServiceImpl::ExportRegister(grpc::ServerContext* ctx,
   return ToGrpc(Export(
       *caller, *req, [&] { return ctx->IsCancelled(); },
       [&](const icr::v1::RegisterRow& row) { return writer->Write(row); }));
+}
+
+// ---- Placements ----
+
+namespace {
+// The placement `id` of person_id as stored, into resp.
+absl::Status PlacementOf(pqxx::transaction_base& tx, const std::string& person_id,
+                         const std::string& id, icr::v1::Placement* resp) {
+  for (auto& row : S117Store::Placements(tx, person_id)) {
+    if (row.placement.placement_id() == id) {
+      *resp = std::move(row.placement);
+      return absl::OkStatus();
+    }
+  }
+  return absl::InternalError("placement: not found after it was written");
+}
+}  // namespace
+
+absl::Status S117ServiceImpl::AddPlacement(const Caller& caller,
+                                           const icr::v1::RecordPlacementRequest& req,
+                                           icr::v1::Placement* resp) {
+  const icr::v1::Placement& p = req.placement();
+  ASSIGN_OR_RETURN(const std::string nhs,
+                   NormaliseNhsNumber(p.nhs_number(), "placement.nhs_number"));
+  RETURN_IF_ERROR(ValidatePlacement(p, *ref_, caller.role, Today()));
+  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+    auto person =
+        Access::ResolvePersonForWrite(tx, caller, nhs, "RecordPlacement", access::Write::kPlacement,
+                                      p.placing_council_code() == caller.org_code);
+    if (!person.ok()) {
+      refused = person.status();
+      return absl::OkStatus();  // commit the audit of the refused attempt
+    }
+    const std::string id = S117Store::InsertPlacement(tx, person->person_id, p, caller.org_code);
+    Changes::Append(tx, change::kPlacement, id, person->person_id, change::kCreated,
+                    caller.org_code);
+    Audit::Write(tx, caller, person->person_id, "RecordPlacement", kAuditOk);
+    return PlacementOf(tx, person->person_id, id, resp);
+  });
+}
+
+absl::Status S117ServiceImpl::StopPlacement(const Caller& caller,
+                                            const icr::v1::EndPlacementRequest& req,
+                                            icr::v1::Placement* resp) {
+  RETURN_IF_ERROR(CheckUuid(req.placement_id(), "placement_id", "a placement id"));
+  return Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
+    auto stored = S117Store::LoadPlacement(tx, req.placement_id());
+    access::Facts facts;
+    if (stored) {
+      facts.exists = true;
+      facts.sees = Access::CanSee(tx, stored->person_id, caller.org_code);
+      facts.placing_council = stored->placing_council_code == caller.org_code;
+    }
+    const access::Decision d =
+        access::DecideWrite(caller, access::Write::kPlacement, facts, "placement_id");
+    if (!d.ok()) {
+      Access::AuditDecision(tx, caller, stored ? stored->person_id : "", "EndPlacement", d);
+      refused = absl::IsNotFound(d.status)
+                    ? absl::NotFoundError("placement_id: no such placement visible to you")
+                    : d.status;
+      return absl::OkStatus();
+    }
+    if (stored->end) {
+      return RefusedField("placement_id", "the placement ended on " + FormatDate(*stored->end));
+    }
+    ASSIGN_OR_RETURN(const Date end,
+                     PlacementEnd(req.end_date(), stored->start, caller.role, Today()));
+    S117Store::EndPlacement(tx, req.placement_id(), end, caller.org_code);
+    Changes::Append(tx, change::kPlacement, req.placement_id(), stored->person_id, change::kUpdated,
+                    caller.org_code);
+    Audit::Write(tx, caller, stored->person_id, "EndPlacement", kAuditOk);
+    return PlacementOf(tx, stored->person_id, req.placement_id(), resp);
+  });
+}
+
+grpc::Status S117ServiceImpl::RecordPlacement(grpc::ServerContext* ctx,
+                                              const icr::v1::RecordPlacementRequest* req,
+                                              icr::v1::Placement* resp) {
+  auto caller = Admit(ctx, "RecordPlacement");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(AddPlacement(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::EndPlacement(grpc::ServerContext* ctx,
+                                           const icr::v1::EndPlacementRequest* req,
+                                           icr::v1::Placement* resp) {
+  auto caller = Admit(ctx, "EndPlacement");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(StopPlacement(*caller, *req, resp));
+}
+
+grpc::Status S117ServiceImpl::ListPlacements(grpc::ServerContext* ctx,
+                                             const icr::v1::ListPlacementsRequest* req,
+                                             icr::v1::ListPlacementsResponse* resp) {
+  auto caller = Admit(ctx, "ListPlacements");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto nhs = NormaliseNhsNumber(req->nhs_number(), "nhs_number");
+  if (!nhs.ok()) return ToGrpc(nhs.status());
+  return ToGrpc(Access::ReadPerson(db_, *caller, *nhs, "ListPlacements",
+                                   [&](pqxx::work& tx, const PersonRef& person) {
+                                     for (auto& row : S117Store::Placements(tx, person.person_id)) {
+                                       *resp->add_placements() = std::move(row.placement);
+                                     }
+                                     return absl::OkStatus();
+                                   }));
 }
 
 grpc::Status S117ServiceImpl::OpenEntitlement(grpc::ServerContext* ctx,

@@ -64,6 +64,12 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
       grpc::ServerContext* ctx,
       grpc::ServerReaderWriter<icr::v1::ImportRowResult, icr::v1::RegisterImportRow>* stream)
       override;
+  grpc::Status RecordPlacement(grpc::ServerContext* ctx, const icr::v1::RecordPlacementRequest* req,
+                               icr::v1::Placement* resp) override;
+  grpc::Status EndPlacement(grpc::ServerContext* ctx, const icr::v1::EndPlacementRequest* req,
+                            icr::v1::Placement* resp) override;
+  grpc::Status ListPlacements(grpc::ServerContext* ctx, const icr::v1::ListPlacementsRequest* req,
+                              icr::v1::ListPlacementsResponse* resp) override;
 
  private:
   // What a write did, for the history and the change feed; after_save runs once the episode
@@ -145,6 +151,10 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
                           icr::v1::Entitlement* resp);
   absl::Status InError(const Caller& caller, const icr::v1::RecordInErrorRequest& req,
                        icr::v1::Entitlement* resp);
+  absl::Status AddPlacement(const Caller& caller, const icr::v1::RecordPlacementRequest& req,
+                            icr::v1::Placement* resp);
+  absl::Status StopPlacement(const Caller& caller, const icr::v1::EndPlacementRequest& req,
+                             icr::v1::Placement* resp);
   // One register row in one transaction (rolled back for a dry run): its result.
   icr::v1::ImportRowResult ImportRow(const Caller& caller, const icr::v1::RegisterImportRow& row);
   // The row's entitlement stored through the live operations in `tx`: the person (found or

@@ -40,8 +40,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     case_decision_date, s17_trigger_by, s17_trigger_role, s17_trigger_rationale, s17_trigger_date,
     ceased_detained_date, left_hospital_date, effective_from, cto_start_date, cto_end_date,
     conditional_discharge_date, absolute_discharge_date, responsible_council_code, council_basis,
-    council_provisional, ordinary_residence_evidence, or_dispute_status, responsible_icb_code,
-    icb_basis, gp_practice_at_application, responsibility_rule_version, in_hospital,
+    council_provisional, ordinary_residence_evidence, council_reason, or_dispute_status,
+    or_dispute_opened_on, or_dispute_closed_on, responsible_icb_code, icb_basis,
+    gp_practice_at_application, responsibility_rule_version, in_hospital,
     legal_determination_required, pending_detention_source_org, pending_detention_id,
     pending_detention_start_date, pending_legal_status_code, last_review_date, next_review_due,
     ended_on, notification_sent_date, void_reason, registered_on, source_ref, end_migrated,
@@ -198,7 +199,55 @@ std::optional<PersonFacts> S117Store::Person(pqxx::transaction_base& tx,
   auto r = Exec(tx, sql::kPerson, person_id);
   if (r.empty()) return std::nullopt;
   if (date_of_death) *date_of_death = ParseDate(r[0][2].c_str());
-  return PersonFacts{person_id, r[0][0].c_str(), r[0][1].c_str()};
+  PersonFacts person{person_id, r[0][0].c_str(), r[0][1].c_str()};
+  person.date_of_birth = ParseDate(r[0][3].c_str());
+  for (const auto& row : Exec(tx, sql::kResidences, person_id)) {
+    person.residences.push_back({row[0].c_str(), row[1].c_str(), row[2].c_str(),
+                                 ParseDate(row[3].c_str()), ParseDate(row[4].c_str())});
+  }
+  for (auto& placement : Placements(tx, person_id)) {
+    person.placements.push_back(std::move(placement.facts));
+  }
+  return person;
+}
+
+std::vector<S117Store::PlacementRow> S117Store::Placements(pqxx::transaction_base& tx,
+                                                           const std::string& person_id) {
+  std::vector<PlacementRow> out;
+  for (const auto& r : Exec(tx, sql::kPlacements, person_id)) {
+    PlacementRow row;
+    if (!ParseJson(r[0].c_str(), &row.placement).ok()) continue;
+    row.facts = {r[1].c_str(),
+                 r[2].c_str(),
+                 r[3].c_str(),
+                 r[4].c_str(),
+                 ParseDate(r[5].c_str()).value_or(Date{}),
+                 ParseDate(r[6].c_str())};
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::string S117Store::InsertPlacement(pqxx::transaction_base& tx, const std::string& person_id,
+                                       const icr::v1::Placement& p, const std::string& org) {
+  return Exec(tx, sql::kPlacementInsert, person_id, p.placing_council_code(),
+              p.placed_in_council_code(), p.accommodation_type(), p.legal_basis(), p.start_date(),
+              Text(p.end_date()), p.provider_name(), org)
+      .at(0)[0]
+      .c_str();
+}
+
+std::optional<S117Store::StoredPlacement> S117Store::LoadPlacement(
+    pqxx::transaction_base& tx, const std::string& placement_id) {
+  auto r = Exec(tx, sql::kPlacementGet, placement_id);
+  if (r.empty()) return std::nullopt;
+  return StoredPlacement{r[0][0].c_str(), r[0][1].c_str(),
+                         ParseDate(r[0][2].c_str()).value_or(Date{}), ParseDate(r[0][3].c_str())};
+}
+
+void S117Store::EndPlacement(pqxx::transaction_base& tx, const std::string& placement_id, Date end,
+                             const std::string& org) {
+  Exec(tx, sql::kPlacementEnd, placement_id, FormatDate(end), org);
 }
 
 Presence S117Store::HospitalPresence(pqxx::transaction_base& tx, const std::string& person_id,

@@ -84,6 +84,28 @@ class S117Store {
                                                   const std::string& source_org,
                                                   const std::string& id);
 
+  // Placements (s117.placement): a person's, newest first, as the proto and as the rule's facts.
+  struct PlacementRow {
+    icr::v1::Placement placement;
+    PlacementFacts facts;
+  };
+  static std::vector<PlacementRow> Placements(pqxx::transaction_base& tx,
+                                              const std::string& person_id);
+  // Returns the new placement's id.
+  static std::string InsertPlacement(pqxx::transaction_base& tx, const std::string& person_id,
+                                     const icr::v1::Placement& placement, const std::string& org);
+  struct StoredPlacement {
+    std::string person_id;
+    std::string placing_council_code;
+    Date start;
+    std::optional<Date> end;
+  };
+  // Locked for update.
+  static std::optional<StoredPlacement> LoadPlacement(pqxx::transaction_base& tx,
+                                                      const std::string& placement_id);
+  static void EndPlacement(pqxx::transaction_base& tx, const std::string& placement_id, Date end,
+                           const std::string& org);
+
   // ImportRegister: the entitlement a register row is already registered as (by council and
   // source_ref, else by the person's detention start and section), the person by NHS number,
   // and a person created from the register's names.

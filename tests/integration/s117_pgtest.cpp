@@ -295,11 +295,13 @@ TEST_F(S117Test, ReDetentionSupersedesWithTheCouncilRedeterminedAndTheIcbCarried
   const std::string nhs = NextNhsNumber();
   const auto first = ActiveThroughTheFeed(nhs);
   ASSERT_EQ(first.state(), "ACTIVE");
-  // They moved to Camden (and its ICB) and are detained there under s3 again.
+  // They moved to Camden (and its ICB) 200 days ago and are detained there under s3 again: the
+  // council is the one of their residence immediately before the new detention.
   icr::v1::UpsertPersonRequest moved;
   *moved.mutable_person() = MakePerson(nhs);
   moved.mutable_person()->set_council_code(kCamden);
   moved.mutable_person()->set_icb_code("QMJ");
+  moved.set_residence_from(Day(200));
   icr::v1::Person p;
   // The move is recorded by their council of residence (the trust's stay has ended).
   auto s = stack.record()->UpsertPerson(Ctx(Token(kLeeds, "social_worker")).get(), moved, &p);

@@ -112,6 +112,20 @@ TEST(WriteRule, ResponsibleBodiesOnlyByACurrentOne) {
   EXPECT_TRUE(DecideWrite(council, Write::kResponsibleBodies, seen, "f").ok());
 }
 
+TEST(WriteRule, PlacementsOnlyByThePlacingCouncilThatSeesThePerson) {
+  Caller council{"E08000035", Role::kSocialWorker};
+  Facts seen = Seen(false);
+  EXPECT_EQ(DecideWrite(council, Write::kPlacement, seen, "f").status.code(),
+            absl::StatusCode::kPermissionDenied);
+  seen.placing_council = true;
+  EXPECT_TRUE(DecideWrite(council, Write::kPlacement, seen, "f").ok());
+  Facts unseen;
+  unseen.exists = true;
+  unseen.placing_council = true;
+  EXPECT_EQ(DecideWrite(council, Write::kPlacement, unseen, "f").status.code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(RegisterScope, ByTheKindOfTheCallersOrganisation) {
   const Caller leeds{"E08000035", Role::kS117Officer};
   EXPECT_EQ(RegisterScopeOf(leeds, "council").by, RegisterScope::By::kCouncil);

@@ -53,7 +53,14 @@ DetentionFacts Detention(const std::string& code, const char* start,
   return d;
 }
 
-const PersonFacts kPerson{"p-1", "E08000035", "QWO"};
+// A person living in one council's area since before anything was recorded.
+PersonFacts Living(const std::string& id, const std::string& council, const std::string& icb) {
+  PersonFacts p{id, council, icb};
+  p.residences.push_back({"LS1 4AP", council, icb, std::nullopt, std::nullopt});
+  return p;
+}
+
+const PersonFacts kPerson = Living("p-1", "E08000035", "QWO");
 
 Episode Planned(const char* start = "2025-01-10") {
   auto e = OpenPlanned(Detention("03", start), kPerson, nullptr, TestPolicy());
@@ -163,7 +170,8 @@ TEST(Entitlement, T1OpensPlannedWithProvisionalCouncilAndIcb) {
             "CCG_2013");
   EXPECT_EQ(OpenPlanned(Detention("03", "2021-06-01"), kPerson, nullptr, p)->responsibility_rule_version,
             "WHO_PAYS_2020");
-  auto welsh = OpenPlanned(Detention("03", "2025-01-10"), {"p-2", "W06000015", "QWO"}, nullptr, p);
+  auto welsh =
+      OpenPlanned(Detention("03", "2025-01-10"), Living("p-2", "W06000015", "QWO"), nullptr, p);
   EXPECT_EQ(welsh->council_basis, "OR_WALES_S117_3B");
 }
 
@@ -187,8 +195,8 @@ TEST(Entitlement, T5SupersedesAndT1CarriesTheIcbOver) {
   EXPECT_EQ(old.ended_on, D("2025-09-01"));
   EXPECT_FALSE(old.next_review_due);
   // Now living in Camden: the council is re-determined, the originating ICB stays.
-  auto next = OpenPlanned(Detention("03", "2025-09-01", "D2"), {"p-1", "E09000007", "QMJ"}, &old,
-                          TestPolicy());
+  auto next = OpenPlanned(Detention("03", "2025-09-01", "D2"), Living("p-1", "E09000007", "QMJ"),
+                          &old, TestPolicy());
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->predecessor_episode_id, "ep-1");
   EXPECT_EQ(next->responsible_council_code, "E09000007");
@@ -203,7 +211,7 @@ TEST(Entitlement, T2SectionChangeKeepsTheCouncilUnlessPolicySaysOtherwise) {
   Policy p = TestPolicy();
   Episode e = Planned();
   e.ceased_detained_date = D("2025-02-01");
-  const PersonFacts moved{"p-1", "E09000007", "QMJ"};
+  const PersonFacts moved = Living("p-1", "E09000007", "QMJ");
   ASSERT_TRUE(ChangeSection(e, Detention("10", "2025-02-01", "D2"), moved, p).ok());
   EXPECT_EQ(e.qualifying_section, "S37");
   EXPECT_EQ(e.detention_id, "D2");
@@ -484,18 +492,20 @@ TEST(Entitlement, SetResponsibleBodiesChangesOnlyAnOpenEpisode) {
   req.mutable_council()->set_basis("NOT_OR_RESIDENT_OR_SENT_S117_3C");
   req.mutable_council()->set_evidence("sent to Camden on discharge");
   req.set_or_dispute_status("DISPUTED");
-  ASSERT_TRUE(SetResponsibleBodies(e, req, Ref()).ok());
+  ASSERT_TRUE(SetResponsibleBodies(e, req, Ref(), Role::kS117Officer, Today()).ok());
   EXPECT_EQ(e.responsible_council_code, "E09000007");
   EXPECT_FALSE(e.council_provisional);
   EXPECT_EQ(e.or_dispute_status, "DISPUTED");
   EXPECT_EQ(e.responsible_icb_code, "QWO");
   req.set_or_dispute_status("ARGUING");
-  ExpectField(SetResponsibleBodies(e, req, Ref()), absl::StatusCode::kInvalidArgument,
-              "or_dispute_status");
-  ExpectField(SetResponsibleBodies(e, {}, Ref()), absl::StatusCode::kInvalidArgument, "council");
+  ExpectField(SetResponsibleBodies(e, req, Ref(), Role::kS117Officer, Today()),
+              absl::StatusCode::kInvalidArgument, "or_dispute_status");
+  ExpectField(SetResponsibleBodies(e, {}, Ref(), Role::kS117Officer, Today()),
+              absl::StatusCode::kInvalidArgument, "council");
   req.set_or_dispute_status("");
   ASSERT_TRUE(MarkVoid(e, "error").ok());
-  EXPECT_EQ(SetResponsibleBodies(e, req, Ref()).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(SetResponsibleBodies(e, req, Ref(), Role::kS117Officer, Today()).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 icr::v1::AftercareService Line() {

@@ -243,6 +243,67 @@ TEST(ValidateQuery, NormalisesThePostcodeAndNamesTheBadField) {
   EXPECT_TRUE(ValidateQuery(q).ok());
 }
 
+// ---- Residence history ----
+
+icr::v1::Person Living(const std::string& postcode, const std::string& council) {
+  icr::v1::Person p;
+  p.set_date_of_birth("1980-05-01");
+  p.set_postcode(postcode);
+  p.set_council_code(council);
+  p.set_icb_code("QWO");
+  return p;
+}
+
+TEST(Residence, AFirstResidenceStartsWhenSaidOrAtADateNotRecorded) {
+  const Date today = *ParseDate("2026-06-01");
+  auto first =
+      PlanResidence(std::nullopt, Living("LS1 4AP", "E08000035"), std::nullopt, today, "f");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->kind, ResidenceChange::Kind::kOpenFirst);
+  EXPECT_FALSE(first->from);
+  icr::v1::Person nowhere = Living("", "");
+  nowhere.clear_icb_code();
+  first = PlanResidence(std::nullopt, nowhere, std::nullopt, today, "f");
+  EXPECT_EQ(first->kind, ResidenceChange::Kind::kNone);
+  auto dated = PlanResidence(std::nullopt, Living("LS1 4AP", "E08000035"), ParseDate("2020-01-01"),
+                             today, "f");
+  EXPECT_EQ(dated->from, ParseDate("2020-01-01"));
+}
+
+TEST(Residence, AMoveTakesEffectOnItsDateAfterTheCurrentResidenceBegan) {
+  const Date today = *ParseDate("2026-06-01");
+  const CurrentResidence leeds{"LS1 4AP", "E08000035", "QWO", ParseDate("2025-01-01")};
+  EXPECT_EQ(
+      PlanResidence(leeds, Living("LS1 4AP", "E08000035"), ParseDate("2026-01-01"), today, "f")
+          ->kind,
+      ResidenceChange::Kind::kNone);
+  auto move = PlanResidence(leeds, Living("BS1 4ST", "E06000023"), std::nullopt, today, "f");
+  EXPECT_EQ(move->kind, ResidenceChange::Kind::kMove);
+  EXPECT_EQ(move->from, today);
+  move = PlanResidence(leeds, Living("LS1 4AP", "E08000035"), std::nullopt, today, "f");
+  EXPECT_EQ(move->kind, ResidenceChange::Kind::kNone);
+  auto refused =
+      PlanResidence(leeds, Living("BS1 4ST", "E06000023"), ParseDate("2025-01-01"), today, "f");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  const CurrentResidence unknown_start{"LS1 4AP", "E08000035", "QWO", std::nullopt};
+  EXPECT_EQ(PlanResidence(unknown_start, Living("BS1 4ST", "E06000023"), ParseDate("1990-01-01"),
+                          today, "f")
+                ->kind,
+            ResidenceChange::Kind::kMove);
+}
+
+TEST(Residence, ResidenceFromIsADateOfThePast) {
+  const Date today = *ParseDate("2026-06-01");
+  const auto p = Living("LS1 4AP", "E08000035");
+  EXPECT_FALSE(*ResidenceFrom("", p, today, "residence_from"));
+  EXPECT_EQ(*ResidenceFrom("2026-05-01", p, today, "residence_from"), ParseDate("2026-05-01"));
+  for (const char* bad : {"2026-06-02", "1970-01-01", "01/05/2026"}) {
+    EXPECT_EQ(ResidenceFrom(bad, p, today, "residence_from").status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace icr::record
 

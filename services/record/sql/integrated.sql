@@ -123,6 +123,16 @@ carers AS (
   FROM core.carer_assessment ca
   WHERE ca.person_id = $1::uuid
 ),
+-- Where the person lived (core.residence), newest first.
+residence_history AS (
+  SELECT json_agg(json_build_object(
+    'postcode', r.postcode, 'council_code', r.council_code, 'icb_code', r.icb_code,
+    'from_date', r.from_date, 'to_date', r.to_date, 'source', r.source,
+    'recorded_by', r.recorded_by)
+    ORDER BY r.to_date DESC NULLS FIRST, r.from_date DESC NULLS LAST, r.residence_id DESC) AS j
+  FROM core.residence r
+  WHERE r.person_id = $1::uuid
+),
 -- The person's open care plan (careplan schema, CarePlanService).
 care_plan AS (
   SELECT json_build_object(
@@ -171,7 +181,8 @@ SELECT json_strip_nulls(json_build_object(
     'care_act_assessments', (SELECT j FROM care_act_assessments),
     'carers', (SELECT j FROM carers),
     'care_plan', (SELECT j FROM care_plan),
-    's117', (SELECT j FROM s117)))::text,
+    's117', (SELECT j FROM s117),
+    'residence_history', (SELECT j FROM residence_history)))::text,
   (SELECT core.record_version(s.txid, e.n, current_date)
    FROM core.record_epoch e
    LEFT JOIN core.record_stamp s ON s.person_id = $1::uuid)

@@ -24,6 +24,8 @@ SELECT e.person_id::text, jsonb_build_object(
   'responsible_icb_code', e.responsible_icb_code,
   'icb_basis', e.icb_basis,
   'or_dispute_status', e.or_dispute_status,
+  'or_dispute_opened_on', e.or_dispute_opened_on,
+  'council_reason', e.council_reason,
   'qualifying_section', e.qualifying_section,
   'effective_from', e.effective_from,
   'ended_on', e.ended_on,
