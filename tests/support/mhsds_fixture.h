@@ -7,8 +7,8 @@
 // 5 Oct to discharge on 20 Oct (an S117 candidate); P4 off s3 onto a CTO on 3 Oct (an S117
 // candidate); P5 has no NHS number (their rows are refused). P1 also has an informal period
 // (not a detention: refused) and P3 a care coordinator.
-// The resubmission moves P2's discharge to 13 Oct (a correction) and drops contact C3 (a
-// retraction); everything else is sent again unchanged.
+// The resubmission moves P2's discharge to 9 Oct, 5 days before the death (a correction), and
+// drops contact C3 (a retraction); everything else is sent again unchanged.
 #pragma once
 
 #include <string>
@@ -57,7 +57,7 @@ inline std::vector<std::pair<std::string, std::string>> MhsdsMonth(bool resubmis
                              "StartTimeHospProvSpell,DischDateHospProvSpell,DischTimeHospProvSpell,"
                              "MethOfDischMHHospProvSpell,DestOfDischHospProvSpell\n"
                              "S1,R1,2026-10-02,10:00,2026-10-10,09:00:00,1,19\n") +
-                     (resubmission ? "S2,R2,2026-10-05,11:00,2026-10-13,12:00,1,19\n"
+                     (resubmission ? "S2,R2,2026-10-05,11:00,2026-10-09,12:00,1,19\n"
                                    : "S2,R2,2026-10-05,11:00,2026-10-12,12:00,1,19\n") +
                      "S3,R3,2026-10-01,08:00,2026-10-20,15:00,1,19\n");
   t.emplace_back("MHS502WardStay.csv",
