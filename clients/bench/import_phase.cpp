@@ -16,7 +16,7 @@ using icr::v1::DatasetChunk;
 // Valid NHS numbers in the 999 test range, from a random start (a new population per run).
 std::vector<std::string> NhsNumbers(int n) {
   std::mt19937_64 rng(std::random_device{}());
-  int64_t next = 9990000000 + static_cast<int64_t>(rng() % 9000000) * 100;
+  int64_t next = 9990000000 + static_cast<int64_t>(rng() % 90000) * 100;  // stays 10 digits
   std::vector<std::string> out;
   while (static_cast<int>(out.size()) < n) {
     const std::string s = std::to_string(next++);
@@ -79,13 +79,15 @@ bool RunImportPhase(const ImportPhaseOptions& o, const std::function<double()>& 
   const auto nhs = NhsNumbers(2 * o.people);
   const std::vector<std::string> first(nhs.begin(), nhs.begin() + o.people),
       second(nhs.begin() + o.people, nhs.end());
+  // Local ids of this run only (a local id identifies one person for good).
+  const std::string run = nhs[0] + "-";
 
   // The dataset route: the upload and the server's one-transaction load.
   auto t0 = std::chrono::steady_clock::now();
   auto ctx = Ctx(o.token);
   auto stream = stub->ImportDataset(ctx.get());
   bool head = true;
-  for (const auto& [name, text] : Month(first, "A")) {
+  for (const auto& [name, text] : Month(first, "A" + run)) {
     DatasetChunk chunk;
     if (head) {
       chunk.set_kind(DatasetChunk::MHSDS);
@@ -111,7 +113,7 @@ bool RunImportPhase(const ImportPhaseOptions& o, const std::function<double()>& 
 
   // ImportEvents: the same rows for other people, mapped here and streamed.
   std::vector<datasets::Table> tables;
-  for (const auto& [name, text] : Month(second, "B")) {
+  for (const auto& [name, text] : Month(second, "B" + run)) {
     tables.push_back(*datasets::TableFromCsv(name, text));
   }
   auto mapped = datasets::MapMhsds(tables, r.sender_org());

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "services/common/changes.h"
+#include "services/common/savepoint.h"
 #include "services/common/status.h"
 #include "services/datasets/access_file.h"
 #include "services/datasets/cld_map.h"
@@ -339,11 +340,29 @@ absl::Status DatasetImport::Load(
         }
         job.set_rows_total(static_cast<int64_t>(batch.size()));
 
-        WriteBatch writes(caller_, "ImportDataset");
+        // First without a savepoint per item (faster); when an item is refused, once more from
+        // here with one, so that the refused items are rolled back alone.
+        std::optional<WriteBatch> writes;
         Importer::BatchRun run;
-        RETURN_IF_ERROR(Importer::StoreItems(
-            tx, writes, batch, /*savepoints=*/true, run,
-            [&](size_t done) { Progress(job, static_cast<int64_t>(done), false, progress); }));
+        const auto after_item = [&](size_t done) {
+          Progress(job, static_cast<int64_t>(done), false, progress);
+        };
+        absl::Status stored;
+        {
+          Savepoint whole(tx);
+          writes.emplace(caller_, "ImportDataset");
+          stored = Importer::StoreItems(tx, *writes, batch, /*savepoints=*/false, run, after_item);
+          if (absl::IsAborted(stored)) {
+            whole.Rollback();
+          } else {
+            whole.Release();
+          }
+        }
+        if (absl::IsAborted(stored)) {
+          writes.emplace(caller_, "ImportDataset");
+          stored = Importer::StoreItems(tx, *writes, batch, /*savepoints=*/true, run, after_item);
+        }
+        RETURN_IF_ERROR(stored);
 
         std::set<std::string> failed;
         for (const auto& [item, refusal] : run.failures) {
@@ -392,7 +411,7 @@ absl::Status DatasetImport::Load(
           c->set_legal_status_code(r[1].c_str());
           c->set_person_id(r[2].c_str());
         }
-        if (writes.LastChange()) report.set_change_cursor(EncodeCursor(*writes.LastChange()));
+        if (writes->LastChange()) report.set_change_cursor(EncodeCursor(*writes->LastChange()));
         job.set_rows_done(static_cast<int64_t>(batch.size()));
         return absl::OkStatus();
       },
