@@ -126,8 +126,9 @@ void DatasetImport::Progress(icr::v1::DatasetImportJob& job, int64_t done, bool 
                           ? static_cast<int64_t>((job.rows_total() - done) / job.rows_per_second())
                           : 0);
   *job.mutable_updated_at() = TimeUtil::GetCurrentTime();
-  // Its own connection and transaction: visible to every replica while the load runs.
-  (void)db_.Write([&](pqxx::work& tx) {
+  // Its own connection and transaction: visible to every replica while the load runs (not
+  // with a pool of one connection, which the load holds: the row then shows the end only).
+  if (db_.pool_stats().size > 1) (void)db_.Write([&](pqxx::work& tx) {
     Exec(tx, sql::kDatasetJobProgress, job.job_id(), job.state(), done, job.rows_total());
     return absl::OkStatus();
   });

@@ -185,6 +185,8 @@ TEST_F(DatasetImportTest, MonthResubmissionAndTheSameKpisAsImportEvents) {
   ASSERT_TRUE(again.status.ok()) << again.status.error_message();
   ASSERT_GE(again.stream.size(), 2u);
   EXPECT_EQ(again.stream.front().state(), "receiving");  // the job id comes first
+  EXPECT_EQ(again.stream[1].state(), "running");  // then its progress
+  EXPECT_FALSE(again.stream.front().job_id().empty());
   const auto& r2 = again.stream.back().report();
   EXPECT_EQ(again.stream.back().state(), "done");
   EXPECT_EQ(r2.stored(), 0);
