@@ -367,6 +367,12 @@ absl::Status DatasetImport::Load(
 
         std::set<std::string> failed;
         for (const auto& [item, refusal] : run.failures) {
+          // No one row's fault (the database or the call gave out, a concurrent write): the
+          // file fails as a whole, and can be sent again.
+          if (absl::IsDeadlineExceeded(refusal) || absl::IsUnavailable(refusal) ||
+              absl::IsCancelled(refusal) || absl::IsInternal(refusal) || absl::IsAborted(refusal)) {
+            return refusal;
+          }
           const Item& it = items[item->index];
           if (it.what == Item::Class::kReplay && !corrected.count(it.event_id)) {
             // An event kept from before that no longer stores: the record would lose it.
