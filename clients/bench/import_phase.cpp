@@ -30,10 +30,12 @@ std::vector<std::string> NhsNumbers(int n) {
 std::vector<std::pair<std::string, std::string>> Month(const std::vector<std::string>& nhs,
                                                        const std::string& prefix) {
   std::string mpi = "LocalPatientID,NHSNumber,PersonBirthDate,Gender\n";
-  std::string referrals = "ServiceRequestID,LocalPatientID,ReferralRequestReceivedDate,"
-                          "CareProfTeamLocalID\n";
-  std::string contacts = "CareContactID,ServiceRequestID,CareContDate,AttendStatus,"
-                         "ConsMechanismMH\n";
+  std::string referrals =
+      "ServiceRequestID,LocalPatientID,ReferralRequestReceivedDate,"
+      "CareProfTeamLocalID\n";
+  std::string contacts =
+      "CareContactID,ServiceRequestID,CareContDate,AttendStatus,"
+      "ConsMechanismMH\n";
   std::string accommodation = "LocalPatientID,AccommodationType,AccommodationTypeDate\n";
   for (size_t i = 0; i < nhs.size(); ++i) {
     const std::string p = prefix + "P" + std::to_string(i), r = prefix + "R" + std::to_string(i);

@@ -60,7 +60,8 @@ int PrintJob(const Invocation& inv, const DatasetImportJob& job) {
     out::PrintJsonLine(job, true);
   } else {
     std::printf("job %s: %s %s\n", job.job_id().c_str(), job.kind().c_str(), job.state().c_str());
-    if (job.state() == "failed") std::printf("failed: %s (nothing was kept)\n", job.error().c_str());
+    if (job.state() == "failed")
+      std::printf("failed: %s (nothing was kept)\n", job.error().c_str());
     if (job.has_report()) {
       const auto& r = job.report();
       std::printf("sender %s, period %s to %s\n", r.sender_org().c_str(), r.period_start().c_str(),
@@ -70,11 +71,12 @@ int PrintJob(const Invocation& inv, const DatasetImportJob& job) {
       }
       std::printf("people %lld (%lld already in the record, matched by NHS number)\n",
                   static_cast<long long>(r.people()), static_cast<long long>(r.people_matched()));
-      std::printf("events: %lld stored, %lld duplicate, %lld corrected, %lld retracted; %lld rows "
-                  "refused\n",
-                  static_cast<long long>(r.stored()), static_cast<long long>(r.duplicates()),
-                  static_cast<long long>(r.corrected()), static_cast<long long>(r.retracted()),
-                  static_cast<long long>(r.refused()));
+      std::printf(
+          "events: %lld stored, %lld duplicate, %lld corrected, %lld retracted; %lld rows "
+          "refused\n",
+          static_cast<long long>(r.stored()), static_cast<long long>(r.duplicates()),
+          static_cast<long long>(r.corrected()), static_cast<long long>(r.retracted()),
+          static_cast<long long>(r.refused()));
       for (const auto& f : r.refusals()) {
         std::printf("  refused %s row %lld %s: %s\n", f.table().c_str(),
                     static_cast<long long>(f.row()), f.field().c_str(), f.reason().c_str());
@@ -104,7 +106,8 @@ int ShowJob(const Invocation& inv) {
 
 int RunDataset(const Invocation& inv, DatasetChunk::Kind kind) {
   if (inv.Has("job")) return ShowJob(inv);
-  const std::string path = inv.Positional(1, kind == DatasetChunk::CLD ? "FILE.csv" : "FILE|DIR")[0];
+  const std::string path =
+      inv.Positional(1, kind == DatasetChunk::CLD ? "FILE.csv" : "FILE|DIR")[0];
   DatasetChunk::Format format;
   const auto parts = Parts(path, format);
   Client client(inv.globals);
@@ -184,13 +187,13 @@ void AddDatasetCommands(std::vector<Command>& commands) {
                       DatasetFlags,
                       [](const Invocation& inv) { return RunDataset(inv, DatasetChunk::MHSDS); },
                       std::string(kMhsdsDetails) + kDetails});
-  commands.push_back({{"import", "cld"},
-                      "load a council's Adult Social Care Client Level Data return (CSV)",
-                      "FILE.csv",
-                      DatasetFlags,
-                      [](const Invocation& inv) { return RunDataset(inv, DatasetChunk::CLD); },
-                      std::string("\nFILE.csv: the council's CLD return as sent to DHSC.\n") +
-                          kDetails});
+  commands.push_back(
+      {{"import", "cld"},
+       "load a council's Adult Social Care Client Level Data return (CSV)",
+       "FILE.csv",
+       DatasetFlags,
+       [](const Invocation& inv) { return RunDataset(inv, DatasetChunk::CLD); },
+       std::string("\nFILE.csv: the council's CLD return as sent to DHSC.\n") + kDetails});
 }
 
 }  // namespace icrctl

@@ -1,10 +1,9 @@
 #include "services/datasets/access_file.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -43,7 +42,8 @@ std::optional<std::string> Capture(const std::vector<std::string>& argv, bool* m
   }
   std::string text;
   char buf[65536];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;)
+    text.append(buf, static_cast<size_t>(n));
   close(out[0]);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -77,8 +77,8 @@ absl::StatusOr<std::vector<Table>> ReadAccessFile(const std::string& data) {
   std::istringstream lines(*names);
   for (std::string name; std::getline(lines, name);) {
     if (name.empty()) continue;
-    auto csv = Capture({"mdb-export", "-D", "%Y-%m-%d", "-T", "%Y-%m-%d %H:%M:%S", path, name},
-                       &missing);
+    auto csv =
+        Capture({"mdb-export", "-D", "%Y-%m-%d", "-T", "%Y-%m-%d %H:%M:%S", path, name}, &missing);
     if (!csv) return absl::InvalidArgumentError("data: table " + name + " cannot be read");
     auto table = TableFromCsv(name, *csv);
     if (!table.ok()) return table.status();

@@ -108,9 +108,8 @@ std::optional<std::string> DateCell(const std::string& cell) {
 // 1899-12-30 HH:MM:SS). "00:00:00" for an empty one, nullopt for a bad one.
 std::optional<std::string> TimeCell(const std::string& cell) {
   if (cell.empty()) return std::string("00:00:00");
-  std::string t = cell.substr(cell.find_first_of(" T") == std::string::npos
-                                  ? 0
-                                  : cell.find_first_of(" T") + 1);
+  std::string t =
+      cell.substr(cell.find_first_of(" T") == std::string::npos ? 0 : cell.find_first_of(" T") + 1);
   if (t.size() == 5) t += ":00";
   if (t.size() != 8 || t[2] != ':' || t[5] != ':') return std::nullopt;
   for (size_t i : {0, 1, 3, 4, 6, 7}) {
@@ -179,16 +178,17 @@ class Mapper {
     }
   }
 
-  absl::StatusOr<Mapped> Run(std::vector<Origin>* event_origin, std::vector<Origin>* person_origin) {
+  absl::StatusOr<Mapped> Run(std::vector<Origin>* event_origin,
+                             std::vector<Origin>* person_origin) {
     const View header = Find("MHS000");
     if (!header.present() || header.rows() == 0) {
       return absl::InvalidArgumentError("MHS000Header: missing (the reporting period)");
     }
     const std::string provider = header.Get(0, "OrgIDProvider");
     if (!provider.empty() && Upper(provider) != sender_) {
-      return absl::FailedPreconditionError(
-          "MHS000Header." + header.Name("OrgIDProvider") + ": the file is " + Upper(provider) +
-          "'s; " + sender_ + " may load its own submissions only");
+      return absl::FailedPreconditionError("MHS000Header." + header.Name("OrgIDProvider") +
+                                           ": the file is " + Upper(provider) + "'s; " + sender_ +
+                                           " may load its own submissions only");
     }
     const auto start = DateCell(header.Get(0, "ReportingPeriodStartDate"));
     const auto end = DateCell(header.Get(0, "ReportingPeriodEndDate"));
@@ -327,8 +327,9 @@ class Mapper {
       }
       auto nhs = NormaliseNhsNumber(p.Get(r, "NHSNumber"), "NHSNumber");
       if (!nhs.ok()) {
-        Refuse(p, r, "NHSNumber", "missing or not a valid NHS number: the patient's rows are not "
-                                  "recorded");
+        Refuse(p, r, "NHSNumber",
+               "missing or not a valid NHS number: the patient's rows are not "
+               "recorded");
         continue;
       }
       auto dob = Date(p, r, "PersonBirthDate");
@@ -361,7 +362,8 @@ class Mapper {
       auto it = nhs_.find(gp.Get(r, "LocalPatientID"));
       if (it == nhs_.end() || !gp.Get(r, "EndDateGMPRegistration").empty()) continue;
       for (auto& person : out_.people) {
-        if (person.nhs_number() == it->second) person.set_gp_practice_code(Upper(gp.Get(r, "GMPReg")));
+        if (person.nhs_number() == it->second)
+          person.set_gp_practice_code(Upper(gp.Get(r, "GMPReg")));
       }
     }
   }
@@ -589,8 +591,8 @@ class Mapper {
       s->set_start_date(*start);
       s->set_provider_code(sender_);
       if (end->empty()) continue;
-      auto* e = Add(cd, r, "MHS403:" + id + ":ended", nhs->second)
-                    .mutable_conditional_discharge_end();
+      auto* e =
+          Add(cd, r, "MHS403:" + id + ":ended", nhs->second).mutable_conditional_discharge_end();
       e->set_conditional_discharge_id(id);
       e->set_end_date(*end);
       e->set_end_reason(cd.Get(r, "CondDischEndReason"));

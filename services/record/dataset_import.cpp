@@ -114,8 +114,9 @@ absl::StatusOr<icr::v1::DatasetImportJob> DatasetImport::Create(Chunk::Kind kind
   return job;
 }
 
-void DatasetImport::Progress(icr::v1::DatasetImportJob& job, int64_t done, bool force,
-                             const std::function<void(const icr::v1::DatasetImportJob&)>& progress) {
+void DatasetImport::Progress(
+    icr::v1::DatasetImportJob& job, int64_t done, bool force,
+    const std::function<void(const icr::v1::DatasetImportJob&)>& progress) {
   const auto now = std::chrono::steady_clock::now();
   if (!force && now - last_progress_ < kProgressEvery) return;
   last_progress_ = now;
@@ -128,10 +129,11 @@ void DatasetImport::Progress(icr::v1::DatasetImportJob& job, int64_t done, bool 
   *job.mutable_updated_at() = TimeUtil::GetCurrentTime();
   // Its own connection and transaction: visible to every replica while the load runs (not
   // with a pool of one connection, which the load holds: the row then shows the end only).
-  if (db_.pool_stats().size > 1) (void)db_.Write([&](pqxx::work& tx) {
-    Exec(tx, sql::kDatasetJobProgress, job.job_id(), job.state(), done, job.rows_total());
-    return absl::OkStatus();
-  });
+  if (db_.pool_stats().size > 1)
+    (void)db_.Write([&](pqxx::work& tx) {
+      Exec(tx, sql::kDatasetJobProgress, job.job_id(), job.state(), done, job.rows_total());
+      return absl::OkStatus();
+    });
   if (progress) progress(job);
 }
 
@@ -166,8 +168,7 @@ absl::Status DatasetImport::Run(
   const std::string report = status.ok() ? job.report().SerializeAsString() : "";
   RETURN_IF_ERROR(db_.Write([&](pqxx::work& tx) {
     Exec(tx, sql::kDatasetJobFinish, job.job_id(), job.state(), pqxx::binarystring(report),
-         job.error(), job.error_code(), job.rows_done(),
-         job.rows_total());
+         job.error(), job.error_code(), job.rows_done(), job.rows_total());
     return absl::OkStatus();
   }));
   if (progress) progress(job);
@@ -199,7 +200,8 @@ absl::Status DatasetImport::Load(
   for (const auto& r : mapped.refused) AddRefusal(report, r.table, r.row, r.field, r.reason);
   auto origin_of = [](const std::vector<datasets::Origin>& origins, size_t i,
                       const std::string& fallback) {
-    return i < origins.size() ? origins[i] : datasets::Origin{fallback, static_cast<int64_t>(i + 1)};
+    return i < origins.size() ? origins[i]
+                              : datasets::Origin{fallback, static_cast<int64_t>(i + 1)};
   };
 
   // Validated as ImportEvents validates; a refused item is refused alone.
@@ -282,6 +284,15 @@ absl::Status DatasetImport::Load(
         touched.insert(touched.end(), retracted.begin(), retracted.end());
         std::vector<Item> items;
         Importer::Batch batch;
+        auto add = [&](Item::Class what, const datasets::Origin& from, const std::string& id,
+                       icr::v1::ImportItem item) {
+          Item it;
+          it.what = what;
+          it.origin = from;
+          it.event_id = id;
+          items.push_back(std::move(it));
+          batch.push_back({static_cast<int64_t>(items.size() - 1), std::move(item)});
+        };
         if (!touched.empty()) {
           std::set<std::string> person_ids;
           std::map<std::string, std::string> person_of;
@@ -306,10 +317,9 @@ absl::Status DatasetImport::Load(
                 return absl::InternalError("stored event " + id + " cannot be read back");
               }
             }
-            items.push_back({Item::Class::kReplay, {"stored", 0}, id});
             icr::v1::ImportItem item;
             *item.mutable_event() = std::move(e);
-            batch.push_back({static_cast<int64_t>(items.size() - 1), std::move(item)});
+            add(Item::Class::kReplay, {"stored", 0}, id, std::move(item));
           }
           for (const auto& id : touched) {
             Changes::Append(tx, kEventEntity, org + "/" + id, person_of[id],
@@ -328,16 +338,14 @@ absl::Status DatasetImport::Load(
         report.set_people_matched(static_cast<int64_t>(matched.size()));
         for (size_t i = 0; i < people.size(); ++i) {
           if (matched.count(people[i].nhs_number())) continue;
-          items.push_back({Item::Class::kPerson, people_from[i], ""});
           icr::v1::ImportItem item;
           *item.mutable_person() = people[i];
-          batch.push_back({static_cast<int64_t>(items.size() - 1), std::move(item)});
+          add(Item::Class::kPerson, people_from[i], "", std::move(item));
         }
         for (size_t i = 0; i < events.size(); ++i) {
-          items.push_back({classes[i], events_from[i], events[i].event_id()});
           icr::v1::ImportItem item;
           *item.mutable_event() = events[i];
-          batch.push_back({static_cast<int64_t>(items.size() - 1), std::move(item)});
+          add(classes[i], events_from[i], events[i].event_id(), std::move(item));
         }
         job.set_rows_total(static_cast<int64_t>(batch.size()));
 
@@ -376,9 +384,9 @@ absl::Status DatasetImport::Load(
           const Item& it = items[item->index];
           if (it.what == Item::Class::kReplay && !corrected.count(it.event_id)) {
             // An event kept from before that no longer stores: the record would lose it.
-            return absl::FailedPreconditionError("event " + it.event_id +
-                                                 ", stored before, cannot be stored again: " +
-                                                 std::string(refusal.message()));
+            return absl::FailedPreconditionError(
+                "event " + it.event_id +
+                ", stored before, cannot be stored again: " + std::string(refusal.message()));
           }
           failed.insert(it.event_id);
           if (it.what == Item::Class::kReplay) continue;  // reported with the file's item
@@ -452,7 +460,8 @@ absl::StatusOr<icr::v1::DatasetImportJob> DatasetImport::Get(Database& db, const
     }
     job.set_error(row[8].c_str());
     job.set_error_code(row[9].as<int>());
-    if (!row[10].is_null()) job.mutable_report()->ParseFromString(pqxx::binarystring(row[10]).str());
+    if (!row[10].is_null())
+      job.mutable_report()->ParseFromString(pqxx::binarystring(row[10]).str());
     return absl::OkStatus();
   }));
   if (!found) return absl::NotFoundError("job_id: no such dataset import job");

@@ -7,11 +7,10 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/status.h"
 #include "icr/v1/record.pb.h"
@@ -56,12 +55,11 @@ class Importer {
   // (ImportDataset: one file, one transaction). With savepoints, an item refused is rolled back
   // alone and listed in run.failures; without, the first refusal ends the run ABORTED.
   // `after_item` (optional) is called after each item with the number done.
-  static absl::Status StoreItems(pqxx::transaction_base& tx, WriteBatch& writes,
-                                 const Batch& batch, bool savepoints, BatchRun& run,
+  static absl::Status StoreItems(pqxx::transaction_base& tx, WriteBatch& writes, const Batch& batch,
+                                 bool savepoints, BatchRun& run,
                                  const std::function<void(size_t)>& after_item = nullptr);
 
  private:
-
   // Stores a batch in one transaction: first without savepoints; when an item fails, again with
   // a savepoint per item, so a bad item is rolled back alone; and again when a concurrent call
   // stored one of the batch's event ids after the run looked for them, or won a deadlock against

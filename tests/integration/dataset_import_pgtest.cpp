@@ -3,12 +3,12 @@
 // through the RPC, loaded a third time unchanged; the record, the change feed, the S117
 // candidates and the month's indicators checked against hand-worked answers, and the indicators
 // against the same population loaded through ImportEvents into a second database.
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <google/protobuf/util/json_util.h>
 
 #include "icr/v1/performance.grpc.pb.h"
 #include "services/common/auth.h"
@@ -104,7 +104,8 @@ class DatasetImportTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.error_message();
     std::map<std::string, std::string> out;
     for (const auto& f : board.figures()) {
-      if (f.breakdown_value().empty()) out[f.indicator_id()] = f.numerator() + "/" + f.denominator();
+      if (f.breakdown_value().empty())
+        out[f.indicator_id()] = f.numerator() + "/" + f.denominator();
     }
     return out;
   }
@@ -128,8 +129,9 @@ TEST_F(DatasetImportTest, MonthResubmissionAndTheSameKpisAsImportEvents) {
 
   // 1. The month, with icrctl from a folder of CSV files.
   const std::string dir = WriteMonth(false);
-  const auto run = RunCommand(std::string(ICRCTL) + " import mhsds " + dir + " --server 127.0.0.1:" +
-                              std::to_string(s.host->port()) + " --token " + trust);
+  const auto run =
+      RunCommand(std::string(ICRCTL) + " import mhsds " + dir +
+                 " --server 127.0.0.1:" + std::to_string(s.host->port()) + " --token " + trust);
   EXPECT_EQ(run.exit_code, 3) << run.output;  // rows were refused
   EXPECT_NE(run.output.find("sender RW4, period 2026-10-01 to 2026-10-31"), std::string::npos)
       << run.output;
@@ -138,13 +140,15 @@ TEST_F(DatasetImportTest, MonthResubmissionAndTheSameKpisAsImportEvents) {
   EXPECT_NE(run.output.find("refused MHS001MPI row 5 NHSNumber"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("refused MHS401MHActPeriod row 4 LegalStatusCode"), std::string::npos);
   EXPECT_NE(run.output.find("people 4 (0 already in the record"), std::string::npos) << run.output;
-  const std::string job_id = Sql(s, "SELECT job_id FROM core.dataset_import_job WHERE org_code = 'RW4' ORDER BY started_at LIMIT 1");
+  const std::string job_id = Sql(s,
+                                 "SELECT job_id FROM core.dataset_import_job WHERE org_code = "
+                                 "'RW4' ORDER BY started_at LIMIT 1");
   ASSERT_FALSE(job_id.empty());
 
   // The job, later, from the table (any replica): done, with its report.
-  const auto shown = RunCommand(std::string(ICRCTL) + " import mhsds --json --job " + job_id +
-                                " --server 127.0.0.1:" + std::to_string(s.host->port()) +
-                                " --token " + trust);
+  const auto shown =
+      RunCommand(std::string(ICRCTL) + " import mhsds --json --job " + job_id +
+                 " --server 127.0.0.1:" + std::to_string(s.host->port()) + " --token " + trust);
   EXPECT_EQ(shown.exit_code, 3) << shown.output;
   DatasetImportJob first;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(shown.output, &first).ok())
@@ -155,7 +159,7 @@ TEST_F(DatasetImportTest, MonthResubmissionAndTheSameKpisAsImportEvents) {
   EXPECT_EQ(r1.stored(), 23 + (1 - cto));  // 24 events mapped, the CTO's depending on the store
   EXPECT_EQ(r1.duplicates(), 0);
   EXPECT_EQ(r1.refused(), 3 + cto);  // P5, P5's referral, P1's informal period (+ CTO)
-  EXPECT_EQ(r1.people(), 4);  // P5 has no NHS number
+  EXPECT_EQ(r1.people(), 4);         // P5 has no NHS number
   EXPECT_EQ(r1.people_matched(), 0);
   // P3's s3 (L2) and P4's s3 (L3, then the CTO): the register holds neither.
   ASSERT_EQ(r1.s117_candidates_size(), 2);
@@ -185,7 +189,7 @@ TEST_F(DatasetImportTest, MonthResubmissionAndTheSameKpisAsImportEvents) {
   ASSERT_TRUE(again.status.ok()) << again.status.error_message();
   ASSERT_GE(again.stream.size(), 2u);
   EXPECT_EQ(again.stream.front().state(), "receiving");  // the job id comes first
-  EXPECT_EQ(again.stream[1].state(), "running");  // then its progress
+  EXPECT_EQ(again.stream[1].state(), "running");         // then its progress
   EXPECT_FALSE(again.stream.front().job_id().empty());
   const auto& r2 = again.stream.back().report();
   EXPECT_EQ(again.stream.back().state(), "done");
@@ -196,18 +200,21 @@ TEST_F(DatasetImportTest, MonthResubmissionAndTheSameKpisAsImportEvents) {
   EXPECT_EQ(r2.people_matched(), 4);
   EXPECT_EQ(Sql(s, "SELECT count(*) FROM core.care_contact WHERE contact_id = 'C3'"), "0");
   EXPECT_EQ(Sql(s, "SELECT count(*) FROM core.event WHERE event_id = 'MHS201:C3'"), "0");
-  EXPECT_EQ(Sql(s, "SELECT (discharged_at AT TIME ZONE 'UTC')::date FROM core.hospital_spell "
-                   "WHERE spell_id = 'S2'"),
+  EXPECT_EQ(Sql(s,
+                "SELECT (discharged_at AT TIME ZONE 'UTC')::date FROM core.hospital_spell "
+                "WHERE spell_id = 'S2'"),
             "2026-10-09");
   EXPECT_EQ(Sql(s, "SELECT count(*) FROM core.hospital_spell WHERE spell_id = 'S2'"), "1");
   EXPECT_EQ(Sql(s, "SELECT date_of_death FROM core.person WHERE nhs_number = '" +
                        std::string(testing::kMhsdsP2) + "'"),
             "2026-10-14");
-  EXPECT_EQ(Sql(s, "SELECT count(*) FROM core.changes WHERE change_type = 'event_corrected' AND "
-                   "entity_id = 'RW4/MHS501:S2:discharged'"),
+  EXPECT_EQ(Sql(s,
+                "SELECT count(*) FROM core.changes WHERE change_type = 'event_corrected' AND "
+                "entity_id = 'RW4/MHS501:S2:discharged'"),
             "1");
-  EXPECT_EQ(Sql(s, "SELECT count(*) FROM core.changes WHERE change_type = 'event_retracted' AND "
-                   "entity_id = 'RW4/MHS201:C3'"),
+  EXPECT_EQ(Sql(s,
+                "SELECT count(*) FROM core.changes WHERE change_type = 'event_retracted' AND "
+                "entity_id = 'RW4/MHS201:C3'"),
             "1");
   EXPECT_GT(std::stoi(Sql(s, "SELECT count(*) FROM core.changes")), std::stoi(changes_before));
   // FU72 by hand after the correction: S2 (9 Oct) now counts (death 5 days later), not followed
@@ -235,7 +242,8 @@ TEST_F(DatasetImportTest, MonthResubmissionAndTheSameKpisAsImportEvents) {
   ASSERT_TRUE(mapped.ok());
   auto ctx = Ctx(Token(*events_, kTrust, Role::kSystem));
   icr::v1::ImportSummary summary;
-  auto writer = icr::v1::RecordService::NewStub(events_->channel)->ImportEvents(ctx.get(), &summary);
+  auto writer =
+      icr::v1::RecordService::NewStub(events_->channel)->ImportEvents(ctx.get(), &summary);
   for (auto p : mapped->people) {
     p.set_family_name(datasets::kMhsdsNoName);
     icr::v1::ImportItem item;
@@ -275,14 +283,14 @@ TEST_F(DatasetImportTest, AFileRefusedAsAWholeKeepsNothing) {
   req.set_job_id(other.stream.back().job_id());
   DatasetImportJob job;
   auto record = icr::v1::RecordService::NewStub(s.channel);
-  EXPECT_EQ(record->GetDatasetImport(Ctx(Token(s, kTrust, Role::kSystem)).get(), req, &job)
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      record->GetDatasetImport(Ctx(Token(s, kTrust, Role::kSystem)).get(), req, &job).error_code(),
+      grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(record->GetDatasetImport(Ctx(Token(s, "RXA", Role::kAdmin)).get(), req, &job).ok());
   req.set_job_id("not-a-job");
-  EXPECT_EQ(record->GetDatasetImport(Ctx(Token(s, "RXA", Role::kAdmin)).get(), req, &job)
-                .error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      record->GetDatasetImport(Ctx(Token(s, "RXA", Role::kAdmin)).get(), req, &job).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
 
   // An upload without kind is INVALID_ARGUMENT naming it.
   auto ctx = Ctx(Token(s, kTrust, Role::kSystem));

@@ -151,8 +151,7 @@ TEST(DatasetCsv, TableFromCsv) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->name, "MHS101Referral");
   EXPECT_EQ(t->rows.size(), 2u);
-  EXPECT_EQ(TableFromCsv("x.csv", "A\n1,2\n").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(TableFromCsv("x.csv", "A\n1,2\n").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
