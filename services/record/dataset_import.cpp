@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "services/common/change_types.h"
 #include "services/common/changes.h"
 #include "services/common/savepoint.h"
 #include "services/common/status.h"
@@ -31,11 +32,6 @@ constexpr auto kProgressEvery = std::chrono::milliseconds(500);
 constexpr auto kLoadTimeout = std::chrono::minutes(30);
 
 std::string KindName(Chunk::Kind kind) { return kind == Chunk::CLD ? "cld" : "mhsds"; }
-
-// Change-feed types of a dataset load (entity "event", id "<org>/<event id>").
-constexpr char kEventEntity[] = "event";
-constexpr char kCorrected[] = "event_corrected";
-constexpr char kRetracted[] = "event_retracted";
 
 void AddRefusal(Report& report, const std::string& table, int64_t row, const std::string& field,
                 const std::string& reason) {
@@ -322,8 +318,9 @@ absl::Status DatasetImport::Load(
             add(Item::Class::kReplay, {"stored", 0}, id, std::move(item));
           }
           for (const auto& id : touched) {
-            Changes::Append(tx, kEventEntity, org + "/" + id, person_of[id],
-                            retracted.count(id) ? kRetracted : kCorrected, org);
+            Changes::Append(tx, change::kEvent, org + "/" + id, person_of[id],
+                            retracted.count(id) ? change::kEventRetracted : change::kEventCorrected,
+                            org);
           }
         }
 
