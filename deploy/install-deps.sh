@@ -11,6 +11,7 @@ PACKAGES=(
   postgresql postgresql-client
   chromium nodejs npm   # the dashboard's browser test (tests/e2e)
   nftables curl         # the reliability tests: network partitions, the HTTP dashboard
+  mdbtools              # ImportDataset reads a trust's MHSDS Intermediate Database (.mdb/.accdb)
 )
 # A package counts as present when it is installed, or (node and npm) when its command is there:
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package.

@@ -18,6 +18,7 @@
 #include "icr/v1/record.grpc.pb.h"
 #include "icr/v1/s117.grpc.pb.h"
 #include "clients/bench/fhir_phase.h"
+#include "clients/bench/import_phase.h"
 #include "clients/bench/sql/statements.h"
 #include "services/common/auth.h"
 #include "services/common/config.h"
@@ -36,6 +37,7 @@ struct Options {
   std::chrono::milliseconds duration{5000};
   std::vector<int> callers{1, 8, 32};
   int import_events = 100000;
+  int import_people = 2000;
   std::string kpi_month;
   std::set<std::string> phases;
 };
@@ -285,6 +287,14 @@ int Bench(const Options& o, const std::string& json_file) {
     }
   }
 
+  if (o.phases.count("import")) {
+    icr::bench::ImportPhaseOptions imp;
+    imp.channel = channels[0];
+    imp.token = o.token;
+    imp.people = o.import_people;
+    icr::bench::RunImportPhase(imp, [&] { return rss.Take(); }, print);
+  }
+
   if (o.phases.count("write")) {
     const std::string run =
         std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
@@ -476,11 +486,12 @@ int main(int argc, char** argv) {
     ("callers", "comma-separated numbers of concurrent callers for the read phase", cxxopts::value<std::string>()->default_value("1,8,32"))
     ("seconds", "length of each load measurement", cxxopts::value<int>()->default_value("5"))
     ("import-events", "events in the ImportEvents stream and the COPY baseline", cxxopts::value<int>()->default_value("100000"))
+    ("import-people", "people per route in the import phase (MHSDS rows: 5 per person)", cxxopts::value<int>()->default_value("2000"))
     ("kpi-month", "the latest month for the KPI phase (YYYY-MM)", cxxopts::value<std::string>()->default_value(""))
     ("fhir", "the FHIR API's host:port, for the fhir phase", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR", "")))
     ("token-pepper-file", "the server's token pepper file, if it has one (to find the token's organisation in the database)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN_PEPPER_FILE", "")))
     ("replica", "a second icr-server on the same database (IPv4 host:port), for the replicas phase", cxxopts::value<std::string>()->default_value(""))
-    ("phases", "comma-separated: read,fhir,replicas,write,queries,kpi (dashboard-only: kpi without the recomputes; fhir needs --fhir, replicas --replica)", cxxopts::value<std::string>()->default_value("read,fhir,replicas,write,queries,kpi"))
+    ("phases", "comma-separated: read,fhir,replicas,write,import,queries,kpi (import: the MHSDS dataset route beside ImportEvents; dashboard-only: kpi without the recomputes; fhir needs --fhir, replicas --replica)", cxxopts::value<std::string>()->default_value("read,fhir,replicas,write,import,queries,kpi"))
     ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
     ("h,help", "show this help");
   // clang-format on
@@ -509,6 +520,7 @@ int main(int argc, char** argv) {
   o.server_pid = args["server-pid"].as<int>();
   o.duration = std::chrono::seconds(args["seconds"].as<int>());
   o.import_events = args["import-events"].as<int>();
+  o.import_people = args["import-people"].as<int>();
   o.kpi_month = args["kpi-month"].as<std::string>();
   {
     std::stringstream ss(args["phases"].as<std::string>());

@@ -41,6 +41,10 @@ const std::vector<RpcPolicy>& Policies() {
       {"icr.v1.RecordService.GetIntegratedRecord", Kind::kPersonRead, kPersonLevel, true},
       {"icr.v1.RecordService.WatchChanges", Kind::kFeed, kPersonLevel, false},
       {"icr.v1.RecordService.GetAuditTrail", Kind::kPersonRead, kPersonLevel, true},
+      // A trust's or council's national dataset file: its system (the people it creates need a
+      // creating role); the job's report holds no demographics, for its system or admin.
+      {"icr.v1.RecordService.ImportDataset", Kind::kPersonWrite, {R::kSystem}, false},
+      {"icr.v1.RecordService.GetDatasetImport", Kind::kAggregate, {R::kSystem, R::kAdmin}, false},
       {"icr.v1.CarePlanService.CreateCarePlan", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.CarePlanService.GetCarePlan", Kind::kPersonRead, kPersonLevel, true},
       {"icr.v1.CarePlanService.UpdateCarePlan", Kind::kPersonWrite, kPersonLevel, false},

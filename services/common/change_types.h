@@ -19,6 +19,8 @@ inline constexpr char kS117Episode[] = "s117_episode";
 inline constexpr char kCommunityTreatmentOrder[] = "community_treatment_order";
 inline constexpr char kConditionalDischarge[] = "conditional_discharge";
 inline constexpr char kPlacement[] = "placement";
+// An event of the event log, "<org>/<event id>" (a dataset load's corrections and retractions).
+inline constexpr char kEvent[] = "event";
 
 // Types of change to the record.
 inline constexpr char kCreated[] = "created";
@@ -49,5 +51,9 @@ inline constexpr char kAgreed[] = "agreed";
 inline constexpr char kReviewStarted[] = "review_started";
 inline constexpr char kReviewed[] = "reviewed";
 inline constexpr char kClosed[] = "closed";
+// Types of change a dataset load (ImportDataset, replace-by-period) makes to stored events: sent
+// again with other content (the record follows), or missing from the period's new load (undone).
+inline constexpr char kEventCorrected[] = "event_corrected";
+inline constexpr char kEventRetracted[] = "event_retracted";
 
 }  // namespace icr::change

@@ -99,38 +99,46 @@ absl::Status Importer::StoreBatch(Batch& batch) {
 
 absl::Status Importer::RunBatch(const Batch& batch, bool savepoints, BatchRun& run) {
   return db_.Write([&](pqxx::work& tx) -> absl::Status {
-    run = BatchRun{};
     WriteBatch writes(caller_, "ImportEvents");
-    std::vector<const icr::v1::Event*> events;
-    std::set<std::string> people;
-    for (const auto& p : batch) {
-      if (p.item.has_event()) events.push_back(&p.item.event());
-      if (p.item.has_person()) people.insert(p.item.person().nhs_number());
-    }
-    writes.Prefetch(tx, events, people);
-    for (const auto& p : batch) {
-      std::optional<Savepoint> savepoint;
-      if (savepoints) savepoint.emplace(tx);
-      bool duplicate = false;
-      const absl::Status item_status =
-          Guard([&] { return StoreItem(tx, writes, p, savepoints, duplicate); });
-      if (!item_status.ok() && !savepoints) return RunAgainWithSavepoints();
-      if (item_status.ok()) {
-        if (savepoint) savepoint->Release();
-        writes.Keep();
-        duplicate ? ++run.duplicates : ++run.stored;
-      } else {
-        savepoint->Rollback();
-        writes.Discard();
-        run.failures.emplace_back(&p, item_status);
-      }
-    }
-    // Without savepoints a refusal found at the end is not yet any one item's: run again.
-    const absl::Status finished = Guard([&] { return writes.Finish(tx); });
-    if (!finished.ok() && !savepoints) return RunAgainWithSavepoints();
-    run.last_change = writes.LastChange();
-    return finished;
+    return StoreItems(tx, writes, batch, savepoints, run);
   });
+}
+
+absl::Status Importer::StoreItems(pqxx::transaction_base& tx, WriteBatch& writes,
+                                  const Batch& batch, bool savepoints, BatchRun& run,
+                                  const std::function<void(size_t)>& after_item) {
+  run = BatchRun{};
+  std::vector<const icr::v1::Event*> events;
+  std::set<std::string> people;
+  for (const auto& p : batch) {
+    if (p.item.has_event()) events.push_back(&p.item.event());
+    if (p.item.has_person()) people.insert(p.item.person().nhs_number());
+  }
+  writes.Prefetch(tx, events, people);
+  for (const auto& p : batch) {
+    std::optional<Savepoint> savepoint;
+    if (savepoints) savepoint.emplace(tx);
+    bool duplicate = false;
+    const absl::Status item_status =
+        Guard([&] { return StoreItem(tx, writes, p, savepoints, duplicate); });
+    if (!item_status.ok() && !savepoints) return RunAgainWithSavepoints();
+    if (item_status.ok()) {
+      if (savepoint) savepoint->Release();
+      writes.Keep();
+      duplicate ? ++run.duplicates : ++run.stored;
+    } else {
+      savepoint->Rollback();
+      writes.Discard();
+      run.failures.emplace_back(&p, item_status);
+    }
+    run.duplicate.push_back(item_status.ok() && duplicate);
+    if (after_item) after_item(run.duplicate.size());
+  }
+  // Without savepoints a refusal found at the end is not yet any one item's: run again.
+  const absl::Status finished = Guard([&] { return writes.Finish(tx); });
+  if (!finished.ok() && !savepoints) return RunAgainWithSavepoints();
+  run.last_change = writes.LastChange();
+  return finished;
 }
 
 absl::Status Importer::StoreItem(pqxx::transaction_base& tx, WriteBatch& writes, const Item& p,

@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,7 +41,6 @@ class Importer {
   // item's (the database lost) ends the import with that status.
   absl::Status Run(const std::function<bool(icr::v1::ImportItem*)>& read);
 
- private:
   using Item = ImportLanes::Item;
   using Batch = ImportLanes::Batch;
   // What one run of a batch did; replaced by the next run.
@@ -48,8 +48,18 @@ class Importer {
     int64_t stored = 0, duplicates = 0;
     std::vector<std::pair<const Item*, absl::Status>> failures;
     std::optional<ChangeCursor> last_change;  // of the batch's transaction
+    // Per item: whether it was stored before (a duplicate), by the item's position in the batch.
+    std::vector<bool> duplicate;
   };
+  // The writes of a batch of validated items through `writes`, in the caller's transaction `tx`
+  // (ImportDataset: one file, one transaction). With savepoints, an item refused is rolled back
+  // alone and listed in run.failures; without, the first refusal ends the run ABORTED.
+  // `after_item` (optional) is called after each item with the number done.
+  static absl::Status StoreItems(pqxx::transaction_base& tx, WriteBatch& writes, const Batch& batch,
+                                 bool savepoints, BatchRun& run,
+                                 const std::function<void(size_t)>& after_item = nullptr);
 
+ private:
   // Stores a batch in one transaction: first without savepoints; when an item fails, again with
   // a savepoint per item, so a bad item is rolled back alone; and again when a concurrent call
   // stored one of the batch's event ids after the run looked for them, or won a deadlock against
@@ -59,8 +69,8 @@ class Importer {
   // at the end, not yet any one item's) is ABORTED, so that the batch runs again with them.
   absl::Status RunBatch(const Batch& batch, bool savepoints, BatchRun& run);
   // The writes of one item; `duplicate` is set when it was stored before.
-  absl::Status StoreItem(pqxx::transaction_base& tx, WriteBatch& writes, const Item& item,
-                         bool savepoints, bool& duplicate);
+  static absl::Status StoreItem(pqxx::transaction_base& tx, WriteBatch& writes, const Item& item,
+                                bool savepoints, bool& duplicate);
 
   void Reject(int64_t index, const std::string& key, const absl::Status& status);
   void KeepFirstRejections();  // under mu_

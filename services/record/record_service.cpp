@@ -12,6 +12,7 @@
 #include "services/common/metrics.h"
 #include "services/common/paging.h"
 #include "services/common/status.h"
+#include "services/record/dataset_import.h"
 #include "services/record/importer.h"
 #include "services/record/record_rules.h"
 #include "services/record/store.h"
@@ -99,6 +100,44 @@ grpc::Status RecordServiceImpl::ImportEvents(grpc::ServerContext* ctx,
   metrics::CountImportRows("events", "duplicate", static_cast<double>(resp->duplicates()));
   metrics::CountImportRows("events", "refused", static_cast<double>(resp->rejected()));
   return ToGrpc(status);
+}
+
+grpc::Status RecordServiceImpl::ImportDataset(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<icr::v1::DatasetImportJob, icr::v1::DatasetChunk>* stream) {
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.ImportDataset");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  DatasetFile file;
+  icr::v1::DatasetChunk chunk;
+  while (stream->Read(&chunk)) {
+    if (auto s = AddChunk(file, chunk); !s.ok()) return ToGrpc(s);
+  }
+  if (file.parts.empty()) return ToGrpc(InvalidField("kind", "required: no file was sent"));
+  DatasetImport import(db_, *ref_, *caller);
+  auto job = import.Create(file.kind);
+  if (!job.ok()) return ToGrpc(job.status());
+  stream->Write(*job);
+  const auto status = import.Run(*job, file, [&](const icr::v1::DatasetImportJob& progress) {
+    stream->Write(progress);
+  });
+  if (status.ok()) {
+    const auto& r = job->report();
+    metrics::CountImportRows(job->kind(), "stored", static_cast<double>(r.stored()));
+    metrics::CountImportRows(job->kind(), "duplicate", static_cast<double>(r.duplicates()));
+    metrics::CountImportRows(job->kind(), "refused", static_cast<double>(r.refused()));
+  }
+  return ToGrpc(status);
+}
+
+grpc::Status RecordServiceImpl::GetDatasetImport(grpc::ServerContext* ctx,
+                                                 const icr::v1::GetDatasetImportRequest* req,
+                                                 icr::v1::DatasetImportJob* resp) {
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.GetDatasetImport");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto job = DatasetImport::Get(db_, *caller, req->job_id());
+  if (!job.ok()) return ToGrpc(job.status());
+  *resp = std::move(*job);
+  return grpc::Status::OK;
 }
 
 grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,

@@ -40,6 +40,13 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
                             grpc::ServerWriter<icr::v1::Change>* writer) override;
   grpc::Status GetAuditTrail(grpc::ServerContext* ctx, const icr::v1::GetAuditTrailRequest* req,
                              icr::v1::AuditTrail* resp) override;
+  // DatasetImport: the upload, then the job, its progress and its end on the stream.
+  grpc::Status ImportDataset(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<icr::v1::DatasetImportJob, icr::v1::DatasetChunk>* stream) override;
+  grpc::Status GetDatasetImport(grpc::ServerContext* ctx,
+                                const icr::v1::GetDatasetImportRequest* req,
+                                icr::v1::DatasetImportJob* resp) override;
 
  private:
   absl::Status StorePerson(const Caller& caller, const icr::v1::UpsertPersonRequest& req,
