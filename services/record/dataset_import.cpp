@@ -150,6 +150,7 @@ absl::Status DatasetImport::Run(
       mapped = datasets::MapMhsds(tables, caller_.org_code, &events, &people);
     }
     if (!mapped.ok()) return mapped.status();
+    RETURN_IF_ERROR(ResolveLocalSubjects(*mapped));
     return Load(*mapped, events, people, job, progress);
   }();
   if (status.ok()) {
@@ -171,6 +172,44 @@ absl::Status DatasetImport::Run(
   return status;
 }
 
+// Rows that name a person only by the sender's own local identifier (a CLD row without a valid
+// NHS number names them by the council's person id) reach the record when that identifier
+// already belongs to a stored person: the NHS number is filled in from the store, and the
+// person counts as matched. Otherwise they stay as they are, and are refused.
+absl::Status DatasetImport::ResolveLocalSubjects(datasets::Mapped& mapped) {
+  const std::string own = caller_.org_code + ":";
+  std::map<std::pair<std::string, std::string>, std::string> found;
+  return db_.Read([&](pqxx::nontransaction& tx) {
+    auto nhs_of = [&](const icr::v1::LocalIdentifier& id) -> std::string {
+      if (id.system().rfind(own, 0) != 0) return "";  // only the sender's own identifiers
+      auto key = std::make_pair(id.system(), id.value());
+      auto it = found.find(key);
+      if (it == found.end()) {
+        auto r = Exec(tx, sql::kNhsByIdentifier, id.system(), id.value());
+        it = found.emplace(key, r.empty() ? "" : r[0][0].c_str()).first;
+      }
+      return it->second;
+    };
+    for (auto& p : mapped.people) {
+      if (!p.nhs_number().empty()) continue;
+      for (const auto& id : p.local_identifiers()) {
+        if (auto nhs = nhs_of(id); !nhs.empty()) {
+          p.set_nhs_number(nhs);
+          break;
+        }
+      }
+    }
+    for (auto& e : mapped.events) {
+      if (!e.nhs_number().empty() || !e.has_subject_local_identifier()) continue;
+      if (auto nhs = nhs_of(e.subject_local_identifier()); !nhs.empty()) {
+        e.set_nhs_number(nhs);
+        e.clear_subject_local_identifier();
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
 // One item of the load: a person or event, where it came from and what it is to the report.
 struct DatasetImport::Item {
   enum class Class { kPerson, kNew, kDuplicate, kCorrected, kReplay };
@@ -178,6 +217,9 @@ struct DatasetImport::Item {
   datasets::Origin origin;
   std::string event_id;
 };
+
+constexpr char kNoOneByLocalId[] =
+    "no valid NHS number, and the sender's person id names no one in the record yet";
 
 absl::Status DatasetImport::Load(
     const datasets::Mapped& mapped, const std::vector<datasets::Origin>& event_origin,
@@ -208,6 +250,10 @@ absl::Status DatasetImport::Load(
     icr::v1::Person p = mapped.people[i];
     if (p.family_name().empty()) p.set_family_name(datasets::kMhsdsNoName);
     const auto from = origin_of(person_origin, i, "people");
+    if (p.nhs_number().empty() && p.local_identifiers_size() > 0) {
+      AddRefusal(report, from.table, from.row, "nhs_number", kNoOneByLocalId);
+      continue;
+    }
     if (auto s = ValidatePerson(p, ref_, "person", today); !s.ok()) {
       auto [field, reason] = FieldAndReason(s);
       AddRefusal(report, from.table, from.row, field, reason);
@@ -222,6 +268,10 @@ absl::Status DatasetImport::Load(
   for (size_t i = 0; i < mapped.events.size(); ++i) {
     icr::v1::Event e = mapped.events[i];
     const auto from = origin_of(event_origin, i, "events");
+    if (e.nhs_number().empty() && e.has_subject_local_identifier()) {
+      AddRefusal(report, from.table, from.row, "nhs_number", kNoOneByLocalId);
+      continue;
+    }
     absl::Status s = ValidateEvent(e, ref_, "event", today);
     if (s.ok() && !ids.insert(e.event_id()).second) {
       s = InvalidField("event.event_id", "sent twice in the file");

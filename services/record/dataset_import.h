@@ -64,6 +64,7 @@ class DatasetImport {
 
  private:
   struct Item;  // an item to write, and what the report says of it
+  absl::Status ResolveLocalSubjects(datasets::Mapped& mapped);
   absl::Status Load(const datasets::Mapped& mapped, const std::vector<datasets::Origin>& events,
                     const std::vector<datasets::Origin>& people, icr::v1::DatasetImportJob& job,
                     const std::function<void(const icr::v1::DatasetImportJob&)>& progress);

@@ -26,6 +26,12 @@ care_act AS (
 carer AS (
   DELETE FROM core.carer_assessment WHERE source_org = $1 AND person_id = ANY($2::uuid[])
 ),
+cto AS (
+  DELETE FROM core.community_treatment_order WHERE source_org = $1 AND person_id = ANY($2::uuid[])
+),
+conditional_discharge AS (
+  DELETE FROM core.conditional_discharge WHERE source_org = $1 AND person_id = ANY($2::uuid[])
+),
 status AS (
   DELETE FROM core.status_observation WHERE recording_org = $1 AND person_id = ANY($2::uuid[])
 ),
