@@ -20,6 +20,7 @@ void AddCarePlanCommands(std::vector<Command>& commands);  // careplan create | 
 void AddS117Commands(std::vector<Command>& commands);      // s117 list | show | export | ...
 void AddImportCommands(std::vector<Command>& commands);    // s117 import | careplan import
 void AddRefdataCommands(std::vector<Command>& commands);   // refdata load
+void AddSuccessionCommands(std::vector<Command>& commands);  // refdata apply-successions, work
 
 // The --database-url flag (default env ICR_DATABASE_URL, never displayed: it may hold a password).
 void AddDatabaseUrlOption(cxxopts::Options& options);

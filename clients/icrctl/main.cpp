@@ -25,5 +25,6 @@ int main(int argc, char** argv) {
   icrctl::AddS117Commands(commands);
   icrctl::AddImportCommands(commands);
   icrctl::AddRefdataCommands(commands);
+  icrctl::AddSuccessionCommands(commands);
   return icrctl::RunCli(argc, argv, commands);
 }

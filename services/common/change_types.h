@@ -16,6 +16,8 @@ inline constexpr char kSocialCareEvent[] = "social_care_event";
 inline constexpr char kCarerAssessment[] = "carer_assessment";
 inline constexpr char kCarePlan[] = "care_plan";
 inline constexpr char kS117Episode[] = "s117_episode";
+// An organisation succeeded by another (issue 22): entity_id the old body, org_code the new.
+inline constexpr char kOrganisation[] = "organisation";
 
 // Types of change to the record.
 inline constexpr char kCreated[] = "created";
@@ -42,5 +44,7 @@ inline constexpr char kAgreed[] = "agreed";
 inline constexpr char kReviewStarted[] = "review_started";
 inline constexpr char kReviewed[] = "reviewed";
 inline constexpr char kClosed[] = "closed";
+// A succession moved it to the successor body (a care plan's acting-for body, an organisation).
+inline constexpr char kSuccession[] = "succession";
 
 }  // namespace icr::change
