@@ -160,6 +160,12 @@ Facts EntitlementFacts(const RegisterScope& scope, std::string_view council, std
   return f;
 }
 
+bool WorksOnSuccession(std::string_view org_code, std::string_view predecessor,
+                       const std::vector<std::string>& successors) {
+  return org_code == predecessor ||
+         std::find(successors.begin(), successors.end(), org_code) != successors.end();
+}
+
 absl::Status NotVisible(std::string_view field) {
   return absl::NotFoundError(std::string(field) + ": no such person visible to you");
 }

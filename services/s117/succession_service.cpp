@@ -1,5 +1,6 @@
 // The S117 register service's succession RPCs (successions.h): ApplySuccessions,
 // ListSuccessionWork, ResolveSuccessionWork.
+#include "services/common/access.h"
 #include "services/common/grpc_status.h"
 #include "services/common/paging.h"
 #include "services/common/status.h"
@@ -57,8 +58,9 @@ grpc::Status S117ServiceImpl::ResolveSuccessionWork(
   absl::Status s = CheckUuid(req->work_id(), "work_id", "a work item id");
   if (s.ok()) s = CheckBody(req->successor_code(), "successor_code");
   if (!s.ok()) return ToGrpc(s);
-  return ToGrpc(
-      db_.Write([&](pqxx::work& tx) { return Successions::Resolve(tx, *caller, *req, resp); }));
+  return ToGrpc(Access::InTransaction(db_, [&](pqxx::work& tx, absl::Status& refused) {
+    return Successions::Resolve(tx, *caller, *req, resp, refused);
+  }));
 }
 
 }  // namespace icr::s117

@@ -227,13 +227,21 @@ absl::Status Successions::List(pqxx::work& tx, const Caller& caller,
 
 absl::Status Successions::Resolve(pqxx::work& tx, const Caller& caller,
                                   const icr::v1::ResolveSuccessionWorkRequest& req,
-                                  icr::v1::SuccessionWorkItem* resp) {
+                                  icr::v1::SuccessionWorkItem* resp, absl::Status& refused) {
+  constexpr char kResolve[] = "ResolveSuccessionWork";
   Exec(tx, sql::kSuccessionWorkLock, req.work_id());
-  auto r = Exec(tx, sql::kSuccessionWork, kNoUuid, true, caller.org_code, std::string(), 1,
+  auto r = Exec(tx, sql::kSuccessionWork, kNoUuid, true, std::string(), std::string(), 1,
                 req.work_id());
-  if (r.empty()) return absl::NotFoundError("work_id: no such work item visible to you");
-  icr::v1::SuccessionWorkItem item = ItemOf(r[0]);
-  const std::string person_id = r[0][15].c_str();
+  icr::v1::SuccessionWorkItem item = r.empty() ? icr::v1::SuccessionWorkItem() : ItemOf(r[0]);
+  const std::string person_id = r.empty() ? "" : r[0][15].c_str();
+  if (r.empty() || !access::WorksOnSuccession(caller.org_code, item.predecessor_code(),
+                                              {item.successor_codes().begin(),
+                                               item.successor_codes().end()})) {
+    Audit::Write(tx, caller, person_id, kResolve,
+                 r.empty() ? std::string(access::kAuditNotFound) : kAuditDenied);
+    refused = absl::NotFoundError("work_id: no such work item visible to you");
+    return absl::OkStatus();  // commit the audit of the refused attempt
+  }
   if (item.status() != "OPEN") {
     return absl::FailedPreconditionError("work_id: already resolved to " + item.resolved_code());
   }
@@ -245,8 +253,8 @@ absl::Status Successions::Resolve(pqxx::work& tx, const Caller& caller,
   RETURN_IF_ERROR(Move(tx, m, item.entity(), item.entity_id()).status());
   Exec(tx, sql::kSuccessionWorkResolve, item.work_id(), to, caller.org_code,
        RoleName(caller.role));
-  Audit::Write(tx, caller, person_id, "ResolveSuccessionWork", kAuditOk);
-  auto after = Exec(tx, sql::kSuccessionWork, kNoUuid, true, caller.org_code, std::string(), 1,
+  Audit::Write(tx, caller, person_id, kResolve, kAuditOk);
+  auto after = Exec(tx, sql::kSuccessionWork, kNoUuid, true, std::string(), std::string(), 1,
                     req.work_id());
   *resp = ItemOf(after.at(0));
   return absl::OkStatus();

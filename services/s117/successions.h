@@ -42,11 +42,13 @@ class Successions {
                            icr::v1::ListSuccessionWorkResponse* resp);
 
   // Resolves one item (accepting its proposal or naming another successor) and applies its
-  // move. NOT_FOUND for an item that does not exist or the caller may not see;
-  // FAILED_PRECONDITION when it is resolved already.
+  // move. `refused` (the transaction commits its audit row): NOT_FOUND alike for an item that
+  // does not exist and one the caller may not see (access::WorksOnSuccession). Returned:
+  // FAILED_PRECONDITION when it is resolved already, INVALID_ARGUMENT for a successor_code that
+  // is not one of the split's.
   static absl::Status Resolve(pqxx::work& tx, const Caller& caller,
                               const icr::v1::ResolveSuccessionWorkRequest& req,
-                              icr::v1::SuccessionWorkItem* resp);
+                              icr::v1::SuccessionWorkItem* resp, absl::Status& refused);
 };
 
 // icr-server's own run: Apply as of today in its own transaction now, then every `every`, while

@@ -379,6 +379,14 @@ TEST_F(SuccessionTest, ACouncilSplitListsWorkThatTheSuccessorsResolve) {
                                          &done)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Sql("SELECT count(*) FROM core.audit WHERE action = 'ResolveSuccessionWork' AND "
+                "org_code = '" + std::string(kCamden) + "' AND outcome = 'denied' AND person_id = '" +
+                unlisted_person_->person_id() + "'"),
+            "1");
+  icr::v1::ResolveSuccessionWorkRequest absent;
+  absent.set_work_id("00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(s117_->ResolveSuccessionWork(Ctx(west).get(), absent, &done).error_message(),
+            "work_id: no such work item visible to you");
   ASSERT_TRUE(s117_->ResolveSuccessionWork(Ctx(west).get(), change, &done).ok());
   EXPECT_EQ(Sql("SELECT council_code FROM core.person WHERE person_id = '" +
                 unlisted_person_->person_id() + "'"),

@@ -4,6 +4,7 @@
 // the successor a resolution names.
 #include <gtest/gtest.h>
 
+#include "services/common/access_rule.h"
 #include "services/s117/succession.h"
 
 namespace icr::s117 {
@@ -110,6 +111,14 @@ TEST(Succession, AResolutionNamesOneOfTheSuccessors) {
   auto other = ResolvedSuccessor(successors, "E06000991", "E08000035");
   EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(other.status().message().find("E06000991, E06000992"), std::string::npos);
+}
+
+TEST(Succession, AWorkItemIsTheOldBodysAndTheSuccessors) {
+  const std::vector<std::string> successors = {"E06000991", "E06000992"};
+  EXPECT_TRUE(access::WorksOnSuccession("E10000030", "E10000030", successors));
+  EXPECT_TRUE(access::WorksOnSuccession("E06000992", "E10000030", successors));
+  EXPECT_FALSE(access::WorksOnSuccession("E09000007", "E10000030", successors));
+  EXPECT_FALSE(access::WorksOnSuccession("", "E10000030", successors));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
--- Work items of splits that organisation $3 may see (it is the old body or a successor), of
+-- Work items of splits that organisation $3 may see (it is the old body or a successor; '':
+-- any, for a caller that applies access::WorksOnSuccession itself), of
 -- body $4 ('' = any: the old body or a successor), after work_id $1 (keyset), only open ones
 -- unless $2, or just item $6 ('' = all); at most $5. Columns as SuccessionWorkItem, then the
 -- person's id.
@@ -16,7 +17,7 @@ JOIN core.person p ON p.person_id = w.person_id
 WHERE w.work_id > $1::uuid
   AND ($2 OR w.status = 'OPEN')
   AND ($6 = '' OR w.work_id = nullif($6, '')::uuid)
-  AND (w.predecessor_code = $3
+  AND ($3 = '' OR w.predecessor_code = $3
        OR EXISTS (SELECT 1 FROM core.organisation_successor s
                   WHERE s.predecessor_code = w.predecessor_code
                     AND s.effective_on = w.effective_on AND s.successor_code = $3))
