@@ -86,7 +86,7 @@ void AddSuccessionCommands(std::vector<Command>& commands) {
        [](cxxopts::Options& o) {
          // clang-format off
          o.add_options()
-           ("as-of", "the successions effective by this date, YYYY-MM-DD (default today; not later)", cxxopts::value<std::string>())
+           ("as-of", "the successions effective by this date, YYYY-MM-DD (default today; a later date only with --dry-run)", cxxopts::value<std::string>())
            ("dry-run", "count what would move, change nothing");
          // clang-format on
        },
