@@ -76,7 +76,8 @@ absl::StatusOr<std::string> ResolvedSuccessor(const std::vector<std::string>& su
   std::string listed;
   for (const auto& s : successors) listed += (listed.empty() ? "" : ", ") + s;
   if (code.empty()) {
-    return InvalidField("successor_code", "required: nothing was proposed (successors: " + listed + ")");
+    return InvalidField("successor_code",
+                        "required: nothing was proposed (successors: " + listed + ")");
   }
   if (std::find(successors.begin(), successors.end(), code) == successors.end()) {
     return InvalidField("successor_code",

@@ -24,7 +24,8 @@ grpc::Status S117ServiceImpl::ApplySuccessions(grpc::ServerContext* ctx,
   if (!as_of.ok()) return ToGrpc(as_of.status());
   if (*as_of > Today() && !req->dry_run()) {
     return ToGrpc(InvalidField(
-        "as_of", "after today: a succession applies on its date, not before (a dry run may look ahead)"));
+        "as_of",
+        "after today: a succession applies on its date, not before (a dry run may look ahead)"));
   }
   const absl::Status rolled_back = absl::AbortedError("dry run");
   absl::Status s = db_.Write([&](pqxx::work& tx) -> absl::Status {

@@ -59,8 +59,8 @@ absl::StatusOr<bool> MovePlan(pqxx::work& tx, const Mover& m, const std::string&
                                           : content->mutable_acting_for_icb_code();
   if (*body != m.from) return false;
   *body = m.to;
-  const careplan::NewVersion version{row->status, &*content, change::kSuccession, m.Reason(),
-                                     row->signed_version, std::nullopt};
+  const careplan::NewVersion version{row->status, &*content,           change::kSuccession,
+                                     m.Reason(),  row->signed_version, std::nullopt};
   RETURN_IF_ERROR(
       CarePlanStore::AppendVersion(tx, *row, row->current_version, version, m.caller).status());
   Changes::Append(tx, change::kCarePlan, id, row->person_id, change::kSuccession,
@@ -111,7 +111,8 @@ absl::Status ApplyOneToOne(pqxx::work& tx, Mover& m, icr::v1::SuccessionApplied&
       people.insert(n.person_id);
     }
   }
-  const auto tokens = Exec(tx, sql::kSuccessionTokens, m.from, m.to, FormatDate(m.on), m.applied_by);
+  const auto tokens =
+      Exec(tx, sql::kSuccessionTokens, m.from, m.to, FormatDate(m.on), m.applied_by);
   out.set_tokens(static_cast<int>(tokens.size()));
   return absl::OkStatus();
 }
@@ -198,10 +199,12 @@ absl::StatusOr<icr::v1::ApplySuccessionsResponse> Successions::Apply(
       RETURN_IF_ERROR(ApplyOneToOne(tx, m, out, people));
       Audit::WriteMany(tx, who, {people.begin(), people.end()}, kAction, kAuditOk);
       if (out.entitlements() + out.care_plans() + out.people() + out.tokens() > 0) {
-        Changes::Append(tx, change::kOrganisation, s.predecessor, "", change::kSuccession, s.successors[0]);
+        Changes::Append(tx, change::kOrganisation, s.predecessor, "", change::kSuccession,
+                        s.successors[0]);
       }
     }
-    if (out.entitlements() + out.care_plans() + out.people() + out.tokens() + out.work_items() > 0) {
+    if (out.entitlements() + out.care_plans() + out.people() + out.tokens() + out.work_items() >
+        0) {
       *resp.add_successions() = std::move(out);
     }
   }
@@ -230,13 +233,13 @@ absl::Status Successions::Resolve(pqxx::work& tx, const Caller& caller,
                                   icr::v1::SuccessionWorkItem* resp, absl::Status& refused) {
   constexpr char kResolve[] = "ResolveSuccessionWork";
   Exec(tx, sql::kSuccessionWorkLock, req.work_id());
-  auto r = Exec(tx, sql::kSuccessionWork, kNoUuid, true, std::string(), std::string(), 1,
-                req.work_id());
+  auto r =
+      Exec(tx, sql::kSuccessionWork, kNoUuid, true, std::string(), std::string(), 1, req.work_id());
   icr::v1::SuccessionWorkItem item = r.empty() ? icr::v1::SuccessionWorkItem() : ItemOf(r[0]);
   const std::string person_id = r.empty() ? "" : r[0][15].c_str();
-  if (r.empty() || !access::WorksOnSuccession(caller.org_code, item.predecessor_code(),
-                                              {item.successor_codes().begin(),
-                                               item.successor_codes().end()})) {
+  if (r.empty() ||
+      !access::WorksOnSuccession(caller.org_code, item.predecessor_code(),
+                                 {item.successor_codes().begin(), item.successor_codes().end()})) {
     Audit::Write(tx, caller, person_id, kResolve,
                  r.empty() ? std::string(access::kAuditNotFound) : kAuditDenied);
     refused = absl::NotFoundError("work_id: no such work item visible to you");
@@ -248,14 +251,18 @@ absl::Status Successions::Resolve(pqxx::work& tx, const Caller& caller,
   ASSIGN_OR_RETURN(const std::string to,
                    ResolvedSuccessor({item.successor_codes().begin(), item.successor_codes().end()},
                                      item.proposed_code(), req.successor_code()));
-  Mover m{caller, caller.org_code, item.predecessor_code(), to, item.role(),
-          *ParseDate(item.effective_on()), item.work_id()};
+  Mover m{caller,
+          caller.org_code,
+          item.predecessor_code(),
+          to,
+          item.role(),
+          *ParseDate(item.effective_on()),
+          item.work_id()};
   RETURN_IF_ERROR(Move(tx, m, item.entity(), item.entity_id()).status());
-  Exec(tx, sql::kSuccessionWorkResolve, item.work_id(), to, caller.org_code,
-       RoleName(caller.role));
+  Exec(tx, sql::kSuccessionWorkResolve, item.work_id(), to, caller.org_code, RoleName(caller.role));
   Audit::Write(tx, caller, person_id, kResolve, kAuditOk);
-  auto after = Exec(tx, sql::kSuccessionWork, kNoUuid, true, std::string(), std::string(), 1,
-                    req.work_id());
+  auto after =
+      Exec(tx, sql::kSuccessionWork, kNoUuid, true, std::string(), std::string(), 1, req.work_id());
   *resp = ItemOf(after.at(0));
   return absl::OkStatus();
 }
@@ -283,12 +290,13 @@ absl::StatusOr<icr::v1::ApplySuccessionsResponse> SuccessionRunner::RunOnce(Date
   }));
   for (const auto& s : resp.successions()) {
     std::string successors;
-    for (const auto& code : s.successor_codes()) successors += (successors.empty() ? "" : "/") + code;
+    for (const auto& code : s.successor_codes())
+      successors += (successors.empty() ? "" : "/") + code;
     spdlog::info(
         "successions: {} -> {} ({}, {}): {} entitlements, {} care plans, {} people, {} tokens "
         "moved, {} work items listed",
-        s.predecessor_code(), successors, s.kind(), s.effective_on(),
-        s.entitlements(), s.care_plans(), s.people(), s.tokens(), s.work_items());
+        s.predecessor_code(), successors, s.kind(), s.effective_on(), s.entitlements(),
+        s.care_plans(), s.people(), s.tokens(), s.work_items());
   }
   return resp;
 }

@@ -133,7 +133,8 @@ class SuccessionTest : public ::testing::Test {
     open_ = new std::string(Entitlement(*open_person_, kCamden, "QMJ"));
     ended_ = new std::string(Entitlement(*ended_person_, kCamden, "QMJ"));
     Sql("UPDATE s117.episode SET state = 'ENDED_SUPERSEDED', ended_on = '2025-12-01' "
-        "WHERE episode_id = '" + *ended_ + "'");
+        "WHERE episode_id = '" +
+        *ended_ + "'");
     icr::v1::CreateCarePlanRequest plan;
     plan.set_nhs_number(open_person_->nhs_number());
     *plan.mutable_plan() = build::CarePlanContent(true, "RGD", "2027-01-15");
@@ -156,10 +157,11 @@ class SuccessionTest : public ::testing::Test {
                                     "E10000099,E06000991,R,20260401,\n"
                                     "E10000099,E06000992,R,20260401,\n"
                                     "R1X9Z,R2X9Z,R,20260601,\n");
-    const std::string areas = Write("areas.csv",
-                                    "predecessor_code,successor_code,effective_on,postcode_district\n"
-                                    "E10000099,E06000991,2026-04-01,KT10\n"
-                                    "E10000099,E06000992,2026-04-01,GU1\n");
+    const std::string areas =
+        Write("areas.csv",
+              "predecessor_code,successor_code,effective_on,postcode_district\n"
+              "E10000099,E06000991,2026-04-01,KT10\n"
+              "E10000099,E06000992,2026-04-01,GU1\n");
     auto load = Icrctl("refdata load " REFDATA_DIR "/2026-04-icb-successors.csv " + split + " " +
                        areas + " --database-url '" + *url_ + "'");
     EXPECT_EQ(load.exit_code, 0) << load.output;
@@ -179,21 +181,24 @@ class SuccessionTest : public ::testing::Test {
     icr::v1::ComputeIndicatorsRequest req;
     req.set_from_month(month);
     icr::v1::ComputeIndicatorsResponse resp;
-    auto s = perf_->ComputeIndicators(Ctx(Token("QWO", Role::kPerformanceAnalyst)).get(), req,
-                                      &resp);
+    auto s =
+        perf_->ComputeIndicators(Ctx(Token("QWO", Role::kPerformanceAnalyst)).get(), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return Sql("SELECT string_agg(indicator_id || '/' || breakdown || '/' || breakdown_value || "
-               "'=' || coalesce(numerator::text, '') || ':' || coalesce(denominator::text, ''), "
-               "',' ORDER BY indicator_id, breakdown, breakdown_value) FROM perf.kpi_result "
-               "WHERE period_start = '" + month + "-01' AND scope_type = 'icb' AND scope_code = '" +
-               icb + "' AND indicator_id LIKE 'S117%'");
+    return Sql(
+        "SELECT string_agg(indicator_id || '/' || breakdown || '/' || breakdown_value || "
+        "'=' || coalesce(numerator::text, '') || ':' || coalesce(denominator::text, ''), "
+        "',' ORDER BY indicator_id, breakdown, breakdown_value) FROM perf.kpi_result "
+        "WHERE period_start = '" +
+        month + "-01' AND scope_type = 'icb' AND scope_code = '" + icb +
+        "' AND indicator_id LIKE 'S117%'");
   }
 
   static std::string Counts() {
-    return Sql("SELECT (SELECT count(*) FROM core.changes) || '/' || (SELECT count(*) FROM "
-               "s117.episode_history) || '/' || (SELECT count(*) FROM core.succession_move) || "
-               "'/' || (SELECT count(*) FROM core.audit) || '/' || (SELECT count(*) FROM "
-               "core.succession_work) || '/' || (SELECT max(version) FROM core.person)");
+    return Sql(
+        "SELECT (SELECT count(*) FROM core.changes) || '/' || (SELECT count(*) FROM "
+        "s117.episode_history) || '/' || (SELECT count(*) FROM core.succession_move) || "
+        "'/' || (SELECT count(*) FROM core.audit) || '/' || (SELECT count(*) FROM "
+        "core.succession_work) || '/' || (SELECT max(version) FROM core.person)");
   }
 
   static const icr::v1::SuccessionApplied* Find(const icr::v1::ApplySuccessionsResponse& r,
@@ -225,8 +230,9 @@ TEST_F(SuccessionTest, AnIcbSuccessionMovesOpenThingsOnItsDateAndKeepsPastMonths
   ASSERT_TRUE(Apply("2026-03-31", false, &r).ok());
   EXPECT_EQ(r.successions_size(), 0);
   EXPECT_EQ(Counts(), before);
-  EXPECT_EQ(Sql("SELECT responsible_icb_code FROM s117.episode WHERE episode_id = '" + *open_ + "'"),
-            "QMJ");
+  EXPECT_EQ(
+      Sql("SELECT responsible_icb_code FROM s117.episode WHERE episode_id = '" + *open_ + "'"),
+      "QMJ");
 
   // A dry run on the date counts and changes nothing.
   ASSERT_TRUE(Apply("2026-04-01", true, &r).ok());
@@ -246,10 +252,12 @@ TEST_F(SuccessionTest, AnIcbSuccessionMovesOpenThingsOnItsDateAndKeepsPastMonths
   EXPECT_EQ(qmj->people(), 2);
   EXPECT_EQ(qmj->tokens(), 1);
   EXPECT_EQ(Sql("SELECT responsible_icb_code || '/' || responsible_council_code FROM s117.episode "
-                "WHERE episode_id = '" + *open_ + "'"),
+                "WHERE episode_id = '" +
+                *open_ + "'"),
             "Z9B2Z/E09000007");
-  EXPECT_EQ(Sql("SELECT responsible_icb_code FROM s117.episode WHERE episode_id = '" + *ended_ + "'"),
-            "QMJ");
+  EXPECT_EQ(
+      Sql("SELECT responsible_icb_code FROM s117.episode WHERE episode_id = '" + *ended_ + "'"),
+      "QMJ");
   EXPECT_EQ(Sql("SELECT string_agg(icb_code, ',') FROM core.person WHERE person_id IN ('" +
                 open_person_->person_id() + "', '" + ended_person_->person_id() + "')"),
             "Z9B2Z,Z9B2Z");
@@ -267,13 +275,15 @@ TEST_F(SuccessionTest, AnIcbSuccessionMovesOpenThingsOnItsDateAndKeepsPastMonths
                 *open_ + "' ORDER BY version DESC LIMIT 1"),
             "s117_succession: QMJ succeeded by Z9B2Z on 2026-04-01");
   EXPECT_EQ(Sql("SELECT count(*) FROM core.changes WHERE (entity, entity_id, change_type) IN "
-                "(('s117_episode', '" + *open_ + "', 's117_succession'), ('care_plan', '" + *plan_ +
-                "', 'succession'), ('person', '" + open_person_->person_id() + "', 'updated'), "
+                "(('s117_episode', '" +
+                *open_ + "', 's117_succession'), ('care_plan', '" + *plan_ +
+                "', 'succession'), ('person', '" + open_person_->person_id() +
+                "', 'updated'), "
                 "('organisation', 'QMJ', 'succession'))"),
             "4");
   EXPECT_EQ(Sql("SELECT count(*) FROM core.audit WHERE action = 'ApplySuccessions' AND org_code = "
-                "'RGD' AND role = 'admin' AND person_id IN ('" + open_person_->person_id() +
-                "', '" + ended_person_->person_id() + "')"),
+                "'RGD' AND role = 'admin' AND person_id IN ('" +
+                open_person_->person_id() + "', '" + ended_person_->person_id() + "')"),
             "2");
   EXPECT_EQ(Sql("SELECT string_agg(entity || ':' || role || ':' || effective_on, ',' ORDER BY "
                 "entity) FROM core.succession_move WHERE from_code = 'QMJ'"),
@@ -302,9 +312,9 @@ TEST_F(SuccessionTest, ApplyingIsAnAdminsAndRefusesBadDates) {
   EXPECT_EQ(s.error_message().rfind("as_of: after today", 0), 0u) << s.error_message();
   icr::v1::ApplySuccessionsRequest req;
   req.set_as_of("2026-04-01");
-  EXPECT_EQ(s117_->ApplySuccessions(Ctx(Token(kCamden, Role::kS117Officer)).get(), req, &r)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      s117_->ApplySuccessions(Ctx(Token(kCamden, Role::kS117Officer)).get(), req, &r).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(SuccessionTest, ACouncilSplitListsWorkThatTheSuccessorsResolve) {
@@ -341,7 +351,8 @@ TEST_F(SuccessionTest, ACouncilSplitListsWorkThatTheSuccessorsResolve) {
             "decide: postcode district TW18 is not in the area table");
   // Each person listed is audited; an unrelated council sees none of it.
   EXPECT_EQ(Sql("SELECT count(DISTINCT person_id) FROM core.audit WHERE action = "
-                "'ListSuccessionWork' AND org_code = '" + std::string(kEast) + "'"),
+                "'ListSuccessionWork' AND org_code = '" +
+                std::string(kEast) + "'"),
             "2");
   icr::v1::ListSuccessionWorkResponse none;
   ASSERT_TRUE(
@@ -359,7 +370,8 @@ TEST_F(SuccessionTest, ACouncilSplitListsWorkThatTheSuccessorsResolve) {
                 *county_entitlement_ + "'"),
             kEast);
   EXPECT_EQ(Sql("SELECT effective_on || '/' || (work_id IS NOT NULL) FROM core.succession_move "
-                "WHERE entity_id = '" + *county_entitlement_ + "'"),
+                "WHERE entity_id = '" +
+                *county_entitlement_ + "'"),
             "2026-04-01/true");
   // Resolved once only.
   EXPECT_EQ(s117_->ResolveSuccessionWork(Ctx(east).get(), accept, &done).error_code(),
@@ -375,12 +387,13 @@ TEST_F(SuccessionTest, ACouncilSplitListsWorkThatTheSuccessorsResolve) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message().rfind("successor_code: ", 0), 0u) << s.error_message();
   change.set_successor_code(kWest);
-  EXPECT_EQ(s117_->ResolveSuccessionWork(Ctx(Token(kCamden, Role::kS117Officer)).get(), change,
-                                         &done)
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      s117_->ResolveSuccessionWork(Ctx(Token(kCamden, Role::kS117Officer)).get(), change, &done)
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Sql("SELECT count(*) FROM core.audit WHERE action = 'ResolveSuccessionWork' AND "
-                "org_code = '" + std::string(kCamden) + "' AND outcome = 'denied' AND person_id = '" +
+                "org_code = '" +
+                std::string(kCamden) + "' AND outcome = 'denied' AND person_id = '" +
                 unlisted_person_->person_id() + "'"),
             "1");
   icr::v1::ResolveSuccessionWorkRequest absent;
@@ -414,8 +427,8 @@ TEST_F(SuccessionTest, TheCliAppliesAndTheServerRunsItselfOnTheDate) {
   EXPECT_EQ(Sql("SELECT org_code FROM core.api_token WHERE label = 'old trust'"), "R1X9Z");
   // icr-server's runner (no one calls ApplySuccessions): the trust's token moves on its own.
   s117::SuccessionRunner runner(*db_, std::chrono::seconds(3600), [] { return true; });
-  for (int i = 0; i < 100 && Sql("SELECT org_code FROM core.api_token WHERE label = 'old trust'") !=
-                                 "R2X9Z";
+  for (int i = 0;
+       i < 100 && Sql("SELECT org_code FROM core.api_token WHERE label = 'old trust'") != "R2X9Z";
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

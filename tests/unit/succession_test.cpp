@@ -2,10 +2,11 @@
 // successions are due by a date and whether they split, what an entitlement's move changes (an
 // ended one keeps its body), the postcode district a proposal is made from, the proposal, and
 // the successor a resolution names.
+#include "services/s117/succession.h"
+
 #include <gtest/gtest.h>
 
 #include "services/common/access_rule.h"
-#include "services/s117/succession.h"
 
 namespace icr::s117 {
 namespace {
@@ -13,9 +14,9 @@ namespace {
 Date D(const char* iso) { return *ParseDate(iso); }
 
 const std::vector<SuccessionLink> kLinks = {
-    {"QMJ", "Z9B2Z", D("2026-04-01")},        {"QRV", "Z9B2Z", D("2026-04-01")},
-    {"QNQ", "S9B9J", D("2026-04-01")},        {"QNQ", "S0E4D", D("2026-04-01")},
-    {"Z9B2Z", "X1X1X", D("2027-04-01")},      {"E10000030", "E06000991", D("2027-04-01")},
+    {"QMJ", "Z9B2Z", D("2026-04-01")},          {"QRV", "Z9B2Z", D("2026-04-01")},
+    {"QNQ", "S9B9J", D("2026-04-01")},          {"QNQ", "S0E4D", D("2026-04-01")},
+    {"Z9B2Z", "X1X1X", D("2027-04-01")},        {"E10000030", "E06000991", D("2027-04-01")},
     {"E10000030", "E06000992", D("2027-04-01")}};
 
 TEST(Succession, NothingIsDueBeforeItsDateAndOnItTheyAreOldestFirst) {
@@ -50,8 +51,8 @@ TEST(Succession, AnOpenEntitlementMovesAndAnEndedOneKeepsItsBody) {
     EXPECT_EQ(e.responsible_icb_code, "Z9B2Z");
     EXPECT_EQ(e.responsible_council_code, "E09000007");
   }
-  for (State s : {State::kEndedDischarged, State::kEndedSuperseded, State::kEndedDeceased,
-                  State::kVoid}) {
+  for (State s :
+       {State::kEndedDischarged, State::kEndedSuperseded, State::kEndedDeceased, State::kVoid}) {
     Episode e = Open(s);
     EXPECT_FALSE(MoveEntitlement(e, "icb", "QMJ", "Z9B2Z")) << StateName(s);
     EXPECT_EQ(e.responsible_icb_code, "QMJ");
@@ -75,8 +76,8 @@ TEST(Succession, PostcodeDistrictIsTheOutwardCode) {
   EXPECT_EQ(PostcodeDistrict("W1A 1AA"), "W1A");
   EXPECT_EQ(PostcodeDistrict("M1 1AE"), "M1");
   EXPECT_EQ(PostcodeDistrict(""), "");
-  EXPECT_EQ(PostcodeDistrict("KT10"), "");        // no inward code
-  EXPECT_EQ(PostcodeDistrict("KT10 9A1"), "");    // not an inward code
+  EXPECT_EQ(PostcodeDistrict("KT10"), "");      // no inward code
+  EXPECT_EQ(PostcodeDistrict("KT10 9A1"), "");  // not an inward code
   EXPECT_EQ(PostcodeDistrict("KT10-9AA"), "");
 }
 
@@ -102,9 +103,9 @@ TEST(Succession, ASplitProposesFromThePostcodeDistrictOrAsksToDecide) {
 
 TEST(Succession, AResolutionNamesOneOfTheSuccessors) {
   const std::vector<std::string> successors = {"E06000991", "E06000992"};
-  EXPECT_EQ(*ResolvedSuccessor(successors, "E06000991", ""), "E06000991");  // accepted
+  EXPECT_EQ(*ResolvedSuccessor(successors, "E06000991", ""), "E06000991");           // accepted
   EXPECT_EQ(*ResolvedSuccessor(successors, "E06000991", "E06000992"), "E06000992");  // changed
-  EXPECT_EQ(*ResolvedSuccessor(successors, "", "E06000992"), "E06000992");  // decided
+  EXPECT_EQ(*ResolvedSuccessor(successors, "", "E06000992"), "E06000992");           // decided
   auto none = ResolvedSuccessor(successors, "", "");
   EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(none.status().message().find("successor_code"), std::string::npos);
