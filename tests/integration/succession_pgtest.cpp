@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -32,9 +33,13 @@ constexpr char kWest[] = "E06000992";
 constexpr char kPastMonth[] = "2025-11";  // QMJ was responsible then
 constexpr char kNowMonth[] = "2026-11";
 
+// The reference files this test writes, removed when it ends.
+std::vector<std::string> written;
+
 std::string Write(const std::string& name, const std::string& text) {
   const std::string path = "/tmp/succ-test-" + std::to_string(::getpid()) + "-" + name;
   std::ofstream(path) << text;
+  written.push_back(path);
   return path;
 }
 
@@ -72,6 +77,7 @@ class SuccessionTest : public ::testing::Test {
     Seed();
   }
   static void TearDownTestSuite() {
+    for (const auto& path : written) std::remove(path.c_str());
     delete perf_;
     delete plans_;
     delete s117_;
