@@ -177,7 +177,7 @@ absl::StatusOr<icr::v1::ApplySuccessionsResponse> Successions::Apply(
     pqxx::work& tx, const std::optional<Caller>& caller, Date as_of) {
   std::vector<SuccessionLink> links;
   std::map<std::string, std::string> kinds;
-  for (const auto& r : Exec(tx, sql::kSuccessionLinks, FormatDate(as_of))) {
+  for (const auto& r : Exec(tx, sql::kSuccessionLinks)) {
     links.push_back({r[0].c_str(), r[1].c_str(), *ParseDate(r[2].c_str())});
     kinds[r[0].c_str()] = r[3].c_str();
   }
