@@ -21,11 +21,12 @@ std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& codes)
 
 void PrintApplied(std::ostream& os, const icr::v1::ApplySuccessionsResponse& r) {
   out::Table t({"FROM", "TO", "ON", "KIND", "ENTITLEMENTS", "CARE PLANS", "PEOPLE", "TOKENS",
-                "WORK ITEMS"});
+                "AGREEMENTS", "WORK ITEMS"});
   for (const auto& s : r.successions()) {
     t.Row({s.predecessor_code(), Joined(s.successor_codes()), s.effective_on(), s.kind(),
            std::to_string(s.entitlements()), std::to_string(s.care_plans()),
-           std::to_string(s.people()), std::to_string(s.tokens()), std::to_string(s.work_items())});
+           std::to_string(s.people()), std::to_string(s.tokens()), std::to_string(s.agreements()),
+           std::to_string(s.work_items())});
   }
   if (t.empty()) {
     os << "nothing to move" << (r.dry_run() ? " (dry run)" : "") << "\n";

@@ -110,6 +110,9 @@ absl::Status ApplyOneToOne(pqxx::work& tx, Mover& m, icr::v1::SuccessionApplied&
       Count(out, n.entity);
       people.insert(n.person_id);
     }
+    const auto agreements =
+        Exec(tx, sql::kSuccessionAgreements, m.from, m.to, m.role, FormatDate(m.on));
+    out.set_agreements(static_cast<int>(agreements.size()));
   }
   const auto tokens =
       Exec(tx, sql::kSuccessionTokens, m.from, m.to, FormatDate(m.on), m.applied_by);
@@ -198,12 +201,14 @@ absl::StatusOr<icr::v1::ApplySuccessionsResponse> Successions::Apply(
       std::set<std::string> people;
       RETURN_IF_ERROR(ApplyOneToOne(tx, m, out, people));
       Audit::WriteMany(tx, who, {people.begin(), people.end()}, kAction, kAuditOk);
-      if (out.entitlements() + out.care_plans() + out.people() + out.tokens() > 0) {
+      if (out.entitlements() + out.care_plans() + out.people() + out.tokens() + out.agreements() >
+          0) {
         Changes::Append(tx, change::kOrganisation, s.predecessor, "", change::kSuccession,
                         s.successors[0]);
       }
     }
-    if (out.entitlements() + out.care_plans() + out.people() + out.tokens() + out.work_items() >
+    if (out.entitlements() + out.care_plans() + out.people() + out.tokens() + out.agreements() +
+            out.work_items() >
         0) {
       *resp.add_successions() = std::move(out);
     }
@@ -293,10 +298,10 @@ absl::StatusOr<icr::v1::ApplySuccessionsResponse> SuccessionRunner::RunOnce(Date
     for (const auto& code : s.successor_codes())
       successors += (successors.empty() ? "" : "/") + code;
     spdlog::info(
-        "successions: {} -> {} ({}, {}): {} entitlements, {} care plans, {} people, {} tokens "
-        "moved, {} work items listed",
+        "successions: {} -> {} ({}, {}): {} entitlements, {} care plans, {} people, {} tokens, "
+        "{} agreements moved, {} work items listed",
         s.predecessor_code(), successors, s.kind(), s.effective_on(), s.entitlements(),
-        s.care_plans(), s.people(), s.tokens(), s.work_items());
+        s.care_plans(), s.people(), s.tokens(), s.agreements(), s.work_items());
   }
   return resp;
 }

@@ -138,6 +138,8 @@ class SuccessionTest : public ::testing::Test {
     ended_person_ = new icr::v1::Person(Person(kCamden, "QMJ", "NW1 2DB"));
     open_ = new std::string(Entitlement(*open_person_, kCamden, "QMJ"));
     ended_ = new std::string(Entitlement(*ended_person_, kCamden, "QMJ"));
+    Sql("INSERT INTO s117.funding_agreement (council_code, icb_code, valid_from, council_pct, "
+        "icb_pct, review_interval_months) VALUES ('E09000007', 'QMJ', '2020-01-01', 40, 60, 6)");
     Sql("UPDATE s117.episode SET state = 'ENDED_SUPERSEDED', ended_on = '2025-12-01' "
         "WHERE episode_id = '" +
         *ended_ + "'");
@@ -257,6 +259,11 @@ TEST_F(SuccessionTest, AnIcbSuccessionMovesOpenThingsOnItsDateAndKeepsPastMonths
   EXPECT_EQ(qmj->care_plans(), 1);
   EXPECT_EQ(qmj->people(), 2);
   EXPECT_EQ(qmj->tokens(), 1);
+  EXPECT_EQ(qmj->agreements(), 1);
+  // Camden's agreement with QMJ stays as it was; Z9B2Z has the same from the date.
+  EXPECT_EQ(Sql("SELECT string_agg(icb_code || ':' || valid_from || ':' || council_pct, ',' "
+                "ORDER BY icb_code) FROM s117.funding_agreement WHERE council_code = 'E09000007'"),
+            "QMJ:2020-01-01:40.00,Z9B2Z:2026-04-01:40.00");
   EXPECT_EQ(Sql("SELECT responsible_icb_code || '/' || responsible_council_code FROM s117.episode "
                 "WHERE episode_id = '" +
                 *open_ + "'"),
