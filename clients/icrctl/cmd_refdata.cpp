@@ -65,8 +65,8 @@ int Load(const Invocation& inv) {
 void AddRefdataCommands(std::vector<Command>& commands) {
   commands.push_back(
       {{"refdata", "load"},
-       "load organisations or succession links (ODS successor layout, or its GSS equivalent) "
-       "from CSV files; running servers see them after a restart",
+       "load organisations, succession links (ODS successor layout, or its GSS equivalent) or "
+       "a split's successor areas from CSV files; running servers see them after a restart",
        "FILE.csv...",
        [](cxxopts::Options& o) {
          o.add_options()("verbose", "also list the unchanged rows");
@@ -79,6 +79,9 @@ void AddRefdataCommands(std::vector<Command>& commands) {
        "  successions: the ODS succ.csv layout, no header: predecessor,successor,reason (F|O|R),\n"
        "    effective date CCYYMMDD,indicator (F|X|blank); GSS codes for councils. The\n"
        "    predecessor closes on the effective date; rows naming two unknown bodies are skipped.\n"
+       "  successor areas: header predecessor_code,successor_code,effective_on,postcode_district\n"
+       "    (YYYY-MM-DD; outward code, e.g. KT10): where a split body's people go, for the split's\n"
+       "    work list (icrctl refdata work); load the succession first.\n"
        "Exit 3 when a row was refused (that file is not written).\n"});
 }
 

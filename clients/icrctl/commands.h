@@ -21,6 +21,7 @@ void AddS117Commands(std::vector<Command>& commands);      // s117 list | show |
 void AddImportCommands(std::vector<Command>& commands);    // s117 import | careplan import
 void AddRefdataCommands(std::vector<Command>& commands);   // refdata load
 void AddDatasetCommands(std::vector<Command>& commands);   // import mhsds | import cld
+void AddSuccessionCommands(std::vector<Command>& commands);  // refdata apply-successions, work
 
 // The --database-url flag (default env ICR_DATABASE_URL, never displayed: it may hold a password).
 void AddDatabaseUrlOption(cxxopts::Options& options);

@@ -26,5 +26,6 @@ int main(int argc, char** argv) {
   icrctl::AddImportCommands(commands);
   icrctl::AddRefdataCommands(commands);
   icrctl::AddDatasetCommands(commands);
+  icrctl::AddSuccessionCommands(commands);
   return icrctl::RunCli(argc, argv, commands);
 }

@@ -77,6 +77,13 @@ const std::vector<RpcPolicy>& Policies() {
        Kind::kPersonWrite,
        {R::kS117Officer, R::kSystem, R::kAdmin},
        false},
+      // Organisation successions (issue 22): applying them is an admin's (icr-server applies
+      // them itself each day); a split's work list is for the s117_officer or admin of the old
+      // body or a successor (the list and each item are scoped to those bodies).
+      {"icr.v1.S117RegisterService.ApplySuccessions", Kind::kPersonWrite, {R::kAdmin}, false},
+      {"icr.v1.S117RegisterService.ListSuccessionWork", Kind::kList, kRegisterOfficers, false},
+      {"icr.v1.S117RegisterService.ResolveSuccessionWork", Kind::kPersonWrite, kRegisterOfficers,
+       false},
       {"icr.v1.PerformanceService.ListIndicators", Kind::kAggregate, kEveryone, false},
       {"icr.v1.PerformanceService.GetDashboard", Kind::kAggregate, kEveryone, false},
       {"icr.v1.PerformanceService.GetSeries", Kind::kAggregate, kEveryone, false},
@@ -160,6 +167,12 @@ Facts EntitlementFacts(const RegisterScope& scope, std::string_view council, std
   }
   f.responsible_body = scope.org_code == council || scope.org_code == icb;
   return f;
+}
+
+bool WorksOnSuccession(std::string_view org_code, std::string_view predecessor,
+                       const std::vector<std::string>& successors) {
+  return org_code == predecessor ||
+         std::find(successors.begin(), successors.end(), org_code) != successors.end();
 }
 
 absl::Status NotVisible(std::string_view field) {

@@ -105,6 +105,11 @@ RegisterScope RegisterScopeOf(const Caller& caller, std::string_view org_kind);
 Facts EntitlementFacts(const RegisterScope& scope, std::string_view council, std::string_view icb,
                        bool related);
 
+// A split's work item (core.succession_work, issue 22): an organisation sees and resolves it
+// when it is the old body or one of its successors (the roles: the policy table's).
+bool WorksOnSuccession(std::string_view org_code, std::string_view predecessor,
+                       const std::vector<std::string>& successors);
+
 // The refusal for a person who does not exist or whom the caller may not see: the same code and
 // message for both ("<field>: no such person visible to you").
 absl::Status NotVisible(std::string_view field);

@@ -21,6 +21,8 @@ inline constexpr char kConditionalDischarge[] = "conditional_discharge";
 inline constexpr char kPlacement[] = "placement";
 // An event of the event log, "<org>/<event id>" (a dataset load's corrections and retractions).
 inline constexpr char kEvent[] = "event";
+// An organisation succeeded by another (issue 22): entity_id the old body, org_code the new.
+inline constexpr char kOrganisation[] = "organisation";
 
 // Types of change to the record.
 inline constexpr char kCreated[] = "created";
@@ -55,5 +57,7 @@ inline constexpr char kClosed[] = "closed";
 // again with other content (the record follows), or missing from the period's new load (undone).
 inline constexpr char kEventCorrected[] = "event_corrected";
 inline constexpr char kEventRetracted[] = "event_retracted";
+// A succession moved it to the successor body (a care plan's acting-for body, an organisation).
+inline constexpr char kSuccession[] = "succession";
 
 }  // namespace icr::change

@@ -1,6 +1,7 @@
 #include "services/common/refdata_load.h"
 
 #include <optional>
+#include <regex>
 #include <set>
 
 #include "services/common/csv.h"
@@ -108,6 +109,34 @@ RefdataRow LoadSuccession(pqxx::work& tx, const CsvRecord& rec) {
   return {line, added ? "added" : closed ? "updated" : "unchanged", "", what};
 }
 
+const std::vector<std::string_view> kAreaColumns = {"predecessor_code", "successor_code",
+                                                    "effective_on", "postcode_district"};
+
+// A postcode district (outward code): one or two letters, a digit, then a digit or letter.
+bool IsPostcodeDistrict(const std::string& d) {
+  static const std::regex kDistrict("^[A-Z]{1,2}[0-9][0-9A-Z]?$");
+  return std::regex_match(d, kDistrict);
+}
+
+RefdataRow LoadArea(pqxx::work& tx, const CsvColumns& cols, const CsvRecord& rec) {
+  const int line = rec.line;
+  if (auto s = CheckCsvWidth(rec, cols.size()); !s.ok()) return Refused(line, "", std::string(s.message()));
+  const std::string from = cols.Get(rec, "predecessor_code"), to = cols.Get(rec, "successor_code"),
+                    on = cols.Get(rec, "effective_on"), district = cols.Get(rec, "postcode_district");
+  if (!ParseDate(on)) return Refused(line, "effective_on", "not a date (YYYY-MM-DD)");
+  if (!IsPostcodeDistrict(district)) {
+    return Refused(line, "postcode_district", "not a postcode district (outward code, e.g. KT10)");
+  }
+  auto r = Exec(tx, common::sql::kRefdataAreaUpsert, from, to, on, district);
+  if (r.empty()) {
+    return Refused(line, "successor_code",
+                   "no succession " + from + " -> " + to + " on " + on + " (load it first)");
+  }
+  const std::string what = district + " -> " + to;
+  if (r[0][0].is_null()) return {line, "unchanged", "", what};
+  return {line, r[0][0].as<bool>() ? "added" : "updated", "", what};
+}
+
 }  // namespace
 
 int RefdataReport::Count(const std::string& outcome) const {
@@ -121,20 +150,23 @@ absl::StatusOr<RefdataReport> LoadRefdataFile(Database& db, const std::string& t
   if (!records.ok()) return records.status();
   if (records->empty()) return absl::InvalidArgumentError("no rows");
   RefdataReport report;
-  const bool organisations = CsvColumnName(records->front().cells[0]) == "code";
-  report.layout = organisations ? "organisations" : "successions";
+  const std::string first = CsvColumnName(records->front().cells[0]);
+  const bool organisations = first == "code", areas = first == "predecessor_code";
+  report.layout = organisations ? "organisations" : areas ? "successor_areas" : "successions";
   std::optional<CsvColumns> cols;
-  if (organisations) {
-    auto c = CsvColumns::Match(records->front(), kOrganisationColumns, kOrganisationColumns);
+  if (organisations || areas) {
+    const auto& names = organisations ? kOrganisationColumns : kAreaColumns;
+    auto c = CsvColumns::Match(records->front(), names, names);
     if (!c.ok()) return c.status();
     cols = *c;
   }
   const absl::Status refused = absl::AbortedError("refused rows");
   absl::Status s = db.Write([&](pqxx::work& tx) {
     report.rows.clear();
-    for (size_t i = organisations ? 1 : 0; i < records->size(); ++i) {
+    for (size_t i = cols ? 1 : 0; i < records->size(); ++i) {
       const CsvRecord& rec = (*records)[i];
       report.rows.push_back(organisations ? LoadOrganisation(tx, *cols, rec)
+                            : areas       ? LoadArea(tx, *cols, rec)
                                           : LoadSuccession(tx, rec));
     }
     return report.Count("refused") ? refused : absl::OkStatus();

@@ -1,5 +1,5 @@
 // Loads reference data files into core.organisation and core.organisation_successor
-// (`icrctl refdata load`, README "Keeping reference data current"). Two layouts, told apart by
+// (`icrctl refdata load`, README "Keeping reference data current"). Three layouts, told apart by
 // the first row; lines starting with '#' are comments (a file's sources):
 //  - organisations: header row code,kind,name,icb_code,opened_on,closed_on (dates YYYY-MM-DD,
 //    empty opened_on: open since before any record, empty closed_on: open or closed by a
@@ -9,6 +9,9 @@
 //    blank). Councils use the same five columns with GSS codes. The predecessor closes on the
 //    effective date. A row naming two organisations the store does not know is skipped (the
 //    national file covers every NHS body).
+//  - successor areas: header row predecessor_code,successor_code,effective_on,postcode_district:
+//    where a split body's people go, by postcode district (outward code), for the split's work
+//    list (README "Keeping reference data current"); the succession must be loaded first.
 // One transaction per file; a file with any refused row changes nothing. A rerun changes nothing.
 #pragma once
 
@@ -28,7 +31,7 @@ struct RefdataRow {
 };
 
 struct RefdataReport {
-  std::string layout;  // organisations | successions
+  std::string layout;  // organisations | successions | successor_areas
   std::vector<RefdataRow> rows;
   bool committed = false;  // false when a row was refused (nothing written)
   int Count(const std::string& outcome) const;

@@ -98,7 +98,9 @@ absl::Status RowField(const absl::Status& status) {
 
 S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
                                  std::shared_ptr<const ReferenceData> ref,
-                                 std::function<bool()> follow_while)
+                                 std::function<bool()> follow_while,
+                                 std::chrono::seconds succession_every,
+                                 std::function<bool()> succeed_while)
     : db_(db),
       auth_(auth),
       ref_(std::move(ref)),
@@ -106,6 +108,10 @@ S117ServiceImpl::S117ServiceImpl(Database& db, Authenticator& auth,
       follower_(std::make_unique<FeedFollower>(db.url(), ref_)) {
   follower_->Start(std::chrono::milliseconds(200), std::chrono::seconds(1),
                    std::move(follow_while));
+  if (succession_every.count() > 0) {
+    successions_ =
+        std::make_unique<SuccessionRunner>(db, succession_every, std::move(succeed_while));
+  }
 }
 
 S117ServiceImpl::~S117ServiceImpl() = default;

@@ -16,6 +16,7 @@
 #include "services/common/reference.h"
 #include "services/s117/feed_follower.h"
 #include "services/s117/store.h"
+#include "services/s117/successions.h"
 
 namespace icr::s117 {
 
@@ -23,8 +24,12 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
  public:
   // The follower steps only while follow_while answers true (empty: always), e.g. while this
   // replica holds the singleton work kFollowerWork (Singletons::Gate).
+  // succession_every: how often this replica applies the successions due (SuccessionRunner),
+  // while succeed_while answers true (Singletons::Gate(kSuccessionWork)); 0: only on request.
   S117ServiceImpl(Database& db, Authenticator& auth, std::shared_ptr<const ReferenceData> ref,
-                  std::function<bool()> follow_while = nullptr);
+                  std::function<bool()> follow_while = nullptr,
+                  std::chrono::seconds succession_every = std::chrono::seconds(0),
+                  std::function<bool()> succeed_while = nullptr);
   ~S117ServiceImpl() override;
 
   grpc::Status GetEntitlement(grpc::ServerContext* ctx, const icr::v1::GetEntitlementRequest* req,
@@ -70,6 +75,16 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
                             icr::v1::Placement* resp) override;
   grpc::Status ListPlacements(grpc::ServerContext* ctx, const icr::v1::ListPlacementsRequest* req,
                               icr::v1::ListPlacementsResponse* resp) override;
+  // successions.h (organisation successions applied, the split's work list).
+  grpc::Status ApplySuccessions(grpc::ServerContext* ctx,
+                                const icr::v1::ApplySuccessionsRequest* req,
+                                icr::v1::ApplySuccessionsResponse* resp) override;
+  grpc::Status ListSuccessionWork(grpc::ServerContext* ctx,
+                                  const icr::v1::ListSuccessionWorkRequest* req,
+                                  icr::v1::ListSuccessionWorkResponse* resp) override;
+  grpc::Status ResolveSuccessionWork(grpc::ServerContext* ctx,
+                                     const icr::v1::ResolveSuccessionWorkRequest* req,
+                                     icr::v1::SuccessionWorkItem* resp) override;
 
  private:
   // What a write did, for the history and the change feed; after_save runs once the episode
@@ -168,6 +183,7 @@ class S117ServiceImpl final : public icr::v1::S117RegisterService::Service {
   std::shared_ptr<const ReferenceData> ref_;
   PolicyCache policy_;
   std::unique_ptr<FeedFollower> follower_;
+  std::unique_ptr<SuccessionRunner> successions_;  // null: only on request
 };
 
 }  // namespace icr::s117

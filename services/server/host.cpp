@@ -123,8 +123,10 @@ absl::StatusOr<std::unique_ptr<Host>> Host::Start(Database& db, const HostOption
   if (options.services.count("s117")) {
     names.push_back(icr::v1::S117RegisterService::service_full_name());
     host->singletons_->Compete(s117::kFollowerWork);
+    if (options.succession_every.count() > 0) host->singletons_->Compete(s117::kSuccessionWork);
     host->services_.push_back(std::make_unique<s117::S117ServiceImpl>(
-        db, *host->auth_, *ref, host->singletons_->Gate(s117::kFollowerWork)));
+        db, *host->auth_, *ref, host->singletons_->Gate(s117::kFollowerWork),
+        options.succession_every, host->singletons_->Gate(s117::kSuccessionWork)));
   }
   host->singletons_->Start();
   for (auto& s : host->services_) builder.RegisterService(s.get());

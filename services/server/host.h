@@ -49,6 +49,9 @@ struct HostOptions {
   std::string dashboard_listen;
   // Recompute the previous and current month's indicators this often (0 = only on request).
   std::chrono::seconds kpi_refresh{0};
+  // Apply the organisation successions due (s117::SuccessionRunner) at start and then this
+  // often, in the replica holding the singleton work (0 = only on request).
+  std::chrono::seconds succession_every{0};
   // Integrated-record bodies kept in memory (record::RecordCache).
   size_t record_cache_bytes = size_t{64} << 20;
   // The store holds every organisation in England: figures for all organisations are

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     ("tls-key", "PEM private key", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_KEY", "")))
     ("tls-client-ca", "PEM CA bundle; clients must present a certificate it signed (mutual TLS)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TLS_CLIENT_CA", "")))
     ("kpi-refresh", "recompute the previous and current month's indicators every N seconds (0: only on request)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_KPI_REFRESH", "0")))
+    ("succession-every", "with the s117 service: apply the organisation successions due (reference data) at start and then every N seconds, in one replica at a time (0: only on request, ApplySuccessions)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_SUCCESSION_EVERY", "3600")))
     ("national-store", "the store holds every organisation in England: figures for all organisations are England-level totals, shown unrounded (otherwise they are rounded and suppressed like any organisation's)", cxxopts::value<bool>()->default_value(icr::EnvOr("ICR_NATIONAL_STORE", "false")))
     ("token-pepper-file", "file holding the token pepper (at least 32 bytes; trailing newline ignored): tokens are then stored as HMAC-SHA256(pepper, token) instead of SHA-256(token), so a copy of the database cannot test guessed tokens; the same on every replica and for icrctl admin token; adding or changing it invalidates every token issued before (default: none)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN_PEPPER_FILE", "")))
     ("auth-failure-limit", "failed authentications from one address within a minute before it is refused for a minute (0: no throttle)", cxxopts::value<int>()->default_value(icr::EnvOr("ICR_AUTH_FAILURE_LIMIT", "20")))
@@ -124,6 +125,7 @@ int main(int argc, char** argv) {
                       args["tls-client-ca"].as<std::string>()};
   host_options.dashboard_listen = args["dashboard-listen"].as<std::string>();
   host_options.kpi_refresh = std::chrono::seconds(args["kpi-refresh"].as<int>());
+  host_options.succession_every = std::chrono::seconds(args["succession-every"].as<int>());
   host_options.national_store = args["national-store"].as<bool>();
   host_options.auth_failure_limit = std::max(0, args["auth-failure-limit"].as<int>());
   if (args["record-cache-mb"].as<int>() < 0) {
