@@ -204,7 +204,7 @@ absl::Status PersonMerge::ChangeNhsNumber(Database& db, const Caller& caller,
   RETURN_IF_ERROR(RequireReason(req.reason()));
   return Access::InTransaction(db, [&](pqxx::work& tx, absl::Status& refused) -> absl::Status {
     auto person = ResolveKey(tx, caller, req.person(), "person", "ChangeNhsNumber",
-                             access::Write::kDemographics, refused);
+                             access::Write::kEvent, refused);
     if (!person) return absl::OkStatus();
     if (Exec(tx, sql::kNhsNumberInUse, next)[0][0].as<bool>()) {
       return absl::AlreadyExistsError("new_nhs_number: already a person's number or an alias");

@@ -234,9 +234,11 @@ TEST_F(PersonMergeTest, MergeMovesEverythingAndUnmergeRestoresEveryRow) {
   // Unmerge. The event sent after the merge is the survivor's and stays theirs, so it is taken
   // out first to compare with the state before the merge: every row of both people back.
   icr::v1::UnmergeResponse unmerged;
-  EXPECT_EQ(Count("DELETE FROM core.event WHERE event_id = '" + Id(superseded, "late") +
-                  "' RETURNING 1"),
-            "1");
+  EXPECT_EQ(Count("WITH e AS (DELETE FROM core.event WHERE event_id = '" +
+                  Id(superseded, "late") + "' RETURNING 1), c AS (DELETE FROM core.care_contact "
+                  "WHERE contact_id = '" + Id(superseded, "late") + "' RETURNING 1) "
+                  "SELECT (SELECT count(*) FROM e) + (SELECT count(*) FROM c)"),
+            "2");
   s = Unmerge(merged.merge_id(), &unmerged);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(unmerged.restored().person_id(), superseded.person_id());
@@ -352,7 +354,7 @@ TEST_F(PersonMergeTest, TheS117FollowerFollowsTheSurvivor) {
   CatchUp();
   EXPECT_EQ(Count("SELECT person_id || '/' || in_hospital FROM s117.episode WHERE episode_id = '" +
                   episode + "'"),
-            survivor.person_id() + "/t");
+            survivor.person_id() + "/true");
 }
 
 // A new NHS number: checked and unused; the old one still finds the person, flagged.
