@@ -6,6 +6,9 @@
 // audit rows and change-feed entries counted; the S117 follower following the survivor.
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <sstream>
@@ -280,6 +283,45 @@ TEST_F(PersonMergeTest, UnmergeThatCannotBeExactIsRefused) {
   icr::v1::Person found;
   ASSERT_TRUE(stack.record()->GetPerson(Ctx(trust).get(), get, &found).ok());
   EXPECT_EQ(found.person_id(), survivor.person_id());
+}
+
+// The same through icrctl and FHIR: `icrctl person merge` merges and prints the merge id; a FHIR
+// Patient search by the former NHS number finds the survivor and says it was a former number;
+// `icrctl person unmerge` undoes it.
+TEST_F(PersonMergeTest, IcrctlMergesAndFhirFindsByTheFormerNumber) {
+  const auto survivor = NewPerson(), superseded = NewPerson();
+  const std::string flags = " --server " + stack.target() + " --token " + trust;
+  auto run = RunCommand(std::string(ICRCTL) + " person merge " + survivor.nhs_number() + " " +
+                        superseded.nhs_number() + " --reason duplicate" + flags + " --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto merged = nlohmann::json::parse(run.output);
+  EXPECT_EQ(merged["survivor"]["person_id"], survivor.person_id());
+
+  httplib::Client client("127.0.0.1", stack.fhir_port());
+  auto res = client.Get("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|" +
+                            superseded.nhs_number(),
+                        {{"Authorization", "Bearer " + trust}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const auto bundle = nlohmann::json::parse(res->body);
+  ASSERT_EQ(bundle["entry"].size(), 2u) << res->body;
+  EXPECT_EQ(bundle["entry"][0]["resource"]["id"], survivor.person_id());
+  EXPECT_EQ(bundle["entry"][1]["search"]["mode"], "outcome");
+  res = client.Get("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|" +
+                       survivor.nhs_number(),
+                   {{"Authorization", "Bearer " + trust}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["entry"].size(), 1u) << res->body;
+
+  run = RunCommand(std::string(ICRCTL) + " person unmerge " +
+                   merged["merge_id"].get<std::string>() + " --reason 'merged in error'" + flags);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("row(s) restored"), std::string::npos) << run.output;
+  EXPECT_EQ(Count("SELECT count(*) FROM core.person WHERE person_id = '" +
+                  superseded.person_id() + "'"),
+            "1");
+  EXPECT_NE(RunCommand(std::string(ICRCTL) + " person merge --help").output.find("--reason"),
+            std::string::npos);
 }
 
 // Two open entitlements cannot become one person's: refused, naming both, and nothing changes.
