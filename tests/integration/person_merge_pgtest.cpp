@@ -426,6 +426,23 @@ TEST_F(PersonMergeTest, ChangeOfNhsNumberKeepsTheOldOneAsAnAlias) {
   EXPECT_EQ(found.person_id(), p.person_id());
   EXPECT_EQ(found.nhs_number(), next);
   EXPECT_EQ(found.resolved_from_alias(), p.nhs_number());
+  // A bulk import naming the old number lands on the person too.
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + trust);
+    icr::v1::ImportSummary summary;
+    auto writer = stack.record()->ImportEvents(&ctx, &summary);
+    icr::v1::ImportItem item;
+    *item.mutable_event() =
+        build::CareContact(p.nhs_number(), Id(p, "imported"), Id(p, "imported"), "2026-03-01");
+    ASSERT_TRUE(writer->Write(item));
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+    EXPECT_EQ(summary.stored(), 1) << summary.DebugString();
+    EXPECT_EQ(Count("SELECT person_id FROM core.care_contact WHERE contact_id = '" +
+                    Id(p, "imported") + "'"),
+              p.person_id());
+  }
   // The old number is taken: no one else may have it.
   req.mutable_person()->set_nhs_number(other.nhs_number());
   req.set_new_nhs_number(p.nhs_number());
