@@ -68,6 +68,21 @@ icr::v1::Person PersonById(pqxx::work& tx, const std::string& person_id) {
   return *RecordStore::FindByNhsNumber(tx, *RecordStore::NhsNumberOf(tx, person_id));
 }
 
+// One audit row ("<verb>:<fate>:<table>") and one change (`change_type`, entity the table, id the
+// row's key) per row a merge or unmerge moved (`rows`: table, fate, key or whole row), about
+// `person`, whose record the row is now part of; counted by table when by_table is set.
+int64_t AuditRows(pqxx::work& tx, const Caller& caller, const pqxx::result& rows,
+                  const std::string& person, const std::string& verb, const char* change_type,
+                  google::protobuf::Map<std::string, int64_t>* by_table) {
+  for (const auto& r : rows) {
+    const std::string table = r[0].c_str(), fate = r[1].c_str(), row = r[2].c_str();
+    Audit::Write(tx, caller, person, verb + ":" + fate + ":" + table, kAuditOk);
+    Changes::Append(tx, table, row, person, change_type, caller.org_code);
+    if (by_table) ++(*by_table)[table];
+  }
+  return static_cast<int64_t>(rows.size());
+}
+
 }  // namespace
 
 std::map<std::string, std::string> PersonMerge::ResolveAliases(
@@ -113,14 +128,9 @@ absl::Status PersonMerge::Merge(Database& db, const Caller& caller,
                                       caller.org_code, RoleName(caller.role))[0][0]
                                      .c_str();
     const std::string old_nhs = *RecordStore::NhsNumberOf(tx, from);
-    auto& by_table = *resp->mutable_rows_by_table();
-    for (const auto& r : Exec(tx, sql::kMergeMoveRows, merge_id, from, to)) {
-      const std::string table = r[0].c_str(), action = r[1].c_str(), row = r[2].c_str();
-      Audit::Write(tx, caller, to, "MergePeople:" + action + ":" + table, kAuditOk);
-      Changes::Append(tx, table, row, to, change::kMovedByMerge, caller.org_code);
-      ++by_table[table];
-      resp->set_rows_moved(resp->rows_moved() + 1);
-    }
+    const auto moved = Exec(tx, sql::kMergeMoveRows, merge_id, from, to);
+    resp->set_rows_moved(AuditRows(tx, caller, moved, to, "MergePeople", change::kMovedByMerge,
+                                   resp->mutable_rows_by_table()));
     Exec(tx, sql::kMergeDeletePerson, from);
     Exec(tx, sql::kAliasInsert, old_nhs, to, merge_id, req.reason(), caller.org_code);
     Audit::Write(tx, caller, to, "MergePeople", kAuditOk);
@@ -176,13 +186,8 @@ absl::Status PersonMerge::Unmerge(Database& db, const Caller& caller,
           std::string(lost[0][0].c_str()) +
           "); the merge cannot be undone exactly, so nothing was changed");
     }
-    int64_t restored = 0;
-    for (const auto& r : Exec(tx, sql::kMergeRowsOf, req.merge_id())) {
-      const std::string table = r[0].c_str(), action = r[1].c_str(), row = r[2].c_str();
-      Audit::Write(tx, caller, from, "Unmerge:" + action + ":" + table, kAuditOk);
-      Changes::Append(tx, table, row, from, change::kRestoredByUnmerge, caller.org_code);
-      ++restored;
-    }
+    const int64_t restored = AuditRows(tx, caller, Exec(tx, sql::kMergeRowsOf, req.merge_id()),
+                                       from, "Unmerge", change::kRestoredByUnmerge, nullptr);
     Exec(tx, sql::kMergeMarkUnmerged, req.merge_id(), caller.org_code, req.reason());
     for (const auto& person : {to, from}) {
       Audit::Write(tx, caller, person, "Unmerge", kAuditOk);

@@ -12,12 +12,9 @@
 
 #include <chrono>
 #include <sstream>
-#include <thread>
 
 #include "icr/v1/careplan.grpc.pb.h"
-#include "services/common/reference_loader.h"
 #include "services/common/validation.h"
-#include "services/s117/feed_follower.h"
 #include "tests/integration/harness.h"
 
 namespace icr::test {
@@ -34,25 +31,7 @@ google::protobuf::Timestamp At(int days_ago) {
       std::chrono::sys_seconds{day}.time_since_epoch().count() + 43200);
 }
 
-// Applies every committed change to the S117 register now (the service's own follower does the
-// same in the background), until nothing committed is left behind the cursor.
-void CatchUp() {
-  static s117::FeedFollower* follower = [] {
-    auto ref = LoadReferenceData(Stack::Get().db());
-    EXPECT_TRUE(ref.ok()) << ref.status();
-    return new s117::FeedFollower(Stack::Get().database_url(), *ref);
-  }();
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    auto n = follower->CatchUp();
-    ASSERT_TRUE(n.ok()) << n.status();
-    const std::string pending = Stack::Get().Scalar(
-        "SELECT count(*) FROM core.changes c, s117.feed_cursor f WHERE f.consumer = 's117' "
-        "AND (c.txid, c.seq) > (f.txid, f.seq)");
-    if (pending == "0" || std::chrono::steady_clock::now() > give_up) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
+void CatchUp() { CatchUpS117Feed(); }
 
 class PersonMergeTest : public ::testing::Test {
  protected:
