@@ -405,6 +405,19 @@ TEST_F(PersonMergeTest, ChangeOfNhsNumberKeepsTheOldOneAsAnAlias) {
   EXPECT_EQ(found.person_id(), p.person_id());
   EXPECT_EQ(found.nhs_number(), next);
   EXPECT_EQ(found.resolved_from_alias(), p.nhs_number());
+  // An upsert naming the old number updates the person, flagged (the trust, with an open
+  // referral, may change demographics).
+  Community(p);
+  icr::v1::UpsertPersonRequest upsert;
+  *upsert.mutable_person() = MakePerson(p.nhs_number());
+  upsert.mutable_person()->set_postcode("LS2 7UE");
+  icr::v1::Person upserted;
+  s = stack.record()->UpsertPerson(Ctx(trust).get(), upsert, &upserted);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(upserted.person_id(), p.person_id());
+  EXPECT_EQ(upserted.nhs_number(), next);
+  EXPECT_EQ(upserted.postcode(), "LS2 7UE");
+  EXPECT_EQ(upserted.resolved_from_alias(), p.nhs_number());
   // A bulk import naming the old number lands on the person too.
   {
     grpc::ClientContext ctx;
