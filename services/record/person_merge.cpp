@@ -156,18 +156,19 @@ absl::Status PersonMerge::Unmerge(Database& db, const Caller& caller,
       return absl::OkStatus();
     }
     const std::string to = found[0][0].c_str(), from = found[0][1].c_str();
-    if (found[0][4].is_null()) {
-      // The survivor was merged into another record since: that merge is undone first. Who may
-      // see it is not known here, so the answer says no more than that.
-      return absl::FailedPreconditionError(
-          "merge_id: the survivor has since been merged into another record; unmerge that merge "
-          "first");
-    }
-    if (!Access::ResolvePersonForWrite(tx, caller, found[0][4].c_str(), "Unmerge",
-                                       access::Write::kEvent)
+    // Who may undo it: one who may merge the person the survivor is (part of) now.
+    const bool survivor_gone = found[0][4].is_null();
+    const auto& now = survivor_gone ? found[0][6] : found[0][4];
+    if (now.is_null() ||
+        !Access::ResolvePersonForWrite(tx, caller, now.c_str(), "Unmerge", access::Write::kEvent)
              .ok()) {
       refused = absent.status;
       return absl::OkStatus();
+    }
+    if (survivor_gone) {
+      return absl::FailedPreconditionError(
+          "merge_id: the survivor has since been merged into another record; unmerge that merge "
+          "first");
     }
     if (found[0][3].as<bool>()) {
       return absl::FailedPreconditionError("merge_id: already unmerged");

@@ -303,6 +303,42 @@ TEST_F(PersonMergeTest, IcrctlMergesAndFhirFindsByTheFormerNumber) {
             std::string::npos);
 }
 
+// A survivor merged again: the first record's number follows to the last survivor; the first
+// merge cannot be undone before the second, and both undo in order.
+TEST_F(PersonMergeTest, MergesChainAndUndoInOrder) {
+  const auto a = NewPerson(), b = NewPerson(), c = NewPerson();
+  Community(b);
+  const std::string before = Dump(a, b) + Dump(c, c);
+  icr::v1::MergePeopleResponse first, second;
+  ASSERT_TRUE(Merge(trust, a.nhs_number(), b.nhs_number(), &first).ok());
+  ASSERT_TRUE(Merge(trust, c.nhs_number(), a.nhs_number(), &second).ok());
+  icr::v1::GetPersonRequest get;
+  get.set_nhs_number(b.nhs_number());
+  icr::v1::Person found;
+  ASSERT_TRUE(stack.record()->GetPerson(Ctx(trust).get(), get, &found).ok());
+  EXPECT_EQ(found.person_id(), c.person_id());
+  EXPECT_EQ(found.resolved_from_alias(), b.nhs_number());
+  icr::v1::UnmergeResponse unmerged;
+  auto s = Unmerge(first.merge_id(), &unmerged);
+  EXPECT_EQ(s.error_code(), Code::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("unmerge that merge first"), std::string::npos)
+      << s.error_message();
+  EXPECT_EQ(stack.Scalar("SELECT count(*) FROM core.person WHERE person_id IN ('" +
+                         a.person_id() + "', '" + b.person_id() + "')"),
+            "0");
+  // A stranger learns nothing of a merge it may not see.
+  icr::v1::UnmergeRequest req;
+  req.set_merge_id(first.merge_id());
+  req.set_reason("curious");
+  EXPECT_EQ(stack.record()
+                ->Unmerge(Ctx(stack.Token(kStranger, "system")).get(), req, &unmerged)
+                .error_code(),
+            Code::NOT_FOUND);
+  ASSERT_TRUE(Unmerge(second.merge_id(), &unmerged).ok());
+  ASSERT_TRUE(Unmerge(first.merge_id(), &unmerged).ok());
+  EXPECT_EQ(Dump(a, b) + Dump(c, c), before);
+}
+
 // Two open entitlements cannot become one person's: refused, naming both, and nothing changes.
 TEST_F(PersonMergeTest, MergeOfTwoOpenEntitlementsIsRefusedAndChangesNothing) {
   const auto a = NewPerson(), b = NewPerson();
