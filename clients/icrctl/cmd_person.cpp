@@ -1,4 +1,5 @@
-// person upsert | get | find: one person's demographics and identifiers.
+// person upsert | get | find: one person's demographics and identifiers; person merge | unmerge |
+// change-nhs-number: two records of one person made one (and back), a superseded NHS number.
 #include <cstdint>
 #include <iostream>
 
@@ -149,6 +150,88 @@ int Find(const Invocation& inv) {
   return 0;
 }
 
+// A person named on the command line: a person id (UUID) or an NHS number.
+icr::v1::GetPersonRequest PersonKey(const std::string& text) {
+  icr::v1::GetPersonRequest key;
+  const bool uuid = text.size() == 36 && text[8] == '-' && text[13] == '-';
+  if (uuid) {
+    key.set_person_id(text);
+  } else {
+    key.set_nhs_number(text);
+  }
+  return key;
+}
+
+std::string Reason(const Invocation& inv) {
+  if (!inv.Has("reason")) FailUsage(inv.name + ": --reason is required (it is recorded)");
+  return inv.Str("reason");
+}
+
+int Merge(const Invocation& inv) {
+  const auto& people = inv.Positional(2, "SURVIVOR and SUPERSEDED (NHS number or person id)");
+  icr::v1::MergePeopleRequest req;
+  *req.mutable_survivor() = PersonKey(people[0]);
+  *req.mutable_superseded() = PersonKey(people[1]);
+  req.set_reason(Reason(inv));
+  Client client(inv.globals);
+  grpc::ClientContext ctx;
+  client.Prepare(ctx);
+  icr::v1::MergePeopleResponse resp;
+  Check(client.record().MergePeople(&ctx, req, &resp));
+  if (inv.globals.json) {
+    out::PrintJson(resp);
+    return 0;
+  }
+  std::cout << "merge " << resp.merge_id() << ": " << resp.rows_moved()
+            << " row(s) moved to the survivor (undo with: icrctl person unmerge "
+            << resp.merge_id() << " --reason ...)\n";
+  out::Table table({"TABLE", "ROWS"});
+  for (const auto& [name, rows] : resp.rows_by_table()) table.Row({name, std::to_string(rows)});
+  table.Print(std::cout);
+  view::PrintPerson(std::cout, resp.survivor());
+  return 0;
+}
+
+int Unmerge(const Invocation& inv) {
+  icr::v1::UnmergeRequest req;
+  req.set_merge_id(inv.Positional(1, "MERGE_ID")[0]);
+  req.set_reason(Reason(inv));
+  Client client(inv.globals);
+  grpc::ClientContext ctx;
+  client.Prepare(ctx);
+  icr::v1::UnmergeResponse resp;
+  Check(client.record().Unmerge(&ctx, req, &resp));
+  if (inv.globals.json) {
+    out::PrintJson(resp);
+    return 0;
+  }
+  std::cout << "unmerged: " << resp.rows_restored() << " row(s) restored\nsurvivor:\n";
+  view::PrintPerson(std::cout, resp.survivor(), "  ");
+  std::cout << "restored:\n";
+  view::PrintPerson(std::cout, resp.restored(), "  ");
+  return 0;
+}
+
+int ChangeNhsNumber(const Invocation& inv) {
+  const auto& args = inv.Positional(2, "PERSON (NHS number or person id) and NEW_NHS_NUMBER");
+  icr::v1::ChangeNhsNumberRequest req;
+  *req.mutable_person() = PersonKey(args[0]);
+  req.set_new_nhs_number(args[1]);
+  req.set_reason(Reason(inv));
+  Client client(inv.globals);
+  grpc::ClientContext ctx;
+  client.Prepare(ctx);
+  icr::v1::Person resp;
+  Check(client.record().ChangeNhsNumber(&ctx, req, &resp));
+  PrintPersonResult(inv, resp);
+  return 0;
+}
+
+void AddReasonFlag(cxxopts::Options& o) {
+  o.add_options()("reason", "why (required; recorded with the change and audited)",
+                  cxxopts::value<std::string>());
+}
+
 void AddPersonFlags(cxxopts::Options& o) {
   // clang-format off
   o.add_options()
@@ -196,6 +279,35 @@ void AddPersonCommands(std::vector<Command>& commands) {
                       "",
                       AddFindFlags,
                       Find});
+  commands.push_back({{"person", "merge"},
+                      "merge two records of one person into SURVIVOR",
+                      "SURVIVOR SUPERSEDED",
+                      AddReasonFlag,
+                      Merge,
+                      "SURVIVOR and SUPERSEDED are NHS numbers or person ids. Everything of\n"
+                      "SUPERSEDED (episodes, events, care plans, S117 entitlements, relationships,\n"
+                      "local identifiers) moves to SURVIVOR; SUPERSEDED's NHS number stays as an\n"
+                      "alias that still finds SURVIVOR (answers show 'Found by: former NHS\n"
+                      "number'). Refused (FAILED_PRECONDITION) while both have an open S117\n"
+                      "entitlement or an open care plan: resolve one first. Needs a system or\n"
+                      "admin token of an organisation that sees both people. Prints the merge id\n"
+                      "that `icrctl person unmerge` takes.\n"});
+  commands.push_back({{"person", "unmerge"},
+                      "undo a merge exactly",
+                      "MERGE_ID",
+                      AddReasonFlag,
+                      Unmerge,
+                      "Every row the merge moved goes back to its person, the alias is removed\n"
+                      "and the superseded person is back as they were. Refused\n"
+                      "(FAILED_PRECONDITION, nothing changed) when something since makes that\n"
+                      "impossible: the survivor merged again, a moved row removed since.\n"});
+  commands.push_back({{"person", "change-nhs-number"},
+                      "give a person a new NHS number; the old one stays as an alias",
+                      "PERSON NEW_NHS_NUMBER",
+                      AddReasonFlag,
+                      ChangeNhsNumber,
+                      "PERSON is an NHS number or person id. NEW_NHS_NUMBER must pass Modulus 11\n"
+                      "and not be in use (ALREADY_EXISTS). The old number still finds the person.\n"});
 }
 
 }  // namespace icrctl

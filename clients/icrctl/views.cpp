@@ -62,6 +62,9 @@ void PrintPerson(std::ostream& os, const icr::v1::Person& p, const std::string& 
   f.Add("Local identifiers", ids);
   f.Add("Person id", p.person_id());
   f.Add("Version", p.version() ? std::to_string(p.version()) : "");
+  if (!p.resolved_from_alias().empty()) {
+    f.Add("Found by", "former NHS number " + out::NhsDisplay(p.resolved_from_alias()));
+  }
   f.Print(os, indent);
 }
 

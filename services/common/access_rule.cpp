@@ -17,6 +17,9 @@ const std::vector<Role> kRegisterOfficers = {R::kS117Officer, R::kAdmin};
 const std::vector<Role> kPlacers = {R::kSocialWorker, R::kS117Officer, R::kSystem};
 // Roles that may create a person (architecture.md, Who may write).
 const std::vector<Role> kCreators = {R::kSystem, R::kClinician, R::kSocialWorker};
+// Roles that may merge and unmerge people's records and change an NHS number (issue 22): the
+// trust or council system that keeps the master patient index, or an administrator.
+const std::vector<Role> kRecordKeepers = {R::kSystem, R::kAdmin};
 // Roles that may import care plans (history: a clinician or social worker within the live
 // back-dating limit, a system or an admin any age).
 const std::vector<Role> kPlanImporters = {R::kClinician, R::kSocialWorker, R::kSystem, R::kAdmin};
@@ -45,6 +48,10 @@ const std::vector<RpcPolicy>& Policies() {
       // creating role); the job's report holds no demographics, for its system or admin.
       {"icr.v1.RecordService.ImportDataset", Kind::kPersonWrite, {R::kSystem}, false},
       {"icr.v1.RecordService.GetDatasetImport", Kind::kAggregate, {R::kSystem, R::kAdmin}, false},
+      // Of an organisation that sees both people (one that sees the person, for a number).
+      {"icr.v1.RecordService.MergePeople", Kind::kPersonWrite, kRecordKeepers, false},
+      {"icr.v1.RecordService.Unmerge", Kind::kPersonWrite, kRecordKeepers, false},
+      {"icr.v1.RecordService.ChangeNhsNumber", Kind::kPersonWrite, kRecordKeepers, false},
       {"icr.v1.CarePlanService.CreateCarePlan", Kind::kPersonWrite, kPersonLevel, false},
       {"icr.v1.CarePlanService.GetCarePlan", Kind::kPersonRead, kPersonLevel, true},
       {"icr.v1.CarePlanService.UpdateCarePlan", Kind::kPersonWrite, kPersonLevel, false},

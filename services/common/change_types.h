@@ -59,5 +59,15 @@ inline constexpr char kEventCorrected[] = "event_corrected";
 inline constexpr char kEventRetracted[] = "event_retracted";
 // A succession moved it to the successor body (a care plan's acting-for body, an organisation).
 inline constexpr char kSuccession[] = "succession";
+// Merges (RecordService.MergePeople, Unmerge, ChangeNhsNumber). "merged": entity person, entity
+// id the superseded person's id, person_id the survivor; each row moved: its table as entity,
+// its key as entity id, person_id the survivor, type "moved_by_merge". "unmerged": one per person
+// of the merge (entity id the superseded person's id); each row restored: "restored_by_unmerge"
+// with person_id the restored person.
+inline constexpr char kMerged[] = "merged";
+inline constexpr char kMovedByMerge[] = "moved_by_merge";
+inline constexpr char kUnmerged[] = "unmerged";
+inline constexpr char kRestoredByUnmerge[] = "restored_by_unmerge";
+inline constexpr char kNhsNumberChanged[] = "nhs_number_changed";
 
 }  // namespace icr::change

@@ -333,7 +333,17 @@ HttpResponse FhirApi::SearchPatients(const HttpRequest& req) {
     } else if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
       return FromGrpc(s, [](const std::string&) { return std::string("identifier"); });
     }
-    return JsonResponse(200, SearchBundle(req, "Patient", found, "", found.size()));
+    Json bundle = SearchBundle(req, "Patient", found, "", found.size());
+    if (!person.resolved_from_alias().empty()) {
+      // Found by a former NHS number (a merged record's, or a changed number): said so in an
+      // outcome entry, as a searchset may carry one.
+      bundle["entry"].push_back(
+          {{"resource", Information("identifier: a former NHS number of the patient found (a "
+                                    "merged record's or a changed number); the patient's NHS "
+                                    "number now is in Patient.identifier")},
+           {"search", {{"mode", "outcome"}}}});
+    }
+    return JsonResponse(200, bundle);
   }
   icr::v1::FindPeopleRequest request;
   if (!postcode->empty()) {

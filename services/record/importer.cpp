@@ -6,6 +6,7 @@
 
 #include "services/common/savepoint.h"
 #include "services/common/status.h"
+#include "services/record/person_merge.h"
 #include "services/record/record_rules.h"
 #include "services/record/write_batch.h"
 
@@ -77,6 +78,7 @@ absl::Status Importer::Run(const std::function<bool(icr::v1::ImportItem*)>& read
 }
 
 absl::Status Importer::StoreBatch(Batch& batch) {
+  RETURN_IF_ERROR(ResolveAliases(batch));
   BatchRun run;
   absl::Status s = RunBatch(batch, /*savepoints=*/false, run);
   for (int again = 0; again < kBatchRuns && absl::IsAborted(s); ++again) {
@@ -95,6 +97,23 @@ absl::Status Importer::StoreBatch(Batch& batch) {
     summary_.set_change_cursor(EncodeCursor(*last_change_));
   }
   return absl::OkStatus();
+}
+
+absl::Status Importer::ResolveAliases(Batch& batch) {
+  const auto number_of = [](ImportLanes::Item& p) {
+    return p.item.has_person() ? p.item.mutable_person()->mutable_nhs_number()
+                               : p.item.mutable_event()->mutable_nhs_number();
+  };
+  std::vector<std::string> numbers;
+  for (auto& p : batch) numbers.push_back(*number_of(p));
+  return db_.Write([&](pqxx::work& tx) {
+    const auto current = PersonMerge::ResolveAliases(tx, numbers);
+    for (auto& p : batch) {
+      auto found = current.find(*number_of(p));
+      if (found != current.end()) *number_of(p) = found->second;
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status Importer::RunBatch(const Batch& batch, bool savepoints, BatchRun& run) {

@@ -65,6 +65,9 @@ class Importer {
   // stored one of the batch's event ids after the run looked for them, or won a deadlock against
   // it (both ABORTED): the next run finds those ids stored and refuses their items alone.
   absl::Status StoreBatch(Batch& batch);
+  // NHS numbers of the batch that are aliases (a merged record's, a changed number) rewritten
+  // to the numbers they resolve to, in one read.
+  absl::Status ResolveAliases(Batch& batch);
   // One run of the batch in one transaction. Without savepoints, an item's failure (or one found
   // at the end, not yet any one item's) is ABORTED, so that the batch runs again with them.
   absl::Status RunBatch(const Batch& batch, bool savepoints, BatchRun& run);

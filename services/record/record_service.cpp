@@ -1,5 +1,6 @@
 #include "services/record/record_service.h"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 #include "services/common/status.h"
 #include "services/record/dataset_import.h"
 #include "services/record/importer.h"
+#include "services/record/person_merge.h"
 #include "services/record/record_rules.h"
 #include "services/record/store.h"
 #include "services/record/write_batch.h"
@@ -39,6 +41,31 @@ absl::StatusOr<int64_t> AuditPageToken(const std::string& token) {
     return InvalidField("page.page_token", "not a token returned by GetAuditTrail");
   }
   return std::stoll(token);
+}
+
+// Rewrites the NHS numbers of a request's events and people that are aliases to the numbers
+// they resolve to (and `upserted` with them); returns current number -> alias used, for people.
+std::map<std::string, std::string> ResolveRequestAliases(
+    pqxx::transaction_base& tx, std::vector<icr::v1::Event>& events,
+    std::vector<icr::v1::UpsertPersonRequest>& people, std::set<std::string>& upserted) {
+  std::vector<std::string> numbers(upserted.begin(), upserted.end());
+  for (const auto& e : events) numbers.push_back(e.nhs_number());
+  const auto current = PersonMerge::ResolveAliases(tx, numbers);
+  std::map<std::string, std::string> used;
+  if (current.empty()) return used;
+  for (auto& e : events) {
+    auto c = current.find(e.nhs_number());
+    if (c != current.end()) e.set_nhs_number(c->second);
+  }
+  for (auto& p : people) {
+    auto c = current.find(p.person().nhs_number());
+    if (c == current.end()) continue;
+    upserted.erase(c->first);
+    upserted.insert(c->second);
+    used[c->second] = c->first;
+    p.mutable_person()->set_nhs_number(c->second);
+  }
+  return used;
 }
 
 }  // namespace
@@ -143,7 +170,14 @@ grpc::Status RecordServiceImpl::GetDatasetImport(grpc::ServerContext* ctx,
 grpc::Status RecordServiceImpl::GetIntegratedRecord(grpc::ServerContext* ctx,
                                                     const icr::v1::GetIntegratedRecordRequest* req,
                                                     icr::v1::IntegratedRecord* resp) {
-  if (req->person_id().empty()) return ToGrpc(reader_.Read(*ctx, req->nhs_number(), resp));
+  if (req->person_id().empty()) {
+    const absl::Status read = reader_.Read(*ctx, req->nhs_number(), resp);
+    if (!absl::IsNotFound(read)) return ToGrpc(read);
+    return ToGrpc(RetryByAlias(
+        read, req->nhs_number(),
+        [&](const std::string& nhs) { return reader_.Read(*ctx, nhs, resp); },
+        resp->mutable_person()));
+  }
   // By person_id: resolved to the NHS number first, then read exactly as by NHS number (the
   // reader admits the call again and writes the read's audit row).
   auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.GetIntegratedRecord");
@@ -161,6 +195,30 @@ grpc::Status RecordServiceImpl::WatchChanges(grpc::ServerContext* ctx,
   return ToGrpc(changes_.Serve(
       *caller, *req, [&] { return ctx->IsCancelled(); },
       [&](const icr::v1::Change& change) { return writer->Write(change); }));
+}
+
+grpc::Status RecordServiceImpl::MergePeople(grpc::ServerContext* ctx,
+                                            const icr::v1::MergePeopleRequest* req,
+                                            icr::v1::MergePeopleResponse* resp) {
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.MergePeople");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(PersonMerge::Merge(db_, *caller, *req, resp));
+}
+
+grpc::Status RecordServiceImpl::Unmerge(grpc::ServerContext* ctx,
+                                        const icr::v1::UnmergeRequest* req,
+                                        icr::v1::UnmergeResponse* resp) {
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.Unmerge");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(PersonMerge::Unmerge(db_, *caller, *req, resp));
+}
+
+grpc::Status RecordServiceImpl::ChangeNhsNumber(grpc::ServerContext* ctx,
+                                                const icr::v1::ChangeNhsNumberRequest* req,
+                                                icr::v1::Person* resp) {
+  auto caller = Access::Admit(auth_, *ctx, "icr.v1.RecordService.ChangeNhsNumber");
+  if (!caller.ok()) return ToGrpc(caller.status());
+  return ToGrpc(PersonMerge::ChangeNhsNumber(db_, *caller, *req, resp));
 }
 
 grpc::Status RecordServiceImpl::GetAuditTrail(grpc::ServerContext* ctx,
@@ -181,10 +239,14 @@ absl::Status RecordServiceImpl::StorePerson(const Caller& caller,
                    ResidenceFrom(req.residence_from(), person, Today(), "residence_from"));
   WriteBatch batch(caller, "UpsertPerson");
   return WriteAll(batch, [&](pqxx::work& tx) -> absl::Status {
+    const auto aliases = PersonMerge::ResolveAliases(tx, {person.nhs_number()});
+    const std::string alias = aliases.empty() ? "" : person.nhs_number();
+    if (!alias.empty()) person.set_nhs_number(aliases.begin()->second);
     ASSIGN_OR_RETURN(UpsertResult stored, batch.Person(tx, person, req.expected_version(),
                                                        req.create_only(), residence_from));
     RETURN_IF_ERROR(batch.Finish(tx));
     *resp = std::move(stored.person);
+    resp->set_resolved_from_alias(alias);
     return absl::OkStatus();
   });
 }
@@ -215,12 +277,28 @@ absl::Status RecordServiceImpl::ReadPerson(const Caller& caller,
                                            icr::v1::Person* resp) {
   ASSIGN_OR_RETURN(const std::string nhs,
                    NhsNumberFor(caller, req.nhs_number(), req.person_id(), "GetPerson"));
-  absl::Status read =
-      Access::ReadPerson(db_, caller, nhs, "GetPerson", [&](pqxx::work& tx, const PersonRef&) {
-        *resp = *RecordStore::FindByNhsNumber(tx, nhs);
-        return absl::OkStatus();
-      });
-  return req.person_id().empty() ? read : RenameField(read, "nhs_number", "person_id");
+  const auto read_by = [&](const std::string& number) {
+    return Access::ReadPerson(db_, caller, number, "GetPerson",
+                              [&](pqxx::work& tx, const PersonRef&) {
+                                *resp = *RecordStore::FindByNhsNumber(tx, number);
+                                return absl::OkStatus();
+                              });
+  };
+  const absl::Status read = read_by(nhs);
+  if (!req.person_id().empty()) return RenameField(read, "nhs_number", "person_id");
+  return absl::IsNotFound(read) ? RetryByAlias(read, nhs, read_by, resp) : read;
+}
+
+absl::Status RecordServiceImpl::RetryByAlias(
+    const absl::Status& not_found, const std::string& nhs,
+    const std::function<absl::Status(const std::string&)>& read, icr::v1::Person* person) {
+  auto valid = RequireNhsNumber(nhs);
+  if (!valid.ok()) return not_found;
+  ASSIGN_OR_RETURN(const auto current, PersonMerge::ResolveAlias(db_, *valid));
+  if (!current) return not_found;
+  RETURN_IF_ERROR(read(*current));
+  person->set_resolved_from_alias(*valid);
+  return absl::OkStatus();
 }
 
 absl::Status RecordServiceImpl::SearchPeople(const Caller& caller,
@@ -280,6 +358,8 @@ absl::Status RecordServiceImpl::StoreEvents(const Caller& caller,
     resp->clear_outcomes();
     resp->clear_change_cursor();
     resp->clear_people();
+    // NHS numbers that are aliases (a merged record's, a changed number) name their person now.
+    const auto aliases = ResolveRequestAliases(tx, events, people, upserted);
     std::vector<const icr::v1::Event*> all;
     for (const auto& e : events) all.push_back(&e);
     batch.Prefetch(tx, all, upserted);
@@ -294,6 +374,8 @@ absl::Status RecordServiceImpl::StoreEvents(const Caller& caller,
                                        "expected_version", field + "expected_version"),
                            "residence_from", field + "residence_from");
       }
+      auto alias = aliases.find(p.person().nhs_number());
+      if (alias != aliases.end()) stored->person.set_resolved_from_alias(alias->second);
       *resp->add_people() = std::move(stored->person);
     }
     for (size_t i = 0; i < events.size(); ++i) {

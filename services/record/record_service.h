@@ -47,6 +47,14 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
   grpc::Status GetDatasetImport(grpc::ServerContext* ctx,
                                 const icr::v1::GetDatasetImportRequest* req,
                                 icr::v1::DatasetImportJob* resp) override;
+  // PersonMerge (person_merge.h).
+  grpc::Status MergePeople(grpc::ServerContext* ctx, const icr::v1::MergePeopleRequest* req,
+                           icr::v1::MergePeopleResponse* resp) override;
+  grpc::Status Unmerge(grpc::ServerContext* ctx, const icr::v1::UnmergeRequest* req,
+                       icr::v1::UnmergeResponse* resp) override;
+  grpc::Status ChangeNhsNumber(grpc::ServerContext* ctx,
+                               const icr::v1::ChangeNhsNumberRequest* req,
+                               icr::v1::Person* resp) override;
 
  private:
   absl::Status StorePerson(const Caller& caller, const icr::v1::UpsertPersonRequest& req,
@@ -58,6 +66,12 @@ class RecordServiceImpl final : public icr::v1::RecordService::Service {
                                            const std::string& person_id, const std::string& action);
   absl::Status ReadPerson(const Caller& caller, const icr::v1::GetPersonRequest& req,
                           icr::v1::Person* resp);
+  // A look-up by NHS number that found no one tried again with the number it is an alias of
+  // (a merged record's, a changed number), if any: `read` with that number, the answer's
+  // person flagged resolved_from_alias. Otherwise `not_found`, as it was.
+  absl::Status RetryByAlias(const absl::Status& not_found, const std::string& nhs,
+                            const std::function<absl::Status(const std::string&)>& read,
+                            icr::v1::Person* person);
   absl::Status SearchPeople(const Caller& caller, const icr::v1::FindPeopleRequest& req,
                             icr::v1::FindPeopleResponse* resp);
   absl::Status StoreEvents(const Caller& caller, const icr::v1::RecordEventsRequest& req,

@@ -28,8 +28,10 @@ class ChangeApplier {
   // savepoint).
   static Handler HandlerOf(const std::string& type) {
     if (type == change::kDetentionStarted) return &ChangeApplier::DetentionStarted;
+    // A merge brings the superseded person's stays and detentions to the survivor (an unmerge
+    // takes them back): each person's open entitlement is brought in line with the record.
     if (type == change::kDetentionEnded || type == change::kAdmitted ||
-        type == change::kDischarged) {
+        type == change::kDischarged || type == change::kMerged || type == change::kUnmerged) {
       return &ChangeApplier::ReconcileChanged;
     }
     if (type == change::kReferralClosed) return &ChangeApplier::ReferralClosed;
@@ -128,7 +130,13 @@ class ChangeApplier {
     return absl::OkStatus();
   }
 
-  absl::Status ReconcileChanged() { return Reconcile(change_.person_id); }
+  absl::Status ReconcileChanged() { return Reconcile(PersonNow()); }
+
+  // The person a change is about, now: a change about a person since merged into another (and
+  // not unmerged) is about the survivor, whose record holds what the change was about.
+  std::string PersonNow() const {
+    return S117Store::SurvivorOf(tx_, change_.person_id).value_or(change_.person_id);
+  }
 
   // Brings the open episode in line with the record: the qualifying detention ended and the
   // person left hospital (T3), or an ACTIVE person went into or out of hospital (T4). Derived
@@ -194,7 +202,7 @@ class ChangeApplier {
 
   // Invariant 5: a closed referral never ends the entitlement; it asks for a review.
   absl::Status ReferralClosed() {
-    auto open = S117Store::OpenEpisode(tx_, change_.person_id);
+    auto open = S117Store::OpenEpisode(tx_, PersonNow());
     if (!open) return absl::OkStatus();
     if (!S117Store::RaiseTask(tx_, open->episode_id, "REVIEW_REFERRAL_CLOSED",
                               "referral:" + change_.entity_id,
@@ -207,10 +215,11 @@ class ChangeApplier {
 
   absl::Status Died() {
     std::optional<Date> date_of_death;
-    if (!S117Store::Person(tx_, change_.person_id, &date_of_death) || !date_of_death) {
+    const std::string person_id = PersonNow();
+    if (!S117Store::Person(tx_, person_id, &date_of_death) || !date_of_death) {
       return absl::OkStatus();
     }
-    auto open = S117Store::OpenEpisode(tx_, change_.person_id);
+    auto open = S117Store::OpenEpisode(tx_, person_id);
     if (!open) return absl::OkStatus();
     RETURN_IF_ERROR(EndOnDeath(*open, *date_of_death));
     S117Store::EndOpenServiceLines(tx_, open->episode_id, *date_of_death, "the person died");

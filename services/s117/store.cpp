@@ -129,6 +129,14 @@ std::optional<Episode> S117Store::OpenEpisode(pqxx::transaction_base& tx,
   return EpisodeFromJson(Exec(tx, sql::kEpisodeOpen, person_id));
 }
 
+std::optional<std::string> S117Store::SurvivorOf(pqxx::transaction_base& tx,
+                                                 const std::string& person_id) {
+  if (person_id.empty()) return std::nullopt;
+  auto r = Exec(tx, sql::kSurvivorOf, person_id);
+  if (r.empty() || r[0][0].is_null()) return std::nullopt;
+  return std::string(r[0][0].c_str());
+}
+
 std::optional<std::string> S117Store::CurrentEpisodeId(pqxx::transaction_base& tx,
                                                        const std::string& person_id) {
   auto r = Exec(tx, sql::kEpisodeCurrent, person_id);

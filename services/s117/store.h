@@ -55,6 +55,10 @@ class S117Store {
   static std::optional<Episode> LoadEpisode(pqxx::transaction_base& tx, const std::string& id);
   static std::optional<Episode> OpenEpisode(pqxx::transaction_base& tx,
                                             const std::string& person_id);
+  // The person a person merged into another (core.person_merge, not unmerged) is now part of,
+  // following later merges of the survivor; nullopt for a person not merged away.
+  static std::optional<std::string> SurvivorOf(pqxx::transaction_base& tx,
+                                               const std::string& person_id);
   // The open episode, else the most recent one that is not VOID.
   static std::optional<std::string> CurrentEpisodeId(pqxx::transaction_base& tx,
                                                      const std::string& person_id);

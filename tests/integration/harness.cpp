@@ -7,13 +7,17 @@
 #include <cstdio>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <random>
+#include <thread>
 
 #include "services/common/auth.h"
 #include "services/common/migrations.h"
+#include "services/common/reference_loader.h"
 #include "services/common/validation.h"
+#include "services/s117/feed_follower.h"
 
 namespace icr::test {
 namespace {
@@ -173,6 +177,24 @@ CommandRun RunCommand(const std::string& command) {
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+void CatchUpS117Feed() {
+  static s117::FeedFollower* follower = [] {
+    auto ref = LoadReferenceData(Stack::Get().db());
+    EXPECT_TRUE(ref.ok()) << ref.status();
+    return new s117::FeedFollower(Stack::Get().database_url(), *ref);
+  }();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto n = follower->CatchUp();
+    ASSERT_TRUE(n.ok()) << n.status();
+    const std::string pending = Stack::Get().Scalar(
+        "SELECT count(*) FROM core.changes c, s117.feed_cursor f WHERE f.consumer = 's117' "
+        "AND (c.txid, c.seq) > (f.txid, f.seq)");
+    if (pending == "0" || std::chrono::steady_clock::now() > give_up) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 }  // namespace icr::test

@@ -90,6 +90,13 @@ icr::v1::Person SeedPerson(const std::string& org, const std::string& nhs_number
 grpc::Status Send(const std::string& token, const std::vector<icr::v1::Event>& events,
                   icr::v1::RecordEventsResponse* response = nullptr);
 
+// Applies every committed change to the S117 register now, with a follower of the test's own
+// (the service's follower does the same every 200 ms). The feed only moves past a change once no
+// older transaction anywhere in the cluster is still open (other test binaries share it), so it
+// repeats until nothing committed is left behind the cursor (30 s at most); fails the test on
+// error.
+void CatchUpS117Feed();
+
 // A shell command's exit code (-1 when it did not exit) and its stdout and stderr together.
 struct CommandRun {
   int exit_code;

@@ -43,30 +43,7 @@ google::protobuf::Timestamp At(int days_ago) {
   return TimeUtil::SecondsToTimestamp(s);
 }
 
-s117::FeedFollower& Follower() {
-  static s117::FeedFollower* follower = [] {
-    auto ref = LoadReferenceData(Stack::Get().db());
-    EXPECT_TRUE(ref.ok()) << ref.status();
-    return new s117::FeedFollower(Stack::Get().database_url(), *ref);
-  }();
-  return *follower;
-}
-
-// Applies every committed change now (the service's own follower does the same every 200 ms).
-// The feed only moves past a change once no older transaction anywhere in the cluster is still
-// open (other test binaries share it), so repeat until nothing committed is left behind.
-void CatchUp() {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    auto n = Follower().CatchUp();
-    ASSERT_TRUE(n.ok()) << n.status();
-    const std::string pending = Stack::Get().Scalar(
-        "SELECT count(*) FROM core.changes c, s117.feed_cursor f WHERE f.consumer = 's117' "
-        "AND (c.txid, c.seq) > (f.txid, f.seq)");
-    if (pending == "0" || std::chrono::steady_clock::now() > give_up) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
+void CatchUp() { CatchUpS117Feed(); }
 
 // Record events as the trust (tests/support/builders.h), with ids unique to the person.
 class Events {

@@ -2,9 +2,14 @@
 -- tables `changed` and `gone`). TG_ARGV: 0 the kind, 1 the organisation (an expression over the
 -- source row), 2 the source id (an expression), 3 the condition under which it is current.
 -- Rows that are gone or changed are closed, then those current now are (re)opened, in one
--- order so that concurrent writers lock alike.
+-- order so that concurrent writers lock alike. While a merge or unmerge moves a person's rows
+-- (icr.moving_person, core.move_person_rows), the relationship rows are moved with them, as
+-- they are, so nothing is closed or opened here.
 CREATE OR REPLACE FUNCTION core.relate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF current_setting('icr.moving_person', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
     EXECUTE format(
       'UPDATE core.relationship r SET to_at = now() '
