@@ -39,6 +39,7 @@ REPLICA_PID=$!
 stack_wait "127.0.0.1:$REPLICA_PORT" "$REPLICA_PID"
 SYSTEM=$(stack_token "$DIR" system RGD system)
 ANALYST=$(stack_token "$DIR" analyst QWO performance_analyst)
+COUNCIL=$(stack_token "$DIR" council-system E08000035 system)
 echo "== seeding $PEOPLE people"
 start=$SECONDS
 "$ICRCTL" --server "127.0.0.1:$PORT" --token "$SYSTEM" demo seed --people "$PEOPLE" --seed 1 \
@@ -47,7 +48,7 @@ echo "seed took $((SECONDS - start)) s"
 MONTH=$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)
 echo "== benchmark (server pid $SERVER_PID, KPI month $MONTH)"
 "$BIN/clients/bench/icr-bench" --server "127.0.0.1:$PORT" --replica "127.0.0.1:$REPLICA_PORT" --fhir "127.0.0.1:$FHIR_PORT" --token "$SYSTEM" --analyst-token "$ANALYST" \
-  --database-url "$PG_URL" --server-pid "$SERVER_PID" --kpi-month "$MONTH" \
+  --council-token "$COUNCIL" --database-url "$PG_URL" --server-pid "$SERVER_PID" --kpi-month "$MONTH" \
   --json "$BIN/bench-report.json" "${@:2}"
 # How the calls were spread: each server's own count of GetIntegratedRecord calls answered.
 for m in "$METRICS_1" "$METRICS_2"; do

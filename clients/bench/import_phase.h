@@ -1,7 +1,8 @@
 // icr-bench's import phase: the same synthetic MHSDS rows loaded through the dataset route
 // (RecordService.ImportDataset, a per-table CSV upload) and through ImportEvents (the rows mapped
 // here with services/datasets and streamed as people and events), each with its own people;
-// items (people and events) written per second. CLD joins when its mapper is in the build.
+// items (people and events) written per second; then a council's CLD return the same two ways
+// (tests/support/cld_fixture's return, with people of this run) when a council token is given.
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -16,6 +17,7 @@ namespace icr::bench {
 struct ImportPhaseOptions {
   std::shared_ptr<grpc::Channel> channel;
   std::string token;  // a trust's system token: the rows are that trust's
+  std::string council_token;  // a council's system token: its CLD return ("": no CLD route)
   int people = 2000;  // per route; each with a referral, two contacts and an accommodation status
 };
 

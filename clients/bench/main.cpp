@@ -32,7 +32,7 @@ using json = nlohmann::json;
 namespace sql = icr::bench::sql;  // the benchmark's own statements (clients/bench/sql)
 
 struct Options {
-  std::string server, token, analyst_token, database_url, fhir, replica;
+  std::string server, token, analyst_token, council_token, database_url, fhir, replica;
   int server_pid = 0;
   std::chrono::milliseconds duration{5000};
   std::vector<int> callers{1, 8, 32};
@@ -291,6 +291,7 @@ int Bench(const Options& o, const std::string& json_file) {
     icr::bench::ImportPhaseOptions imp;
     imp.channel = channels[0];
     imp.token = o.token;
+    imp.council_token = o.council_token;
     imp.people = o.import_people;
     icr::bench::RunImportPhase(imp, [&] { return rss.Take(); }, print);
   }
@@ -481,6 +482,7 @@ int main(int argc, char** argv) {
     ("server", "icr-server address", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_SERVER", "127.0.0.1:50051")))
     ("token", "token of the organisation that sent the data (role system)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN", "")))
     ("analyst-token", "performance_analyst or admin token for the KPI phase", cxxopts::value<std::string>()->default_value(""))
+    ("council-token", "a council's system token: the import phase also loads a CLD return (none: MHSDS only)", cxxopts::value<std::string>()->default_value(""))
     ("database-url", "the same database, for the COPY baseline and to pick people", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_DATABASE_URL", "")))
     ("server-pid", "pid of icr-server, to sample its memory", cxxopts::value<int>()->default_value("0"))
     ("callers", "comma-separated numbers of concurrent callers for the read phase", cxxopts::value<std::string>()->default_value("1,8,32"))
@@ -491,7 +493,7 @@ int main(int argc, char** argv) {
     ("fhir", "the FHIR API's host:port, for the fhir phase", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_FHIR", "")))
     ("token-pepper-file", "the server's token pepper file, if it has one (to find the token's organisation in the database)", cxxopts::value<std::string>()->default_value(icr::EnvOr("ICR_TOKEN_PEPPER_FILE", "")))
     ("replica", "a second icr-server on the same database (IPv4 host:port), for the replicas phase", cxxopts::value<std::string>()->default_value(""))
-    ("phases", "comma-separated: read,fhir,replicas,write,import,queries,kpi (import: the MHSDS dataset route beside ImportEvents; dashboard-only: kpi without the recomputes; fhir needs --fhir, replicas --replica)", cxxopts::value<std::string>()->default_value("read,fhir,replicas,write,import,queries,kpi"))
+    ("phases", "comma-separated: read,fhir,replicas,write,import,queries,kpi (import: the MHSDS and CLD dataset routes beside ImportEvents; dashboard-only: kpi without the recomputes; fhir needs --fhir, replicas --replica)", cxxopts::value<std::string>()->default_value("read,fhir,replicas,write,import,queries,kpi"))
     ("json", "write the report as JSON to this file", cxxopts::value<std::string>()->default_value(""))
     ("h,help", "show this help");
   // clang-format on
@@ -514,6 +516,7 @@ int main(int argc, char** argv) {
   o.server = args["server"].as<std::string>();
   o.token = args["token"].as<std::string>();
   o.analyst_token = args["analyst-token"].as<std::string>();
+  o.council_token = args["council-token"].as<std::string>();
   o.database_url = args["database-url"].as<std::string>();
   o.fhir = args["fhir"].as<std::string>();
   o.replica = args["replica"].as<std::string>();

@@ -64,9 +64,9 @@ CldReturn MakeCldReturn(const CldOptions& o) {
   };
   r.weekly_cost_pence = 10 * 1850;      // £18.50 an hour x 10 planned hours a week = £185.00
   for (int i = 0; i < o.service_users; ++i) {
-    const std::string nhs = TestNhsNumber(100 + i);
+    const std::string nhs = TestNhsNumber(o.first_nhs + i);
     r.nhs_numbers.push_back(nhs);
-    const std::string id = "P" + std::to_string(i + 1);
+    const std::string id = o.id_prefix + "P" + std::to_string(i + 1);
     const std::string n = std::to_string(i + 1);
     row(nhs, id, "User" + n, service_user, "Request", "R" + n, "2026-01-05", "2026-01-05",
         "Progress to assessment, review or reassessment", {});
@@ -87,11 +87,11 @@ CldReturn MakeCldReturn(const CldOptions& o) {
   }
   // The unpaid carer of service user 1: their own assessment, linked to P1.
   r.carer_nhs_number = TestNhsNumber(99);
-  row(r.carer_nhs_number, "C1", "Carer", r1 ? "Carer" : "Unpaid carer", "Assessment", "CA1",
+  row(r.carer_nhs_number, o.id_prefix + "C1", "Carer", r1 ? "Carer" : "Unpaid carer", "Assessment", "CA1",
       "2026-03-01", "2026-03-15", "Progress to support planning or services",
-      {"Unpaid carer assessment", "P1"});
+      {"Unpaid carer assessment", o.id_prefix + "P1"});
   // A person whose NHS number fails the Modulus 11 check: matched by the council's person id.
-  r.unmatched_person_id = "P900";
+  r.unmatched_person_id = o.id_prefix + "P900";
   row("1234567890", r.unmatched_person_id, "Nonhs", service_user, "Request", "R900",
       "2026-04-01", "2026-04-02", "NFA: Information and advice or signposting", {});
   r.people = o.service_users + 2;

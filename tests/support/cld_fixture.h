@@ -17,6 +17,10 @@ struct CldOptions {
   // The resubmission of the same period: the first service user's service ends (the one row
   // corrected), every other row as before.
   bool resubmission = false;
+  // Another population (the benchmark's runs): service user i's NHS number is
+  // TestNhsNumber(first_nhs + i), and every LA person id starts with id_prefix.
+  int first_nhs = 100;
+  std::string id_prefix;
 };
 
 // The return and what it must map to (the hand-worked answers).
