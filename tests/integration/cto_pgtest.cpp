@@ -7,12 +7,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
-#include <thread>
 
 #include "icr/v1/s117.grpc.pb.h"
 #include "services/common/reference_loader.h"
 #include "services/common/validation.h"
-#include "services/s117/feed_follower.h"
 #include "tests/integration/harness.h"
 
 namespace icr::test {
@@ -29,29 +27,6 @@ Date DaysAgo(int n) { return Today() - std::chrono::days{n}; }
 std::string Day(int days_ago) { return FormatDate(DaysAgo(days_ago)); }
 int64_t Noon(int days_ago) {
   return std::chrono::sys_seconds{DaysAgo(days_ago)}.time_since_epoch().count() + 43200;
-}
-
-s117::FeedFollower& Follower() {
-  static s117::FeedFollower* follower = [] {
-    auto ref = LoadReferenceData(Stack::Get().db());
-    EXPECT_TRUE(ref.ok()) << ref.status();
-    return new s117::FeedFollower(Stack::Get().database_url(), *ref);
-  }();
-  return *follower;
-}
-
-// Applies every committed change now (as s117_pgtest: until nothing committed is left behind).
-void CatchUp() {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    auto n = Follower().CatchUp();
-    ASSERT_TRUE(n.ok()) << n.status();
-    const std::string pending = Stack::Get().Scalar(
-        "SELECT count(*) FROM core.changes c, s117.feed_cursor f WHERE f.consumer = 's117' "
-        "AND (c.txid, c.seq) > (f.txid, f.seq)");
-    if (pending == "0" || std::chrono::steady_clock::now() > give_up) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
 }
 
 icr::v1::Event CtoStart(const std::string& nhs, const std::string& cto, int days_ago,
@@ -154,14 +129,14 @@ TEST_F(CtoTest, ACtoStartsTheDutyAndBarsDischargeUntilItEnds) {
           build::DetentionStart(nhs, "det-" + nhs, "D1-" + nhs, "03", kTrust, Noon(300))});
   // Discharged from hospital onto a CTO: the s3 is suspended, not ended.
   Record({build::Discharge(nhs, "dis-" + nhs, "S1-" + nhs, Noon(200))});
-  CatchUp();
+  CatchUpS117Feed();
   EXPECT_EQ(MustGet(nhs).state(), "PLANNED");
 
   icr::v1::RecordEventsResponse resp;
   auto s = Send(trust, {CtoStart(nhs, "CTO1", 200)}, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.outcomes(0).result(), icr::v1::EventOutcome::STORED);
-  CatchUp();
+  CatchUpS117Feed();
   auto active = MustGet(nhs);
   EXPECT_EQ(active.state(), "ACTIVE");  // T3: the CTO start is the trigger
   EXPECT_EQ(active.effective_from(), Day(200));
@@ -191,7 +166,7 @@ TEST_F(CtoTest, ACtoStartsTheDutyAndBarsDischargeUntilItEnds) {
 
   // The CTO ends: the flag clears, the duty goes on, and a discharge may now be decided.
   Record({CtoEnd(nhs, "CTO1", 30)});
-  CatchUp();
+  CatchUpS117Feed();
   auto off = MustGet(nhs);
   EXPECT_EQ(off.state(), "ACTIVE");
   EXPECT_FALSE(off.on_cto());
@@ -211,10 +186,10 @@ TEST_F(CtoTest, AConditionalDischargeStartsTheDutyAndItsEndClearsTheFlag) {
   // A restricted patient (legal status 09: s37/41).
   Record({build::Admission(nhs, "adm-" + nhs, "S1-" + nhs, kTrust, Noon(400)),
           build::DetentionStart(nhs, "det-" + nhs, "D1-" + nhs, "09", kTrust, Noon(400))});
-  CatchUp();
+  CatchUpS117Feed();
   ASSERT_EQ(MustGet(nhs).state(), "PLANNED");
   Record({CdStart(nhs, 300)});
-  CatchUp();
+  CatchUpS117Feed();
   auto active = MustGet(nhs);
   EXPECT_EQ(active.state(), "ACTIVE");
   EXPECT_EQ(active.effective_from(), Day(300));
@@ -222,7 +197,7 @@ TEST_F(CtoTest, AConditionalDischargeStartsTheDutyAndItsEndClearsTheFlag) {
   EXPECT_EQ(Read(nhs).conditional_discharge().start_date(), Day(300));
 
   Record({CdEnd(nhs, 100)});
-  CatchUp();
+  CatchUpS117Feed();
   auto absolute = MustGet(nhs);
   EXPECT_EQ(absolute.state(), "ACTIVE");
   EXPECT_FALSE(absolute.conditionally_discharged());
@@ -237,7 +212,7 @@ TEST_F(CtoTest, ACtoTheOfficerRecordedByHandIsNotAFeedError) {
   auto person = SeedPerson(kTrust, nhs);
   Record({build::Admission(nhs, "adm-" + nhs, "S1-" + nhs, kTrust, Noon(300)),
           build::DetentionStart(nhs, "det-" + nhs, "D1-" + nhs, "03", kTrust, Noon(300))});
-  CatchUp();
+  CatchUpS117Feed();
   auto planned = MustGet(nhs);
   icr::v1::RecordLegalEventRequest cto;
   cto.set_entitlement_id(planned.entitlement_id());
@@ -251,7 +226,7 @@ TEST_F(CtoTest, ACtoTheOfficerRecordedByHandIsNotAFeedError) {
   ASSERT_TRUE(by_hand.on_cto());
   // The trust's record then sends the same CTO: nothing changes, nothing is refused.
   Record({CtoStart(nhs, "CTO1", 150)});
-  CatchUp();
+  CatchUpS117Feed();
   EXPECT_EQ(MustGet(nhs).version(), by_hand.version());
   EXPECT_EQ(Count("SELECT count(*) FROM s117.feed_error WHERE person_id = '" +
                   person.person_id() + "'"),
