@@ -374,13 +374,17 @@ struct FilePerson {
 
 class Mapper {
  public:
-  Mapper(const Table& table, const std::string& council, Header header)
-      : table_(table), council_(council), h_(std::move(header)) {}
+  Mapper(const Table& table, const std::string& council, Header header,
+         std::vector<Origin>* event_origin, std::vector<Origin>* person_origin)
+      : table_(table),
+        council_(council),
+        h_(std::move(header)),
+        event_origin_(event_origin),
+        person_origin_(person_origin) {}
 
   absl::StatusOr<Mapped> Run() {
     out_.sender_org = council_;
-    out_.rows_read[table_.name.empty() ? "CLD" : table_.name] =
-        static_cast<int64_t>(table_.rows.size());
+    out_.rows_read[TableName()] = static_cast<int64_t>(table_.rows.size());
     if (table_.rows.empty()) {
       return absl::InvalidArgumentError(
           "the file has no rows: its reporting period is unknown, so nothing would be replaced");
@@ -473,6 +477,7 @@ class Mapper {
     local->set_system(CldPersonSystem(council_));
     local->set_value(id);
     out_.people.push_back(std::move(p));
+    if (person_origin_) person_origin_->push_back({TableName(), n});
     auto [ins, ok] = people_.emplace(id, FilePerson{out_.people.size() - 1, n});
     return &ins->second;
   }
@@ -484,6 +489,7 @@ class Mapper {
       return;
     }
     out_.events.push_back(std::move(event));
+    if (event_origin_) event_origin_->push_back({TableName(), n});
     subject_of_.push_back(person_id);
   }
 
@@ -637,9 +643,13 @@ class Mapper {
     }
   }
 
+  std::string TableName() const { return table_.name.empty() ? "CLD" : table_.name; }
+
   const Table& table_;
   const std::string council_;
   const Header h_;
+  std::vector<Origin>* event_origin_;
+  std::vector<Origin>* person_origin_;
   std::string release_;
   Mapped out_;
   std::map<std::string, FilePerson> people_;      // by LA Person Unique Identifier
@@ -652,10 +662,12 @@ class Mapper {
 
 std::string CldPersonSystem(const std::string& council_code) { return council_code + ":CLD"; }
 
-absl::StatusOr<Mapped> MapCld(const Table& table, const std::string& council_code) {
+absl::StatusOr<Mapped> MapCld(const Table& table, const std::string& council_code,
+                              std::vector<Origin>* event_origin,
+                              std::vector<Origin>* person_origin) {
   auto header = MatchHeader(table.columns);
   if (!header.ok()) return header.status();
-  return Mapper(table, council_code, *std::move(header)).Run();
+  return Mapper(table, council_code, *std::move(header), event_origin, person_origin).Run();
 }
 
 }  // namespace icr::datasets

@@ -23,6 +23,7 @@
 // - Row problems (an unknown Event Type, a bad date, ...) are Refusals of that row (table "CLD",
 //   row from 1, the column's name as the file spells it); they never carry demographics.
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/datasets/dataset.h"
@@ -32,6 +33,10 @@ namespace icr::datasets {
 // The local identifier system of a council's CLD person ids.
 std::string CldPersonSystem(const std::string& council_code);
 
-absl::StatusOr<Mapped> MapCld(const Table& table, const std::string& council_code);
+// Maps a council's return. `event_origin` (optional) receives one Origin per Mapped.events
+// entry (the row it came from), and `person_origin` one per Mapped.people entry (its first row).
+absl::StatusOr<Mapped> MapCld(const Table& table, const std::string& council_code,
+                              std::vector<Origin>* event_origin = nullptr,
+                              std::vector<Origin>* person_origin = nullptr);
 
 }  // namespace icr::datasets

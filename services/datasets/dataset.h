@@ -25,6 +25,13 @@ struct Refusal {
   std::string reason;
 };
 
+// Where a mapped person or event came from, for the refusals of the store (table and 1-based
+// data row).
+struct Origin {
+  std::string table;
+  std::int64_t row = 0;
+};
+
 // What a file maps to. The sender and the period drive replace-by-(sender, period).
 struct Mapped {
   std::string sender_org;               // OrgIDProv (MHSDS) or the council's code (CLD)

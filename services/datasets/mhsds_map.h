@@ -18,12 +18,6 @@
 
 namespace icr::datasets {
 
-// Where a mapped event came from, for the refusals of the store (table and 1-based row).
-struct Origin {
-  std::string table;
-  std::int64_t row = 0;
-};
-
 // The MHSDS short name a column header stands for, in lower case: "LocalPatientId" and
 // "LOCALPATIENTID" -> "localpatientid"; v5 names renamed in v6 -> the v6 name
 // ("AttendOrDNACode" -> "attendstatus"). `table` is the MHS### prefix (some aliases hold in one

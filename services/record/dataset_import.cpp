@@ -33,8 +33,17 @@ constexpr auto kLoadTimeout = std::chrono::minutes(30);
 
 std::string KindName(Chunk::Kind kind) { return kind == Chunk::CLD ? "cld" : "mhsds"; }
 
+// A refusal of a row; the same refusal again (a person's row and the event on that row, refused
+// for one reason) counts once.
 void AddRefusal(Report& report, const std::string& table, int64_t row, const std::string& field,
                 const std::string& reason) {
+  if (report.refusals_size() > 0) {
+    const auto& last = report.refusals(report.refusals_size() - 1);
+    if (last.table() == table && last.row() == row && last.field() == field &&
+        last.reason() == reason) {
+      return;
+    }
+  }
   report.set_refused(report.refused() + 1);
   if (report.refusals_size() >= kMaxReportedRefusals) return;
   auto* r = report.add_refusals();
@@ -145,7 +154,7 @@ absl::Status DatasetImport::Run(
     absl::StatusOr<datasets::Mapped> mapped;
     if (file.kind == Chunk::CLD) {
       if (tables.size() != 1) return InvalidField("part_name", "a CLD return is one CSV file");
-      mapped = datasets::MapCld(tables[0], caller_.org_code);
+      mapped = datasets::MapCld(tables[0], caller_.org_code, &events, &people);
     } else {
       mapped = datasets::MapMhsds(tables, caller_.org_code, &events, &people);
     }

@@ -63,8 +63,8 @@ TEST_F(CldImportTest, ReturnResubmittedAndMatchedByCouncilPersonId) {
   const fixtures::CldReturn ret = fixtures::MakeCldReturn({});
   ASSERT_EQ(ret.carer_links, 1);
 
-  // 1. The return: every event stored but the one person's with no valid NHS number (the
-  //    person and their request are refused: no one in the record has their person id yet).
+  // 1. The return: every event stored but the one person's with no valid NHS number (their row,
+  //    the person and their request, is refused: no one in the record has their person id yet).
   auto [first, code] = Load(ret);
   EXPECT_EQ(code, 3);  // rows were refused
   const auto& r1 = first.report();
@@ -76,13 +76,16 @@ TEST_F(CldImportTest, ReturnResubmittedAndMatchedByCouncilPersonId) {
   const int64_t events =
       ret.requests + ret.assessments + ret.services + ret.reviews + ret.carer_links;
   EXPECT_EQ(r1.stored(), events - 1);  // all but the unplaced person's request
-  EXPECT_EQ(r1.refused(), 2);          // that person and their request
+  EXPECT_EQ(r1.refused(), 1);          // that person's row (and their request on it)
+  // The refusal names the file's row (the person's first, their request's: the last row).
   int no_one = 0;
   for (const auto& f : r1.refusals()) {
     EXPECT_EQ(f.field(), "nhs_number");
+    EXPECT_EQ(f.row(), ret.rows) << f.table();
+    EXPECT_NE(f.table(), "events");
     no_one += f.reason().find("names no one in the record") != std::string::npos;
   }
-  EXPECT_EQ(no_one, 2);
+  EXPECT_EQ(no_one, 1);
   EXPECT_EQ(Sql("SELECT count(*) FROM core.person"), std::to_string(ret.people - 1));
   EXPECT_EQ(Count("kind = 'request'"), std::to_string(ret.requests - 1));
   EXPECT_EQ(Count("kind = 'assessment'"), std::to_string(ret.assessments));
