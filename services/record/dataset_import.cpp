@@ -15,6 +15,7 @@
 #include "services/datasets/dataset_csv.h"
 #include "services/datasets/mhsds_map.h"
 #include "services/record/importer.h"
+#include "services/record/person_merge.h"
 #include "services/record/record_rules.h"
 #include "services/record/sql/statements.h"
 #include "services/record/store.h"
@@ -300,6 +301,18 @@ absl::Status DatasetImport::Load(
   const std::string kind = job.kind();
   absl::Status status = db_.Write(
       [&](pqxx::work& tx) -> absl::Status {
+        // A former NHS number (merged or changed) names the person it now belongs to, as in
+        // ImportEvents (Importer::ResolveAliases).
+        std::vector<std::string> numbers;
+        for (const auto& p : people) numbers.push_back(p.nhs_number());
+        for (const auto& e : events) numbers.push_back(e.nhs_number());
+        const auto current = PersonMerge::ResolveAliases(tx, numbers);
+        const auto resolve = [&](std::string* nhs) {
+          if (auto found = current.find(*nhs); found != current.end()) *nhs = found->second;
+        };
+        for (auto& p : people) resolve(p.mutable_nhs_number());
+        for (auto& e : events) resolve(e.mutable_nhs_number());
+
         // The period's previous load (its lock held to the end of this transaction).
         auto previous = Exec(tx, sql::kDatasetLoadGet, org, kind, mapped.period_start);
         std::vector<std::string> before;

@@ -152,6 +152,25 @@ TEST_F(CldImportTest, ReturnResubmittedAndMatchedByCouncilPersonId) {
   EXPECT_EQ(Sql("SELECT count(*) FROM core.social_care_event s JOIN core.person p ON "
                 "p.person_id = s.person_id WHERE p.nhs_number = '" + p.nhs_number() + "'"),
             "1");
+
+  // 5. Service user 2's NHS number is changed (superseded): the next return, which still
+  //    carries the old number, lands on the same person; no one new is created under it.
+  icr::v1::ChangeNhsNumberRequest change;
+  change.mutable_person()->set_nhs_number(ret.nhs_numbers.at(1));
+  change.set_new_nhs_number(fixtures::TestNhsNumber(90001));
+  change.set_reason("superseded in PDS");
+  icr::v1::Person changed;
+  ASSERT_TRUE(icr::v1::RecordService::NewStub(stack_->channel)
+                  ->ChangeNhsNumber(Ctx(token_).get(), change, &changed)
+                  .ok());
+  const std::string people_before = Sql("SELECT count(*) FROM core.person");
+  auto [fifth, code5] = Load(ret2);
+  EXPECT_EQ(fifth.report().refused(), 0);
+  EXPECT_EQ(fifth.report().people_matched(), ret.people);
+  EXPECT_EQ(Sql("SELECT count(*) FROM core.person"), people_before);
+  EXPECT_EQ(Sql("SELECT count(*) FROM core.person WHERE nhs_number = '" + ret.nhs_numbers.at(1) +
+                "'"),
+            "0");
 }
 
 }  // namespace
